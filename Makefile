@@ -1,0 +1,145 @@
+# dhidebug - one non-recursive Makefile; everything is built into $(BUILD).
+#   make            build build/dhidebug
+#   make deps       install the Debian packages the build and the tests need
+#   make check      deps, build, unit tests (cmocka) and integration tests (bats, as root)
+#   make demo       deps, build, then attach to a shell-less demo container
+#   make bench      benchmarks, results in docs/benchmarks.md
+#   make asan       the same checks with ASan and UBSan, built into build-san/
+#   make install    PREFIX=/usr/local DESTDIR= (never sets setuid bits or file caps)
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+V ?= 0
+WERROR ?= 1
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Libraries: only through pkg-config.
+PKGS := jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection -fPIE
+ifdef SANITIZE
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+SANLD := -fsanitize=$(SANITIZE)
+HARDEN := -fstack-protector-strong -fPIE
+else
+OPT := -O2 -g
+endif
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_VERSION=\"$(VERSION)\" \
+	$(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
+
+COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c
+NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
+TOOLBOX_SRCS := toolbox/toolbox.c
+INJECTOR_SRCS := injector/cli.c injector/session.c injector/attach.c injector/supervisor.c \
+	injector/runtime/runtime.c injector/runtime/runc.c injector/runtime/pid.c
+LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+
+DHIDEBUG := $(BUILD)/dhidebug
+
+.PHONY: all deps check test check-unit check-integration demo bench install clean asan format \
+	fixtures toolbox
+all: $(DHIDEBUG)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
+
+# --- dependencies (Debian 12) ---
+DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
+	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev
+DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates
+# apt-get runs only when something is missing, so a second `make check` does not hit the network.
+deps:
+	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' \
+			|| echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing" $$missing; \
+		[ "$$(id -u)" = 0 ] || { echo "deps: run as root to install packages" >&2; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all installed"; fi
+
+# --- test fixtures and the test toolbox ---
+FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys
+fixtures: $(FIXTURES)
+$(BUILD)/tests/app-static: tests/fixtures/app.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
+$(BUILD)/tests/app-dynamic: tests/fixtures/app.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -o $@ $<
+$(BUILD)/tests/enosys: tests/helpers/enosys.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $$($(PKG_CONFIG) --libs libseccomp)
+
+TOOLBOX_ROOTFS := $(BUILD)/toolbox/rootfs
+toolbox: $(TOOLBOX_ROOTFS)
+$(TOOLBOX_ROOTFS): toolbox/mkdev
+	$(Q)toolbox/mkdev --rootfs $@ --cache $(BUILD)/debs
+
+# --- unit tests (cmocka): one binary per module, linked with that module's sources ---
+UNIT_TESTS := osrelease cli path runtime
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+$(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$*) -o $@ $< $(LIB_OBJS) \
+		$(CMOCKA_LIBS) $(PKG_LIBS)
+UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-tap unit $(UNIT_BINS)
+
+check-integration: $(DHIDEBUG) $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
+
+# The README's test command: everything, as root, from a clean clone.
+check test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) tests/integration/*.bats
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined check
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/run
+
+install: $(DHIDEBUG)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(DHIDEBUG) $(DESTDIR)$(PREFIX)/bin/dhidebug
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

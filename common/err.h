@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* err.h - the error object every fallible function fills (see docs/design/errors.md). */
+#ifndef DHI_ERR_H
+#define DHI_ERR_H
+
+#include <stdarg.h>
+
+/*
+ * A function that can fail returns a negative int (or NULL) and takes
+ * `struct dhi_err **err` as its last parameter. On failure it sets *err with
+ * dhi_err_set(); on success it leaves *err alone. Only main() (or a forked child
+ * just before _exit) prints the error, once.
+ */
+struct dhi_err {
+	int errnum;	/* errno of the cause, 0 when there is none */
+	int status;	/* exit status to use; 0 means the default, 125 */
+	char *msg;
+};
+
+/* Records `fmt` and `errnum` in *err (replacing any earlier error); returns -1. */
+int dhi_err_set(struct dhi_err **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Like dhi_err_set() and also fixes the exit status (e.g. 127 for "not found"). */
+int dhi_err_set_status(struct dhi_err **err, int status, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Prepends "<fmt>: " to the message of *err, which must be set; returns -1. */
+int dhi_err_prefix(struct dhi_err **err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Frees *err and sets it to NULL (for deliberate fallbacks). */
+void dhi_err_clear(struct dhi_err **err);
+
+/* Formats "<msg>: <strerror(errnum)>" into a new string (the caller frees it). */
+char *dhi_err_string(const struct dhi_err *err);
+
+/* Prints "<prog>: <msg>[: <strerror>]" on stderr and returns the exit status (125 default). */
+int dhi_err_print(const struct dhi_err *err, const char *prog);
+
+#endif

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+/* fdio.c - whole reads and writes on fds. */
+#include "common/fdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+ssize_t fd_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **err)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = xmalloc(cap + 1);
+
+	for (;;) {
+		ssize_t n;
+
+		if (used == cap) {
+			if (cap >= max) {
+				free(buf);
+				return dhi_err_set(err, EFBIG, "file is larger than %zu bytes", max);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+		n = fd_read(fd, buf + used, cap - used);
+		if (n < 0) {
+			int saved = errno;
+
+			free(buf);
+			return dhi_err_set(err, saved, "cannot read");
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	buf[used] = '\0';
+	*out = buf;
+	if (len)
+		*len = used;
+	return 0;
+}
+
+int fd_set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}

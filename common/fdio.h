@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fdio.h - whole reads and writes on fds, retried on EINTR, bounded for hostile input. */
+#ifndef DHI_FDIO_H
+#define DHI_FDIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+/* Writes all of <buf, len>; returns 0 or -1 with errno set. */
+int fd_write_all(int fd, const void *buf, size_t len);
+
+/* read(2) retried on EINTR. */
+ssize_t fd_read(int fd, void *buf, size_t len);
+
+/*
+ * Reads `name` relative to `dirfd` (already opened safely by the caller, or a
+ * trusted host path) into a NUL-terminated buffer of at most `max` bytes. A
+ * longer file is an error: data from a container is hostile and must not make
+ * the helper allocate without bound. `*out` is freed by the caller.
+ */
+int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **err);
+
+/* Sets or clears O_NONBLOCK. */
+int fd_set_nonblock(int fd, int on);
+
+#endif

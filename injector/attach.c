@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: Apache-2.0
+/* attach.c - the privileged sequence: enter the target, build the view, run the program. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+#include "injector/session.h"
+#include "nsenter/cgroup.h"
+#include "nsenter/path.h"
+
+#define SESSION_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int status_to_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 125;
+}
+
+/* --- the program: the last process, inside everything --- */
+
+static char **build_env(const struct session_spec *s)
+{
+	char **env = xzalloc(8 * sizeof(char *));
+	int n = 0;
+
+	/* an allowlist: nothing from the operator's or the container's environment leaks in */
+	env[n++] = xstrdup("PATH=" SESSION_PATH);
+	env[n++] = xstrdup("HOME=" VIEW_SCRATCH_DIR);
+	env[n++] = xstrdup("TMPDIR=" VIEW_SCRATCH_DIR);
+	env[n++] = xasprintf("DHIDEBUG_TARGET=%s://%s", s->rt->runtime, s->rt->id);
+	if (s->term)
+		env[n++] = xasprintf("TERM=%s", s->term);
+	env[n++] = xasprintf("PS1=[dhidebug %s] # ", s->rt->name);
+	env[n] = NULL;
+	return env;
+}
+
+static char **build_argv(const struct session_spec *s)
+{
+	char **argv;
+	int n = 0;
+
+	if (s->argv)
+		return (char **)s->argv;
+	argv = xzalloc(6 * sizeof(char *));
+	argv[n++] = (char *)s->toolbox.shell;
+	/* no rc files: in a union view they would be the container's, i.e. its code */
+	if (strcmp(s->toolbox.shell, "/bin/bash") == 0) {
+		argv[n++] = "--norc";
+		argv[n++] = "--noprofile";
+	}
+	if (s->command) {
+		argv[n++] = "-c";
+		argv[n++] = (char *)s->command;
+	} else {
+		argv[n++] = "-i";
+	}
+	argv[n] = NULL;
+	return argv;
+}
+
+/* execvp with our PATH, not the caller's environ; the result decides 126 vs 127. */
+static int exec_search(char **argv, char **env)
+{
+	const char *file = argv[0];
+	int saved = ENOENT;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, env);
+		return errno;
+	}
+	for (const char *p = SESSION_PATH; *p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char path[4096];
+
+		if (snprintf(path, sizeof(path), "%.*s/%s", (int)n, p, file) < (int)sizeof(path)) {
+			execve(path, argv, env);
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return saved;
+}
+
+static void run_program(const struct session_spec *s, const struct session_chan *ch, bool tty)
+{
+	struct dhi_err *err = NULL;
+	sigset_t all;
+	char **argv, **env;
+	int e;
+
+	sigemptyset(&all);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		dhi_err_set(&err, errno, "cannot set the parent-death signal");
+		session_child_fail(ch->msg, err);
+	}
+	if (setsid() < 0) {
+		dhi_err_set(&err, errno, "cannot start a new session");
+		session_child_fail(ch->msg, err);
+	}
+	if (tty && ioctl(ch->stdio[0], TIOCSCTTY, 0) < 0) {
+		dhi_err_set(&err, errno, "cannot take the terminal");
+		session_child_fail(ch->msg, err);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(ch->stdio[i], i) < 0) {
+			dhi_err_set(&err, errno, "cannot set up standard fds");
+			session_child_fail(ch->msg, err);
+		}
+	}
+	/*
+	 * Only 0, 1, 2 and the CLOEXEC message fd survive to exec: the kernel makes
+	 * the process dumpable again at exec before it closes CLOEXEC fds, so
+	 * anything else left open would be reachable through /proc.
+	 */
+	if (ch->msg > 3)
+		close_range(3, (unsigned int)ch->msg - 1, 0);
+	close_range((unsigned int)ch->msg + 1, ~0u, 0);
+	umask(022);
+
+	argv = build_argv(s);
+	env = build_env(s);
+	e = exec_search(argv, env);
+	dhi_err_set_status(&err, e == ENOENT || e == ENOTDIR ? 127 : 126, e,
+			   "cannot execute `%s`", argv[0]);
+	session_child_fail(ch->msg, err);
+}
+
+/* --- the session's init: a subreaper inside the target's pid namespace --- */
+
+/* Lists our children from /proc (the view's, verified to be procfs) and kills them. */
+static int kill_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300], buf[512];
+		int fd;
+		ssize_t len;
+		char *p;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = fd_read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		/* comm can hold anything, including ") 1 "; the ppid follows the last ')' */
+		p = strrchr(buf, ')');
+		if (p && strlen(p) > 4 && atoi(p + 4) == self) {
+			kill(atoi(de->d_name), SIGKILL);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every orphan of the session is reparented to us (we are the subreaper), so
+ * killing our children until none is left ends the whole session, and no
+ * zombie ever reaches the container's PID 1.
+ */
+static void end_session(void)
+{
+	for (;;) {
+		kill_children();
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
+	}
+}
+
+static void session_init(const struct session_spec *s, const struct session_chan *ch, bool tty)
+{
+	struct dhi_err *err = NULL;
+	sigset_t set;
+	int sfd, code = 125;
+	pid_t prog;
+
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		dhi_err_set(&err, errno, "cannot become a subreaper");
+		session_child_fail(ch->msg, err);
+	}
+	/* the container may signal us; only SIGKILL gets through, and then the stage notices */
+	sigfillset(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		dhi_err_set(&err, errno, "cannot create a signalfd");
+		session_child_fail(ch->msg, err);
+	}
+
+	prog = fork();
+	if (prog < 0) {
+		dhi_err_set(&err, errno, "cannot fork");
+		session_child_fail(ch->msg, err);
+	}
+	if (prog == 0) {
+		close(sfd);
+		run_program(s, ch, tty);
+	}
+	/* the session's stdio lives in the program only: EOF when it and its children are gone */
+	for (int i = 0; i < 3; i++)
+		if (ch->stdio[i] >= 0 && (i == 0 || ch->stdio[i] != ch->stdio[i - 1]))
+			close(ch->stdio[i]);
+
+	for (;;) {
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ch->lifeline, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+		int st;
+		pid_t r;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents) {
+			/* the supervisor is gone (or wants us gone): end it all */
+			code = 128 + SIGKILL;
+			break;
+		}
+		if (p[0].revents && fd_read(sfd, &si, sizeof(si)) < 0)
+			continue;
+		while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (r == prog) {
+				code = status_to_code(st);
+				prog = -1;
+			}
+		}
+		if (prog < 0)
+			break;
+	}
+	end_session();
+	_exit(code);
+}
+
+/* --- the stage: host pid namespace, joins everything, waits for init --- */
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Closes every fd but the session's channels: the target's /proc dir, the
+ * toolbox's host directory and the like must never enter the pid namespace
+ * (a host directory fd is a way out of any chroot, CVE-2024-21626).
+ */
+static void close_host_fds(const struct session_chan *ch)
+{
+	int keep[5] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline };
+	unsigned int from = 3;
+
+	qsort(keep, 5, sizeof(int), cmp_int);
+	for (int i = 0; i < 5; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from)
+			close_range(from, (unsigned int)keep[i] - 1, 0);
+		from = (unsigned int)keep[i] + 1;
+	}
+	close_range(from, ~0u, 0);
+}
+
+/* The operator's terminal stays with the supervisor; the stage gets /dev/null. */
+static int detach_stdio(struct dhi_err **err)
+{
+	dhi_autoclose int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null < 0)
+		return dhi_err_set(err, errno, "cannot open /dev/null");
+	for (int i = 0; i < 3; i++)
+		if (dup2(null, i) < 0)
+			return dhi_err_set(err, errno, "cannot redirect fd %d", i);
+	return 0;
+}
+
+static void report_view(const struct session_spec *s, const struct session_chan *ch,
+			const struct view_result *vr)
+{
+	if (s->quiet || s->view != VIEW_AUTO)
+		return;
+	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "view: %s (%s)", view_mode_name(vr->mode),
+			 vr->reason);
+}
+
+/*
+ * The whole privileged order in one place, so it can be reviewed at once:
+ *   not dumpable → cgroups (host paths) → every namespace but the user one →
+ *   private view (needs host privilege over the mounts) → user namespace →
+ *   fork into the pid namespace → subreaper → program.
+ * Being non-dumpable before the first setns keeps processes already in the
+ * target from ptracing us or opening our /proc files while we hold host fds.
+ */
+void attach_stage(const struct session_spec *s, const struct session_chan *ch)
+{
+	struct ns_target t = s->target;
+	struct dhi_err *err = NULL;
+	struct view_spec vs;
+	struct view_result vr;
+	dhi_autoclose int procself = -1;
+	bool tty = isatty(ch->stdio[0]);
+	pid_t init;
+	int st;
+
+	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
+		dhi_err_set(&err, errno, "cannot make the session non-dumpable");
+		session_child_fail(ch->msg, err);
+	}
+	procself = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (procself < 0) {
+		dhi_err_set(&err, errno, "cannot open /proc/self");
+		session_child_fail(ch->msg, err);
+	}
+	if (path_check_fs(procself, PROC_SUPER_MAGIC, "/proc/self", &err) < 0 ||
+	    detach_stdio(&err) < 0)
+		session_child_fail(ch->msg, err);
+
+	if (s->join_cgroup && cgroup_join_target(t.procfd, &err) < 0)
+		session_child_fail(ch->msg, err);
+
+	if (ns_target_join(&t, ~0u, &err) < 0)
+		session_child_fail(ch->msg, err);
+
+	vs = (struct view_spec){
+		.mode = s->view,
+		.same_release = s->same_release,
+		.toolbox_tree = s->toolbox_tree,
+		.target_root = s->target_root,
+		.host_procself = procself,
+	};
+	if (view_build(&vs, &vr, &err) < 0)
+		session_child_fail(ch->msg, err);
+	report_view(s, ch, &vr);
+	dhi_close_reset(&procself);
+
+	if (ns_target_join_user(&t, &err) < 0)
+		session_child_fail(ch->msg, err);
+	close_host_fds(ch);
+
+	init = fork();
+	if (init < 0) {
+		dhi_err_set(&err, errno, "cannot fork into the target's pid namespace");
+		session_child_fail(ch->msg, err);
+	}
+	if (init == 0)
+		session_init(s, ch, tty);
+
+	for (int i = 0; i < 3; i++)
+		if (ch->stdio[i] >= 0 && (i == 0 || ch->stdio[i] != ch->stdio[i - 1]))
+			close(ch->stdio[i]);
+	close(ch->lifeline);
+	while (waitpid(init, &st, 0) < 0) {
+		if (errno != EINTR)
+			_exit(125);
+	}
+	_exit(status_to_code(st));
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cli.c - parse the command line. */
+#include "injector/cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+enum {
+	OPT_TOOLBOX = 0x100,
+	OPT_VIEW,
+	OPT_RUNTIME_ROOT,
+	OPT_NO_CGROUP,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "toolbox", required_argument, NULL, OPT_TOOLBOX },
+	{ "view", required_argument, NULL, OPT_VIEW },
+	{ "runtime-root", required_argument, NULL, OPT_RUNTIME_ROOT },
+	{ "no-cgroup", no_argument, NULL, OPT_NO_CGROUP },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void cli_usage(FILE *f)
+{
+	fputs("usage: dhidebug [<options>] <target> [-- <program> [<arg>...]]\n"
+	      "       dhidebug [<options>] -c <line> <target>\n"
+	      "\n"
+	      "Open a shell, or run one program, inside a running container that has no shell,\n"
+	      "with a read-only toolbox mounted in a private view of the container's files.\n"
+	      "\n"
+	      "Targets:\n"
+	      "  runc://<id>           a runc container (state under --runtime-root, default /run/runc)\n"
+	      "  crun://<id>           a crun container (default root /run/crun)\n"
+	      "  pid://<pid>           any process on the host\n"
+	      "  <id>                  a container id looked up in every runtime\n"
+	      "\n"
+	      "Options:\n"
+	      "  --toolbox=<dir>       toolbox root filesystem (e.g. an unpacked DHI -dev image)\n"
+	      "  --view=<mode>         auto (default), union or toolbox:\n"
+	      "                          union    the container's files over the toolbox, read-only\n"
+	      "                          toolbox  the toolbox as /, the container at /target\n"
+	      "                          auto     union when toolbox and target are the same\n"
+	      "                                   distribution and release, toolbox otherwise\n"
+	      "  --runtime-root=<dir>  state directory of the runtime (runc --root)\n"
+	      "  --no-cgroup           do not join the container's cgroups\n"
+	      "  -c <line>             run one shell line and exit with its status\n"
+	      "  -q, --quiet           print no notices\n"
+	      "  -h, --help            show this help\n"
+	      "      --version         show the version\n"
+	      "\n"
+	      "In every view: /target is the container's root (live), /.dhi the toolbox\n"
+	      "(read-only), /.dhi-scratch a private writable tmpfs (HOME and TMPDIR).\n"
+	      "\n"
+	      "Exit status: the program's own; 125 when dhidebug fails, 126 when the program\n"
+	      "cannot be executed, 127 when it is not found, 128+N when killed by signal N.\n",
+	      f);
+}
+
+int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
+{
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	out->join_cgroup = true;
+	out->view = VIEW_AUTO;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:qh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TOOLBOX:
+			out->toolbox = optarg;
+			break;
+		case OPT_VIEW:
+			if (view_mode_parse(optarg, &out->view) < 0)
+				return dhi_err_set(err, 0,
+						   "invalid --view `%s` (use auto, union or toolbox)",
+						   optarg);
+			break;
+		case OPT_RUNTIME_ROOT:
+			out->runtime_root = optarg;
+			break;
+		case OPT_NO_CGROUP:
+			out->join_cgroup = false;
+			break;
+		case 'c':
+			out->command = optarg;
+			break;
+		case 'q':
+			out->quiet = true;
+			break;
+		case 'h':
+			out->cmd = CLI_HELP;
+			return 0;
+		case OPT_VERSION:
+			out->cmd = CLI_VERSION;
+			return 0;
+		case ':':
+			return dhi_err_set(err, 0, "option `%s` needs a value (see --help)",
+					   argv[optind - 1]);
+		default:
+			return dhi_err_set(err, 0, "unknown option `%s` (see --help)",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return dhi_err_set(err, 0, "no target given (see --help)");
+	out->target = argv[optind++];
+	if (optind < argc)
+		out->argv = &argv[optind];
+	if (out->command && out->argv)
+		return dhi_err_set(err, 0, "-c cannot be combined with a program");
+	if (out->command && !*out->command)
+		return dhi_err_set(err, 0, "-c needs a non-empty line");
+	return 0;
+}

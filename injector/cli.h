@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli.h - the command line: options, usage, and what to do. */
+#ifndef INJ_CLI_H
+#define INJ_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "nsenter/view.h"
+
+enum cli_cmd {
+	CLI_ATTACH,
+	CLI_HELP,
+	CLI_VERSION,
+};
+
+struct cli {
+	enum cli_cmd cmd;
+	const char *target;		/* TARGET */
+	const char *toolbox;		/* --toolbox */
+	enum view_mode view;		/* --view */
+	const char *runtime_root;	/* --runtime-root */
+	bool join_cgroup;		/* not --no-cgroup */
+	bool quiet;			/* -q */
+	const char *command;		/* -c LINE */
+	char **argv;			/* PROGRAM ARG…, NULL for a shell */
+};
+
+/*
+ * Parses argv. Options may come before or after TARGET; everything after
+ * `--` (or after the first word following TARGET) is the program and its
+ * arguments. Bad input is an error naming the argument.
+ */
+int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err);
+
+/* Prints the usage text (docs/dhidebug.1.md says the same). */
+void cli_usage(FILE *f);
+
+#endif

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+/* main.c - dhidebug: resolve the target, prepare the toolbox, run a supervised session. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "injector/cli.h"
+#include "injector/runtime/runtime.h"
+#include "injector/session.h"
+#include "injector/supervisor.h"
+#include "nsenter/view.h"
+#include "toolbox/toolbox.h"
+
+#ifndef DHIDEBUG_VERSION
+#define DHIDEBUG_VERSION "0.0.0"
+#endif
+
+static int fail(struct dhi_err *err)
+{
+	int code = dhi_err_print(err, "dhidebug");
+
+	dhi_err_clear(&err);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct dhi_err *err = NULL;
+	struct cli cli;
+	struct rt_opts ro;
+	struct rt_target rt;
+	struct session_spec s = { .target_root = -1, .toolbox_tree = -1 };
+	struct os_release target_os;
+	int code;
+
+	if (cli_parse(argc, argv, &cli, &err) < 0)
+		return fail(err);
+	if (cli.cmd == CLI_HELP) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (cli.cmd == CLI_VERSION) {
+		printf("dhidebug %s\n", DHIDEBUG_VERSION);
+		return 0;
+	}
+	if (geteuid() != 0) {
+		dhi_err_set(&err, 0, "must run as root (it joins other processes' namespaces)");
+		return fail(err);
+	}
+
+	ro = (struct rt_opts){ .runtime_root = cli.runtime_root };
+	if (rt_resolve(cli.target, &ro, &rt, &err) < 0)
+		return fail(err);
+
+	if (!cli.toolbox) {
+		dhi_err_set(&err, 0, "no toolbox given (use --toolbox DIR)");
+		return fail(err);
+	}
+	if (toolbox_open_dir(cli.toolbox, &s.toolbox, &err) < 0)
+		return fail(err);
+	if (!cli.argv && !s.toolbox.shell) {
+		dhi_err_set(&err, 0, "toolbox `%s` has no shell (/bin/bash or /bin/sh)", cli.toolbox);
+		return fail(err);
+	}
+
+	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
+	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
+		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
+		return fail(err);
+	}
+	/* read on the host, resolved inside the target's root: hostile input */
+	toolbox_read_os_release(s.target_root, &target_os);
+	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
+		return fail(err);
+
+	s.rt = &rt;
+	s.view = cli.view;
+	s.same_release = os_release_same(&s.toolbox.os, &target_os);
+	s.join_cgroup = cli.join_cgroup;
+	s.quiet = cli.quiet;
+	s.argv = cli.argv;
+	s.command = cli.command;
+
+	code = supervisor_run(&s, &err);
+	if (code < 0)
+		return fail(err);
+	return code;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* session.h - what a session is made of, and the channels between its processes. */
+#ifndef INJ_SESSION_H
+#define INJ_SESSION_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+#include "injector/runtime/runtime.h"
+#include "nsenter/target.h"
+#include "nsenter/view.h"
+#include "toolbox/toolbox.h"
+
+/* Everything the privileged sequence needs, prepared on the host before it forks. */
+struct session_spec {
+	const struct rt_target *rt;	/* what the runtime said */
+	struct ns_target target;	/* the pinned process */
+	int target_root;		/* O_PATH fd of its root, opened on the host */
+	struct toolbox toolbox;
+	int toolbox_tree;		/* detached read-only clone of the toolbox */
+	enum view_mode view;
+	bool same_release;		/* toolbox and target os-release match */
+	bool join_cgroup;
+	bool quiet;
+	char *const *argv;		/* `-- PROGRAM ARG…`, NULL for a shell */
+	const char *command;		/* `-c LINE`, NULL otherwise */
+	const char *term;		/* the operator's TERM, when on a terminal */
+};
+
+/* The fds the supervisor hands to the session; -1 where unused. */
+struct session_chan {
+	int stdio[3];	/* the session's 0, 1, 2: the pty slave three times, or pipe ends */
+	int msg;	/* write end: notices and errors for the supervisor to print */
+	int lifeline;	/* read end: EOF means the supervisor is gone, end everything */
+};
+
+/* Message kinds on the msg channel: kind byte, text, NUL; one write(2) each (< PIPE_BUF). */
+enum { SESSION_MSG_NOTICE = 'N', SESSION_MSG_ERROR = 'E' };
+#define SESSION_MSG_MAX 512
+
+/* Sends one message; never fails loudly (the reader may be gone). */
+void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* In a forked child: sends `err` as an error message and _exits with its status. */
+void session_child_fail(int msgfd, struct dhi_err *err) __attribute__((noreturn));
+
+/*
+ * The privileged sequence, in the child the supervisor forks (see
+ * docs/design/attach.md): join cgroups and namespaces, build the view, join
+ * the user namespace, fork into the target's pid namespace, run the program.
+ * Never returns; exits with the program's status, or 125/126/127.
+ */
+void attach_stage(const struct session_spec *s, const struct session_chan *ch)
+	__attribute__((noreturn));
+
+#endif

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: Apache-2.0
+/* supervisor.c - host side of a session: pty or pipes, relay, signals. */
+#include "injector/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+
+#define RELAY_BUF 65536
+
+struct relay {
+	bool tty;
+	int in_src;		/* operator's stdin, -1 once at EOF */
+	int in_dst;		/* pty master or the session's stdin pipe; -1 once closed */
+	int out_src;		/* pty master or the session's stdout pipe */
+	int err_src;		/* the session's stderr pipe (pipe mode only) */
+	int msg;		/* messages from the session's processes */
+	int sig;		/* signalfd */
+	int lifeline;		/* write end; closing it ends the session */
+	char pending[RELAY_BUF];
+	size_t pend_off, pend_len;
+	char msgbuf[4 * SESSION_MSG_MAX];
+	size_t msglen;
+	char *error;		/* last error message from the session */
+	int end_signal;		/* signal that ended the session, 0 if none */
+	struct termios saved;
+	bool raw;
+};
+
+static const int handled_signals[] = { SIGCHLD, SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT, 0 };
+
+static int open_pty(int *master, int *slave, struct dhi_err **err)
+{
+	struct winsize ws;
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0)
+		return dhi_err_set(err, errno, "cannot allocate a pty");
+	if (grantpt(*master) < 0 || unlockpt(*master) < 0)
+		return dhi_err_set(err, errno, "cannot unlock the pty");
+	/* TIOCGPTPEER (4.13+) opens the peer without a path lookup */
+	*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0) {
+		char name[64];
+
+		if (ptsname_r(*master, name, sizeof(name)) != 0)
+			return dhi_err_set(err, errno, "cannot name the pty");
+		*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (*slave < 0)
+			return dhi_err_set(err, errno, "cannot open `%s`", name);
+	}
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(*master, TIOCSWINSZ, &ws);
+	return 0;
+}
+
+static void set_raw(struct relay *r)
+{
+	struct termios t;
+
+	if (tcgetattr(STDIN_FILENO, &r->saved) < 0)
+		return;
+	t = r->saved;
+	cfmakeraw(&t);
+	if (tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0)
+		r->raw = true;
+}
+
+static void restore_tty(struct relay *r)
+{
+	if (r->raw)
+		tcsetattr(STDIN_FILENO, TCSADRAIN, &r->saved);
+	r->raw = false;
+}
+
+/* A TERM value is passed on only if it looks like one: it is just a name. */
+static const char *sane_term(void)
+{
+	const char *t = getenv("TERM");
+
+	if (!t || !*t || strlen(t) > 64)
+		return NULL;
+	for (const char *p = t; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '+' || *p == '_'))
+			return NULL;
+	return t;
+}
+
+static void print_line(struct relay *r, const char *text)
+{
+	fprintf(stderr, "dhidebug: %s%s", text, r->raw ? "\r\n" : "\n");
+	fflush(stderr);
+}
+
+static void take_messages(struct relay *r)
+{
+	ssize_t n = fd_read(r->msg, r->msgbuf + r->msglen, sizeof(r->msgbuf) - r->msglen);
+	size_t start = 0;
+
+	if (n <= 0) {
+		dhi_close_reset(&r->msg);
+		return;
+	}
+	r->msglen += (size_t)n;
+	for (size_t i = 0; i < r->msglen; i++) {
+		char *m = r->msgbuf + start;
+
+		if (r->msgbuf[i] != '\0')
+			continue;
+		if (m[0] == SESSION_MSG_ERROR) {
+			free(r->error);
+			r->error = xstrdup(m + 1);
+		} else if (m[0] == SESSION_MSG_NOTICE) {
+			print_line(r, m + 1);
+		}
+		start = i + 1;
+	}
+	memmove(r->msgbuf, r->msgbuf + start, r->msglen - start);
+	r->msglen -= start;
+	if (r->msglen == sizeof(r->msgbuf))
+		r->msglen = 0;	/* a message without its NUL: drop it rather than stall */
+}
+
+/* Copies what is readable on `src` to `dst`; returns false at EOF or error (EIO on a pty). */
+static bool pump_out(int src, int dst)
+{
+	char buf[RELAY_BUF];
+	ssize_t n = fd_read(src, buf, sizeof(buf));
+
+	if (n < 0 && errno == EAGAIN)
+		return true;
+	if (n <= 0)
+		return false;
+	/* a closed stdout must not stop the session; its output is simply dropped */
+	fd_write_all(dst, buf, (size_t)n);
+	return true;
+}
+
+static void pump_in(struct relay *r, short revents_src, short revents_dst)
+{
+	if (r->pend_len == 0 && revents_src) {
+		ssize_t n = fd_read(r->in_src, r->pending, sizeof(r->pending));
+
+		if (n <= 0) {
+			r->in_src = -1;
+			/* pipe mode: the session sees EOF on its stdin */
+			if (!r->tty)
+				dhi_close_reset(&r->in_dst);
+			return;
+		}
+		r->pend_off = 0;
+		r->pend_len = (size_t)n;
+	}
+	if (r->pend_len && (revents_dst & POLLOUT)) {
+		ssize_t n = write(r->in_dst, r->pending + r->pend_off, r->pend_len);
+
+		if (n > 0) {
+			r->pend_off += (size_t)n;
+			r->pend_len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			r->pend_len = 0;
+			r->in_src = -1;
+		}
+	}
+}
+
+/* Returns true when the stage has exited, with its status in *status. */
+static bool handle_signal(struct relay *r, pid_t stage, int *status)
+{
+	struct signalfd_siginfo si;
+	int st;
+
+	if (fd_read(r->sig, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	switch (si.ssi_signo) {
+	case SIGWINCH: {
+		struct winsize ws;
+
+		if (r->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+			ioctl(r->out_src, TIOCSWINSZ, &ws);
+		return false;
+	}
+	case SIGCHLD:
+		if (waitpid(stage, &st, WNOHANG) == stage) {
+			*status = st;
+			return true;
+		}
+		return false;
+	default:
+		/* SIGTERM, SIGHUP, SIGINT, SIGQUIT: end the session, all of it */
+		if (!r->end_signal)
+			r->end_signal = (int)si.ssi_signo;
+		dhi_close_reset(&r->lifeline);
+		return false;
+	}
+}
+
+static int relay_loop(struct relay *r, pid_t stage)
+{
+	bool stage_done = false, out_open = true, err_open = r->err_src >= 0;
+	int status = 0;
+
+	while (!stage_done || out_open || err_open || r->msg >= 0) {
+		struct pollfd p[6];
+		int n = 0, i_in = -1, i_dst = -1, i_out = -1, i_err = -1, i_msg = -1, i_sig;
+		int ready;
+
+		if (r->in_src >= 0 && r->pend_len == 0) {
+			i_in = n;
+			p[n++] = (struct pollfd){ r->in_src, POLLIN, 0 };
+		}
+		if (r->in_dst >= 0 && r->pend_len) {
+			i_dst = n;
+			p[n++] = (struct pollfd){ r->in_dst, POLLOUT, 0 };
+		}
+		if (out_open) {
+			i_out = n;
+			p[n++] = (struct pollfd){ r->out_src, POLLIN, 0 };
+		}
+		if (err_open) {
+			i_err = n;
+			p[n++] = (struct pollfd){ r->err_src, POLLIN, 0 };
+		}
+		if (r->msg >= 0) {
+			i_msg = n;
+			p[n++] = (struct pollfd){ r->msg, POLLIN, 0 };
+		}
+		i_sig = n;
+		p[n++] = (struct pollfd){ r->sig, POLLIN, 0 };
+
+		/*
+		 * Once the stage is gone every session process is gone too; what is
+		 * left is buffered output. Stop if nothing arrives for a while, so a
+		 * stray fd holder can never keep us here.
+		 */
+		ready = poll(p, (nfds_t)n, stage_done ? 200 : -1);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			break;
+		if (i_out >= 0 && p[i_out].revents && !pump_out(r->out_src, STDOUT_FILENO))
+			out_open = false;
+		if (i_err >= 0 && p[i_err].revents && !pump_out(r->err_src, STDERR_FILENO))
+			err_open = false;
+		if (i_msg >= 0 && p[i_msg].revents)
+			take_messages(r);
+		if ((i_in >= 0 && p[i_in].revents) || (i_dst >= 0 && p[i_dst].revents))
+			pump_in(r, i_in >= 0 ? p[i_in].revents : 0, i_dst >= 0 ? p[i_dst].revents : 0);
+		if (p[i_sig].revents && handle_signal(r, stage, &status))
+			stage_done = true;
+	}
+	if (!stage_done) {
+		dhi_close_reset(&r->lifeline);
+		while (waitpid(stage, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	return status;
+}
+
+int supervisor_run(struct session_spec *s, struct dhi_err **err)
+{
+	struct relay *r = xzalloc(sizeof(*r));
+	struct session_chan ch = { { -1, -1, -1 }, -1, -1 };
+	int msg[2] = { -1, -1 }, life[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 },
+	    errp[2] = { -1, -1 };
+	int master = -1, slave = -1, status, code = -1;
+	sigset_t mask, old;
+	pid_t me = getpid(), stage;
+
+	r->tty = isatty(STDIN_FILENO);
+	r->in_src = STDIN_FILENO;
+	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
+
+	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) {
+		dhi_err_set(err, errno, "cannot create pipes");
+		goto out;
+	}
+	if (r->tty) {
+		if (open_pty(&master, &slave, err) < 0)
+			goto out;
+		s->term = sane_term();
+		ch.stdio[0] = ch.stdio[1] = ch.stdio[2] = slave;
+	} else {
+		if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+		    pipe2(errp, O_CLOEXEC) < 0) {
+			dhi_err_set(err, errno, "cannot create pipes");
+			goto out;
+		}
+		ch.stdio[0] = in[0];
+		ch.stdio[1] = out[1];
+		ch.stdio[2] = errp[1];
+	}
+	ch.msg = msg[1];
+	ch.lifeline = life[0];
+
+	sigemptyset(&mask);
+	for (int i = 0; handled_signals[i]; i++)
+		sigaddset(&mask, handled_signals[i]);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	signal(SIGPIPE, SIG_IGN);
+	r->sig = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig < 0) {
+		dhi_err_set(err, errno, "cannot create a signalfd");
+		goto out_mask;
+	}
+
+	stage = fork();
+	if (stage < 0) {
+		dhi_err_set(err, errno, "cannot fork");
+		goto out_mask;
+	}
+	if (stage == 0) {
+		/* dies with us; if we are already gone, do not start at all */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != me)
+			_exit(125);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(r->sig);
+		close(msg[0]);
+		close(life[1]);
+		if (master >= 0)
+			close(master);
+		if (in[1] >= 0)
+			close(in[1]);
+		if (out[0] >= 0)
+			close(out[0]);
+		if (errp[0] >= 0)
+			close(errp[0]);
+		attach_stage(s, &ch);
+	}
+
+	/* our copies of the session's ends: EOF arrives only when the session lets go */
+	dhi_close_reset(&slave);
+	dhi_close_reset(&in[0]);
+	dhi_close_reset(&out[1]);
+	dhi_close_reset(&errp[1]);
+	dhi_close_reset(&msg[1]);
+	dhi_close_reset(&life[0]);
+	r->msg = msg[0];
+	r->lifeline = life[1];
+	msg[0] = life[1] = -1;
+	if (r->tty) {
+		r->in_dst = r->out_src = master;
+		master = -1;
+		fd_set_nonblock(r->in_dst, 1);
+		set_raw(r);
+	} else {
+		r->in_dst = in[1];
+		r->out_src = out[0];
+		r->err_src = errp[0];
+		in[1] = out[0] = errp[0] = -1;
+		fd_set_nonblock(r->in_dst, 1);
+	}
+
+	status = relay_loop(r, stage);
+	restore_tty(r);
+
+	if (r->error) {
+		fprintf(stderr, "dhidebug: %s\n", r->error);
+		code = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
+	} else if (r->end_signal) {
+		code = 128 + r->end_signal;
+	} else if (WIFSIGNALED(status)) {
+		dhi_err_set(err, 0, "the session was killed by signal %d", WTERMSIG(status));
+		code = -1;
+	} else {
+		code = WEXITSTATUS(status);
+	}
+
+out_mask:
+	sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+	if (r->out_src >= 0 && r->out_src != r->in_dst)
+		close(r->out_src);
+	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,
+				msg[0], msg[1], life[0], life[1], in[0], in[1], out[0], out[1],
+				errp[0], errp[1], -2 };
+	     *fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	free(r->error);
+	free(r);
+	return code;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* path.h - open paths inside a target's root without ever leaving it. */
+#ifndef NS_PATH_H
+#define NS_PATH_H
+
+#include "common/err.h"
+
+enum {
+	PATH_F_NO_SYMLINKS = 1 << 0,	/* refuse every symlink, not only escaping ones */
+};
+
+/*
+ * Opens `path` (absolute or relative, both taken from `rootfd`) as if `rootfd`
+ * were "/": ".." stops at it, symlinks are resolved inside it, and magic links
+ * (/proc/<pid>/fd/N, /proc/<pid>/root) are never followed. `flags` are open(2)
+ * flags; O_CLOEXEC is always added. Uses openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS) and, where the kernel lacks it (< 5.6), a
+ * component-by-component walk with O_NOFOLLOW that gives the same answer.
+ * On success *out is a new fd owned by the caller.
+ */
+int path_open_at(int rootfd, const char *path, int flags, unsigned int pflags, int *out,
+		 struct dhi_err **err);
+
+/* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
+int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);
+
+#endif

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+/* target.c - pin the target with a pidfd and join its namespaces. */
+#include "nsenter/target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "nsenter/path.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static const struct {
+	const char *name;
+	int flag;
+} ns_table[NS_COUNT] = {
+	[NS_CGROUP] = { "cgroup", CLONE_NEWCGROUP },
+	[NS_IPC] = { "ipc", CLONE_NEWIPC },
+	[NS_UTS] = { "uts", CLONE_NEWUTS },
+	[NS_NET] = { "net", CLONE_NEWNET },
+	[NS_PID] = { "pid", CLONE_NEWPID },
+	[NS_TIME] = { "time", CLONE_NEWTIME },
+	[NS_MNT] = { "mnt", CLONE_NEWNS },
+	[NS_USER] = { "user", CLONE_NEWUSER },
+};
+
+const char *ns_kind_name(enum ns_kind k)
+{
+	return ns_table[k].name;
+}
+
+/* Parses state and start time from /proc/<pid>/stat; comm may hold any byte. */
+static int read_stat(int procfd, char *state, unsigned long long *start, struct dhi_err **err)
+{
+	dhi_autoclose int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
+	dhi_autofree char *buf = NULL;
+	char *p;
+	int field;
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open `stat`");
+	if (fd_read_file(fd, 4096, &buf, NULL, err) < 0)
+		return -1;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return dhi_err_set(err, 0, "cannot parse `stat`");
+	p += 2;
+	*state = *p;
+	/* after ") " comes field 3 (state); the start time is field 22 */
+	for (field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return dhi_err_set(err, 0, "cannot parse `stat`");
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static int ns_ino(int dirfd, const char *path, struct stat *st)
+{
+	return fstatat(dirfd, path, st, 0);
+}
+
+int ns_target_open(pid_t pid, unsigned long long expect_start, struct ns_target *t,
+		   struct dhi_err **err)
+{
+	dhi_autoclose int proc = -1;
+	char name[32];
+	char state;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->pidfd = t->procfd = -1;
+
+	if (pid <= 0)
+		return dhi_err_set(err, 0, "invalid pid `%d`", (int)pid);
+
+	/* Pin first: whatever we open under /proc/<pid> afterwards is checked against it. */
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0 && errno != ENOSYS) {
+		int e = errno;
+
+		ns_target_close(t);
+		return dhi_err_set(err, e == ESRCH ? 0 : e, "process `%d` %s", (int)pid,
+				   e == ESRCH ? "does not exist" : "cannot be opened");
+	}
+
+	proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (proc < 0 || path_check_fs(proc, PROC_SUPER_MAGIC, "/proc", err) < 0) {
+		if (proc < 0)
+			dhi_err_set(err, errno, "cannot open /proc");
+		ns_target_close(t);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	t->procfd = openat(proc, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->procfd < 0) {
+		ns_target_close(t);
+		return dhi_err_set(err, 0, "process `%d` does not exist", (int)pid);
+	}
+	if (read_stat(t->procfd, &state, &t->start_time, err) < 0) {
+		ns_target_close(t);
+		return dhi_err_prefix(err, "process `%d`", (int)pid);
+	}
+	if (state == 'Z' || state == 'X') {
+		ns_target_close(t);
+		return dhi_err_set(err, 0, "process `%d` is not running (it has exited)", (int)pid);
+	}
+	if (expect_start && expect_start != t->start_time) {
+		ns_target_close(t);
+		return dhi_err_set(err, 0,
+				   "process `%d` is not the container's (its pid was reused)",
+				   (int)pid);
+	}
+	/* The /proc dir we hold is the pinned process only if that is still alive. */
+	if (ns_target_check_alive(t, err) < 0) {
+		ns_target_close(t);
+		return -1;
+	}
+
+	for (int k = 0; k < NS_COUNT; k++) {
+		struct stat theirs, ours;
+		char path[32];
+
+		snprintf(path, sizeof(path), "ns/%s", ns_table[k].name);
+		if (ns_ino(t->procfd, path, &theirs) < 0) {
+			if (errno == ENOENT)
+				continue;	/* namespace type not in this kernel */
+			{
+				int e = errno;
+
+				ns_target_close(t);
+				return dhi_err_set(err, e, "cannot stat namespace `%s` of pid %d",
+						   ns_table[k].name, (int)pid);
+			}
+		}
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_table[k].name);
+		if (ns_ino(AT_FDCWD, path, &ours) < 0 || ours.st_ino != theirs.st_ino ||
+		    ours.st_dev != theirs.st_dev)
+			t->differ |= NS_BIT(k);
+	}
+	return 0;
+}
+
+int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err)
+{
+	if (t->pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, t->pidfd, 0, NULL, 0) == 0)
+			return 0;
+		if (errno != ESRCH)
+			return 0;
+	} else {
+		char state;
+		unsigned long long start;
+
+		if (read_stat(t->procfd, &state, &start, err) == 0 && start == t->start_time &&
+		    state != 'Z' && state != 'X')
+			return 0;
+		dhi_err_clear(err);
+	}
+	return dhi_err_set(err, 0, "process `%d` exited during the attach", (int)t->pid);
+}
+
+int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err)
+{
+	*out = openat(t->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*out < 0)
+		return dhi_err_set(err, errno, "cannot open the root of process `%d`", (int)t->pid);
+	return ns_target_check_alive(t, err);
+}
+
+static int join_one(struct ns_target *t, enum ns_kind k, struct dhi_err **err)
+{
+	char path[32];
+	dhi_autoclose int fd = -1;
+
+	snprintf(path, sizeof(path), "ns/%s", ns_table[k].name);
+	fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open namespace `%s`", ns_table[k].name);
+	/* the fd is only the pinned process's if that is still alive now */
+	if (ns_target_check_alive(t, err) < 0)
+		return -1;
+	if (setns(fd, ns_table[k].flag) < 0)
+		return dhi_err_set(err, errno, "cannot join namespace `%s`", ns_table[k].name);
+	return 0;
+}
+
+int ns_target_join(struct ns_target *t, unsigned int kinds, struct dhi_err **err)
+{
+	unsigned int want = kinds & t->differ & ~NS_BIT(NS_USER);
+	int mask = 0;
+
+	if (!want)
+		return 0;
+	for (int k = 0; k < NS_COUNT; k++)
+		if (want & NS_BIT(k))
+			mask |= ns_table[k].flag;
+
+	/*
+	 * One setns() on the pidfd joins all of them atomically (5.8+). Before
+	 * 5.8 a pidfd is not a namespace fd and setns says EINVAL; a seccomp
+	 * filter may say ENOSYS. Either way, join one by one.
+	 */
+	if (t->pidfd >= 0) {
+		if (setns(t->pidfd, mask) == 0)
+			return 0;
+		if (errno == ESRCH)
+			return dhi_err_set(err, 0, "process `%d` exited during the attach",
+					   (int)t->pid);
+		if (errno != EINVAL && errno != ENOSYS)
+			return dhi_err_set(err, errno, "cannot join the namespaces of pid %d",
+					   (int)t->pid);
+	}
+	t->used_fallback = true;
+	for (int k = 0; k < NS_COUNT; k++) {
+		if (!(want & NS_BIT(k)))
+			continue;
+		if (join_one(t, (enum ns_kind)k, err) < 0)
+			return dhi_err_prefix(err, "pid %d", (int)t->pid);
+	}
+	return 0;
+}
+
+int ns_target_join_user(struct ns_target *t, struct dhi_err **err)
+{
+	if (!(t->differ & NS_BIT(NS_USER)))
+		return 0;
+	if (t->pidfd >= 0 && !t->used_fallback) {
+		if (setns(t->pidfd, CLONE_NEWUSER) == 0)
+			return 0;
+		if (errno != EINVAL && errno != ENOSYS)
+			return dhi_err_set(err, errno, "cannot join the user namespace of pid %d",
+					   (int)t->pid);
+	}
+	if (join_one(t, NS_USER, err) < 0)
+		return dhi_err_prefix(err, "pid %d", (int)t->pid);
+	return 0;
+}
+
+void ns_target_close(struct ns_target *t)
+{
+	dhi_close_reset(&t->pidfd);
+	dhi_close_reset(&t->procfd);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* target.h - a target process pinned by pidfd, its namespaces, and joining them in order. */
+#ifndef NS_TARGET_H
+#define NS_TARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+/* The namespaces a session joins, in the order the per-namespace fallback joins them. */
+enum ns_kind {
+	NS_CGROUP,
+	NS_IPC,
+	NS_UTS,
+	NS_NET,
+	NS_PID,
+	NS_TIME,
+	NS_MNT,
+	NS_USER,	/* joined last, on its own: see ns_target_join_user() */
+	NS_COUNT,
+};
+
+#define NS_BIT(k) (1u << (k))
+
+struct ns_target {
+	pid_t pid;
+	int pidfd;			/* -1 where pidfd_open is missing (< 5.3) */
+	int procfd;			/* /proc/<pid> on the host's verified procfs */
+	unsigned long long start_time;	/* field 22 of /proc/<pid>/stat, in clock ticks */
+	unsigned int differ;		/* NS_BIT()s of namespaces that are not ours */
+	bool used_fallback;		/* per-namespace fds were used instead of the pidfd */
+};
+
+/* Name of a namespace as in /proc/<pid>/ns ("mnt", "pid", …). */
+const char *ns_kind_name(enum ns_kind k);
+
+/*
+ * Pins process `pid` with a pidfd and opens its /proc directory on the host's
+ * procfs (verified by magic number). When `expect_start` is not 0 it must equal
+ * the process's start time, which catches a PID reused since a runtime wrote
+ * it down. Fails for a process that does not exist or is a zombie.
+ */
+int ns_target_open(pid_t pid, unsigned long long expect_start, struct ns_target *t,
+		   struct dhi_err **err);
+
+/* Fails when the pinned process has exited since it was opened. */
+int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err);
+
+/* Opens the target's root directory (/proc/<pid>/root) as an O_PATH fd. */
+int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err);
+
+/*
+ * Joins every namespace in `kinds` (NS_BIT()s, NS_USER excluded) that differs
+ * from ours: one setns() on the pidfd (5.8+), or, where that is refused, one
+ * setns() per namespace fd in enum order. The pid and time namespaces apply
+ * to children only, so the caller forks afterwards.
+ */
+int ns_target_join(struct ns_target *t, unsigned int kinds, struct dhi_err **err);
+
+/*
+ * Joins the target's user namespace when it has its own. Called last: once in
+ * it, we have no privilege left over the host's mounts and cgroups.
+ */
+int ns_target_join_user(struct ns_target *t, struct dhi_err **err);
+
+void ns_target_close(struct ns_target *t);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* view.h - the session's private mount view: the target's files plus a read-only toolbox. */
+#ifndef NS_VIEW_H
+#define NS_VIEW_H
+
+#include <stdbool.h>
+
+#include "common/err.h"
+
+enum view_mode {
+	VIEW_AUTO,	/* union when toolbox and target are the same distribution and release */
+	VIEW_UNION,	/* read-only overlay: the target's files over the toolbox */
+	VIEW_TOOLBOX,	/* the toolbox as /, the target at /target */
+};
+
+/* Where things are inside every view. */
+#define VIEW_TARGET_DIR "/target"
+#define VIEW_TOOLBOX_DIR "/.dhi"
+#define VIEW_SCRATCH_DIR "/.dhi-scratch"
+
+/* Parses "auto", "union" or "toolbox"; returns -1 for anything else. */
+int view_mode_parse(const char *s, enum view_mode *out);
+const char *view_mode_name(enum view_mode m);
+
+struct view_spec {
+	enum view_mode mode;
+	bool same_release;	/* VIEW_AUTO: toolbox and target os-release match */
+	int toolbox_tree;	/* from view_open_toolbox() */
+	int target_root;	/* O_PATH fd of the target's root (/proc/<pid>/root) */
+	int host_procself;	/* the calling process's /proc/<pid> on the host procfs */
+};
+
+struct view_result {
+	enum view_mode mode;	/* the view that was built */
+	char reason[160];	/* why, for VIEW_AUTO */
+};
+
+/*
+ * Host side, before entering the target's mount namespace: makes a detached,
+ * read-only, nosuid, nodev copy of the toolbox directory `toolbox_dir` (an fd)
+ * with open_tree(OPEN_TREE_CLONE). *out is the tree's fd.
+ */
+int view_open_toolbox(int toolbox_dir, int *out, struct dhi_err **err);
+
+/*
+ * Called right after joining the target's mount namespace (and before joining
+ * its user namespace). Clones the target's mounts, moves the caller into a new
+ * private mount namespace, builds the view there and makes it the caller's root
+ * and working directory. Nothing propagates to the target or the host, and the
+ * view disappears with the last process that holds it.
+ */
+int view_build(const struct view_spec *spec, struct view_result *res, struct dhi_err **err);
+
+#endif
