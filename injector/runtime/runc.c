@@ -54,18 +54,6 @@ static int json_uint(json_t *o, const char *key, unsigned long long max, unsigne
 		*out = (unsigned long long)json_integer_value(v);
 		return 0;
 	}
-	/* runc writes init_process_start as a number; older versions as a string */
-	if (json_is_string(v)) {
-		char *end;
-		unsigned long long x;
-
-		errno = 0;
-		x = strtoull(json_string_value(v), &end, 10);
-		if (!errno && end != json_string_value(v) && !*end && x <= max) {
-			*out = x;
-			return 0;
-		}
-	}
 	return -1;
 }
 
