@@ -22,7 +22,7 @@ Q := @
 endif
 
 # Libraries: only through pkg-config.
-PKGS := jansson
+PKGS := jansson libcap libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -46,7 +46,8 @@ COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c com
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c
 INJECTOR_SRCS := injector/cli.c injector/session.c injector/attach.c injector/supervisor.c \
-	injector/runtime/runtime.c injector/runtime/runc.c injector/runtime/pid.c
+	injector/runtime/runtime.c injector/runtime/runc.c injector/runtime/pid.c \
+	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 

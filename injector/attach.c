@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -104,6 +105,23 @@ static int exec_search(char **argv, char **env)
 	return saved;
 }
 
+/* Where programs may be executed from (Landlock), by view; NULL: anywhere. */
+static const char *const *exec_roots(const struct session_spec *s)
+{
+	/* top-level toolbox directories; /target and /.dhi-scratch are not among them */
+	static const char *const roots[] = { "/bin", "/sbin", "/usr", "/lib", "/lib32", "/lib64",
+					     "/libx32", "/opt", VIEW_TOOLBOX_DIR, NULL };
+
+	return s->profile->container_exec ? NULL : roots;
+}
+
+static void notice_cb(const char *msg, void *arg)
+{
+	const struct session_chan *ch = arg;
+
+	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "%s", msg);
+}
+
 static void run_program(const struct session_spec *s, const struct session_chan *ch, bool tty)
 {
 	struct dhi_err *err = NULL;
@@ -146,6 +164,11 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 
 	argv = build_argv(s);
 	env = build_env(s);
+	if (policy_apply(s->profile, &s->user, &s->filters, exec_roots(s),
+			 s->quiet ? NULL : notice_cb, (void *)ch, &err) < 0) {
+		dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
+		session_child_fail(ch->msg, err);
+	}
 	e = exec_search(argv, env);
 	dhi_err_set_status(&err, e == ENOENT || e == ENOTDIR ? 127 : 126, e,
 			   "cannot execute `%s`", argv[0]);
@@ -298,6 +321,20 @@ static void close_host_fds(const struct session_chan *ch)
 	close_range(from, ~0u, 0);
 }
 
+/*
+ * The session lives under the target's resource limits. Raising them again
+ * needs CAP_SYS_RESOURCE, which only a profile that grants it has.
+ */
+static void copy_rlimits(pid_t pid)
+{
+	for (int r = 0; r < RLIM_NLIMITS; r++) {
+		struct rlimit lim;
+
+		if (prlimit(pid, (enum __rlimit_resource)r, NULL, &lim) == 0)
+			setrlimit((enum __rlimit_resource)r, &lim);
+	}
+}
+
 /* The operator's terminal stays with the supervisor; the stage gets /dev/null. */
 static int detach_stdio(struct dhi_err **err)
 {
@@ -354,6 +391,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 
 	if (s->join_cgroup && cgroup_join_target(t.procfd, &err) < 0)
 		session_child_fail(ch->msg, err);
+	copy_rlimits(t.pid);
 
 	if (ns_target_join(&t, ~0u, &err) < 0)
 		session_child_fail(ch->msg, err);
@@ -364,6 +402,8 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		.toolbox_tree = s->toolbox_tree,
 		.target_root = s->target_root,
 		.host_procself = procself,
+		.target_ro = s->profile->container_ro,
+		.target_noexec = !s->profile->container_exec,
 	};
 	if (view_build(&vs, &vr, &err) < 0)
 		session_child_fail(ch->msg, err);

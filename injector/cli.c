@@ -11,6 +11,10 @@ enum {
 	OPT_RUNTIME_ROOT,
 	OPT_NO_CGROUP,
 	OPT_VERSION,
+	OPT_PROFILE,
+	OPT_USER,
+	OPT_POLICY,
+	OPT_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -21,6 +25,10 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "json", no_argument, NULL, OPT_JSON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -28,6 +36,7 @@ void cli_usage(FILE *f)
 {
 	fputs("usage: dhidebug [<options>] <target> [-- <program> [<arg>...]]\n"
 	      "       dhidebug [<options>] -c <line> <target>\n"
+	      "       dhidebug profiles [--json] [--policy=<file>]\n"
 	      "\n"
 	      "Open a shell, or run one program, inside a running container that has no shell,\n"
 	      "with a read-only toolbox mounted in a private view of the container's files.\n"
@@ -47,6 +56,11 @@ void cli_usage(FILE *f)
 	      "                                   distribution and release, toolbox otherwise\n"
 	      "  --runtime-root=<dir>  state directory of the runtime (runc --root)\n"
 	      "  --no-cgroup           do not join the container's cgroups\n"
+	      "  --profile=<name>      observe, general (default), netadmin, sysadmin, or one\n"
+	      "                        the policy file defines (see `dhidebug profiles`)\n"
+	      "  --user=<uid>[:<gid>]  run as this user of the container (default root);\n"
+	      "                        `target` takes the uid, gid and groups of its PID 1\n"
+	      "  --policy=<file>       policy file (default /etc/dhidebug/policy.json)\n"
 	      "  -c <line>             run one shell line and exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
 	      "  -h, --help            show this help\n"
@@ -89,6 +103,18 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 		case 'c':
 			out->command = optarg;
 			break;
+		case OPT_PROFILE:
+			out->profile = optarg;
+			break;
+		case OPT_USER:
+			out->user = optarg;
+			break;
+		case OPT_POLICY:
+			out->policy = optarg;
+			break;
+		case OPT_JSON:
+			out->json = true;
+			break;
 		case 'q':
 			out->quiet = true;
 			break;
@@ -109,6 +135,14 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 	if (optind >= argc)
 		return dhi_err_set(err, 0, "no target given (see --help)");
 	out->target = argv[optind++];
+	if (strcmp(out->target, "profiles") == 0) {
+		if (optind < argc)
+			return dhi_err_set(err, 0, "`profiles` takes no arguments");
+		out->cmd = CLI_PROFILES;
+		return 0;
+	}
+	if (out->json)
+		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles`");
 	if (optind < argc)
 		out->argv = &argv[optind];
 	if (out->command && out->argv)

@@ -13,6 +13,7 @@ enum cli_cmd {
 	CLI_ATTACH,
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_PROFILES,	/* dhidebug profiles [--json] */
 };
 
 struct cli {
@@ -24,6 +25,10 @@ struct cli {
 	bool join_cgroup;		/* not --no-cgroup */
 	bool quiet;			/* -q */
 	const char *command;		/* -c LINE */
+	const char *profile;		/* --profile, NULL for the policy's default */
+	const char *user;		/* --user UID[:GID]|target, NULL for root */
+	const char *policy;		/* --policy FILE */
+	bool json;			/* profiles --json */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 };
 

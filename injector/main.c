@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "injector/cli.h"
+#include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
 #include "injector/supervisor.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
 	struct rt_target rt;
 	struct session_spec s = { .target_root = -1, .toolbox_tree = -1 };
 	struct os_release target_os;
+	struct policy pol;
 	int code;
 
 	if (cli_parse(argc, argv, &cli, &err) < 0)
@@ -44,6 +46,18 @@ int main(int argc, char **argv)
 		printf("dhidebug %s\n", DHIDEBUG_VERSION);
 		return 0;
 	}
+	/* the profile is settled before anything is entered: a refused one touches nothing */
+	if (policy_load(cli.policy, &pol, &err) < 0)
+		return fail(err);
+	if (cli.cmd == CLI_PROFILES) {
+		policy_print(&pol, cli.json);
+		return 0;
+	}
+	if (policy_select(&pol, cli.profile, &s.profile, &err) < 0)
+		return fail(err);
+	if (cli.user && strcmp(cli.user, "target") != 0 &&
+	    policy_user_parse(cli.user, &s.user, &err) < 0)
+		return fail(err);
 	if (geteuid() != 0) {
 		dhi_err_set(&err, 0, "must run as root (it joins other processes' namespaces)");
 		return fail(err);
@@ -71,7 +85,13 @@ int main(int argc, char **argv)
 	}
 	/* read on the host, resolved inside the target's root: hostile input */
 	toolbox_read_os_release(s.target_root, &target_os);
+	if (cli.user && strcmp(cli.user, "target") == 0 &&
+	    policy_user_of_pid(s.target.procfd, &s.user, &err) < 0)
+		return fail(err);
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
+		return fail(err);
+	/* built here, loaded last, in the program's process (crun does the same) */
+	if (policy_build_filters(s.profile, &s.filters, &err) < 0)
 		return fail(err);
 
 	s.rt = &rt;

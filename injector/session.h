@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
 #include "nsenter/target.h"
 #include "nsenter/view.h"
@@ -22,6 +23,9 @@ struct session_spec {
 	bool same_release;		/* toolbox and target os-release match */
 	bool join_cgroup;
 	bool quiet;
+	const struct profile *profile;	/* what the session may do */
+	struct policy_filters filters;	/* built before entering, loaded last */
+	struct session_user user;	/* ids and groups, always explicit */
 	char *const *argv;		/* `-- PROGRAM ARG…`, NULL for a shell */
 	const char *command;		/* `-c LINE`, NULL otherwise */
 	const char *term;		/* the operator's TERM, when on a terminal */

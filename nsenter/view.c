@@ -207,6 +207,86 @@ static int enter_staging(struct dhi_err **err)
 	return path_check_fs(root, TMPFS_MAGIC, "the staging root", err);
 }
 
+/* --- the target's flags: read-only, noexec --- */
+
+static bool restrict_by_setattr = true;
+
+/* On the detached clones (5.12+); clones made from them later inherit the flags. */
+static int restrict_tree(int tree, const struct view_spec *spec, struct dhi_err **err)
+{
+	struct mount_attr attr = { 0 };
+
+	if (spec->target_ro)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (spec->target_noexec)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (!attr.attr_set)
+		return 0;
+	attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return dhi_err_set(err, errno, "cannot restrict the target's mounts");
+	restrict_by_setattr = false;
+	return 0;
+}
+
+/* The per-mount flags of a mountinfo options field ("ro,nosuid,relatime"). */
+static unsigned long mount_flags(const char *opts)
+{
+	static const struct {
+		const char *name;
+		unsigned long flag;
+	} table[] = {
+		{ "ro", MS_RDONLY },	     { "nosuid", MS_NOSUID },
+		{ "nodev", MS_NODEV },	     { "noexec", MS_NOEXEC },
+		{ "noatime", MS_NOATIME },   { "nodiratime", MS_NODIRATIME },
+		{ "relatime", MS_RELATIME }, { NULL, 0 },
+	};
+	unsigned long fl = 0;
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", opts);
+	for (char *o = strtok_r(buf, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		for (int i = 0; table[i].name; i++)
+			if (strcmp(o, table[i].name) == 0)
+				fl |= table[i].flag;
+	return fl;
+}
+
+/*
+ * Without mount_setattr: remount each mount under /all and /top once they
+ * are attached, read from our mountinfo (mount(2) has no recursive remount).
+ */
+static int restrict_attached(const struct view_spec *spec, int host_procself, struct dhi_err **err)
+{
+	unsigned long fl = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
+	dhi_autoclose int fd = -1;
+	dhi_autofree char *buf = NULL;
+	char *save = NULL;
+
+	if (restrict_by_setattr || !(spec->target_ro || spec->target_noexec))
+		return 0;
+	fl |= (spec->target_ro ? MS_RDONLY : 0) | (spec->target_noexec ? MS_NOEXEC : 0);
+	fd = openat(host_procself, "mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fd_read_file(fd, 16 << 20, &buf, NULL, err) < 0)
+		return dhi_err_set(err, errno, "cannot read our mountinfo");
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char mp[PATH_MAX + 1], opts[256];
+
+		if (sscanf(l, "%*d %*d %*s %*s %4096s %255s", mp, opts) != 2)
+			continue;
+		cgroup_unescape_mountinfo(mp);
+		if (strncmp(mp, S_ALL, sizeof(S_ALL) - 1) != 0 &&
+		    strncmp(mp, S_TOP, sizeof(S_TOP) - 1) != 0)
+			continue;
+		/* a bind remount sets exactly the flags given: keep what the mount had */
+		if (mount(NULL, mp, NULL, fl | mount_flags(opts), NULL) < 0)
+			return dhi_err_set(err, errno, "cannot restrict `%s`", mp);
+	}
+	return 0;
+}
+
 /* --- the view --- */
 
 static int mkdirs(const char *base, const char *const *names, struct dhi_err **err)
@@ -363,16 +443,21 @@ static int build_toolbox(int tb_fd, struct dhi_err **err)
 }
 
 /* Mounts the parts every view has: /target, /.dhi, the scratch tmpfs. */
-static int graft_common(int all_fd, int tb_fd, int view_fd, struct dhi_err **err)
+static int graft_common(int all_fd, int tb_fd, int view_fd, bool noexec, struct dhi_err **err)
 {
 	static const char *const scratch[] = { "mode=1777", "size=64m", NULL };
+	dhi_autofree char *scratch_path = xstrdup(S_VIEW VIEW_SCRATCH_DIR);
 
 	if (graft(all_fd, ".", view_fd, VIEW_TARGET_DIR + 1, err) < 0)
 		return dhi_err_prefix(err, "cannot mount the target at " VIEW_TARGET_DIR);
 	if (graft(tb_fd, ".", view_fd, VIEW_TOOLBOX_DIR + 1, err) < 0)
 		return dhi_err_prefix(err, "cannot mount the toolbox at " VIEW_TOOLBOX_DIR);
-	if (new_fs("tmpfs", scratch, 0, S_VIEW VIEW_SCRATCH_DIR, err) < 0)
+	if (new_fs("tmpfs", scratch, 0, scratch_path, err) < 0)
 		return dhi_err_prefix(err, "cannot mount the scratch space");
+	/* what the operator drops in the scratch space runs only where the target may */
+	if (noexec && mount(NULL, scratch_path, NULL,
+			    MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return dhi_err_set(err, errno, "cannot make the scratch space noexec");
 	return 0;
 }
 
@@ -408,6 +493,9 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	if (clone_tree_at(spec->target_root, "", 1, &all, err) < 0 ||
 	    clone_tree_at(spec->target_root, "", 0, &top, err) < 0)
 		return dhi_err_prefix(err, "cannot copy the target's mounts");
+	/* every graft of the target is cloned from these two, so it inherits their flags */
+	if (restrict_tree(all, spec, err) < 0 || restrict_tree(top, spec, err) < 0)
+		return -1;
 
 	if (unshare(CLONE_NEWNS) < 0)
 		return dhi_err_set(err, errno, "cannot create a mount namespace");
@@ -424,6 +512,8 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	if (make_ro(S_TB, err) < 0)
 		return -1;
 
+	if (restrict_attached(spec, spec->host_procself, err) < 0)
+		return -1;
 	all_fd = open(S_ALL, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	tb_fd = open(S_TB, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (all_fd < 0 || tb_fd < 0)
@@ -461,7 +551,7 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	} else if (graft_system(all_fd, view_fd, err) < 0) {
 		return -1;
 	}
-	if (graft_common(all_fd, tb_fd, view_fd, err) < 0)
+	if (graft_common(all_fd, tb_fd, view_fd, spec->target_noexec, err) < 0)
 		return -1;
 	if (mode == VIEW_TOOLBOX && make_ro(S_VIEW, err) < 0)
 		return -1;

@@ -28,6 +28,8 @@ struct view_spec {
 	int toolbox_tree;	/* from view_open_toolbox() */
 	int target_root;	/* O_PATH fd of the target's root (/proc/<pid>/root) */
 	int host_procself;	/* the calling process's /proc/<pid> on the host procfs */
+	bool target_ro;		/* the target's files read-only everywhere in the view */
+	bool target_noexec;	/* nothing of the target's files may be executed */
 };
 
 struct view_result {

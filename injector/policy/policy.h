@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy.h - security profiles: what a session may do, and applying it before exec. */
+#ifndef INJ_POLICY_H
+#define INJ_POLICY_H
+
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+#define POLICY_DEFAULT_FILE "/etc/dhidebug/policy.json"
+#define POLICY_MAX_PROFILES 32
+#define POLICY_MAX_SYSCALLS 64
+
+struct profile {
+	char name[32];
+	uint64_t caps;		/* bit N = capability N, for every set (bounding included) */
+	bool container_ro;	/* the container's files are read-only in the view */
+	bool container_exec;	/* programs may be executed from the container's files */
+	bool allow_mount;	/* mount family, pivot_root, chroot (sysadmin) */
+	bool allow_bpf_perf;	/* bpf, perf_event_open (sysadmin) */
+	bool allow_ptrace;	/* ptrace, process_vm_writev (not in observe) */
+	bool allow_kill;	/* kill and friends (not in observe) */
+	bool allow_shells;	/* the toolbox's sh/bash as a command (sysadmin) */
+	bool landlock_exec;	/* Landlock: exec only from the toolbox (no ptrace of the target) */
+	int n_allow, n_deny;
+	char allow[POLICY_MAX_SYSCALLS][32];	/* extra syscalls a site allows */
+	char deny[POLICY_MAX_SYSCALLS][32];	/* extra syscalls a site denies (EPERM) */
+};
+
+struct policy {
+	struct profile profiles[POLICY_MAX_PROFILES];
+	int n;
+	char default_profile[32];
+	uint64_t allowed;	/* bit i: profiles[i] may be used */
+	char *source;		/* the file it came from, or NULL for the built-in policy */
+};
+
+/*
+ * Loads the policy: the built-in profiles (observe, general, netadmin,
+ * sysadmin), then `path` on top. When `path` is NULL, POLICY_DEFAULT_FILE is
+ * used if it exists. A malformed file, an unknown key, capability or syscall
+ * is an error naming it; nothing is silently ignored.
+ */
+int policy_load(const char *path, struct policy *out, struct dhi_err **err);
+
+/* Picks profile `name` (NULL: the default); refuses one the policy does not allow. */
+int policy_select(const struct policy *pol, const char *name, const struct profile **out,
+		  struct dhi_err **err);
+
+/* Prints every profile (text, or JSON when `json`). */
+void policy_print(const struct policy *pol, bool json);
+
+/* Capability list as text ("cap_kill,cap_sys_ptrace"); the caller frees it. */
+char *policy_caps_string(uint64_t caps);
+
+/* The session's identity: uid, gid and supplementary groups, always explicit. */
+struct session_user {
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[64];
+};
+
+/* Parses --user: "UID[:GID]" (numbers); "target" is resolved by policy_user_of_pid(). */
+int policy_user_parse(const char *s, struct session_user *out, struct dhi_err **err);
+
+/* The uid, gid and groups of process `procfd` (/proc/<pid>), from its status file. */
+int policy_user_of_pid(int procfd, struct session_user *out, struct dhi_err **err);
+
+/* The two seccomp filters of a profile, built before entering and loaded last. */
+struct policy_filters {
+	scmp_filter_ctx allow;	/* allowlist: unknown syscalls and clone3 → ENOSYS */
+	scmp_filter_ctx deny;	/* escape filter: EPERM, with argument checks */
+};
+
+int policy_build_filters(const struct profile *p, struct policy_filters *out,
+			 struct dhi_err **err);
+void policy_free_filters(struct policy_filters *f);
+
+/*
+ * In the program's process, just before exec: ids and groups, capabilities
+ * (bounding, permitted, effective, inheritable, ambient), no_new_privs,
+ * Landlock (where the kernel has it: exec only below `exec_roots`), then the
+ * seccomp filters. Order and reasons: docs/security.md. `notice` receives the
+ * one line printed when Landlock is missing.
+ */
+int policy_apply(const struct profile *p, const struct session_user *u,
+		 const struct policy_filters *f, const char *const *exec_roots,
+		 void (*notice)(const char *msg, void *arg), void *arg, struct dhi_err **err);
+
+#endif
