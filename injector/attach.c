@@ -129,9 +129,8 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 	char **argv, **env;
 	int e;
 
+	/* handlers do not survive exec and nothing on the way set SIG_IGN; only the mask does */
 	sigemptyset(&all);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
@@ -307,11 +306,12 @@ static int cmp_int(const void *a, const void *b)
  */
 static void close_host_fds(const struct session_chan *ch)
 {
-	int keep[5] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline };
+	int keep[6] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
+			ch->cgsync };
 	unsigned int from = 3;
 
-	qsort(keep, 5, sizeof(int), cmp_int);
-	for (int i = 0; i < 5; i++) {
+	qsort(keep, 6, sizeof(int), cmp_int);
+	for (int i = 0; i < 6; i++) {
 		if (keep[i] < (int)from)
 			continue;
 		if ((unsigned int)keep[i] > from)
@@ -333,6 +333,15 @@ static void copy_rlimits(pid_t pid)
 		if (prlimit(pid, (enum __rlimit_resource)r, NULL, &lim) == 0)
 			setrlimit((enum __rlimit_resource)r, &lim);
 	}
+}
+
+static int wait_cgroups(const struct session_chan *ch)
+{
+	char c;
+	ssize_t n = fd_read(ch->cgsync, &c, 1);
+
+	close(ch->cgsync);
+	return n == 1 ? 0 : -1;
 }
 
 /* The operator's terminal stays with the supervisor; the stage gets /dev/null. */
@@ -359,9 +368,11 @@ static void report_view(const struct session_spec *s, const struct session_chan 
 
 /*
  * The whole privileged order in one place, so it can be reviewed at once:
- *   not dumpable → cgroups (host paths) → every namespace but the user one →
- *   private view (needs host privilege over the mounts) → user namespace →
- *   fork into the pid namespace → subreaper → program.
+ *   not dumpable → every namespace but the user one → private view (needs
+ *   host privilege over the mounts) → user namespace → wait until the
+ *   supervisor has moved us into the target's cgroups (it does that from the
+ *   host while we work: cgroup v1 migrations are slow) → fork into the pid
+ *   namespace → subreaper → drop to the profile → program.
  * Being non-dumpable before the first setns keeps processes already in the
  * target from ptracing us or opening our /proc files while we hold host fds.
  */
@@ -389,8 +400,6 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	    detach_stdio(&err) < 0)
 		session_child_fail(ch->msg, err);
 
-	if (s->join_cgroup && cgroup_join_target(t.procfd, &err) < 0)
-		session_child_fail(ch->msg, err);
 	copy_rlimits(t.pid);
 
 	if (ns_target_join(&t, ~0u, &err) < 0)
@@ -414,6 +423,9 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		session_child_fail(ch->msg, err);
 	close_host_fds(ch);
 
+	/* what is forked from here on must be born in the target's cgroups */
+	if (wait_cgroups(ch) < 0)
+		_exit(125);	/* the supervisor failed to join them, and says why */
 	init = fork();
 	if (init < 0) {
 		dhi_err_set(&err, errno, "cannot fork into the target's pid namespace");

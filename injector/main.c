@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
 		return fail(err);
 	/* built here, loaded last, in the program's process (crun does the same) */
-	if (policy_build_filters(s.profile, &s.filters, &err) < 0)
+	if (policy_build_filters(s.profile, POLICY_CACHE_DIR, &s.filters, &err) < 0)
 		return fail(err);
 
 	s.rt = &rt;

@@ -36,6 +36,8 @@ struct session_chan {
 	int stdio[3];	/* the session's 0, 1, 2: the pty slave three times, or pipe ends */
 	int msg;	/* write end: notices and errors for the supervisor to print */
 	int lifeline;	/* read end: EOF means the supervisor is gone, end everything */
+	int cgsync;	/* read end: one byte once the supervisor has put the stage in the
+			 * target's cgroups (it does that while the stage builds the view) */
 };
 
 /* Message kinds on the msg channel: kind byte, text, NUL; one write(2) each (< PIPE_BUF). */

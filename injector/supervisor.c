@@ -20,6 +20,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "nsenter/cgroup.h"
 
 #define RELAY_BUF 65536
 
@@ -273,12 +274,27 @@ static int relay_loop(struct relay *r, pid_t stage)
 	return status;
 }
 
+/*
+ * Moves the stage into the target's cgroups from here, while it joins the
+ * namespaces and builds the view: on cgroup v1 each hierarchy's migration
+ * waits for an RCU grace period, and doing it in parallel hides that. The
+ * stage forks nothing before the byte on `sync` says it is done.
+ */
+static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, struct dhi_err **err)
+{
+	if (s->join_cgroup && cgroup_join_target(s->target.procfd, stage, err) < 0)
+		return -1;
+	if (fd_write_all(sync, "", 1) < 0)
+		return dhi_err_set(err, errno, "cannot release the session");
+	return 0;
+}
+
 int supervisor_run(struct session_spec *s, struct dhi_err **err)
 {
 	struct relay *r = xzalloc(sizeof(*r));
-	struct session_chan ch = { { -1, -1, -1 }, -1, -1 };
+	struct session_chan ch = { { -1, -1, -1 }, -1, -1, -1 };
 	int msg[2] = { -1, -1 }, life[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 },
-	    errp[2] = { -1, -1 };
+	    errp[2] = { -1, -1 }, cg[2] = { -1, -1 };
 	int master = -1, slave = -1, status, code = -1;
 	sigset_t mask, old;
 	pid_t me = getpid(), stage;
@@ -287,7 +303,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	r->in_src = STDIN_FILENO;
 	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
 
-	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0) {
+	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {
 		dhi_err_set(err, errno, "cannot create pipes");
 		goto out;
 	}
@@ -308,6 +324,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	}
 	ch.msg = msg[1];
 	ch.lifeline = life[0];
+	ch.cgsync = cg[0];
 
 	sigemptyset(&mask);
 	for (int i = 0; handled_signals[i]; i++)
@@ -334,6 +351,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		close(r->sig);
 		close(msg[0]);
 		close(life[1]);
+		close(cg[1]);
 		if (master >= 0)
 			close(master);
 		if (in[1] >= 0)
@@ -352,6 +370,14 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	dhi_close_reset(&errp[1]);
 	dhi_close_reset(&msg[1]);
 	dhi_close_reset(&life[0]);
+	dhi_close_reset(&cg[0]);
+	if (join_cgroups(s, stage, cg[1], err) < 0) {
+		kill(stage, SIGKILL);
+		while (waitpid(stage, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out_mask;
+	}
+	dhi_close_reset(&cg[1]);
 	r->msg = msg[0];
 	r->lifeline = life[1];
 	msg[0] = life[1] = -1;
@@ -390,7 +416,7 @@ out:
 		close(r->out_src);
 	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,
 				msg[0], msg[1], life[0], life[1], in[0], in[1], out[0], out[1],
-				errp[0], errp[1], -2 };
+				errp[0], errp[1], cg[0], cg[1], -2 };
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);

@@ -126,12 +126,14 @@ static bool is_frozen(const struct hier *h)
 	return false;
 }
 
-static int join_one(const struct hier *h, struct dhi_err **err)
+static int join_one(const struct hier *h, pid_t pid, struct dhi_err **err)
 {
 	dhi_autoclose int fd = openat(h->dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 
 	/* "0" is the writing process itself, in v1 and v2 alike */
-	if (fd < 0 || fd_write_all(fd, "0\n", 2) < 0)
+	if (fd < 0 || fd_write_all(fd, buf, (size_t)n) < 0)
 		return dhi_err_set(err, errno,
 				   "cannot join the target's cgroup `%s`%s%s (--no-cgroup skips this)",
 				   h->path, h->controllers[0] ? " of " : "",
@@ -139,7 +141,7 @@ static int join_one(const struct hier *h, struct dhi_err **err)
 	return 0;
 }
 
-int cgroup_join_target(int procfd, struct dhi_err **err)
+int cgroup_join_target(int procfd, pid_t pid, struct dhi_err **err)
 {
 	dhi_autofree char *cg = NULL, *mountinfo = NULL;
 	dhi_autoclose int mi = -1;
@@ -189,7 +191,7 @@ int cgroup_join_target(int procfd, struct dhi_err **err)
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		if (join_one(&h[i], err) < 0)
+		if (join_one(&h[i], pid, err) < 0)
 			goto out;
 	}
 	ret = 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -121,6 +122,13 @@ static int restrict_exec(const char *const *roots, struct dhi_err **err)
 	return 0;
 }
 
+static int load_bpf(struct sock_filter *prog, size_t n)
+{
+	struct sock_fprog fp = { .len = (unsigned short)n, .filter = prog };
+
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp);
+}
+
 int policy_apply(const struct profile *p, const struct session_user *u,
 		 const struct policy_filters *f, const char *const *exec_roots,
 		 void (*notice)(const char *msg, void *arg), void *arg, struct dhi_err **err)
@@ -141,10 +149,7 @@ int policy_apply(const struct profile *p, const struct session_user *u,
 			       arg);
 	}
 	/* last: the allowlist, then the escape filter (evaluated first, so EPERM wins) */
-	r = seccomp_load(f->allow);
-	if (r == 0)
-		r = seccomp_load(f->deny);
-	if (r < 0)
-		return dhi_err_set(err, -r, "cannot load the seccomp filter");
+	if (load_bpf(f->allow, f->n_allow) < 0 || load_bpf(f->deny, f->n_deny) < 0)
+		return dhi_err_set(err, errno, "cannot load the seccomp filter");
 	return 0;
 }

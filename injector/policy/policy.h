@@ -3,6 +3,7 @@
 #ifndef INJ_POLICY_H
 #define INJ_POLICY_H
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,14 +71,24 @@ int policy_user_parse(const char *s, struct session_user *out, struct dhi_err **
 /* The uid, gid and groups of process `procfd` (/proc/<pid>), from its status file. */
 int policy_user_of_pid(int procfd, struct session_user *out, struct dhi_err **err);
 
-/* The two seccomp filters of a profile, built before entering and loaded last. */
+/* The two seccomp filters of a profile as BPF, built before entering and loaded last. */
 struct policy_filters {
-	scmp_filter_ctx allow;	/* allowlist: unknown syscalls and clone3 → ENOSYS */
-	scmp_filter_ctx deny;	/* escape filter: EPERM, with argument checks */
+	struct sock_filter *allow;	/* allowlist: unknown syscalls and clone3 → ENOSYS */
+	size_t n_allow;			/* instructions */
+	struct sock_filter *deny;	/* escape filter: EPERM, with argument checks */
+	size_t n_deny;
 };
 
-int policy_build_filters(const struct profile *p, struct policy_filters *out,
-			 struct dhi_err **err);
+#define POLICY_CACHE_DIR "/var/lib/dhidebug/cache"
+
+/*
+ * Builds the profile's filters with libseccomp, or takes them from the cache
+ * (`cache_dir`, NULL for none): generating the BPF costs milliseconds, and a
+ * profile's filter only changes with the profile, libseccomp or dhidebug. The
+ * cache is used only when the directory is root's and writable by no one else.
+ */
+int policy_build_filters(const struct profile *p, const char *cache_dir,
+			 struct policy_filters *out, struct dhi_err **err);
 void policy_free_filters(struct policy_filters *f);
 
 /*
