@@ -94,7 +94,8 @@ deps:
 	else echo "deps: all installed"; fi
 
 # --- test fixtures and the test toolbox ---
-FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys
+FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
+	$(BUILD)/tests/probe
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -102,14 +103,21 @@ $(BUILD)/tests/app-static: tests/fixtures/app.c
 $(BUILD)/tests/app-dynamic: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -o $@ $<
+$(BUILD)/tests/probe: tests/fixtures/probe.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $$($(PKG_CONFIG) --libs libseccomp)
 
 TOOLBOX_ROOTFS := $(BUILD)/toolbox/rootfs
+# The test toolbox is mkdev's tree plus the syscall probe of the security tests.
+TEST_TOOLBOX := $(TOOLBOX_ROOTFS)/usr/local/bin/dhi-probe
 toolbox: $(TOOLBOX_ROOTFS)
 $(TOOLBOX_ROOTFS): toolbox/mkdev
 	$(Q)toolbox/mkdev --rootfs $@ --cache $(BUILD)/debs
+$(TEST_TOOLBOX): $(BUILD)/tests/probe | $(TOOLBOX_ROOTFS)
+	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime
@@ -125,12 +133,12 @@ UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)
 
-check-integration: $(DHIDEBUG) $(FIXTURES) $(TOOLBOX_ROOTFS)
+check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX)
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
 
 # The README's test command: everything, as root, from a clean clone.
 check test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) tests/integration/*.bats
 
 # sanitizers need the shared runtime: no static link there

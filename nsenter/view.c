@@ -222,7 +222,7 @@ static int restrict_tree(int tree, const struct view_spec *spec, struct dhi_err 
 		attr.attr_set |= MOUNT_ATTR_NOEXEC;
 	if (!attr.attr_set)
 		return 0;
-	attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;	/* graft() clears nodev on /dev */
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
 		return 0;
 	if (errno != ENOSYS)
@@ -257,10 +257,11 @@ static unsigned long mount_flags(const char *opts)
 /*
  * Without mount_setattr: remount each mount under /all and /top once they
  * are attached, read from our mountinfo (mount(2) has no recursive remount).
+ * nodev is left as the target had it here (see graft()).
  */
 static int restrict_attached(const struct view_spec *spec, int host_procself, struct dhi_err **err)
 {
-	unsigned long fl = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV;
+	unsigned long fl = MS_REMOUNT | MS_BIND | MS_NOSUID;
 	dhi_autoclose int fd = -1;
 	dhi_autofree char *buf = NULL;
 	char *save = NULL;
@@ -300,10 +301,16 @@ static int mkdirs(const char *base, const char *const *names, struct dhi_err **e
 	return 0;
 }
 
-/* Clones `src_rel` below `src_dir` (recursively) onto `dst_rel` below `view_fd`. */
+/*
+ * Clones `src_rel` below `src_dir` (recursively) onto `dst_rel` below `view_fd`.
+ * The target's files are nodev in the view (a node the container planted must
+ * not open a host device to the session), except its /dev itself, which is
+ * where its own device nodes are meant to be used.
+ */
 static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_rel,
 		 struct dhi_err **err)
 {
+	struct mount_attr dev = { .attr_clr = MOUNT_ATTR_NODEV };
 	dhi_autoclose int src = -1, tree = -1, dst = -1;
 
 	if (path_open_at(src_dir, src_rel, O_PATH, PATH_F_NO_SYMLINKS, &src, err) < 0)
@@ -312,7 +319,12 @@ static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_
 		return -1;
 	if (path_open_at(view_fd, dst_rel, O_PATH, PATH_F_NO_SYMLINKS, &dst, err) < 0)
 		return -1;
-	return attach_at(tree, dst, dst_rel, err);
+	if (attach_at(tree, dst, dst_rel, err) < 0)
+		return -1;
+	if (strcmp(dst_rel, "dev") == 0 && restrict_by_setattr &&
+	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &dev, sizeof(dev)) < 0)
+		return dhi_err_set(err, errno, "cannot allow devices on the target's /dev");
+	return 0;
 }
 
 /*

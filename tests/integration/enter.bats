@@ -1,0 +1,281 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# enter.bats: dhidebug joins a running shell-less container: namespaces, cgroup, stdio relay,
+# exit statuses, errors, repeated and concurrent sessions, and the older-kernel fallbacks.
+#
+# Each test starts its own container with container_start KIND, because the kind (static or
+# dynamic target) is part of what the test is about; teardown always removes it.
+
+load helpers
+
+setup()
+{
+	requires root runc toolbox
+}
+
+teardown()
+{
+	container_rm
+}
+
+@test "static: the session sees the app's argv at /proc/1/cmdline" {
+	container_start static
+	check_cmdline
+}
+
+@test "dynamic: the session sees the app's argv at /proc/1/cmdline" {
+	container_start dynamic
+	check_cmdline
+}
+
+@test "static: ps -e shows app as PID 1 and no host process" {
+	container_start static
+	check_ps
+}
+
+@test "dynamic: ps -e shows app as PID 1 and no host process" {
+	container_start dynamic
+	check_ps
+}
+
+@test "static: hostname is the container's" {
+	container_start static
+	check_hostname
+}
+
+@test "dynamic: hostname is the container's" {
+	container_start dynamic
+	check_hostname
+}
+
+@test "static: the network namespace is the container's (lo only)" {
+	container_start static
+	check_net
+}
+
+@test "dynamic: the network namespace is the container's (lo only)" {
+	container_start dynamic
+	check_net
+}
+
+@test "static: exit statuses follow the program (0, 1, 3, 126, 127, 137)" {
+	container_start static
+	check_exit_statuses
+}
+
+@test "dynamic: exit statuses follow the program (0, 1, 3, 126, 127, 137)" {
+	container_start dynamic
+	check_exit_statuses
+}
+
+@test "static: without a terminal, stdin, stdout and stderr are relayed through pipes" {
+	container_start static
+	# cat ends only if the end of stdin is relayed too.
+	pipe_two_lines() { printf 'hello\nworld\n' | dhidebug "$TARGET" -- cat; }
+	run pipe_two_lines
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = $'hello\nworld' ]
+
+	run --separate-stderr dhidebug -c 'echo out; echo err >&2' "$TARGET"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+}
+
+# By default the session joins the app's cgroup (so its usage is accounted to the container
+# and a cgroup-wide kill takes it down too); --no-cgroup leaves it in dhidebug's own.
+@test "static: the session is in the app's cgroup, and in its own with --no-cgroup" {
+	container_start static
+	run_dhi -c 'cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup' "$TARGET"
+	[ "$status" -eq 0 ]
+	self=$(sed '/^---$/,$d' <<<"$output")
+	init=$(sed '1,/^---$/d' <<<"$output")
+	[ -n "$self" ]
+	[ "$self" = "$init" ]
+	# Without a cgroup namespace the paths are absolute, so the host sees the same.
+	[ "$init" = "$(cat "/proc/$CPID/cgroup")" ]
+
+	run_dhi --no-cgroup -c 'cat /proc/self/cgroup; echo ---; cat /proc/1/cgroup' "$TARGET"
+	[ "$status" -eq 0 ]
+	self=$(sed '/^---$/,$d' <<<"$output")
+	init=$(sed '1,/^---$/d' <<<"$output")
+	[ "$init" = "$(cat "/proc/$CPID/cgroup")" ]
+	[ "$self" != "$init" ]
+	# dhidebug ran in this test's cgroup, and the session stayed there.
+	[ "$self" = "$(cat /proc/self/cgroup)" ]
+}
+
+@test "static: pid:// targets the same container" {
+	container_start static
+	run_dhi "pid://$CPID" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+	run_dhi "pid://$CPID" -- hostname
+	[ "$status" -eq 0 ]
+	[ "$output" = dhi-target ]
+}
+
+@test "static: --runtime-root finds a container kept in another state directory" {
+	RUNTIME_ROOT=$BATS_TEST_TMPDIR/runtime-root
+	container_start static
+	# Not in the runtime's default state directory, so not found without the option.
+	run --separate-stderr dhidebug "$TARGET" -- true
+	[ "$status" -eq 125 ]
+	run_dhi --runtime-root "$RUNTIME_ROOT" "$TARGET" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+}
+
+@test "static: crun:// targets a crun container" {
+	RUNTIME=crun
+	requires crun
+	container_start static
+	[[ "$TARGET" == crun://* ]]
+	check_cmdline
+	check_hostname
+}
+
+# crun refuses this host's hybrid cgroup layout, so the crun:// adapter is exercised here on
+# a state directory laid out as crun writes it (<root>/<id>/status, with crun's key names),
+# describing a container that runc started. The reading of the state is real; only the
+# runtime that wrote it is not crun.
+@test "static: crun:// reads crun's status file (written by the test for a runc container)" {
+	container_start static
+	local root=$BATS_TEST_TMPDIR/crun-root start
+	start=$(awk '{sub(/.*\) /, ""); print $20}' "/proc/$CPID/stat")
+	mkdir -p "$root/$CID"
+	printf '{"pid":%d,"process-start-time":%s,"cgroup-path":"","rootfs":"%s","created":"now"}' \
+		"$CPID" "$start" "$BUNDLE/rootfs" >"$root/$CID/status"
+	run_dhi --runtime-root "$root" "crun://$CID" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+	# a start time that is not the process's: the pid was reused, and dhidebug refuses
+	printf '{"pid":%d,"process-start-time":%s}' "$CPID" "$((start + 1))" >"$root/$CID/status"
+	run --separate-stderr dhidebug --runtime-root "$root" "crun://$CID" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"pid was reused"* ]]
+}
+
+@test "static: an unknown container is a dhidebug error: 125 and one line on stderr" {
+	container_start static
+	run --separate-stderr dhidebug "runc://no-such-container-$$" -- true
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == dhidebug:* ]]
+}
+
+@test "static: pid://999999 is a dhidebug error (125)" {
+	container_start static
+	[ ! -e /proc/999999 ] || skip "pid 999999 exists on this host"
+	run --separate-stderr dhidebug pid://999999 -- true
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == dhidebug:* ]]
+}
+
+@test "static: a missing toolbox directory is a dhidebug error (125), nothing enters" {
+	container_start static
+	run --separate-stderr "$DHIDEBUG" -q --toolbox "$BATS_TEST_TMPDIR/no-toolbox" "$TARGET" -- true </dev/null
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == dhidebug:* ]]
+	[ -z "$(session_pids)" ]
+}
+
+@test "static: a bad --view value is a dhidebug error (125), nothing enters" {
+	container_start static
+	run --separate-stderr dhidebug --view sideways "$TARGET" -- true
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == dhidebug:* ]]
+	[ -z "$(session_pids)" ]
+}
+
+@test "--help and --version exit 0 and print something" {
+	run "$DHIDEBUG" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *dhidebug* ]]
+	run "$DHIDEBUG" --version
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
+}
+
+@test "static: 20 sessions in a row succeed and leave nothing behind" {
+	container_start static
+	mi0=$(target_mountinfo)
+	for i in $(seq 20); do
+		run_dhi "$TARGET" -- cat /proc/1/comm
+		[ "$status" -eq 0 ]
+		[ "$output" = app ]
+	done
+	assert_no_leftovers
+	diff -u <(echo "$mi0") <(target_mountinfo)
+}
+
+@test "static: 5 sessions at once succeed and leave nothing behind" {
+	container_start static
+	pids=()
+	for i in $(seq 5); do
+		# Each session outlives the start of the others, so they really overlap.
+		dhidebug_bg "$BATS_TEST_TMPDIR/out.$i" -c 'cat /proc/1/comm; sleep 2' "$TARGET"
+		pids+=("$DHI_PID")
+	done
+	for i in $(seq 5); do
+		wait_pid_exit "${pids[i - 1]}" 30
+		echo "session $i: status $WAIT_STATUS: $(cat "$BATS_TEST_TMPDIR/out.$i")"
+		[ "$WAIT_STATUS" -eq 0 ]
+		[ "$(cat "$BATS_TEST_TMPDIR/out.$i")" = app ]
+	done
+	assert_no_leftovers
+}
+
+# The fallback paths: enosys makes the newer syscalls fail with ENOSYS, as an older kernel
+# would, so dhidebug has to join namespace by namespace, mount with mount(2), and (with
+# --no-openat2) resolve container paths by O_NOFOLLOW walks. The checks are the same.
+
+@test "enosys really hides the syscalls it claims to (sanity check of the fallback tests)" {
+	requires enosys
+	run "$ENOSYS" grep '^Seccomp:' /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *2 ]]
+	run "$ENOSYS" --no-openat2 grep '^Seccomp:' /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *2 ]]
+}
+
+@test "static: core checks pass without pidfd setns and the new mount API (enosys)" {
+	requires enosys
+	container_start static
+	DHI_PREFIX=("$ENOSYS")
+	check_core
+}
+
+@test "dynamic: core checks pass without pidfd setns and the new mount API (enosys)" {
+	requires enosys
+	container_start dynamic
+	DHI_PREFIX=("$ENOSYS")
+	check_core
+}
+
+@test "static: core checks pass without openat2 either (enosys --no-openat2)" {
+	requires enosys
+	container_start static
+	DHI_PREFIX=("$ENOSYS" --no-openat2)
+	check_core
+}
+
+@test "dynamic: core checks pass without openat2 either (enosys --no-openat2)" {
+	requires enosys
+	container_start dynamic
+	DHI_PREFIX=("$ENOSYS" --no-openat2)
+	check_core
+}
