@@ -80,7 +80,7 @@ $(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o
 # --- dependencies (Debian 12) ---
 DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev
-DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates
+DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -95,7 +95,7 @@ deps:
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
-	$(BUILD)/tests/probe
+	$(BUILD)/tests/probe $(BUILD)/tests/attacker
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -104,6 +104,9 @@ $(BUILD)/tests/app-dynamic: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -o $@ $<
 $(BUILD)/tests/probe: tests/fixtures/probe.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
+$(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c

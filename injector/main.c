@@ -58,6 +58,10 @@ int main(int argc, char **argv)
 	if (cli.user && strcmp(cli.user, "target") != 0 &&
 	    policy_user_parse(cli.user, &s.user, &err) < 0)
 		return fail(err);
+	if (!cli.user && s.profile->has_user) {
+		s.user.uid = s.profile->uid;
+		s.user.gid = s.profile->gid;
+	}
 	if (geteuid() != 0) {
 		dhi_err_set(&err, 0, "must run as root (it joins other processes' namespaces)");
 		return fail(err);

@@ -129,13 +129,30 @@ static int load_bpf(struct sock_filter *prog, size_t n)
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp);
 }
 
+/* What we hold now: a profile cannot grant more than the helper itself has. */
+static uint64_t permitted_now(void)
+{
+	cap_t cur = cap_get_proc();
+	uint64_t have = 0;
+
+	for (int c = 0; cur && c <= CAP_LAST_CAP; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+
+		if (cap_get_flag(cur, (cap_value_t)c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+			have |= 1ull << c;
+	}
+	cap_free(cur);
+	return have;
+}
+
 int policy_apply(const struct profile *p, const struct session_user *u,
 		 const struct policy_filters *f, const char *const *exec_roots,
 		 void (*notice)(const char *msg, void *arg), void *arg, struct dhi_err **err)
 {
+	uint64_t keep = p->caps & permitted_now();
 	int r;
 
-	if (drop_bounding(p->caps, err) < 0 || set_ids(u, err) < 0 || set_caps(p->caps, err) < 0)
+	if (drop_bounding(keep, err) < 0 || set_ids(u, err) < 0 || set_caps(keep, err) < 0)
 		return -1;
 	/* setuid files (in the toolbox or the container) gain nothing from here on */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

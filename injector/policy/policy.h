@@ -23,9 +23,12 @@ struct profile {
 	bool allow_mount;	/* mount family, pivot_root, chroot (sysadmin) */
 	bool allow_bpf_perf;	/* bpf, perf_event_open (sysadmin) */
 	bool allow_ptrace;	/* ptrace, process_vm_writev (not in observe) */
-	bool allow_kill;	/* kill and friends (not in observe) */
+	bool allow_kill;	/* signals to PID 1 and to all (not in observe) */
 	bool allow_shells;	/* the toolbox's sh/bash as a command (sysadmin) */
 	bool landlock_exec;	/* Landlock: exec only from the toolbox (no ptrace of the target) */
+	bool has_user;		/* the profile's default user, when --user is not given */
+	uid_t uid;
+	gid_t gid;
 	int n_allow, n_deny;
 	char allow[POLICY_MAX_SYSCALLS][32];	/* extra syscalls a site allows */
 	char deny[POLICY_MAX_SYSCALLS][32];	/* extra syscalls a site denies (EPERM) */

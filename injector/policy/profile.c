@@ -23,9 +23,13 @@
 
 /* The built-in profiles, named as kubectl debug names its. */
 static const struct profile builtin[] = {
+	/* as nobody: the kernel itself then refuses to let it signal the application */
 	{ .name = "observe",
 	  .caps = C(CAP_DAC_READ_SEARCH) | C(CAP_SYS_PTRACE),
-	  .container_ro = true },
+	  .container_ro = true,
+	  .has_user = true,
+	  .uid = 65534,
+	  .gid = 65534 },
 	{ .name = "general", .caps = GENERAL_CAPS, .allow_ptrace = true, .allow_kill = true },
 	{ .name = "netadmin",
 	  .caps = GENERAL_CAPS | C(CAP_NET_ADMIN) | C(CAP_NET_RAW),
@@ -119,6 +123,22 @@ static int parse_syscalls(json_t *arr, const char *key, char (*dst)[32], int *n,
 	return 0;
 }
 
+static int parse_user(json_t *v, struct profile *p, struct dhi_err **err)
+{
+	struct session_user u;
+
+	if (json_is_null(v)) {
+		p->has_user = false;
+		return 0;
+	}
+	if (!json_is_string(v) || policy_user_parse(json_string_value(v), &u, err) < 0)
+		return dhi_err_set(err, 0, "`user` must be \"UID[:GID]\" or null");
+	p->has_user = true;
+	p->uid = u.uid;
+	p->gid = u.gid;
+	return 0;
+}
+
 static int parse_profile(const char *name, json_t *o, struct policy *pol, struct dhi_err **err)
 {
 	struct profile p;
@@ -164,6 +184,8 @@ static int parse_profile(const char *name, json_t *o, struct policy *pol, struct
 			r = want_bool(v, key, &p.allow_shells, err);
 		else if (strcmp(key, "landlock_exec") == 0)
 			r = want_bool(v, key, &p.landlock_exec, err);
+		else if (strcmp(key, "user") == 0)
+			r = parse_user(v, &p, err);
 		else if (strcmp(key, "allow_syscalls") == 0)
 			r = parse_syscalls(v, key, p.allow, &p.n_allow, err);
 		else if (strcmp(key, "deny_syscalls") == 0)
@@ -302,25 +324,29 @@ void policy_print(const struct policy *pol, bool json)
 	json_t *arr = json ? json_array() : NULL;
 
 	if (!json)
-		printf("%-10s %-7s %-7s %-9s %-8s %s\n", "PROFILE", "ALLOWED", "DEFAULT", "CONTAINER",
-		       "EXEC", "CAPABILITIES");
+		printf("%-10s %-7s %-7s %-11s %-9s %-8s %s\n", "PROFILE", "ALLOWED", "DEFAULT", "USER",
+		       "CONTAINER", "EXEC", "CAPABILITIES");
 	for (int i = 0; i < pol->n; i++) {
 		const struct profile *p = &pol->profiles[i];
 		dhi_autofree char *caps = policy_caps_string(p->caps);
 		bool allowed = pol->allowed & (1ull << i);
 		bool def = strcmp(p->name, pol->default_profile) == 0;
 
+		dhi_autofree char *user = p->has_user ? xasprintf("%u:%u", (unsigned)p->uid,
+								   (unsigned)p->gid)
+						     : xstrdup("0:0");
+
 		if (!json) {
-			printf("%-10s %-7s %-7s %-9s %-8s %s\n", p->name, allowed ? "yes" : "no",
-			       def ? "yes" : "", p->container_ro ? "read" : "write",
+			printf("%-10s %-7s %-7s %-11s %-9s %-8s %s\n", p->name, allowed ? "yes" : "no",
+			       def ? "yes" : "", user, p->container_ro ? "read" : "write",
 			       p->container_exec ? "any" : "toolbox", caps);
 			continue;
 		}
 		json_array_append_new(
 			arr,
-			json_pack("{s:s, s:b, s:b, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
-				  "name", p->name, "allowed", allowed, "default", def, "capabilities",
-				  caps_json(p->caps),
+			json_pack("{s:s, s:b, s:b, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}",
+				  "name", p->name, "allowed", allowed, "default", def, "user", user,
+				  "capabilities", caps_json(p->caps),
 				  "container_readonly", p->container_ro, "container_exec",
 				  p->container_exec, "allow_mount", p->allow_mount, "allow_bpf_perf",
 				  p->allow_bpf_perf, "allow_ptrace", p->allow_ptrace, "allow_kill",

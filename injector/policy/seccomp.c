@@ -95,8 +95,9 @@ static const char *const mount_family[] = {
 };
 static const char *const bpf_perf[] = { "bpf", "perf_event_open", NULL };
 static const char *const ptrace_calls[] = { "ptrace", "process_vm_writev", NULL };
-static const char *const kill_calls[] = { "kill", "tkill", "tgkill", "pidfd_send_signal",
-					  "rt_sigqueueinfo", "rt_tgsigqueueinfo", NULL };
+/* signals whose first argument is the target pid (or thread group id) */
+static const char *const kill_calls[] = { "kill", "tkill", "tgkill", "rt_sigqueueinfo",
+					  "rt_tgsigqueueinfo", NULL };
 
 static const int clone_new[] = { CLONE_NEWNS,	CLONE_NEWUTS, CLONE_NEWIPC,  CLONE_NEWUSER,
 				 CLONE_NEWPID,	CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME };
@@ -184,6 +185,36 @@ static int build_allow(const struct profile *p, scmp_filter_ctx *out, struct dhi
 	return 0;
 }
 
+/*
+ * Without allow_kill: no signal to PID 1 (the application) or to every process
+ * (-1), and no pidfd_send_signal at all. Signals between the session's own
+ * processes stay possible (tools such as strace kill their own helpers); the
+ * rest of the application is kept out of reach by the profile's uid, which
+ * the kernel's permission check compares (observe runs as nobody, without
+ * CAP_KILL).
+ */
+static int deny_kill(scmp_filter_ctx ctx, uint32_t eperm, struct dhi_err **err)
+{
+	static const scmp_datum_t pids[] = { 1, 0xffffffffu };
+	const char *const pidfd[] = { "pidfd_send_signal", NULL };
+
+	if (add_names(ctx, eperm, pidfd, err) < 0)
+		return -1;
+	for (int i = 0; kill_calls[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(kill_calls[i]);
+
+		for (size_t j = 0; j < sizeof(pids) / sizeof(pids[0]); j++) {
+			int r = seccomp_rule_add(ctx, eperm, nr, 1,
+						 SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, pids[j]));
+
+			if (r < 0)
+				return dhi_err_set(err, -r, "cannot add seccomp rule for `%s`",
+						   kill_calls[i]);
+		}
+	}
+	return 0;
+}
+
 static int build_deny(const struct profile *p, scmp_filter_ctx *out, struct dhi_err **err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -201,7 +232,7 @@ static int build_deny(const struct profile *p, scmp_filter_ctx *out, struct dhi_
 		return -1;
 	if (!p->allow_ptrace && add_names(ctx, eperm, ptrace_calls, err) < 0)
 		return -1;
-	if (!p->allow_kill && add_names(ctx, eperm, kill_calls, err) < 0)
+	if (!p->allow_kill && deny_kill(ctx, eperm, err) < 0)
 		return -1;
 	for (int i = 0; i < p->n_deny; i++) {
 		const char *one[] = { p->deny[i], NULL };

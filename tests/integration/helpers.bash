@@ -81,6 +81,11 @@ requires()
 		enosys)
 			[ -x "$ENOSYS" ] || skip "no $ENOSYS (make fixtures)"
 			;;
+		probe)
+			[ -x "$TOOLBOX/usr/local/bin/dhi-probe" ] ||
+				skip "no dhi-probe in the test toolbox (make check-integration)"
+			command -v capsh >/dev/null || skip "needs capsh (libcap2-bin)"
+			;;
 		*)
 			echo "requires: unknown prerequisite \`$what'" >&2
 			return 1
@@ -141,6 +146,10 @@ container_start()
 	KIND=$1
 	export KIND
 	bundle_create "$KIND" || return 1
+	# a test that needs a different target defines customize_bundle (rootfs, config.json)
+	if declare -F customize_bundle >/dev/null; then
+		customize_bundle "$BUNDLE" || return 1
+	fi
 	CID=dhi-t-$$-$BATS_TEST_NUMBER-$RANDOM
 	export CID
 	# Record the id first: teardown must remove the container even if `run` half-failed,
