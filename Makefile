@@ -80,7 +80,7 @@ $(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o
 # --- dependencies (Debian 12) ---
 DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev
-DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin
+DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \

@@ -282,11 +282,19 @@ static int relay_loop(struct relay *r, pid_t stage)
  */
 static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, struct dhi_err **err)
 {
-	if (s->join_cgroup && cgroup_join_target(s->target.procfd, stage, err) < 0)
-		return -1;
-	if (fd_write_all(sync, "", 1) < 0)
-		return dhi_err_set(err, errno, "cannot release the session");
-	return 0;
+	siginfo_t si = { 0 };
+
+	if ((!s->join_cgroup || cgroup_join_target(s->target.procfd, stage, err) == 0) &&
+	    fd_write_all(sync, "", 1) == 0)
+		return 0;
+	if (!*err)
+		dhi_err_set(err, errno, "cannot release the session");
+	/* a stage that failed on its own has said why: its message is the one to print */
+	if (waitid(P_PID, (id_t)stage, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == stage) {
+		dhi_err_clear(err);
+		return 0;
+	}
+	return -1;
 }
 
 int supervisor_run(struct session_spec *s, struct dhi_err **err)
