@@ -22,16 +22,27 @@ Q := @
 endif
 
 # Libraries: only through pkg-config.
-PKGS := jansson libcap libseccomp
+PKGS := jansson libcap libseccomp libcurl
 # STATIC=1 (default): a static PIE. Nothing is loaded at run time (no dlopen, NSS or
 # gconv from anywhere, let alone from a container), and start-up is a millisecond
 # faster, which is most of what an attach costs. STATIC=0 links the shared libraries.
 STATIC ?= 1
 ifeq ($(STATIC),1)
-PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS) 2>/dev/null)
+# Debian's libcurl.a is built with LDAP, RTMP and GSS-API. Their static archives cannot
+# go into a static PIE (no libgssapi_krb5.a; libldap.a and librtmp.a pull in libsasl2.a,
+# which is not PIC, and GnuTLS, which needs p11-kit, which has no .a), so they are left
+# out and common/static_curl.c defines their entry points to abort: dhidebug restricts
+# libcurl to plain http (CURLOPT_PROTOCOLS_STR) and never enables Negotiate, so none is
+# reachable. libunistring and brotlicommon are what libidn2.a and libbrotlidec.a need.
+CURL_UNLINKED := -lrtmp -lgssapi_krb5 -lldap -llber
+PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) \
+	-Wl,--start-group $(filter-out $(CURL_UNLINKED),$(shell $(PKG_CONFIG) --static --libs \
+	libcurl 2>/dev/null)) -lunistring -lbrotlicommon -Wl,--end-group
+STATIC_SRCS := common/static_curl.c
 LINK_MODE := -static-pie
 else
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+STATIC_SRCS :=
 LINK_MODE := -pie
 endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -56,7 +67,9 @@ COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c com
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c
 INJECTOR_SRCS := injector/cli.c injector/session.c injector/attach.c injector/supervisor.c \
-	injector/runtime/runtime.c injector/runtime/runc.c injector/runtime/pid.c \
+	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
+	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
+	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
 	injector/policy/bpfcache.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS)
@@ -73,13 +86,16 @@ $(BUILD)/obj/%.o: %.c
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o
+$(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 # --- dependencies (Debian 12) ---
+# The second line: the static archives libcurl.a needs (see STATIC above).
 DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
-	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev
+	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev \
+	libnghttp2-dev libssh2-1-dev libpsl-dev libzstd-dev libunistring-dev libidn2-dev \
+	libbrotli-dev zlib1g-dev
 DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:

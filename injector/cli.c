@@ -15,6 +15,8 @@ enum {
 	OPT_USER,
 	OPT_POLICY,
 	OPT_JSON,
+	OPT_CONTAINERD_ROOT,
+	OPT_CRIO_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -29,6 +31,8 @@ static const struct option long_opts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "containerd-root", required_argument, NULL, OPT_CONTAINERD_ROOT },
+	{ "crio-root", required_argument, NULL, OPT_CRIO_ROOT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -37,15 +41,28 @@ void cli_usage(FILE *f)
 	fputs("usage: dhidebug [<options>] <target> [-- <program> [<arg>...]]\n"
 	      "       dhidebug [<options>] -c <line> <target>\n"
 	      "       dhidebug profiles [--json] [--policy=<file>]\n"
+	      "       dhidebug ls [--json]\n"
 	      "\n"
 	      "Open a shell, or run one program, inside a running container that has no shell,\n"
 	      "with a read-only toolbox mounted in a private view of the container's files.\n"
 	      "\n"
 	      "Targets:\n"
-	      "  runc://<id>           a runc container (state under --runtime-root, default /run/runc)\n"
+	      "  docker://<name>|<id>  a Docker container (DOCKER_HOST=unix://<socket>,\n"
+	      "                        default /var/run/docker.sock)\n"
+	      "  podman://<name>|<id>  a Podman container, through its API socket\n"
+	      "                        (CONTAINER_HOST, default /run/podman/podman.sock)\n"
+	      "  containerd://[<ns>/]<id>\n"
+	      "                        a containerd task (namespace `default`, else the one\n"
+	      "                        namespace that has <id>)\n"
+	      "  crio://<id>           a CRI-O container\n"
+	      "  runc://<id>           a runc container (/run/runc and the roots of docker,\n"
+	      "                        containerd and podman, or --runtime-root)\n"
 	      "  crun://<id>           a crun container (default root /run/crun)\n"
 	      "  pid://<pid>           any process on the host\n"
-	      "  <id>                  a container id looked up in every runtime\n"
+	      "  <name>|<id>           looked up in every runtime found on the host\n"
+	      "\n"
+	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"
+	      "be debugged; --json prints them as a JSON array.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --toolbox=<dir>       toolbox root filesystem (e.g. an unpacked DHI -dev image)\n"
@@ -54,7 +71,10 @@ void cli_usage(FILE *f)
 	      "                          toolbox  the toolbox as /, the container at /target\n"
 	      "                          auto     union when toolbox and target are the same\n"
 	      "                                   distribution and release, toolbox otherwise\n"
-	      "  --runtime-root=<dir>  state directory of the runtime (runc --root)\n"
+	      "  --runtime-root=<dir>  state directory of runc or crun (runc --root)\n"
+	      "  --containerd-root=<dir>\n"
+	      "                        containerd's state directory (default /run/containerd)\n"
+	      "  --crio-root=<dir>     CRI-O's storage root (default /var/lib/containers/storage)\n"
 	      "  --no-cgroup           do not join the container's cgroups\n"
 	      "  --profile=<name>      observe, general (default), netadmin, sysadmin, or one\n"
 	      "                        the policy file defines (see `dhidebug profiles`)\n"
@@ -97,6 +117,12 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_RUNTIME_ROOT:
 			out->runtime_root = optarg;
+			break;
+		case OPT_CONTAINERD_ROOT:
+			out->containerd_root = optarg;
+			break;
+		case OPT_CRIO_ROOT:
+			out->crio_root = optarg;
 			break;
 		case OPT_NO_CGROUP:
 			out->join_cgroup = false;
@@ -142,8 +168,14 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 		out->cmd = CLI_PROFILES;
 		return 0;
 	}
+	if (strcmp(out->target, "ls") == 0) {
+		if (optind < argc)
+			return dhi_err_set(err, 0, "`ls` takes no arguments");
+		out->cmd = CLI_LS;
+		return 0;
+	}
 	if (out->json)
-		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles`");
+		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles` or `dhidebug ls`");
 	if (optind < argc)
 		out->argv = &argv[optind];
 	if (out->command && out->argv)

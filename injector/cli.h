@@ -14,6 +14,7 @@ enum cli_cmd {
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_PROFILES,	/* dhidebug profiles [--json] */
+	CLI_LS,		/* dhidebug ls [--json] */
 };
 
 struct cli {
@@ -22,13 +23,15 @@ struct cli {
 	const char *toolbox;		/* --toolbox */
 	enum view_mode view;		/* --view */
 	const char *runtime_root;	/* --runtime-root */
+	const char *containerd_root;	/* --containerd-root */
+	const char *crio_root;		/* --crio-root */
 	bool join_cgroup;		/* not --no-cgroup */
 	bool quiet;			/* -q */
 	const char *command;		/* -c LINE */
 	const char *profile;		/* --profile, NULL for the policy's default */
 	const char *user;		/* --user UID[:GID]|target, NULL for root */
 	const char *policy;		/* --policy FILE */
-	bool json;			/* profiles --json */
+	bool json;			/* profiles --json, ls --json */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 };
 

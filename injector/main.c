@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "injector/cli.h"
+#include "injector/ls.h"
 #include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
@@ -46,6 +47,11 @@ int main(int argc, char **argv)
 		printf("dhidebug %s\n", DHIDEBUG_VERSION);
 		return 0;
 	}
+	ro = (struct rt_opts){ .runtime_root = cli.runtime_root,
+			       .containerd_root = cli.containerd_root,
+			       .crio_root = cli.crio_root };
+	if (cli.cmd == CLI_LS)
+		return ls_run(&ro, cli.json, stdout, &err) < 0 ? fail(err) : 0;
 	/* the profile is settled before anything is entered: a refused one touches nothing */
 	if (policy_load(cli.policy, &pol, &err) < 0)
 		return fail(err);
@@ -67,7 +73,6 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 
-	ro = (struct rt_opts){ .runtime_root = cli.runtime_root };
 	if (rt_resolve(cli.target, &ro, &rt, &err) < 0)
 		return fail(err);
 

@@ -4,22 +4,33 @@
 #include <stdlib.h>
 
 #include "common/xalloc.h"
-#include "injector/runtime/runtime.h"
+#include "injector/runtime/adapter.h"
 
-int rt_pid_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		  struct dhi_err **err)
+static int pid_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
+	return 1;
+}
+
+static int pid_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
+		      struct dhi_err **err)
+{
+	struct rt_target t = { 0 };
 	char *end;
 	long pid;
 
-	(void)opts;
 	errno = 0;
 	pid = strtol(id, &end, 10);
-	if (errno || end == id || *end || pid <= 0 || pid > (1L << 22))
+	if (errno || end == id || *end || id[0] == '-' || id[0] == '+' || pid <= 0 ||
+	    pid > (long)RT_PID_MAX)
 		return dhi_err_set(err, 0, "invalid pid `%s`", id);
-	out->runtime = xstrdup("pid");
-	out->id = xstrdup(id);
-	out->name = xstrdup(id);
-	out->pid = (pid_t)pid;
+	t.runtime = xstrdup("pid");
+	t.id = xstrdup(id);
+	t.name = xstrdup(id);
+	t.pid = (pid_t)pid;
+	t.state = xstrdup("running");
+	rt_list_push(out, &t);
 	return 0;
 }
+
+/* Not in a bare search (a number is a pid only when written pid://N) nor in `ls`. */
+const struct rt_adapter rt_pid_adapter = { "pid", false, pid_probe, pid_lookup, NULL };

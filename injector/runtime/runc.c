@@ -1,124 +1,260 @@
 // SPDX-License-Identifier: Apache-2.0
-/* runc.c - runc:// and crun:// targets, read from the runtime's state directory. */
+/* runc.c - runc:// and crun:// targets, read from the runtimes' state directories. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/fdio.h"
 #include "common/xalloc.h"
-#include "injector/runtime/runtime.h"
+#include "injector/runtime/adapter.h"
 
-/* The two runtimes differ only in where they keep state and what they call things. */
+/*
+ * The two runtimes differ only in where they keep state and what they call
+ * things. Each is also run by higher-level runtimes with a root of their own:
+ * podman and CRI-O use the default, Docker /run/docker/runtime-<name>/moby,
+ * containerd's shim /run/containerd/<name>/<namespace>.
+ */
 struct oci_runtime {
 	const char *name;
-	const char *default_root;
 	const char *state_file;
 	const char *pid_key;
 	const char *start_key;
+	const char *roots[3];		/* each holds <id>/<state_file> */
+	const char *ns_roots[2];	/* each holds <namespace>/<id>/<state_file> */
 };
 
-static const struct oci_runtime runc = { "runc", "/run/runc", "state.json", "init_process_pid",
-					 "init_process_start" };
-static const struct oci_runtime crun = { "crun", "/run/crun", "status", "pid",
-					 "process-start-time" };
+static const struct oci_runtime runc = {
+	"runc",
+	"state.json",
+	"init_process_pid",
+	"init_process_start",
+	{ "/run/runc", "/run/docker/runtime-runc/moby", NULL },
+	{ "/run/containerd/runc", NULL },
+};
+static const struct oci_runtime crun = {
+	"crun",
+	"status",
+	"pid",
+	"process-start-time",
+	{ "/run/crun", "/run/docker/runtime-crun/moby", NULL },
+	{ "/run/containerd/crun", NULL },
+};
 
 #define STATE_MAX (8u << 20)
+#define ROOTS_MAX 256
 
-/* Container ids as runc accepts them; anything else could walk out of the root. */
-static int valid_id(const char *id)
+int rt_runc_parse_state(const char *buf, size_t len, const char *pid_key, const char *start_key,
+			pid_t *pid, unsigned long long *start, struct dhi_err **err)
 {
-	size_t n = strlen(id);
+	json_t *state = rt_json_parse(buf, len, "state", err);
+	unsigned long long p;
 
-	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.' || c == '+'))
-			return 0;
-	}
-	return 1;
-}
-
-static int json_uint(json_t *o, const char *key, unsigned long long max, unsigned long long *out)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    (unsigned long long)json_integer_value(v) <= max) {
-		*out = (unsigned long long)json_integer_value(v);
-		return 0;
-	}
-	return -1;
-}
-
-static int lookup(const struct oci_runtime *rt, const char *id, const struct rt_opts *opts,
-		  struct rt_target *out, struct dhi_err **err)
-{
-	const char *root = opts && opts->runtime_root ? opts->runtime_root : rt->default_root;
-	dhi_autoclose int rootfd = -1, dir = -1, fd = -1;
-	dhi_autofree char *buf = NULL;
-	json_error_t jerr;
-	json_t *state;
-	unsigned long long pid, start;
-	size_t len;
-
-	if (!valid_id(id))
-		return dhi_err_set(err, 0, "invalid %s container id `%s`", rt->name, id);
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open %s root `%s`",
-							  rt->name, root);
-	dir = openat(rootfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0)
-		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open %s state of `%s`",
-							  rt->name, id);
-	fd = openat(dir, rt->state_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open %s state of `%s`",
-							  rt->name, id);
-	if (fd_read_file(fd, STATE_MAX, &buf, &len, err) < 0)
-		return dhi_err_prefix(err, "%s state of `%s`", rt->name, id);
-
-	/* exec.fifo exists from `create` until `start`: the pid is the runtime's, not the app */
-	if (faccessat(dir, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return dhi_err_set(err, 0, "container `%s` is created but not started", id);
-
-	state = json_loadb(buf, len, 0, &jerr);
-	if (!state || !json_is_object(state)) {
+	if (!state)
+		return -1;
+	if (rt_json_uint(state, pid_key, RT_PID_MAX, &p) < 0 || p == 0) {
 		json_decref(state);
-		return dhi_err_set(err, 0, "%s state of `%s` is not valid JSON", rt->name, id);
+		return dhi_err_set(err, 0, "state has no valid `%s`", pid_key);
 	}
-	if (json_uint(state, rt->pid_key, 1u << 22, &pid) < 0 || pid == 0) {
-		json_decref(state);
-		return dhi_err_set(err, 0, "%s state of `%s` has no valid `%s`", rt->name, id,
-				   rt->pid_key);
-	}
-	if (json_uint(state, rt->start_key, ~0ull, &start) < 0)
-		start = 0;
+	*pid = (pid_t)p;
+	/* a start time of 0 means "unknown": the checks fall back to the pid alone */
+	if (rt_json_uint(state, start_key, ~0ull, start) < 0)
+		*start = 0;
 	json_decref(state);
-
-	out->runtime = xstrdup(rt->name);
-	out->id = xstrdup(id);
-	out->name = xstrdup(id);
-	out->pid = (pid_t)pid;
-	out->start_time = start;
 	return 0;
 }
 
-int rt_runc_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		   struct dhi_err **err)
+/* The existing roots of `rt`: --runtime-root alone when given, else every known one. */
+static size_t find_roots(const struct oci_runtime *rt, const struct rt_opts *opts,
+			 char *out[ROOTS_MAX])
+{
+	size_t n = 0;
+	struct stat st;
+
+	if (opts && opts->runtime_root) {
+		if (stat(opts->runtime_root, &st) == 0 && S_ISDIR(st.st_mode))
+			out[n++] = xstrdup(opts->runtime_root);
+		return n;
+	}
+	for (int i = 0; rt->roots[i]; i++)
+		if (stat(rt->roots[i], &st) == 0 && S_ISDIR(st.st_mode))
+			out[n++] = xstrdup(rt->roots[i]);
+	for (int i = 0; rt->ns_roots[i]; i++) {
+		DIR *d = opendir(rt->ns_roots[i]);
+		struct dirent *e;
+
+		if (!d)
+			continue;
+		while ((e = readdir(d)) && n < ROOTS_MAX) {
+			if (e->d_type == DT_DIR && rt_valid_id(e->d_name))
+				out[n++] = xasprintf("%s/%s", rt->ns_roots[i], e->d_name);
+		}
+		closedir(d);
+	}
+	return n;
+}
+
+static void free_roots(char *roots[], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(roots[i]);
+}
+
+/* Reads container `id` under `root`: 0 found (appended), 1 not there, -1 error. */
+static int read_one(const struct oci_runtime *rt, const char *root, const char *id,
+		    struct rt_list *out, struct dhi_err **err)
+{
+	dhi_autoclose int dir = -1;
+	dhi_autofree char *buf = NULL;
+	struct rt_target t = { 0 };
+	size_t len;
+	int r;
+
+	dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0) {
+		int d = openat(dir, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		close(dir);
+		dir = d;
+	}
+	if (dir < 0)
+		return errno == ENOENT ? 1
+				       : dhi_err_set(err, errno, "cannot open %s state `%s/%s`",
+						     rt->name, root, id);
+	r = rt_read_file_at(dir, rt->state_file, STATE_MAX, &buf, &len, err);
+	if (r != 0)
+		return r < 0 ? dhi_err_prefix(err, "%s state of `%s`", rt->name, id) : 1;
+	if (rt_runc_parse_state(buf, len, rt->pid_key, rt->start_key, &t.pid, &t.start_time,
+				err) < 0)
+		return dhi_err_prefix(err, "%s state of `%s`", rt->name, id);
+
+	t.runtime = xstrdup(rt->name);
+	t.id = xstrdup(id);
+	t.name = xstrdup(id);
+	/* exec.fifo exists from `create` until `start`: the pid is the runtime's, not the app */
+	if (faccessat(dir, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		t.state = xstrdup("created");
+		rt_set_unusable(&t, "it is created but not started");
+	} else {
+		t.state = xstrdup("running");
+	}
+	rt_list_push(out, &t);
+	return 0;
+}
+
+static int lookup(const struct oci_runtime *rt, const char *id, const struct rt_opts *opts,
+		  struct rt_list *out, struct dhi_err **err)
+{
+	char *roots[ROOTS_MAX];
+	size_t n, found = 0, before = out->n;
+	dhi_autofree char *where = xstrdup("");
+	int ret = 0;
+
+	if (!rt_valid_id(id))
+		return dhi_err_set(err, 0, "invalid %s container id `%s`", rt->name, id);
+	n = find_roots(rt, opts, roots);
+	for (size_t i = 0; i < n; i++) {
+		int r = read_one(rt, roots[i], id, out, err);
+
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		if (r == 0) {
+			char *w = xasprintf("%s%s%s", where, found ? ", " : "", roots[i]);
+
+			free(where);
+			where = w;
+			found++;
+		}
+	}
+	free_roots(roots, n);
+	/* one id in two roots would print as the same runc://ID twice: say where instead */
+	if (ret == 0 && found > 1) {
+		while (out->n > before)
+			rt_target_free(&out->v[--out->n]);
+		ret = dhi_err_set(err, 0,
+				  "%s container `%s` is in several roots: %s (pick one with "
+				  "--runtime-root)",
+				  rt->name, id, where);
+	}
+	return ret;
+}
+
+static int list(const struct oci_runtime *rt, const struct rt_opts *opts, struct rt_list *out,
+		struct dhi_err **err)
+{
+	char *roots[ROOTS_MAX];
+	size_t n = find_roots(rt, opts, roots);
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		DIR *d = opendir(roots[i]);
+		struct dirent *e;
+
+		if (!d) {
+			if (errno != ENOENT)
+				ret = dhi_err_set(err, errno, "cannot open %s root `%s`", rt->name,
+						  roots[i]);
+			continue;
+		}
+		while ((e = readdir(d))) {
+			if (e->d_type != DT_DIR || !rt_valid_id(e->d_name))
+				continue;
+			/* a half-written or foreign directory is skipped, not fatal to `ls` */
+			if (read_one(rt, roots[i], e->d_name, out, err) < 0)
+				dhi_err_clear(err);
+		}
+		closedir(d);
+	}
+	free_roots(roots, n);
+	return ret;
+}
+
+static int probe(const struct oci_runtime *rt, const struct rt_opts *opts)
+{
+	char *roots[ROOTS_MAX];
+	size_t n = find_roots(rt, opts, roots);
+
+	free_roots(roots, n);
+	return n > 0;
+}
+
+static int runc_probe(const struct rt_opts *opts, struct dhi_err **err)
+{
+	return probe(&runc, opts);
+}
+
+static int crun_probe(const struct rt_opts *opts, struct dhi_err **err)
+{
+	return probe(&crun, opts);
+}
+
+static int runc_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
+		       struct dhi_err **err)
 {
 	return lookup(&runc, id, opts, out, err);
 }
 
-int rt_crun_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		   struct dhi_err **err)
+static int crun_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
+		       struct dhi_err **err)
 {
 	return lookup(&crun, id, opts, out, err);
 }
+
+static int runc_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
+{
+	return list(&runc, opts, out, err);
+}
+
+static int crun_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
+{
+	return list(&crun, opts, out, err);
+}
+
+const struct rt_adapter rt_runc_adapter = { "runc", true, runc_probe, runc_lookup, runc_list };
+const struct rt_adapter rt_crun_adapter = { "crun", true, crun_probe, crun_lookup, crun_list };

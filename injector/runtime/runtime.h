@@ -1,50 +1,88 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* runtime.h - turn a TARGET (runc://ID, crun://ID, pid://PID, NAME) into a process. */
+/* runtime.h - turn a TARGET (docker://NAME, containerd://NS/ID, runc://ID, pid://PID, NAME...) into a process. */
 #ifndef RT_RUNTIME_H
 #define RT_RUNTIME_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "common/err.h"
 
-/* What a runtime says about a container; everything here came from untrusted files. */
+/*
+ * What a runtime says about a container. Everything here came from untrusted
+ * files or an API server: strings are bounded and free of control characters
+ * (see rt_json_str()), numbers range-checked.
+ */
 struct rt_target {
-	char *runtime;			/* "runc", "crun", "pid" */
-	char *id;			/* container id, or the pid as text */
+	char *runtime;			/* "docker", "podman", "containerd", "crio", "runc", "crun", "pid" */
+	char *id;			/* what follows runtime:// (containerd: NS/ID), or the pid as text */
 	char *name;			/* human name; the id when the runtime has none */
-	pid_t pid;			/* the container's init process on the host */
+	pid_t pid;			/* the container's init process on the host; 0 = none */
 	unsigned long long start_time;	/* its start time in clock ticks; 0 = not known */
 	char *image_ref;		/* image reference, NULL when not known */
-	char *image_digest;		/* image digest, NULL when not known */
+	char *image_digest;		/* image digest (sha256:...), NULL when not known */
+	char *pod_name;			/* Kubernetes pod, namespace and container (CRI */
+	char *pod_namespace;		/* annotations); NULL outside Kubernetes */
+	char *container_name;
+	char **labels;			/* "key=value", NULL-terminated; NULL when none */
+	char *state;			/* the runtime's word: running, paused, exited...; NULL = not known */
+	char *unusable;			/* why it cannot be debugged; NULL when it can */
+	/*
+	 * For runtimes that record a pid but not its start time: the wall-clock
+	 * second after which the container's process cannot have started (the
+	 * pid file's mtime, the API's StartedAt). A process with that pid that
+	 * started later is another one that reused the pid. 0 = no bound.
+	 */
+	long long started_by;
 };
 
 struct rt_opts {
-	const char *runtime_root;	/* --runtime-root, NULL for each runtime's default */
+	const char *runtime_root;	/* --runtime-root: the runc/crun root; NULL: every known one */
+	const char *containerd_root;	/* --containerd-root: containerd's state dir, NULL: /run/containerd */
+	const char *crio_root;		/* --crio-root: CRI-O's storage root, NULL: /var/lib/containers/storage */
 };
 
 /*
  * Resolves `spec` to the container's init process. A bare name is looked up in
- * every runtime; one match is used, several or none are an error that lists
- * them. Paused, created-but-not-started and stopped containers are refused.
- * On success the caller owns *out and frees it with rt_target_free().
+ * every runtime present; one match is used, several or none are an error that
+ * lists them (the same process seen through two runtimes, e.g. a podman
+ * container in podman's API and in runc's state, is one match). Paused,
+ * created-but-not-started and stopped containers, and a pid that has exited or
+ * been reused, are refused. On success the caller owns *out and frees it with
+ * rt_target_free(); out->start_time is then known, for ns_target_open() to
+ * re-check after pinning the process.
  */
 int rt_resolve(const char *spec, const struct rt_opts *opts, struct rt_target *out,
 	       struct dhi_err **err);
 
 void rt_target_free(struct rt_target *t);
 
-/* One adapter per runtime (runc.c, pid.c): 0 found, 1 not there, -1 error. */
-struct rt_adapter {
-	const char *scheme;
-	int (*lookup)(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		      struct dhi_err **err);
+/* A growable array of targets. */
+struct rt_list {
+	struct rt_target *v;
+	size_t n, cap;
 };
 
-int rt_runc_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		   struct dhi_err **err);
-int rt_crun_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		   struct dhi_err **err);
-int rt_pid_lookup(const char *id, const struct rt_opts *opts, struct rt_target *out,
-		  struct dhi_err **err);
+/* Appends *t (moving its contents: *t is zeroed) to `l`. */
+void rt_list_push(struct rt_list *l, struct rt_target *t);
+void rt_list_free(struct rt_list *l);
+
+/*
+ * Lists the containers of every runtime present, each once (the first runtime
+ * of the table that knows a process wins), with `unusable` filled in. A runtime
+ * that fails does not stop the others: its error is appended to *failed (one
+ * line per runtime, "docker: <why>"; NULL when all succeeded; the caller frees
+ * it). Returns the number of runtimes that failed.
+ */
+int rt_list_all(const struct rt_opts *opts, struct rt_list *out, char **failed);
+
+/* A process start time (clock ticks since boot, as in rt_target) as epoch seconds; 0 = unknown. */
+long long rt_process_started(unsigned long long ticks);
+
+/* "runtime://id" of a target, for messages (the caller frees it). */
+char *rt_target_uri(const struct rt_target *t);
+
+/* The runtimes' schemes, comma-separated, for help and error texts. */
+const char *rt_schemes(void);
 
 #endif

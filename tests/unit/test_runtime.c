@@ -8,13 +8,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "injector/runtime/runtime.h"
 
 static char root[] = "/tmp/dhi-test-rt-XXXXXX";
+
+/* Our own start time (field 22 of /proc/self/stat): the tests' targets are real processes. */
+static unsigned long long my_start(void)
+{
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')') + 2;
+	for (int field = 3; field < 22; field++)
+		p = strchr(p, ' ') + 1;
+	return strtoull(p, NULL, 10);
+}
+
+/* printf into a fresh string (test helper; aborts on failure). */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	assert_true(vasprintf(&s, f, ap) >= 0);
+	va_end(ap);
+	return s;
+}
 
 static void state(const char *id, const char *file, const char *json)
 {
@@ -32,7 +64,15 @@ static void state(const char *id, const char *file, const char *json)
 
 static int setup(void **st)
 {
-	return mkdtemp(root) ? 0 : -1;
+	char sock[600];
+
+	if (!mkdtemp(root))
+		return -1;
+	/* no engine, containerd or CRI-O of the host takes part in these tests */
+	snprintf(sock, sizeof(sock), "unix://%s/no.sock", root);
+	setenv("DOCKER_HOST", sock, 1);
+	setenv("CONTAINER_HOST", sock, 1);
+	return 0;
 }
 
 static int teardown(void **st)
@@ -46,10 +86,13 @@ static int teardown(void **st)
 /* Resolves spec with --runtime-root=root; returns the error message or NULL. */
 static char *resolve(const char *spec, struct rt_target *t)
 {
-	struct rt_opts o = { .runtime_root = root };
+	char cd[600], crio[600];
+	struct rt_opts o = { .runtime_root = root, .containerd_root = cd, .crio_root = crio };
 	struct dhi_err *err = NULL;
 	char *msg = NULL;
 
+	snprintf(cd, sizeof(cd), "%s/containerd", root);
+	snprintf(crio, sizeof(crio), "%s/crio", root);
 	if (rt_resolve(spec, &o, t, &err) < 0) {
 		msg = strdup(err->msg);
 		dhi_err_clear(&err);
@@ -61,11 +104,14 @@ static void test_rt_resolve_runc_state(void **st)
 {
 	struct rt_target t;
 
-	state("app", "state.json", "{\"id\":\"app\",\"init_process_pid\":4242,"
-				   "\"init_process_start\":987654,\"config\":{}}");
+	char *js = fmt("{\"id\":\"app\",\"init_process_pid\":%d,\"init_process_start\":%llu,"
+		       "\"config\":{}}", (int)getpid(), my_start());
+
+	state("app", "state.json", js);
+	free(js);
 	assert_null(resolve("runc://app", &t));
-	assert_int_equal(t.pid, 4242);
-	assert_int_equal(t.start_time, 987654);
+	assert_int_equal(t.pid, getpid());
+	assert_int_equal(t.start_time, my_start());
 	assert_string_equal(t.runtime, "runc");
 	assert_string_equal(t.id, "app");
 	rt_target_free(&t);
@@ -75,10 +121,14 @@ static void test_rt_resolve_crun_status(void **st)
 {
 	struct rt_target t;
 
-	state("web", "status", "{\"pid\":77,\"process-start-time\":12,\"rootfs\":\"/x\"}");
+	char *js = fmt("{\"pid\":%d,\"process-start-time\":%llu,\"rootfs\":\"/x\"}",
+		       (int)getpid(), my_start());
+
+	state("web", "status", js);
+	free(js);
 	assert_null(resolve("crun://web", &t));
-	assert_int_equal(t.pid, 77);
-	assert_int_equal(t.start_time, 12);
+	assert_int_equal(t.pid, getpid());
+	assert_int_equal(t.start_time, my_start());
 	rt_target_free(&t);
 }
 
@@ -136,23 +186,54 @@ static void test_rt_resolve_created_not_started(void **st)
 	free(m);
 }
 
+/* A child that sleeps until killed: a second live process for the tests. */
+static pid_t sleeper(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static void test_rt_resolve_bare_name(void **st)
 {
 	struct rt_target t;
+	pid_t other = sleeper();
+	char *js = fmt("{\"init_process_pid\":%d}", (int)getpid()), *js2 = fmt("{\"pid\":%d}", (int)other);
 	char *m;
 
-	/* with one root for both runtimes, "both" is in runc and crun: ambiguous */
-	state("both", "state.json", "{\"init_process_pid\":5}");
-	state("both", "status", "{\"pid\":5}");
+	/* with one root for both runtimes, "both" is in runc and crun: two processes, ambiguous */
+	state("both", "state.json", js);
+	state("both", "status", js2);
 	assert_non_null(m = resolve("both", &t));
 	assert_non_null(strstr(m, "ambiguous: runc://both, crun://both"));
 	free(m);
+	/* one process seen through two runtimes is one container: the first runtime's record */
+	state("same", "state.json", js);
+	free(js2);
+	js2 = fmt("{\"pid\":%d}", (int)getpid());
+	state("same", "status", js2);
+	assert_null(m = resolve("same", &t));
+	assert_string_equal(t.runtime, "runc");
+	assert_int_equal(t.pid, getpid());
+	rt_target_free(&t);
 	assert_non_null(m = resolve("nosuch", &t));
 	assert_non_null(strstr(m, "searched: runc, crun"));
+	assert_non_null(strstr(m, "not on this host: docker, podman, containerd, crio"));
 	free(m);
-	assert_null(resolve("app", &t));
-	assert_string_equal(t.runtime, "runc");
-	rt_target_free(&t);
+	reap(other);
+	free(js);
+	free(js2);
 }
 
 int main(void)

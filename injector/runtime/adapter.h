@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * adapter.h - what a runtime adapter implements, the helpers the adapters
+ * share, and the parsers of what runtimes write (each takes a buffer, so unit
+ * tests and fuzzers call them directly). Not for callers outside
+ * injector/runtime/: they use runtime.h.
+ */
+#ifndef RT_ADAPTER_H
+#define RT_ADAPTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "injector/runtime/runtime.h"
+
+/*
+ * One adapter per TARGET scheme. Absence is not an error: a host without
+ * Docker has no docker.sock, and a bare name is then not searched there.
+ */
+struct rt_adapter {
+	const char *scheme;
+	bool in_bare;	/* searched for a bare NAME (pid:// is not: a number is not a name) */
+	/* 1: the runtime is on this host, 0: it is not, -1: cannot tell (error) */
+	int (*probe)(const struct rt_opts *opts, struct dhi_err **err);
+	/*
+	 * Appends every container that `id` names (none, one, or several, e.g.
+	 * one per containerd namespace). Absence of the runtime itself is an
+	 * error here, since the user asked for this runtime by name.
+	 */
+	int (*lookup)(const char *id, const struct rt_opts *opts, struct rt_list *out,
+		      struct dhi_err **err);
+	/* Appends every container the runtime runs; NULL when it cannot list. */
+	int (*list)(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err);
+};
+
+extern const struct rt_adapter rt_docker_adapter, rt_podman_adapter, rt_containerd_adapter,
+	rt_crio_adapter, rt_runc_adapter, rt_crun_adapter, rt_pid_adapter;
+
+/* --- shared helpers (fields.c) --- */
+
+/* Longest string kept from a runtime; longer ones are treated as missing. */
+#define RT_STR_MAX 4096
+/* Most labels kept per container. */
+#define RT_LABELS_MAX 256
+
+/*
+ * A copy of string member `key` of object `o`, or NULL when it is missing, not
+ * a string, empty, longer than `max` bytes, or holds a control character (it
+ * may end up on the operator's terminal).
+ */
+char *rt_json_str(json_t *o, const char *key, size_t max);
+
+/*
+ * Unsigned integer member `key` in [0, max]; a string of decimal digits is
+ * accepted too (CRI-O writes start times as strings). 0 or -1.
+ */
+int rt_json_uint(json_t *o, const char *key, unsigned long long max, unsigned long long *out);
+
+/* "k=v" strings of a JSON object of strings (labels), NULL-terminated, or NULL. */
+char **rt_json_labels(json_t *o);
+
+/* Parses <buf, len> as a JSON object; NULL with err set otherwise. */
+json_t *rt_json_parse(const char *buf, size_t len, const char *what, struct dhi_err **err);
+
+/*
+ * A runtime-chosen name that is safe as one path component: [A-Za-z0-9_+.-],
+ * 1 to 1024 bytes, not "." or "..".
+ */
+bool rt_valid_id(const char *id);
+
+/*
+ * Reads regular file `name` under `dirfd` (no symlink, no FIFO), at most
+ * `max` bytes. 0: read; 1: it does not exist; -1: error.
+ */
+int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		    struct dhi_err **err);
+
+/* Sets t->unusable (printf-style) unless a reason is already recorded. */
+void rt_set_unusable(struct rt_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Parses an RFC 3339 time ("2024-05-01T10:00:00.123Z", "...+02:00") to epoch seconds. */
+int rt_parse_time(const char *s, long long *out);
+
+/* --- the host's view of a process (proc.c) --- */
+
+/*
+ * Checks the runtime's pid against /proc: it must exist, not be a zombie, have
+ * the recorded start time (or have started no later than t->started_by, and
+ * then t->start_time is taken from /proc so the attach re-checks it), and not
+ * sit in a frozen cgroup. Failures go to t->unusable; nothing else fails.
+ */
+void rt_check_process(struct rt_target *t);
+
+
+/* --- parsers (one per format; each is fuzzed in tests/fuzz/) --- */
+
+/*
+ * Docker Engine API, GET /containers/{id}/json (Docker and Podman): fills id,
+ * name, pid, state, unusable, image_ref (Config.Image), labels and started_by,
+ * and *image_id (the "Image" field, for the digest lookup; may be NULL).
+ */
+int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, char **image_id,
+			    struct dhi_err **err);
+
+/*
+ * GET /images/{id}/json: the digest of the image the container runs, taken
+ * from RepoDigests (the entry whose repository matches `ref`, else the first)
+ * or, for an image never pushed or pulled, the image id.
+ */
+int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **digest,
+			  struct dhi_err **err);
+
+/* GET /containers/json: the ids, at most `max`. The caller frees each and the array. */
+int rt_docker_parse_list(const char *buf, size_t len, size_t max, char ***ids, size_t *n,
+			 struct dhi_err **err);
+
+/*
+ * DOCKER_HOST / CONTAINER_HOST: unix:///path, or unset/empty for `dflt`.
+ * tcp://, ssh:// and the rest are refused: dhidebug joins the container's
+ * namespaces, so it must run on its host, and it talks to the engine only
+ * over the local socket.
+ */
+int rt_docker_parse_host(const char *var, const char *value, const char *dflt, char **path,
+			 struct dhi_err **err);
+
+/*
+ * An OCI runtime config (config.json of a containerd task or a CRI-O bundle):
+ * the Kubernetes names and the image from the CRI annotations of containerd
+ * (io.kubernetes.cri.*) and CRI-O (io.kubernetes.pod.*, io.kubernetes.cri-o.*).
+ * *is_sandbox is set for a pod's sandbox (pause) container, *manager to the
+ * io.container.manager annotation (CRI-O: "cri-o", Podman: "libpod"; may be
+ * NULL).
+ */
+int rt_oci_parse_config(const char *buf, size_t len, struct rt_target *out, bool *is_sandbox,
+			char **manager, struct dhi_err **err);
+
+/*
+ * CRI-O's state.json (ContainerState): status, initPid (else pid),
+ * initStartTime (string or number) and bundle (the directory of config.json).
+ */
+int rt_crio_parse_state(const char *buf, size_t len, struct rt_target *out, char **bundle,
+			struct dhi_err **err);
+
+/* runc's state.json or crun's status: the pid and start time members named. */
+int rt_runc_parse_state(const char *buf, size_t len, const char *pid_key, const char *start_key,
+			pid_t *pid, unsigned long long *start, struct dhi_err **err);
+
+/* A pid file: decimal digits, optionally a newline. */
+int rt_parse_pidfile(const char *buf, size_t len, pid_t *pid, struct dhi_err **err);
+
+/* The largest pid Linux allows (PID_MAX_LIMIT). */
+#define RT_PID_MAX (1u << 22)
+
+#endif

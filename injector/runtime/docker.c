@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * docker.c - docker:// and podman:// targets, through the Docker Engine API
+ * (Podman serves the same API) over the engine's local unix socket, with
+ * libcurl. The engine's answers are untrusted: sizes are capped, redirects
+ * refused, every field checked.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "injector/runtime/adapter.h"
+
+#ifndef DHIDEBUG_VERSION
+#define DHIDEBUG_VERSION "0"
+#endif
+
+struct engine {
+	const char *scheme;	/* "docker", "podman" */
+	const char *env;	/* the variable naming its socket */
+	const char *dflt;	/* the socket when it is unset */
+};
+
+static const struct engine docker = { "docker", "DOCKER_HOST", "/var/run/docker.sock" };
+static const struct engine podman = { "podman", "CONTAINER_HOST", "/run/podman/podman.sock" };
+
+/*
+ * The API version asked for: the one whose fields we read. An engine too new
+ * for it says so (400) and names its own in the Api-Version header; we retry
+ * once with that one (the endpoints and fields used are the same there).
+ */
+#define API_VERSION "1.41"
+#define INSPECT_MAX (4u << 20)	/* one container's or image's JSON */
+#define LIST_MAX (32u << 20)	/* the container list */
+#define LIST_COUNT_MAX 65536
+#define TIMEOUT_MS 5000L
+#define CONNECT_TIMEOUT_MS 1000L
+
+/* --- parsers --- */
+
+int rt_docker_parse_host(const char *var, const char *value, const char *dflt, char **path,
+			 struct dhi_err **err)
+{
+	const char *p;
+
+	if (!value || !*value) {
+		*path = xstrdup(dflt);
+		return 0;
+	}
+	if (strncmp(value, "unix://", 7) != 0) {
+		const char *colon = strstr(value, "://");
+
+		return dhi_err_set(err, 0,
+				   "%s `%.200s` is not a local socket: dhidebug joins the "
+				   "container's namespaces, so it runs on the container's host and "
+				   "talks to the engine over its unix socket (%s%.*s refused)",
+				   var, value, colon ? "" : "scheme ", colon ? (int)(colon - value + 3) : 0,
+				   colon ? value : "");
+	}
+	p = value + 7;
+	if (p[0] != '/' || strlen(p) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return dhi_err_set(err, 0, "%s `%.200s` does not name an absolute socket path",
+				   var, value);
+	*path = xstrdup(p);
+	return 0;
+}
+
+/* "/web" → "web"; docker names are [a-zA-Z0-9][a-zA-Z0-9_.-]* */
+static char *strip_slash(char *name)
+{
+	if (name && name[0] == '/') {
+		char *s = xstrdup(name + 1);
+
+		free(name);
+		name = *s ? s : (free(s), NULL);
+	}
+	return name;
+}
+
+static json_t *object_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_object(v) ? v : NULL;
+}
+
+static void fill_state(json_t *state, struct rt_target *t)
+{
+	unsigned long long pid = 0;
+	dhi_autofree char *started = NULL;
+	long long at;
+
+	if (!state) {
+		rt_set_unusable(t, "the engine reports no state");
+		return;
+	}
+	t->state = rt_json_str(state, "Status", 64);
+	if (json_is_true(json_object_get(state, "Paused"))) {
+		rt_set_unusable(t, "it is paused");
+	} else if (json_is_true(json_object_get(state, "Restarting"))) {
+		rt_set_unusable(t, "it is restarting");
+	} else if (!json_is_true(json_object_get(state, "Running"))) {
+		rt_set_unusable(t, "it is not running (%s)", t->state ? t->state : "no status");
+	}
+	if (!t->state)
+		t->state = xstrdup(t->unusable ? "unknown" : "running");
+	if (rt_json_uint(state, "Pid", RT_PID_MAX, &pid) < 0 || (pid == 0 && !t->unusable))
+		rt_set_unusable(t, "the engine reports no valid pid");
+	t->pid = (pid_t)pid;
+	started = rt_json_str(state, "StartedAt", 64);
+	if (started && rt_parse_time(started, &at) == 0 && at > 0)
+		t->started_by = at;
+}
+
+/* Image ids as engines write them: [sha256:]hex. Anything else is not used in a URL. */
+static bool valid_image_id(const char *s)
+{
+	const char *hex = strncmp(s, "sha256:", 7) == 0 ? s + 7 : s;
+	size_t n = strlen(hex);
+
+	if (n < 12 || n > 64)
+		return false;
+	return strspn(hex, "0123456789abcdef") == n;
+}
+
+int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, char **image_id,
+			    struct dhi_err **err)
+{
+	json_t *j = rt_json_parse(buf, len, "container inspect", err);
+	json_t *config;
+
+	*image_id = NULL;
+	if (!j)
+		return -1;
+	out->id = rt_json_str(j, "Id", 128);
+	if (!out->id || !rt_valid_id(out->id)) {
+		json_decref(j);
+		free(out->id);
+		out->id = NULL;
+		return dhi_err_set(err, 0, "container inspect has no valid `Id`");
+	}
+	out->name = strip_slash(rt_json_str(j, "Name", 256));
+	if (!out->name)
+		out->name = xstrdup(out->id);
+	fill_state(object_member(j, "State"), out);
+	config = object_member(j, "Config");
+	out->image_ref = rt_json_str(config, "Image", 1024);
+	out->labels = rt_json_labels(json_object_get(config, "Labels"));
+	*image_id = rt_json_str(j, "Image", 128);
+	if (*image_id && !valid_image_id(*image_id)) {
+		free(*image_id);
+		*image_id = NULL;
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* "algo:hex" with a known algorithm and the right length. */
+static bool valid_digest(const char *d)
+{
+	size_t want;
+	const char *hex;
+
+	if (strncmp(d, "sha256:", 7) == 0)
+		want = 64;
+	else if (strncmp(d, "sha512:", 7) == 0)
+		want = 128;
+	else
+		return false;
+	hex = d + 7;
+	return strlen(hex) == want && strspn(hex, "0123456789abcdef") == want;
+}
+
+/* The repository of a reference: without a tag (a ':' after the last '/') or digest. */
+static char *repository(const char *ref)
+{
+	char *r = xstrdup(ref), *at = strchr(r, '@'), *slash, *colon;
+
+	if (at)
+		*at = '\0';
+	slash = strrchr(r, '/');
+	colon = strrchr(slash ? slash : r, ':');
+	if (colon)
+		*colon = '\0';
+	return r;
+}
+
+int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **digest,
+			  struct dhi_err **err)
+{
+	json_t *j = rt_json_parse(buf, len, "image inspect", err), *v;
+	dhi_autofree char *repo = ref ? repository(ref) : NULL;
+	char *first = NULL, *match = NULL, *id;
+	size_t i;
+
+	*digest = NULL;
+	if (!j)
+		return -1;
+	json_array_foreach(json_object_get(j, "RepoDigests"), i, v) {
+		const char *s = json_string_value(v), *at = s ? strchr(s, '@') : NULL;
+
+		if (i >= 1024)
+			break;
+		if (!at || !valid_digest(at + 1))
+			continue;
+		if (!first)
+			first = xstrdup(at + 1);
+		if (!match && repo && (size_t)(at - s) == strlen(repo) &&
+		    strncmp(s, repo, strlen(repo)) == 0)
+			match = xstrdup(at + 1);
+	}
+	if (match) {
+		*digest = match;
+		free(first);
+	} else if (first) {
+		*digest = first;
+	} else if ((id = rt_json_str(j, "Id", 128)) && valid_digest(id)) {
+		*digest = id;
+	} else {
+		free(id);
+	}
+	json_decref(j);
+	return 0;
+}
+
+int rt_docker_parse_list(const char *buf, size_t len, size_t max, char ***ids, size_t *n,
+			 struct dhi_err **err)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(buf, len, 0, &jerr), *v;
+	size_t i;
+
+	*ids = NULL;
+	*n = 0;
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return dhi_err_set(err, 0, "container list is not a JSON array");
+	}
+	*ids = xzalloc((json_array_size(j) < max ? json_array_size(j) : max) * sizeof(char *) + 1);
+	json_array_foreach(j, i, v) {
+		char *id = rt_json_str(v, "Id", 128);
+
+		if (*n == max)
+			break;
+		if (id && rt_valid_id(id))
+			(*ids)[(*n)++] = id;
+		else
+			free(id);
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* --- talking to the engine --- */
+
+struct api {
+	const struct engine *e;
+	char *sock;
+	CURL *curl;
+	char version[16];	/* the API version in use, "1.41" */
+	char server_version[16];	/* Api-Version of the last answer */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct body {
+	char *buf;
+	size_t len, max;
+	bool too_big;
+};
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb;
+
+	if (n > b->max - b->len) {
+		b->too_big = true;
+		return 0;	/* aborts the transfer */
+	}
+	b->buf = xrealloc(b->buf, b->len + n + 1);
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct api *a = arg;
+	size_t n = size * nmemb, i = 12;
+
+	if (n > 12 && strncasecmp(p, "Api-Version:", 12) == 0) {
+		size_t k = 0;
+
+		while (i < n && p[i] == ' ')
+			i++;
+		while (i < n && k + 1 < sizeof(a->server_version) &&
+		       ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+			a->server_version[k++] = p[i++];
+		a->server_version[k] = '\0';
+	}
+	return n;
+}
+
+/* 0: connected, so the engine is there; 1: nothing listens (absent); -1: error. */
+static int try_connect(const char *sock, struct dhi_err **err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	dhi_autoclose int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot create a socket");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		return 1;
+	return dhi_err_set(err, errno, "cannot connect to `%s`", sock);
+}
+
+static int api_open(const struct engine *e, struct api *a, struct dhi_err **err)
+{
+	memset(a, 0, sizeof(*a));
+	a->e = e;
+	snprintf(a->version, sizeof(a->version), "%s", API_VERSION);
+	if (rt_docker_parse_host(e->env, getenv(e->env), e->dflt, &a->sock, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void api_close(struct api *a)
+{
+	if (a->curl)
+		curl_easy_cleanup(a->curl);
+	free(a->sock);
+	memset(a, 0, sizeof(*a));
+}
+
+static int curl_fail(struct api *a, CURLcode c, struct dhi_err **err)
+{
+	return dhi_err_set(err, 0, "cannot talk to %s at `%s`: %s", a->e->scheme, a->sock,
+			   a->errbuf[0] ? a->errbuf : curl_easy_strerror(c));
+}
+
+static int setup_curl(struct api *a, struct dhi_err **err)
+{
+	CURL *c;
+
+	if (a->curl)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return dhi_err_set(err, 0, "cannot initialise libcurl");
+	c = a->curl = curl_easy_init();
+	if (!c)
+		return dhi_err_set(err, 0, "cannot initialise libcurl");
+	/* plain HTTP on the local socket, nothing else: no proxy, redirect or encoding */
+	if (curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, a->sock) != CURLE_OK ||
+#if LIBCURL_VERSION_NUM >= 0x075500
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http") != CURLE_OK ||
+#endif
+	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_PROXY, "") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOPROXY, "*") != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_USERAGENT, "dhidebug/" DHIDEBUG_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, a) != CURLE_OK)
+		return dhi_err_set(err, 0, "cannot configure libcurl");
+	return 0;
+}
+
+/* The engine's own explanation of an error answer, if it gave one. */
+static char *engine_message(const struct body *b)
+{
+	json_t *j = b->buf ? json_loadb(b->buf, b->len, 0, NULL) : NULL;
+	char *m = rt_json_str(j, "message", 200);
+
+	json_decref(j);
+	return m;
+}
+
+static bool valid_api_version(const char *v)
+{
+	return strncmp(v, "1.", 2) == 0 && strlen(v) >= 3 && strlen(v) <= 5 &&
+	       strspn(v + 2, "0123456789") == strlen(v + 2) && atoi(v + 2) > 41;
+}
+
+/*
+ * GET /v<version><path>. Returns the HTTP status (200, 404...) with the body in
+ * *out, or -1 with err set. Only 200 and 404 are returned; anything else is
+ * an error that says what the engine said.
+ */
+static long api_get(struct api *a, const char *path, size_t max, char **out, size_t *len,
+		    struct dhi_err **err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct body b = { .max = max };
+		dhi_autofree char *url = NULL, *msg = NULL;
+		long status = 0;
+		CURLcode c;
+
+		if (setup_curl(a, err) < 0)
+			return -1;
+		url = xasprintf("http://localhost/v%s%s", a->version, path);
+		a->errbuf[0] = '\0';
+		a->server_version[0] = '\0';
+		if (curl_easy_setopt(a->curl, CURLOPT_URL, url) != CURLE_OK ||
+		    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
+		    curl_easy_setopt(a->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max) !=
+			    CURLE_OK)
+			return dhi_err_set(err, 0, "cannot configure libcurl");
+		c = curl_easy_perform(a->curl);
+		if (c != CURLE_OK || b.too_big) {
+			free(b.buf);
+			if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
+				return dhi_err_set(err, 0, "%s answered more than %zu bytes for `%s`",
+						   a->e->scheme, max, path);
+			return curl_fail(a, c, err);
+		}
+		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200 || status == 404) {
+			if (status == 404) {
+				free(b.buf);
+				b.buf = NULL;
+				b.len = 0;
+			}
+			*out = b.buf ? b.buf : xstrdup("");
+			*len = b.len;
+			return status;
+		}
+		msg = engine_message(&b);
+		free(b.buf);
+		if (status == 400 && attempt == 0 && valid_api_version(a->server_version)) {
+			snprintf(a->version, sizeof(a->version), "%s", a->server_version);
+			continue;
+		}
+		if (status >= 300 && status < 400)
+			return dhi_err_set(err, 0, "%s answered `%s` with a redirect (not followed)",
+					   a->e->scheme, path);
+		return dhi_err_set(err, 0, "%s answered `%s` with HTTP %ld%s%s", a->e->scheme, path,
+				   status, msg ? ": " : "", msg ? msg : "");
+	}
+	return dhi_err_set(err, 0, "%s refuses API version %s", a->e->scheme, a->version);
+}
+
+/* A container's digest: the reference's own, RepoDigests, or the image id. */
+static void find_digest(struct api *a, struct rt_target *t, const char *image_id)
+{
+	dhi_autofree char *path = NULL, *buf = NULL;
+	const char *at = t->image_ref ? strchr(t->image_ref, '@') : NULL;
+	struct dhi_err *err = NULL;
+	size_t len;
+
+	if (at && valid_digest(at + 1)) {
+		t->image_digest = xstrdup(at + 1);
+		return;
+	}
+	if (!image_id)
+		return;
+	path = xasprintf("/images/%s/json", image_id);
+	/* an image removed under a running container still has its id: that is the digest */
+	if (api_get(a, path, INSPECT_MAX, &buf, &len, &err) != 200 ||
+	    rt_docker_parse_image(buf, len, t->image_ref, &t->image_digest, &err) < 0 ||
+	    !t->image_digest) {
+		dhi_err_clear(&err);
+		if (valid_digest(image_id))
+			t->image_digest = xstrdup(image_id);
+	}
+}
+
+/* Inspects one container: 0 appended, 1 no such container, -1 error. */
+static int inspect(struct api *a, const char *id, struct rt_list *out, struct dhi_err **err)
+{
+	dhi_autofree char *path = xasprintf("/containers/%s/json", id), *buf = NULL,
+			  *image_id = NULL;
+	struct rt_target t = { 0 };
+	size_t len;
+	long status = api_get(a, path, INSPECT_MAX, &buf, &len, err);
+
+	if (status < 0)
+		return -1;
+	if (status == 404)
+		return 1;
+	if (rt_docker_parse_inspect(buf, len, &t, &image_id, err) < 0) {
+		rt_target_free(&t);
+		return dhi_err_prefix(err, "%s container `%s`", a->e->scheme, id);
+	}
+	t.runtime = xstrdup(a->e->scheme);
+	find_digest(a, &t, image_id);
+	rt_list_push(out, &t);
+	return 0;
+}
+
+/* Names and ids as engines allow them; nothing that would need escaping in a URL. */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 255 && s[0] != '.' && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int probe(const struct engine *e, struct dhi_err **err)
+{
+	struct api a;
+	int r;
+
+	if (api_open(e, &a, err) < 0)
+		return -1;
+	r = try_connect(a.sock, err);
+	api_close(&a);
+	return r < 0 ? -1 : r == 0;
+}
+
+static int lookup(const struct engine *e, const char *id, struct rt_list *out,
+		  struct dhi_err **err)
+{
+	struct api a;
+	int r;
+
+	if (!valid_name(id))
+		return dhi_err_set(err, 0, "invalid %s container name `%s`", e->scheme, id);
+	if (api_open(e, &a, err) < 0)
+		return -1;
+	r = try_connect(a.sock, err);
+	if (r == 1)
+		r = dhi_err_set(err, errno, "cannot connect to %s at `%s` (is it running? %s "
+				"names another socket)", e->scheme, a.sock, e->env);
+	if (r == 0)
+		r = inspect(&a, id, out, err) < 0 ? -1 : 0;
+	api_close(&a);
+	return r;
+}
+
+static int list(const struct engine *e, struct rt_list *out, struct dhi_err **err)
+{
+	struct api a;
+	dhi_autofree char *buf = NULL;
+	char **ids = NULL;
+	size_t len, n = 0;
+	int ret = -1;
+
+	if (api_open(e, &a, err) < 0)
+		return -1;
+	/* running and paused containers, as `docker ps` shows them */
+	if (api_get(&a, "/containers/json", LIST_MAX, &buf, &len, err) != 200) {
+		if (!*err)
+			dhi_err_set(err, 0, "%s has no container list", e->scheme);
+		goto out;
+	}
+	if (rt_docker_parse_list(buf, len, LIST_COUNT_MAX, &ids, &n, err) < 0)
+		goto out;
+	ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		/* one removed since the list was taken is simply gone */
+		ret = inspect(&a, ids[i], out, err) < 0 ? -1 : 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	api_close(&a);
+	return ret;
+}
+
+static int docker_probe(const struct rt_opts *opts, struct dhi_err **err)
+{
+	return probe(&docker, err);
+}
+
+static int podman_probe(const struct rt_opts *opts, struct dhi_err **err)
+{
+	return probe(&podman, err);
+}
+
+static int docker_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
+			 struct dhi_err **err)
+{
+	return lookup(&docker, id, out, err);
+}
+
+static int podman_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
+			 struct dhi_err **err)
+{
+	return lookup(&podman, id, out, err);
+}
+
+static int docker_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
+{
+	return list(&docker, out, err);
+}
+
+static int podman_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
+{
+	return list(&podman, out, err);
+}
+
+const struct rt_adapter rt_docker_adapter = { "docker", true, docker_probe, docker_lookup,
+					      docker_list };
+const struct rt_adapter rt_podman_adapter = { "podman", true, podman_probe, podman_lookup,
+					      podman_list };

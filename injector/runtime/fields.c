@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: Apache-2.0
+/* fields.c - reading what runtimes write: bounded strings, checked numbers, safe files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+#include "injector/runtime/adapter.h"
+
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+char *rt_json_str(json_t *o, const char *key, size_t max)
+{
+	json_t *v = json_object_get(o, key);
+	size_t n;
+
+	if (!json_is_string(v))
+		return NULL;
+	n = json_string_length(v);
+	/* json_string_length counts an embedded NUL; strlen would not: refuse those too */
+	if (n == 0 || n > max || strlen(json_string_value(v)) != n ||
+	    !printable(json_string_value(v), n))
+		return NULL;
+	return xstrdup(json_string_value(v));
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s || strlen(s) > 20)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (~0ull - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int rt_json_uint(json_t *o, const char *key, unsigned long long max, unsigned long long *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		if (i < 0 || (unsigned long long)i > max)
+			return -1;
+		*out = (unsigned long long)i;
+		return 0;
+	}
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		return parse_uint(json_string_value(v), max, out);
+	return -1;
+}
+
+char **rt_json_labels(json_t *o)
+{
+	const char *k;
+	json_t *v;
+	char **out = NULL;
+	size_t n = 0;
+
+	if (!json_is_object(o) || json_object_size(o) == 0)
+		return NULL;
+	out = xzalloc((RT_LABELS_MAX + 1) * sizeof(*out));
+	json_object_foreach(o, k, v) {
+		size_t kl = strlen(k);
+
+		if (n == RT_LABELS_MAX)
+			break;
+		if (!json_is_string(v) || kl == 0 || kl > 256 || !printable(k, kl) ||
+		    json_string_length(v) > 1024 ||
+		    strlen(json_string_value(v)) != json_string_length(v) ||
+		    !printable(json_string_value(v), json_string_length(v)))
+			continue;
+		out[n++] = xasprintf("%s=%s", k, json_string_value(v));
+	}
+	if (n == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_t *rt_json_parse(const char *buf, size_t len, const char *what, struct dhi_err **err)
+{
+	json_error_t jerr;
+	/* a JSON nesting bomb is bounded by jansson's own depth limit (2048) */
+	json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!j) {
+		dhi_err_set(err, 0, "%s is not valid JSON (line %d: %.80s)", what, jerr.line,
+			    jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		dhi_err_set(err, 0, "%s is not a JSON object", what);
+		return NULL;
+	}
+	return j;
+}
+
+bool rt_valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-' || c == '.' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		    struct dhi_err **err)
+{
+	/* O_NONBLOCK: a FIFO planted under a name we read must not hang us */
+	dhi_autoclose int fd =
+		openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return dhi_err_set(err, errno, "cannot open `%s`", name);
+	}
+	if (fstat(fd, &st) < 0)
+		return dhi_err_set(err, errno, "cannot stat `%s`", name);
+	if (!S_ISREG(st.st_mode))
+		return dhi_err_set(err, 0, "`%s` is not a regular file", name);
+	if (fd_read_file(fd, max, buf, len, err) < 0)
+		return dhi_err_prefix(err, "`%s`", name);
+	return 0;
+}
+
+void rt_set_unusable(struct rt_target *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->unusable)
+		return;
+	va_start(ap, fmt);
+	t->unusable = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int rt_parse_time(const char *s, long long *out)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s;
+	time_t t;
+
+	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 || *p++ != '-' ||
+	    digits(&p, 2, &d) < 0 || (*p != 'T' && *p != 't' && *p != ' '))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &mi) < 0 || *p++ != ':' ||
+	    digits(&p, 2, &sec) < 0)
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) < 0 || *p++ != ':' || digits(&p, 2, &om) < 0)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p || y < 1 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60 || oh > 23 || om > 59)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*out = (long long)t - sign * (oh * 3600LL + om * 60LL);
+	return 0;
+}
+
+int rt_parse_pidfile(const char *buf, size_t len, pid_t *pid, struct dhi_err **err)
+{
+	char tmp[16];
+	unsigned long long v;
+
+	while (len > 0 && (buf[len - 1] == '\n'))
+		len--;
+	if (len == 0 || len >= sizeof(tmp))
+		return dhi_err_set(err, 0, "pid file is not a pid");
+	memcpy(tmp, buf, len);
+	tmp[len] = '\0';
+	if (parse_uint(tmp, RT_PID_MAX, &v) < 0 || v == 0)
+		return dhi_err_set(err, 0, "pid file is not a pid");
+	*pid = (pid_t)v;
+	return 0;
+}
