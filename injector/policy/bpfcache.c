@@ -40,7 +40,7 @@ static uint64_t fnv1a(const char *s)
 static char *profile_key(const struct profile *p)
 {
 	const struct scmp_version *v = seccomp_version();
-	char *k = xasprintf("dhidebug %s|v2|libseccomp %u.%u.%u|arch %u|%s|%llx|%d%d%d%d%d%d%d%d",
+	char *k = xasprintf("dhidebug %s|v3|libseccomp %u.%u.%u|arch %u|%s|%llx|%d%d%d%d%d%d%d%d",
 			    DHIDEBUG_VERSION, v->major, v->minor, v->micro, seccomp_arch_native(),
 			    p->name, (unsigned long long)p->caps, p->container_ro,
 			    p->container_exec, p->allow_mount, p->allow_bpf_perf, p->allow_ptrace,

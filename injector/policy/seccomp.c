@@ -94,6 +94,7 @@ static const char *const mount_family[] = {
 	"fspick", "mount_setattr", "pivot_root", "chroot", NULL,
 };
 static const char *const bpf_perf[] = { "bpf", "perf_event_open", NULL };
+static const char *const memfd[] = { "memfd_create", "memfd_secret", NULL };
 static const char *const ptrace_calls[] = { "ptrace", "process_vm_writev", NULL };
 /* signals whose first argument is the target pid (or thread group id) */
 static const char *const kill_calls[] = { "kill", "tkill", "tgkill", "rt_sigqueueinfo",
@@ -233,6 +234,13 @@ static int build_deny(const struct profile *p, scmp_filter_ctx *out, struct dhi_
 	if (!p->allow_ptrace && add_names(ctx, eperm, ptrace_calls, err) < 0)
 		return -1;
 	if (!p->allow_kill && deny_kill(ctx, eperm, err) < 0)
+		return -1;
+	/*
+	 * A memfd is executable wherever it came from: noexec mounts do not apply
+	 * and Landlock ignores internal file systems. Where the profile limits
+	 * execution to the toolbox, memfds cannot be made at all.
+	 */
+	if (!p->container_exec && add_names(ctx, eperm, memfd, err) < 0)
 		return -1;
 	for (int i = 0; i < p->n_deny; i++) {
 		const char *one[] = { p->deny[i], NULL };

@@ -44,7 +44,8 @@ static const char *const tree_syscalls[] = { "open_tree", "move_mount", NULL };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: enosys [--no-openat2] [--no-open-tree] <program> [<arg>...]\n");
+	fprintf(out, "usage: enosys [--no-openat2] [--no-open-tree] [--no-landlock] <program> "
+		     "[<arg>...]\n");
 }
 
 static int deny(scmp_filter_ctx ctx, const char *name)
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 	scmp_filter_ctx ctx;
 	int no_openat2 = 0;
 	int no_open_tree = 0;
+	int no_landlock = 0;
 	int argi = 1;
 	int rc;
 
@@ -93,6 +95,9 @@ int main(int argc, char **argv)
 			no_openat2 = 1;
 		} else if (strcmp(argv[argi], "--no-open-tree") == 0) {
 			no_open_tree = 1;
+		} else if (strcmp(argv[argi], "--no-landlock") == 0) {
+			/* Landlock (5.13): a profile that asks for it must still run, with a notice */
+			no_landlock = 1;
 		} else if (strcmp(argv[argi], "-h") == 0 || strcmp(argv[argi], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -125,6 +130,12 @@ int main(int argc, char **argv)
 		rc = deny(ctx, "openat2");
 		if (rc < 0)
 			die("openat2", -rc);
+	}
+
+	if (no_landlock) {
+		rc = deny(ctx, "landlock_create_ruleset");
+		if (rc < 0)
+			die("landlock_create_ruleset", -rc);
 	}
 
 	for (const char *const *name = tree_syscalls; no_open_tree && *name; name++) {

@@ -224,3 +224,43 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 	[[ "$output" == *"Operation not permitted"* ]]
 	[ "$(decode_caps "$(status_field CapEff "$output")")" = cap_kill ]
 }
+
+@test "memfd execution (which noexec mounts do not cover) is refused unless the profile runs anything" {
+	container_start static
+	run_dhi "$TARGET" -- /usr/local/bin/dhi-probe memfd-exec
+	[ "$output" = "memfd_exec=EPERM" ]
+	run_dhi --profile sysadmin "$TARGET" -- /usr/local/bin/dhi-probe memfd-exec
+	[ "$output" = "memfd_exec=ok" ]
+}
+
+@test "landlock_exec: applied where the kernel has it (the session can no longer ptrace the app); otherwise a notice" {
+	container_start static
+	local pol=$BATS_TEST_TMPDIR/policy.json
+	echo '{"profiles": {"locked": {"base": "general", "landlock_exec": true}}}' >"$pol"
+	run_dhi --policy "$pol" --profile locked "$TARGET" -- timeout 10 strace -e trace=none -p 1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	# toolbox programs still run
+	run_dhi --policy "$pol" --profile locked "$TARGET" -- /bin/true
+	[ "$status" -eq 0 ]
+	# a kernel without Landlock: one notice, and the session goes on (and ptrace works)
+	run --separate-stderr "$ENOSYS" --no-landlock "$DHIDEBUG" --toolbox "$TOOLBOX" \
+		--policy "$pol" --profile locked "$TARGET" -- /bin/true
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"landlock: not in this kernel"* ]]
+}
+
+@test "resource limits are the target's, and the session cannot raise them" {
+	customize_bundle()
+	{
+		jq '.process.rlimits = [{type: "RLIMIT_NOFILE", hard: 512, soft: 256}]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	run_dhi "$TARGET" -c 'ulimit -Sn; ulimit -Hn'
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "256 512" ]
+	run_dhi "$TARGET" -c 'ulimit -Hn 1024'
+	[ "$status" -ne 0 ]
+}
