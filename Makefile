@@ -72,13 +72,14 @@ INJECTOR_SRCS := injector/cli.c injector/session.c injector/attach.c injector/su
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
 	injector/policy/bpfcache.c
-LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS)
+SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
+LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 DHIDEBUG := $(BUILD)/dhidebug
 
 .PHONY: all deps check test check-unit check-integration demo bench install clean asan format \
-	fixtures toolbox
+	fixtures toolbox fuzz check-fuzz
 all: $(DHIDEBUG)
 
 $(BUILD)/obj/%.o: %.c
@@ -96,7 +97,7 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev \
 	libnghttp2-dev libssh2-1-dev libpsl-dev libzstd-dev libunistring-dev libidn2-dev \
 	libbrotli-dev zlib1g-dev
-DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3
+DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3 tmux
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -139,7 +140,7 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe | $(TOOLBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
-UNIT_TESTS := osrelease cli path runtime
+UNIT_TESTS := osrelease cli path runtime shell_lang
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -159,6 +160,47 @@ check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX)
 check test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) tests/integration/*.bats
+	$(Q)$(MAKE) --no-print-directory check-fuzz
+
+# --- fuzzing (libFuzzer, clang): tests/fuzz/fuzz_<name>.c per target, linked with the sources
+# in FUZZ_SRCS_<name> (and FUZZ_LDFLAGS_<name>), seeds in tests/fuzz/corpus/<name>/.
+# `make fuzz` runs each target FUZZ_TIME seconds, `make check` FUZZ_SHORT_TIME. New inputs go
+# to $(BUILD)/fuzz/corpus/<name>/ and crashes to $(BUILD)/fuzz/<name>-crash-*, never into
+# the checked-in seeds.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_SHORT_TIME ?= 20
+FUZZ_CFLAGS ?= -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) -I.
+FUZZ_TARGETS := shell_parse
+FUZZ_SRCS_shell_parse := injector/shell/parse.c injector/shell/expand.c common/xalloc.c
+FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+DEPS_TEST += clang libclang-rt-14-dev
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LDFLAGS_$*) -o $@ $< $(FUZZ_SRCS_$*)
+
+# $(call fuzz_run,<seconds>): every target in turn; its log is shown only when it fails.
+fuzz_run = for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "  FUZZ    $$t for $(1) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(1) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t \
+			tests/fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1 \
+			|| { tail -n 60 $(BUILD)/fuzz/$$t.log; echo "fuzz $$t: FAILED"; exit 1; }; \
+		echo "fuzz $$t: $$(sed -n 's/^stat::number_of_executed_units: *//p' \
+			$(BUILD)/fuzz/$$t.log) runs, no crash, leak or sanitizer report"; \
+	done
+
+fuzz: $(FUZZ_BINS)
+	$(Q)$(call fuzz_run,$(FUZZ_TIME))
+
+check-fuzz: $(FUZZ_BINS)
+	$(Q)$(call fuzz_run,$(FUZZ_SHORT_TIME))
 
 # sanitizers need the shared runtime: no static link there
 asan:
