@@ -21,6 +21,8 @@
 struct rt_adapter {
 	const char *scheme;
 	bool in_bare;	/* searched for a bare NAME (pid:// is not: a number is not a name) */
+	/* Whether `id` can name a container here (a bare search skips the runtime if not). */
+	bool (*accepts)(const char *id);
 	/* 1: the runtime is on this host, 0: it is not, -1: cannot tell (error) */
 	int (*probe)(const struct rt_opts *opts, struct dhi_err **err);
 	/*
@@ -51,11 +53,12 @@ extern const struct rt_adapter rt_docker_adapter, rt_podman_adapter, rt_containe
  */
 char *rt_json_str(json_t *o, const char *key, size_t max);
 
-/*
- * Unsigned integer member `key` in [0, max]; a string of decimal digits is
- * accepted too (CRI-O writes start times as strings). 0 or -1.
- */
+/* Integer member `key` in [0, max] (not a string, not a float). 0 or -1. */
 int rt_json_uint(json_t *o, const char *key, unsigned long long max, unsigned long long *out);
+
+/* The same, or a string of decimal digits (CRI-O writes start times as strings). */
+int rt_json_uint_or_str(json_t *o, const char *key, unsigned long long max,
+			unsigned long long *out);
 
 /* "k=v" strings of a JSON object of strings (labels), NULL-terminated, or NULL. */
 char **rt_json_labels(json_t *o);

@@ -166,6 +166,15 @@ static size_t namespaces(int tasks, char *ns[NAMESPACES_MAX])
 	return n;
 }
 
+/* [NS/]ID */
+static bool accepts(const char *spec)
+{
+	const char *slash = strchr(spec, '/');
+	dhi_autofree char *ns = slash ? xstrndup(spec, (size_t)(slash - spec)) : NULL;
+
+	return (!ns || rt_valid_id(ns)) && rt_valid_id(slash ? slash + 1 : spec);
+}
+
 static int containerd_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
 	dhi_autoclose int tasks = open_tasks(opts);
@@ -184,7 +193,7 @@ static int containerd_lookup(const char *spec, const struct rt_opts *opts, struc
 	size_t n;
 	int r = 0;
 
-	if ((ns && !rt_valid_id(ns)) || !rt_valid_id(id))
+	if (!accepts(spec))
 		return dhi_err_set(err, 0, "invalid containerd target `%s` (use [NAMESPACE/]ID)",
 				   spec);
 	if (tasks < 0)
@@ -237,5 +246,5 @@ static int containerd_list(const struct rt_opts *opts, struct rt_list *out, stru
 	return 0;
 }
 
-const struct rt_adapter rt_containerd_adapter = { "containerd", true, containerd_probe,
-						  containerd_lookup, containerd_list };
+const struct rt_adapter rt_containerd_adapter = { "containerd",	    true,	   accepts,
+						  containerd_probe, containerd_lookup, containerd_list };

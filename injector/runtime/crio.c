@@ -44,7 +44,7 @@ int rt_crio_parse_state(const char *buf, size_t len, struct rt_target *out, char
 	if (rt_json_uint(j, "initPid", RT_PID_MAX, &pid) < 0 || pid == 0)
 		if (rt_json_uint(j, "pid", RT_PID_MAX, &pid) < 0)
 			pid = 0;
-	if (rt_json_uint(j, "initStartTime", ~0ull, &start) < 0)
+	if (rt_json_uint_or_str(j, "initStartTime", ~0ull, &start) < 0)
 		start = 0;
 	out->pid = (pid_t)pid;
 	out->start_time = start;
@@ -231,4 +231,5 @@ static int crio_list(const struct rt_opts *opts, struct rt_list *out, struct dhi
 	return 0;
 }
 
-const struct rt_adapter rt_crio_adapter = { "crio", true, crio_probe, crio_lookup, crio_list };
+const struct rt_adapter rt_crio_adapter = { "crio",	    true,	 rt_valid_id, crio_probe,
+					    crio_lookup, crio_list };

@@ -114,9 +114,12 @@ static void fill_state(json_t *state, struct rt_target *t)
 	if (rt_json_uint(state, "Pid", RT_PID_MAX, &pid) < 0 || (pid == 0 && !t->unusable))
 		rt_set_unusable(t, "the engine reports no valid pid");
 	t->pid = (pid_t)pid;
+	/* without it a reused pid could not be told from the container's: required */
 	started = rt_json_str(state, "StartedAt", 64);
 	if (started && rt_parse_time(started, &at) == 0 && at > 0)
 		t->started_by = at;
+	else if (!t->unusable)
+		rt_set_unusable(t, "the engine reports no valid start time");
 }
 
 /* Image ids as engines write them: [sha256:]hex. Anything else is not used in a URL. */
@@ -605,7 +608,7 @@ static int podman_list(const struct rt_opts *opts, struct rt_list *out, struct d
 	return list(&podman, out, err);
 }
 
-const struct rt_adapter rt_docker_adapter = { "docker", true, docker_probe, docker_lookup,
-					      docker_list };
-const struct rt_adapter rt_podman_adapter = { "podman", true, podman_probe, podman_lookup,
-					      podman_list };
+const struct rt_adapter rt_docker_adapter = { "docker",	  true,		 valid_name, docker_probe,
+					      docker_lookup, docker_list };
+const struct rt_adapter rt_podman_adapter = { "podman",	  true,		 valid_name, podman_probe,
+					      podman_lookup, podman_list };

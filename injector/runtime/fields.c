@@ -62,18 +62,25 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 int rt_json_uint(json_t *o, const char *key, unsigned long long max, unsigned long long *out)
 {
 	json_t *v = json_object_get(o, key);
+	json_int_t i;
 
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);
+	if (!json_is_integer(v))
+		return -1;
+	i = json_integer_value(v);
+	if (i < 0 || (unsigned long long)i > max)
+		return -1;
+	*out = (unsigned long long)i;
+	return 0;
+}
 
-		if (i < 0 || (unsigned long long)i > max)
-			return -1;
-		*out = (unsigned long long)i;
-		return 0;
-	}
+int rt_json_uint_or_str(json_t *o, const char *key, unsigned long long max,
+			unsigned long long *out)
+{
+	json_t *v = json_object_get(o, key);
+
 	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return parse_uint(json_string_value(v), max, out);
-	return -1;
+	return rt_json_uint(o, key, max, out);
 }
 
 char **rt_json_labels(json_t *o)

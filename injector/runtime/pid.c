@@ -33,4 +33,4 @@ static int pid_lookup(const char *id, const struct rt_opts *opts, struct rt_list
 }
 
 /* Not in a bare search (a number is a pid only when written pid://N) nor in `ls`. */
-const struct rt_adapter rt_pid_adapter = { "pid", false, pid_probe, pid_lookup, NULL };
+const struct rt_adapter rt_pid_adapter = { "pid", false, NULL, pid_probe, pid_lookup, NULL };

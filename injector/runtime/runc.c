@@ -256,5 +256,7 @@ static int crun_list(const struct rt_opts *opts, struct rt_list *out, struct dhi
 	return list(&crun, opts, out, err);
 }
 
-const struct rt_adapter rt_runc_adapter = { "runc", true, runc_probe, runc_lookup, runc_list };
-const struct rt_adapter rt_crun_adapter = { "crun", true, crun_probe, crun_lookup, crun_list };
+const struct rt_adapter rt_runc_adapter = { "runc",	    true,	 rt_valid_id, runc_probe,
+					    runc_lookup, runc_list };
+const struct rt_adapter rt_crun_adapter = { "crun",	    true,	 rt_valid_id, crun_probe,
+					    crun_lookup, crun_list };

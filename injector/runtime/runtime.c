@@ -161,6 +161,8 @@ static int resolve_bare(const char *name, const struct rt_opts *opts, struct rt_
 			continue;
 		}
 		append_name(&searched, a->scheme);
+		if (!a->accepts(name))
+			continue;
 		if (a->lookup(name, opts, &found, err) < 0) {
 			dhi_err_prefix(err, "cannot search %s for `%s`", a->scheme, name);
 			goto out;

@@ -78,6 +78,16 @@ requires()
 		toolbox)
 			[ -e "$TOOLBOX/bin/sh" ] || skip "no toolbox at $TOOLBOX (make toolbox)"
 			;;
+		containerd)
+			command -v containerd >/dev/null || skip "needs containerd"
+			command -v ctr >/dev/null || skip "needs ctr (containerd)"
+			;;
+		docker-cli)
+			command -v docker >/dev/null || skip "needs the docker CLI"
+			;;
+		python3)
+			command -v python3 >/dev/null || skip "needs python3"
+			;;
 		enosys)
 			[ -x "$ENOSYS" ] || skip "no $ENOSYS (make fixtures)"
 			;;

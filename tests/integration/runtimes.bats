@@ -1,0 +1,661 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Finding containers in every runtime, against real ones: podman (through the Docker-compatible
+# API socket that `podman system service` serves, as podman:// and as docker://), containerd
+# with ctr, runc; and CRI-O's files (CRI-O itself cannot run here). Each runtime runs on
+# storage of its own under this file's temp dir, so nothing of the host's is touched.
+
+load helpers
+
+# --- shared runtimes: started once per file ---------------------------------------------------
+
+setup_file()
+{
+	RT=$BATS_FILE_TMPDIR
+	export RT
+	# podman: private storage, runc, cgroupfs, ulimits within this host's hard limits (crun
+	# refuses this host's hybrid cgroup layout; runc works).
+	cat >"$RT/containers.conf" <<-'EOF'
+		[containers]
+		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+	EOF
+	export CONTAINERS_CONF=$RT/containers.conf
+	export PSOCK=$RT/podman.sock
+	# a static app with its own os-release: the image every runtime here runs
+	mkdir -p "$RT/img/etc"
+	cp "$BUILD/tests/app-static" "$RT/img/app"
+	cp /usr/lib/os-release "$RT/img/etc/os-release"
+	tar -C "$RT/img" -cf "$RT/app.tar" app etc
+	if command -v podman >/dev/null; then
+		podman_start_service >"$RT/podman-setup.log" 2>&1 || echo "podman setup failed" >>"$RT/podman-setup.log"
+	fi
+	if command -v containerd >/dev/null && command -v ctr >/dev/null; then
+		containerd_start >"$RT/containerd-setup.log" 2>&1 || echo "containerd setup failed" >>"$RT/containerd-setup.log"
+	fi
+}
+
+teardown_file()
+{
+	local pid m
+
+	if [ -e "$RT/containerd.pid" ]; then
+		ctrd_cleanup_all
+		kill "$(cat "$RT/containerd.pid")" 2>/dev/null || true
+	fi
+	if [ -e "$RT/podman.pid" ]; then
+		pm rm -af -t 0 >/dev/null 2>&1 || true
+		kill "$(cat "$RT/podman.pid")" 2>/dev/null || true
+	fi
+	for pid in $(cat "$RT"/*.fake.pid 2>/dev/null); do
+		kill "$pid" 2>/dev/null || true
+	done
+	# whatever is still mounted under our dir (podman's shm, containerd's rootfs) goes first
+	for m in $(awk -v rt="$RT" 'index($5, rt) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+
+setup()
+{
+	RT=$BATS_FILE_TMPDIR
+	export CONTAINERS_CONF=$RT/containers.conf PSOCK=$RT/podman.sock
+	unset DOCKER_HOST CONTAINER_HOST
+}
+
+teardown()
+{
+	local n
+
+	if [ -e "$BATS_TEST_TMPDIR/podman.names" ]; then
+		while read -r n; do
+			pm rm -f -t 0 "$n" >/dev/null 2>&1 || true
+		done <"$BATS_TEST_TMPDIR/podman.names"
+	fi
+	if [ -e "$BATS_TEST_TMPDIR/ctrd.ids" ]; then
+		while read -r n; do
+			ctrd_rm "$n"
+		done <"$BATS_TEST_TMPDIR/ctrd.ids"
+	fi
+	if [ -e "$BATS_TEST_TMPDIR/fake.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
+	fi
+	container_rm
+}
+
+# daemon PIDFILE LOG CMD...: start CMD in the background holding none of bats' fds (bats waits
+# for every holder of its pipes before it goes on, so a daemon keeping one would hang the run).
+daemon()
+{
+	local pidfile=$1 log=$2
+
+	shift 2
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec "$@"
+	) </dev/null >"$log" 2>&1 &
+	echo $! >"$pidfile"
+}
+
+# --- podman ------------------------------------------------------------------------------
+
+# (CONTAINER_HOST would make podman a remote client of its own service, without --root)
+pm()
+{
+	env -u CONTAINER_HOST podman --root "$RT/pm/root" --runroot "$RT/pm/run" --storage-driver vfs "$@"
+}
+
+podman_start_service()
+{
+	local i
+
+	pm import --change 'ENTRYPOINT ["/app"]' "$RT/app.tar" localhost/dhi-rt:test || return 1
+	daemon "$RT/podman.pid" "$RT/podman-service.log" podman --root "$RT/pm/root" \
+		--runroot "$RT/pm/run" --storage-driver vfs system service --time=0 "unix://$PSOCK"
+	for i in $(seq 100); do
+		curl -sf --unix-socket "$PSOCK" http://d/_ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "podman system service did not answer on $PSOCK"
+	return 1
+}
+
+requires_podman()
+{
+	requires root podman
+	[ -S "$PSOCK" ] || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-setup.log" "$RT/podman-service.log" 2>/dev/null | tr '\n' ' ')"
+}
+
+# podman_run NAME: a running shell-less container NAME from the test image. Sets PCID and PPID_.
+podman_run()
+{
+	echo "$1" >>"$BATS_TEST_TMPDIR/podman.names"
+	pm run -d --name "$1" --network none localhost/dhi-rt:test /app /nonexistent/marker \
+		>"$BATS_TEST_TMPDIR/podman-run.log" 2>&1 || {
+		cat "$BATS_TEST_TMPDIR/podman-run.log" >&2
+		return 1
+	}
+	PCID=$(pm inspect --format '{{.Id}}' "$1")
+	PPID_=$(pm inspect --format '{{.State.Pid}}' "$1")
+	[ "$PPID_" -gt 0 ]
+}
+
+# --- containerd --------------------------------------------------------------------------
+
+CTRD_NS=dhi-rt
+
+ctr_()
+{
+	ctr -a "$RT/ctrd/c.sock" -n "$CTRD_NS" "$@"
+}
+
+# A docker archive (manifest.json, config, one layer) of the test image, made by hand: no
+# registry is reachable, and `ctr image import` takes this format.
+make_docker_archive()
+{
+	local dir=$RT/arc layer cfg
+
+	mkdir -p "$dir"
+	cp "$RT/app.tar" "$dir/layer.tar"
+	layer=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
+	printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/app"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$layer" >"$dir/config.json"
+	cfg=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
+	mv "$dir/config.json" "$dir/$cfg.json"
+	printf '[{"Config":"%s.json","RepoTags":["localhost/dhi-rt:test"],"Layers":["layer.tar"]}]' \
+		"$cfg" >"$dir/manifest.json"
+	tar -C "$dir" -cf "$RT/app-docker.tar" manifest.json "$cfg.json" layer.tar
+}
+
+containerd_start()
+{
+	local d=$RT/ctrd i
+
+	mkdir -p "$d"
+	# no CRI plugin (it wants a CNI setup and a kubelet), and nothing written under /opt
+	cat >"$d/config.toml" <<-EOF
+		version = 2
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[plugins."io.containerd.internal.v1.opt"]
+		  path = "$d/opt"
+	EOF
+	daemon "$RT/containerd.pid" "$d/log" containerd --config "$d/config.toml" \
+		--root "$d/root" --state "$d/state" --address "$d/c.sock"
+	for i in $(seq 100); do
+		ctr -a "$d/c.sock" version >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ctr -a "$d/c.sock" version >/dev/null || {
+		tail -n 20 "$d/log"
+		return 1
+	}
+	make_docker_archive || return 1
+	ctr_ image import --snapshotter native "$RT/app-docker.tar"
+}
+
+requires_containerd()
+{
+	requires root containerd
+	[ -S "$RT/ctrd/c.sock" ] || skip "containerd did not start here: $(tail -n 3 "$RT/containerd-setup.log" 2>/dev/null | tr '\n' ' ')"
+}
+
+# ctrd_run ID [ANNOTATION...]: a running task ID in namespace CTRD_NS. Sets TPID.
+ctrd_run()
+{
+	local id=$1 a args=() i
+
+	shift
+	for a in "$@"; do
+		args+=(--annotation "$a")
+	done
+	echo "$id" >>"$BATS_TEST_TMPDIR/ctrd.ids"
+	ctr_ run -d --snapshotter native "${args[@]}" localhost/dhi-rt:test "$id" /app /nonexistent/marker \
+		>"$BATS_TEST_TMPDIR/ctr-run.log" 2>&1 || {
+		cat "$BATS_TEST_TMPDIR/ctr-run.log" >&2
+		return 1
+	}
+	for i in $(seq 50); do
+		TPID=$(ctr_ task ls | awk -v id="$id" '$1 == id && $3 == "RUNNING" { print $2 }')
+		[ -n "$TPID" ] && return 0
+		sleep 0.1
+	done
+	echo "task $id is not running" >&2
+	return 1
+}
+
+ctrd_rm()
+{
+	ctr_ task kill -s KILL "$1" >/dev/null 2>&1 || true
+	for _ in $(seq 30); do
+		ctr_ task delete "$1" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ctr_ container delete "$1" >/dev/null 2>&1 || true
+}
+
+ctrd_cleanup_all()
+{
+	local id
+
+	for id in $(ctr_ container ls -q 2>/dev/null); do
+		ctrd_rm "$id"
+	done
+}
+
+# --- helpers for one-line errors ------------------------------------------------------------
+
+# run_err ARGS...: run dhidebug ARGS expecting a dhidebug error: status 125, nothing on
+# stdout, exactly one line on stderr, starting with "dhidebug: ".
+run_err()
+{
+	run --separate-stderr dhidebug "$@"
+	echo "dhidebug $* -> status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "dhidebug: "* ]]
+}
+
+# fake_engine MODE: a misbehaving Docker API server; DOCKER_HOST points at it.
+fake_engine()
+{
+	local sock=$BATS_TEST_TMPDIR/fake.sock i
+
+	rm -f "$sock"
+	daemon "$BATS_TEST_TMPDIR/fake.pid" "$BATS_TEST_TMPDIR/fake.out" \
+		python3 "$BATS_TEST_DIRNAME/fake_engine.py" "$sock" "$1" "$BATS_TEST_TMPDIR/fake.log"
+	for i in $(seq 50); do
+		[ -S "$sock" ] && break
+		sleep 0.1
+	done
+	[ -S "$sock" ]
+	export DOCKER_HOST=unix://$sock
+}
+
+fake_engine_stop()
+{
+	kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
+	wait "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
+	rm -f "$BATS_TEST_TMPDIR/fake.pid"
+}
+
+# ls_json ARGS...: `dhidebug ls --json ARGS` into $LS (valid JSON, or the test fails).
+ls_json()
+{
+	LS=$("$DHIDEBUG" ls --json "$@")
+	echo "$LS" | jq -e 'type == "array"' >/dev/null
+}
+
+# --- podman ------------------------------------------------------------------------------
+
+@test "podman: a named container is found through the API socket as podman://, docker:// and by bare name; a session works" {
+	requires_podman
+	requires toolbox
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER
+	podman_run "$name"
+
+	export CONTAINER_HOST=unix://$PSOCK
+	run_dhi -c 'tr "\0" " " </proc/1/cmdline' "podman://$name"
+	[ "$status" -eq 0 ]
+	# the image's entrypoint, then the command
+	[ "$output" = "/app /app /nonexistent/marker " ]
+
+	unset CONTAINER_HOST
+	export DOCKER_HOST=unix://$PSOCK
+	run_dhi "docker://$name" -- hostname
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(pm inspect --format '{{.Config.Hostname}}' "$name")" ]
+
+	# both engines at the same socket and runc's own state: one process, so one container;
+	# the first runtime of the table (docker) names it
+	export CONTAINER_HOST=unix://$PSOCK
+	run_dhi -c 'echo "$DHIDEBUG_TARGET"; ps -o pid=,comm= -p 1' "$name"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "docker://$PCID" ]
+	[[ "${lines[1]}" == *" 1 app" || "${lines[1]}" == "1 app" ]]
+	# and by full id, through podman alone
+	unset DOCKER_HOST
+	run_dhi "podman://$PCID" -- true
+	[ "$status" -eq 0 ]
+}
+
+@test "podman: ls --json shows it with image, digest and pid, and lists what the docker CLI lists" {
+	requires_podman
+	requires docker-cli
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER e digest
+	podman_run "$name"
+	podman_run "$name-2"
+	export DOCKER_HOST=unix://$PSOCK CONTAINER_HOST=unix://$PSOCK
+
+	ls_json
+	e=$(jq -c --arg id "$PCID" '.[] | select(.id == $id)' <<<"$LS")
+	echo "entry: $e"
+	[ "$(jq -r .runtime <<<"$e")" = docker ]
+	[ "$(jq -r .name <<<"$e")" = "$name-2" ]
+	[ "$(jq -r .image_ref <<<"$e")" = localhost/dhi-rt:test ]
+	[ "$(jq -r .pid <<<"$e")" = "$PPID_" ]
+	[ "$(jq -r .debuggable <<<"$e")" = true ]
+	[ "$(jq -r .state <<<"$e")" = running ]
+	[[ "$(jq -r .started <<<"$e")" == 20*Z ]]
+	# the digest is the one the engine reports for the image (RepoDigests)
+	digest=$(docker image inspect --format '{{index .RepoDigests 0}}' localhost/dhi-rt:test)
+	[ "$(jq -r .image_digest <<<"$e")" = "${digest#*@}" ]
+
+	# the docker CLI on the same socket sees exactly the engine's containers
+	diff -u <(docker ps -q --no-trunc | sort) \
+		<(jq -r '.[] | select(.runtime == "docker") | .id' <<<"$LS" | sort)
+	# and the table form names both
+	run "$DHIDEBUG" ls
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$name "* ]]
+	[[ "$output" == *"$name-2 "* ]]
+}
+
+@test "podman: a paused and a stopped container are refused with one line (125) and ls says why" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER
+	podman_run "$name"
+	export CONTAINER_HOST=unix://$PSOCK
+
+	pm pause "$name"
+	run_err "podman://$name" -- true
+	[[ "$stderr" == *"cannot be debugged: it is paused"* ]]
+	ls_json
+	[[ "$(jq -r --arg id "$PCID" '.[] | select(.id == $id) | .why_not' <<<"$LS")" == "it is paused"* ]]
+	pm unpause "$name"
+
+	pm kill "$name" >/dev/null
+	pm wait "$name" >/dev/null 2>&1 || true
+	run_err "podman://$name" -- true
+	[[ "$stderr" == *"is not running (exited)"* ]]
+	[ ! -e "/proc/$PPID_" ] || [ "$(pid_state "$PPID_")" = Z ] || ! grep -q '^/app' "/proc/$PPID_/cmdline"
+}
+
+@test "podman: a name in two runtimes is ambiguous; an unknown name lists the runtimes searched" {
+	requires_podman
+	requires runc
+	container_start static
+	podman_run "$CID"
+	export CONTAINER_HOST=unix://$PSOCK
+
+	run_err "$CID" -- true
+	[[ "$stderr" == *"\`$CID\` is ambiguous: podman://$PCID, runc://$CID"* ]]
+
+	run_err "no-such-$$" -- true
+	[[ "$stderr" == *"no container \`no-such-$$\` in any runtime (searched: podman, "*"runc"* ]]
+	run_err "podman://no-such-$$" -- true
+	[[ "$stderr" == *"no container \`no-such-$$\` in podman"* ]]
+}
+
+# --- Docker API errors --------------------------------------------------------------------
+
+@test "docker://: a missing socket, a tcp:// or ssh:// DOCKER_HOST, a bad name are one-line errors (125)" {
+	requires root
+	export DOCKER_HOST=unix://$BATS_TEST_TMPDIR/none.sock
+	run_err docker://web -- true
+	[[ "$stderr" == *"cannot connect to docker at \`$BATS_TEST_TMPDIR/none.sock\`"* ]]
+	export DOCKER_HOST=tcp://127.0.0.1:2375
+	run_err docker://web -- true
+	[[ "$stderr" == *"is not a local socket"*"tcp:// refused"* ]]
+	export DOCKER_HOST=ssh://root@elsewhere
+	run_err docker://web -- true
+	[[ "$stderr" == *"ssh:// refused"* ]]
+	unset DOCKER_HOST
+	export CONTAINER_HOST=tcp://127.0.0.1:8080
+	run_err podman://web -- true
+	[[ "$stderr" == *"CONTAINER_HOST"* ]]
+	run_err 'docker://../../etc' -- true
+	[[ "$stderr" == *"invalid docker container name"* ]]
+}
+
+@test "docker://: a socket the user may not open is a one-line error in ls (125)" {
+	requires root python3
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	fake_engine badjson
+	chmod 0600 "$BATS_TEST_TMPDIR/fake.sock"
+	chmod 0755 "$BATS_TEST_TMPDIR"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env DOCKER_HOST="$DOCKER_HOST" "$DHIDEBUG" ls --json
+	echo "status $status, stdout: $output"
+	echo "stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"docker: cannot connect to \`$BATS_TEST_TMPDIR/fake.sock\`: Permission denied"* ]]
+	# the rest is still listed, as valid JSON
+	jq -e 'type == "array"' <<<"$output"
+}
+
+@test "docker://: an engine answering garbage, a redirect, an endless body, bad JSON or a foreign pid is a one-line error (125)" {
+	requires root python3
+	local mode want
+	for mode in garbage redirect huge badjson liar; do
+		fake_engine "$mode"
+		case $mode in
+		garbage) want="cannot talk to docker at" ;;
+		redirect) want="with a redirect (not followed)" ;;
+		huge) want="answered more than" ;;
+		badjson) want="container inspect is not valid JSON" ;;
+		liar) want="the pid was reused" ;;
+		esac
+		run_err docker://web -- true
+		[[ "$stderr" == *"$want"* ]]
+		fake_engine_stop
+	done
+}
+
+@test "docker://: an engine that never answers times out: one line (125) within seconds" {
+	requires root python3
+	local t0
+	fake_engine hang
+	t0=$(date +%s)
+	run_err docker://web -- true
+	[[ "$stderr" == *"cannot talk to docker"*"timed out"* || "$stderr" == *"Timeout"* ]]
+	[ $(($(date +%s) - t0)) -le 8 ]
+}
+
+@test "docker://: an engine newer than API 1.41 is asked again in the version it names" {
+	requires root python3
+	fake_engine oldapi
+	run_err docker://web -- true
+	[[ "$stderr" == *"no container \`web\` in docker"* ]]
+	cat "$BATS_TEST_TMPDIR/fake.log"
+	grep -q '^GET /v1.41/containers/web/json ' "$BATS_TEST_TMPDIR/fake.log"
+	grep -q '^GET /v1.44/containers/web/json ' "$BATS_TEST_TMPDIR/fake.log"
+}
+
+# --- containerd --------------------------------------------------------------------------
+
+@test "containerd: a task in a non-default namespace is found as containerd://NS/ID, as containerd://ID and by bare ID; a session works" {
+	requires_containerd
+	requires toolbox
+	local id=dhi-c-$$-$BATS_TEST_NUMBER
+	ctrd_run "$id"
+
+	run_dhi --containerd-root "$RT/ctrd/state" -c 'tr "\0" " " </proc/1/cmdline' \
+		"containerd://$CTRD_NS/$id"
+	[ "$status" -eq 0 ]
+	[ "$output" = "/app /nonexistent/marker " ]
+	# not in `default`: the one namespace that has it
+	run_dhi --containerd-root "$RT/ctrd/state" "containerd://$id" -- true
+	[ "$status" -eq 0 ]
+	# bare: containerd's record and runc's (the shim's runc root) are one process
+	run_dhi --containerd-root "$RT/ctrd/state" -c 'echo "$DHIDEBUG_TARGET"; cat /proc/1/comm' "$id"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "containerd://$CTRD_NS/$id" ]
+	[ "${lines[1]}" = app ]
+	run_err --containerd-root "$RT/ctrd/state" "containerd://default/$id" -- true
+	[[ "$stderr" == *"no container \`default/$id\` in containerd"* ]]
+}
+
+@test "containerd: the CRI annotations name the pod, namespace, container and image in ls" {
+	requires_containerd
+	local id=dhi-c-$$-$BATS_TEST_NUMBER e
+	# the annotations containerd's CRI plugin writes (the plugin itself needs a kubelet)
+	ctrd_run "$id" io.kubernetes.cri.container-type=container \
+		io.kubernetes.cri.sandbox-name=web-7d4f io.kubernetes.cri.sandbox-namespace=shop \
+		io.kubernetes.cri.container-name=web io.kubernetes.cri.image-name=localhost/dhi-rt:test
+
+	ls_json --containerd-root "$RT/ctrd/state"
+	e=$(jq -c --arg id "$CTRD_NS/$id" '.[] | select(.id == $id)' <<<"$LS")
+	echo "entry: $e"
+	[ "$(jq -r .runtime <<<"$e")" = containerd ]
+	[ "$(jq -r .pod_name <<<"$e")" = web-7d4f ]
+	[ "$(jq -r .pod_namespace <<<"$e")" = shop ]
+	[ "$(jq -r .container_name <<<"$e")" = web ]
+	[ "$(jq -r .name <<<"$e")" = web ]
+	[ "$(jq -r .image_ref <<<"$e")" = localhost/dhi-rt:test ]
+	[ "$(jq -r .pid <<<"$e")" = "$TPID" ]
+	[ "$(jq -r .debuggable <<<"$e")" = true ]
+	run "$DHIDEBUG" ls --containerd-root "$RT/ctrd/state"
+	[[ "$output" == *"shop/web-7d4f/web"* ]]
+}
+
+@test "containerd: a task whose process has exited is refused (125)" {
+	requires_containerd
+	local id=dhi-c-$$-$BATS_TEST_NUMBER i
+	ctrd_run "$id"
+	ctr_ task kill -s KILL "$id"
+	for i in $(seq 50); do
+		ctr_ task ls | grep -q "^$id .*STOPPED" && break
+		sleep 0.1
+	done
+	run_err --containerd-root "$RT/ctrd/state" "containerd://$CTRD_NS/$id" -- true
+	[[ "$stderr" == *"cannot be debugged: its process \`$TPID\` has exited"* ]]
+}
+
+# --- runc, and ls across every runtime ---------------------------------------------------------
+
+@test "runc: found by id and by bare id" {
+	requires root runc toolbox
+	container_start static
+	run_dhi "runc://$CID" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+	run_dhi "$CID" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+}
+
+# CRI-O cannot run here (no crio package in Debian 12). crio_layout writes the files CRI-O keeps
+# for a container, where and as CRI-O writes them (internal/oci: ContainerState in
+# <root>/<driver>-containers/<id>/userdata/state.json, the OCI bundle with config.json and
+# conmon's pidfile in <runroot>/<driver>-containers/<id>/userdata), for a real process.
+# crio_layout ID PID START STATUS [TYPE [MANAGER]]: under $BATS_TEST_TMPDIR/crio/{lib,run}.
+crio_layout()
+{
+	local id=$1 pid=$2 start=$3 status=$4 type=${5:-container} manager=${6:-cri-o}
+	local lib=$BATS_TEST_TMPDIR/crio/lib/overlay-containers/$id/userdata
+	local run=$BATS_TEST_TMPDIR/crio/run/overlay-containers/$id/userdata
+
+	mkdir -p "$lib" "$run"
+	jq -n --arg id "$id" --argjson pid "$pid" --arg start "$start" --arg status "$status" \
+		--arg bundle "$run" '{ociVersion: "1.0.2", id: $id, status: $status, pid: $pid,
+		bundle: $bundle, annotations: {}, created: "2024-05-01T10:00:00Z",
+		started: "2024-05-01T10:00:01Z", finished: "0001-01-01T00:00:00Z",
+		initPid: $pid} + (if $start == "" then {} else {initStartTime: $start} end)' \
+		>"$lib/state.json"
+	jq -n --arg id "$id" --arg type "$type" --arg manager "$manager" '{ociVersion: "1.0.2",
+		process: {args: ["/app"]}, root: {path: "rootfs"}, annotations: {
+		"io.container.manager": $manager,
+		"io.kubernetes.cri-o.ContainerID": $id,
+		"io.kubernetes.cri-o.ContainerType": $type,
+		"io.kubernetes.cri-o.ContainerName": "k8s_api_api-5c6b_payments_0f4e_0",
+		"io.kubernetes.cri-o.ImageName": "registry.example/payments/api:1.4",
+		"io.kubernetes.cri-o.ImageRef": "registry.example/payments/api@sha256:\("c" * 64)",
+		"io.kubernetes.pod.name": "api-5c6b",
+		"io.kubernetes.pod.namespace": "payments",
+		"io.kubernetes.container.name": "api"}}' >"$run/config.json"
+	echo "$pid" >"$run/pidfile"
+}
+
+@test "crio (files as CRI-O writes them; CRI-O cannot run here): found by id, pod shown, a session works" {
+	requires root runc toolbox
+	local id e start
+	container_start static
+	id=$(printf '%064d' "$$")
+	start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$CPID/stat")
+	crio_layout "$id" "$CPID" "$start" running
+	# the pod's sandbox (pause) and a podman container in the same storage are not listed
+	crio_layout "$(printf 'b%063d' "$$")" "$CPID" "$start" running sandbox
+	crio_layout "$(printf 'c%063d' "$$")" "$CPID" "$start" running container libpod
+
+	run_dhi --crio-root "$BATS_TEST_TMPDIR/crio/lib" "crio://$id" -- cat /proc/1/comm
+	[ "$status" -eq 0 ]
+	[ "$output" = app ]
+	ls_json --crio-root "$BATS_TEST_TMPDIR/crio/lib"
+	[ "$(jq '[.[] | select(.runtime == "crio")] | length' <<<"$LS")" -eq 1 ]
+	e=$(jq -c '.[] | select(.runtime == "crio")' <<<"$LS")
+	echo "entry: $e"
+	[ "$(jq -r .id <<<"$e")" = "$id" ]
+	[ "$(jq -r .pod_name <<<"$e")" = api-5c6b ]
+	[ "$(jq -r .pod_namespace <<<"$e")" = payments ]
+	[ "$(jq -r .name <<<"$e")" = api ]
+	[ "$(jq -r .image_ref <<<"$e")" = registry.example/payments/api:1.4 ]
+	[ "$(jq -r .image_digest <<<"$e")" = "sha256:$(printf 'c%.0s' $(seq 64))" ]
+	[ "$(jq -r .pid <<<"$e")" = "$CPID" ]
+	[ "$(jq -r .debuggable <<<"$e")" = true ]
+}
+
+@test "crio (files as CRI-O writes them): a reused pid, a stopped container and a bad state file are refused (125)" {
+	requires root
+	local id lib
+	id=$(printf '%064d' "$$")
+	lib=$BATS_TEST_TMPDIR/crio/lib
+	# no initStartTime (older CRI-O): the pid file's time bounds the process's start. A process
+	# started after it holds the pid now: not the container's.
+	daemon "$BATS_TEST_TMPDIR/sleep.pid" /dev/null sleep 300
+	cat "$BATS_TEST_TMPDIR/sleep.pid" >>"$BATS_TEST_TMPDIR/bg.pids"
+	crio_layout "$id" "$(cat "$BATS_TEST_TMPDIR/sleep.pid")" "" running
+	touch -d '1 hour ago' "$BATS_TEST_TMPDIR/crio/run/overlay-containers/$id/userdata/pidfile"
+	run_err --crio-root "$lib" "crio://$id" -- true
+	[[ "$stderr" == *"the pid was reused"* ]]
+
+	crio_layout "$id" "$(cat "$BATS_TEST_TMPDIR/sleep.pid")" "" stopped
+	run_err --crio-root "$lib" "crio://$id" -- true
+	[[ "$stderr" == *"is not running (stopped)"* ]]
+
+	echo '{"status": "running", "initPid": "12"' >"$lib/overlay-containers/$id/userdata/state.json"
+	run_err --crio-root "$lib" "crio://$id" -- true
+	[[ "$stderr" == *"state.json is not valid JSON"* ]]
+}
+
+@test "ls --json: valid JSON with every field, for every runtime at once" {
+	requires root runc
+	requires_podman
+	requires_containerd
+	local id=dhi-c-$$-$BATS_TEST_NUMBER crio_id start rts
+	container_start static
+	podman_run "dhi-rt-$$-$BATS_TEST_NUMBER"
+	ctrd_run "$id"
+	crio_id=$(printf '%064d' "$$")
+	start=$(awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$CPID/stat")
+	# CRI-O's files for a second view of the runc container's process
+	crio_layout "$crio_id" "$CPID" "$start" running
+	export CONTAINER_HOST=unix://$PSOCK
+
+	ls_json --containerd-root "$RT/ctrd/state" --crio-root "$BATS_TEST_TMPDIR/crio/lib"
+	jq -e 'all(.[]; has("runtime") and has("id") and has("name") and has("target")
+		and has("image_ref") and has("image_digest") and has("pid") and has("started")
+		and has("state") and has("debuggable") and has("why_not"))' <<<"$LS"
+	rts=$(jq -r '[.[].runtime] | unique | join(" ")' <<<"$LS")
+	echo "runtimes: $rts"
+	[[ " $rts " == *" podman "* ]]
+	[[ " $rts " == *" containerd "* ]]
+	[[ " $rts " == *" crio "* ]]
+	# one process, one entry: the runc container is shown once, through CRI-O (first)
+	[ "$(jq --argjson p "$CPID" '[.[] | select(.pid == $p)] | length' <<<"$LS")" -eq 1 ]
+	[ "$(jq -r --argjson p "$TPID" '.[] | select(.pid == $p) | .target' <<<"$LS")" = "containerd://$CTRD_NS/$id" ]
+	[ "$(jq -r --argjson p "$PPID_" '.[] | select(.pid == $p) | .runtime' <<<"$LS")" = podman ]
+	# and runc is listed when nothing above it knows the container
+	container_rm
+	container_start static
+	ls_json
+	[ "$(jq -r --arg id "$CID" '.[] | select(.id == $id) | .runtime' <<<"$LS")" = runc ]
+}
