@@ -236,6 +236,103 @@ static void test_rt_resolve_bare_name(void **st)
 	free(js2);
 }
 
+/* Writes `content` to root/<path>, creating the directories on the way. */
+static void put(const char *path, const char *content)
+{
+	char *p = fmt("%s/%s", root, path), *cmd = fmt("mkdir -p \"$(dirname '%s')\"", p);
+	FILE *f;
+
+	assert_int_equal(system(cmd), 0);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(content, f);
+	fclose(f);
+	free(cmd);
+	free(p);
+}
+
+static void test_rt_resolve_containerd_task(void **st)
+{
+	char *pid = fmt("%d\n", (int)getpid());
+	char *runc_root = fmt("{\"root\":\"%s/shim-runc\"}", root);
+	char *runc_state = fmt("{\"init_process_pid\":%d,\"init_process_start\":%llu}",
+			       (int)getpid(), my_start());
+	struct rt_target t;
+	char *m;
+
+	/* as the v2 shim lays a task out; its runc root named in options.json */
+	put("containerd/io.containerd.runtime.v2.task/k8s.io/abc/init.pid", pid);
+	put("containerd/io.containerd.runtime.v2.task/k8s.io/abc/options.json", runc_root);
+	put("containerd/io.containerd.runtime.v2.task/k8s.io/abc/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.sandbox-name\":\"web-1\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+	    "\"io.kubernetes.cri.container-name\":\"web\"}}");
+	put("shim-runc/k8s.io/abc/state.json", runc_state);
+	assert_null(m = resolve("containerd://k8s.io/abc", &t));
+	assert_string_equal(t.id, "k8s.io/abc");
+	assert_string_equal(t.name, "web");
+	assert_string_equal(t.pod_name, "web-1");
+	assert_string_equal(t.pod_namespace, "shop");
+	assert_int_equal(t.pid, getpid());
+	assert_true(t.start_time == my_start());
+	rt_target_free(&t);
+	/* not in `default`: the one namespace that has it; and by bare id */
+	assert_null(m = resolve("containerd://abc", &t));
+	assert_string_equal(t.id, "k8s.io/abc");
+	rt_target_free(&t);
+	assert_null(m = resolve("abc", &t));
+	assert_string_equal(t.runtime, "containerd");
+	rt_target_free(&t);
+	/* the same id in `default` wins, as with ctr */
+	put("containerd/io.containerd.runtime.v2.task/default/abc/init.pid", pid);
+	assert_null(m = resolve("containerd://abc", &t));
+	assert_string_equal(t.id, "default/abc");
+	rt_target_free(&t);
+	/* a runc state for another pid is not this task's: the start time is not taken from it */
+	put("shim-runc/k8s.io/abc/state.json", "{\"init_process_pid\":1,\"init_process_start\":5}");
+	assert_null(m = resolve("containerd://k8s.io/abc", &t));
+	assert_true(t.start_time == my_start());	/* from /proc, bounded by init.pid's mtime */
+	rt_target_free(&t);
+	/* hostile files: a pid file that is not a pid, a config that is not JSON */
+	put("containerd/io.containerd.runtime.v2.task/default/abc/init.pid", "12 34");
+	assert_non_null(m = resolve("containerd://default/abc", &t));
+	assert_non_null(strstr(m, "pid file is not a pid"));
+	free(m);
+	put("containerd/io.containerd.runtime.v2.task/default/abc/config.json", "{\"annotations\"");
+	assert_non_null(m = resolve("containerd://default/abc", &t));
+	assert_non_null(strstr(m, "config.json is not valid JSON"));
+	free(m);
+	assert_non_null(m = resolve("containerd://../abc", &t));
+	assert_non_null(strstr(m, "invalid containerd target"));
+	free(m);
+	free(pid);
+	free(runc_root);
+	free(runc_state);
+}
+
+static void test_rt_resolve_pid_states(void **st)
+{
+	struct rt_target t;
+	pid_t gone = sleeper();
+	char *spec, *m;
+
+	reap(gone);
+	spec = fmt("pid://%d", (int)gone);
+	assert_non_null(m = resolve(spec, &t));
+	assert_non_null(strstr(m, "has exited"));
+	free(m);
+	free(spec);
+	spec = fmt("pid://%d", (int)getpid());
+	assert_null(resolve(spec, &t));
+	assert_true(t.start_time == my_start());	/* what the attach re-checks */
+	rt_target_free(&t);
+	free(spec);
+	assert_non_null(m = resolve("pid://+5", &t));
+	free(m);
+	assert_non_null(m = resolve("pid://", &t));
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_rt_resolve_refuses_bad_ids),
 		cmocka_unit_test(test_rt_resolve_created_not_started),
 		cmocka_unit_test(test_rt_resolve_bare_name),
+		cmocka_unit_test(test_rt_resolve_containerd_task),
+		cmocka_unit_test(test_rt_resolve_pid_states),
 	};
 
 	return cmocka_run_group_tests_name("runtime", tests, setup, teardown);

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: Apache-2.0
+/* test_runtime_parse.c - what runtimes write is hostile: each parser, with bad and hostile input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "injector/runtime/adapter.h"
+
+#define ID64 "4290c2b9564c6d2951a4acc53e2a1cdaa373c93ac74b03aa0dcb584bfa5c9733"
+#define HEX64 "5e577190e9c21f6c28f68ace8fc3d550e281f05ef6b2440e79285e6d5a0bcb9d"
+
+/* What podman 4.3's compat API answers, trimmed to the fields read and a few others. */
+static const char inspect_running[] =
+	"{\"Id\":\"" ID64 "\",\"Created\":\"2026-11-27T19:38:42.700330678Z\",\"Path\":\"/app\","
+	"\"State\":{\"Status\":\"running\",\"Running\":true,\"Paused\":false,\"Restarting\":false,"
+	"\"Pid\":16321,\"StartedAt\":\"2026-11-27T19:38:42.808937455Z\"},"
+	"\"Image\":\"sha256:" HEX64 "\",\"Name\":\"/web\","
+	"\"Config\":{\"Image\":\"localhost/dhi-app:1\",\"Labels\":{\"app\":\"web\",\"tier\":\"1\"}}}";
+
+static int parse_inspect(const char *json, struct rt_target *t, char **image_id, char **msg)
+{
+	struct dhi_err *err = NULL;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = rt_docker_parse_inspect(json, strlen(json), t, image_id, &err);
+	*msg = err ? strdup(err->msg) : NULL;
+	dhi_err_clear(&err);
+	return r;
+}
+
+static void test_rt_docker_parse_inspect_running(void **st)
+{
+	struct rt_target t;
+	char *image_id, *msg;
+
+	assert_int_equal(parse_inspect(inspect_running, &t, &image_id, &msg), 0);
+	assert_string_equal(t.id, ID64);
+	assert_string_equal(t.name, "web");
+	assert_int_equal(t.pid, 16321);
+	assert_string_equal(t.state, "running");
+	assert_null(t.unusable);
+	assert_string_equal(t.image_ref, "localhost/dhi-app:1");
+	assert_string_equal(image_id, "sha256:" HEX64);
+	assert_true(t.started_by == 1795808322LL);	/* 2026-11-27T19:38:42Z */
+	assert_string_equal(t.labels[0], "app=web");
+	assert_string_equal(t.labels[1], "tier=1");
+	assert_null(t.labels[2]);
+	free(image_id);
+	rt_target_free(&t);
+}
+
+/* One inspect answer with `state` as its State object: the reason it is refused, or NULL. */
+static char *why_not(const char *state)
+{
+	char *json, *image_id, *msg, *why;
+	struct rt_target t;
+
+	assert_true(asprintf(&json, "{\"Id\":\"" ID64 "\",\"State\":%s}", state) > 0);
+	assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+	why = t.unusable ? strdup(t.unusable) : NULL;
+	rt_target_free(&t);
+	free(image_id);
+	free(json);
+	return why;
+}
+
+static void test_rt_docker_parse_inspect_states(void **st)
+{
+	static const struct {
+		const char *state, *why;
+	} cases[] = {
+		{ "{\"Status\":\"paused\",\"Running\":true,\"Paused\":true,\"Pid\":5,"
+		  "\"StartedAt\":\"2024-01-01T00:00:00Z\"}", "it is paused" },
+		{ "{\"Status\":\"restarting\",\"Running\":true,\"Restarting\":true,\"Pid\":5}",
+		  "it is restarting" },
+		{ "{\"Status\":\"exited\",\"Running\":false,\"Pid\":0}", "it is not running (exited)" },
+		{ "{\"Running\":false}", "it is not running (no status)" },
+		/* wrong types and values: never a pid */
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":\"16321\","
+		  "\"StartedAt\":\"2024-01-01T00:00:00Z\"}", "the engine reports no valid pid" },
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":-1}", "the engine reports no valid pid" },
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":99999999999}",
+		  "the engine reports no valid pid" },
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":16321.5}",
+		  "the engine reports no valid pid" },
+		{ "{\"Status\":\"running\",\"Running\":\"true\",\"Pid\":1}",
+		  "it is not running (running)" },
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":16321}",
+		  "the engine reports no valid start time" },
+		{ "{\"Status\":\"running\",\"Running\":true,\"Pid\":16321,\"StartedAt\":\"yesterday\"}",
+		  "the engine reports no valid start time" },
+		{ "[1,2,3]", "the engine reports no state" },
+		{ "null", "the engine reports no state" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *why = why_not(cases[i].state);
+
+		assert_non_null(why);
+		assert_string_equal(why, cases[i].why);
+		free(why);
+	}
+}
+
+static void test_rt_docker_parse_inspect_hostile(void **st)
+{
+	static const char *const bad[] = {
+		"", "{", "[]", "\"x\"", "{\"Id\":5}", "{\"Id\":\"../../etc\"}", "{\"Id\":\"\"}",
+		"{\"Name\":\"/web\"}", "{\"Id\":\"a\\u0000b\"}",
+		"{\"Id\":\"" ID64 "\",\"Id\":\"" ID64 "\"}", /* duplicate keys */
+	};
+	struct rt_target t;
+	char *image_id, *msg;
+	char *big;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_inspect(bad[i], &t, &image_id, &msg), -1);
+		assert_non_null(msg);
+		assert_null(image_id);
+		free(msg);
+		rt_target_free(&t);
+	}
+	/* a name with a terminal escape, an image ref too long, labels of every type: dropped */
+	assert_int_equal(parse_inspect("{\"Id\":\"" ID64 "\",\"Name\":\"/a\\u001b[2Jb\","
+				       "\"Image\":\"sha256:../../x\",\"Config\":{\"Labels\":"
+				       "{\"a\":1,\"b\":null,\"c\\u0007\":\"x\",\"d\":\"ok\"}}}",
+				       &t, &image_id, &msg),
+			 0);
+	assert_string_equal(t.name, ID64);
+	assert_null(image_id);
+	assert_string_equal(t.labels[0], "d=ok");
+	assert_null(t.labels[1]);
+	rt_target_free(&t);
+	big = malloc(8192);
+	memset(big, 'a', 8191);
+	big[8191] = '\0';
+	{
+		char *json;
+
+		assert_true(asprintf(&json, "{\"Id\":\"" ID64 "\",\"Config\":{\"Image\":\"%s\"}}",
+				     big) > 0);
+		assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+		assert_null(t.image_ref);
+		rt_target_free(&t);
+		free(json);
+	}
+	free(big);
+}
+
+static char *image_digest(const char *json, const char *ref)
+{
+	struct dhi_err *err = NULL;
+	char *d = NULL;
+
+	if (rt_docker_parse_image(json, strlen(json), ref, &d, &err) < 0) {
+		dhi_err_clear(&err);
+		return strdup("error");
+	}
+	return d;
+}
+
+static void test_rt_docker_parse_image_digest(void **st)
+{
+	char *d;
+
+	/* the entry of the container's own repository, not just the first */
+	d = image_digest("{\"Id\":\"sha256:" HEX64 "\",\"RepoDigests\":["
+			 "\"other/x@sha256:" ID64 "\",\"localhost/app@sha256:" HEX64 "\"]}",
+			 "localhost/app:1");
+	assert_string_equal(d, "sha256:" HEX64);
+	free(d);
+	d = image_digest("{\"RepoDigests\":[\"other/x@sha256:" ID64 "\"]}", "localhost/app:1");
+	assert_string_equal(d, "sha256:" ID64);
+	free(d);
+	/* a registry with a port is not a tag */
+	d = image_digest("{\"RepoDigests\":[\"reg:5000/app@sha256:" ID64 "\"]}", "reg:5000/app");
+	assert_string_equal(d, "sha256:" ID64);
+	free(d);
+	/* never pushed or pulled: the image id */
+	d = image_digest("{\"Id\":\"sha256:" HEX64 "\",\"RepoDigests\":[]}", "app");
+	assert_string_equal(d, "sha256:" HEX64);
+	free(d);
+	/* hostile digests are not digests */
+	d = image_digest("{\"Id\":\"sha256:xyz\",\"RepoDigests\":[\"a@sha256:12\",\"a@md5:" HEX64
+			 "\",7,null,\"a@sha256:" HEX64 "\\u001b\"]}",
+			 "a");
+	assert_null(d);
+	d = image_digest("[]", "a");
+	assert_string_equal(d, "error");
+	free(d);
+	d = image_digest("{\"RepoDigests\":\"a@sha256:" HEX64 "\"}", NULL);
+	assert_null(d);
+}
+
+static void test_rt_docker_parse_list_ids(void **st)
+{
+	const char *json = "[{\"Id\":\"" ID64 "\"},{\"Id\":\"../x\"},{\"Id\":3},7,"
+			   "{\"Id\":\"" HEX64 "\"},{\"Id\":\"abc\"}]";
+	struct dhi_err *err = NULL;
+	char **ids;
+	size_t n;
+
+	assert_int_equal(rt_docker_parse_list(json, strlen(json), 100, &ids, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], ID64);
+	assert_string_equal(ids[1], HEX64);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	/* at most `max` */
+	assert_int_equal(rt_docker_parse_list(json, strlen(json), 1, &ids, &n, &err), 0);
+	assert_int_equal(n, 1);
+	free(ids[0]);
+	free(ids);
+	assert_int_equal(rt_docker_parse_list("{}", 2, 100, &ids, &n, &err), -1);
+	assert_non_null(err);
+	dhi_err_clear(&err);
+	assert_int_equal(rt_docker_parse_list("[", 1, 100, &ids, &n, &err), -1);
+	dhi_err_clear(&err);
+}
+
+static void test_rt_docker_parse_host_unix_only(void **st)
+{
+	struct dhi_err *err = NULL;
+	char *path = NULL, long_path[200];
+
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", NULL, "/var/run/docker.sock", &path,
+					      &err), 0);
+	assert_string_equal(path, "/var/run/docker.sock");
+	free(path);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", "", "/d.sock", &path, &err), 0);
+	assert_string_equal(path, "/d.sock");
+	free(path);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", "unix:///run/podman/podman.sock",
+					      "/d", &path, &err), 0);
+	assert_string_equal(path, "/run/podman/podman.sock");
+	free(path);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", "tcp://10.0.0.1:2375", "/d", &path,
+					      &err), -1);
+	assert_non_null(strstr(err->msg, "tcp:// refused"));
+	dhi_err_clear(&err);
+	assert_int_equal(rt_docker_parse_host("CONTAINER_HOST", "ssh://core@host/run/podman.sock",
+					      "/d", &path, &err), -1);
+	assert_non_null(strstr(err->msg, "CONTAINER_HOST"));
+	assert_non_null(strstr(err->msg, "ssh:// refused"));
+	dhi_err_clear(&err);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", "unix://relative.sock", "/d", &path,
+					      &err), -1);
+	dhi_err_clear(&err);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", "/var/run/docker.sock", "/d", &path,
+					      &err), -1);
+	dhi_err_clear(&err);
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[sizeof(long_path) - 1] = '\0';
+	memcpy(long_path, "unix:///", 8);
+	assert_int_equal(rt_docker_parse_host("DOCKER_HOST", long_path, "/d", &path, &err), -1);
+	dhi_err_clear(&err);
+}
+
+static int parse_config(const char *json, struct rt_target *t, bool *sandbox, char **manager)
+{
+	struct dhi_err *err = NULL;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = rt_oci_parse_config(json, strlen(json), t, sandbox, manager, &err);
+	dhi_err_clear(&err);
+	return r;
+}
+
+static void test_rt_oci_parse_config_cri_annotations(void **st)
+{
+	struct rt_target t;
+	bool sandbox;
+	char *manager;
+
+	/* containerd's CRI plugin */
+	assert_int_equal(parse_config("{\"ociVersion\":\"1.0.2\",\"annotations\":{"
+				      "\"io.kubernetes.cri.container-type\":\"container\","
+				      "\"io.kubernetes.cri.sandbox-name\":\"web-7d4f\","
+				      "\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+				      "\"io.kubernetes.cri.container-name\":\"web\","
+				      "\"io.kubernetes.cri.image-name\":\"docker.io/library/nginx:1.25\"}}",
+				      &t, &sandbox, &manager),
+			 0);
+	assert_false(sandbox);
+	assert_null(manager);
+	assert_string_equal(t.pod_name, "web-7d4f");
+	assert_string_equal(t.pod_namespace, "shop");
+	assert_string_equal(t.container_name, "web");
+	assert_string_equal(t.image_ref, "docker.io/library/nginx:1.25");
+	assert_null(t.image_digest);
+	rt_target_free(&t);
+	/* CRI-O, ImageRef as repo@digest */
+	assert_int_equal(parse_config("{\"annotations\":{\"io.container.manager\":\"cri-o\","
+				      "\"io.kubernetes.cri-o.ContainerType\":\"container\","
+				      "\"io.kubernetes.pod.name\":\"api-5c6b\","
+				      "\"io.kubernetes.pod.namespace\":\"payments\","
+				      "\"io.kubernetes.container.name\":\"api\","
+				      "\"io.kubernetes.cri-o.ImageName\":\"reg/api:1.4\","
+				      "\"io.kubernetes.cri-o.ImageRef\":\"reg/api@sha256:" HEX64 "\"}}",
+				      &t, &sandbox, &manager),
+			 0);
+	assert_string_equal(manager, "cri-o");
+	assert_string_equal(t.pod_name, "api-5c6b");
+	assert_string_equal(t.container_name, "api");
+	assert_string_equal(t.image_digest, "sha256:" HEX64);
+	free(manager);
+	rt_target_free(&t);
+	/* CRI-O, ImageRef as a bare image id; a sandbox */
+	assert_int_equal(parse_config("{\"annotations\":{\"io.kubernetes.cri-o.ContainerType\":"
+				      "\"sandbox\",\"io.kubernetes.cri-o.ImageRef\":\"" HEX64 "\"}}",
+				      &t, &sandbox, NULL),
+			 0);
+	assert_true(sandbox);
+	assert_string_equal(t.image_digest, "sha256:" HEX64);
+	rt_target_free(&t);
+}
+
+static void test_rt_oci_parse_config_hostile(void **st)
+{
+	struct rt_target t;
+	bool sandbox;
+
+	assert_int_equal(parse_config("{}", &t, &sandbox, NULL), 0);
+	assert_null(t.pod_name);
+	assert_int_equal(parse_config("{\"annotations\":[1]}", &t, &sandbox, NULL), 0);
+	assert_int_equal(parse_config("{\"annotations\":{\"io.kubernetes.pod.name\":7,"
+				      "\"io.kubernetes.cri.sandbox-name\":\"a\\nb\","
+				      "\"io.kubernetes.cri-o.ImageRef\":\"reg/x@sha256:abc\"}}",
+				      &t, &sandbox, NULL),
+			 0);
+	assert_null(t.pod_name);
+	assert_null(t.image_digest);
+	assert_int_equal(parse_config("[]", &t, &sandbox, NULL), -1);
+	assert_int_equal(parse_config("{\"annotations\":", &t, &sandbox, NULL), -1);
+}
+
+static int parse_crio(const char *json, struct rt_target *t, char **bundle)
+{
+	struct dhi_err *err = NULL;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = rt_crio_parse_state(json, strlen(json), t, bundle, &err);
+	dhi_err_clear(&err);
+	return r;
+}
+
+static void test_rt_crio_parse_state_fields(void **st)
+{
+	struct rt_target t;
+	char *bundle;
+
+	/* CRI-O 1.2x writes initStartTime as a string, older ones wrote a number */
+	assert_int_equal(parse_crio("{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"running\","
+				    "\"pid\":77,\"bundle\":\"/run/containers/storage/b\","
+				    "\"initPid\":77,\"initStartTime\":\"123456\"}",
+				    &t, &bundle),
+			 0);
+	assert_int_equal(t.pid, 77);
+	assert_true(t.start_time == 123456);
+	assert_string_equal(bundle, "/run/containers/storage/b");
+	assert_null(t.unusable);
+	free(bundle);
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"running\",\"pid\":78,\"initStartTime\":42}", &t,
+				    &bundle),
+			 0);
+	assert_int_equal(t.pid, 78);
+	assert_true(t.start_time == 42);
+	assert_null(bundle);
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"stopped\",\"pid\":0}", &t, &bundle), 0);
+	assert_string_equal(t.unusable, "it is not running (stopped)");
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"paused\",\"initPid\":5}", &t, &bundle), 0);
+	assert_string_equal(t.unusable, "it is paused");
+	rt_target_free(&t);
+}
+
+static void test_rt_crio_parse_state_hostile(void **st)
+{
+	struct rt_target t;
+	char *bundle;
+
+	assert_int_equal(parse_crio("{\"pid\":5}", &t, &bundle), -1);	/* no status */
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"running\",\"initPid\":-3,\"pid\":\"x\"}", &t,
+				    &bundle),
+			 0);
+	assert_string_equal(t.unusable, "CRI-O records no valid pid");
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"running\",\"initPid\":5,"
+				    "\"initStartTime\":\"12x\",\"bundle\":\"relative/dir\"}",
+				    &t, &bundle),
+			 0);
+	assert_true(t.start_time == 0);
+	assert_null(bundle);
+	rt_target_free(&t);
+	assert_int_equal(parse_crio("{\"status\":\"running\",\"initPid\":5,"
+				    "\"initStartTime\":\"99999999999999999999999\"}",
+				    &t, &bundle),
+			 0);
+	assert_true(t.start_time == 0);
+	rt_target_free(&t);
+}
+
+static void test_rt_runc_parse_state_types(void **st)
+{
+	struct dhi_err *err = NULL;
+	unsigned long long start;
+	pid_t pid;
+	const char *ok = "{\"init_process_pid\":12,\"init_process_start\":34}";
+
+	assert_int_equal(rt_runc_parse_state(ok, strlen(ok), "init_process_pid",
+					     "init_process_start", &pid, &start, &err), 0);
+	assert_int_equal(pid, 12);
+	assert_true(start == 34);
+	static const char *const bad[] = {
+		"{\"init_process_pid\":12.0}", "{\"init_process_pid\":\"12\"}",
+		"{\"init_process_pid\":0}", "{\"init_process_pid\":4194305}", "{}", "[12]", "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rt_runc_parse_state(bad[i], strlen(bad[i]), "init_process_pid",
+						     "init_process_start", &pid, &start, &err),
+				 -1);
+		dhi_err_clear(&err);
+	}
+}
+
+static void test_rt_parse_pidfile_strict(void **st)
+{
+	struct dhi_err *err = NULL;
+	pid_t pid;
+
+	assert_int_equal(rt_parse_pidfile("123\n", 4, &pid, &err), 0);
+	assert_int_equal(pid, 123);
+	assert_int_equal(rt_parse_pidfile("4194304", 7, &pid, &err), 0);
+	static const char *const bad[] = { "", "\n", "0", "-1", "12a", " 12", "4194305",
+					   "99999999999999999999", "1\n2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rt_parse_pidfile(bad[i], strlen(bad[i]), &pid, &err), -1);
+		dhi_err_clear(&err);
+	}
+}
+
+static void test_rt_parse_time_rfc3339(void **st)
+{
+	long long t;
+
+	assert_int_equal(rt_parse_time("1970-01-01T00:00:00Z", &t), 0);
+	assert_true(t == 0);
+	assert_int_equal(rt_parse_time("2026-11-27T19:38:42.808937455Z", &t), 0);
+	assert_true(t == 1795808322LL);
+	assert_int_equal(rt_parse_time("2026-11-27T21:38:42+02:00", &t), 0);
+	assert_true(t == 1795808322LL);
+	assert_int_equal(rt_parse_time("2026-11-27T17:38:42.5-02:00", &t), 0);
+	assert_true(t == 1795808322LL);
+	static const char *const bad[] = { "", "2026-11-27", "2026-11-27T19:38:42",
+					   "2026-13-01T00:00:00Z", "2026-11-27T19:38:42.Z",
+					   "2026-11-27T19:38:42Zjunk", "0001-01-01T00:00:00+24:00",
+					   "yesterday" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(rt_parse_time(bad[i], &t), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rt_docker_parse_inspect_running),
+		cmocka_unit_test(test_rt_docker_parse_inspect_states),
+		cmocka_unit_test(test_rt_docker_parse_inspect_hostile),
+		cmocka_unit_test(test_rt_docker_parse_image_digest),
+		cmocka_unit_test(test_rt_docker_parse_list_ids),
+		cmocka_unit_test(test_rt_docker_parse_host_unix_only),
+		cmocka_unit_test(test_rt_oci_parse_config_cri_annotations),
+		cmocka_unit_test(test_rt_oci_parse_config_hostile),
+		cmocka_unit_test(test_rt_crio_parse_state_fields),
+		cmocka_unit_test(test_rt_crio_parse_state_hostile),
+		cmocka_unit_test(test_rt_runc_parse_state_types),
+		cmocka_unit_test(test_rt_parse_pidfile_strict),
+		cmocka_unit_test(test_rt_parse_time_rfc3339),
+	};
+
+	return cmocka_run_group_tests_name("runtime_parse", tests, NULL, NULL);
+}
