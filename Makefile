@@ -176,6 +176,15 @@ FUZZ_CFLAGS ?= -std=gnu11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 FUZZ_TARGETS := shell_parse
 FUZZ_SRCS_shell_parse := injector/shell/parse.c injector/shell/expand.c common/xalloc.c
 FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
+# the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
+FUZZ_TARGETS += runtime_docker runtime_oci
+FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
+	common/fdio.c
+FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
+FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
+# (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)
+FUZZ_LDFLAGS_runtime_docker := -Wno-format-nonliteral -ljansson -lcurl
+FUZZ_LDFLAGS_runtime_oci := -Wno-format-nonliteral -ljansson -lcurl
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 DEPS_TEST += clang libclang-rt-14-dev
 
