@@ -659,3 +659,12 @@ crio_layout()
 	ls_json
 	[ "$(jq -r --arg id "$CID" '.[] | select(.id == $id) | .runtime' <<<"$LS")" = runc ]
 }
+
+@test "--help and the man page name the same targets and options" {
+	local man=$BATS_TEST_DIRNAME/../../docs/dhidebug.1.md
+	diff -u <("$DHIDEBUG" --help | grep -oE '[a-z]+://' | sort -u) \
+		<(grep -oE '`[a-z]+://' "$man" | tr -d '`' | grep -vE '^(tcp|ssh)://$' | sort -u)
+	# (--root is runc's, named to explain --runtime-root)
+	diff -u <("$DHIDEBUG" --help | grep -oE -- '--[a-z][a-z-]+' | grep -vx -- --root | sort -u) \
+		<(grep -oE -- '\*\*--[a-z][a-z-]+\*\*' "$man" | tr -d '*' | sort -u)
+}
