@@ -221,8 +221,14 @@ demo: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS)
+	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS) $(BUILD)/bench/resolve
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/run
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/runtimes
+
+# bench/runtimes times this: dhidebug's target resolution alone, linked as dhidebug is
+$(BUILD)/bench/resolve: bench/resolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 install: $(DHIDEBUG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -88,11 +88,12 @@ static bool safe_cgroup_path(const char *p)
 	return !strstr(p, "/../") && !(n >= 3 && strcmp(p + n - 3, "/..") == 0);
 }
 
-static bool file_says(const char *path, const char *what)
+/* Whether file `path` contains `what` or, when not NULL, `or`. */
+static bool file_says(const char *path, const char *what, const char *or)
 {
 	dhi_autofree char *buf = NULL;
 
-	return read_small(path, &buf) == 0 && strstr(buf, what) != NULL;
+	return read_small(path, &buf) == 0 && (strstr(buf, what) || (or && strstr(buf, or)));
 }
 
 /*
@@ -124,12 +125,12 @@ static bool frozen(pid_t pid)
 			if (asprintf(&file, "%s%s/cgroup.events",
 				     v2_root ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified", cg) < 0)
 				continue;
-			yes = file_says(file, "frozen 1");
+			yes = file_says(file, "frozen 1", NULL);
 		} else if (strstr(ctl, "freezer")) {
 			file = NULL;
 			if (asprintf(&file, "/sys/fs/cgroup/freezer%s/freezer.state", cg) < 0)
 				continue;
-			yes = file_says(file, "FROZEN") || file_says(file, "FREEZING");
+			yes = file_says(file, "FROZEN", "FREEZING");
 		} else {
 			continue;
 		}
