@@ -44,6 +44,8 @@ teardown_file()
 	if [ -e "$RT/containerd.pid" ]; then
 		ctrd_cleanup_all
 		kill "$(cat "$RT/containerd.pid")" 2>/dev/null || true
+		# the shim's runc root for our namespace, empty now
+		rmdir "/run/containerd/runc/$CTRD_NS" 2>/dev/null || true
 	fi
 	if [ -e "$RT/podman.pid" ]; then
 		pm rm -af -t 0 >/dev/null 2>&1 || true
