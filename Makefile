@@ -22,7 +22,7 @@ Q := @
 endif
 
 # Libraries: only through pkg-config.
-PKGS := jansson libcap libseccomp libcurl
+PKGS := jansson libcap libseccomp readline libcurl
 # STATIC=1 (default): a static PIE. Nothing is loaded at run time (no dlopen, NSS or
 # gconv from anywhere, let alone from a container), and start-up is a millisecond
 # faster, which is most of what an attach costs. STATIC=0 links the shared libraries.
@@ -63,10 +63,12 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_V
 	$(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
 
-COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c
+COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
+	common/nonss.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c
-INJECTOR_SRCS := injector/cli.c injector/session.c injector/attach.c injector/supervisor.c \
+INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
+	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \

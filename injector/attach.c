@@ -21,6 +21,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/session.h"
+#include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
 #include "nsenter/path.h"
 
@@ -54,55 +55,25 @@ static char **build_env(const struct session_spec *s)
 	return env;
 }
 
-static char **build_argv(const struct session_spec *s)
+/* The program as execvp would find it with the session's PATH; NULL when it is nowhere. */
+static char *find_program(const char *file)
 {
-	char **argv;
-	int n = 0;
-
-	if (s->argv)
-		return (char **)s->argv;
-	argv = xzalloc(6 * sizeof(char *));
-	argv[n++] = (char *)s->toolbox.shell;
-	/* no rc files: in a union view they would be the container's, i.e. its code */
-	if (strcmp(s->toolbox.shell, "/bin/bash") == 0) {
-		argv[n++] = "--norc";
-		argv[n++] = "--noprofile";
-	}
-	if (s->command) {
-		argv[n++] = "-c";
-		argv[n++] = (char *)s->command;
-	} else {
-		argv[n++] = "-i";
-	}
-	argv[n] = NULL;
-	return argv;
-}
-
-/* execvp with our PATH, not the caller's environ; the result decides 126 vs 127. */
-static int exec_search(char **argv, char **env)
-{
-	const char *file = argv[0];
-	int saved = ENOENT;
-
-	if (strchr(file, '/')) {
-		execve(file, argv, env);
-		return errno;
-	}
+	if (strchr(file, '/'))
+		return xstrdup(file);
 	for (const char *p = SESSION_PATH; *p;) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		char path[4096];
+		char *path = xasprintf("%.*s/%s", (int)n, p, file);
+		struct stat st;
 
-		if (snprintf(path, sizeof(path), "%.*s/%s", (int)n, p, file) < (int)sizeof(path)) {
-			execve(path, argv, env);
-			if (errno != ENOENT && errno != ENOTDIR)
-				saved = errno;
-		}
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return path;
+		free(path);
 		p += n;
 		if (*p == ':')
 			p++;
 	}
-	return saved;
+	return NULL;
 }
 
 /* Where programs may be executed from (Landlock), by view; NULL: anywhere. */
@@ -122,11 +93,51 @@ static void notice_cb(const char *msg, void *arg)
 	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "%s", msg);
 }
 
-static void run_program(const struct session_spec *s, const struct session_chan *ch, bool tty)
+/* How the stage left things for the session's processes. */
+struct run_ctx {
+	bool tty;		/* the session's stdio is a terminal */
+	enum view_mode view;	/* the view that was built */
+};
+
+static void line_hook(const char *line, const char *cwd, void *arg)
+{
+	const struct session_chan *ch = arg;
+
+	(void)cwd;
+	session_msg_send(ch->msg, SESSION_MSG_LINE, "%s", line);
+}
+
+/* dhish, in this very process: dhidebug's own code, already under the profile. */
+static void run_dhish(const struct session_spec *s, const struct session_chan *ch,
+		      const struct run_ctx *ctx, char **env)
+{
+	char *target = xasprintf("%s://%s", s->rt->runtime, s->rt->id);
+
+	/* what `ps` in the container shows for the shell: not a second "dhidebug" */
+	prctl(PR_SET_NAME, "dhish", 0, 0, 0);
+	struct dhish_config cfg = {
+		.target = target,
+		.profile = s->profile->name,
+		.toolbox = s->toolbox.ref,
+		.view = view_mode_name(ctx->view),
+		.allow_shells = s->profile->allow_shells,
+		.exec_anywhere = s->profile->container_exec,
+		.command = s->command,
+		.env = env,
+		.history = s->history.lines,
+		.inputrc = s->inputrc,
+		.hooks = { .line = line_hook, .arg = (void *)ch },
+	};
+
+	_exit(dhish_run(&cfg));
+}
+
+static void run_program(const struct session_spec *s, const struct session_chan *ch,
+			const struct run_ctx *ctx)
 {
 	struct dhi_err *err = NULL;
 	sigset_t all;
-	char **argv, **env;
+	char **env, *path;
 	int e;
 
 	/* handlers do not survive exec and nothing on the way set SIG_IGN; only the mask does */
@@ -141,7 +152,7 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 		dhi_err_set(&err, errno, "cannot start a new session");
 		session_child_fail(ch->msg, err);
 	}
-	if (tty && ioctl(ch->stdio[0], TIOCSCTTY, 0) < 0) {
+	if (ctx->tty && ioctl(ch->stdio[0], TIOCSCTTY, 0) < 0) {
 		dhi_err_set(&err, errno, "cannot take the terminal");
 		session_child_fail(ch->msg, err);
 	}
@@ -161,16 +172,32 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 	close_range((unsigned int)ch->msg + 1, ~0u, 0);
 	umask(022);
 
-	argv = build_argv(s);
 	env = build_env(s);
 	if (policy_apply(s->profile, &s->user, &s->filters, exec_roots(s),
 			 s->quiet ? NULL : notice_cb, (void *)ch, &err) < 0) {
 		dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
 		session_child_fail(ch->msg, err);
 	}
-	e = exec_search(argv, env);
+	if (!s->argv)
+		run_dhish(s, ch, ctx, env);
+
+	path = find_program(s->argv[0]);
+	if (!path) {
+		dhi_err_set_status(&err, 127, ENOENT, "cannot execute `%s`", s->argv[0]);
+		session_child_fail(ch->msg, err);
+	}
+	/* `-- bash` must not be the way around dhish's refusal of shells */
+	if (!s->profile->allow_shells && dhish_is_shell(path)) {
+		dhi_err_set_status(&err, 126, 0,
+				   "cannot execute `%s`: it is a shell, which profile `%s` does not "
+				   "run (sysadmin does)",
+				   s->argv[0], s->profile->name);
+		session_child_fail(ch->msg, err);
+	}
+	execve(path, s->argv, env);
+	e = errno;
 	dhi_err_set_status(&err, e == ENOENT || e == ENOTDIR ? 127 : 126, e,
-			   "cannot execute `%s`", argv[0]);
+			   "cannot execute `%s`", s->argv[0]);
 	session_child_fail(ch->msg, err);
 }
 
@@ -228,13 +255,15 @@ static void end_session(void)
 	}
 }
 
-static void session_init(const struct session_spec *s, const struct session_chan *ch, bool tty)
+static void session_init(const struct session_spec *s, const struct session_chan *ch,
+			 const struct run_ctx *ctx)
 {
 	struct dhi_err *err = NULL;
 	sigset_t set;
 	int sfd, code = 125;
 	pid_t prog;
 
+	prctl(PR_SET_NAME, "dhidebug-init", 0, 0, 0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		dhi_err_set(&err, errno, "cannot become a subreaper");
 		session_child_fail(ch->msg, err);
@@ -257,7 +286,7 @@ static void session_init(const struct session_spec *s, const struct session_chan
 	}
 	if (prog == 0) {
 		close(sfd);
-		run_program(s, ch, tty);
+		run_program(s, ch, ctx);
 	}
 	/* the session's stdio lives in the program only: EOF when it and its children are gone */
 	for (int i = 0; i < 3; i++)
@@ -383,7 +412,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	struct view_spec vs;
 	struct view_result vr;
 	dhi_autoclose int procself = -1;
-	bool tty = isatty(ch->stdio[0]);
+	struct run_ctx ctx = { .tty = isatty(ch->stdio[0]) };
 	pid_t init;
 	int st;
 
@@ -417,6 +446,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	if (view_build(&vs, &vr, &err) < 0)
 		session_child_fail(ch->msg, err);
 	report_view(s, ch, &vr);
+	ctx.view = vr.mode;
 	dhi_close_reset(&procself);
 
 	if (ns_target_join_user(&t, &err) < 0)
@@ -432,7 +462,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		session_child_fail(ch->msg, err);
 	}
 	if (init == 0)
-		session_init(s, ch, tty);
+		session_init(s, ch, &ctx);
 
 	for (int i = 0; i < 3; i++)
 		if (ch->stdio[i] >= 0 && (i == 0 || ch->stdio[i] != ch->stdio[i - 1]))

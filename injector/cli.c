@@ -82,7 +82,7 @@ void cli_usage(FILE *f)
 	      "                        observe: nobody);\n"
 	      "                        `target` takes the uid, gid and groups of its PID 1\n"
 	      "  --policy=<file>       policy file (default /etc/dhidebug/policy.json)\n"
-	      "  -c <line>             run one shell line and exit with its status\n"
+	      "  -c <line>             run one line of dhish (the session shell), exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
 	      "  -h, --help            show this help\n"
 	      "      --version         show the version\n"

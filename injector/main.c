@@ -6,6 +6,7 @@
 
 #include "common/err.h"
 #include "injector/cli.h"
+#include "injector/history.h"
 #include "injector/ls.h"
 #include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
@@ -82,10 +83,6 @@ int main(int argc, char **argv)
 	}
 	if (toolbox_open_dir(cli.toolbox, &s.toolbox, &err) < 0)
 		return fail(err);
-	if (!cli.argv && !s.toolbox.shell) {
-		dhi_err_set(&err, 0, "toolbox `%s` has no shell (/bin/bash or /bin/sh)", cli.toolbox);
-		return fail(err);
-	}
 
 	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
 	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
@@ -111,6 +108,13 @@ int main(int argc, char **argv)
 	s.argv = cli.argv;
 	s.command = cli.command;
 
+	/* dhish's history and the operator's key bindings live on the host */
+	if (!cli.argv) {
+		history_open(HISTORY_DIR, rt.runtime, rt.name, &s.history);
+		s.inputrc = inputrc_load();
+	} else {
+		s.history.fd = -1;
+	}
 	code = supervisor_run(&s, &err);
 	if (code < 0)
 		return fail(err);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
+#include "injector/history.h"
 #include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
 #include "nsenter/target.h"
@@ -29,6 +30,8 @@ struct session_spec {
 	char *const *argv;		/* `-- PROGRAM ARG…`, NULL for a shell */
 	const char *command;		/* `-c LINE`, NULL otherwise */
 	const char *term;		/* the operator's TERM, when on a terminal */
+	struct history history;		/* dhish's history of this target, on the host */
+	char **inputrc;			/* the operator's ~/.inputrc lines */
 };
 
 /* The fds the supervisor hands to the session; -1 where unused. */
@@ -41,8 +44,12 @@ struct session_chan {
 };
 
 /* Message kinds on the msg channel: kind byte, text, NUL; one write(2) each (< PIPE_BUF). */
-enum { SESSION_MSG_NOTICE = 'N', SESSION_MSG_ERROR = 'E' };
-#define SESSION_MSG_MAX 512
+enum {
+	SESSION_MSG_NOTICE = 'N',	/* printed as "dhidebug: <text>" */
+	SESSION_MSG_ERROR = 'E',	/* the session failed; printed after the terminal is back */
+	SESSION_MSG_LINE = 'L',		/* a line dhish is about to run (history, audit) */
+};
+#define SESSION_MSG_MAX 4096	/* PIPE_BUF: one write stays atomic */
 
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

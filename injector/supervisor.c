@@ -38,6 +38,7 @@ struct relay {
 	char msgbuf[4 * SESSION_MSG_MAX];
 	size_t msglen;
 	char *error;		/* last error message from the session */
+	struct history *history;	/* where dhish's lines go */
 	int end_signal;		/* signal that ended the session, 0 if none */
 	struct termios saved;
 	bool raw;
@@ -129,6 +130,8 @@ static void take_messages(struct relay *r)
 			r->error = xstrdup(m + 1);
 		} else if (m[0] == SESSION_MSG_NOTICE) {
 			print_line(r, m + 1);
+		} else if (m[0] == SESSION_MSG_LINE) {
+			history_append(r->history, m + 1);
 		}
 		start = i + 1;
 	}
@@ -309,6 +312,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 
 	r->tty = isatty(STDIN_FILENO);
 	r->in_src = STDIN_FILENO;
+	r->history = &s->history;
 	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
 
 	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {

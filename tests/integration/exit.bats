@@ -31,7 +31,7 @@ teardown()
 	container_start static
 	# Its stdio goes elsewhere so the relay has no reason to wait for it; "started" proves
 	# the child was running when the shell exited.
-	run_dhi -c "$BG_CHILD"' sleep 0.2; kill -0 $! && echo started' "$TARGET"
+	run_dhi --profile sysadmin "$TARGET" -- bash -c "$BG_CHILD"' sleep 0.2; kill -0 $! && echo started'
 	[ "$status" -eq 0 ]
 	[ "$output" = started ]
 	assert_no_leftovers
@@ -39,7 +39,7 @@ teardown()
 
 @test "dynamic: a background child is not left behind when the session ends normally" {
 	container_start dynamic
-	run_dhi -c "$BG_CHILD"' sleep 0.2; kill -0 $! && echo started' "$TARGET"
+	run_dhi --profile sysadmin "$TARGET" -- bash -c "$BG_CHILD"' sleep 0.2; kill -0 $! && echo started'
 	[ "$status" -eq 0 ]
 	[ "$output" = started ]
 	assert_no_leftovers
@@ -72,12 +72,12 @@ leftovers_after_signal()
 
 @test "static: nothing is left after SIGHUP to dhidebug, with a background child" {
 	container_start static
-	leftovers_after_signal HUP -c 'sleep 100 & sleep 100' "$TARGET"
+	leftovers_after_signal HUP --profile sysadmin "$TARGET" -- bash -c 'sleep 100 & sleep 100'
 }
 
 @test "static: nothing is left after SIGTERM to dhidebug, with a background child" {
 	container_start static
-	leftovers_after_signal TERM -c 'sleep 100 & sleep 100' "$TARGET"
+	leftovers_after_signal TERM --profile sysadmin "$TARGET" -- bash -c 'sleep 100 & sleep 100'
 }
 
 @test "static: nothing is left after SIGKILL of dhidebug" {
@@ -87,23 +87,23 @@ leftovers_after_signal()
 
 @test "static: nothing is left after SIGKILL of dhidebug, with a background child" {
 	container_start static
-	leftovers_after_signal KILL -c 'sleep 100 & sleep 100' "$TARGET"
+	leftovers_after_signal KILL --profile sysadmin "$TARGET" -- bash -c 'sleep 100 & sleep 100'
 }
 
 @test "dynamic: nothing is left after SIGKILL of dhidebug, with a background child" {
 	container_start dynamic
-	leftovers_after_signal KILL -c 'sleep 100 & sleep 100' "$TARGET"
+	leftovers_after_signal KILL --profile sysadmin "$TARGET" -- bash -c 'sleep 100 & sleep 100'
 }
 
 @test "dynamic: nothing is left after SIGHUP to dhidebug, with a background child" {
 	container_start dynamic
-	leftovers_after_signal HUP -c 'sleep 100 & sleep 100' "$TARGET"
+	leftovers_after_signal HUP --profile sysadmin "$TARGET" -- bash -c 'sleep 100 & sleep 100'
 }
 
 @test "static: a session's exit status survives its orphans (no zombie, no wait for them)" {
 	container_start static
 	# The shell exits 7 at once; its child is orphaned inside the target.
-	run_dhi -c "$BG_CHILD"' kill -0 $! || exit 9; exit 7' "$TARGET"
+	run_dhi --profile sysadmin "$TARGET" -- bash -c "$BG_CHILD"' kill -0 $! || exit 9; exit 7'
 	[ "$status" -eq 7 ]
 	assert_no_leftovers
 }

@@ -91,6 +91,9 @@ requires()
 		enosys)
 			[ -x "$ENOSYS" ] || skip "no $ENOSYS (make fixtures)"
 			;;
+		tmux)
+			command -v tmux >/dev/null || skip "needs tmux"
+			;;
 		probe)
 			[ -x "$TOOLBOX/usr/local/bin/dhi-probe" ] ||
 				skip "no dhi-probe in the test toolbox (make check-integration)"
@@ -430,7 +433,7 @@ check_union_view()
 	local app_sum
 
 	app_sum=$(sha256sum <"$BUNDLE/rootfs/app" | cut -d' ' -f1)
-	run_dhi --view union -c 'sha256sum </app; sha256sum </target/app; command -v strace' "$TARGET"
+	run_dhi --view union -c 'sha256sum </app; sha256sum </target/app; ls /usr/bin/strace' "$TARGET"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$app_sum  -" ]
 	[ "${lines[1]}" = "$app_sum  -" ]
@@ -475,7 +478,8 @@ check_exit_statuses()
 	# A regular 0644 file in both views: the container's in union, the toolbox's otherwise.
 	run_dhi "$TARGET" -- /etc/os-release
 	[ "$status" -eq 126 ]
-	run_dhi -c 'kill -9 $$' "$TARGET"
+	# dhish has no $$; a program killed by SIGKILL is what is tested
+	run_dhi --profile sysadmin "$TARGET" -- bash -c 'kill -9 $$'
 	[ "$status" -eq 137 ]
 }
 
@@ -520,4 +524,38 @@ check_core()
 	check_toolbox_view
 	check_exit_statuses
 	check_no_trace
+}
+
+# --- a real terminal: tmux, driven with send-keys and read with capture-pane ---
+
+# tm ARGS...: tmux on this test's own server.
+tm()
+{
+	tmux -S "$BATS_TEST_TMPDIR/tmux.sock" "$@"
+}
+
+# tmux_start: a 100x30 window running a plain bash whose prompt is `outer$ `.
+tmux_start()
+{
+	tm new-session -d -s t -x 100 -y 30 "bash --norc --noprofile"
+	tm send-keys -t t "PS1='outer\$ '" Enter
+	screen_has 'outer$'
+}
+
+tmux_stop()
+{
+	tm kill-server 2>/dev/null || true
+}
+
+# screen_has TEXT [SECONDS]: wait until the window shows TEXT; on failure, show the window.
+screen_has()
+{
+	local i
+	for i in $(seq $((${2:-10} * 10))); do
+		tm capture-pane -p -t t | grep -qF -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "screen never showed: $1"
+	tm capture-pane -p -t t
+	return 1
 }

@@ -258,9 +258,10 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
 	}
 	container_start static
-	run_dhi "$TARGET" -c 'ulimit -Sn; ulimit -Hn'
+	run_dhi "$TARGET" -- prlimit --nofile --output SOFT,HARD --noheadings
 	[ "$status" -eq 0 ]
 	[ "$(echo $output)" = "256 512" ]
-	run_dhi "$TARGET" -c 'ulimit -Hn 1024'
+	run_dhi "$TARGET" -- prlimit --nofile=256:1024 true
 	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
 }

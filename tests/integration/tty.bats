@@ -9,41 +9,21 @@ load helpers
 setup()
 {
 	requires root runc toolbox
-	command -v tmux >/dev/null || skip "needs tmux"
-	SOCK=$BATS_TEST_TMPDIR/tmux.sock
+	requires tmux
 }
 
 teardown()
 {
-	tmux -S "$SOCK" kill-server 2>/dev/null || true
+	tmux_stop
 	container_rm
-}
-
-tm()
-{
-	tmux -S "$SOCK" "$@"
-}
-
-# screen_has TEXT [SECONDS]: wait until the pane shows TEXT
-screen_has()
-{
-	local i
-	for i in $(seq $((${2:-10} * 10))); do
-		tm capture-pane -p -t t | grep -qF -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "screen never showed: $1"
-	tm capture-pane -p -t t
-	return 1
 }
 
 @test "interactive: size, resize, Ctrl-C, exit status, terminal restored" {
 	container_start static
-	tm new-session -d -s t -x 100 -y 30 "bash --norc --noprofile"
-	tm send-keys -t t "PS1='outer\$ '; stty -g > $BATS_TEST_TMPDIR/before" Enter
-	screen_has 'outer$'
+	tmux_start
+	tm send-keys -t t "stty -g > $BATS_TEST_TMPDIR/before" Enter
 	tm send-keys -t t "$DHIDEBUG -q --toolbox $TOOLBOX $TARGET; echo EXIT=\$?" Enter
-	screen_has "[dhidebug $CID]"
+	screen_has "[dhidebug $TARGET general] / #"
 	tm send-keys -t t 'stty size; echo "$TERM"' Enter
 	screen_has '30 100'
 	tm resize-window -t t -x 90 -y 25
@@ -66,11 +46,10 @@ screen_has()
 
 @test "interactive: a session ended by SIGTERM restores the terminal and leaves nothing" {
 	container_start static
-	tm new-session -d -s t -x 100 -y 30 "bash --norc --noprofile"
-	tm send-keys -t t "PS1='outer\$ '; stty -g > $BATS_TEST_TMPDIR/before" Enter
-	screen_has 'outer$'
+	tmux_start
+	tm send-keys -t t "stty -g > $BATS_TEST_TMPDIR/before" Enter
 	tm send-keys -t t "$DHIDEBUG -q --toolbox $TOOLBOX $TARGET; echo EXIT=\$?" Enter
-	screen_has "[dhidebug $CID]"
+	screen_has "[dhidebug $TARGET general] / #"
 	tm send-keys -t t 'sleep 100' Enter
 	sleep 0.5
 	pkill -TERM -f "^$DHIDEBUG -q --toolbox $TOOLBOX $TARGET\$"
