@@ -139,7 +139,7 @@ TEST_TOOLBOX := $(TOOLBOX_ROOTFS)/usr/local/bin/dhi-probe
 toolbox: $(TOOLBOX_ROOTFS)
 $(TOOLBOX_ROOTFS): toolbox/mkdev
 	$(Q)toolbox/mkdev --rootfs $@ --cache $(BUILD)/debs
-$(TEST_TOOLBOX): $(BUILD)/tests/probe | $(TOOLBOX_ROOTFS)
+$(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
