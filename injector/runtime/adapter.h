@@ -79,6 +79,22 @@ bool rt_valid_id(const char *id);
 int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
 		    struct dhi_err **err);
 
+/*
+ * The subdirectories of `dirfd` whose names are valid ids and, when `suffix` is
+ * not NULL, end in it: sorted (output and errors do not depend on readdir's
+ * order), at most `max`. Free them with rt_names_free().
+ */
+size_t rt_subdirs_at(int dirfd, const char *suffix, size_t max, char ***names);
+void rt_names_free(char **names, size_t n);
+
+/*
+ * Calls fn(dirfd, top, name, arg) for every <top>/<name> below `dirfd`, both
+ * levels as rt_subdirs_at() gives them (`suffix` applies to <top>).
+ */
+void rt_each_subdir2(int dirfd, const char *suffix, void (*fn)(int dirfd, const char *top,
+								  const char *name, void *arg),
+		     void *arg);
+
 /* Sets t->unusable (printf-style) unless a reason is already recorded. */
 void rt_set_unusable(struct rt_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -7,7 +7,6 @@
  * is one. No gRPC: reading files is what works without containerd's client
  * libraries, and costs a millisecond less.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,32 +139,6 @@ static int read_task(int tasks, const char *ns, const char *id, bool skip_sandbo
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Namespace directories, sorted so that output and errors do not depend on readdir. */
-static size_t namespaces(int tasks, char *ns[NAMESPACES_MAX])
-{
-	int fd = dup(tasks);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((e = readdir(d)) && n < NAMESPACES_MAX)
-		if (e->d_type == DT_DIR && rt_valid_id(e->d_name))
-			ns[n++] = xstrdup(e->d_name);
-	closedir(d);
-	qsort(ns, n, sizeof(*ns), cmp_str);
-	return n;
-}
-
 /* [NS/]ID */
 static bool accepts(const char *spec)
 {
@@ -189,7 +162,7 @@ static int containerd_lookup(const char *spec, const struct rt_opts *opts, struc
 	const char *slash = strchr(spec, '/');
 	dhi_autofree char *ns = slash ? xstrndup(spec, (size_t)(slash - spec)) : NULL;
 	const char *id = slash ? slash + 1 : spec;
-	char *all[NAMESPACES_MAX];
+	char **all = NULL;
 	size_t n;
 	int r = 0;
 
@@ -205,44 +178,31 @@ static int containerd_lookup(const char *spec, const struct rt_opts *opts, struc
 	r = read_task(tasks, "default", id, false, out, err);
 	if (r <= 0)
 		return r;
-	n = namespaces(tasks, all);
-	for (size_t i = 0; i < n; i++) {
-		if (r >= 0 && strcmp(all[i], "default") != 0 &&
-		    read_task(tasks, all[i], id, false, out, err) < 0)
+	n = rt_subdirs_at(tasks, NULL, NAMESPACES_MAX, &all);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		if (strcmp(all[i], "default") != 0 && read_task(tasks, all[i], id, false, out, err) < 0)
 			r = -1;
-		free(all[i]);
-	}
+	rt_names_free(all, n);
 	return r < 0 ? -1 : 0;
+}
+
+/* a task half-created or half-deleted is skipped, not fatal to `ls` */
+static void list_one(int tasks, const char *ns, const char *id, void *out)
+{
+	struct dhi_err *err = NULL;
+
+	if (read_task(tasks, ns, id, true, out, &err) < 0)
+		dhi_err_clear(&err);
 }
 
 static int containerd_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
 	dhi_autoclose int tasks = open_tasks(opts);
-	char *all[NAMESPACES_MAX];
-	size_t n;
 
 	if (tasks < 0)
 		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s/%s`",
 							  state_dir(opts), TASK_DIR);
-	n = namespaces(tasks, all);
-	for (size_t i = 0; i < n; i++) {
-		dhi_autoclose int nsfd =
-			openat(tasks, all[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d = nsfd >= 0 ? fdopendir(nsfd) : NULL;
-		struct dirent *e;
-
-		if (d)
-			nsfd = -1;	/* the DIR owns it now */
-		while (d && (e = readdir(d))) {
-			/* a task half-created or half-deleted is skipped, not fatal to `ls` */
-			if (e->d_type == DT_DIR && rt_valid_id(e->d_name) &&
-			    read_task(tasks, all[i], e->d_name, true, out, err) < 0)
-				dhi_err_clear(err);
-		}
-		if (d)
-			closedir(d);
-		free(all[i]);
-	}
+	rt_each_subdir2(tasks, NULL, list_one, out);
 	return 0;
 }
 

@@ -10,7 +10,6 @@
  * storage but keeps no state.json there, and marks its containers
  * io.container.manager=libpod: those are skipped.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,27 +72,9 @@ static const char *storage_root(const struct rt_opts *opts)
 }
 
 /* The <driver>-containers directories of the storage root. */
-static size_t drivers(int rootfd, char *out[DRIVERS_MAX])
+static size_t drivers(int rootfd, char ***out)
 {
-	int fd = dup(rootfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	while ((e = readdir(d)) && n < DRIVERS_MAX) {
-		size_t l = strlen(e->d_name);
-
-		if (e->d_type == DT_DIR && l > 11 && strcmp(e->d_name + l - 11, "-containers") == 0 &&
-		    rt_valid_id(e->d_name))
-			out[n++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	return n;
+	return rt_subdirs_at(rootfd, "-containers", DRIVERS_MAX, out);
 }
 
 /* The bundle's config.json (annotations) and pidfile (a bound on the start time). */
@@ -164,7 +145,7 @@ fail:
 static int crio_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
 	dhi_autoclose int fd = open(storage_root(opts), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *drv[DRIVERS_MAX];
+	char **drv = NULL;
 	size_t n;
 
 	if (fd < 0)
@@ -172,9 +153,8 @@ static int crio_probe(const struct rt_opts *opts, struct dhi_err **err)
 	if (!(opts && opts->crio_root) && access("/run/crio", F_OK) != 0 &&
 	    access("/var/lib/crio", F_OK) != 0)
 		return 0;
-	n = drivers(fd, drv);
-	for (size_t i = 0; i < n; i++)
-		free(drv[i]);
+	n = drivers(fd, &drv);
+	rt_names_free(drv, n);
 	return n > 0;
 }
 
@@ -182,7 +162,7 @@ static int crio_lookup(const char *id, const struct rt_opts *opts, struct rt_lis
 		       struct dhi_err **err)
 {
 	dhi_autoclose int fd = -1;
-	char *drv[DRIVERS_MAX];
+	char **drv = NULL;
 	size_t n;
 	int ret = 0;
 
@@ -192,42 +172,31 @@ static int crio_lookup(const char *id, const struct rt_opts *opts, struct rt_lis
 	if (fd < 0)
 		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s`",
 							  storage_root(opts));
-	n = drivers(fd, drv);
-	for (size_t i = 0; i < n; i++) {
-		if (ret == 0 && read_container(fd, drv[i], id, false, out, err) < 0)
+	n = drivers(fd, &drv);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (read_container(fd, drv[i], id, false, out, err) < 0)
 			ret = -1;
-		free(drv[i]);
-	}
+	rt_names_free(drv, n);
 	return ret;
+}
+
+/* one unreadable container is skipped, not fatal to `ls` */
+static void list_one(int rootfd, const char *drv, const char *id, void *out)
+{
+	struct dhi_err *err = NULL;
+
+	if (read_container(rootfd, drv, id, true, out, &err) < 0)
+		dhi_err_clear(&err);
 }
 
 static int crio_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
 	dhi_autoclose int fd = open(storage_root(opts), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char *drv[DRIVERS_MAX];
-	size_t n;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s`",
 							  storage_root(opts));
-	n = drivers(fd, drv);
-	for (size_t i = 0; i < n; i++) {
-		int dfd = openat(fd, drv[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		struct dirent *e;
-
-		if (!d && dfd >= 0)
-			close(dfd);
-		while (d && (e = readdir(d))) {
-			/* one unreadable container is skipped, not fatal to `ls` */
-			if (e->d_type == DT_DIR && rt_valid_id(e->d_name) &&
-			    read_container(fd, drv[i], e->d_name, true, out, err) < 0)
-				dhi_err_clear(err);
-		}
-		if (d)
-			closedir(d);
-		free(drv[i]);
-	}
+	rt_each_subdir2(fd, "-containers", list_one, out);
 	return 0;
 }
 

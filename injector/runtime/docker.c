@@ -248,10 +248,11 @@ int rt_docker_parse_list(const char *buf, size_t len, size_t max, char ***ids, s
 	}
 	*ids = xzalloc((json_array_size(j) < max ? json_array_size(j) : max) * sizeof(char *) + 1);
 	json_array_foreach(j, i, v) {
-		char *id = rt_json_str(v, "Id", 128);
+		char *id;
 
 		if (*n == max)
 			break;
+		id = rt_json_str(v, "Id", 128);
 		if (id && rt_valid_id(id))
 			(*ids)[(*n)++] = id;
 		else

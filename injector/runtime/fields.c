@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* fields.c - reading what runtimes write: bounded strings, checked numbers, safe files. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -167,6 +168,79 @@ int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t 
 	if (fd_read_file(fd, max, buf, len, err) < 0)
 		return dhi_err_prefix(err, "`%s`", name);
 	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_dir_entry(int dirfd, const struct dirent *e)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	return fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+size_t rt_subdirs_at(int dirfd, const char *suffix, size_t max, char ***names)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	size_t n = 0, sl = suffix ? strlen(suffix) : 0;
+	struct dirent *e;
+
+	*names = NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	/* fdopendir shares the offset with dirfd's other dups: start from the top */
+	rewinddir(d);
+	while ((e = readdir(d)) && n < max) {
+		size_t l = strlen(e->d_name);
+
+		if (!rt_valid_id(e->d_name) || (suffix && (l <= sl || strcmp(e->d_name + l - sl,
+									     suffix) != 0)) ||
+		    !is_dir_entry(dirfd, e))
+			continue;
+		if (n % 64 == 0)
+			*names = xrealloc(*names, (n + 64) * sizeof(**names));
+		(*names)[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(*names, n, sizeof(**names), cmp_names);
+	return n;
+}
+
+void rt_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+void rt_each_subdir2(int dirfd, const char *suffix, void (*fn)(int dirfd, const char *top,
+								  const char *name, void *arg),
+		     void *arg)
+{
+	char **tops = NULL;
+	size_t n = rt_subdirs_at(dirfd, suffix, 1024, &tops);
+
+	for (size_t i = 0; i < n; i++) {
+		dhi_autoclose int fd =
+			openat(dirfd, tops[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char **names = NULL;
+		size_t m = fd >= 0 ? rt_subdirs_at(fd, NULL, 65536, &names) : 0;
+
+		for (size_t j = 0; j < m; j++)
+			fn(dirfd, tops[i], names[j], arg);
+		rt_names_free(names, m);
+	}
+	rt_names_free(tops, n);
 }
 
 void rt_set_unusable(struct rt_target *t, const char *fmt, ...)

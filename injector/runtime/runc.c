@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 /* runc.c - runc:// and crun:// targets, read from the runtimes' state directories. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +46,7 @@ static const struct oci_runtime crun = {
 
 #define STATE_MAX (8u << 20)
 #define ROOTS_MAX 256
+#define IDS_MAX 65536
 
 int rt_runc_parse_state(const char *buf, size_t len, const char *pid_key, const char *start_key,
 			pid_t *pid, unsigned long long *start, struct dhi_err **err)
@@ -84,16 +84,13 @@ static size_t find_roots(const struct oci_runtime *rt, const struct rt_opts *opt
 		if (stat(rt->roots[i], &st) == 0 && S_ISDIR(st.st_mode))
 			out[n++] = xstrdup(rt->roots[i]);
 	for (int i = 0; rt->ns_roots[i]; i++) {
-		DIR *d = opendir(rt->ns_roots[i]);
-		struct dirent *e;
+		dhi_autoclose int fd = open(rt->ns_roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char **ns = NULL;
+		size_t m = fd >= 0 ? rt_subdirs_at(fd, NULL, ROOTS_MAX - n, &ns) : 0;
 
-		if (!d)
-			continue;
-		while ((e = readdir(d)) && n < ROOTS_MAX) {
-			if (e->d_type == DT_DIR && rt_valid_id(e->d_name))
-				out[n++] = xasprintf("%s/%s", rt->ns_roots[i], e->d_name);
-		}
-		closedir(d);
+		for (size_t j = 0; j < m; j++)
+			out[n++] = xasprintf("%s/%s", rt->ns_roots[i], ns[j]);
+		rt_names_free(ns, m);
 	}
 	return n;
 }
@@ -193,23 +190,22 @@ static int list(const struct oci_runtime *rt, const struct rt_opts *opts, struct
 	int ret = 0;
 
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		DIR *d = opendir(roots[i]);
-		struct dirent *e;
+		dhi_autoclose int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char **ids = NULL;
+		size_t m;
 
-		if (!d) {
+		if (fd < 0) {
 			if (errno != ENOENT)
 				ret = dhi_err_set(err, errno, "cannot open %s root `%s`", rt->name,
 						  roots[i]);
 			continue;
 		}
-		while ((e = readdir(d))) {
-			if (e->d_type != DT_DIR || !rt_valid_id(e->d_name))
-				continue;
-			/* a half-written or foreign directory is skipped, not fatal to `ls` */
-			if (read_one(rt, roots[i], e->d_name, out, err) < 0)
+		m = rt_subdirs_at(fd, NULL, IDS_MAX, &ids);
+		/* a half-written or foreign directory is skipped, not fatal to `ls` */
+		for (size_t j = 0; j < m; j++)
+			if (read_one(rt, roots[i], ids[j], out, err) < 0)
 				dhi_err_clear(err);
-		}
-		closedir(d);
+		rt_names_free(ids, m);
 	}
 	free_roots(roots, n);
 	return ret;
