@@ -138,3 +138,19 @@ CASES
 	[ "$status" -eq 126 ]
 	[[ "$output" == *"not in the toolbox"* ]]
 }
+
+@test "dhish: a full-screen program leaves the terminal modes as they were" {
+	requires tmux
+	container_start static
+	tmux_start
+	attach
+	tm send-keys -t t 'stty -g > /.dhi-scratch/before' Enter
+	tm send-keys -t t 'less /proc/1/status' Enter
+	screen_has 'Name:'
+	# killed, less cannot put the terminal back itself: dhish must
+	pkill -KILL -x less
+	tm send-keys -t t 'stty -g > /.dhi-scratch/after; grep -qxFf /.dhi-scratch/before /.dhi-scratch/after && echo same-modes' Enter
+	screen_has 'same-modes'
+	tm send-keys -t t 'exit' Enter
+	screen_has 'EXIT=0'
+}
