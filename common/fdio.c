@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/xalloc.h"
@@ -69,6 +71,31 @@ int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **e
 	if (len)
 		*len = used;
 	return 0;
+}
+
+int fd_open_private_dir(const char *dir)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0700) < 0 && errno == ENOENT) {
+		char *parent = xstrdup(dir), *slash = strrchr(parent, '/');
+
+		if (slash && slash != parent) {
+			*slash = '\0';
+			mkdir(parent, 0700);
+			mkdir(dir, 0700);
+		}
+		free(parent);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 int fd_set_nonblock(int fd, int on)

@@ -22,6 +22,14 @@ ssize_t fd_read(int fd, void *buf, size_t len);
  */
 int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **err);
 
+/*
+ * Opens `dir`, creating it (and its parent) with mode 0700 when missing, and
+ * returns its fd only when it is a directory owned by root that nobody else
+ * can read or write: dhidebug's own state (cache, history) is trusted only
+ * there. -1 otherwise.
+ */
+int fd_open_private_dir(const char *dir);
+
 /* Sets or clears O_NONBLOCK. */
 int fd_set_nonblock(int fd, int on);
 

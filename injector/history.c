@@ -53,23 +53,12 @@ void history_open(const char *dir, const char *runtime, const char *name, struct
 	dhi_autoclose int dfd = -1;
 	dhi_autofree char *buf = NULL;
 	struct dhi_err *e = NULL;
-	struct stat st;
 
 	h->lines = NULL;
 	h->fd = -1;
-	if (mkdir(dir, 0700) < 0 && errno == ENOENT) {
-		dhi_autofree char *parent = xstrdup(dir);
-		char *slash = strrchr(parent, '/');
-
-		if (slash && slash != parent) {
-			*slash = '\0';
-			mkdir(parent, 0700);
-			mkdir(dir, 0700);
-		}
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/* root's own folder only: anyone else could read what operators typed */
-	if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 077))
+	dfd = fd_open_private_dir(dir);
+	if (dfd < 0)
 		return;
 	h->fd = openat(dfd, file, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (h->fd < 0)

@@ -80,32 +80,6 @@ static int export(scmp_filter_ctx ctx, struct sock_filter **out, size_t *n, stru
 	return 0;
 }
 
-/* A cache directory we trust: root's, not writable by group or others. */
-static int open_cache(const char *dir, bool create)
-{
-	struct stat st;
-	int fd;
-
-	if (create && mkdir(dir, 0700) < 0 && errno == ENOENT) {
-		dhi_autofree char *parent = xstrdup(dir);
-		char *slash = strrchr(parent, '/');
-
-		if (slash && slash != parent) {
-			*slash = '\0';
-			mkdir(parent, 0700);
-			mkdir(dir, 0700);
-		}
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Cache file: [n_allow (u32)][n_deny (u32)][allow][deny]. */
 static int cache_read(int dirfd, const char *name, struct policy_filters *f)
 {
@@ -168,7 +142,7 @@ int policy_build_filters(const struct profile *p, const char *cache_dir,
 	memset(out, 0, sizeof(*out));
 	snprintf(name, sizeof(name), "%016llx.bpf", (unsigned long long)fnv1a(key));
 	if (cache_dir)
-		dirfd = open_cache(cache_dir, true);
+		dirfd = fd_open_private_dir(cache_dir);
 	if (dirfd >= 0 && cache_read(dirfd, name, out) == 0)
 		return 0;
 
