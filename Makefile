@@ -80,7 +80,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 DHIDEBUG := $(BUILD)/dhidebug
 
-.PHONY: all deps check test check-unit check-integration demo bench install clean asan format \
+.PHONY: unit-bins all deps check test check-unit check-integration demo bench install clean asan format \
 	fixtures toolbox fuzz check-fuzz
 all: $(DHIDEBUG)
 
@@ -160,10 +160,17 @@ check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX)
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
 
 # The README's test command: everything, as root, from a clean clone.
+# Fuzzers first and the unit tests also under ASan/UBSan, so that the TAP summary of every
+# test is the last line CI prints.
+SAN_UNIT_BINS := $(UNIT_TESTS:%=build-san/tests/unit/test_%)
 check test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
-	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) tests/integration/*.bats
 	$(Q)$(MAKE) --no-print-directory check-fuzz
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined STATIC=0 unit-bins
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) $(SAN_UNIT_BINS) \
+		tests/integration/*.bats
+
+unit-bins: $(UNIT_BINS)
 
 # --- fuzzing (libFuzzer, clang): tests/fuzz/fuzz_<name>.c per target, linked with the sources
 # in FUZZ_SRCS_<name> (and FUZZ_LDFLAGS_<name>), seeds in tests/fuzz/corpus/<name>/.

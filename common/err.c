@@ -9,7 +9,8 @@
 
 #include "common/xalloc.h"
 
-static int err_vset(struct dhi_err **err, int status, int errnum, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int err_vset(struct dhi_err **err, int status,
+							   int errnum, const char *fmt, va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
 
