@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ref.c - parse OCI image references and choose the toolbox for an image. */
+#include "toolbox/ref.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+
+#define REF_MAX 1024	 /* far above any real reference; bounds hostile input */
+#define NAME_MAX_LEN 255 /* the distribution spec's limit for registry/repo */
+
+static bool is_alnum_lower(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* One path component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)* */
+static bool component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
+		return false;
+	while (i < n) {
+		if (is_alnum_lower(s[i])) {
+			i++;
+			continue;
+		}
+		if (s[i] == '.' || (s[i] == '_' && s[i + 1] != '_')) {
+			i++;
+		} else if (s[i] == '_') {
+			i += 2;
+		} else if (s[i] == '-') {
+			while (i < n && s[i] == '-')
+				i++;
+		} else {
+			return false;
+		}
+		if (i >= n || !is_alnum_lower(s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* host[:port]: DNS labels (letters, digits, dashes, dots) or an IPv6 literal in brackets. */
+static bool registry_ok(const char *s, size_t n)
+{
+	const char *colon;
+	size_t hn;
+
+	if (n == 0)
+		return false;
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+
+		if (!close)
+			return false;
+		for (const char *p = s + 1; p < close; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':')
+				return false;
+		colon = close + 1 < s + n ? close + 1 : NULL;
+		if (colon && *colon != ':')
+			return false;
+		hn = (size_t)(close - s + 1);
+	} else {
+		colon = memchr(s, ':', n);
+		hn = colon ? (size_t)(colon - s) : n;
+		if (hn == 0 || s[0] == '-' || s[0] == '.' || s[hn - 1] == '-' || s[hn - 1] == '.')
+			return false;
+		for (size_t i = 0; i < hn; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+				return false;
+	}
+	if (colon) {
+		size_t pn = n - (size_t)(colon + 1 - s);
+		long port = 0;
+
+		if (pn == 0 || pn > 5)
+			return false;
+		for (size_t i = 0; i < pn; i++) {
+			if (!isdigit((unsigned char)colon[1 + i]))
+				return false;
+			port = port * 10 + (colon[1 + i] - '0');
+		}
+		if (port < 1 || port > 65535)
+			return false;
+	}
+	return true;
+}
+
+static bool tag_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+int ref_is_digest(const char *s)
+{
+	if (!s || strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64)
+		return 0;
+	for (int i = 7; i < 7 + 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static bool looks_like_registry(const char *s, size_t n)
+{
+	return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !memcmp(s, "localhost", 9)) ||
+	       (n > 0 && s[0] == '[');
+}
+
+int ref_parse(const char *s, struct tb_ref *out, struct dhi_err **err)
+{
+	dhi_autofree char *buf = NULL;
+	char *name, *at, *tag = NULL, *slash, *lastslash;
+	const char *registry = "docker.io";
+	size_t rn;
+
+	memset(out, 0, sizeof(*out));
+	if (!s || !*s)
+		return dhi_err_set(err, 0, "empty image reference");
+	if (strlen(s) > REF_MAX)
+		return dhi_err_set(err, 0, "image reference too long (%zu bytes)", strlen(s));
+	buf = xstrdup(s);
+	name = buf;
+	at = strchr(name, '@');
+	if (at) {
+		*at++ = '\0';
+		if (!ref_is_digest(at))
+			return dhi_err_set(err, 0,
+					   "invalid digest `%s` in `%s` (want sha256:<64 lowercase hex>)",
+					   at, s);
+	}
+	/* the registry is the first component when it looks like a host */
+	slash = strchr(name, '/');
+	if (slash && looks_like_registry(name, (size_t)(slash - name))) {
+		rn = (size_t)(slash - name);
+		if (!registry_ok(name, rn))
+			return dhi_err_set(err, 0, "invalid registry `%.*s` in `%s`", (int)rn, name,
+					   s);
+		*slash = '\0';
+		registry = name;
+		name = slash + 1;
+	}
+	/* a tag is a `:` after the last `/` */
+	lastslash = strrchr(name, '/');
+	tag = strchr(lastslash ? lastslash : name, ':');
+	if (tag) {
+		*tag++ = '\0';
+		if (!tag_ok(tag))
+			return dhi_err_set(err, 0, "invalid tag `%s` in `%s`", tag, s);
+	}
+	if (!*name)
+		return dhi_err_set(err, 0, "no repository in `%s`", s);
+	for (char *c = name, *e;; c = e + 1) {
+		e = strchr(c, '/');
+		if (!component_ok(c, e ? (size_t)(e - c) : strlen(c)))
+			return dhi_err_set(err, 0,
+					   "invalid repository `%s` in `%s` (lowercase letters, "
+					   "digits and . _ - separators)",
+					   name, s);
+		if (!e)
+			break;
+	}
+	if (strcmp(registry, "docker.io") == 0 || strcmp(registry, "index.docker.io") == 0 ||
+	    strcmp(registry, "registry-1.docker.io") == 0) {
+		registry = "docker.io";
+		out->repo = strchr(name, '/') ? xstrdup(name) : xasprintf("library/%s", name);
+	} else {
+		out->repo = xstrdup(name);
+	}
+	if (strlen(registry) + 1 + strlen(out->repo) > NAME_MAX_LEN) {
+		free(out->repo);
+		out->repo = NULL;
+		return dhi_err_set(err, 0, "image name too long in `%s`", s);
+	}
+	out->registry = xstrdup(registry);
+	out->digest = at ? xstrdup(at) : NULL;
+	if (tag)
+		out->tag = xstrdup(tag);
+	else if (!at)
+		out->tag = xstrdup("latest");
+	return 0;
+}
+
+char *ref_format(const struct tb_ref *r)
+{
+	return xasprintf("%s/%s%s%s%s%s", r->registry, r->repo, r->tag ? ":" : "",
+			 r->tag ? r->tag : "", r->digest ? "@" : "", r->digest ? r->digest : "");
+}
+
+void ref_copy(const struct tb_ref *src, struct tb_ref *dst)
+{
+	dst->registry = src->registry ? xstrdup(src->registry) : NULL;
+	dst->repo = src->repo ? xstrdup(src->repo) : NULL;
+	dst->tag = src->tag ? xstrdup(src->tag) : NULL;
+	dst->digest = src->digest ? xstrdup(src->digest) : NULL;
+}
+
+void ref_free(struct tb_ref *r)
+{
+	free(r->registry);
+	free(r->repo);
+	free(r->tag);
+	free(r->digest);
+	memset(r, 0, sizeof(*r));
+}
+
+/* --- the rule table --- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The DHI distributions (DESIGN.md): alpine3.21|alpine3.22|debian12|debian13 and later ones. */
+static bool is_dhi_distro(const char *s, size_t n)
+{
+	size_t p;
+
+	if (n > 6 && !strncmp(s, "debian", 6))
+		p = 6;
+	else if (n > 6 && !strncmp(s, "alpine", 6))
+		p = 6;
+	else
+		return false;
+	for (; p < n; p++)
+		if (!isdigit((unsigned char)s[p]) && s[p] != '.')
+			return false;
+	return true;
+}
+
+/*
+ * A DHI tag: <app-version>-<distribution>[-<variant>...]. Sets *is_dev when a
+ * variant is dev or sdk (the image already has a shell and tools).
+ */
+static bool is_dhi_tag(const char *tag, bool *is_dev)
+{
+	const char *p = tag;
+	bool distro = false;
+
+	*is_dev = false;
+	while ((p = strchr(p, '-'))) {
+		const char *start = ++p, *end = strchr(start, '-');
+		size_t n = end ? (size_t)(end - start) : strlen(start);
+
+		if (!distro && is_dhi_distro(start, n)) {
+			distro = true;
+		} else if (distro && ((n == 3 && !strncmp(start, "dev", 3)) ||
+				      (n == 3 && !strncmp(start, "sdk", 3)))) {
+			*is_dev = true;
+		}
+	}
+	return distro;
+}
+
+static bool repo_is_dhi(const struct tb_ref *r)
+{
+	const char *last = strrchr(r->repo, '/');
+
+	if (strcmp(r->registry, "dhi.io") == 0)
+		return true;
+	/* a `dhi` component: a private mirror such as registry.example/dhi/python */
+	for (const char *c = r->repo; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+		if (!strncmp(c, "dhi", 3) && (c[3] == '/' || c[3] == '\0'))
+			return true;
+	/* Docker Hub mirrors: <org>/dhi-<image> */
+	return strcmp(r->registry, "docker.io") == 0 && last && !strncmp(last + 1, "dhi-", 4);
+}
+
+static void with_tag(const struct tb_ref *image, const char *tag, struct tb_ref *out)
+{
+	out->registry = xstrdup(image->registry);
+	out->repo = xstrdup(image->repo);
+	out->tag = xstrdup(tag);
+	out->digest = NULL;
+}
+
+enum rule_result { RULE_NO, RULE_YES, RULE_SELF };
+
+typedef enum rule_result (*rule_fn)(const struct tb_ref *image, char **tag, char **why);
+
+static enum rule_result rule_dhi(const struct tb_ref *image, char **tag, char **why)
+{
+	bool is_dev;
+
+	if (!image->tag || !repo_is_dhi(image) || !is_dhi_tag(image->tag, &is_dev))
+		return RULE_NO;
+	if (is_dev) {
+		*why = xasprintf("a DHI `-dev`/`-sdk` image is its own toolbox");
+		return RULE_SELF;
+	}
+	*tag = xasprintf("%s-dev", image->tag);
+	*why = xasprintf("DHI image: tag `%s` → `%s` (same distribution and versions, with a "
+			 "shell and tools)",
+			 image->tag, *tag);
+	return RULE_YES;
+}
+
+static enum rule_result rule_chainguard(const struct tb_ref *image, char **tag, char **why)
+{
+	if (!image->tag || strcmp(image->registry, "cgr.dev") != 0)
+		return RULE_NO;
+	if (ends_with(image->tag, "-dev") || strcmp(image->tag, "dev") == 0) {
+		*why = xasprintf("a Chainguard `-dev` image is its own toolbox");
+		return RULE_SELF;
+	}
+	*tag = xasprintf("%s-dev", image->tag);
+	*why = xasprintf("Chainguard image: tag `%s` → `%s`", image->tag, *tag);
+	return RULE_YES;
+}
+
+static enum rule_result rule_distroless(const struct tb_ref *image, char **tag, char **why)
+{
+	if (strcmp(image->registry, "gcr.io") != 0 || strncmp(image->repo, "distroless/", 11) != 0)
+		return RULE_NO;
+	if (image->tag && !strncmp(image->tag, "debug", 5)) {
+		*why = xasprintf("a distroless `debug` image is its own toolbox");
+		return RULE_SELF;
+	}
+	if (!image->tag || strcmp(image->tag, "latest") == 0)
+		*tag = xstrdup("debug");
+	else
+		*tag = xasprintf("debug-%s", image->tag);
+	*why = xasprintf("distroless image: `:%s` → `:%s` (busybox shell)",
+			 image->tag ? image->tag : "latest", *tag);
+	return RULE_YES;
+}
+
+static const struct {
+	const char *name;
+	rule_fn fn;
+} rules[] = {
+	{ "dhi", rule_dhi },
+	{ "chainguard", rule_chainguard },
+	{ "distroless", rule_distroless },
+	{ NULL, NULL },
+};
+
+int ref_toolbox_rule(const struct tb_ref *image, const char *default_ref, struct tb_ref *out,
+		     const char **rule, char **why, struct dhi_err **err)
+{
+	memset(out, 0, sizeof(*out));
+	*why = NULL;
+	for (int i = 0; rules[i].name; i++) {
+		dhi_autofree char *tag = NULL;
+		enum rule_result r = rules[i].fn(image, &tag, why);
+
+		if (r == RULE_NO)
+			continue;
+		*rule = rules[i].name;
+		if (r == RULE_SELF)
+			ref_copy(image, out);
+		else
+			with_tag(image, tag, out);
+		return 0;
+	}
+	if (default_ref && *default_ref) {
+		if (ref_parse(default_ref, out, err) < 0)
+			return dhi_err_prefix(err, "default toolbox");
+		*rule = "default";
+		*why = xasprintf("no rule matches `%s/%s`: the configured default", image->registry,
+				 image->repo);
+		return 0;
+	}
+	{
+		dhi_autofree char *s = ref_format(image);
+
+		return dhi_err_set(err, 0,
+				   "no toolbox rule matches image `%s` and no default is set (use "
+				   "--toolbox or --default-toolbox)",
+				   s);
+	}
+}
