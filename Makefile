@@ -22,7 +22,7 @@ Q := @
 endif
 
 # Libraries: only through pkg-config.
-PKGS := jansson libcap libseccomp readline libcurl
+PKGS := jansson libcap libseccomp readline libcurl libcrypto
 # STATIC=1 (default): a static PIE. Nothing is loaded at run time (no dlopen, NSS or
 # gconv from anywhere, let alone from a container), and start-up is a millisecond
 # faster, which is most of what an attach costs. STATIC=0 links the shared libraries.
@@ -69,6 +69,7 @@ NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
+	injector/record/record.c injector/record/execaudit.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "injector/record/execaudit.h"
 #include "injector/session.h"
 #include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
@@ -37,6 +39,11 @@ static int status_to_code(int st)
 }
 
 /* --- the program: the last process, inside everything --- */
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
 
 static char **build_env(const struct session_spec *s)
 {
@@ -103,8 +110,45 @@ static void line_hook(const char *line, const char *cwd, void *arg)
 {
 	const struct session_chan *ch = arg;
 
-	(void)cwd;
-	session_msg_send(ch->msg, SESSION_MSG_LINE, "%s", line);
+	session_msg_send(ch->msg, SESSION_MSG_LINE, "%s\n%s", cwd, line);
+}
+
+static void done_hook(const char *line, int status, double seconds, void *arg)
+{
+	const struct session_chan *ch = arg;
+
+	session_msg_send(ch->msg, SESSION_MSG_DONE, "%d %.6f\n%s", status, seconds, line);
+}
+
+/*
+ * The exec audit filter goes on last; its listener goes to the supervisor
+ * over the notify socket (SCM_RIGHTS) and is closed here: the session never
+ * holds it. From here on every exec waits for the supervisor's answer.
+ */
+static int start_exec_audit(const struct session_chan *ch, struct dhi_err **err)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char one = 'x';
+	struct iovec iov = { &one, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int listener = -1, r;
+
+	if (ch->notify < 0)
+		return 0;
+	if (execaudit_install(&listener, err) < 0)
+		return -1;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &listener, sizeof(int));
+	r = (int)sendmsg(ch->notify, &mh, MSG_NOSIGNAL);
+	close(listener);
+	close(ch->notify);
+	if (r < 0)
+		return dhi_err_set(err, errno, "cannot hand the exec audit to the supervisor");
+	return 0;
 }
 
 /* dhish, in this very process: dhidebug's own code, already under the profile. */
@@ -126,7 +170,7 @@ static void run_dhish(const struct session_spec *s, const struct session_chan *c
 		.env = env,
 		.history = s->history.lines,
 		.inputrc = s->inputrc,
-		.hooks = { .line = line_hook, .arg = (void *)ch },
+		.hooks = { .line = line_hook, .done = done_hook, .arg = (void *)ch },
 	};
 
 	_exit(dhish_run(&cfg));
@@ -167,9 +211,20 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 	 * the process dumpable again at exec before it closes CLOEXEC fds, so
 	 * anything else left open would be reachable through /proc.
 	 */
-	if (ch->msg > 3)
-		close_range(3, (unsigned int)ch->msg - 1, 0);
-	close_range((unsigned int)ch->msg + 1, ~0u, 0);
+	{
+		/* 0-2, the message fd and, until the exec audit is handed over, its socket */
+		int keep[2] = { ch->msg, ch->notify }, from = 3;
+
+		qsort(keep, 2, sizeof(int), cmp_int);
+		for (int i = 0; i < 2; i++) {
+			if (keep[i] < from)
+				continue;
+			if (keep[i] > from)
+				close_range((unsigned int)from, (unsigned int)keep[i] - 1, 0);
+			from = keep[i] + 1;
+		}
+		close_range((unsigned int)from, ~0u, 0);
+	}
 	umask(022);
 
 	env = build_env(s);
@@ -178,6 +233,8 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 		dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
 		session_child_fail(ch->msg, err);
 	}
+	if (start_exec_audit(ch, &err) < 0)
+		session_child_fail(ch->msg, err);
 	if (!s->argv)
 		run_dhish(s, ch, ctx, env);
 
@@ -323,10 +380,6 @@ static void session_init(const struct session_spec *s, const struct session_chan
 
 /* --- the stage: host pid namespace, joins everything, waits for init --- */
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
 
 /*
  * Closes every fd but the session's channels: the target's /proc dir, the
@@ -335,12 +388,12 @@ static int cmp_int(const void *a, const void *b)
  */
 static void close_host_fds(const struct session_chan *ch)
 {
-	int keep[6] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
-			ch->cgsync };
+	int keep[7] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
+			ch->cgsync, ch->notify };
 	unsigned int from = 3;
 
-	qsort(keep, 6, sizeof(int), cmp_int);
-	for (int i = 0; i < 6; i++) {
+	qsort(keep, 7, sizeof(int), cmp_int);
+	for (int i = 0; i < 7; i++) {
 		if (keep[i] < (int)from)
 			continue;
 		if ((unsigned int)keep[i] > from)

@@ -15,6 +15,8 @@ enum {
 	OPT_USER,
 	OPT_POLICY,
 	OPT_JSON,
+	OPT_NO_RECORD,
+	OPT_SESSIONS_DIR,
 	OPT_CONTAINERD_ROOT,
 	OPT_CRIO_ROOT,
 };
@@ -31,6 +33,8 @@ static const struct option long_opts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-record", no_argument, NULL, OPT_NO_RECORD },
+	{ "sessions-dir", required_argument, NULL, OPT_SESSIONS_DIR },
 	{ "containerd-root", required_argument, NULL, OPT_CONTAINERD_ROOT },
 	{ "crio-root", required_argument, NULL, OPT_CRIO_ROOT },
 	{ NULL, 0, NULL, 0 },
@@ -82,6 +86,8 @@ void cli_usage(FILE *f)
 	      "                        observe: nobody);\n"
 	      "                        `target` takes the uid, gid and groups of its PID 1\n"
 	      "  --policy=<file>       policy file (default /etc/dhidebug/policy.json)\n"
+	      "  --no-record           do not record the session (unless the policy requires it)\n"
+	      "  --sessions-dir=<dir>  where recordings go (default /var/lib/dhidebug/sessions)\n"
 	      "  -c <line>             run one line of dhish (the session shell), exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
 	      "  -h, --help            show this help\n"
@@ -141,6 +147,12 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_JSON:
 			out->json = true;
+			break;
+		case OPT_NO_RECORD:
+			out->no_record = true;
+			break;
+		case OPT_SESSIONS_DIR:
+			out->sessions_dir = optarg;
 			break;
 		case 'q':
 			out->quiet = true;

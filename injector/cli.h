@@ -32,6 +32,8 @@ struct cli {
 	const char *user;		/* --user UID[:GID]|target, NULL for root */
 	const char *policy;		/* --policy FILE */
 	bool json;			/* profiles --json, ls --json */
+	bool no_record;			/* --no-record */
+	const char *sessions_dir;	/* --sessions-dir */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 };
 

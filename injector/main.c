@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* main.c - dhidebug: resolve the target, prepare the toolbox, run a supervised session. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/err.h"
 #include "injector/cli.h"
 #include "injector/history.h"
+#include "injector/record/record.h"
 #include "injector/ls.h"
 #include "injector/policy/policy.h"
 #include "injector/runtime/runtime.h"
@@ -25,6 +27,57 @@ static int fail(struct dhi_err *err)
 
 	dhi_err_clear(&err);
 	return code;
+}
+
+/*
+ * Recorded unless the policy says off, or --no-record where the policy allows
+ * it. With `record: required` a session that cannot be recorded does not
+ * start; otherwise it starts unrecorded, and says so.
+ */
+static int start_recording(const struct cli *cli, const struct policy *pol,
+			   struct session_spec *s, struct dhi_err **err)
+{
+	const char *dir = cli->sessions_dir ? cli->sessions_dir : RECORD_DIR;
+	char *command = NULL;
+	char id[40];
+	int r;
+
+	if (pol->record == POLICY_RECORD_OFF)
+		return 0;
+	if (cli->no_record) {
+		if (pol->record == POLICY_RECORD_REQUIRED)
+			return dhi_err_set(err, 0, "--no-record: the policy requires recording");
+		return 0;
+	}
+	if (cli->command) {
+		command = strdup(cli->command);
+	} else if (cli->argv) {
+		command = strdup("");
+		for (int i = 0; cli->argv[i]; i++) {
+			char *n = NULL;
+
+			if (asprintf(&n, "%s%s%s", command, i ? " " : "", cli->argv[i]) < 0)
+				abort();
+			free(command);
+			command = n;
+		}
+	}
+	s->record_required = pol->record == POLICY_RECORD_REQUIRED;
+	r = session_record_start(s, dir, command, id, err);
+	free(command);
+	if (r < 0) {
+		if (s->record_required)
+			return dhi_err_prefix(err, "recording is required");
+		if (!cli->quiet) {
+			char *why = dhi_err_string(*err);
+
+			fprintf(stderr, "dhidebug: not recording: %s\n", why);
+			free(why);
+		}
+		dhi_err_clear(err);
+		s->rec = NULL;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -115,7 +168,10 @@ int main(int argc, char **argv)
 	} else {
 		s.history.fd = -1;
 	}
+	if (start_recording(&cli, &pol, &s, &err) < 0)
+		return fail(err);
 	code = supervisor_run(&s, &err);
+	record_close(s.rec);
 	if (code < 0)
 		return fail(err);
 	return code;

@@ -2,12 +2,23 @@
 /* session.c - the message channel between the session's processes and the supervisor. */
 #include "injector/session.h"
 
+#ifndef DHIDEBUG_VERSION
+#define DHIDEBUG_VERSION "0.0.0"
+#endif
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "common/fdio.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 void session_msg_send(int fd, char kind, const char *fmt, ...)
 {
@@ -40,4 +51,65 @@ void session_child_fail(int msgfd, struct dhi_err *err)
 	session_msg_send(msgfd, SESSION_MSG_ERROR, "%s", s);
 	free(s);
 	_exit(status);
+}
+
+static json_t *operator_json(void)
+{
+	char host[256] = "", loginuid[32] = "";
+	const char *sudo = getenv("SUDO_USER");
+	char *tty = ttyname(STDIN_FILENO);
+	int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+	json_t *o;
+
+	if (fd >= 0) {
+		ssize_t n = fd_read(fd, loginuid, sizeof(loginuid) - 1);
+
+		loginuid[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	gethostname(host, sizeof(host) - 1);
+	o = json_pack("{s:i, s:s, s:s?, s:s, s:s?}", "uid", (int)getuid(), "loginuid", loginuid,
+		      "sudo_user", sudo, "host", host, "tty", tty);
+	return o;
+}
+
+int session_record_start(struct session_spec *s, const char *dir, const char *command,
+			 char id[40], struct dhi_err **err)
+{
+	struct winsize ws = { .ws_col = 80, .ws_row = 24 };
+	char *title = xasprintf("dhidebug %s://%s", s->rt->runtime, s->rt->id);
+	char *caps = policy_caps_string(s->profile->caps);
+	char filter[65];
+	json_t *f;
+	size_t an = s->filters.n_allow * sizeof(struct sock_filter);
+	size_t dn = s->filters.n_deny * sizeof(struct sock_filter);
+	unsigned char *both = xmalloc(an + dn + 1);
+
+	if (isatty(STDIN_FILENO))
+		ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
+	s->rec = record_open(dir, ws.ws_col, ws.ws_row, isatty(STDIN_FILENO) ? getenv("TERM") : NULL,
+			     title, id, err);
+	free(title);
+	if (!s->rec) {
+		free(caps);
+		free(both);
+		return -1;
+	}
+	memcpy(both, s->filters.allow, an);
+	memcpy(both + an, s->filters.deny, dn);
+	record_sha256_hex(both, an + dn, filter);
+	free(both);
+	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i}, s:{s:s, s:n},"
+		      " s:{s:s, s:s, s:s}, s:s, s:s?, s:s}",
+		      "session", id, "operator", operator_json(), "target", "runtime",
+		      s->rt->runtime, "id", s->rt->id, "name", s->rt->name, "image",
+		      s->rt->image_ref, "image_digest", s->rt->image_digest, "pid", (int)s->rt->pid,
+		      "toolbox", "ref", s->toolbox.ref, "digest", "profile", "name",
+		      s->profile->name, "capabilities", caps, "filter_sha256", filter, "view",
+		      view_mode_name(s->view), "command", command, "dhidebug", DHIDEBUG_VERSION);
+	free(caps);
+	/* on disk before the shell starts: a session that runs has a start on record */
+	if (record_audit(s->rec, "session.start", f, true) < 0)
+		return dhi_err_set(err, errno, "cannot write the session's start record");
+	return 0;
 }

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "injector/history.h"
 #include "injector/policy/policy.h"
+#include "injector/record/record.h"
 #include "injector/runtime/runtime.h"
 #include "nsenter/target.h"
 #include "nsenter/view.h"
@@ -32,6 +33,8 @@ struct session_spec {
 	const char *term;		/* the operator's TERM, when on a terminal */
 	struct history history;		/* dhish's history of this target, on the host */
 	char **inputrc;			/* the operator's ~/.inputrc lines */
+	struct recorder *rec;		/* the recording and audit; NULL when not recording */
+	bool record_required;		/* a failed write ends the session (fail closed) */
 };
 
 /* The fds the supervisor hands to the session; -1 where unused. */
@@ -41,15 +44,25 @@ struct session_chan {
 	int lifeline;	/* read end: EOF means the supervisor is gone, end everything */
 	int cgsync;	/* read end: one byte once the supervisor has put the stage in the
 			 * target's cgroups (it does that while the stage builds the view) */
+	int notify;	/* socket: the program passes its exec audit listener here (-1: none) */
 };
 
 /* Message kinds on the msg channel: kind byte, text, NUL; one write(2) each (< PIPE_BUF). */
 enum {
 	SESSION_MSG_NOTICE = 'N',	/* printed as "dhidebug: <text>" */
 	SESSION_MSG_ERROR = 'E',	/* the session failed; printed after the terminal is back */
-	SESSION_MSG_LINE = 'L',		/* a line dhish is about to run (history, audit) */
+	SESSION_MSG_LINE = 'L',		/* "cwd\nline": a line dhish is about to run */
+	SESSION_MSG_DONE = 'S',		/* "status seconds\nline": a line dhish has run */
 };
 #define SESSION_MSG_MAX 4096	/* PIPE_BUF: one write stays atomic */
+
+/*
+ * Starts the recording: opens `dir`/<id>/ and writes the session.start record
+ * (who, where, what, with which toolbox and profile), fsync'ed before anything
+ * is entered. `command` is the -c line or the program's argv joined.
+ */
+int session_record_start(struct session_spec *s, const char *dir, const char *command,
+			 char id[40], struct dhi_err **err);
 
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,6 +21,8 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "injector/record/execaudit.h"
+#include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
 
 #define RELAY_BUF 65536
@@ -39,6 +42,13 @@ struct relay {
 	size_t msglen;
 	char *error;		/* last error message from the session */
 	struct history *history;	/* where dhish's lines go */
+	struct recorder *rec;	/* NULL when not recording (or when it stopped) */
+	bool rec_required;	/* a failed write ends the session */
+	const struct session_spec *spec;
+	int notify_sock;	/* where the session hands over its exec audit listener */
+	int listener;		/* the exec audit listener, once received */
+	unsigned long long bytes_in, bytes_out;
+	const char *end_reason;	/* set when the supervisor ends the session itself */
 	int end_signal;		/* signal that ended the session, 0 if none */
 	struct termios saved;
 	bool raw;
@@ -110,6 +120,139 @@ static void print_line(struct relay *r, const char *text)
 	fflush(stderr);
 }
 
+/*
+ * A write to the recording failed: with `record: required` the session ends
+ * (fail closed), otherwise it goes on unrecorded, and says so.
+ */
+static void recording_failed(struct relay *r)
+{
+	if (r->rec_required) {
+		free(r->error);
+		r->error = xstrdup("the recording failed (record: required): session ended");
+		r->end_reason = "error";
+		dhi_close_reset(&r->lifeline);
+	} else {
+		print_line(r, "the recording failed; the session goes on unrecorded");
+	}
+	r->rec = NULL;
+}
+
+static void rec_event(struct relay *r, char code, const char *data, size_t len)
+{
+	if (r->rec && record_event(r->rec, code, data, len) < 0)
+		recording_failed(r);
+}
+
+static void rec_audit(struct relay *r, const char *type, json_t *fields, bool sync)
+{
+	if (!r->rec) {
+		json_decref(fields);
+		return;
+	}
+	if (record_audit(r->rec, type, fields, sync) < 0)
+		recording_failed(r);
+}
+
+/* Copies what is readable on `src` to `dst`; returns false at EOF or error (EIO on a pty). */
+static bool pump_out(struct relay *r, int src, int dst)
+{
+	char buf[RELAY_BUF];
+	ssize_t n = fd_read(src, buf, sizeof(buf));
+
+	if (n < 0 && errno == EAGAIN)
+		return true;
+	if (n <= 0)
+		return false;
+	/* a closed stdout must not stop the session; its output is simply dropped */
+	fd_write_all(dst, buf, (size_t)n);
+	r->bytes_out += (unsigned long long)n;
+	rec_event(r, 'o', buf, (size_t)n);
+	return true;
+}
+
+/* "cwd\nline" → the audit's `line` record and a marker in the recording. */
+static void rec_line(struct relay *r, const char *text)
+{
+	const char *nl = strchr(text, '\n');
+	const char *line = nl ? nl + 1 : text;
+	json_t *f = json_object();
+
+	json_object_set_new(f, "text", json_string(line));
+	json_object_set_new(f, "cwd", nl ? json_stringn(text, (size_t)(nl - text)) : json_null());
+	rec_event(r, 'm', line, strlen(line));
+	rec_audit(r, "line", f, false);
+	history_append(r->history, line);
+}
+
+/* "status seconds\nline" → the audit's `line.end` record. */
+static void rec_line_end(struct relay *r, const char *text)
+{
+	const char *nl = strchr(text, '\n');
+	int status = 0;
+	double secs = 0;
+
+	if (sscanf(text, "%d %lf", &status, &secs) != 2)
+		return;
+	rec_audit(r, "line.end",
+		  json_pack("{s:s, s:i, s:f}", "text", nl ? nl + 1 : "", "status", status,
+			    "duration", secs),
+		  false);
+}
+
+/* The session hands over its exec audit listener, once. */
+static void take_listener(struct relay *r)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], one;
+	struct iovec iov = { &one, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+
+	if (recvmsg(r->notify_sock, &mh, MSG_CMSG_CLOEXEC) > 0 && (c = CMSG_FIRSTHDR(&mh)) &&
+	    c->cmsg_type == SCM_RIGHTS)
+		memcpy(&r->listener, CMSG_DATA(c), sizeof(int));
+	dhi_close_reset(&r->notify_sock);
+}
+
+/* The profile's exec policy, applied at the kernel's door (a record; see docs/recording.md). */
+static void decide_exec(struct exec_event *ev, void *arg)
+{
+	const struct relay *r = arg;
+
+	if (!r->spec->profile->allow_shells && dhish_is_shell(ev->path)) {
+		ev->denied = true;
+		ev->reason = "a shell, which the profile does not run";
+	}
+}
+
+static void handle_exec(struct relay *r)
+{
+	struct exec_event ev;
+	json_t *argv, *f;
+	int n = execaudit_handle(r->listener, decide_exec, r, &ev);
+
+	if (n < 0) {
+		/* the audit channel is broken: no exec goes unrecorded, so the session ends */
+		dhi_close_reset(&r->listener);
+		free(r->error);
+		r->error = xstrdup("the exec audit channel broke: session ended");
+		r->end_reason = "error";
+		dhi_close_reset(&r->lifeline);
+		return;
+	}
+	if (n == 0)
+		return;
+	argv = json_array();
+	for (int i = 0; ev.argv && ev.argv[i]; i++)
+		json_array_append_new(argv, json_string(ev.argv[i]));
+	f = json_pack("{s:i, s:i, s:s, s:o, s:s}", "pid", (int)ev.pid, "ppid", (int)ev.ppid, "path",
+		      ev.path, "argv", argv, "decision", ev.denied ? "denied" : "allowed");
+	if (ev.denied)
+		json_object_set_new(f, "reason", json_string(ev.reason));
+	rec_audit(r, "exec", f, false);
+	execaudit_event_free(&ev);
+}
+
 static void take_messages(struct relay *r)
 {
 	ssize_t n = fd_read(r->msg, r->msgbuf + r->msglen, sizeof(r->msgbuf) - r->msglen);
@@ -131,7 +274,9 @@ static void take_messages(struct relay *r)
 		} else if (m[0] == SESSION_MSG_NOTICE) {
 			print_line(r, m + 1);
 		} else if (m[0] == SESSION_MSG_LINE) {
-			history_append(r->history, m + 1);
+			rec_line(r, m + 1);
+		} else if (m[0] == SESSION_MSG_DONE) {
+			rec_line_end(r, m + 1);
 		}
 		start = i + 1;
 	}
@@ -141,20 +286,6 @@ static void take_messages(struct relay *r)
 		r->msglen = 0;	/* a message without its NUL: drop it rather than stall */
 }
 
-/* Copies what is readable on `src` to `dst`; returns false at EOF or error (EIO on a pty). */
-static bool pump_out(int src, int dst)
-{
-	char buf[RELAY_BUF];
-	ssize_t n = fd_read(src, buf, sizeof(buf));
-
-	if (n < 0 && errno == EAGAIN)
-		return true;
-	if (n <= 0)
-		return false;
-	/* a closed stdout must not stop the session; its output is simply dropped */
-	fd_write_all(dst, buf, (size_t)n);
-	return true;
-}
 
 static void pump_in(struct relay *r, short revents_src, short revents_dst)
 {
@@ -170,6 +301,7 @@ static void pump_in(struct relay *r, short revents_src, short revents_dst)
 		}
 		r->pend_off = 0;
 		r->pend_len = (size_t)n;
+		r->bytes_in += (unsigned long long)n;
 	}
 	if (r->pend_len && (revents_dst & POLLOUT)) {
 		ssize_t n = write(r->in_dst, r->pending + r->pend_off, r->pend_len);
@@ -196,8 +328,16 @@ static bool handle_signal(struct relay *r, pid_t stage, int *status)
 	case SIGWINCH: {
 		struct winsize ws;
 
-		if (r->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		if (r->tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+			char size[32];
+			int n = snprintf(size, sizeof(size), "%ux%u", ws.ws_col, ws.ws_row);
+
 			ioctl(r->out_src, TIOCSWINSZ, &ws);
+			rec_event(r, 'r', size, (size_t)n);
+			rec_audit(r, "resize",
+				  json_pack("{s:i, s:i}", "width", ws.ws_col, "height", ws.ws_row),
+				  false);
+		}
 		return false;
 	}
 	case SIGCHLD:
@@ -221,8 +361,9 @@ static int relay_loop(struct relay *r, pid_t stage)
 	int status = 0;
 
 	while (!stage_done || out_open || err_open || r->msg >= 0) {
-		struct pollfd p[6];
+		struct pollfd p[8];
 		int n = 0, i_in = -1, i_dst = -1, i_out = -1, i_err = -1, i_msg = -1, i_sig;
+		int i_ns = -1, i_lis = -1;
 		int ready;
 
 		if (r->in_src >= 0 && r->pend_len == 0) {
@@ -245,6 +386,14 @@ static int relay_loop(struct relay *r, pid_t stage)
 			i_msg = n;
 			p[n++] = (struct pollfd){ r->msg, POLLIN, 0 };
 		}
+		if (r->notify_sock >= 0) {
+			i_ns = n;
+			p[n++] = (struct pollfd){ r->notify_sock, POLLIN, 0 };
+		}
+		if (r->listener >= 0) {
+			i_lis = n;
+			p[n++] = (struct pollfd){ r->listener, POLLIN, 0 };
+		}
 		i_sig = n;
 		p[n++] = (struct pollfd){ r->sig, POLLIN, 0 };
 
@@ -258,10 +407,18 @@ static int relay_loop(struct relay *r, pid_t stage)
 			continue;
 		if (ready <= 0)
 			break;
-		if (i_out >= 0 && p[i_out].revents && !pump_out(r->out_src, STDOUT_FILENO))
+		if (i_out >= 0 && p[i_out].revents && !pump_out(r, r->out_src, STDOUT_FILENO))
 			out_open = false;
-		if (i_err >= 0 && p[i_err].revents && !pump_out(r->err_src, STDERR_FILENO))
+		if (i_err >= 0 && p[i_err].revents && !pump_out(r, r->err_src, STDERR_FILENO))
 			err_open = false;
+		if (i_ns >= 0 && p[i_ns].revents)
+			take_listener(r);
+		if (i_lis >= 0 && p[i_lis].revents) {
+			if (p[i_lis].revents & (POLLHUP | POLLERR))
+				dhi_close_reset(&r->listener);	/* no process of the session is left */
+			else
+				handle_exec(r);
+		}
 		if (i_msg >= 0 && p[i_msg].revents)
 			take_messages(r);
 		if ((i_in >= 0 && p[i_in].revents) || (i_dst >= 0 && p[i_dst].revents))
@@ -275,6 +432,23 @@ static int relay_loop(struct relay *r, pid_t stage)
 			;
 	}
 	return status;
+}
+
+static void record_end(struct relay *r, int status)
+{
+	const char *reason = r->end_reason;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+	if (!reason)
+		reason = r->end_signal == SIGHUP ? "hangup" : r->end_signal ? "signal" : "exit";
+	if (r->end_signal)
+		code = 128 + r->end_signal;
+	rec_audit(r, "session.end",
+		  json_pack("{s:i, s:f, s:I, s:I, s:s}", "status", code, "duration",
+			    r->rec ? record_elapsed(r->rec) : 0.0, "bytes_in",
+			    (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out, "reason",
+			    reason),
+		  true);
 }
 
 /*
@@ -303,9 +477,9 @@ static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, str
 int supervisor_run(struct session_spec *s, struct dhi_err **err)
 {
 	struct relay *r = xzalloc(sizeof(*r));
-	struct session_chan ch = { { -1, -1, -1 }, -1, -1, -1 };
+	struct session_chan ch = { { -1, -1, -1 }, -1, -1, -1, -1 };
 	int msg[2] = { -1, -1 }, life[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 },
-	    errp[2] = { -1, -1 }, cg[2] = { -1, -1 };
+	    errp[2] = { -1, -1 }, cg[2] = { -1, -1 }, ns[2] = { -1, -1 };
 	int master = -1, slave = -1, status, code = -1;
 	sigset_t mask, old;
 	pid_t me = getpid(), stage;
@@ -314,6 +488,10 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	r->in_src = STDIN_FILENO;
 	r->history = &s->history;
 	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
+	r->notify_sock = r->listener = -1;
+	r->rec = s->rec;
+	r->rec_required = s->record_required;
+	r->spec = s;
 
 	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {
 		dhi_err_set(err, errno, "cannot create pipes");
@@ -337,6 +515,12 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	ch.msg = msg[1];
 	ch.lifeline = life[0];
 	ch.cgsync = cg[0];
+	/* the exec audit is part of the recording */
+	if (s->rec && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
+		dhi_err_set(err, errno, "cannot create a socket pair");
+		goto out;
+	}
+	ch.notify = ns[1];
 
 	sigemptyset(&mask);
 	for (int i = 0; handled_signals[i]; i++)
@@ -364,6 +548,8 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		close(msg[0]);
 		close(life[1]);
 		close(cg[1]);
+		if (ns[0] >= 0)
+			close(ns[0]);
 		if (master >= 0)
 			close(master);
 		if (in[1] >= 0)
@@ -383,6 +569,9 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	dhi_close_reset(&msg[1]);
 	dhi_close_reset(&life[0]);
 	dhi_close_reset(&cg[0]);
+	dhi_close_reset(&ns[1]);
+	r->notify_sock = ns[0];
+	ns[0] = -1;
 	if (join_cgroups(s, stage, cg[1], err) < 0) {
 		kill(stage, SIGKILL);
 		while (waitpid(stage, NULL, 0) < 0 && errno == EINTR)
@@ -408,6 +597,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 
 	status = relay_loop(r, stage);
 	restore_tty(r);
+	record_end(r, status);
 
 	if (r->error) {
 		fprintf(stderr, "dhidebug: %s\n", r->error);
@@ -428,7 +618,8 @@ out:
 		close(r->out_src);
 	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,
 				msg[0], msg[1], life[0], life[1], in[0], in[1], out[0], out[1],
-				errp[0], errp[1], cg[0], cg[1], -2 };
+				errp[0], errp[1], cg[0], cg[1], ns[0], ns[1], r->notify_sock,
+				r->listener, -2 };
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);

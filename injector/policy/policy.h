@@ -34,7 +34,14 @@ struct profile {
 	char deny[POLICY_MAX_SYSCALLS][32];	/* extra syscalls a site denies (EPERM) */
 };
 
+enum policy_record {
+	POLICY_RECORD_OPTIONAL,	/* recorded by default; --no-record and an unwritable folder allowed */
+	POLICY_RECORD_REQUIRED,	/* always recorded; a failure refuses or ends the session */
+	POLICY_RECORD_OFF,	/* never recorded */
+};
+
 struct policy {
+	enum policy_record record;
 	struct profile profiles[POLICY_MAX_PROFILES];
 	int n;
 	char default_profile[32];

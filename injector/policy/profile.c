@@ -211,6 +211,7 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 	json_t *profiles = json_object_get(root, "profiles");
 	json_t *allowed = json_object_get(root, "allowed_profiles");
 	json_t *def = json_object_get(root, "default_profile");
+	json_t *rec = json_object_get(root, "record");
 	const char *key;
 	json_t *v;
 	size_t i;
@@ -219,7 +220,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		return dhi_err_set(err, 0, "the policy must be a JSON object");
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "profiles") != 0 && strcmp(key, "allowed_profiles") != 0 &&
-		    strcmp(key, "default_profile") != 0 && strcmp(key, "version") != 0)
+		    strcmp(key, "default_profile") != 0 && strcmp(key, "version") != 0 &&
+		    strcmp(key, "record") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -242,6 +244,18 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 						   json_is_string(v) ? json_string_value(v) : "?");
 			pol->allowed |= 1ull << idx;
 		}
+	}
+	if (rec) {
+		const char *mode = json_is_string(rec) ? json_string_value(rec) : "";
+
+		if (strcmp(mode, "optional") == 0)
+			pol->record = POLICY_RECORD_OPTIONAL;
+		else if (strcmp(mode, "required") == 0)
+			pol->record = POLICY_RECORD_REQUIRED;
+		else if (strcmp(mode, "off") == 0)
+			pol->record = POLICY_RECORD_OFF;
+		else
+			return dhi_err_set(err, 0, "`record` must be \"required\", \"optional\" or \"off\"");
 	}
 	if (def) {
 		if (!json_is_string(def) || find(pol, json_string_value(def)) < 0)

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+/* record.c - write session.cast and the hash-chained audit.jsonl as the session runs. */
+#include "injector/record/record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+
+struct recorder {
+	int dirfd;
+	int cast;		/* session.cast */
+	int audit;		/* audit.jsonl */
+	EVP_MD_CTX *cast_md;	/* running SHA-256 of everything written to session.cast */
+	uint64_t cast_bytes;
+	char prev[65];		/* SHA-256 of the last audit line */
+	uint64_t seq;
+	struct timespec start;
+	unsigned char carry[4];	/* an incomplete UTF-8 sequence from the last 'o' chunk */
+	size_t ncarry;
+};
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void record_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL))
+		abort();	/* only for want of memory */
+	hex(md, 32, out);
+}
+
+double record_elapsed(const struct recorder *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - r->start.tv_sec) +
+	       (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+}
+
+/* Everything that goes into session.cast goes through here: written, and digested. */
+static int cast_write(struct recorder *r, const char *buf, size_t len)
+{
+	if (fd_write_all(r->cast, buf, len) < 0)
+		return -1;
+	EVP_DigestUpdate(r->cast_md, buf, len);
+	r->cast_bytes += len;
+	return 0;
+}
+
+/* Length of a valid UTF-8 sequence at p (1-4), 0 when invalid, -1 when cut short. */
+static int utf8_len(const unsigned char *p, size_t avail)
+{
+	int n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0 && p[0] >= 0xc2)
+		n = 2;
+	else if ((p[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((p[0] & 0xf8) == 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((size_t)i >= avail)
+			return -1;
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/* Appends <data, len> to `out` as the inside of a JSON string. */
+static size_t json_escape(const unsigned char *d, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len;) {
+		int n = utf8_len(d + i, len - i);
+		unsigned char c = d[i];
+
+		if (n <= 0) {
+			/* invalid (or, at the very end, cut short: the caller kept those back) */
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (n > 1) {
+			memcpy(out + o, d + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c == '\n') {
+			memcpy(out + o, "\\n", 2);
+			o += 2;
+		} else if (c == '\r') {
+			memcpy(out + o, "\\r", 2);
+			o += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)sprintf(out + o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+		i++;
+	}
+	return o;
+}
+
+int record_event(struct recorder *r, char code, const char *data, size_t len)
+{
+	unsigned char *in = xmalloc(len + sizeof(r->carry));
+	size_t n = 0, keep = 0;
+	char *line;
+	int pre, ret;
+
+	if (!r)
+		return 0;
+	/* output arrives in arbitrary chunks: a UTF-8 sequence cut in two waits for its end */
+	if (code == 'o' || code == 'i') {
+		memcpy(in, r->carry, r->ncarry);
+		n = r->ncarry;
+		r->ncarry = 0;
+	}
+	memcpy(in + n, data, len);
+	n += len;
+	if (code == 'o' || code == 'i') {
+		for (size_t back = 1; back <= 3 && back <= n; back++) {
+			int l = utf8_len(in + n - back, back);
+
+			if (l == -1) {
+				keep = back;
+				break;
+			}
+			if (l != 0 || in[n - back] < 0x80)
+				break;
+		}
+		memcpy(r->carry, in + n - keep, keep);
+		r->ncarry = keep;
+		n -= keep;
+		if (n == 0) {
+			free(in);
+			return 0;
+		}
+	}
+	line = xmalloc(n * 6 + 64);
+	pre = snprintf(line, 64, "[%.6f, \"%c\", \"", record_elapsed(r), code);
+	n = (size_t)pre + json_escape(in, n, line + pre);
+	memcpy(line + n, "\"]\n", 3);
+	ret = cast_write(r, line, n + 3);
+	free(line);
+	free(in);
+	return ret;
+}
+
+static void utc_now(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char date[20];
+
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06dZ", date, (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync)
+{
+	EVP_MD_CTX *copy;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char now[48], cast_hex[65];
+	json_t *rec;
+	char *text;
+	int ret = 0;
+
+	if (!r) {
+		json_decref(fields);
+		return 0;
+	}
+	/* the recording's digest so far, without ending the running one */
+	copy = EVP_MD_CTX_new();
+	if (!copy || !EVP_MD_CTX_copy_ex(copy, r->cast_md) || !EVP_DigestFinal_ex(copy, md, &mdlen))
+		abort();
+	EVP_MD_CTX_free(copy);
+	hex(md, 32, cast_hex);
+	utc_now(now, sizeof(now));
+
+	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r->seq, "time", now, "type", type);
+	if (fields) {
+		json_object_update(rec, fields);
+		json_decref(fields);
+	}
+	json_object_set_new(rec, "prev", json_string(r->prev));
+	json_object_set_new(rec, "cast_bytes", json_integer((json_int_t)r->cast_bytes));
+	json_object_set_new(rec, "cast_sha256", json_string(cast_hex));
+	text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (!text)
+		abort();
+	record_sha256_hex(text, strlen(text), r->prev);
+	{
+		size_t n = strlen(text);
+		char *line = xmalloc(n + 2);
+
+		memcpy(line, text, n);
+		line[n] = '\n';
+		if (fd_write_all(r->audit, line, n + 1) < 0)
+			ret = -1;
+		free(line);
+	}
+	free(text);
+	r->seq++;
+	if (sync && ret == 0 && (fsync(r->audit) < 0 || fsync(r->cast) < 0))
+		ret = -1;
+	return ret;
+}
+
+static int create_file(int dirfd, const char *name, struct dhi_err **err)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot create `%s`", name);
+	return fd;
+}
+
+struct recorder *record_open(const char *dir, int width, int height, const char *term,
+			     const char *title, char id[40], struct dhi_err **err)
+{
+	dhi_autoclose int top = fd_open_private_dir(dir);
+	struct recorder *r;
+	uint32_t rnd = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	json_t *hdr;
+	char *text;
+
+	if (top < 0) {
+		dhi_err_set(err, errno ? errno : EPERM,
+			    "cannot use the sessions folder `%s` (it must be root's, mode 0700)", dir);
+		return NULL;
+	}
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)getpid() ^ (uint32_t)now;
+	gmtime_r(&now, &tm);
+	{
+		char date[24];
+
+		strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(id, 40, "%s-%08x", date, rnd);
+	}
+	if (mkdirat(top, id, 0700) < 0) {
+		dhi_err_set(err, errno, "cannot create session folder `%s/%s`", dir, id);
+		return NULL;
+	}
+	r = xzalloc(sizeof(*r));
+	r->cast = r->audit = -1;
+	r->dirfd = openat(top, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (r->dirfd < 0 || (r->cast = create_file(r->dirfd, "session.cast", err)) < 0 ||
+	    (r->audit = create_file(r->dirfd, "audit.jsonl", err)) < 0) {
+		if (r->dirfd < 0)
+			dhi_err_set(err, errno, "cannot open session folder `%s`", id);
+		record_close(r);
+		return NULL;
+	}
+	r->cast_md = EVP_MD_CTX_new();
+	if (!r->cast_md || !EVP_DigestInit_ex(r->cast_md, EVP_sha256(), NULL))
+		abort();
+	memset(r->prev, '0', 64);
+	r->prev[64] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+
+	hdr = json_pack("{s:i, s:i, s:i, s:I, s:{s:s?, s:s}, s:s}", "version", 2, "width", width,
+			"height", height, "timestamp", (json_int_t)now, "env", "TERM", term,
+			"SHELL", "dhish", "title", title);
+	text = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(hdr);
+	if (!text || cast_write(r, text, strlen(text)) < 0 || cast_write(r, "\n", 1) < 0) {
+		free(text);
+		dhi_err_set(err, errno, "cannot write the recording");
+		record_close(r);
+		return NULL;
+	}
+	free(text);
+	return r;
+}
+
+void record_close(struct recorder *r)
+{
+	if (!r)
+		return;
+	dhi_close_reset(&r->cast);
+	dhi_close_reset(&r->audit);
+	dhi_close_reset(&r->dirfd);
+	EVP_MD_CTX_free(r->cast_md);
+	free(r);
+}

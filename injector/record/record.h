@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* record.h - the session's recording (asciicast v2) and hash-chained audit log, on the host. */
+#ifndef REC_RECORD_H
+#define REC_RECORD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+#define RECORD_DIR "/var/lib/dhidebug/sessions"
+
+struct recorder;
+
+/*
+ * Creates the session folder `<dir>/<id>/` (0700; `dir` itself must be root's
+ * and private) with session.cast (header written) and audit.jsonl. `id` gets
+ * the session id (YYYYmmddTHHMMSSZ-xxxxxxxx). Files are 0600, O_CLOEXEC, and
+ * never reachable from the session.
+ */
+struct recorder *record_open(const char *dir, int width, int height, const char *term,
+			     const char *title, char id[40], struct dhi_err **err);
+
+/* asciicast events; `code` is 'o', 'i', 'r' or 'm'. 0, or -1 when the write failed. */
+int record_event(struct recorder *r, char code, const char *data, size_t len);
+
+/* Appends an audit record of `type` with `fields` (consumed); `sync` fsyncs it. */
+int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync);
+
+/* Seconds since the recording started. */
+double record_elapsed(const struct recorder *r);
+
+/* Closes the files (the caller writes session.end first). */
+void record_close(struct recorder *r);
+
+/* The SHA-256 of <buf, len> as 64 hex characters (for filter digests and the like). */
+void record_sha256_hex(const void *buf, size_t len, char out[65]);
+
+#endif
