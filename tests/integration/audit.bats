@@ -1,0 +1,136 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# audit.bats: what the supervisor writes while a session runs (docs/recording.md): the
+# recording, the hash chain, the exec audit (programs started by programs included),
+# durability when the supervisor is killed, and record: required failing closed.
+
+load helpers
+
+setup()
+{
+	requires root runc toolbox
+	SDIR=$BATS_TEST_TMPDIR/sessions
+	mkdir -m 0700 "$SDIR"
+}
+
+teardown()
+{
+	container_rm
+}
+
+# The folder of the only session recorded in $SDIR.
+session_dir()
+{
+	local d
+	d=$(ls -d "$SDIR"/*/ 2>/dev/null | head -1)
+	[ -n "$d" ] || return 1
+	echo "${d%/}"
+}
+
+# audit_has DIR [JQ ARGS...] CONDITION: some record of DIR/audit.jsonl satisfies CONDITION.
+audit_has()
+{
+	local dir=$1
+	shift
+	local cond=${*: -1}
+	jq -e -s "${@:1:$#-1}" "any(.[]; $cond)" "$dir/audit.jsonl" >/dev/null
+}
+
+# chain_ok DIR: every record's prev is the SHA-256 of the line before, and cast_sha256 is the
+# digest of that prefix of session.cast (checked independently of dhidebug, with coreutils).
+chain_ok()
+{
+	local dir=$1 prev=0000000000000000000000000000000000000000000000000000000000000000 line
+	local n=0 bytes want got
+	while IFS= read -r line; do
+		[ "$(jq -r .prev <<<"$line")" = "$prev" ] || { echo "record $n: prev"; return 1; }
+		[ "$(jq -r .seq <<<"$line")" = "$n" ] || { echo "record $n: seq"; return 1; }
+		bytes=$(jq -r .cast_bytes <<<"$line")
+		want=$(jq -r .cast_sha256 <<<"$line")
+		got=$(head -c "$bytes" "$dir/session.cast" | sha256sum | cut -d' ' -f1)
+		[ "$want" = "$got" ] || { echo "record $n: cast digest"; return 1; }
+		prev=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
+		n=$((n + 1))
+	done <"$dir/audit.jsonl"
+	[ "$n" -gt 0 ]
+}
+
+@test "a -c session: the line, every exec with its argv, a valid chain, a recording asciinema reads" {
+	container_start static
+	run_dhi --sessions-dir "$SDIR" -c 'ls /proc | wc -l; env | sort | head -1' "$TARGET"
+	[ "$status" -eq 0 ]
+	local d
+	d=$(session_dir)
+	[ "$(stat -c %a "$d")" = 700 ]
+	[ "$(stat -c %a "$d/audit.jsonl")" = 600 ]
+	[ "$(stat -c %a "$d/session.cast")" = 600 ]
+	audit_has "$d" '.type == "line" and .text == "ls /proc | wc -l; env | sort | head -1"'
+	for prog in ls wc sort head; do
+		audit_has "$d" --arg p "/usr/bin/$prog" '.type == "exec" and .path == $p and
+			.decision == "allowed"' || { echo "no exec of $prog"; return 1; }
+	done
+	audit_has "$d" '.type == "exec" and .path == "/usr/bin/ls" and .argv == ["ls", "/proc"]'
+	audit_has "$d" '.type == "session.start" and .target.id != null and
+		.profile.name == "general" and (.profile.filter_sha256 | length) == 64'
+	audit_has "$d" '.type == "session.end" and .status == 0 and .reason == "exit"'
+	chain_ok "$d"
+	# the recording holds what the session printed, as the real player reads it (Debian's
+	# asciinema 2.2 wants a terminal even for `cat`: script gives it one)
+	[ "$(script -qec "asciinema cat $d/session.cast" /dev/null </dev/null | tr -d '\r')" = \
+		"$output" ]
+	# and none of it is reachable from the container
+	! find "/proc/$CPID/root/" -xdev -name audit.jsonl 2>/dev/null | grep -q .
+}
+
+@test "programs started by programs are audited; a shell started by a tool is denied (general)" {
+	container_start static
+	run_dhi --sessions-dir "$SDIR" -c 'find /proc/1/comm -exec cat {} \;; echo x | xargs sh -c true' "$TARGET"
+	local d
+	d=$(session_dir)
+	[[ "$output" == *app* ]]
+	# cat was started by find, not by dhish
+	local find_pid
+	find_pid=$(jq -r 'select(.type == "exec" and .path == "/usr/bin/find") | .pid' "$d/audit.jsonl")
+	audit_has "$d" --argjson p "$find_pid" '.type == "exec" and .path == "/usr/bin/cat" and
+		.ppid == $p'
+	audit_has "$d" '.type == "exec" and .argv[0] == "sh" and .decision == "denied"'
+	chain_ok "$d"
+}
+
+@test "SIGKILL of the supervisor: the chain is valid up to the last record, no session.end" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --sessions-dir "$SDIR" "$TARGET" -- sleep 100
+	wait_for_session
+	local d i
+	d=$(session_dir)
+	# the start is on disk before the program runs
+	audit_has "$d" '.type == "session.start"'
+	for i in $(seq 50); do
+		audit_has "$d" '.type == "exec"' && break
+		sleep 0.1
+	done
+	kill -KILL "$DHI_PID"
+	sleep 1
+	chain_ok "$d"
+	! audit_has "$d" '.type == "session.end"'
+	assert_no_leftovers
+}
+
+@test "record: required refuses to start when it cannot record; optional starts and says why" {
+	container_start static
+	local pol=$BATS_TEST_TMPDIR/policy.json bad=$BATS_TEST_TMPDIR/not-private
+	mkdir -m 0755 "$bad"
+	echo '{"record": "required"}' >"$pol"
+	run --separate-stderr dhidebug --policy "$pol" --sessions-dir "$bad" "$TARGET" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"recording is required"* ]]
+	run --separate-stderr dhidebug --policy "$pol" --no-record "$TARGET" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"requires recording"* ]]
+	# optional (the default): the session runs, unrecorded, and says so
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --sessions-dir "$bad" "$TARGET" -- true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"not recording"* ]]
+	[ -z "$(ls -A "$bad")" ]
+	assert_no_leftovers
+}
