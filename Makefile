@@ -101,7 +101,7 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libnghttp2-dev libssh2-1-dev libpsl-dev libzstd-dev libunistring-dev libidn2-dev \
 	libbrotli-dev zlib1g-dev
 DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3 \
-	podman containerd curl tmux
+	podman containerd curl tmux asciinema
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
