@@ -63,6 +63,7 @@ static int start_recording(const struct cli *cli, const struct policy *pol,
 		}
 	}
 	s->record_required = pol->record == POLICY_RECORD_REQUIRED;
+	s->record_input = pol->record_input;
 	r = session_record_start(s, dir, command, id, err);
 	free(command);
 	if (r < 0) {
@@ -100,6 +101,10 @@ int main(int argc, char **argv)
 	if (cli.cmd == CLI_VERSION) {
 		printf("dhidebug %s\n", DHIDEBUG_VERSION);
 		return 0;
+	}
+	if (cli.cmd == CLI_SESSIONS) {
+		code = sessions_run(&cli.sessions, stdout, &err);
+		return code < 0 ? fail(err) : code;
 	}
 	ro = (struct rt_opts){ .runtime_root = cli.runtime_root,
 			       .containerd_root = cli.containerd_root,

@@ -35,6 +35,7 @@ struct session_spec {
 	char **inputrc;			/* the operator's ~/.inputrc lines */
 	struct recorder *rec;		/* the recording and audit; NULL when not recording */
 	bool record_required;		/* a failed write ends the session (fail closed) */
+	bool record_input;		/* "i" events, except while the terminal has ECHO off */
 };
 
 /* The fds the supervisor hands to the session; -1 where unused. */

@@ -287,6 +287,20 @@ static void take_messages(struct relay *r)
 }
 
 
+/*
+ * What is typed to a password prompt is not recorded. Such a prompt reads a
+ * whole line with ECHO off (canonical mode); readline and full-screen programs
+ * also turn ECHO off, but read raw (no ICANON) and echo what is typed
+ * themselves, so their input is recorded.
+ */
+static bool echo_off(const struct relay *r)
+{
+	struct termios t;
+
+	return r->tty && tcgetattr(r->in_dst, &t) == 0 && !(t.c_lflag & ECHO) &&
+	       (t.c_lflag & ICANON);
+}
+
 static void pump_in(struct relay *r, short revents_src, short revents_dst)
 {
 	if (r->pend_len == 0 && revents_src) {
@@ -302,6 +316,8 @@ static void pump_in(struct relay *r, short revents_src, short revents_dst)
 		r->pend_off = 0;
 		r->pend_len = (size_t)n;
 		r->bytes_in += (unsigned long long)n;
+		if (r->spec->record_input && !echo_off(r))
+			rec_event(r, 'i', r->pending, (size_t)n);
 	}
 	if (r->pend_len && (revents_dst & POLLOUT)) {
 		ssize_t n = write(r->in_dst, r->pending + r->pend_off, r->pend_len);

@@ -42,6 +42,7 @@ enum policy_record {
 
 struct policy {
 	enum policy_record record;
+	bool record_input;	/* "i" events: what the operator typed (never while ECHO is off) */
 	struct profile profiles[POLICY_MAX_PROFILES];
 	int n;
 	char default_profile[32];

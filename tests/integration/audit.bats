@@ -74,6 +74,8 @@ chain_ok()
 		.profile.name == "general" and (.profile.filter_sha256 | length) == 64'
 	audit_has "$d" '.type == "session.end" and .status == 0 and .reason == "exit"'
 	chain_ok "$d"
+	# input is recorded only where the policy asks for it
+	! grep -q '^\[[0-9.]*, "i", ' "$d/session.cast"
 	# the recording holds what the session printed, as the real player reads it (Debian's
 	# asciinema 2.2 wants a terminal even for `cat`: script gives it one)
 	[ "$(script -qec "asciinema cat $d/session.cast" /dev/null </dev/null | tr -d '\r')" = \
@@ -133,4 +135,30 @@ chain_ok()
 	[[ "$stderr" == *"not recording"* ]]
 	[ -z "$(ls -A "$bad")" ]
 	assert_no_leftovers
+}
+
+@test "record_input: what is typed is recorded, except at a password prompt (ECHO off)" {
+	requires tmux
+	container_start static
+	local pol=$BATS_TEST_TMPDIR/policy.json d
+	echo '{"record_input": true}' >"$pol"
+	tmux_start
+	# sysadmin only for bash's `read -s`: a line read with ECHO off, as a password prompt does
+	tm send-keys -t t "$DHIDEBUG -q --toolbox $TOOLBOX --policy $pol --profile sysadmin --sessions-dir $SDIR $TARGET; echo EXIT=\$?" Enter
+	screen_has "[dhidebug $TARGET sysadmin] / "
+	tm send-keys -t t 'echo typed-text' Enter
+	screen_has 'typed-text'
+	tm send-keys -t t "bash -c 'read -s pw; echo got-\${#pw}'" Enter
+	sleep 0.5
+	tm send-keys -t t 'secret-pw' Enter
+	screen_has 'got-9'
+	tm send-keys -t t 'exit' Enter
+	screen_has 'EXIT=0'
+	tmux_stop
+	d=$(session_dir)
+	tail -n +2 "$d/session.cast" | jq -r 'select(.[1] == "i") | .[2]' | tr -d '\n\r' \
+		>"$BATS_TEST_TMPDIR/typed"
+	cat "$BATS_TEST_TMPDIR/typed"
+	grep -q 'echo typed-text' "$BATS_TEST_TMPDIR/typed"
+	! grep -q 'secret-pw' "$BATS_TEST_TMPDIR/typed"
 }
