@@ -75,6 +75,8 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
 	injector/policy/bpfcache.c
+INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
+	injector/record/player.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -94,14 +96,36 @@ $(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o $(STATIC_SRCS:%.c=$(BUILD)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
+# --- asciinema-player for `sessions export` (the npm package, fetched once, embedded) ---
+# Outside $(BUILD) so that build-san and other build trees share one download; npm runs only
+# when the files are missing, so later builds work offline.
+NPM ?= npm
+PLAYER_VERSION ?= 3.18.0
+PLAYER_NPM := build/npm
+PLAYER_DIST := $(PLAYER_NPM)/node_modules/asciinema-player/dist/bundle
+PLAYER_JS := $(PLAYER_DIST)/asciinema-player.min.js
+PLAYER_CSS := $(PLAYER_DIST)/asciinema-player.css
+$(PLAYER_JS) $(PLAYER_CSS) &:
+	@mkdir -p $(PLAYER_NPM)
+	@[ "$(V)" = 1 ] || echo "  NPM     asciinema-player@$(PLAYER_VERSION)"
+	$(Q)$(NPM) install --prefix $(PLAYER_NPM) --no-audit --no-fund --no-save --silent \
+		asciinema-player@$(PLAYER_VERSION) || { echo "npm install asciinema-player failed:" \
+		"\`sessions export\` embeds it (needs npm and the registry once)" >&2; exit 1; }
+	$(Q)test -s $(PLAYER_JS) && test -s $(PLAYER_CSS) && touch $(PLAYER_JS) $(PLAYER_CSS)
+$(BUILD)/obj/injector/record/player.o: $(PLAYER_JS) $(PLAYER_CSS)
+$(BUILD)/obj/injector/record/player.o: ALL_CFLAGS += -DSESSIONS_PLAYER_JS=\"$(abspath $(PLAYER_JS))\" \
+	-DSESSIONS_PLAYER_CSS=\"$(abspath $(PLAYER_CSS))\"
+
 # --- dependencies (Debian 12) ---
 # The second line: the static archives libcurl.a needs (see STATIC above).
 DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev \
 	libnghttp2-dev libssh2-1-dev libpsl-dev libzstd-dev libunistring-dev libidn2-dev \
 	libbrotli-dev zlib1g-dev
+# npm fetches asciinema-player once (see above); a nodejs from elsewhere often brings its own
+DEPS_BUILD += $(if $(shell command -v $(NPM)),,npm)
 DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3 \
-	podman containerd curl tmux asciinema
+	podman containerd curl tmux asciinema chromium
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \

@@ -2,7 +2,9 @@
 /* cli.c - parse the command line. */
 #include "injector/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -46,6 +48,11 @@ void cli_usage(FILE *f)
 	      "       dhidebug [<options>] -c <line> <target>\n"
 	      "       dhidebug profiles [--json] [--policy=<file>]\n"
 	      "       dhidebug ls [--json]\n"
+	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
+	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
+	      "       dhidebug sessions verify (<id>|--all) [--dir=<dir>]\n"
+	      "       dhidebug sessions export <id> --html=<file> [--dir=<dir>]\n"
+	      "       dhidebug replay <id> [--speed=<n>] [--idle-limit=<s>] [--dir=<dir>]\n"
 	      "\n"
 	      "Open a shell, or run one program, inside a running container that has no shell,\n"
 	      "with a read-only toolbox mounted in a private view of the container's files.\n"
@@ -67,6 +74,21 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"
 	      "be debugged; --json prints them as a JSON array.\n"
+	      "\n"
+	      "Recorded sessions (in /var/lib/dhidebug/sessions, or --dir=<dir>; <id> may be\n"
+	      "a unique prefix of a session id, or a session folder's path):\n"
+	      "  sessions ls          id, start, target, operator, profile, duration, status\n"
+	      "                       and state (complete, incomplete or invalid) of each;\n"
+	      "                       --json as a JSON array, --target=<target> and\n"
+	      "                       --since=<time> (2026-05-28, an RFC 3339 time, or an\n"
+	      "                       age: 90s, 30m, 12h, 7d) select\n"
+	      "  sessions show        the timeline: lines, execs and resizes with their times\n"
+	      "  sessions verify      check the hash chain of audit.jsonl and session.cast;\n"
+	      "                       exit 1 naming the first bad record; --all: every session\n"
+	      "  sessions export      --html=<file>: one self-contained page, the recording in\n"
+	      "                       asciinema-player beside the timeline\n"
+	      "  replay               play the recording in this terminal; --speed=<n> (default\n"
+	      "                       1), --idle-limit=<s> caps pauses; Ctrl-C stops\n"
 	      "\n"
 	      "Options:\n"
 	      "  --toolbox=<dir>       toolbox root filesystem (e.g. an unpacked DHI -dev image)\n"
@@ -101,6 +123,147 @@ void cli_usage(FILE *f)
 	      f);
 }
 
+/* --- dhidebug sessions VERB …, dhidebug replay ID … --- */
+
+enum {
+	OPT_S_JSON = 0x200,
+	OPT_S_TARGET,
+	OPT_S_SINCE,
+	OPT_S_DIR,
+	OPT_S_ALL,
+	OPT_S_HTML,
+	OPT_S_SPEED,
+	OPT_S_IDLE,
+};
+
+static const struct option review_opts[] = {
+	{ "json", no_argument, NULL, OPT_S_JSON },
+	{ "target", required_argument, NULL, OPT_S_TARGET },
+	{ "since", required_argument, NULL, OPT_S_SINCE },
+	{ "dir", required_argument, NULL, OPT_S_DIR },
+	{ "all", no_argument, NULL, OPT_S_ALL },
+	{ "html", required_argument, NULL, OPT_S_HTML },
+	{ "speed", required_argument, NULL, OPT_S_SPEED },
+	{ "idle-limit", required_argument, NULL, OPT_S_IDLE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct {
+	const char *word;
+	enum sessions_verb verb;
+	int takes_id;	/* 1: needs <id>; 2: <id> or --all */
+	int allowed[6];	/* the options it takes besides --dir, 0-terminated */
+} review_verbs[] = {
+	{ "ls", SESSIONS_LS, 0, { OPT_S_JSON, OPT_S_TARGET, OPT_S_SINCE } },
+	{ "show", SESSIONS_SHOW, 1, { 0 } },
+	{ "verify", SESSIONS_VERIFY, 2, { OPT_S_ALL } },
+	{ "export", SESSIONS_EXPORT, 1, { OPT_S_HTML } },
+	{ NULL, 0, 0, { 0 } },
+};
+
+static int seconds_arg(const char *opt, const char *s, bool zero_ok, double *out, struct dhi_err **err)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !(*out > 0 || (zero_ok && *out == 0)) || *out > 1e6)
+		return dhi_err_set(err, 0, "invalid %s `%s` (a positive number)", opt, s);
+	return 0;
+}
+
+static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err **err)
+{
+	struct sessions_opts *o = &out->sessions;
+	bool replay = strcmp(argv[0], "replay") == 0;
+	int seen[8] = { 0 }, c, want_id = 1, nargs, i;
+	const int *allowed = (const int[]){ OPT_S_SPEED, OPT_S_IDLE, 0 };
+	char **args;
+
+	out->cmd = CLI_SESSIONS;
+	o->verb = SESSIONS_REPLAY;
+	o->speed = 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", review_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_S_JSON:
+			o->json = true;
+			break;
+		case OPT_S_TARGET:
+			o->target = optarg;
+			break;
+		case OPT_S_SINCE:
+			o->since = optarg;
+			break;
+		case OPT_S_DIR:
+			o->dir = optarg;
+			break;
+		case OPT_S_ALL:
+			o->all = true;
+			break;
+		case OPT_S_HTML:
+			o->html = optarg;
+			break;
+		case OPT_S_SPEED:
+			if (seconds_arg("--speed", optarg, false, &o->speed, err) < 0)
+				return -1;
+			break;
+		case OPT_S_IDLE:
+			if (seconds_arg("--idle-limit", optarg, true, &o->idle_limit, err) < 0)
+				return -1;
+			break;
+		case 'h':
+			out->cmd = CLI_HELP;
+			return 0;
+		case ':':
+			return dhi_err_set(err, 0, "option `%s` needs a value (see --help)", argv[optind - 1]);
+		default:
+			return dhi_err_set(err, 0, "unknown option `%s` (see --help)", argv[optind - 1]);
+		}
+		if (c >= OPT_S_JSON && c <= OPT_S_IDLE)
+			seen[c - OPT_S_JSON] = 1;
+	}
+	args = &argv[optind];
+	nargs = argc - optind;
+	if (!replay) {
+		if (nargs < 1)
+			return dhi_err_set(err, 0, "`sessions` needs ls, show, verify or export");
+		for (i = 0; review_verbs[i].word && strcmp(review_verbs[i].word, args[0]) != 0; i++)
+			;
+		if (!review_verbs[i].word)
+			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify or export)",
+					   args[0]);
+		o->verb = review_verbs[i].verb;
+		want_id = review_verbs[i].takes_id;
+		allowed = review_verbs[i].allowed;
+		args++;
+		nargs--;
+	}
+	for (c = OPT_S_JSON; c <= OPT_S_IDLE; c++) {
+		bool ok = c == OPT_S_DIR;
+
+		for (const int *a = allowed; *a; a++)
+			ok |= *a == c;
+		for (i = 0; review_opts[i].name && review_opts[i].val != c; i++)
+			;
+		if (seen[c - OPT_S_JSON] && !ok)
+			return dhi_err_set(err, 0, "--%s does not go with `%s`", review_opts[i].name,
+					   replay ? "replay" : args[-1]);
+	}
+	if (want_id == 2 && o->all ? nargs > 0 : nargs != (want_id ? 1 : 0))
+		return dhi_err_set(err, 0, want_id == 2 ? "`sessions verify` takes one session id or --all"
+					   : want_id     ? "`%s` takes one session id"
+							 : "`sessions %s` takes no session id",
+				   replay ? "replay" : args[-1]);
+	if (want_id && !o->all)
+		o->id = args[0];
+	if (o->verb == SESSIONS_EXPORT && !o->html)
+		return dhi_err_set(err, 0, "`sessions export` needs --html=<file>");
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 {
 	int c;
@@ -108,6 +271,8 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 	memset(out, 0, sizeof(*out));
 	out->join_cgroup = true;
 	out->view = VIEW_AUTO;
+	if (argc > 1 && (strcmp(argv[1], "sessions") == 0 || strcmp(argv[1], "replay") == 0))
+		return parse_review(argc - 1, argv + 1, out, err);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:qh", long_opts, NULL)) != -1) {

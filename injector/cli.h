@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "injector/record/sessions.h"
 #include "nsenter/view.h"
 
 enum cli_cmd {
@@ -15,6 +16,7 @@ enum cli_cmd {
 	CLI_VERSION,
 	CLI_PROFILES,	/* dhidebug profiles [--json] */
 	CLI_LS,		/* dhidebug ls [--json] */
+	CLI_SESSIONS,	/* dhidebug sessions …, dhidebug replay … (see `sessions`) */
 };
 
 struct cli {
@@ -35,6 +37,7 @@ struct cli {
 	bool no_record;			/* --no-record */
 	const char *sessions_dir;	/* --sessions-dir */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
+	struct sessions_opts sessions;	/* CLI_SESSIONS: the reviewing command */
 };
 
 /*

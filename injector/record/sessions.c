@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sessions.c - list, show and verify recorded sessions (docs/recording.md, "Verifying"). */
+#include "injector/record/sessions.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+
+/* Host-side files written by dhidebug itself; the bound only keeps a broken one from eating memory. */
+#define AUDIT_MAX ((size_t)1 << 30)
+#define HASH_CHUNK 65536
+
+static inline void md_ctx_freep(EVP_MD_CTX **c)
+{
+	EVP_MD_CTX_free(*c);
+}
+#define autoevp __attribute__((cleanup(md_ctx_freep)))
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+#define autodir __attribute__((cleanup(closedirp)))
+
+const char *session_state_name(enum session_state s)
+{
+	switch (s) {
+	case SESSION_COMPLETE:
+		return "complete";
+	case SESSION_INCOMPLETE:
+		return "incomplete";
+	default:
+		return "invalid";
+	}
+}
+
+void session_check_free(struct session_check *c)
+{
+	free(c->problem);
+	c->problem = NULL;
+}
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	if (!EVP_Digest(p, n, d, &dl, EVP_sha256(), NULL) || dl != 32)
+		abort(); /* SHA-256 on memory only fails when libcrypto is broken */
+	hex(d, 32, out);
+}
+
+/* --- times --- */
+
+static int two(const char *s)
+{
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ? (s[0] - '0') * 10 + (s[1] - '0')
+									      : -1;
+}
+
+int sessions_parse_time(const char *s, double now, double *out)
+{
+	struct tm tm = { 0 };
+	double frac = 0, off = 0;
+	char *end;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+
+	if (!s || !*s)
+		return -1;
+	if (isdigit((unsigned char)*s) && strlen(s) < 12) {
+		/* an age: 90s, 30m, 12h, 7d */
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno == 0 && end != s && end[0] && !end[1] && v < 100000000ULL) {
+			double mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+
+			if (mul > 0) {
+				*out = now - (double)v * mul;
+				return 0;
+			}
+		}
+	}
+	if (strlen(s) < 10 || sscanf(s, "%4d", &y) != 1 || !isdigit((unsigned char)s[3]) || s[4] != '-' ||
+	    (mo = two(s + 5)) < 1 || mo > 12 || s[7] != '-' || (d = two(s + 8)) < 1 || d > 31)
+		return -1;
+	s += 10;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		if ((h = two(s + 1)) < 0 || h > 23 || s[3] != ':' || (mi = two(s + 4)) < 0 || mi > 59 ||
+		    s[6] != ':' || (sec = two(s + 7)) < 0 || sec > 60)
+			return -1;
+		s += 9;
+		if (*s == '.') {
+			double scale = 0.1;
+
+			if (!isdigit((unsigned char)s[1]))
+				return -1;
+			for (s++; isdigit((unsigned char)*s); s++, scale /= 10)
+				frac += (*s - '0') * scale;
+		}
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			int oh = two(s + 1), om = s[3] == ':' ? two(s + 4) : -1;
+
+			if (oh < 0 || oh > 23 || om < 0 || om > 59)
+				return -1;
+			off = (oh * 3600 + om * 60) * (*s == '+' ? 1 : -1);
+			s += 6;
+		} else {
+			return -1;
+		}
+	}
+	if (*s)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*out = (double)timegm(&tm) + frac - off;
+	return 0;
+}
+
+double sessions_record_time(json_t *rec)
+{
+	double t;
+
+	if (sessions_parse_time(json_string_value(json_object_get(rec, "time")), 0, &t) < 0)
+		return -1;
+	return t;
+}
+
+/* --- verification --- */
+
+/* The fields every record of a type has (docs/recording.md, "audit.jsonl"). */
+static const struct record_type {
+	const char *type;
+	const char *fields[10];
+} record_types[] = {
+	{ "session.start",
+	  { "session", "operator", "target", "toolbox", "profile", "view", "command", "dhidebug" } },
+	{ "line", { "text", "cwd" } },
+	{ "line.end", { "text", "status", "duration" } },
+	{ "exec", { "pid", "ppid", "path", "argv", "decision" } },
+	{ "resize", { "width", "height" } },
+	{ "session.end", { "status", "duration", "bytes_in", "bytes_out", "reason" } },
+	{ NULL, { NULL } },
+};
+
+static bool is_hex64(const char *s)
+{
+	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* Walks session.cast forward as the records' cast_bytes grow, hashing each prefix once. */
+struct cast_hash {
+	int fd;
+	uint64_t size, done;
+	EVP_MD_CTX *ctx;
+};
+
+static int cast_hash_to(struct cast_hash *h, uint64_t upto, char out[65], struct dhi_err **err)
+{
+	autoevp EVP_MD_CTX *copy = NULL;
+	unsigned char buf[HASH_CHUNK], d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+
+	while (h->done < upto) {
+		size_t want = upto - h->done > sizeof(buf) ? sizeof(buf) : (size_t)(upto - h->done);
+		ssize_t n = pread(h->fd, buf, want, (off_t)h->done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dhi_err_set(err, errno, "cannot read `session.cast`");
+		if (n == 0)
+			return dhi_err_set(err, 0, "`session.cast` shrank while being verified");
+		EVP_DigestUpdate(h->ctx, buf, (size_t)n);
+		h->done += (uint64_t)n;
+	}
+	copy = EVP_MD_CTX_new();
+	if (!copy || !EVP_MD_CTX_copy_ex(copy, h->ctx) || !EVP_DigestFinal_ex(copy, d, &dl) || dl != 32)
+		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
+	hex(d, 32, out);
+	return 0;
+}
+
+static void invalid(struct session_check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void invalid(struct session_check *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	c->problem = xvasprintf(fmt, ap);
+	va_end(ap);
+	c->state = SESSION_INVALID;
+}
+
+/* Checks one record (line `n` of audit.jsonl); on failure fills c->problem. */
+static int check_record(json_t *rec, size_t n, const char *prev_line, size_t prev_len,
+			uint64_t *last_bytes, struct cast_hash *h, struct session_check *c,
+			struct dhi_err **err)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	json_t *seq = json_object_get(rec, "seq"), *bytes = json_object_get(rec, "cast_bytes");
+	const char *prev = json_string_value(json_object_get(rec, "prev"));
+	const char *digest = json_string_value(json_object_get(rec, "cast_sha256"));
+	char want[65], got[65];
+	json_int_t cb;
+
+	if (!json_is_integer(seq))
+		return invalid(c, "audit.jsonl:%zu: no `seq`", n), 0;
+	if (!type)
+		return invalid(c, "audit.jsonl:%zu: no `type`", n), 0;
+	if (sessions_record_time(rec) < 0)
+		return invalid(c, "audit.jsonl:%zu: no valid `time`", n), 0;
+	if (!is_hex64(prev))
+		return invalid(c, "audit.jsonl:%zu: no valid `prev`", n), 0;
+	if (!json_is_integer(bytes) || json_integer_value(bytes) < 0)
+		return invalid(c, "audit.jsonl:%zu: no valid `cast_bytes`", n), 0;
+	if (!is_hex64(digest))
+		return invalid(c, "audit.jsonl:%zu: no valid `cast_sha256`", n), 0;
+	for (const struct record_type *t = record_types; t->type; t++) {
+		if (strcmp(t->type, type) != 0)
+			continue;
+		for (const char *const *f = t->fields; *f; f++)
+			if (!json_object_get(rec, *f))
+				return invalid(c, "audit.jsonl:%zu: %s record without `%s`", n, type, *f), 0;
+	}
+	if ((n == 1) != (strcmp(type, "session.start") == 0))
+		return invalid(c, n == 1 ? "audit.jsonl:1: the first record is not session.start"
+					 : "audit.jsonl:%zu: session.start after the first record",
+			       n),
+		       0;
+	if (json_integer_value(seq) != (json_int_t)(n - 1))
+		return invalid(c,
+			       "audit.jsonl:%zu: seq is %" JSON_INTEGER_FORMAT
+			       ", expected %zu (a record is missing or out of order)",
+			       n, json_integer_value(seq), n - 1),
+		       0;
+	if (n == 1)
+		memset(want, '0', 64), want[64] = '\0';
+	else
+		sha256_hex(prev_line, prev_len, want);
+	if (strcmp(prev, want) != 0) {
+		if (n == 1)
+			return invalid(c, "audit.jsonl:1: prev of the first record is not 64 zeros"), 0;
+		return invalid(c, "audit.jsonl:%zu: prev does not match record %zu", n, n - 1), 0;
+	}
+	cb = json_integer_value(bytes);
+	if ((uint64_t)cb < *last_bytes)
+		return invalid(c, "audit.jsonl:%zu: cast_bytes %" JSON_INTEGER_FORMAT
+				  " is less than record %zu's %llu",
+			       n, cb, n - 1, (unsigned long long)*last_bytes),
+		       0;
+	if ((uint64_t)cb > h->size)
+		return invalid(c,
+			       "audit.jsonl:%zu: cast_bytes %" JSON_INTEGER_FORMAT
+			       " is beyond the end of session.cast (%llu bytes): the recording was truncated",
+			       n, cb, (unsigned long long)h->size),
+		       0;
+	if (cast_hash_to(h, (uint64_t)cb, got, err) < 0)
+		return -1;
+	if (strcmp(got, digest) != 0)
+		return invalid(c,
+			       "audit.jsonl:%zu: cast_sha256 does not match the first %" JSON_INTEGER_FORMAT
+			       " bytes of session.cast: the recording was changed",
+			       n, cb),
+		       0;
+	*last_bytes = (uint64_t)cb;
+	return 0;
+}
+
+static int open_at(int dirfd, const char *name, struct dhi_err **err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno != ENOENT)
+		return dhi_err_set(err, errno, "cannot open `%s`", name);
+	return fd;
+}
+
+static int read_audit_at(int dirfd, char **buf, size_t *len, struct dhi_err **err)
+{
+	dhi_autoclose int fd = open_at(dirfd, "audit.jsonl", err);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return *err ? -1 : 0;
+	if (fd_read_file(fd, AUDIT_MAX, buf, len, err) < 0)
+		return dhi_err_prefix(err, "`audit.jsonl`");
+	return 0;
+}
+
+int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
+{
+	dhi_autofree char *audit = NULL;
+	dhi_autoclose int cast = -1;
+	autoevp EVP_MD_CTX *ctx = NULL;
+	struct cast_hash h = { .fd = -1 };
+	const char *prev = NULL, *p, *end;
+	size_t len, prev_len = 0, n = 0;
+	uint64_t last_bytes = 0;
+	bool ended = false;
+	struct stat st;
+
+	memset(c, 0, sizeof(*c));
+	if (read_audit_at(dirfd, &audit, &len, err) < 0)
+		return -1;
+	if (!audit)
+		return invalid(c, "audit.jsonl: missing"), 0;
+	cast = open_at(dirfd, "session.cast", err);
+	if (cast < 0 && *err)
+		return -1;
+	if (cast >= 0 && fstat(cast, &st) < 0)
+		return dhi_err_set(err, errno, "cannot stat `session.cast`");
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
+	h = (struct cast_hash){ .fd = cast, .size = cast >= 0 ? (uint64_t)st.st_size : 0, .ctx = ctx };
+	c->cast_size = h.size;
+
+	for (p = audit, end = audit + len; p < end; p = p + (size_t)(strchrnul(p, '\n') - p) + 1) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_auto_t *rec = NULL;
+		json_error_t jerr;
+
+		n++;
+		if (ended)
+			return invalid(c, "audit.jsonl:%zu: record after session.end", n), 0;
+		rec = json_loadb(p, ll, JSON_REJECT_DUPLICATES, &jerr);
+		if (!json_is_object(rec))
+			return invalid(c, "audit.jsonl:%zu: not a JSON object%s%s", n, rec ? "" : ": ",
+				       rec ? "" : jerr.text),
+			       0;
+		if (check_record(rec, n, prev, prev_len, &last_bytes, &h, c, err) < 0)
+			return -1;
+		if (c->problem)
+			return 0;
+		c->records = n;
+		c->cast_covered = last_bytes;
+		ended = strcmp(json_string_value(json_object_get(rec, "type")), "session.end") == 0;
+		prev = p;
+		prev_len = ll;
+		if (!nl)
+			break;
+	}
+	if (n == 0)
+		return invalid(c, "audit.jsonl: empty (no session.start)"), 0;
+	c->state = ended ? SESSION_COMPLETE : SESSION_INCOMPLETE;
+	return 0;
+}
+
+json_t *sessions_load_records_at(int dirfd, struct dhi_err **err)
+{
+	dhi_autofree char *audit = NULL;
+	json_t *a = json_array();
+	size_t len;
+
+	if (read_audit_at(dirfd, &audit, &len, err) < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	for (const char *p = audit, *end = audit + len; audit && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_t *rec = json_loadb(p, ll, 0, NULL);
+
+		if (json_is_object(rec))
+			json_array_append_new(a, rec);
+		else
+			json_decref(rec);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return a;
+}
+
+/* --- finding sessions --- */
+
+static int open_dir(const struct sessions_opts *o, bool missing_ok, struct dhi_err **err)
+{
+	const char *dir = o->dir ? o->dir : SESSIONS_DEFAULT_DIR;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 && !(missing_ok && errno == ENOENT))
+		return dhi_err_set(err, errno, "cannot open the sessions folder `%s`", dir);
+	return fd;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The session folders under `dirfd`, sorted (ids sort by start time); NULL-terminated. */
+static char **list_ids(int dirfd, size_t *count, struct dhi_err **err)
+{
+	autodir DIR *d = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	int fd = dirfd >= 0 ? openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	*count = 0;
+	if (dirfd < 0)
+		return xzalloc(sizeof(char *));
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		dhi_err_set(err, errno, "cannot list the sessions folder");
+		return NULL;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (e->d_name[0] == '.' || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		v = xrealloc(v, (n + 2) * sizeof(*v));
+		v[n++] = xstrdup(e->d_name);
+	}
+	if (!v)
+		v = xzalloc(sizeof(char *));
+	v[n] = NULL;
+	qsort(v, n, sizeof(*v), by_name);
+	*count = n;
+	return v;
+}
+
+static void free_ids(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+/*
+ * Opens the session `id`: a folder path when it has a slash, else a session
+ * id in the sessions folder or a prefix of exactly one. *name gets the id.
+ */
+static int open_session(const struct sessions_opts *o, const char *id, char **name, struct dhi_err **err)
+{
+	dhi_autoclose int dirfd = -1;
+	char **ids = NULL, *found = NULL;
+	size_t n, matches = 0;
+	int fd;
+
+	if (strchr(id, '/')) {
+		const char *base = strrchr(id, '/') + 1;
+
+		fd = open(id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return dhi_err_set(err, errno, "cannot open session folder `%s`", id);
+		*name = xstrdup(*base ? base : id);
+		return fd;
+	}
+	if (!*id || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return dhi_err_set(err, 0, "invalid session id `%s`", id);
+	dirfd = open_dir(o, false, err);
+	if (dirfd < 0)
+		return -1;
+	fd = openat(dirfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		*name = xstrdup(id);
+		return fd;
+	}
+	if (errno != ENOENT)
+		return dhi_err_set(err, errno, "cannot open session `%s`", id);
+	ids = list_ids(dirfd, &n, err);
+	if (!ids)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(ids[i], id, strlen(id)) == 0) {
+			matches++;
+			found = ids[i];
+		}
+	if (matches != 1) {
+		free_ids(ids);
+		if (matches)
+			return dhi_err_set(err, 0, "session id `%s` is ambiguous (%zu sessions start with it)",
+					   id, matches);
+		return dhi_err_set(err, 0, "no session `%s` in `%s`", id,
+				   o->dir ? o->dir : SESSIONS_DEFAULT_DIR);
+	}
+	fd = openat(dirfd, found, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		dhi_err_set(err, errno, "cannot open session `%s`", found);
+	else
+		*name = xstrdup(found);
+	free_ids(ids);
+	return fd;
+}
+
+/* --- summaries --- */
+
+struct summary {
+	char *id;
+	json_t *start, *end;	/* borrowed from recs */
+	json_t *recs;
+	double t0, t1;		/* first and last record times */
+	struct session_check check;
+};
+
+static void summary_free(struct summary *s)
+{
+	free(s->id);
+	json_decref(s->recs);
+	session_check_free(&s->check);
+}
+
+static int summarize_at(int fd, const char *id, struct summary *s, struct dhi_err **err)
+{
+	size_t n;
+
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(id);
+	s->t0 = s->t1 = -1;
+	if (session_verify_at(fd, &s->check, err) < 0)
+		return -1;
+	s->recs = sessions_load_records_at(fd, err);
+	if (!s->recs)
+		return -1;
+	n = json_array_size(s->recs);
+	if (n > 0 && json_is_string(json_object_get(json_array_get(s->recs, 0), "type")) &&
+	    strcmp(json_string_value(json_object_get(json_array_get(s->recs, 0), "type")), "session.start") == 0)
+		s->start = json_array_get(s->recs, 0);
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(s->recs, i);
+		const char *type = json_string_value(json_object_get(r, "type"));
+		double t = sessions_record_time(r);
+
+		if (type && strcmp(type, "session.end") == 0)
+			s->end = r;
+		if (t >= 0 && s->t0 < 0)
+			s->t0 = t;
+		if (t >= 0)
+			s->t1 = t;
+	}
+	return 0;
+}
+
+static const char *str_at(json_t *o, const char *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj ? json_object_get(o, obj) : o, key));
+}
+
+static char *target_of(const struct summary *s)
+{
+	const char *rt = str_at(s->start, "target", "runtime"), *name = str_at(s->start, "target", "name"),
+		   *id = str_at(s->start, "target", "id");
+
+	if (!rt && !name && !id)
+		return xstrdup("-");
+	return xasprintf("%s://%s", rt ? rt : "?", name && *name ? name : id ? id : "?");
+}
+
+static char *operator_of(const struct summary *s)
+{
+	json_t *op = json_object_get(s->start, "operator");
+	const char *sudo = str_at(op, NULL, "sudo_user");
+	json_t *uid = json_object_get(op, "uid"), *login = json_object_get(op, "loginuid");
+
+	if (sudo && *sudo)
+		return xstrdup(sudo);
+	if (json_is_integer(login) && json_integer_value(login) >= 0 &&
+	    json_integer_value(login) != 4294967295LL)
+		return xasprintf("loginuid %" JSON_INTEGER_FORMAT, json_integer_value(login));
+	if (json_is_integer(uid))
+		return xasprintf("uid %" JSON_INTEGER_FORMAT, json_integer_value(uid));
+	return xstrdup("-");
+}
+
+static double duration_of(const struct summary *s)
+{
+	json_t *d = json_object_get(s->end, "duration");
+
+	if (json_is_number(d))
+		return json_number_value(d);
+	return s->t0 >= 0 && s->t1 >= s->t0 ? s->t1 - s->t0 : -1;
+}
+
+static void fmt_time(double t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t < 0 || !gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, size, "-");
+}
+
+static bool target_matches(const struct summary *s, const char *want)
+{
+	const char *rt = str_at(s->start, "target", "runtime"), *name = str_at(s->start, "target", "name"),
+		   *id = str_at(s->start, "target", "id");
+	dhi_autofree char *by_id = xasprintf("%s://%s", rt ? rt : "", id ? id : "");
+	dhi_autofree char *by_name = xasprintf("%s://%s", rt ? rt : "", name ? name : "");
+
+	return (id && (strcmp(id, want) == 0 || (strlen(want) >= 4 && strncmp(id, want, strlen(want)) == 0))) ||
+	       (name && strcmp(name, want) == 0) || strcmp(by_id, want) == 0 || strcmp(by_name, want) == 0;
+}
+
+static json_t *summary_json(const struct summary *s)
+{
+	json_t *o = json_object(), *st = json_object_get(s->end, "status");
+	dhi_autofree char *op = operator_of(s);
+	char when[40];
+	double d = duration_of(s);
+
+	fmt_time(s->t0, when, sizeof(when));
+	json_object_set_new(o, "id", json_string(s->id));
+	json_object_set_new(o, "started", s->t0 >= 0 ? json_string(json_string_value(json_object_get(s->start ? s->start : json_array_get(s->recs, 0), "time"))) : json_null());
+	json_object_set(o, "target", s->start && json_object_get(s->start, "target") ? json_object_get(s->start, "target") : json_null());
+	json_object_set_new(o, "operator", json_string(op));
+	json_object_set(o, "profile", json_object_get(json_object_get(s->start, "profile"), "name") ?: json_null());
+	json_object_set_new(o, "duration", d >= 0 ? json_real(d) : json_null());
+	json_object_set(o, "status", st ? st : json_null());
+	json_object_set(o, "reason", json_object_get(s->end, "reason") ?: json_null());
+	json_object_set_new(o, "state", json_string(session_state_name(s->check.state)));
+	json_object_set_new(o, "records", json_integer((json_int_t)json_array_size(s->recs)));
+	json_object_set_new(o, "problem", s->check.problem ? json_string(s->check.problem) : json_null());
+	return o;
+}
+
+static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	dhi_autoclose int dirfd = open_dir(o, true, err);
+	char **ids;
+	size_t n;
+	double since = 0;
+	json_t *arr = json_array();
+
+	if (dirfd < 0 && *err)
+		return json_decref(arr), -1;
+	if (o->since && sessions_parse_time(o->since, (double)time(NULL), &since) < 0)
+		return json_decref(arr),
+		       dhi_err_set(err, 0, "invalid --since `%s` (use 2026-05-28, 2026-05-28T10:00:00Z or 12h)",
+				   o->since);
+	ids = list_ids(dirfd, &n, err);
+	if (!ids)
+		return json_decref(arr), -1;
+	if (!o->json)
+		fprintf(out, "%-26s  %-20s  %-24s  %-12s  %-10s  %9s  %6s  %s\n", "ID", "STARTED", "TARGET",
+			"OPERATOR", "PROFILE", "DURATION", "STATUS", "STATE");
+	for (size_t i = 0; i < n; i++) {
+		dhi_autoclose int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		struct summary s;
+
+		if (fd < 0)
+			continue;
+		if (summarize_at(fd, ids[i], &s, err) < 0) {
+			summary_free(&s);
+			free_ids(ids);
+			json_decref(arr);
+			return dhi_err_prefix(err, "session `%s`", ids[i]);
+		}
+		if ((o->target && !target_matches(&s, o->target)) || (o->since && (s.t0 < 0 || s.t0 < since))) {
+			summary_free(&s);
+			continue;
+		}
+		if (o->json) {
+			json_array_append_new(arr, summary_json(&s));
+		} else {
+			dhi_autofree char *tgt = target_of(&s), *op = operator_of(&s);
+			const char *prof = str_at(s.start, "profile", "name");
+			json_t *st = json_object_get(s.end, "status");
+			char when[40], dur[32] = "-", status[24] = "-";
+			double d = duration_of(&s);
+
+			fmt_time(s.t0, when, sizeof(when));
+			if (d >= 0)
+				snprintf(dur, sizeof(dur), "%.1fs", d);
+			if (json_is_integer(st))
+				snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT, json_integer_value(st));
+			fprintf(out, "%-26s  %-20s  %-24s  %-12s  %-10s  %9s  %6s  %s\n", s.id, when, tgt, op,
+				prof ? prof : "-", dur, status, session_state_name(s.check.state));
+		}
+		summary_free(&s);
+	}
+	if (o->json) {
+		char *js = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+
+		fprintf(out, "%s\n", js ? js : "[]");
+		free(js);
+	}
+	json_decref(arr);
+	free_ids(ids);
+	return 0;
+}
+
+/* --- show --- */
+
+char *sessions_argv_string(json_t *argv)
+{
+	size_t i;
+	json_t *a;
+	char *s = xstrdup("");
+
+	json_array_foreach(argv, i, a) {
+		const char *w = json_string_value(a);
+		char *q, *next;
+
+		if (!w)
+			w = "?";
+		if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+				  strlen(w)) {
+			q = xstrdup(w);
+		} else {
+			/* single quotes, each ' as '\'' (as a POSIX shell reads it back) */
+			size_t cap = strlen(w) * 4 + 3, k = 0;
+
+			q = xmalloc(cap);
+			q[k++] = '\'';
+			for (const char *c = w; *c; c++) {
+				if (*c == '\'') {
+					memcpy(q + k, "'\\''", 4);
+					k += 4;
+				} else {
+					q[k++] = *c;
+				}
+			}
+			q[k++] = '\'';
+			q[k] = '\0';
+		}
+		next = xasprintf("%s%s%s", s, i ? " " : "", q);
+		free(q);
+		free(s);
+		s = next;
+	}
+	return s;
+}
+
+/* Terminal control characters from the audit are shown escaped, never sent to the reviewer's tty. */
+static void put_safe(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static void show_record(json_t *r, double t0, FILE *out)
+{
+	const char *type = json_string_value(json_object_get(r, "type"));
+	double t = sessions_record_time(r);
+	json_t *st = json_object_get(r, "status");
+
+	fprintf(out, "%+10.3f  ", t >= 0 && t0 >= 0 ? t - t0 : 0.0);
+	if (!type) {
+		fputs("?\n", out);
+	} else if (strcmp(type, "session.start") == 0) {
+		fputs("start     ", out);
+		put_safe(out, str_at(r, NULL, "session"));
+		if (json_is_string(json_object_get(r, "command"))) {
+			fputs("  -c ", out);
+			put_safe(out, str_at(r, NULL, "command"));
+		} else if (json_is_array(json_object_get(r, "command"))) {
+			dhi_autofree char *a = sessions_argv_string(json_object_get(r, "command"));
+
+			fputs("  -- ", out);
+			put_safe(out, a);
+		}
+		fputc('\n', out);
+	} else if (strcmp(type, "line") == 0) {
+		fputs("line      ", out);
+		put_safe(out, str_at(r, NULL, "text"));
+		fputs("   (in ", out);
+		put_safe(out, str_at(r, NULL, "cwd") ? str_at(r, NULL, "cwd") : "?");
+		fputs(")\n", out);
+	} else if (strcmp(type, "line.end") == 0) {
+		json_t *d = json_object_get(r, "duration");
+
+		fprintf(out, "line.end  status %s%" JSON_INTEGER_FORMAT ", %.3f s: ", json_is_integer(st) ? "" : "?",
+			json_integer_value(st), json_number_value(d));
+		put_safe(out, str_at(r, NULL, "text"));
+		fputc('\n', out);
+	} else if (strcmp(type, "exec") == 0) {
+		dhi_autofree char *a = sessions_argv_string(json_object_get(r, "argv"));
+		const char *dec = str_at(r, NULL, "decision");
+
+		fprintf(out, "exec      %-7s ", dec ? dec : "?");
+		put_safe(out, str_at(r, NULL, "path"));
+		fputs(": ", out);
+		put_safe(out, a);
+		fprintf(out, "  (pid %" JSON_INTEGER_FORMAT ", ppid %" JSON_INTEGER_FORMAT ")",
+			json_integer_value(json_object_get(r, "pid")), json_integer_value(json_object_get(r, "ppid")));
+		if (str_at(r, NULL, "reason")) {
+			fputs(": ", out);
+			put_safe(out, str_at(r, NULL, "reason"));
+		}
+		fputc('\n', out);
+	} else if (strcmp(type, "resize") == 0) {
+		fprintf(out, "resize    %" JSON_INTEGER_FORMAT "x%" JSON_INTEGER_FORMAT "\n",
+			json_integer_value(json_object_get(r, "width")),
+			json_integer_value(json_object_get(r, "height")));
+	} else if (strcmp(type, "session.end") == 0) {
+		fprintf(out, "end       status %" JSON_INTEGER_FORMAT ", reason ", json_integer_value(st));
+		put_safe(out, str_at(r, NULL, "reason"));
+		fprintf(out, ", %.3f s, %" JSON_INTEGER_FORMAT " bytes in, %" JSON_INTEGER_FORMAT " bytes out\n",
+			json_number_value(json_object_get(r, "duration")),
+			json_integer_value(json_object_get(r, "bytes_in")),
+			json_integer_value(json_object_get(r, "bytes_out")));
+	} else {
+		put_safe(out, type);
+		fputc('\n', out);
+	}
+}
+
+static void print_check(const char *id, const struct session_check *c, FILE *out)
+{
+	if (c->state == SESSION_INVALID) {
+		fprintf(out, "%s: invalid: %s\n", id, c->problem);
+		return;
+	}
+	fprintf(out, "%s: ok: %s%s, %zu records, %llu bytes of recording", id, session_state_name(c->state),
+		c->state == SESSION_INCOMPLETE ? " (no session.end: the supervisor died; verified up to the last record)" : "",
+		c->records, (unsigned long long)c->cast_covered);
+	if (c->cast_size > c->cast_covered)
+		fprintf(out, "; the last %llu bytes of session.cast are after the last record (not covered)",
+			(unsigned long long)(c->cast_size - c->cast_covered));
+	fputc('\n', out);
+}
+
+static int run_show(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	dhi_autofree char *id = NULL, *tgt = NULL, *op = NULL;
+	dhi_autoclose int fd = open_session(o, o->id, &id, err);
+	struct summary s;
+	char when[40];
+	const char *v;
+
+	if (fd < 0)
+		return -1;
+	if (summarize_at(fd, id, &s, err) < 0) {
+		summary_free(&s);
+		return -1;
+	}
+	tgt = target_of(&s);
+	op = operator_of(&s);
+	fmt_time(s.t0, when, sizeof(when));
+	fprintf(out, "session   %s\nstarted   %s\ntarget    ", s.id, when);
+	put_safe(out, tgt);
+	if ((v = str_at(s.start, "target", "image"))) {
+		fputs("  image ", out);
+		put_safe(out, v);
+	}
+	fprintf(out, "  pid %" JSON_INTEGER_FORMAT "\noperator  ",
+		json_integer_value(json_object_get(json_object_get(s.start, "target"), "pid")));
+	put_safe(out, op);
+	if ((v = str_at(s.start, "operator", "host"))) {
+		fputs(" on ", out);
+		put_safe(out, v);
+	}
+	if ((v = str_at(s.start, "operator", "tty"))) {
+		fputs(", tty ", out);
+		put_safe(out, v);
+	}
+	fputs("\nprofile   ", out);
+	put_safe(out, str_at(s.start, "profile", "name") ? str_at(s.start, "profile", "name") : "-");
+	fputs("\ntoolbox   ", out);
+	put_safe(out, str_at(s.start, "toolbox", "ref") ? str_at(s.start, "toolbox", "ref") : "-");
+	fputs("\n\n", out);
+	for (size_t i = 0; i < json_array_size(s.recs); i++)
+		show_record(json_array_get(s.recs, i), s.t0, out);
+	fputc('\n', out);
+	print_check(s.id, &s.check, out);
+	summary_free(&s);
+	return 0;
+}
+
+/* --- verify --- */
+
+static int verify_one(int fd, const char *id, FILE *out, struct dhi_err **err)
+{
+	struct session_check c;
+	int bad;
+
+	if (session_verify_at(fd, &c, err) < 0)
+		return dhi_err_prefix(err, "session `%s`", id);
+	print_check(id, &c, out);
+	bad = c.state == SESSION_INVALID;
+	session_check_free(&c);
+	return bad;
+}
+
+static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	dhi_autoclose int dirfd = -1;
+	char **ids;
+	size_t n;
+	int bad = 0;
+
+	if (!o->all) {
+		dhi_autofree char *id = NULL;
+		dhi_autoclose int fd = open_session(o, o->id, &id, err);
+
+		if (fd < 0)
+			return -1;
+		bad = verify_one(fd, id, out, err);
+		return bad < 0 ? -1 : bad;
+	}
+	dirfd = open_dir(o, false, err);
+	if (dirfd < 0)
+		return -1;
+	ids = list_ids(dirfd, &n, err);
+	if (!ids)
+		return -1;
+	for (size_t i = 0; i < n && bad >= 0; i++) {
+		dhi_autoclose int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		int r;
+
+		if (fd < 0) {
+			dhi_err_set(err, errno, "cannot open session `%s`", ids[i]);
+			bad = -1;
+			break;
+		}
+		r = verify_one(fd, ids[i], out, err);
+		bad = r < 0 ? -1 : bad | r;
+	}
+	if (bad == 0 && n == 0)
+		fprintf(out, "no sessions in `%s`\n", o->dir ? o->dir : SESSIONS_DEFAULT_DIR);
+	free_ids(ids);
+	return bad;
+}
+
+int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	dhi_autofree char *id = NULL;
+	dhi_autoclose int fd = -1;
+	int r;
+
+	switch (o->verb) {
+	case SESSIONS_LS:
+		r = run_ls(o, out, err);
+		break;
+	case SESSIONS_SHOW:
+		r = run_show(o, out, err);
+		break;
+	case SESSIONS_VERIFY:
+		r = run_verify(o, out, err);
+		break;
+	case SESSIONS_EXPORT:
+		fd = open_session(o, o->id, &id, err);
+		r = fd < 0 ? -1 : sessions_export_html_at(fd, id, o->html, err);
+		break;
+	case SESSIONS_REPLAY:
+		fd = open_session(o, o->id, &id, err);
+		r = fd < 0 ? -1 : sessions_replay_at(fd, o, err);
+		break;
+	default:
+		return dhi_err_set(err, 0, "unknown sessions command");
+	}
+	fflush(out);
+	return r;
+}

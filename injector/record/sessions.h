@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sessions.h - reviewing recorded sessions: list, show, verify, replay, export
+ * (the reader side of docs/recording.md; the supervisor's writer is record.h).
+ */
+#ifndef INJ_SESSIONS_H
+#define INJ_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/err.h"
+
+#define SESSIONS_DEFAULT_DIR "/var/lib/dhidebug/sessions"
+
+enum sessions_verb {
+	SESSIONS_LS,		/* dhidebug sessions ls [--json] [--target X] [--since T] */
+	SESSIONS_SHOW,		/* dhidebug sessions show ID */
+	SESSIONS_VERIFY,	/* dhidebug sessions verify ID|--all */
+	SESSIONS_EXPORT,	/* dhidebug sessions export ID --html FILE */
+	SESSIONS_REPLAY,	/* dhidebug replay ID [--speed N] [--idle-limit S] */
+};
+
+/* What the command line asked for (filled by cli_parse). */
+struct sessions_opts {
+	enum sessions_verb verb;
+	const char *dir;	/* --dir, NULL for SESSIONS_DEFAULT_DIR */
+	const char *id;		/* ID: a session id, a unique prefix of one, or a folder path */
+	bool all;		/* verify --all */
+	bool json;		/* ls --json */
+	const char *target;	/* ls --target */
+	const char *since;	/* ls --since */
+	const char *html;	/* export --html FILE */
+	double speed;		/* replay --speed, > 0 */
+	double idle_limit;	/* replay --idle-limit, 0 for the recording's own (or none) */
+};
+
+enum session_state {
+	SESSION_COMPLETE,	/* the chain verifies and ends with session.end */
+	SESSION_INCOMPLETE,	/* the chain verifies but has no session.end (supervisor died) */
+	SESSION_INVALID,	/* a check of docs/recording.md failed */
+};
+
+/* The outcome of verifying one session folder. */
+struct session_check {
+	enum session_state state;
+	size_t records;		/* records that verified */
+	uint64_t cast_covered;	/* bytes of session.cast covered by the chain */
+	uint64_t cast_size;	/* size of session.cast */
+	char *problem;		/* the first bad place, NULL unless SESSION_INVALID */
+};
+
+/*
+ * Runs docs/recording.md's checks on the session in folder `dirfd`
+ * (audit.jsonl and session.cast): each record valid JSON with its fields,
+ * `seq` consecutive, `prev` the SHA-256 of the line before, `cast_bytes` not
+ * decreasing and not beyond the file, `cast_sha256` the digest of that prefix,
+ * nothing after session.end. A failed check is not an error: it is reported
+ * in `out` (state SESSION_INVALID, `problem` naming the first bad place, e.g.
+ * "audit.jsonl:7: prev does not match record 6"). Returns -1 only when a file
+ * cannot be read. The caller frees `out` with session_check_free().
+ */
+int session_verify_at(int dirfd, struct session_check *out, struct dhi_err **err);
+
+void session_check_free(struct session_check *c);
+
+/* "complete", "incomplete" or "invalid". */
+const char *session_state_name(enum session_state s);
+
+/*
+ * Parses an RFC 3339 time ("2026-05-28T10:11:12.5Z", "+02:00" offsets), a
+ * date ("2026-05-28", midnight UTC) or, for --since, an age before `now`
+ * ("90s", "30m", "12h", "7d"). Returns 0 and seconds since the epoch, or -1.
+ */
+int sessions_parse_time(const char *s, double now, double *out);
+
+/*
+ * Runs one reviewing command; output goes to `out` (replay writes to stdout).
+ * Returns the exit status (verify: 0 good or incomplete, 1 when a session is
+ * invalid) or -1 with err set.
+ */
+int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+
+/* --- used by sessions_run, one file each --- */
+
+/* replay.c: plays session.cast of folder `dirfd` on stdout; 130 after Ctrl-C. */
+int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err **err);
+
+/*
+ * export.c: writes one self-contained HTML page to `path`: the recording in
+ * asciinema-player (embedded in dhidebug) beside the audit's timeline.
+ */
+int sessions_export_html_at(int dirfd, const char *id, const char *path, struct dhi_err **err);
+
+/* The asciinema-player assets embedded at build time (player.c). */
+extern const char sessions_player_js[], sessions_player_css[];
+extern const size_t sessions_player_js_len, sessions_player_css_len;
+
+/*
+ * The records of audit.jsonl of folder `dirfd`, parsed, in file order; lines
+ * that do not parse are skipped. Returns a JSON array (the caller decrefs it)
+ * or NULL with err set.
+ */
+struct json_t;
+struct json_t *sessions_load_records_at(int dirfd, struct dhi_err **err);
+
+/* An argv array as one line a POSIX shell reads back (words quoted where needed); freed by the caller. */
+char *sessions_argv_string(struct json_t *argv);
+
+/* Seconds since the epoch of a record's `time`, or -1 when it has none. */
+double sessions_record_time(struct json_t *rec);
+
+#endif
