@@ -559,3 +559,14 @@ screen_has()
 	tm capture-pane -p -t t
 	return 1
 }
+
+# run_fails CMD...: CMD must fail. (A bare `! CMD` line never fails a bats test: errexit
+# ignores a command negated with `!`.)
+run_fails()
+{
+	if "$@"; then
+		echo "expected to fail: $*"
+		return 1
+	fi
+	return 0
+}

@@ -72,7 +72,7 @@ attach()
 	grep -qx 'echo remembered-line' "/var/lib/dhidebug/history/runc_$CID"
 	[ "$(stat -c %a "/var/lib/dhidebug/history/runc_$CID")" = 600 ]
 	# nothing of it in the container
-	! grep -rqs remembered-line "/proc/$CPID/root/" --exclude-dir=proc --exclude-dir=sys
+	run_fails grep -rqs remembered-line "/proc/$CPID/root/" --exclude-dir=proc --exclude-dir=sys
 	tm send-keys -t t 'clear' Enter
 	attach
 	tm send-keys -t t Up Up
