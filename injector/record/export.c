@@ -157,6 +157,8 @@ static void page(FILE *f, const char *id, json_t *recs, const struct session_che
 {
 	json_t *start = json_array_get(recs, 0), *tgt = json_object_get(start, "target");
 	double t0 = sessions_record_time(start);
+	json_t *op = json_object_get(start, "operator");
+	bool no_tty = json_is_object(op) && json_is_null(json_object_get(op, "tty"));
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      /* nothing is fetched: the page works offline and leaks nothing when opened */
@@ -173,8 +175,10 @@ static void page(FILE *f, const char *id, json_t *recs, const struct session_che
 	html(f, json_string_value(json_object_get(tgt, "runtime")));
 	fputs("://", f);
 	html(f, json_string_value(json_object_get(tgt, json_string_value(json_object_get(tgt, "name")) ? "name" : "id")));
-	fputs("</code> image <code>", f);
-	html(f, json_string_value(json_object_get(tgt, "image")));
+	if (json_string_value(json_object_get(tgt, "image"))) {
+		fputs("</code> image <code>", f);
+		html(f, json_string_value(json_object_get(tgt, "image")));
+	}
 	fputs("</code> started <time>", f);
 	html(f, json_string_value(json_object_get(start, "time")));
 	fputs("</time> profile <code>", f);
@@ -193,10 +197,20 @@ static void page(FILE *f, const char *id, json_t *recs, const struct session_che
 		timeline_item(f, json_array_get(recs, i), t0);
 	fputs("</ol></aside></main>\n<script>\n", f);
 	fwrite(sessions_player_js, 1, sessions_player_js_len, f);
-	fputs("\n</script>\n<script>\nconst cast = ", f);
+	fputs("\n</script>\n<script>\nconst recorded = ", f);
 	js_string(f, cast, cast_len);
+	/*
+	 * Without a terminal (pipes), programs wrote bare line feeds and no tty turned them
+	 * into CR LF; the player is a terminal, so it is given what a terminal would have shown.
+	 */
+	fprintf(f, ";\nconst pipes = %s;\n", no_tty ? "true" : "false");
+	fputs("const cast = !pipes ? recorded : recorded.split('\\n').map((l, i) => {\n"
+	      "  if (i === 0 || !l) return l;\n"
+	      "  try { const e = JSON.parse(l); if (e[1] === 'o') e[2] = e[2].replace(/\\r?\\n/g, '\\r\\n');"
+	      " return JSON.stringify(e); } catch (x) { return l; }\n"
+	      "}).join('\\n');\n", f);
 	fprintf(f,
-		";\nconst player = AsciinemaPlayer.create({data: cast}, document.getElementById('player'),"
+		"const player = AsciinemaPlayer.create({data: cast}, document.getElementById('player'),"
 		" {fit: 'width', idleTimeLimit: 2, poster: 'npt:%.3f'});\n"
 		"document.querySelectorAll('#timeline li').forEach(li => li.addEventListener('click', () => {\n"
 		"  const t = parseFloat(li.dataset.t); player.seek(t).then(() => player.play());\n"
