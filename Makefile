@@ -22,7 +22,7 @@ Q := @
 endif
 
 # Libraries: only through pkg-config.
-PKGS := jansson libcap libseccomp readline libcurl libcrypto
+PKGS := jansson libcap libseccomp readline libcurl libcrypto libarchive
 # STATIC=1 (default): a static PIE. Nothing is loaded at run time (no dlopen, NSS or
 # gconv from anywhere, let alone from a container), and start-up is a millisecond
 # faster, which is most of what an attach costs. STATIC=0 links the shared libraries.
@@ -35,7 +35,11 @@ ifeq ($(STATIC),1)
 # libcurl to plain http (CURLOPT_PROTOCOLS_STR) and never enables Negotiate, so none is
 # reachable. libunistring and brotlicommon are what libidn2.a and libbrotlidec.a need.
 CURL_UNLINKED := -lrtmp -lgssapi_krb5 -lldap -llber
-PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) \
+# libarchive.a's pkg-config names every codec it was built with (acl, lz4 have no .a);
+# dhidebug only asks for tar with gzip, zstd or no compression, which need zlib and zstd.
+ARCHIVE_STATIC_LIBS := -larchive -lzstd -lz
+PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(filter-out libcurl libarchive,$(PKGS)) \
+	2>/dev/null) $(ARCHIVE_STATIC_LIBS) \
 	-Wl,--start-group $(filter-out $(CURL_UNLINKED),$(shell $(PKG_CONFIG) --static --libs \
 	libcurl 2>/dev/null)) -lunistring -lbrotlicommon -Wl,--end-group
 STATIC_SRCS := common/static_curl.c
@@ -66,7 +70,7 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDF
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
 	common/nonss.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
-TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c
+TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/record/record.c injector/record/execaudit.c \
@@ -74,7 +78,7 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
-	injector/policy/bpfcache.c
+	injector/policy/bpfcache.c injector/toolbox_cmd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c

@@ -21,6 +21,9 @@ enum {
 	OPT_SESSIONS_DIR,
 	OPT_CONTAINERD_ROOT,
 	OPT_CRIO_ROOT,
+	OPT_TOOLBOX_CACHE,
+	OPT_DEFAULT_TOOLBOX,
+	OPT_INSECURE_REGISTRY,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +42,9 @@ static const struct option long_opts[] = {
 	{ "sessions-dir", required_argument, NULL, OPT_SESSIONS_DIR },
 	{ "containerd-root", required_argument, NULL, OPT_CONTAINERD_ROOT },
 	{ "crio-root", required_argument, NULL, OPT_CRIO_ROOT },
+	{ "toolbox-cache", required_argument, NULL, OPT_TOOLBOX_CACHE },
+	{ "default-toolbox", required_argument, NULL, OPT_DEFAULT_TOOLBOX },
+	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -48,6 +54,8 @@ void cli_usage(FILE *f)
 	      "       dhidebug [<options>] -c <line> <target>\n"
 	      "       dhidebug profiles [--json] [--policy=<file>]\n"
 	      "       dhidebug ls [--json]\n"
+	      "       dhidebug toolbox pull <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
+	      "       dhidebug toolbox import <path> | rule <image>\n"
 	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
 	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
 	      "       dhidebug sessions verify (<id>|--all) [--dir=<dir>]\n"
@@ -75,6 +83,10 @@ void cli_usage(FILE *f)
 	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"
 	      "be debugged; --json prints them as a JSON array.\n"
 	      "\n"
+	      "`dhidebug toolbox` manages the toolbox cache: pull an image from its registry,\n"
+	      "list, remove or prune cached toolboxes, import an OCI layout or docker-archive,\n"
+	      "and show which toolbox the rules pick for an image (`rule`).\n"
+	      "\n"
 	      "Recorded sessions (in /var/lib/dhidebug/sessions, or --dir=<dir>; <id> may be\n"
 	      "a unique prefix of a session id, or a session folder's path):\n"
 	      "  sessions ls          id, start, target, operator, profile, duration, status\n"
@@ -91,7 +103,14 @@ void cli_usage(FILE *f)
 	      "                       1), --idle-limit=<s> caps pauses; Ctrl-C stops\n"
 	      "\n"
 	      "Options:\n"
-	      "  --toolbox=<dir>       toolbox root filesystem (e.g. an unpacked DHI -dev image)\n"
+	      "  --toolbox=<dir>|<ref> toolbox: a root filesystem directory, or an image\n"
+	      "                        reference or digest (pulled and cached); default: the\n"
+	      "                        image the rules choose for the target's image\n"
+	      "  --toolbox-cache=<dir> toolbox cache (default /var/lib/dhidebug/toolboxes)\n"
+	      "  --default-toolbox=<ref>\n"
+	      "                        toolbox for images no rule matches\n"
+	      "  --insecure-registry=<host>[:<port>][,...]\n"
+	      "                        registries that may use plain HTTP or unverified TLS\n"
 	      "  --view=<mode>         auto (default), union or toolbox:\n"
 	      "                          union    the container's files over the toolbox, read-only\n"
 	      "                          toolbox  the toolbox as /, the container at /target\n"
@@ -264,6 +283,40 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 	return 0;
 }
 
+/* `toolbox <subcommand> <args>`: each subcommand with its number of arguments */
+static int toolbox_args(int argc, char **argv, struct cli *out, struct dhi_err **err)
+{
+	static const struct {
+		const char *name;
+		int nargs;
+		const char *usage;
+	} subs[] = {
+		{ "pull", 1, "pull <ref>" },	 { "ls", 0, "ls [--json]" },
+		{ "rm", 1, "rm <ref>|<digest>" }, { "prune", 0, "prune" },
+		{ "import", 1, "import <path>" }, { "rule", 1, "rule <image>" },
+		{ NULL, 0, NULL },
+	};
+	const char *sub = optind < argc ? argv[optind] : NULL;
+
+	out->cmd = CLI_TOOLBOX;
+	if (!sub)
+		return dhi_err_set(err, 0, "`toolbox` needs a subcommand: pull, ls, rm, prune, "
+					   "import or rule");
+	for (int i = 0; subs[i].name; i++) {
+		if (strcmp(sub, subs[i].name) != 0)
+			continue;
+		if (argc - optind - 1 != subs[i].nargs)
+			return dhi_err_set(err, 0, "usage: dhidebug toolbox %s", subs[i].usage);
+		if (out->json && strcmp(sub, "ls") != 0)
+			return dhi_err_set(err, 0, "--json goes with `dhidebug toolbox ls`");
+		out->argv = &argv[optind];
+		return 0;
+	}
+	return dhi_err_set(err, 0, "unknown toolbox subcommand `%s` (pull, ls, rm, prune, import, "
+				   "rule)",
+			   sub);
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 {
 	int c;
@@ -294,6 +347,15 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_CRIO_ROOT:
 			out->crio_root = optarg;
+			break;
+		case OPT_TOOLBOX_CACHE:
+			out->toolbox_cache = optarg;
+			break;
+		case OPT_DEFAULT_TOOLBOX:
+			out->default_toolbox = optarg;
+			break;
+		case OPT_INSECURE_REGISTRY:
+			out->insecure_registry = optarg;
 			break;
 		case OPT_NO_CGROUP:
 			out->join_cgroup = false;
@@ -351,6 +413,8 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 		out->cmd = CLI_LS;
 		return 0;
 	}
+	if (strcmp(out->target, "toolbox") == 0)
+		return toolbox_args(argc, argv, out, err);
 	if (out->json)
 		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles` or `dhidebug ls`");
 	if (optind < argc)

@@ -17,12 +17,16 @@ enum cli_cmd {
 	CLI_PROFILES,	/* dhidebug profiles [--json] */
 	CLI_LS,		/* dhidebug ls [--json] */
 	CLI_SESSIONS,	/* dhidebug sessions …, dhidebug replay … (see `sessions`) */
+	CLI_TOOLBOX,	/* dhidebug toolbox pull|ls|rm|prune|import|rule ... (argv) */
 };
 
 struct cli {
 	enum cli_cmd cmd;
 	const char *target;		/* TARGET */
-	const char *toolbox;		/* --toolbox */
+	const char *toolbox;		/* --toolbox: a directory, reference or digest */
+	const char *toolbox_cache;	/* --toolbox-cache DIR */
+	const char *default_toolbox;	/* --default-toolbox REF: when no rule matches */
+	const char *insecure_registry;	/* --insecure-registry HOST[:PORT],... */
 	enum view_mode view;		/* --view */
 	const char *runtime_root;	/* --runtime-root */
 	const char *containerd_root;	/* --containerd-root */

@@ -14,6 +14,7 @@
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
 #include "injector/supervisor.h"
+#include "injector/toolbox_cmd.h"
 #include "nsenter/view.h"
 #include "toolbox/toolbox.h"
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 	struct session_spec s = { .target_root = -1, .toolbox_tree = -1 };
 	struct os_release target_os;
 	struct policy pol;
+	char *toolbox_dir = NULL;
 	int code;
 
 	if (cli_parse(argc, argv, &cli, &err) < 0)
@@ -111,6 +113,10 @@ int main(int argc, char **argv)
 			       .crio_root = cli.crio_root };
 	if (cli.cmd == CLI_LS)
 		return ls_run(&ro, cli.json, stdout, &err) < 0 ? fail(err) : 0;
+	if (cli.cmd == CLI_TOOLBOX) {
+		code = toolbox_cmd_run(&cli, &err);
+		return code < 0 ? fail(err) : code;
+	}
 	/* the profile is settled before anything is entered: a refused one touches nothing */
 	if (policy_load(cli.policy, &pol, &err) < 0)
 		return fail(err);
@@ -135,11 +141,9 @@ int main(int argc, char **argv)
 	if (rt_resolve(cli.target, &ro, &rt, &err) < 0)
 		return fail(err);
 
-	if (!cli.toolbox) {
-		dhi_err_set(&err, 0, "no toolbox given (use --toolbox DIR)");
-		return fail(err);
-	}
-	if (toolbox_open_dir(cli.toolbox, &s.toolbox, &err) < 0)
+	/* a directory, a cached or pulled reference, or the rule for the target's image */
+	if (toolbox_cmd_choose(&cli, &rt, &toolbox_dir, &err) < 0 ||
+	    toolbox_open_dir(toolbox_dir, &s.toolbox, &err) < 0)
 		return fail(err);
 
 	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||

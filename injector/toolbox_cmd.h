@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* toolbox_cmd.h - `dhidebug toolbox ...` and choosing a session's toolbox. */
+#ifndef INJ_TOOLBOX_CMD_H
+#define INJ_TOOLBOX_CMD_H
+
+#include "common/err.h"
+#include "injector/cli.h"
+#include "injector/runtime/runtime.h"
+
+/* Runs `dhidebug toolbox <subcommand>`; returns the exit status or -1 with *err. */
+int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err);
+
+/*
+ * The toolbox directory for a session: --toolbox as a directory, else as a
+ * reference or digest (from the cache, pulled when missing); without
+ * --toolbox, the rule table applied to the target's image reference. Prints
+ * the choice and its reason once unless -q. *dir is owned by the caller.
+ */
+int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char **dir,
+		       struct dhi_err **err);
+
+#endif

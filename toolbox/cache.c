@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cache.c - pull into, resolve from and tidy the content-addressed toolbox cache. */
+#include "toolbox/cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+#include "toolbox/layer.h"
+
+#define CONFIG_MAX (16 << 20)
+
+static const char *cache_dir(const struct cache_opts *o)
+{
+	return o->dir ? o->dir : CACHE_DEFAULT_DIR;
+}
+
+static int open_cache(const struct cache_opts *o, int *out, struct dhi_err **err)
+{
+	static const char *const subdirs[] = { "sha256", "refs", "tmp", "locks", NULL };
+	int fd = fd_open_private_dir(cache_dir(o));
+
+	if (fd < 0)
+		return dhi_err_set(err, errno,
+				   "cannot use toolbox cache `%s` (it must be a directory owned "
+				   "by root with mode 0700)",
+				   cache_dir(o));
+	for (int i = 0; subdirs[i]; i++)
+		if (mkdirat(fd, subdirs[i], 0700) < 0 && errno != EEXIST) {
+			close(fd);
+			return dhi_err_set(err, errno, "cannot create `%s/%s`", cache_dir(o),
+					   subdirs[i]);
+		}
+	*out = fd;
+	return 0;
+}
+
+/* A reference as one file name: `/` → %2F, `%` → %25 (nothing else can occur). */
+static char *ref_file(const char *canonical)
+{
+	char *out = xmalloc(3 * strlen(canonical) + 6), *o = out;
+
+	o += sprintf(o, "refs/");
+	for (const char *p = canonical; *p; p++) {
+		if (*p == '/')
+			o += sprintf(o, "%%2F");
+		else if (*p == '%')
+			o += sprintf(o, "%%25");
+		else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+static char *unescape_ref(const char *name)
+{
+	char *out = xmalloc(strlen(name) + 1), *o = out;
+
+	for (const char *p = name; *p; p++) {
+		if (!strncmp(p, "%2F", 3)) {
+			*o++ = '/';
+			p += 2;
+		} else if (!strncmp(p, "%25", 3)) {
+			*o++ = '%';
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int write_file_at(int dirfd, const char *name, const void *buf, size_t len,
+			 struct dhi_err **err)
+{
+	dhi_autoclose int fd =
+		openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0 || fd_write_all(fd, buf, len) < 0)
+		return dhi_err_set(err, errno, "cannot write `%s`", name);
+	return 0;
+}
+
+/* refs/<ref> := digest, replaced atomically */
+static int write_ref(int cfd, const char *canonical, const char *digest, struct dhi_err **err)
+{
+	dhi_autofree char *name = ref_file(canonical);
+	dhi_autofree char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	dhi_autofree char *line = xasprintf("%s\n", digest);
+
+	if (write_file_at(cfd, tmp, line, strlen(line), err) < 0)
+		return -1;
+	if (renameat(cfd, tmp, cfd, name) < 0) {
+		unlinkat(cfd, tmp, 0);
+		return dhi_err_set(err, errno, "cannot record reference `%s`", canonical);
+	}
+	return 0;
+}
+
+static char *read_ref(int cfd, const char *canonical)
+{
+	dhi_autofree char *name = ref_file(canonical);
+	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[80];
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = fd_read(fd, buf, sizeof(buf) - 1);
+	if (n < 71)
+		return NULL;
+	buf[71] = '\0';
+	return ref_is_digest(buf) ? xstrdup(buf) : NULL;
+}
+
+static bool entry_exists(int cfd, const char *digest)
+{
+	dhi_autofree char *p = xasprintf("sha256/%s/rootfs", digest + 7);
+	struct stat st;
+
+	return fstatat(cfd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int lock_digest(int cfd, const char *digest, bool quiet, int *out, struct dhi_err **err)
+{
+	dhi_autofree char *name = xasprintf("locks/%s.lock", digest + 7);
+	int fd = openat(cfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open lock `%s`", name);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (!quiet)
+			fprintf(stderr, "dhidebug: waiting for another pull of `%.19s`\n", digest);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				close(fd);
+				return dhi_err_set(err, errno, "cannot lock `%s`", name);
+			}
+		}
+	}
+	*out = fd;
+	return 0;
+}
+
+/* tmp/<hex>.*: a pull of <hex> that died (the caller holds <hex>'s lock) */
+static void remove_stale(int cfd, const char *hex)
+{
+	dhi_autoclose int tfd = openat(cfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+	size_t n = strlen(hex);
+
+	if (tfd < 0 || !(d = fdopendir(dup(tfd))))
+		return;
+	while ((de = readdir(d))) {
+		struct dhi_err *e = NULL;
+
+		if (!strncmp(de->d_name, hex, n) && de->d_name[n] == '.' &&
+		    layer_remove_at(tfd, de->d_name, &e) < 0)
+			dhi_err_clear(&e);
+	}
+	closedir(d);
+}
+
+/* --- progress on a terminal --- */
+
+struct progress {
+	bool on;
+	size_t i, n;
+	const char *digest;
+	long long size;
+	struct timespec start, last;
+};
+
+static double since(const struct timespec *a)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress_print(struct progress *p, unsigned long long bytes, bool final)
+{
+	double t = since(&p->start);
+
+	fprintf(stderr, "\r\033[Klayer %zu/%zu %.19s  %.1f/%.1f MB  %.1f MB/s%s", p->i + 1, p->n,
+		p->digest, (double)bytes / 1e6, (double)p->size / 1e6,
+		t > 0 ? (double)bytes / 1e6 / t : 0.0, final ? "\n" : "");
+}
+
+static void progress_cb(void *arg, unsigned long long bytes)
+{
+	struct progress *p = arg;
+
+	if (since(&p->last) < 0.1)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	progress_print(p, bytes, false);
+}
+
+/* --- pulling --- */
+
+static long long tree_size_at(int dirfd, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	long long sum = 0;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || depth > 256 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		sum += (long long)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				sum += tree_size_at(sub, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Builds tmp/<hex>.<pid> from the registry and renames it to sha256/<hex>. */
+static int build_entry(const struct cache_opts *o, int cfd, struct reg_client *c,
+		       const struct reg_manifest *m, struct dhi_err **err)
+{
+	const char *hex = m->digest + 7;
+	dhi_autofree char *tmp = xasprintf("tmp/%s.%d", hex, (int)getpid());
+	dhi_autofree char *final = xasprintf("sha256/%s", hex);
+	dhi_autofree char *config = NULL, *meta = NULL;
+	dhi_autoclose int tfd = -1, rootfd = -1, sfd = -1;
+	struct progress pr = { .on = !o->quiet && isatty(2), .n = m->nlayers };
+	size_t clen;
+	int rc = -1;
+
+	remove_stale(cfd, hex);
+	if (mkdirat(cfd, tmp, 0700) < 0)
+		return dhi_err_set(err, errno, "cannot create `%s/%s`", cache_dir(o), tmp);
+	tfd = openat(cfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0 || mkdirat(tfd, "rootfs", 0755) < 0 ||
+	    (rootfd = openat(tfd, "rootfs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		dhi_err_set(err, errno, "cannot create `%s/%s/rootfs`", cache_dir(o), tmp);
+		goto out;
+	}
+	if (reg_fetch_blob_mem(c, m->config_digest, CONFIG_MAX, &config, &clen, err) < 0 ||
+	    write_file_at(tfd, "config.json", config, clen, err) < 0 ||
+	    write_file_at(tfd, "manifest.json", m->body, m->len, err) < 0)
+		goto out;
+	for (size_t i = 0; i < m->nlayers; i++) {
+		struct layer_src src = { 0 };
+		struct layer_stats st;
+		int r;
+
+		pr.i = i;
+		pr.digest = m->layers[i].digest;
+		pr.size = m->layers[i].size;
+		clock_gettime(CLOCK_MONOTONIC, &pr.start);
+		if (reg_blob_open(c, m->layers[i].digest, &src, err) < 0)
+			goto out;
+		r = layer_unpack_at(rootfd, &src, m->layers[i].digest,
+				    pr.on ? progress_cb : NULL, &pr, &st, err);
+		reg_blob_close(&src);
+		if (r < 0)
+			goto out;
+		if (pr.on)
+			progress_print(&pr, st.bytes, true);
+	}
+	meta = xasprintf("{\"size\": %lld, \"created\": %lld}\n", tree_size_at(rootfd, 0),
+			 (long long)time(NULL));
+	if (write_file_at(tfd, "meta.json", meta, strlen(meta), err) < 0 ||
+	    write_file_at(tfd, "used", "", 0, err) < 0)
+		goto out;
+	/* whole on disk before it is visible: a crash after the rename finds a full entry */
+	if (syncfs(tfd) < 0) {
+		dhi_err_set(err, errno, "cannot sync `%s`", cache_dir(o));
+		goto out;
+	}
+	/* the entry is never changed again: only root may even enter it, nobody writes */
+	if (fchmod(tfd, 0555) < 0) {
+		dhi_err_set(err, errno, "cannot make `%s` read-only", tmp);
+		goto out;
+	}
+	if (renameat2(cfd, tmp, cfd, final, RENAME_NOREPLACE) < 0) {
+		dhi_err_set(err, errno, "cannot publish `%s/%s`", cache_dir(o), final);
+		goto out;
+	}
+	sfd = openat(cfd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd >= 0)
+		(void)fsync(sfd);
+	rc = 0;
+out:
+	if (rc < 0) {
+		struct dhi_err *e = NULL;
+
+		if (layer_remove_at(cfd, tmp, &e) < 0)
+			dhi_err_clear(&e);
+	}
+	return rc;
+}
+
+int cache_pull(const struct cache_opts *o, const char *refstr, char **digest_out,
+	       struct dhi_err **err)
+{
+	struct tb_ref ref;
+	struct reg_manifest m = { 0 };
+	struct reg_client *c = NULL;
+	dhi_autoclose int cfd = -1, lockfd = -1;
+	dhi_autofree char *canonical = NULL;
+	int rc = -1;
+
+	if (ref_parse(refstr, &ref, err) < 0)
+		return -1;
+	canonical = ref_format(&ref);
+	if (open_cache(o, &cfd, err) < 0)
+		goto out;
+	c = reg_open(&ref, &o->reg, err);
+	if (!c || reg_fetch_manifest(c, &m, err) < 0)
+		goto prefix;
+	if (lock_digest(cfd, m.digest, o->quiet, &lockfd, err) < 0)
+		goto out;
+	if (entry_exists(cfd, m.digest)) {
+		if (!o->quiet)
+			fprintf(stderr, "dhidebug: `%s` is cached as %s\n", canonical, m.digest);
+	} else {
+		if (build_entry(o, cfd, c, &m, err) < 0)
+			goto prefix;
+		if (!o->quiet)
+			fprintf(stderr, "dhidebug: pulled `%s` as %s (%zu layers)\n", canonical,
+				m.digest, m.nlayers);
+	}
+	if (write_ref(cfd, canonical, m.digest, err) < 0)
+		goto out;
+	if (digest_out)
+		*digest_out = xstrdup(m.digest);
+	rc = 0;
+	goto out;
+prefix:
+	dhi_err_prefix(err, "cannot pull `%s`", canonical);
+out:
+	reg_manifest_free(&m);
+	reg_close(c);
+	ref_free(&ref);
+	return rc;
+}
+
+/* --- looking things up --- */
+
+/* A full digest or a unique prefix of one (at least 12 hex digits) among the entries. */
+static int find_digest(int cfd, const char *what, char **out, struct dhi_err **err)
+{
+	const char *hex = !strncmp(what, "sha256:", 7) ? what + 7 : what;
+	size_t n = strlen(hex);
+	dhi_autofree char *found = NULL;
+	DIR *d;
+	struct dirent *de;
+	int sfd;
+
+	if (n < 12 || n > 64 || strspn(hex, "0123456789abcdef") != n)
+		return 0;
+	sfd = openat(cfd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0 || !(d = fdopendir(sfd))) {
+		if (sfd >= 0)
+			close(sfd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, hex, n) != 0 || strlen(de->d_name) != 64)
+			continue;
+		if (found) {
+			closedir(d);
+			return dhi_err_set(err, 0, "digest prefix `%s` is ambiguous", what);
+		}
+		found = xasprintf("sha256:%s", de->d_name);
+	}
+	closedir(d);
+	*out = dhi_steal_ptr(&found);
+	return 0;
+}
+
+/* What `what` (a reference or digest) names in the cache; *out NULL when nothing. */
+static int lookup(int cfd, const char *what, char **out, struct dhi_err **err)
+{
+	struct tb_ref ref;
+	struct dhi_err *e = NULL;
+	dhi_autofree char *canonical = NULL;
+
+	*out = NULL;
+	if (find_digest(cfd, what, out, err) < 0)
+		return -1;
+	if (*out)
+		return 0;
+	if (ref_parse(what, &ref, &e) < 0) {
+		if (!strncmp(what, "sha256:", 7)) {
+			dhi_err_clear(&e);
+			return 0;
+		}
+		*err ? dhi_err_clear(err) : (void)0;
+		*err = e;
+		return -1;
+	}
+	canonical = ref_format(&ref);
+	if (ref.digest && entry_exists(cfd, ref.digest))
+		*out = xstrdup(ref.digest);
+	else
+		*out = read_ref(cfd, canonical);
+	if (*out && !entry_exists(cfd, *out)) {
+		free(*out);
+		*out = NULL;
+	}
+	ref_free(&ref);
+	return 0;
+}
+
+int cache_resolve(const struct cache_opts *o, const char *what, bool pull, char **path,
+		  struct dhi_err **err)
+{
+	dhi_autoclose int cfd = -1;
+	dhi_autofree char *digest = NULL, *used = NULL;
+
+	if (open_cache(o, &cfd, err) < 0 || lookup(cfd, what, &digest, err) < 0)
+		return -1;
+	if (!digest) {
+		if (!pull)
+			return dhi_err_set(err, ENOENT, "toolbox `%s` is not in the cache", what);
+		if (cache_pull(o, what, &digest, err) < 0)
+			return -1;
+	}
+	used = xasprintf("sha256/%s/used", digest + 7);
+	(void)utimensat(cfd, used, NULL, AT_SYMLINK_NOFOLLOW);
+	*path = xasprintf("%s/sha256/%s/rootfs", cache_dir(o), digest + 7);
+	return 0;
+}
+
+/* --- ls, rm, prune --- */
+
+struct refent {
+	char *ref;
+	char *digest;
+};
+
+static size_t read_refs(int cfd, struct refent **out)
+{
+	dhi_autoclose int rfd = openat(cfd, "refs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct refent *v = NULL;
+	size_t n = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*out = NULL;
+	if (rfd < 0 || !(d = fdopendir(dup(rfd))))
+		return 0;
+	while ((de = readdir(d))) {
+		dhi_autofree char *name = NULL;
+		char *ref, *dg;
+
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp."))
+			continue;
+		ref = unescape_ref(de->d_name);
+		dg = read_ref(cfd, ref);
+		if (!dg) {
+			free(ref);
+			continue;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n].ref = ref;
+		v[n].digest = dg;
+		n++;
+	}
+	closedir(d);
+	*out = v;
+	return n;
+}
+
+static void refs_free(struct refent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ref);
+		free(v[i].digest);
+	}
+	free(v);
+}
+
+static long long entry_size(int cfd, const char *hex)
+{
+	dhi_autofree char *p = xasprintf("sha256/%s/meta.json", hex);
+	dhi_autofree char *buf = NULL;
+	dhi_autoclose int fd = openat(cfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct dhi_err *e = NULL;
+	json_auto_t *j = NULL;
+	size_t len;
+
+	if (fd < 0 || fd_read_file(fd, 4096, &buf, &len, &e) < 0) {
+		dhi_err_clear(&e);
+		return -1;
+	}
+	j = json_loadb(buf, len, 0, NULL);
+	return json_is_integer(json_object_get(j, "size"))
+		       ? (long long)json_integer_value(json_object_get(j, "size"))
+		       : -1;
+}
+
+int cache_list(const struct cache_opts *o, bool json, FILE *f, struct dhi_err **err)
+{
+	dhi_autoclose int cfd = -1;
+	struct refent *refs = NULL;
+	size_t nrefs;
+	json_auto_t *arr = json_array();
+	DIR *d;
+	struct dirent *de;
+	int sfd;
+
+	if (open_cache(o, &cfd, err) < 0)
+		return -1;
+	nrefs = read_refs(cfd, &refs);
+	sfd = openat(cfd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0 || !(d = fdopendir(sfd))) {
+		refs_free(refs, nrefs);
+		return dhi_err_set(err, errno, "cannot read `%s/sha256`", cache_dir(o));
+	}
+	if (!json)
+		fprintf(f, "%-60s %-19s %10s  %s\n", "REFERENCE", "DIGEST", "SIZE", "LAST USE");
+	while ((de = readdir(d))) {
+		dhi_autofree char *digest = NULL, *used = NULL;
+		json_t *jrefs = json_array();
+		struct stat st;
+		char when[32] = "-";
+		long long size;
+		int shown = 0;
+
+		if (strlen(de->d_name) != 64)
+			continue;
+		digest = xasprintf("sha256:%s", de->d_name);
+		used = xasprintf("%s/used", de->d_name);
+		if (fstatat(dirfd(d), used, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			struct tm tm;
+
+			gmtime_r(&st.st_mtime, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		}
+		size = entry_size(cfd, de->d_name);
+		for (size_t i = 0; i < nrefs; i++) {
+			if (strcmp(refs[i].digest, digest) != 0)
+				continue;
+			json_array_append_new(jrefs, json_string(refs[i].ref));
+			if (!json)
+				fprintf(f, "%-60s %.19s %9.1fM  %s\n", refs[i].ref, digest,
+					(double)size / 1048576.0, when);
+			shown++;
+		}
+		if (!json && !shown)
+			fprintf(f, "%-60s %.19s %9.1fM  %s\n", "<none>", digest,
+				(double)size / 1048576.0, when);
+		if (json)
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:I, s:s}", "digest",
+							     digest, "references", jrefs, "size",
+							     (json_int_t)size, "last_used", when));
+		else
+			json_decref(jrefs);
+	}
+	closedir(d);
+	refs_free(refs, nrefs);
+	if (json) {
+		json_dumpf(arr, f, JSON_INDENT(2));
+		fputc('\n', f);
+	}
+	return 0;
+}
+
+/* Unpublishes (one rename) then deletes an entry; the caller holds no lock. */
+static int drop_entry(const struct cache_opts *o, int cfd, const char *digest,
+		      struct dhi_err **err)
+{
+	dhi_autoclose int lockfd = -1;
+	dhi_autofree char *from = xasprintf("sha256/%s", digest + 7);
+	dhi_autofree char *to = xasprintf("tmp/%s.rm.%d", digest + 7, (int)getpid());
+	dhi_autoclose int tfd = -1;
+
+	if (lock_digest(cfd, digest, true, &lockfd, err) < 0)
+		return -1;
+	if (renameat(cfd, from, cfd, to) < 0)
+		return dhi_err_set(err, errno, "cannot remove `%s`", from);
+	tfd = openat(cfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return layer_remove_at(tfd, to + 4, err);
+}
+
+int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **err)
+{
+	dhi_autoclose int cfd = -1;
+	dhi_autofree char *digest = NULL;
+	struct refent *refs = NULL;
+	size_t nrefs;
+
+	if (open_cache(o, &cfd, err) < 0 || lookup(cfd, what, &digest, err) < 0)
+		return -1;
+	if (!digest)
+		return dhi_err_set(err, ENOENT, "toolbox `%s` is not in the cache", what);
+	nrefs = read_refs(cfd, &refs);
+	for (size_t i = 0; i < nrefs; i++) {
+		if (strcmp(refs[i].digest, digest) == 0) {
+			dhi_autofree char *name = ref_file(refs[i].ref);
+
+			unlinkat(cfd, name, 0);
+		}
+	}
+	refs_free(refs, nrefs);
+	return drop_entry(o, cfd, digest, err);
+}
+
+int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err)
+{
+	dhi_autoclose int cfd = -1;
+	struct refent *refs = NULL;
+	size_t nrefs;
+	DIR *d;
+	struct dirent *de;
+	int sfd, rc = 0;
+
+	if (open_cache(o, &cfd, err) < 0)
+		return -1;
+	nrefs = read_refs(cfd, &refs);
+	sfd = openat(cfd, "sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd >= 0 && (d = fdopendir(sfd))) {
+		while ((de = readdir(d)) && rc == 0) {
+			dhi_autofree char *digest = NULL;
+			bool used = false;
+
+			if (strlen(de->d_name) != 64)
+				continue;
+			digest = xasprintf("sha256:%s", de->d_name);
+			for (size_t i = 0; i < nrefs && !used; i++)
+				used = !strcmp(refs[i].digest, digest);
+			if (used)
+				continue;
+			rc = drop_entry(o, cfd, digest, err);
+			if (rc == 0)
+				fprintf(f, "removed %s\n", digest);
+		}
+		closedir(d);
+	}
+	refs_free(refs, nrefs);
+	/* leftovers of interrupted pulls: their lock is free */
+	sfd = openat(cfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc == 0 && sfd >= 0 && (d = fdopendir(sfd))) {
+		while ((de = readdir(d))) {
+			dhi_autofree char *hex = xstrndup(de->d_name, 64);
+			dhi_autofree char *lock = xasprintf("locks/%s.lock", hex);
+			dhi_autoclose int lfd = -1;
+			struct dhi_err *e = NULL;
+
+			if (de->d_name[0] == '.' || strlen(de->d_name) < 65)
+				continue;
+			lfd = openat(cfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0)
+				continue;
+			if (layer_remove_at(dirfd(d), de->d_name, &e) < 0)
+				dhi_err_clear(&e);
+			else
+				fprintf(f, "removed unfinished %s\n", de->d_name);
+		}
+		closedir(d);
+	}
+	return rc;
+}
+
+int cache_import(const struct cache_opts *o, const char *path, char **digest_out,
+		 struct dhi_err **err)
+{
+	return dhi_err_set(err, ENOSYS, "`toolbox import` is not implemented yet");
+}

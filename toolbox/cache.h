@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cache.h - the content-addressed, read-only, locked toolbox cache. */
+#ifndef TB_CACHE_H
+#define TB_CACHE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "toolbox/registry.h"
+
+#define CACHE_DEFAULT_DIR "/var/lib/dhidebug/toolboxes"
+
+/*
+ * Layout under `dir` (root-owned, 0700):
+ *   sha256/<hex>/rootfs/        an unpacked toolbox, keyed by its image manifest digest
+ *   sha256/<hex>/manifest.json  the verified manifest, config.json its config,
+ *   sha256/<hex>/meta.json      {"size": bytes, "created": epoch}
+ *   refs/<reference>            "sha256:<hex>\n": what a reference pointed at when pulled
+ *   tmp/                        entries being built; renamed into sha256/ only when whole
+ *   locks/<hex>.lock            flock(2): one pull of a digest at a time
+ */
+struct cache_opts {
+	const char *dir;	/* NULL: CACHE_DEFAULT_DIR */
+	bool quiet;		/* no progress and no notices */
+	struct reg_opts reg;
+};
+
+/*
+ * Pulls `ref` (always asking the registry what it points at) unless the
+ * manifest's digest is cached already; concurrent pulls of one digest download
+ * it once. On success *digest_out (may be NULL) is the entry's digest.
+ */
+int cache_pull(const struct cache_opts *o, const char *ref, char **digest_out,
+	       struct dhi_err **err);
+
+/*
+ * The rootfs directory for a reference, "sha256:<hex>" or a digest prefix:
+ * from the cache when the reference is there (no network), pulled otherwise
+ * when `pull` is set. *path is owned by the caller.
+ */
+int cache_resolve(const struct cache_opts *o, const char *ref, bool pull, char **path,
+		  struct dhi_err **err);
+
+/* Imports an OCI image layout (directory or tar) or a docker-archive tar. */
+int cache_import(const struct cache_opts *o, const char *path, char **digest_out,
+		 struct dhi_err **err);
+
+/* Lists entries: reference(s), digest, size, last use; --json as an array. */
+int cache_list(const struct cache_opts *o, bool json, FILE *f, struct dhi_err **err);
+
+/* Removes the entry a reference or digest names, and every reference to it. */
+int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **err);
+
+/* Removes entries no reference points at, and leftovers of interrupted pulls. */
+int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err);
+
+#endif
