@@ -60,6 +60,7 @@ void cli_usage(FILE *f)
 	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
 	      "       dhidebug sessions verify (<id>|--all) [--dir=<dir>]\n"
 	      "       dhidebug sessions export <id> --html=<file> [--dir=<dir>]\n"
+	      "       dhidebug sessions ship (<id>|--all) [--policy=<file>] [--dir=<dir>]\n"
 	      "       dhidebug replay <id> [--speed=<n>] [--idle-limit=<s>] [--dir=<dir>]\n"
 	      "\n"
 	      "Open a shell, or run one program, inside a running container that has no shell,\n"
@@ -153,6 +154,7 @@ enum {
 	OPT_S_HTML,
 	OPT_S_SPEED,
 	OPT_S_IDLE,
+	OPT_S_POLICY,
 };
 
 static const struct option review_opts[] = {
@@ -164,6 +166,7 @@ static const struct option review_opts[] = {
 	{ "html", required_argument, NULL, OPT_S_HTML },
 	{ "speed", required_argument, NULL, OPT_S_SPEED },
 	{ "idle-limit", required_argument, NULL, OPT_S_IDLE },
+	{ "policy", required_argument, NULL, OPT_S_POLICY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -178,6 +181,7 @@ static const struct {
 	{ "show", SESSIONS_SHOW, 1, { 0 } },
 	{ "verify", SESSIONS_VERIFY, 2, { OPT_S_ALL } },
 	{ "export", SESSIONS_EXPORT, 1, { OPT_S_HTML } },
+	{ "ship", SESSIONS_SHIP, 2, { OPT_S_ALL, OPT_S_POLICY } },
 	{ NULL, 0, 0, { 0 } },
 };
 
@@ -196,7 +200,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 {
 	struct sessions_opts *o = &out->sessions;
 	bool replay = strcmp(argv[0], "replay") == 0;
-	int seen[8] = { 0 }, c, want_id = 1, nargs, i;
+	int seen[9] = { 0 }, c, want_id = 1, nargs, i;
 	const int *allowed = (const int[]){ OPT_S_SPEED, OPT_S_IDLE, 0 };
 	char **args;
 
@@ -233,6 +237,9 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 			if (seconds_arg("--idle-limit", optarg, true, &o->idle_limit, err) < 0)
 				return -1;
 			break;
+		case OPT_S_POLICY:
+			o->policy = optarg;
+			break;
 		case 'h':
 			out->cmd = CLI_HELP;
 			return 0;
@@ -241,7 +248,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		default:
 			return dhi_err_set(err, 0, "unknown option `%s` (see --help)", argv[optind - 1]);
 		}
-		if (c >= OPT_S_JSON && c <= OPT_S_IDLE)
+		if (c >= OPT_S_JSON && c <= OPT_S_POLICY)
 			seen[c - OPT_S_JSON] = 1;
 	}
 	args = &argv[optind];
@@ -252,7 +259,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		for (i = 0; review_verbs[i].word && strcmp(review_verbs[i].word, args[0]) != 0; i++)
 			;
 		if (!review_verbs[i].word)
-			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify or export)",
+			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify, export or ship)",
 					   args[0]);
 		o->verb = review_verbs[i].verb;
 		want_id = review_verbs[i].takes_id;
@@ -260,7 +267,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		args++;
 		nargs--;
 	}
-	for (c = OPT_S_JSON; c <= OPT_S_IDLE; c++) {
+	for (c = OPT_S_JSON; c <= OPT_S_POLICY; c++) {
 		bool ok = c == OPT_S_DIR;
 
 		for (const int *a = allowed; *a; a++)
@@ -272,7 +279,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 					   replay ? "replay" : args[-1]);
 	}
 	if (want_id == 2 && o->all ? nargs > 0 : nargs != (want_id ? 1 : 0))
-		return dhi_err_set(err, 0, want_id == 2 ? "`sessions verify` takes one session id or --all"
+		return dhi_err_set(err, 0, want_id == 2 ? "`sessions verify` and `sessions ship` take one session id or --all"
 					   : want_id     ? "`%s` takes one session id"
 							 : "`sessions %s` takes no session id",
 				   replay ? "replay" : args[-1]);

@@ -65,6 +65,7 @@ static int start_recording(const struct cli *cli, const struct policy *pol,
 	}
 	s->record_required = pol->record == POLICY_RECORD_REQUIRED;
 	s->record_input = pol->record_input;
+	s->collector = pol->collector.url ? &pol->collector : NULL;
 	r = session_record_start(s, dir, command, id, err);
 	free(command);
 	if (r < 0) {

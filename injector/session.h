@@ -36,6 +36,7 @@ struct session_spec {
 	struct recorder *rec;		/* the recording and audit; NULL when not recording */
 	bool record_required;		/* a failed write ends the session (fail closed) */
 	bool record_input;		/* "i" events, except while the terminal has ECHO off */
+	const struct collector *collector;	/* where records are shipped as they are written */
 };
 
 /* The fds the supervisor hands to the session; -1 where unused. */

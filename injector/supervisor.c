@@ -22,6 +22,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/record/execaudit.h"
+#include "injector/record/ship.h"
 #include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
 
@@ -49,6 +50,7 @@ struct relay {
 	int listener;		/* the exec audit listener, once received */
 	unsigned long long bytes_in, bytes_out;
 	const char *end_reason;	/* set when the supervisor ends the session itself */
+	bool collector_down;	/* a record could not be shipped: the rest waits for the end */
 	int end_signal;		/* signal that ended the session, 0 if none */
 	struct termios saved;
 	bool raw;
@@ -143,14 +145,45 @@ static void rec_event(struct relay *r, char code, const char *data, size_t len)
 		recording_failed(r);
 }
 
+/*
+ * Records go to the collector as they are written. Once it fails, the rest
+ * waits in the session folder (the spool) and goes at the end, in order, or
+ * with `dhidebug sessions ship` later; a slow collector never slows the
+ * session twice.
+ */
+static void ship(struct relay *r, bool final)
+{
+	struct dhi_err *e = NULL;
+
+	if (!r->rec || !r->spec->collector || (r->collector_down && !final))
+		return;
+	if (ship_pending(record_dirfd(r->rec), record_id(r->rec), r->spec->collector, final, &e) <
+	    0) {
+		if (!r->collector_down || final) {
+			char *why = dhi_err_string(e);
+			char *msg = xasprintf("not shipped yet (kept for `dhidebug sessions ship`): %s",
+					      why);
+
+			print_line(r, msg);
+			free(msg);
+			free(why);
+		}
+		r->collector_down = true;
+		dhi_err_clear(&e);
+	}
+}
+
 static void rec_audit(struct relay *r, const char *type, json_t *fields, bool sync)
 {
 	if (!r->rec) {
 		json_decref(fields);
 		return;
 	}
-	if (record_audit(r->rec, type, fields, sync) < 0)
+	if (record_audit(r->rec, type, fields, sync) < 0) {
 		recording_failed(r);
+		return;
+	}
+	ship(r, false);
 }
 
 /* Copies what is readable on `src` to `dst`; returns false at EOF or error (EIO on a pty). */
@@ -465,6 +498,7 @@ static void record_end(struct relay *r, int status)
 			    (json_int_t)r->bytes_in, "bytes_out", (json_int_t)r->bytes_out, "reason",
 			    reason),
 		  true);
+	ship(r, true);
 }
 
 /*

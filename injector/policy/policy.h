@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "injector/record/ship.h"
 
 #define POLICY_DEFAULT_FILE "/etc/dhidebug/policy.json"
 #define POLICY_MAX_PROFILES 32
@@ -41,6 +42,7 @@ enum policy_record {
 };
 
 struct policy {
+	struct collector collector;	/* where audit records are shipped; url NULL: nowhere */
 	enum policy_record record;
 	bool record_input;	/* "i" events: what the operator typed (never while ECHO is off) */
 	struct profile profiles[POLICY_MAX_PROFILES];

@@ -221,7 +221,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "profiles") != 0 && strcmp(key, "allowed_profiles") != 0 &&
 		    strcmp(key, "default_profile") != 0 && strcmp(key, "version") != 0 &&
-		    strcmp(key, "record") != 0 && strcmp(key, "record_input") != 0)
+		    strcmp(key, "record") != 0 && strcmp(key, "record_input") != 0 &&
+		    strcmp(key, "collector") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -245,6 +246,9 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 			pol->allowed |= 1ull << idx;
 		}
 	}
+	if (json_object_get(root, "collector") &&
+	    ship_parse_collector(json_object_get(root, "collector"), &pol->collector, err) < 0)
+		return -1;
 	if (json_object_get(root, "record_input") &&
 	    want_bool(json_object_get(root, "record_input"), "record_input", &pol->record_input,
 		      err) < 0)

@@ -27,6 +27,7 @@ struct recorder {
 	uint64_t seq;
 	struct timespec start;
 	unsigned char carry[4];	/* an incomplete UTF-8 sequence from the last 'o' chunk */
+	char id[40];
 	size_t ncarry;
 };
 
@@ -287,6 +288,7 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 	}
 	r = xzalloc(sizeof(*r));
 	r->cast = r->audit = -1;
+	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->dirfd = openat(top, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (r->dirfd < 0 || (r->cast = create_file(r->dirfd, "session.cast", err)) < 0 ||
 	    (r->audit = create_file(r->dirfd, "audit.jsonl", err)) < 0) {
@@ -315,6 +317,16 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 	}
 	free(text);
 	return r;
+}
+
+int record_dirfd(const struct recorder *r)
+{
+	return r->dirfd;
+}
+
+const char *record_id(const struct recorder *r)
+{
+	return r->id;
 }
 
 void record_close(struct recorder *r)

@@ -32,6 +32,10 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 /* Seconds since the recording started. */
 double record_elapsed(const struct recorder *r);
 
+/* The session folder (an fd the recorder owns) and the session id. */
+int record_dirfd(const struct recorder *r);
+const char *record_id(const struct recorder *r);
+
 /* Closes the files (the caller writes session.end first). */
 void record_close(struct recorder *r);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sessions.c - list, show and verify recorded sessions (docs/recording.md, "Verifying"). */
 #include "injector/record/sessions.h"
+#include "injector/policy/policy.h"
+#include "injector/record/ship.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -957,6 +959,67 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 	return bad;
 }
 
+/* One session's pending records and recording to the collector; 1 when some stay. */
+static int ship_one(int fd, const char *id, const struct collector *c, FILE *out)
+{
+	struct dhi_err *e = NULL;
+	int n = ship_pending(fd, id, c, true, &e);
+
+	if (n < 0) {
+		char *why = dhi_err_string(e);
+
+		fprintf(out, "%s: not shipped: %s\n", id, why);
+		free(why);
+		dhi_err_clear(&e);
+		return 1;
+	}
+	if (n > 0)
+		fprintf(out, "%s: shipped %d\n", id, n);
+	return 0;
+}
+
+/*
+ * sessions ship: sends what the policy's collector has not acknowledged yet,
+ * in order (the session folders are the spool). Exit 1 while something stays.
+ */
+static int run_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	struct policy pol;
+	dhi_autoclose int dirfd = -1;
+	int bad = 0;
+
+	if (policy_load(o->policy, &pol, err) < 0)
+		return -1;
+	if (!pol.collector.url)
+		return dhi_err_set(err, 0, "the policy has no `collector` to ship to");
+	if (!o->all) {
+		dhi_autofree char *id = NULL;
+		dhi_autoclose int fd = open_session(o, o->id, &id, err);
+
+		return fd < 0 ? -1 : ship_one(fd, id, &pol.collector, out);
+	}
+	dirfd = open_dir(o, true, err);
+	if (dirfd < 0)
+		return *err ? -1 : 0;
+	{
+		size_t n;
+		char **ids = list_ids(dirfd, &n, err);
+
+		if (!ids)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd < 0)
+				continue;
+			bad |= ship_one(fd, ids[i], &pol.collector, out);
+			close(fd);
+		}
+		free_ids(ids);
+	}
+	return bad;
+}
+
 int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autofree char *id = NULL;
@@ -980,6 +1043,9 @@ int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 	case SESSIONS_REPLAY:
 		fd = open_session(o, o->id, &id, err);
 		r = fd < 0 ? -1 : sessions_replay_at(fd, o, err);
+		break;
+	case SESSIONS_SHIP:
+		r = run_ship(o, out, err);
 		break;
 	default:
 		return dhi_err_set(err, 0, "unknown sessions command");

@@ -21,6 +21,7 @@ enum sessions_verb {
 	SESSIONS_VERIFY,	/* dhidebug sessions verify ID|--all */
 	SESSIONS_EXPORT,	/* dhidebug sessions export ID --html FILE */
 	SESSIONS_REPLAY,	/* dhidebug replay ID [--speed N] [--idle-limit S] */
+	SESSIONS_SHIP,		/* dhidebug sessions ship ID|--all [--policy FILE] */
 };
 
 /* What the command line asked for (filled by cli_parse). */
@@ -33,6 +34,7 @@ struct sessions_opts {
 	const char *target;	/* ls --target */
 	const char *since;	/* ls --since */
 	const char *html;	/* export --html FILE */
+	const char *policy;	/* ship --policy FILE (its `collector`) */
 	double speed;		/* replay --speed, > 0 */
 	double idle_limit;	/* replay --idle-limit, 0 for the recording's own (or none) */
 };

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ship.c - POST audit records and the recording to the policy's collector, exactly once. */
+#include "injector/record/ship.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/xalloc.h"
+
+#define AUDIT_MAX (256u << 20)
+#define CAST_MAX (1u << 30)
+
+/* The `shipped` file: "<records acknowledged> <1 when the recording was>". */
+static void read_cursor(int dirfd, long *records, int *cast)
+{
+	dhi_autoclose int fd = openat(dirfd, "shipped", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[64] = "";
+	ssize_t n;
+
+	*records = 0;
+	*cast = 0;
+	if (fd < 0)
+		return;
+	n = fd_read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (sscanf(buf, "%ld %d", records, cast) < 1)
+		*records = 0;
+}
+
+static int write_cursor(int dirfd, long records, int cast)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%ld %d\n", records, cast);
+	int fd = openat(dirfd, ".shipped.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = fd_write_all(fd, buf, (size_t)n) == 0 && fsync(fd) == 0;
+	close(fd);
+	/* renamed into place: a crash never leaves a cursor that counts too far */
+	if (!ok || renameat(dirfd, ".shipped.tmp", dirfd, "shipped") < 0)
+		return -1;
+	return 0;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static int post(const struct collector *c, const char *key, const char *kind, const char *type,
+		const char *body, size_t len, struct dhi_err **err)
+{
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	char *k = xasprintf("Idempotency-Key: %s", key);
+	char *t = xasprintf("Content-Type: %s", type);
+	char *w = xasprintf("X-Dhidebug-Kind: %s", kind);
+	long code = 0;
+	CURLcode rc;
+
+	if (!h)
+		return dhi_err_set(err, ENOMEM, "cannot start an HTTP request");
+	hdrs = curl_slist_append(hdrs, k);
+	hdrs = curl_slist_append(hdrs, t);
+	hdrs = curl_slist_append(hdrs, w);
+	for (int i = 0; c->headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, c->headers[i]);
+	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+	if (c->ca)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	free(k);
+	free(t);
+	free(w);
+	if (rc != CURLE_OK)
+		return dhi_err_set(err, 0, "collector `%s`: %s", c->url, curl_easy_strerror(rc));
+	if (code < 200 || code > 299)
+		return dhi_err_set(err, 0, "collector `%s` answered %ld", c->url, code);
+	return 0;
+}
+
+static int read_all_at(int dirfd, const char *name, size_t max, char **out, size_t *len,
+		       struct dhi_err **err)
+{
+	dhi_autoclose int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open `%s`", name);
+	return fd_read_file(fd, max, out, len, err);
+}
+
+int ship_pending(int dirfd, const char *id, const struct collector *c, bool final,
+		 struct dhi_err **err)
+{
+	dhi_autofree char *audit = NULL;
+	long done, seq = 0;
+	int cast_done, sent = 0;
+	bool ended = false;
+	size_t len;
+	char *line, *next;
+
+	if (!c || !c->url)
+		return 0;
+	read_cursor(dirfd, &done, &cast_done);
+	if (read_all_at(dirfd, "audit.jsonl", AUDIT_MAX, &audit, &len, err) < 0)
+		return -1;
+	for (line = audit; *line; line = next, seq++) {
+		char key[96];
+		char *nl = strchr(line, '\n');
+
+		if (!nl)
+			break;	/* a record still being written */
+		*nl = '\0';
+		next = nl + 1;
+		ended = strstr(line, "\"type\":\"session.end\"") != NULL;
+		if (seq < done)
+			continue;
+		snprintf(key, sizeof(key), "%s:%ld", id, seq);
+		if (post(c, key, "record", "application/json", line, strlen(line), err) < 0)
+			return -1;
+		/* acknowledged: counted before the next one goes, so it never goes twice */
+		if (write_cursor(dirfd, seq + 1, 0) < 0)
+			return dhi_err_set(err, errno, "cannot update the ship cursor");
+		sent++;
+	}
+	if (final && ended && !cast_done) {
+		dhi_autofree char *cast = NULL;
+		char key[96];
+
+		if (read_all_at(dirfd, "session.cast", CAST_MAX, &cast, &len, err) < 0)
+			return -1;
+		snprintf(key, sizeof(key), "%s:cast", id);
+		if (post(c, key, "recording", "application/x-asciicast", cast, len, err) < 0)
+			return -1;
+		if (write_cursor(dirfd, seq, 1) < 0)
+			return dhi_err_set(err, errno, "cannot update the ship cursor");
+		sent++;
+	}
+	return sent;
+}
+
+int ship_parse_collector(json_t *o, struct collector *out, struct dhi_err **err)
+{
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(o))
+		return dhi_err_set(err, 0, "`collector` must be an object");
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "url") == 0 && json_is_string(v) &&
+		    (strncmp(json_string_value(v), "http://", 7) == 0 ||
+		     strncmp(json_string_value(v), "https://", 8) == 0)) {
+			out->url = xstrdup(json_string_value(v));
+		} else if (strcmp(key, "ca") == 0 && json_is_string(v)) {
+			out->ca = xstrdup(json_string_value(v));
+		} else if (strcmp(key, "headers") == 0 && json_is_object(v)) {
+			const char *hk;
+			json_t *hv;
+
+			json_object_foreach(v, hk, hv) {
+				if (!json_is_string(hv) || n == SHIP_MAX_HEADERS ||
+				    strpbrk(hk, ":\r\n") || strpbrk(json_string_value(hv), "\r\n"))
+					return dhi_err_set(err, 0, "collector header `%s` is not valid",
+							   hk);
+				out->headers[n++] = xasprintf("%s: %s", hk, json_string_value(hv));
+			}
+		} else {
+			return dhi_err_set(err, 0, "collector: unknown or invalid key `%s`", key);
+		}
+	}
+	if (!out->url)
+		return dhi_err_set(err, 0, "collector: `url` (http:// or https://) is required");
+	return 0;
+}
