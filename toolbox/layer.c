@@ -566,17 +566,18 @@ int layer_unpack_at(int rootfd, struct layer_src *src, const char *digest,
 				 archive_error_string(u.a));
 		goto out;
 	}
-	/* the digest covers the whole blob, including what follows the tar's end */
-	for (;;) {
+out:
+	/*
+	 * The digest covers the whole blob, including what follows the tar's end.
+	 * It is read to its end even after an error: a tampered blob is reported
+	 * as what it is, not as whatever the parser made of the changed bytes.
+	 */
+	while (!r.err) {
 		const void *buf;
-		ssize_t n = reader_next(&r, &buf);
 
-		if (n < 0)
-			break;
-		if (n == 0)
+		if (reader_next(&r, &buf) <= 0)
 			break;
 	}
-out:
 	archive_read_free(u.a);
 	pathset_free(&u.created);
 	if (r.err) {
@@ -587,8 +588,10 @@ out:
 	}
 	got = layer_hash_end(r.hash);
 	st->bytes = r.bytes;
-	if (rc == 0 && strcmp(got, digest) != 0)
+	if (!r.err && strcmp(got, digest) != 0) {
+		dhi_err_clear(err);
 		rc = dhi_err_set(err, 0, "digest mismatch for layer: expected `%s`, got `%s`",
 				 digest, got);
+	}
 	return rc;
 }
