@@ -1,0 +1,377 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Toolbox images against a real registry: docker-registry (the Debian package) on 127.0.0.1,
+# plain HTTP for most tests and TLS with a test CA plus htpasswd for the auth test, filled with
+# images the tests build (mkdev --oci, ociimg.py) and push with skopeo. Every pull goes into a
+# cache of the test's own (--toolbox-cache), never /var/lib/dhidebug.
+
+load helpers
+
+OCIIMG=$BATS_TEST_DIRNAME/ociimg.py
+
+# daemon PIDFILE LOG CMD...: CMD in the background holding none of bats' fds (bats waits for
+# every holder of its pipes).
+daemon()
+{
+	local pidfile=$1 log=$2
+
+	shift 2
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec "$@"
+	) </dev/null >"$log" 2>&1 &
+	echo $! >"$pidfile"
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# registry_start NAME [EXTRA-YAML]: a registry in $RT/NAME on a free port; sets nothing, writes
+# $RT/NAME/port. EXTRA-YAML goes under `http:` (tls) or at the top (auth) as given.
+registry_start()
+{
+	local name=$1 http_extra=${2:-} top_extra=${3:-} dir=$RT/$1 port i
+
+	mkdir -p "$dir/data"
+	port=$(free_port)
+	cat >"$dir/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: info
+		storage:
+		  filesystem:
+		    rootdirectory: $dir/data
+		  delete:
+		    enabled: true
+		http:
+		  addr: 127.0.0.1:$port
+		$http_extra
+		$top_extra
+	EOF
+	daemon "$dir/pid" "$dir/log" docker-registry serve "$dir/config.yml"
+	for i in $(seq 100); do
+		if curl -s -o /dev/null "http://127.0.0.1:$port/v2/" ||
+			curl -sk -o /dev/null "https://127.0.0.1:$port/v2/"; then
+			echo "$port" >"$dir/port"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "registry $name did not start: $(tail -n 5 "$dir/log")"
+	return 1
+}
+
+# push LAYOUT:TAG NAME:TAG: skopeo into the plain registry
+push()
+{
+	skopeo copy -q --all --dest-tls-verify=false "oci:$1" "docker://$REG/$2"
+}
+
+setup_file()
+{
+	RT=$BATS_FILE_TMPDIR
+	export RT
+	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || return 0
+	registry_start plain >"$RT/registry-setup.log" 2>&1 || return 0
+	REG=127.0.0.1:$(cat "$RT/plain/port")
+	# a small tree: a file, a symlink, a hard link pair, an empty directory, odd modes
+	mkdir -p "$RT/small/etc" "$RT/small/usr/bin" "$RT/small/empty"
+	echo hello >"$RT/small/etc/hello"
+	echo data >"$RT/small/usr/bin/tool"
+	chmod 0750 "$RT/small/usr/bin/tool"
+	ln "$RT/small/usr/bin/tool" "$RT/small/usr/bin/tool2"
+	ln -s /etc/hello "$RT/small/hello-link"
+	"$REPO/toolbox/mkdev" --rootfs "$RT/small" --oci "$RT/small-oci" --oci-tag 1 --no-build \
+		>>"$RT/registry-setup.log" 2>&1
+	push "$RT/small-oci:1" dhi/small:1 >>"$RT/registry-setup.log" 2>&1
+	echo "$REG" >"$RT/reg"
+}
+
+teardown_file()
+{
+	local d
+
+	for d in "$RT"/*/pid; do
+		[ -e "$d" ] && kill "$(cat "$d")" 2>/dev/null || true
+	done
+	if [ -e "$RT/podman.pid" ]; then
+		pm rm -af -t 0 >/dev/null 2>&1 || true
+		kill "$(cat "$RT/podman.pid")" 2>/dev/null || true
+	fi
+	for d in $(awk -v rt="$RT" 'index($5, rt) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$d" 2>/dev/null || true
+	done
+	rm -rf "/etc/containers/certs.d/127.0.0.1:$(cat "$RT/tls/port" 2>/dev/null)" 2>/dev/null || true
+}
+
+setup()
+{
+	RT=$BATS_FILE_TMPDIR
+	REG=$(cat "$RT/reg" 2>/dev/null || true)
+	CACHE=$BATS_TEST_TMPDIR/cache
+	unset DOCKER_CONFIG
+}
+
+requires_registry()
+{
+	requires root
+	command -v docker-registry >/dev/null || skip "needs docker-registry"
+	command -v skopeo >/dev/null || skip "needs skopeo"
+	[ -n "$REG" ] || skip "the test registry did not start: $(tail -n 3 "$RT/registry-setup.log" | tr '\n' ' ')"
+}
+
+tb()
+{
+	"$DHIDEBUG" --toolbox-cache "$CACHE" -q "$@"
+}
+
+run_tb()
+{
+	run --separate-stderr tb "$@"
+	echo "dhidebug $* -> status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+}
+
+# the cache entry's tree, as names, types, modes, owners, sizes and link targets
+tree_listing()
+{
+	(cd "$1" && find . -mindepth 1 -printf '%P %y %m %U:%G %s %l\n' | sort)
+}
+
+@test "toolbox rule: DHI, Docker Hub mirror, Chainguard, distroless and the default, each with why" {
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13-debian13
+	[ "${lines[0]}" = "dhi.io/python:3.13-debian13-dev" ]
+	[[ "${lines[1]}" == "rule: dhi: "* ]]
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13-debian13-dev
+	[ "${lines[0]}" = "dhi.io/python:3.13-debian13-dev" ]
+	[[ "$output" == *"its own toolbox"* ]]
+	run -0 "$DHIDEBUG" toolbox rule acme/dhi-node:22-alpine3.21
+	[ "${lines[0]}" = "docker.io/acme/dhi-node:22-alpine3.21-dev" ]
+	run -0 "$DHIDEBUG" toolbox rule cgr.dev/chainguard/python:latest
+	[ "${lines[0]}" = "cgr.dev/chainguard/python:latest-dev" ]
+	run -0 "$DHIDEBUG" toolbox rule gcr.io/distroless/static-debian12
+	[ "${lines[0]}" = "gcr.io/distroless/static-debian12:debug" ]
+	run -0 "$DHIDEBUG" --default-toolbox 127.0.0.1:5000/tools:1 toolbox rule nginx:1.27
+	[ "${lines[0]}" = "127.0.0.1:5000/tools:1" ]
+	[[ "${lines[1]}" == "rule: default: "* ]]
+	run -125 "$DHIDEBUG" toolbox rule nginx:1.27
+	[[ "$output" == *"no toolbox rule matches image \`docker.io/library/nginx:1.27\`"* ]]
+	run -125 "$DHIDEBUG" toolbox rule 'Bad/Name'
+	[[ "$output" == *"invalid repository"* ]]
+}
+
+@test "pull by tag and by digest: the same verified entry, the image's files, read from the cache afterwards" {
+	requires_registry
+	run_tb toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	digest=$output
+	[[ "$digest" == sha256:* ]]
+	root=$CACHE/sha256/${digest#sha256:}/rootfs
+	# what was pushed is what is there: names, types, modes, owners, sizes, link targets
+	diff -u <(tree_listing "$RT/small") <(tree_listing "$root")
+	[ "$(cat "$root/etc/hello")" = hello ]
+	[ "$(stat -c %i "$root/usr/bin/tool")" = "$(stat -c %i "$root/usr/bin/tool2")" ]
+	# the entry is root's and closed to everyone else; no leftovers
+	[ "$(stat -c '%U %a' "$CACHE")" = "root 700" ]
+	[ "$(stat -c %a "$CACHE/sha256/${digest#sha256:}")" = 555 ]
+	[ -z "$(ls -A "$CACHE/tmp")" ]
+
+	# by digest, into another cache: the same entry
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/cache2" toolbox pull "$REG/dhi/small@$digest"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$digest" ]
+	diff -u <(tree_listing "$root") <(tree_listing "$BATS_TEST_TMPDIR/cache2/sha256/${digest#sha256:}/rootfs")
+
+	# ls shows the reference, digest and size; --json is valid JSON
+	run_tb toolbox ls
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$REG/dhi/small:1"*"${digest:0:19}"* ]]
+	run_tb toolbox ls --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].digest' <<<"$output")" = "$digest" ]
+	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/small:1" ]
+	[ "$(jq -r '.[0].size > 0' <<<"$output")" = true ]
+
+	# a second pull asks the registry for the manifest only: no blob is fetched again
+	before=$(grep -c "GET /v2/dhi/small/blobs/" "$RT/plain/log")
+	run_tb toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c "GET /v2/dhi/small/blobs/" "$RT/plain/log")" = "$before" ]
+}
+
+@test "an image index with two platforms yields the host's" {
+	requires_registry
+	host=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+	other=$([ "$host" = amd64 ] && echo arm64 || echo amd64)
+	mkdir -p "$BATS_TEST_TMPDIR/$host/etc" "$BATS_TEST_TMPDIR/$other/etc"
+	echo "$host" >"$BATS_TEST_TMPDIR/$host/etc/arch"
+	echo "$other" >"$BATS_TEST_TMPDIR/$other/etc/arch"
+	python3 "$OCIIMG" multiarch "$BATS_TEST_TMPDIR/multi" 2 \
+		"$other=$BATS_TEST_TMPDIR/$other" "$host=$BATS_TEST_TMPDIR/$host"
+	push "$BATS_TEST_TMPDIR/multi:2" dhi/multi:2
+	# the registry serves an index for the tag
+	curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
+		"http://$REG/v2/dhi/multi/manifests/2" | jq -e '.manifests | length == 2'
+	run_tb toolbox pull "$REG/dhi/multi:2"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CACHE/sha256/${output#sha256:}/rootfs/etc/arch")" = "$host" ]
+}
+
+@test "a tampered blob fails the pull with a digest error and leaves the cache as it was" {
+	requires_registry
+	mkdir -p "$BATS_TEST_TMPDIR/t/etc"
+	head -c 200000 /dev/urandom >"$BATS_TEST_TMPDIR/t/etc/blob"
+	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/t" --oci "$BATS_TEST_TMPDIR/t-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/t-oci:latest" dhi/tampered:1
+	layer=$(jq -r '.layers[0].digest' "$BATS_TEST_TMPDIR/t-oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/t-oci/index.json" | cut -d: -f2)")
+	data=$RT/plain/data/docker/registry/v2/blobs/sha256/${layer:7:2}/${layer#sha256:}/data
+	[ -f "$data" ]
+	# the cache already holds another image: it must come out unchanged
+	run_tb toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	# (locks/ may gain a lock file: that is not an entry)
+	before=$(cd "$CACHE" && find sha256 refs tmp -printf '%P %y %s\n' | sort)
+	# change bytes in the middle of the stored layer, same size
+	printf 'XXXXXXXXXXXXXXXX' | dd of="$data" bs=1 seek=100000 conv=notrunc status=none
+	run_tb toolbox pull "$REG/dhi/tampered:1"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"digest mismatch for layer: expected \`$layer\`"* ]]
+	[ "$(cd "$CACHE" && find sha256 refs tmp -printf '%P %y %s\n' | sort)" = "$before" ]
+}
+
+@test "malicious layers (.., absolute names, a symlink out, hard links out, whiteouts naming ..) write nothing outside" {
+	requires_registry
+	outside=$BATS_TEST_TMPDIR/outside
+	mkdir -p "$outside"
+	echo victim >"$outside/victim"
+	snapshot() { (cd "$outside" && find . -printf '%P %y %s %n %T@\n' | sort; cat victim); }
+	before=$(snapshot)
+	for kind in dotdot absolute symlink hardlink hardabs whiteout; do
+		python3 "$OCIIMG" evil "$BATS_TEST_TMPDIR/evil-$kind" t "$kind" "$outside"
+		push "$BATS_TEST_TMPDIR/evil-$kind:t" "evil/$kind:t"
+		run_tb toolbox pull "$REG/evil/$kind:t"
+		[ "$status" -eq 125 ]
+		[[ "$stderr" == *"refused"* || "$stderr" == *"No such file"* ]]
+		[ "$(snapshot)" = "$before" ]
+		[ ! -e "/pwned" ] && [ ! -e "$CACHE/pwned" ]
+		# nothing published, nothing half-built left
+		[ -z "$(ls -A "$CACHE/sha256")" ]
+		[ -z "$(ls -A "$CACHE/tmp")" ]
+	done
+}
+
+@test "two pulls of one image at once: one download, both succeed, the entry is whole" {
+	requires_registry
+	mkdir -p "$BATS_TEST_TMPDIR/c/etc"
+	head -c 20000000 /dev/urandom >"$BATS_TEST_TMPDIR/c/etc/big"
+	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/c" --oci "$BATS_TEST_TMPDIR/c-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/c-oci:latest" dhi/conc:1
+	layer=$(jq -r '.layers[0].digest' "$BATS_TEST_TMPDIR/c-oci/blobs/sha256/$(jq -r '.manifests[0].digest' "$BATS_TEST_TMPDIR/c-oci/index.json" | cut -d: -f2)")
+	tb toolbox pull "$REG/dhi/conc:1" >"$BATS_TEST_TMPDIR/p1" 2>&1 &
+	p1=$!
+	tb toolbox pull "$REG/dhi/conc:1" >"$BATS_TEST_TMPDIR/p2" 2>&1 &
+	p2=$!
+	wait "$p1"
+	wait "$p2"
+	[ "$(cat "$BATS_TEST_TMPDIR/p1")" = "$(cat "$BATS_TEST_TMPDIR/p2")" ]
+	digest=$(cat "$BATS_TEST_TMPDIR/p1")
+	[ "$(grep -c "GET /v2/dhi/conc/blobs/$layer" "$RT/plain/log")" = 1 ]
+	cmp "$BATS_TEST_TMPDIR/c/etc/big" "$CACHE/sha256/${digest#sha256:}/rootfs/etc/big"
+	[ -z "$(ls -A "$CACHE/tmp")" ]
+}
+
+@test "rm by reference or digest prefix; prune drops what no reference points at" {
+	requires_registry
+	run_tb toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	old=$output
+	# the tag moves to another image: the old entry is no longer referenced
+	mkdir -p "$BATS_TEST_TMPDIR/v2/etc"
+	echo v2 >"$BATS_TEST_TMPDIR/v2/etc/version"
+	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/v2" --oci "$BATS_TEST_TMPDIR/v2-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/v2-oci:latest" dhi/moving:1
+	push "$RT/small-oci:1" dhi/moving:0
+	run_tb toolbox pull "$REG/dhi/moving:1"
+	[ "$status" -eq 0 ]
+	new=$output
+	run_tb toolbox prune
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# a resolve by digest prefix works from the cache
+	run_tb toolbox rm "${new:7:12}"
+	[ "$status" -eq 0 ]
+	[ ! -e "$CACHE/sha256/${new#sha256:}" ]
+	run_tb toolbox rm "$REG/dhi/moving:1"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"not in the cache"* ]]
+	# an entry whose reference file is gone is pruned
+	rm "$CACHE/refs/"*small*
+	run_tb toolbox prune
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed $old"* ]]
+	[ -z "$(ls -A "$CACHE/sha256")" ]
+}
+
+@test "a registry with TLS (test CA) and htpasswd: credentials from config.json work, wrong ones fail clearly" {
+	requires_registry
+	command -v htpasswd >/dev/null || skip "needs htpasswd (apache2-utils)"
+	command -v openssl >/dev/null || skip "needs openssl"
+	d=$RT/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=dhi-test-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$d/srv.key" \
+		-out "$d/srv.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 1 -extfile "$d/ext" -out "$d/srv.crt" 2>/dev/null
+	htpasswd -Bbn alice s3cret >"$d/htpasswd"
+	registry_start tls "  tls:
+    certificate: $d/srv.crt
+    key: $d/srv.key" "auth:
+  htpasswd:
+    realm: dhi-test
+    path: $d/htpasswd"
+	port=$(cat "$d/port")
+	mkdir -p "$d/certs" "/etc/containers/certs.d/127.0.0.1:$port"
+	cp "$d/ca.crt" "$d/certs/ca.crt"
+	cp "$d/ca.crt" "/etc/containers/certs.d/127.0.0.1:$port/ca.crt"
+	skopeo copy -q --dest-cert-dir "$d/certs" --dest-creds alice:s3cret \
+		"oci:$RT/small-oci:1" "docker://127.0.0.1:$port/dhi/small:1"
+
+	# no credentials
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/none
+	run_tb toolbox pull "127.0.0.1:$port/dhi/small:1"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"requires authentication"*"no credentials"* ]]
+	# wrong ones
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/wrong
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$port" \
+		"$(printf alice:nope | base64)" >"$DOCKER_CONFIG/config.json"
+	run_tb toolbox pull "127.0.0.1:$port/dhi/small:1"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"refused the credentials"*"wrong user name or password"* ]]
+	[ -z "$(ls -A "$CACHE/sha256")" ]
+	# the right ones, over verified TLS
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/right
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths": {"https://127.0.0.1:%s": {"auth": "%s"}}}\n' "$port" \
+		"$(printf alice:s3cret | base64)" >"$DOCKER_CONFIG/config.json"
+	run_tb toolbox pull "127.0.0.1:$port/dhi/small:1"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$CACHE/sha256/${output#sha256:}/rootfs/etc/hello")" = hello ]
+	# TLS was used: the plain-HTTP fallback is for a registry that cannot speak TLS at all
+	grep -q 'http.request.method=GET.*dhi/small/blobs' "$d/log"
+	# without the CA the certificate is refused (no silent downgrade)
+	rm -rf "/etc/containers/certs.d/127.0.0.1:$port"
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c3" toolbox pull "127.0.0.1:$port/dhi/small:1"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"cannot reach registry"* ]]
+}
