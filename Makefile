@@ -225,6 +225,9 @@ FUZZ_LDFLAGS_runtime_docker := -Wno-format-nonliteral -ljansson -lcurl
 FUZZ_LDFLAGS_runtime_oci := -Wno-format-nonliteral -ljansson -lcurl
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 DEPS_TEST += clang libclang-rt-14-dev
+# toolbox.bats: a real registry, skopeo to fill it, htpasswd and openssl for its auth test;
+# umoci is what bench/toolbox compares a pull with
+DEPS_TEST += docker-registry skopeo umoci apache2-utils openssl
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)

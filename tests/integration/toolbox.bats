@@ -375,3 +375,69 @@ tree_listing()
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"cannot reach registry"* ]]
 }
+
+# --- a real target: podman, whose API reports the container's image reference ----------------
+
+pm()
+{
+	env -u CONTAINER_HOST podman --root "$RT/pm/root" --runroot "$RT/pm/run" --storage-driver vfs "$@"
+}
+
+podman_service()
+{
+	local i
+
+	cat >"$RT/containers.conf" <<-'EOF'
+		[containers]
+		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+	EOF
+	export CONTAINERS_CONF=$RT/containers.conf PSOCK=$RT/podman.sock
+	[ -S "$PSOCK" ] && return 0
+	daemon "$RT/podman.pid" "$RT/podman-service.log" podman --root "$RT/pm/root" \
+		--runroot "$RT/pm/run" --storage-driver vfs system service --time=0 "unix://$PSOCK"
+	for i in $(seq 100); do
+		curl -sf --unix-socket "$PSOCK" http://d/_ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "a target running 127.0.0.1:PORT/dhi/app:1-debian12 gets …:1-debian12-dev from the registry without --toolbox" {
+	requires_registry podman
+	podman_service || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
+	[ -x /bin/busybox ] || skip "needs busybox-static"
+	# the app: a static binary and an os-release, nothing else
+	mkdir -p "$BATS_TEST_TMPDIR/app/etc"
+	cp "$BUILD/tests/app-static" "$BATS_TEST_TMPDIR/app/app"
+	cp /usr/lib/os-release "$BATS_TEST_TMPDIR/app/etc/os-release"
+	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/app" --oci "$BATS_TEST_TMPDIR/app-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/app-oci:latest" dhi/app:1-debian12
+	# its -dev variant: busybox as the shell and the tools
+	mkdir -p "$BATS_TEST_TMPDIR/dev/bin" "$BATS_TEST_TMPDIR/dev/etc"
+	cp /bin/busybox "$BATS_TEST_TMPDIR/dev/bin/busybox"
+	for a in sh cat ls ps; do ln -s busybox "$BATS_TEST_TMPDIR/dev/bin/$a"; done
+	cp /usr/lib/os-release "$BATS_TEST_TMPDIR/dev/etc/os-release"
+	echo dev-toolbox >"$BATS_TEST_TMPDIR/dev/etc/dhi-toolbox"
+	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/dev" --oci "$BATS_TEST_TMPDIR/dev-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/dev-oci:latest" dhi/app:1-debian12-dev
+
+	pm pull -q --tls-verify=false "$REG/dhi/app:1-debian12" >/dev/null
+	name=dhi-tb-$$
+	pm run -d --name "$name" --network none "$REG/dhi/app:1-debian12" /app /nonexistent/marker >/dev/null
+	export CONTAINER_HOST=unix://$PSOCK
+	# (busybox is a shell as far as the profiles go: sysadmin runs it)
+	run --separate-stderr "$DHIDEBUG" --toolbox-cache "$CACHE" --view toolbox --profile sysadmin \
+		"podman://$name" -- \
+		/bin/cat /proc/1/cmdline /etc/dhi-toolbox
+	echo "status $status; stdout: $output; stderr: $stderr"
+	pm rm -f -t 0 "$name" >/dev/null 2>&1 || true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/app:1-debian12-dev\` (rule dhi: "* ]]
+	[[ "$output" == *"/app"*"dev-toolbox"* ]]
+	# pulled into the cache under the -dev reference
+	run_tb toolbox ls --json
+	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/app:1-debian12-dev" ]
+}
