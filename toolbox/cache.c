@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "nsenter/path.h"
 #include "toolbox/layer.h"
 
 #define CONFIG_MAX (16 << 20)
@@ -247,8 +248,28 @@ static long long tree_size_at(int dirfd, int depth)
 	return sum;
 }
 
-/* Builds tmp/<hex>.<pid> from the registry and renames it to sha256/<hex>. */
-static int build_entry(const struct cache_opts *o, int cfd, struct reg_client *c,
+/* Where an entry's blobs come from: a registry, or the files of an OCI layout or docker-archive. */
+struct blobs {
+	int (*config)(void *ctx, const char *digest, char **out, size_t *len, struct dhi_err **err);
+	int (*open)(void *ctx, const char *digest, struct layer_src *src, struct dhi_err **err);
+	void (*close)(struct layer_src *src);
+	void *ctx;
+};
+
+static int reg_config(void *ctx, const char *digest, char **out, size_t *len,
+		      struct dhi_err **err)
+{
+	return reg_fetch_blob_mem(ctx, digest, CONFIG_MAX, out, len, err);
+}
+
+static int reg_open_blob(void *ctx, const char *digest, struct layer_src *src,
+			 struct dhi_err **err)
+{
+	return reg_blob_open(ctx, digest, src, err);
+}
+
+/* Builds tmp/<hex>.<pid> from `b` and renames it to sha256/<hex>. */
+static int build_entry(const struct cache_opts *o, int cfd, const struct blobs *b,
 		       const struct reg_manifest *m, struct dhi_err **err)
 {
 	const char *hex = m->digest + 7;
@@ -269,7 +290,7 @@ static int build_entry(const struct cache_opts *o, int cfd, struct reg_client *c
 		dhi_err_set(err, errno, "cannot create `%s/%s/rootfs`", cache_dir(o), tmp);
 		goto out;
 	}
-	if (reg_fetch_blob_mem(c, m->config_digest, CONFIG_MAX, &config, &clen, err) < 0 ||
+	if (b->config(b->ctx, m->config_digest, &config, &clen, err) < 0 ||
 	    write_file_at(tfd, "config.json", config, clen, err) < 0 ||
 	    write_file_at(tfd, "manifest.json", m->body, m->len, err) < 0)
 		goto out;
@@ -282,11 +303,11 @@ static int build_entry(const struct cache_opts *o, int cfd, struct reg_client *c
 		pr.digest = m->layers[i].digest;
 		pr.size = m->layers[i].size;
 		clock_gettime(CLOCK_MONOTONIC, &pr.start);
-		if (reg_blob_open(c, m->layers[i].digest, &src, err) < 0)
+		if (b->open(b->ctx, m->layers[i].digest, &src, err) < 0)
 			goto out;
 		r = layer_unpack_at(rootfd, &src, m->layers[i].digest,
 				    pr.on ? progress_cb : NULL, &pr, &st, err);
-		reg_blob_close(&src);
+		b->close(&src);
 		if (r < 0)
 			goto out;
 		if (pr.on)
@@ -349,7 +370,9 @@ int cache_pull(const struct cache_opts *o, const char *refstr, char **digest_out
 		if (!o->quiet)
 			fprintf(stderr, "dhidebug: `%s` is cached as %s\n", canonical, m.digest);
 	} else {
-		if (build_entry(o, cfd, c, &m, err) < 0)
+		struct blobs b = { reg_config, reg_open_blob, reg_blob_close, c };
+
+		if (build_entry(o, cfd, &b, &m, err) < 0)
 			goto prefix;
 		if (!o->quiet)
 			fprintf(stderr, "dhidebug: pulled `%s` as %s (%zu layers)\n", canonical,
@@ -689,8 +712,362 @@ int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err)
 	return rc;
 }
 
+/* --- import: OCI image layouts (directory or tar) and docker-archives --- */
+
+#define INDEX_MAX (4 << 20)
+
+struct file_src {
+	int fd;
+	char buf[1 << 16];
+};
+
+static ssize_t file_read(void *ctx, const void **out, struct dhi_err **err)
+{
+	struct file_src *f = ctx;
+	ssize_t n = fd_read(f->fd, f->buf, sizeof(f->buf));
+
+	if (n < 0)
+		return dhi_err_set(err, errno, "cannot read an imported file");
+	*out = f->buf;
+	return n;
+}
+
+static void file_close(struct layer_src *src)
+{
+	struct file_src *f = src->ctx;
+
+	if (f) {
+		close(f->fd);
+		free(f);
+	}
+	src->ctx = NULL;
+}
+
+/* Opens `name` inside the import's root (a hostile layout cannot point outside it). */
+static int open_in(int dirfd, const char *name, int *fd, struct dhi_err **err)
+{
+	if (path_open_at(dirfd, name, O_RDONLY, 0, fd, err) < 0)
+		return dhi_err_prefix(err, "import");
+	return 0;
+}
+
+static int read_in(int dirfd, const char *name, size_t max, char **out, size_t *len,
+		   struct dhi_err **err)
+{
+	dhi_autoclose int fd = -1;
+
+	if (open_in(dirfd, name, &fd, err) < 0 || fd_read_file(fd, max, out, len, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* A blob of the layout, verified against its digest. */
+static int layout_blob(int dirfd, const char *digest, size_t max, char **out, size_t *len,
+		       struct dhi_err **err)
+{
+	dhi_autofree char *name = xasprintf("blobs/sha256/%s", digest + 7);
+	dhi_autofree char *got = NULL;
+
+	if (read_in(dirfd, name, max, out, len, err) < 0)
+		return -1;
+	got = layer_sha256(*out, *len);
+	if (strcmp(got, digest) != 0) {
+		free(*out);
+		*out = NULL;
+		return dhi_err_set(err, 0, "digest mismatch for `%s`: got `%s`", name, got);
+	}
+	return 0;
+}
+
+struct import {
+	int dirfd;
+	char *config;		/* docker-archive: the config, read and hashed already */
+	size_t config_len;
+	char **digests;		/* docker-archive: layer digest → file */
+	char **files;
+	size_t n;
+};
+
+static int import_config(void *ctx, const char *digest, char **out, size_t *len,
+			 struct dhi_err **err)
+{
+	struct import *im = ctx;
+
+	if (im->config) {
+		*out = xmalloc(im->config_len + 1);
+		memcpy(*out, im->config, im->config_len);
+		*len = im->config_len;
+		return 0;
+	}
+	return layout_blob(im->dirfd, digest, CONFIG_MAX, out, len, err);
+}
+
+static int import_open(void *ctx, const char *digest, struct layer_src *src, struct dhi_err **err)
+{
+	struct import *im = ctx;
+	dhi_autofree char *name = xasprintf("blobs/sha256/%s", digest + 7);
+	const char *file = name;
+	struct file_src *f;
+	int fd = -1;
+
+	for (size_t i = 0; i < im->n; i++)
+		if (!strcmp(im->digests[i], digest))
+			file = im->files[i];
+	if (open_in(im->dirfd, file, &fd, err) < 0)
+		return -1;
+	f = xzalloc(sizeof(*f));
+	f->fd = fd;
+	src->read = file_read;
+	src->ctx = f;
+	return 0;
+}
+
+static const char *str_at(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The descriptor for linux/<host arch> (or the only one) in an index's `manifests`. */
+static json_t *pick(json_t *manifests, struct dhi_err **err)
+{
+	json_t *e, *only = NULL;
+	size_t i;
+
+	if (json_array_size(manifests) == 1)
+		only = json_array_get(manifests, 0);
+	json_array_foreach (manifests, i, e) {
+		json_t *p = json_object_get(e, "platform");
+
+		if (json_is_object(p) && !strcmp(str_at(p, "os") ?: "", "linux") &&
+		    !strcmp(str_at(p, "architecture") ?: "", reg_host_arch()))
+			return e;
+	}
+	if (only)
+		return only;
+	dhi_err_set(err, ENOENT, "the image index has no manifest for linux/%s", reg_host_arch());
+	return NULL;
+}
+
+/* OCI image layout: index.json (and nested indexes) → the manifest for this host. */
+static int import_oci(int dirfd, struct reg_manifest *m, char **refname, struct dhi_err **err)
+{
+	dhi_autofree char *buf = NULL;
+	json_auto_t *idx = NULL;
+	json_t *d;
+	size_t len;
+	const char *name;
+
+	if (read_in(dirfd, "index.json", INDEX_MAX, &buf, &len, err) < 0)
+		return -1;
+	idx = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!(d = pick(json_object_get(idx, "manifests"), err)))
+		return -1;
+	name = str_at(json_object_get(d, "annotations"), "org.opencontainers.image.ref.name");
+	*refname = name ? xstrdup(name) : NULL;
+	for (int depth = 0;; depth++) {
+		const char *digest = str_at(d, "digest"), *mt = str_at(d, "mediaType");
+		dhi_autofree char *body = NULL;
+		json_auto_t *j = NULL;
+		size_t blen;
+
+		if (!ref_is_digest(digest))
+			return dhi_err_set(err, 0, "index entry without a valid sha256 digest");
+		if (layout_blob(dirfd, digest, INDEX_MAX, &body, &blen, err) < 0)
+			return -1;
+		j = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL);
+		if ((mt && strstr(mt, "index")) || json_is_array(json_object_get(j, "manifests"))) {
+			if (depth > 4)
+				return dhi_err_set(err, 0, "image indexes nested too deeply");
+			json_decref(idx);
+			idx = dhi_steal_ptr(&j);
+			if (!(d = pick(json_object_get(idx, "manifests"), err)))
+				return -1;
+			continue;
+		}
+		if (reg_manifest_parse(body, blen, m, err) < 0)
+			return -1;
+		m->digest = xstrdup(digest);
+		m->body = dhi_steal_ptr(&body);
+		m->len = blen;
+		return 0;
+	}
+}
+
+/*
+ * docker-archive (`docker save`, `skopeo copy … docker-archive:`): manifest.json names
+ * the config and uncompressed layer tars; the config's diff_ids are their digests. The
+ * entry's key is the digest of an OCI manifest made from them.
+ */
+static int import_docker(int dirfd, struct import *im, struct reg_manifest *m, char **refname,
+			 struct dhi_err **err)
+{
+	dhi_autofree char *buf = NULL, *cdigest = NULL, *body = NULL;
+	json_auto_t *man = NULL, *cfg = NULL, *layers = json_array(), *out = NULL;
+	json_t *e, *files, *diffs, *tags;
+	size_t len, i;
+
+	if (read_in(dirfd, "manifest.json", INDEX_MAX, &buf, &len, err) < 0)
+		return -1;
+	man = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	e = json_array_get(man, 0);
+	if (!json_is_object(e) || !str_at(e, "Config") || !json_is_array(json_object_get(e, "Layers")))
+		return dhi_err_set(err, 0, "docker-archive manifest.json has no Config and Layers");
+	if (json_array_size(man) > 1)
+		return dhi_err_set(err, 0, "docker-archive holds %zu images (import one at a time)",
+				   json_array_size(man));
+	if (read_in(dirfd, str_at(e, "Config"), CONFIG_MAX, &im->config, &im->config_len, err) < 0)
+		return -1;
+	cdigest = layer_sha256(im->config, im->config_len);
+	cfg = json_loadb(im->config, im->config_len, 0, NULL);
+	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	files = json_object_get(e, "Layers");
+	if (json_array_size(diffs) != json_array_size(files) || json_array_size(files) > 512)
+		return dhi_err_set(err, 0, "docker-archive config has %zu diff_ids for %zu layers",
+				   json_array_size(diffs), json_array_size(files));
+	im->digests = xzalloc((json_array_size(files) + 1) * sizeof(char *));
+	im->files = xzalloc((json_array_size(files) + 1) * sizeof(char *));
+	json_array_foreach (files, i, e) {
+		const char *d = json_string_value(json_array_get(diffs, i));
+		dhi_autoclose int fd = -1;
+		struct stat st;
+
+		if (!json_is_string(e) || !ref_is_digest(d))
+			return dhi_err_set(err, 0, "docker-archive layer %zu is malformed", i);
+		if (open_in(dirfd, json_string_value(e), &fd, err) < 0 || fstat(fd, &st) < 0)
+			return -1;
+		im->digests[i] = xstrdup(d);
+		im->files[i] = xstrdup(json_string_value(e));
+		im->n++;
+		json_array_append_new(layers, json_pack("{s:s, s:s, s:I}", "mediaType",
+						       "application/vnd.oci.image.layer.v1.tar",
+						       "digest", d, "size", (json_int_t)st.st_size));
+	}
+	out = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
+			"application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+			"application/vnd.oci.image.config.v1+json", "digest", cdigest, "size",
+			(json_int_t)im->config_len, "layers", layers);
+	body = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!body || reg_manifest_parse(body, strlen(body), m, err) < 0)
+		return -1;
+	m->digest = layer_sha256(body, strlen(body));
+	m->len = strlen(body);
+	m->body = dhi_steal_ptr(&body);
+	tags = json_object_get(json_array_get(man, 0), "RepoTags");
+	*refname = json_is_string(json_array_get(tags, 0))
+			   ? xstrdup(json_string_value(json_array_get(tags, 0)))
+			   : NULL;
+	return 0;
+}
+
+static void import_free(struct import *im)
+{
+	free(im->config);
+	for (size_t i = 0; i < im->n; i++) {
+		free(im->digests[i]);
+		free(im->files[i]);
+	}
+	free(im->digests);
+	free(im->files);
+}
+
+/* A tar (oci-archive, docker-archive) unpacked into tmp/ like a layer, inside its root. */
+static int unpack_archive(const struct cache_opts *o, int cfd, const char *path, char **tmpname,
+			  int *dirfd, struct dhi_err **err)
+{
+	struct file_src *f = xzalloc(sizeof(*f));
+	struct layer_src src = { file_read, f };
+	struct layer_stats st;
+	int r;
+
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		free(f);
+		return dhi_err_set(err, errno, "cannot open `%s`", path);
+	}
+	*tmpname = xasprintf("tmp/import.%d", (int)getpid());
+	if (mkdirat(cfd, *tmpname, 0700) < 0 ||
+	    (*dirfd = openat(cfd, *tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		file_close(&src);
+		return dhi_err_set(err, errno, "cannot create `%s/%s`", cache_dir(o), *tmpname);
+	}
+	r = layer_unpack_at(*dirfd, &src, NULL, NULL, NULL, &st, err);
+	file_close(&src);
+	return r < 0 ? dhi_err_prefix(err, "`%s`", path) : 0;
+}
+
 int cache_import(const struct cache_opts *o, const char *path, char **digest_out,
 		 struct dhi_err **err)
 {
-	return dhi_err_set(err, ENOSYS, "`toolbox import` is not implemented yet");
+	dhi_autoclose int cfd = -1, dirfd = -1, lockfd = -1;
+	dhi_autofree char *tmpname = NULL, *refname = NULL;
+	struct import im = { .dirfd = -1 };
+	struct reg_manifest m = { 0 };
+	struct stat st;
+	int rc = -1;
+
+	if (open_cache(o, &cfd, err) < 0)
+		return -1;
+	if (stat(path, &st) < 0)
+		return dhi_err_set(err, errno, "cannot import `%s`", path);
+	if (S_ISDIR(st.st_mode)) {
+		dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
+			return dhi_err_set(err, errno, "cannot open `%s`", path);
+	} else if (unpack_archive(o, cfd, path, &tmpname, &dirfd, err) < 0) {
+		goto out;
+	}
+	im.dirfd = dirfd;
+	if (faccessat(dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (import_oci(dirfd, &m, &refname, err) < 0)
+			goto fail;
+	} else if (faccessat(dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (import_docker(dirfd, &im, &m, &refname, err) < 0)
+			goto fail;
+	} else {
+		dhi_err_set(err, 0, "neither an OCI image layout (index.json) nor a docker-archive "
+				    "(manifest.json)");
+		goto fail;
+	}
+	if (lock_digest(cfd, m.digest, o->quiet, &lockfd, err) < 0)
+		goto out;
+	if (!entry_exists(cfd, m.digest)) {
+		struct blobs b = { import_config, import_open, file_close, &im };
+
+		if (build_entry(o, cfd, &b, &m, err) < 0)
+			goto fail;
+	}
+	/* a full name (registry/repo:tag) is recorded; a bare tag names nothing we can look up */
+	if (refname && strchr(refname, '/')) {
+		struct tb_ref r;
+		struct dhi_err *e = NULL;
+
+		if (ref_parse(refname, &r, &e) == 0) {
+			dhi_autofree char *canonical = ref_format(&r);
+
+			if (write_ref(cfd, canonical, m.digest, err) < 0) {
+				ref_free(&r);
+				goto out;
+			}
+			ref_free(&r);
+		}
+		dhi_err_clear(&e);
+	}
+	if (!o->quiet)
+		fprintf(stderr, "dhidebug: imported `%s` as %s\n", path, m.digest);
+	if (digest_out)
+		*digest_out = xstrdup(m.digest);
+	rc = 0;
+	goto out;
+fail:
+	dhi_err_prefix(err, "cannot import `%s`", path);
+out:
+	if (tmpname) {
+		struct dhi_err *e = NULL;
+
+		if (layer_remove_at(cfd, tmpname, &e) < 0)
+			dhi_err_clear(&e);
+	}
+	import_free(&im);
+	reg_manifest_free(&m);
+	return rc;
 }

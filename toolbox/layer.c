@@ -551,19 +551,19 @@ int layer_unpack_at(int rootfd, struct layer_src *src, const char *digest,
 	archive_read_support_filter_none(u.a);
 	archive_read_support_format_tar(u.a);
 	if (archive_read_open(u.a, &r, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-		rc = dhi_err_set(err, archive_errno(u.a), "cannot read layer `%s`: %s", digest,
-				 archive_error_string(u.a));
+		rc = dhi_err_set(err, archive_errno(u.a), "cannot read layer `%s`: %s",
+				 digest ? digest : "archive", archive_error_string(u.a));
 		goto out;
 	}
 	while ((ar = archive_read_next_header(u.a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 		if (apply_entry(&u, e, err) < 0) {
-			rc = dhi_err_prefix(err, "layer `%.19s`", digest);
+			rc = dhi_err_prefix(err, "layer `%.19s`", digest ? digest : "archive");
 			goto out;
 		}
 	}
 	if (ar != ARCHIVE_EOF) {
-		rc = dhi_err_set(err, archive_errno(u.a), "cannot read layer `%s`: %s", digest,
-				 archive_error_string(u.a));
+		rc = dhi_err_set(err, archive_errno(u.a), "cannot read layer `%s`: %s",
+				 digest ? digest : "archive", archive_error_string(u.a));
 		goto out;
 	}
 out:
@@ -588,7 +588,7 @@ out:
 	}
 	got = layer_hash_end(r.hash);
 	st->bytes = r.bytes;
-	if (!r.err && strcmp(got, digest) != 0) {
+	if (!r.err && digest && strcmp(got, digest) != 0) {
 		dhi_err_clear(err);
 		rc = dhi_err_set(err, 0, "digest mismatch for layer: expected `%s`, got `%s`",
 				 digest, got);

@@ -45,7 +45,8 @@ struct layer_stats {
  * The compression (none, gzip, zstd) is detected from the data.
  *
  * The stream is hashed as it is read, read to its end, and compared with
- * `digest` ("sha256:<hex>"): a mismatch is an error, and the caller must then
+ * `digest` ("sha256:<hex>"; NULL for a tar that has none, such as the archive an
+ * OCI layout or docker-archive comes in): a mismatch is an error, and the caller must then
  * throw the whole root away (what was written came from unverified bytes).
  * `progress`, when not NULL, is called with the bytes read so far.
  */

@@ -376,6 +376,38 @@ tree_listing()
 	[[ "$stderr" == *"cannot reach registry"* ]]
 }
 
+@test "import of an OCI layout (directory and archive) and of a docker-archive gives the same root as a pull" {
+	requires_registry
+	run_tb toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	pulled=$output
+	want=$(tree_listing "$CACHE/sha256/${pulled#sha256:}/rootfs")
+	skopeo copy -q "oci:$RT/small-oci:1" "oci-archive:$BATS_TEST_TMPDIR/small.oci.tar"
+	skopeo copy -q "docker://$REG/dhi/small:1" --src-tls-verify=false \
+		"docker-archive:$BATS_TEST_TMPDIR/small.docker.tar:$REG/dhi/small:docker"
+	for src in "$RT/small-oci" "$BATS_TEST_TMPDIR/small.oci.tar" "$BATS_TEST_TMPDIR/small.docker.tar"; do
+		c=$BATS_TEST_TMPDIR/c-${src##*/}
+		run_tb --toolbox-cache "$c" toolbox import "$src"
+		[ "$status" -eq 0 ]
+		[ "$(tree_listing "$c/sha256/${output#sha256:}/rootfs")" = "$want" ]
+		[ -z "$(ls -A "$c/tmp")" ]
+	done
+	# an OCI layout is the very image that was pushed: the same digest
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/again" toolbox import "$RT/small-oci"
+	[ "$output" = "$pulled" ]
+	# the docker-archive's RepoTags name the entry
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c-small.docker.tar" toolbox ls --json
+	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/small:docker" ]
+	# a layer that does not match its digest is refused
+	blob=$(jq -r '.layers[0].digest' "$RT/small-oci/blobs/sha256/${pulled#sha256:}")
+	cp -a "$RT/small-oci" "$BATS_TEST_TMPDIR/bad-oci"
+	printf 'x' >>"$BATS_TEST_TMPDIR/bad-oci/blobs/sha256/${blob#sha256:}"
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/bad" toolbox import "$BATS_TEST_TMPDIR/bad-oci"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"digest mismatch"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/bad/sha256")" ]
+}
+
 # --- a real target: podman, whose API reports the container's image reference ----------------
 
 pm()
