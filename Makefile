@@ -262,9 +262,16 @@ demo: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) scripts/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS) $(BUILD)/bench/resolve
+	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(TOOLBOX_ROOTFS) $(BUILD)/bench/resolve \
+		$(BUILD)/bench/tbresolve
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/run
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/runtimes
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/toolbox
+
+# bench/toolbox times this: resolving a cached toolbox, linked as dhidebug is
+$(BUILD)/bench/tbresolve: bench/tbresolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 # bench/runtimes times this: dhidebug's target resolution alone, linked as dhidebug is
 $(BUILD)/bench/resolve: bench/resolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
