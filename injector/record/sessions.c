@@ -595,9 +595,12 @@ static char *operator_of(const struct summary *s)
 
 	if (sudo && *sudo)
 		return xstrdup(sudo);
-	if (json_is_integer(login) && json_integer_value(login) >= 0 &&
-	    json_integer_value(login) != 4294967295LL)
-		return xasprintf("loginuid %" JSON_INTEGER_FORMAT, json_integer_value(login));
+	/* a number or its decimal string; 4294967295 is "unset" (no login session) */
+	long long l = json_is_integer(login) ? (long long)json_integer_value(login)
+			: json_is_string(login) ? strtoll(json_string_value(login), NULL, 10) : -1;
+
+	if (l >= 0 && l != 4294967295LL)
+		return xasprintf("loginuid %lld", l);
 	if (json_is_integer(uid))
 		return xasprintf("uid %" JSON_INTEGER_FORMAT, json_integer_value(uid));
 	return xstrdup("-");
