@@ -68,8 +68,10 @@ static json_t *operator_json(void)
 		close(fd);
 	}
 	gethostname(host, sizeof(host) - 1);
-	o = json_pack("{s:i, s:s, s:s?, s:s, s:s?}", "uid", (int)getuid(), "loginuid", loginuid,
-		      "sudo_user", sudo, "host", host, "tty", tty);
+	/* 4294967295 (-1) is "not set": no login session behind this process */
+	o = json_pack("{s:i, s:I, s:s?, s:s, s:s?}", "uid", (int)getuid(), "loginuid",
+		      (json_int_t)strtoll(loginuid, NULL, 10), "sudo_user", sudo, "host", host, "tty",
+		      tty);
 	return o;
 }
 

@@ -570,3 +570,28 @@ run_fails()
 	fi
 	return 0
 }
+
+# --- background services for the tests (registries, engines, collectors) ---
+
+# daemon PIDFILE LOG CMD...: start CMD in the background holding none of bats' fds (bats waits
+# for every holder of its pipes before it goes on, so a daemon keeping one would hang the run).
+daemon()
+{
+	local pidfile=$1 log=$2
+
+	shift 2
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec "$@"
+	) </dev/null >"$log" 2>&1 &
+	echo $! >"$pidfile"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

@@ -87,23 +87,6 @@ teardown()
 	container_rm
 }
 
-# daemon PIDFILE LOG CMD...: start CMD in the background holding none of bats' fds (bats waits
-# for every holder of its pipes before it goes on, so a daemon keeping one would hang the run).
-daemon()
-{
-	local pidfile=$1 log=$2
-
-	shift 2
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-		done
-		exec "$@"
-	) </dev/null >"$log" 2>&1 &
-	echo $! >"$pidfile"
-}
-
 # --- podman ------------------------------------------------------------------------------
 
 # (CONTAINER_HOST would make podman a remote client of its own service, without --root)

@@ -55,6 +55,8 @@ attach()
 	tm send-keys -t t 'echo alive=$?' Enter
 	screen_has 'alive=130' 1
 	tm send-keys -t t 'false' Enter
+	# Ctrl-D at the prompt, not while `false` still has the terminal
+	sleep 0.5
 	tm send-keys -t t C-d
 	screen_has 'EXIT=0'
 	assert_no_leftovers

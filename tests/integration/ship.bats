@@ -10,7 +10,7 @@ setup()
 	requires root runc toolbox
 	SDIR=$BATS_TEST_TMPDIR/sessions
 	mkdir -m 0700 "$SDIR"
-	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	PORT=$(free_port)
 	CLOG=$BATS_TEST_TMPDIR/collector.log
 	POL=$BATS_TEST_TMPDIR/policy.json
 	echo "{\"collector\": {\"url\": \"http://127.0.0.1:$PORT/records\", \"headers\": {\"X-Site\": \"test\"}}}" >"$POL"
@@ -24,8 +24,9 @@ teardown()
 
 collector_start()
 {
-	python3 "$BATS_TEST_DIRNAME/collector.py" "$PORT" "$CLOG" </dev/null >/dev/null 2>&1 3>&- &
-	CPID_COLLECTOR=$!
+	daemon "$BATS_TEST_TMPDIR/collector.pid" "$BATS_TEST_TMPDIR/collector.out" \
+		python3 "$BATS_TEST_DIRNAME/collector.py" "$PORT" "$CLOG"
+	CPID_COLLECTOR=$(cat "$BATS_TEST_TMPDIR/collector.pid")
 	local i
 	for i in $(seq 50); do
 		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && return 0

@@ -9,28 +9,6 @@ load helpers
 
 OCIIMG=$BATS_TEST_DIRNAME/ociimg.py
 
-# daemon PIDFILE LOG CMD...: CMD in the background holding none of bats' fds (bats waits for
-# every holder of its pipes).
-daemon()
-{
-	local pidfile=$1 log=$2
-
-	shift 2
-	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-		done
-		exec "$@"
-	) </dev/null >"$log" 2>&1 &
-	echo $! >"$pidfile"
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # registry_start NAME [EXTRA-YAML]: a registry in $RT/NAME on a free port; sets nothing, writes
 # $RT/NAME/port. EXTRA-YAML goes under `http:` (tls) or at the top (auth) as given.
 registry_start()

@@ -17,6 +17,7 @@
 #include "common/fdio.h"
 #include "common/syscalls.h"
 #include "nsenter/path.h"
+#include "tests/unit/testutil.h"
 
 /* Link-level mock: when `force_enosys` is set, openat2 is "missing" (kernels < 5.6). */
 static int force_enosys;
@@ -79,11 +80,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	close(rootfd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return WEXITSTATUS(system(cmd)) == 0 ? 0 : -1;
+	return testutil_rmtree(tmpdir);
 }
 
 /* Reads `path` inside the root; returns the text or NULL with errno set. */

@@ -15,6 +15,7 @@
 
 #include "common/err.h"
 #include "injector/runtime/runtime.h"
+#include "tests/unit/testutil.h"
 
 static char root[] = "/tmp/dhi-test-rt-XXXXXX";
 
@@ -77,10 +78,7 @@ static int setup(void **st)
 
 static int teardown(void **st)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return WEXITSTATUS(system(cmd)) == 0 ? 0 : -1;
+	return testutil_rmtree(root);
 }
 
 /* Resolves spec with --runtime-root=root; returns the error message or NULL. */
@@ -239,15 +237,14 @@ static void test_rt_resolve_bare_name(void **st)
 /* Writes `content` to root/<path>, creating the directories on the way. */
 static void put(const char *path, const char *content)
 {
-	char *p = fmt("%s/%s", root, path), *cmd = fmt("mkdir -p \"$(dirname '%s')\"", p);
+	char *p = fmt("%s/%s", root, path);
 	FILE *f;
 
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_mkparents(p), 0);
 	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs(content, f);
 	fclose(f);
-	free(cmd);
 	free(p);
 }
 
