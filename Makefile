@@ -86,10 +86,13 @@ LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SH
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 
 DHIDEBUG := $(BUILD)/dhidebug
+# the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
+KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
+KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/plugin.c
 
 .PHONY: unit-bins all deps check test check-unit check-integration demo bench install clean asan format \
 	fixtures toolbox fuzz check-fuzz
-all: $(DHIDEBUG)
+all: $(DHIDEBUG) $(KUBECTL_PLUGIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,6 +100,11 @@ $(BUILD)/obj/%.o: %.c
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
+
+$(KUBECTL_PLUGIN): $(KUBECTL_SRCS:%.c=$(BUILD)/obj/%.o) $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o) \
+		$(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
@@ -228,6 +236,9 @@ DEPS_TEST += clang libclang-rt-14-dev
 # toolbox.bats: a real registry, skopeo to fill it, htpasswd and openssl for its auth test;
 # umoci is what bench/toolbox compares a pull with
 DEPS_TEST += docker-registry skopeo umoci apache2-utils openssl
+# kubectl.bats: `kubectl plugin list`, and the plugin's `kubectl config view`; Debian's kubectl is
+# kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another repository)
+DEPS_TEST += $(if $(shell command -v kubectl),,kubernetes-client)
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
@@ -278,9 +289,10 @@ $(BUILD)/bench/resolve: bench/resolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
-install: $(DHIDEBUG)
+install: $(DHIDEBUG) $(KUBECTL_PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(DHIDEBUG) $(DESTDIR)$(PREFIX)/bin/dhidebug
+	install -m 0755 $(KUBECTL_PLUGIN) $(DESTDIR)$(PREFIX)/bin/kubectl-dhidebug
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
