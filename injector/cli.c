@@ -54,6 +54,7 @@ void cli_usage(FILE *f)
 	      "       dhidebug [<options>] -c <line> <target>\n"
 	      "       dhidebug profiles [--json] [--policy=<file>]\n"
 	      "       dhidebug ls [--json]\n"
+	      "       dhidebug port-forward <target> [<addr>:]<local-port>:<remote-port>...\n"
 	      "       dhidebug toolbox pull <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
 	      "       dhidebug toolbox import <path> | rule <image>\n"
 	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
@@ -83,6 +84,10 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"
 	      "be debugged; --json prints them as a JSON array.\n"
+	      "\n"
+	      "`dhidebug port-forward` listens on the host (127.0.0.1 unless <addr> is given;\n"
+	      "<local-port> 0 picks a free one) and connects each client to 127.0.0.1:<remote-port>\n"
+	      "inside the target's network namespace; Ctrl-C stops it.\n"
 	      "\n"
 	      "`dhidebug toolbox` manages the toolbox cache: pull an image from its registry,\n"
 	      "list, remove or prune cached toolboxes, import an OCI layout or docker-archive,\n"
@@ -422,6 +427,18 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 	}
 	if (strcmp(out->target, "toolbox") == 0)
 		return toolbox_args(argc, argv, out, err);
+	if (strcmp(out->target, "port-forward") == 0) {
+		if (argc - optind < 2)
+			return dhi_err_set(err, 0, "usage: dhidebug port-forward <target> "
+						   "[<addr>:]<local-port>:<remote-port>...");
+		if (out->json || out->command)
+			return dhi_err_set(err, 0, "%s does not go with `port-forward`",
+					   out->json ? "--json" : "-c");
+		out->cmd = CLI_PORT_FORWARD;
+		out->target = argv[optind++];
+		out->argv = &argv[optind];
+		return 0;
+	}
 	if (out->json)
 		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles` or `dhidebug ls`");
 	if (optind < argc)

@@ -18,6 +18,7 @@ enum cli_cmd {
 	CLI_LS,		/* dhidebug ls [--json] */
 	CLI_SESSIONS,	/* dhidebug sessions …, dhidebug replay … (see `sessions`) */
 	CLI_TOOLBOX,	/* dhidebug toolbox pull|ls|rm|prune|import|rule ... (argv) */
+	CLI_PORT_FORWARD, /* dhidebug port-forward TARGET SPEC... (target, argv: the specs) */
 };
 
 struct cli {

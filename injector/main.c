@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/xalloc.h"
 #include "injector/cli.h"
 #include "injector/history.h"
 #include "injector/record/record.h"
 #include "injector/ls.h"
 #include "injector/policy/policy.h"
+#include "injector/portfwd.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
 #include "injector/supervisor.h"
@@ -83,6 +85,43 @@ static int start_recording(const struct cli *cli, const struct policy *pol,
 	return 0;
 }
 
+/* dhidebug port-forward: parse every spec, pin the target, relay until Ctrl-C */
+static int port_forward(const struct cli *cli, const struct rt_opts *ro)
+{
+	struct dhi_err *err = NULL;
+	struct portfwd_spec *specs;
+	struct ns_target t = { .pidfd = -1, .procfd = -1 };
+	struct rt_target rt;
+	size_t n = 0;
+	int r;
+
+	while (cli->argv[n])
+		n++;
+	specs = xzalloc(n * sizeof(*specs));
+	for (size_t i = 0; i < n; i++)
+		if (portfwd_parse(cli->argv[i], &specs[i], &err) < 0)
+			goto fail;
+	if (geteuid() != 0) {
+		dhi_err_set(&err, 0, "must run as root (it joins another process's network namespace)");
+		goto fail;
+	}
+	if (rt_resolve(cli->target, ro, &rt, &err) < 0)
+		goto fail;
+	if (ns_target_open(rt.pid, rt.start_time, &t, &err) < 0) {
+		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
+		rt_target_free(&rt);
+		goto fail;
+	}
+	r = portfwd_run(&t, cli->target, specs, n, cli->quiet, &err);
+	ns_target_close(&t);
+	rt_target_free(&rt);
+	free(specs);
+	return r < 0 ? fail(err) : 0;
+fail:
+	free(specs);
+	return fail(err);
+}
+
 int main(int argc, char **argv)
 {
 	struct dhi_err *err = NULL;
@@ -118,6 +157,8 @@ int main(int argc, char **argv)
 		code = toolbox_cmd_run(&cli, &err);
 		return code < 0 ? fail(err) : code;
 	}
+	if (cli.cmd == CLI_PORT_FORWARD)
+		return port_forward(&cli, &ro);
 	/* the profile is settled before anything is entered: a refused one touches nothing */
 	if (policy_load(cli.policy, &pol, &err) < 0)
 		return fail(err);
