@@ -27,6 +27,19 @@ setup_file()
 		-days 2 -extfile "$d/ext" -out "$d/srv.crt" 2>/dev/null
 }
 
+teardown_file()
+{
+	local m RT=$BATS_FILE_TMPDIR
+
+	if [ -d "$RT/pm" ]; then
+		pm pod rm -af -t 0 >/dev/null 2>&1 || true
+		pm rm -af -t 0 >/dev/null 2>&1 || true
+	fi
+	for m in $(awk -v rt="$RT" 'index($5, rt) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+
 # start_kube MODE: the test server in MODE, and a kubeconfig ($KCFG) pointing at it
 start_kube()
 {
@@ -199,4 +212,114 @@ kdbg()
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"GET \`https://127.0.0.1:"* ]]
+}
+
+# --- the in-pod half: dhidebug started the way the ephemeral container starts it ------------
+# No kubelet runs here, so podman plays it: a pod whose containers share the pid, net, ipc and
+# uts namespaces, the application in one container, and dhidebug started in a second one with
+# the capabilities kubectl-dhidebug asks for (profile general: not privileged), the build's
+# static dhidebug and the test toolbox mounted into it, as the dhidebug image would hold them.
+# Podman runs on private storage with runc and cgroupfs, as in runtimes.bats.
+
+pm()
+{
+	CONTAINERS_CONF=$BATS_FILE_TMPDIR/containers.conf env -u CONTAINER_HOST podman \
+		--root "$BATS_FILE_TMPDIR/pm/root" --runroot "$BATS_FILE_TMPDIR/pm/run" \
+		--storage-driver vfs "$@"
+}
+
+# the caps of the ephemeral container for profile general, from the plugin's own PATCH
+GENERAL_CAPS=SYS_ADMIN,SYS_CHROOT,SYS_PTRACE,SETPCAP,SETUID,SETGID,KILL,DAC_OVERRIDE,CHOWN,FOWNER
+
+pod_setup()
+{
+	local RT=$BATS_FILE_TMPDIR
+
+	requires root podman toolbox
+	[ -e "$RT/pm.images" ] && return 0
+	cat >"$RT/containers.conf" <<-'EOF'
+		[containers]
+		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+	EOF
+	# the application: a static app, no shell; the debug image: nothing but a marker file
+	mkdir -p "$RT/img/etc" "$RT/dimg/etc"
+	cp "$BUILD/tests/app-static" "$RT/img/app"
+	cp /usr/lib/os-release "$RT/img/etc/os-release"
+	echo dhidebug-image >"$RT/dimg/etc/dhidebug-image"
+	tar -C "$RT/img" -cf "$RT/app.tar" app etc
+	tar -C "$RT/dimg" -cf "$RT/dbg.tar" etc
+	pm import --change 'ENTRYPOINT ["/app"]' "$RT/app.tar" localhost/dhi-k8s-app:test >/dev/null
+	pm import "$RT/dbg.tar" localhost/dhi-k8s-dbg:test >/dev/null
+	touch "$RT/pm.images"
+}
+
+# debug_run PODMAN-ARGS... -- DHIDEBUG-ARGS...: dhidebug in a debug container
+debug_run()
+{
+	local pargs=()
+
+	while [ "$1" != -- ]; do
+		pargs+=("$1")
+		shift
+	done
+	shift
+	run timeout 90 env CONTAINERS_CONF="$BATS_FILE_TMPDIR/containers.conf" \
+		podman --root "$BATS_FILE_TMPDIR/pm/root" --runroot "$BATS_FILE_TMPDIR/pm/run" \
+		--storage-driver vfs run --rm "${pargs[@]}" --cap-drop all --cap-add "$GENERAL_CAPS" \
+		-v "$DHIDEBUG:/usr/local/bin/dhidebug:ro" -v "$TOOLBOX:/toolbox:ro" \
+		--entrypoint /usr/local/bin/dhidebug localhost/dhi-k8s-dbg:test \
+		--toolbox /toolbox -q "$@" </dev/null
+	echo "dhidebug $* -> status $status, output:"
+	echo "$output"
+}
+
+@test "in-pod: a pod sharing pid,net,ipc,uts; dhidebug in a second container enters the app by its pid there" {
+	pod_setup
+	local pod=dhik8s-$$-$BATS_TEST_NUMBER hostpid nspid
+	pm pod create --name "$pod" --share pid,net,ipc,uts >/dev/null
+	pm run -d --pod "$pod" --name "$pod-app" localhost/dhi-k8s-app:test /app /nonexistent/marker >/dev/null
+	hostpid=$(pm inspect --format '{{.State.Pid}}' "$pod-app")
+	# the app's pid as the pod's shared pid namespace numbers it (pid 1 is the pod's infra)
+	nspid=$(awk '/^NSpid:/ { print $NF }' "/proc/$hostpid/status")
+	[ "$nspid" -gt 1 ]
+	debug_run --pod "$pod" -- "pid://$nspid" \
+		-c "tr '\0' ' ' </proc/$nspid/cmdline; echo; cat /etc/os-release | head -n1; ls /etc/dhidebug-image; grep CapEff /proc/self/status"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/app /nonexistent/marker"* ]]
+	# the session sees the app's root, not the debug container's
+	[[ "$output" == *"$(head -n1 /usr/lib/os-release)"* ]]
+	[[ "$output" == *"cannot access '/etc/dhidebug-image'"* ]]
+	# and still under the profile, inside an unprivileged container
+	[[ "$output" == *"CapEff:"* ]]
+	# a finished session leaves the app alone
+	[ "$(pm inspect --format '{{.State.Status}}' "$pod-app")" = running ]
+}
+
+@test "in-pod: a program after -- runs in the app (cat /proc/1/cmdline as kubectl dhidebug -- would)" {
+	pod_setup
+	local pod=dhik8s-$$-$BATS_TEST_NUMBER hostpid nspid
+	pm pod create --name "$pod" --share pid,net,ipc,uts >/dev/null
+	pm run -d --pod "$pod" --name "$pod-app" localhost/dhi-k8s-app:test /app /nonexistent/marker >/dev/null
+	hostpid=$(pm inspect --format '{{.State.Pid}}' "$pod-app")
+	nspid=$(awk '/^NSpid:/ { print $NF }' "/proc/$hostpid/status")
+	debug_run --pod "$pod" -- "pid://$nspid" -- cat "/proc/$nspid/cmdline"
+	[ "$status" -eq 0 ]
+	# (bash drops the NULs of cmdline from $output: /app\0/app\0/nonexistent/marker)
+	[[ "$output" == *"/app/app/nonexistent/marker"* ]]
+	# an unknown pid in the pod's namespace is an error, not a session elsewhere
+	debug_run --pod "$pod" -- pid://4000000 -- true
+	[ "$status" -ne 0 ]
+}
+
+@test "in-pod: joined to the app container's own pid namespace (targetContainerName), the app is pid://1" {
+	pod_setup
+	local app=dhik8s-$$-$BATS_TEST_NUMBER
+	pm run -d --name "$app" localhost/dhi-k8s-app:test /app /nonexistent/marker >/dev/null
+	debug_run --pid "container:$app" --network "container:$app" -- pid://1 -- cat /proc/1/cmdline
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"/app/app/nonexistent/marker"* ]]
+	pm rm -f -t 0 "$app" >/dev/null
 }
