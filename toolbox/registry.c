@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,6 +169,69 @@ static char *auth_from_entry(json_t *entry)
 	return NULL;
 }
 
+/*
+ * `docker-credential-<helper> get`, as docker runs it: the server on stdin, JSON
+ * {"Username", "Secret"} on stdout. Run with a minimal environment, no shell,
+ * and a bounded, time-limited answer.
+ */
+static char *cred_helper(const char *helper, const char *server)
+{
+	dhi_autofree char *prog = NULL, *out = NULL;
+	char *envp[3] = { NULL, NULL, NULL };
+	const char *path = getenv("PATH"), *home = getenv("HOME");
+	int in[2] = { -1, -1 }, outp[2] = { -1, -1 }, status;
+	size_t len = 0, cap = 65536;
+	json_auto_t *j = NULL;
+	pid_t pid;
+
+	if (!*helper || strchr(helper, '/') || strlen(helper) > 64)
+		return NULL;
+	prog = xasprintf("docker-credential-%s", helper);
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return NULL;
+	if (pipe2(outp, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return NULL;
+	}
+	envp[0] = xasprintf("PATH=%s", path ? path : "/usr/local/bin:/usr/bin:/bin");
+	envp[1] = xasprintf("HOME=%s", home ? home : "/root");
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { prog, "get", NULL };
+
+		if (dup2(in[0], 0) < 0 || dup2(outp[1], 1) < 0)
+			_exit(127);
+		execvpe(prog, argv, envp);
+		_exit(127);
+	}
+	free(envp[0]);
+	free(envp[1]);
+	close(in[0]);
+	close(outp[1]);
+	if (pid > 0) {
+		(void)!fd_write_all(in[1], server, strlen(server));
+		close(in[1]);
+		out = xmalloc(cap + 1);
+		for (ssize_t n; len < cap && (n = fd_read(outp[0], out + len, cap - len)) > 0;)
+			len += (size_t)n;
+		out[len] = '\0';
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		close(in[1]);
+	}
+	close(outp[0]);
+	if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return NULL;
+	j = json_loadb(out, len, 0, NULL);
+	if (!json_is_string(json_object_get(j, "Username")) ||
+	    !json_is_string(json_object_get(j, "Secret")))
+		return NULL;
+	return xasprintf("%s:%s", json_string_value(json_object_get(j, "Username")),
+			 json_string_value(json_object_get(j, "Secret")));
+}
+
 static void load_credentials(struct reg_client *c, const struct reg_opts *o)
 {
 	dhi_autofree char *dir = config_dir(o);
@@ -192,6 +256,18 @@ static void load_credentials(struct reg_client *c, const struct reg_opts *o)
 		return;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	/* a helper for this registry, then the default store, then inline `auths` */
+	{
+		const char *h = json_string_value(json_object_get(json_object_get(root, "credHelpers"),
+								  reg));
+		const char *store = json_string_value(json_object_get(root, "credsStore"));
+
+		if (h && (c->userpass = cred_helper(h, reg)))
+			return;
+		if (store && (c->userpass = cred_helper(store, hub ? "https://index.docker.io/v1/"
+								   : reg)))
+			return;
+	}
 	auths = json_object_get(root, "auths");
 	if (!json_is_object(auths))
 		return;

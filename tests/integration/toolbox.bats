@@ -347,6 +347,22 @@ tree_listing()
 	[ "$(cat "$CACHE/sha256/${output#sha256:}/rootfs/etc/hello")" = hello ]
 	# TLS was used: the plain-HTTP fallback is for a registry that cannot speak TLS at all
 	grep -q 'http.request.method=GET.*dhi/small/blobs' "$d/log"
+	# a credential helper (credHelpers), run as docker runs it
+	mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/helper"
+	cat >"$BATS_TEST_TMPDIR/bin/docker-credential-dhitest" <<-'EOF'
+		#!/bin/sh
+		[ "$1" = get ] || exit 1
+		read -r server
+		echo "$server" >"$(dirname "$0")/asked"
+		printf '{"ServerURL":"%s","Username":"alice","Secret":"s3cret"}\n' "$server"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/bin/docker-credential-dhitest"
+	export DOCKER_CONFIG=$BATS_TEST_TMPDIR/helper
+	printf '{"credHelpers": {"127.0.0.1:%s": "dhitest"}}\n' "$port" >"$DOCKER_CONFIG/config.json"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c4" \
+		toolbox pull "127.0.0.1:$port/dhi/small:1"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/bin/asked")" = "127.0.0.1:$port" ]
 	# without the CA the certificate is refused (no silent downgrade)
 	rm -rf "/etc/containers/certs.d/127.0.0.1:$port"
 	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c3" toolbox pull "127.0.0.1:$port/dhi/small:1"
