@@ -88,7 +88,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 DHIDEBUG := $(BUILD)/dhidebug
 # the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
 KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
-KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/plugin.c
+KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/plugin.c
 
 .PHONY: unit-bins all deps check test check-unit check-integration demo bench install clean asan format \
 	fixtures toolbox fuzz check-fuzz
@@ -103,7 +103,7 @@ $(DHIDEBUG): $(LIB_OBJS) $(BUILD)/obj/injector/main.o $(STATIC_SRCS:%.c=$(BUILD)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
-$(KUBECTL_PLUGIN): $(KUBECTL_SRCS:%.c=$(BUILD)/obj/%.o) $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o) \
+$(KUBECTL_PLUGIN): $(KUBECTL_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_OBJS) \
 		$(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)

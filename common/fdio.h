@@ -24,8 +24,9 @@ int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **e
 
 /*
  * Opens `dir`, creating it (and its parent) with mode 0700 when missing, and
- * returns its fd only when it is a directory owned by root that nobody else
- * can read or write: dhidebug's own state (cache, history) is trusted only
+ * returns its fd only when it is a directory owned by the effective user (root,
+ * for dhidebug; the operator, for kubectl-dhidebug's recordings) that nobody
+ * else can read or write: our own state (cache, history) is trusted only
  * there. -1 otherwise.
  */
 int fd_open_private_dir(const char *dir);

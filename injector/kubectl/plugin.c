@@ -16,6 +16,7 @@
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/xalloc.h"
+#include "injector/kubectl/attach.h"
 #include "injector/kubectl/kube.h"
 
 #ifndef DHIDEBUG_VERSION
@@ -25,9 +26,9 @@
 
 struct opts {
 	const char *pod, *container, *namespace, *profile, *toolbox, *image, *mode;
-	const char *kubeconfig, *context;
+	const char *kubeconfig, *context, *record_dir;
 	long timeout;
-	bool no_attach;
+	bool no_attach, no_record;
 	char **program; /* after `--`, NULL-terminated; NULL for the shell */
 };
 
@@ -56,11 +57,13 @@ static void usage(FILE *f)
 		"usage: kubectl dhidebug <pod> [-c <container>] [-n <namespace>] [--profile=<p>]\n"
 		"                        [--toolbox=<ref>] [--image=<image>] [--mode=ephemeral|node]\n"
 		"                        [--kubeconfig=<file>] [--context=<name>] [--timeout=<s>]\n"
-		"                        [--no-attach] [-- <program> [<arg>...]]\n"
+		"                        [--record-dir=<dir>] [--no-record] [--no-attach]\n"
+		"                        [-- <program> [<arg>...]]\n"
 		"\n"
 		"Adds an ephemeral container running dhidebug to <pod>, targeting <container>\n"
 		"(-c, else the kubectl.kubernetes.io/default-container annotation, else the only\n"
-		"container), waits until it runs and attaches to it with `kubectl attach -it`.\n"
+		"container), waits until it runs and attaches to it with `kubectl attach -it`\n"
+		"on a pty of its own, recording the session on this side.\n"
 		"\n"
 		"  -c, --container=<name>   the container to debug\n"
 		"  -n, --namespace=<ns>     the pod's namespace (default: the context's)\n"
@@ -69,6 +72,10 @@ static void usage(FILE *f)
 		"      --image=<image>      the dhidebug image (default: " DEFAULT_IMAGE ")\n"
 		"      --mode=ephemeral     an ephemeral container (the only mode so far)\n"
 		"      --timeout=<s>        how long to wait for the container to run (default 120)\n"
+		"      --record-dir=<dir>   where the recording goes (default: for root\n"
+		"                           /var/lib/dhidebug/sessions, else\n"
+		"                           $XDG_STATE_HOME/dhidebug/sessions)\n"
+		"      --no-record          attach without recording\n"
 		"      --no-attach          print the attach command instead of running it\n"
 		"  -h, --help               this text\n");
 }
@@ -76,7 +83,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
 	enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
-	       O_NOATTACH };
+	       O_NOATTACH, O_RECORD_DIR, O_NORECORD };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "namespace", required_argument, NULL, 'n' },
@@ -88,6 +95,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		{ "context", required_argument, NULL, O_CONTEXT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "no-attach", no_argument, NULL, O_NOATTACH },
+		{ "record-dir", required_argument, NULL, O_RECORD_DIR },
+		{ "no-record", no_argument, NULL, O_NORECORD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,6 +131,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		case O_KUBECONFIG: o->kubeconfig = optarg; break;
 		case O_CONTEXT: o->context = optarg; break;
 		case O_NOATTACH: o->no_attach = true; break;
+		case O_RECORD_DIR: o->record_dir = optarg; break;
+		case O_NORECORD: o->no_record = true; break;
 		case O_TIMEOUT:
 			errno = 0;
 			o->timeout = strtol(optarg, &end, 10);
@@ -401,10 +412,28 @@ static int run(const struct opts *o, struct dhi_err **err)
 			argv[n++] = o->context;
 		}
 		argv[n] = NULL;
-		kube_conn_free(&c);
-		fflush(NULL);
-		execvp("kubectl", (char *const *)argv);
-		return dhi_err_set(err, errno, "cannot run `kubectl attach`");
+		dhi_autofree char *dir = NULL;
+		json_t *start, *cmd;
+		int st = 0;
+
+		if (!o->no_record)
+			dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
+		cmd = json_object_get(json_array_get(json_object_get(json_object_get(patch, "spec"),
+								     "ephemeralContainers"), 0),
+				      "command");
+		/* the toolbox is chosen in the pod (ref null: by dhidebug's rules there) */
+		start = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:n}, s:{s:s},"
+				  " s:s, s:O}", "target", "runtime", "kubernetes", "id", name,
+				  "name", o->pod, "namespace", ns, "container", target, "image",
+				  o->image, "server", c.server, "toolbox", "ref",
+				  o->toolbox ? o->toolbox : "", "digest", "profile", "name",
+				  o->profile, "view", "ephemeral-container", "command", cmd);
+		if (kube_attach_recorded((char *const *)argv, dir, start, &st, err) < 0)
+			goto out;
+		r = st == 0 ? 0 : -1;
+		if (st != 0)
+			dhi_err_set_status(err, st, 0, "`kubectl attach` exited with status %d", st);
+		goto out;
 	}
 out:
 	kube_conn_free(&c);

@@ -323,3 +323,73 @@ debug_run()
 	[[ "$output" == *"/app/app/nonexistent/marker"* ]]
 	pm rm -f -t 0 "$app" >/dev/null
 }
+
+# --- the operator's side of the session: kubectl attach on the plugin's pty, recorded here ------
+
+# fake_attach: $BATS_TEST_TMPDIR/bin/kubectl, the real kubectl for everything but `attach`, which
+# has nothing to attach to here (the fake API server serves no attach), so a stand-in plays the
+# session: it says whether it has a terminal, echoes its arguments and a line it reads.
+fake_attach()
+{
+	local real
+
+	real=$(command -v kubectl)
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/kubectl" <<-EOF
+		#!/bin/sh
+		if [ "\$1" = attach ]; then
+			[ -t 0 ] && [ -t 1 ] && echo "stand-in: on a terminal"
+			echo "stand-in: kubectl \$*"
+			read -r line
+			echo "stand-in: read \$line"
+			exit 3
+		fi
+		exec "$real" "\$@"
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/bin/kubectl"
+}
+
+@test "attach: kubectl attach runs on the plugin's own pty; the session is recorded on this side and verifies" {
+	start_kube ok
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app \
+		--record-dir "$rec" <<<"hello from the operator"
+	echo "$output"
+	# the stand-in's status is the plugin's
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"stand-in: on a terminal"* ]]
+	[[ "$output" == *"stand-in: kubectl attach -it app -c dhidebug-"*" -n default --kubeconfig $KCFG"* ]]
+	[[ "$output" == *"stand-in: read hello from the operator"* ]]
+	id=$(ls "$rec")
+	[ "$(stat -c %a "$rec" "$rec/$id" | sort -u)" = 700 ]
+	grep -q 'stand-in: read hello from the operator' "$rec/$id/session.cast"
+	head -n1 "$rec/$id/session.cast" | jq -e '.version == 2'
+	start=$(head -n1 "$rec/$id/audit.jsonl")
+	[ "$(jq -r .type <<<"$start")" = session.start ]
+	[ "$(jq -r '.target.runtime + " " + .target.namespace + "/" + .target.name + " " + .target.container' <<<"$start")" = "kubernetes default/app web" ]
+	[[ "$(jq -r .target.id <<<"$start")" == dhidebug-* ]]
+	[ "$(jq -r .profile.name <<<"$start")" = general ]
+	end=$(tail -n1 "$rec/$id/audit.jsonl")
+	[ "$(jq -r '.type + " " + (.status|tostring)' <<<"$end")" = "session.end 3" ]
+	# the hash chain and the cast digests, checked by dhidebug itself
+	run "$DHIDEBUG" sessions verify "$id" --dir "$rec"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "attach: --no-record attaches without a recording; an unusable record dir stops before attaching" {
+	start_kube ok
+	fake_attach
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app \
+		--no-record --record-dir "$BATS_TEST_TMPDIR/rec" </dev/null
+	[ "$status" -eq 3 ]
+	[ ! -e "$BATS_TEST_TMPDIR/rec" ]
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app \
+		--record-dir "$BATS_TEST_TMPDIR/open" </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"recording on this side"* ]]
+	[[ "$output" != *"stand-in:"* ]]
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attach.h - run `kubectl attach` under a pty of our own and record it on the operator's side. */
+#ifndef DHI_KUBE_ATTACH_H
+#define DHI_KUBE_ATTACH_H
+
+#include <jansson.h>
+
+#include "common/err.h"
+
+/*
+ * Runs argv (kubectl attach …, found on PATH) on a new pty, relays the
+ * operator's terminal to it (raw mode and window size when stdin is a
+ * terminal) and, when `dir` is not NULL, records what the operator saw in
+ * `dir/<id>/` in the format of docs/recording.md: session.cast and a hash-chained
+ * audit.jsonl whose session.start is `start` (consumed: target, profile,
+ * command; the session id, operator and version are added) and whose
+ * session.end carries the exit status. *status gets the program's exit status.
+ */
+int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int *status,
+			 struct dhi_err **err);
+
+/* The default sessions folder: /var/lib/dhidebug/sessions for root, else the XDG state dir. */
+char *kube_attach_default_dir(void);
+
+#endif
