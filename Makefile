@@ -231,6 +231,11 @@ FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)
 FUZZ_LDFLAGS_runtime_docker := -Wno-format-nonliteral -ljansson -lcurl
 FUZZ_LDFLAGS_runtime_oci := -Wno-format-nonliteral -ljansson -lcurl
+# what registries and image references hand the toolbox code
+FUZZ_TARGETS += toolbox
+FUZZ_SRCS_toolbox := toolbox/ref.c toolbox/registry.c toolbox/layer.c nsenter/path.c common/err.c \
+	common/xalloc.c common/fdio.c common/syscalls.c
+FUZZ_LDFLAGS_toolbox := -Wno-format-nonliteral -ljansson -lcurl -lcrypto -larchive
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 DEPS_TEST += clang libclang-rt-14-dev
 # toolbox.bats: a real registry, skopeo to fill it, htpasswd and openssl for its auth test;
