@@ -180,7 +180,7 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
-UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd
+UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd kube
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -189,6 +189,9 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$*) -o $@ $< $(LIB_OBJS) \
 		$(CMOCKA_LIBS) $$($(PKG_CONFIG) --libs $(PKGS))
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
+# kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
+UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o
+$(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)

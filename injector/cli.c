@@ -55,6 +55,7 @@ void cli_usage(FILE *f)
 	      "       dhidebug profiles [--json] [--policy=<file>]\n"
 	      "       dhidebug ls [--json]\n"
 	      "       dhidebug port-forward <target> [<addr>:]<local-port>:<remote-port>...\n"
+	      "       dhidebug lint (<target>|image://<ref>) [--json]\n"
 	      "       dhidebug toolbox pull <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
 	      "       dhidebug toolbox import <path> | rule <image>\n"
 	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
@@ -88,6 +89,11 @@ void cli_usage(FILE *f)
 	      "`dhidebug port-forward` listens on the host (127.0.0.1 unless <addr> is given;\n"
 	      "<local-port> 0 picks a free one) and connects each client to 127.0.0.1:<remote-port>\n"
 	      "inside the target's network namespace; Ctrl-C stops it.\n"
+	      "\n"
+	      "`dhidebug lint` checks a running target, or an image (pulled into the toolbox\n"
+	      "cache), for what breaks in hardened images: shell-form or script entrypoints,\n"
+	      "missing ELF interpreters and libraries, root, `latest` or unpinned references,\n"
+	      "-dev/-sdk variants; a verdict and a fix for each, exit 1 when one fails.\n"
 	      "\n"
 	      "`dhidebug toolbox` manages the toolbox cache: pull an image from its registry,\n"
 	      "list, remove or prune cached toolboxes, import an OCI layout or docker-archive,\n"
@@ -427,6 +433,15 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 	}
 	if (strcmp(out->target, "toolbox") == 0)
 		return toolbox_args(argc, argv, out, err);
+	if (strcmp(out->target, "lint") == 0) {
+		if (argc - optind != 1)
+			return dhi_err_set(err, 0, "usage: dhidebug lint (<target>|image://<ref>) [--json]");
+		if (out->command)
+			return dhi_err_set(err, 0, "-c does not go with `lint`");
+		out->cmd = CLI_LINT;
+		out->target = argv[optind];
+		return 0;
+	}
 	if (strcmp(out->target, "port-forward") == 0) {
 		if (argc - optind < 2)
 			return dhi_err_set(err, 0, "usage: dhidebug port-forward <target> "
@@ -440,7 +455,7 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 		return 0;
 	}
 	if (out->json)
-		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles` or `dhidebug ls`");
+		return dhi_err_set(err, 0, "--json goes with `dhidebug profiles`, `ls` or `lint`");
 	if (optind < argc)
 		out->argv = &argv[optind];
 	if (out->command && out->argv)

@@ -19,6 +19,7 @@ enum cli_cmd {
 	CLI_SESSIONS,	/* dhidebug sessions …, dhidebug replay … (see `sessions`) */
 	CLI_TOOLBOX,	/* dhidebug toolbox pull|ls|rm|prune|import|rule ... (argv) */
 	CLI_PORT_FORWARD, /* dhidebug port-forward TARGET SPEC... (target, argv: the specs) */
+	CLI_LINT,	/* dhidebug lint TARGET|image://REF [--json] */
 };
 
 struct cli {

@@ -10,6 +10,7 @@
 #include "injector/cli.h"
 #include "injector/history.h"
 #include "injector/record/record.h"
+#include "injector/lint.h"
 #include "injector/ls.h"
 #include "injector/policy/policy.h"
 #include "injector/portfwd.h"
@@ -155,6 +156,10 @@ int main(int argc, char **argv)
 		return ls_run(&ro, cli.json, stdout, &err) < 0 ? fail(err) : 0;
 	if (cli.cmd == CLI_TOOLBOX) {
 		code = toolbox_cmd_run(&cli, &err);
+		return code < 0 ? fail(err) : code;
+	}
+	if (cli.cmd == CLI_LINT) {
+		code = lint_run(&cli, stdout, &err);
 		return code < 0 ? fail(err) : code;
 	}
 	if (cli.cmd == CLI_PORT_FORWARD)
