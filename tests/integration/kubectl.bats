@@ -132,7 +132,7 @@ kdbg()
 	[[ "$output" == *"ephemeral container dhidebug-"*" is running"* ]]
 	[[ "$output" == *"kubectl attach -it app -c dhidebug-"*" -n default"* ]]
 	# (only the plugin's requests: a kubectl dispatcher may probe /version and /api itself)
-	! grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+	run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
 	grep -q '^GET pod$' "$KLOG"
 	grep -q '^WATCH pod$' "$KLOG"
 	body=$(sed -n 's/^PATCH body //p' "$KLOG")

@@ -214,7 +214,7 @@ expect_bad()
 	wait_pid_exit "$pid" 2
 	[ "$WAIT_STATUS" -eq 130 ]
 	grep -q before "$BATS_TEST_TMPDIR/replay.out"
-	! grep -q after "$BATS_TEST_TMPDIR/replay.out"
+	run_fails grep -q after "$BATS_TEST_TMPDIR/replay.out"
 	grep -q 'replay stopped' "$BATS_TEST_TMPDIR/replay.err"
 }
 
