@@ -28,6 +28,9 @@ struct recorder {
 	struct timespec start;
 	unsigned char carry[4];	/* an incomplete UTF-8 sequence from the last 'o' chunk */
 	char id[40];
+	unsigned char *in;	/* scratch buffers kept between events */
+	char *line;
+	size_t in_cap, line_cap;
 	size_t ncarry;
 };
 
@@ -95,14 +98,32 @@ static int utf8_len(const unsigned char *p, size_t avail)
 	return n;
 }
 
+/* Printable ASCII that needs no escaping: the bulk of any terminal output. */
+static inline bool plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 /* Appends <data, len> to `out` as the inside of a JSON string. */
 static size_t json_escape(const unsigned char *d, size_t len, char *out)
 {
 	size_t o = 0;
 
 	for (size_t i = 0; i < len;) {
-		int n = utf8_len(d + i, len - i);
 		unsigned char c = d[i];
+		int n;
+
+		if (plain(c)) {
+			size_t j = i + 1;
+
+			while (j < len && plain(d[j]))
+				j++;
+			memcpy(out + o, d + i, j - i);
+			o += j - i;
+			i = j;
+			continue;
+		}
+		n = utf8_len(d + i, len - i);
 
 		if (n <= 0) {
 			/* invalid (or, at the very end, cut short: the caller kept those back) */
@@ -136,15 +157,24 @@ static size_t json_escape(const unsigned char *d, size_t len, char *out)
 	return o;
 }
 
+static void *grow(void *p, size_t *cap, size_t want)
+{
+	if (want <= *cap)
+		return p;
+	*cap = want > 2 * *cap ? want : 2 * *cap;
+	return xrealloc(p, *cap);
+}
+
 int record_event(struct recorder *r, char code, const char *data, size_t len)
 {
-	unsigned char *in = xmalloc(len + sizeof(r->carry));
+	unsigned char *in;
 	size_t n = 0, keep = 0;
 	char *line;
-	int pre, ret;
+	int pre;
 
 	if (!r)
 		return 0;
+	in = r->in = grow(r->in, &r->in_cap, len + sizeof(r->carry));
 	/* output arrives in arbitrary chunks: a UTF-8 sequence cut in two waits for its end */
 	if (code == 'o' || code == 'i') {
 		memcpy(in, r->carry, r->ncarry);
@@ -167,19 +197,14 @@ int record_event(struct recorder *r, char code, const char *data, size_t len)
 		memcpy(r->carry, in + n - keep, keep);
 		r->ncarry = keep;
 		n -= keep;
-		if (n == 0) {
-			free(in);
+		if (n == 0)
 			return 0;
-		}
 	}
-	line = xmalloc(n * 6 + 64);
+	line = r->line = grow(r->line, &r->line_cap, n * 6 + 64);
 	pre = snprintf(line, 64, "[%.6f, \"%c\", \"", record_elapsed(r), code);
 	n = (size_t)pre + json_escape(in, n, line + pre);
 	memcpy(line + n, "\"]\n", 3);
-	ret = cast_write(r, line, n + 3);
-	free(line);
-	free(in);
-	return ret;
+	return cast_write(r, line, n + 3);
 }
 
 static void utc_now(char *buf, size_t len)
@@ -337,5 +362,7 @@ void record_close(struct recorder *r)
 	dhi_close_reset(&r->audit);
 	dhi_close_reset(&r->dirfd);
 	EVP_MD_CTX_free(r->cast_md);
+	free(r->in);
+	free(r->line);
 	free(r);
 }
