@@ -78,7 +78,8 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
-	injector/policy/bpfcache.c injector/toolbox_cmd.c injector/portfwd.c injector/lint.c
+	injector/policy/bpfcache.c injector/toolbox_cmd.c injector/portfwd.c injector/lint.c \
+	injector/imagetarget.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c

@@ -81,6 +81,8 @@ void cli_usage(FILE *f)
 	      "                        containerd and podman, or --runtime-root)\n"
 	      "  crun://<id>           a crun container (default root /run/crun)\n"
 	      "  pid://<pid>           any process on the host\n"
+	      "  image://<ref>         an image, pulled into the toolbox cache: its files on an\n"
+	      "                        overlay (writes discarded), in fresh namespaces (no network)\n"
 	      "  <name>|<id>           looked up in every runtime found on the host\n"
 	      "\n"
 	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"

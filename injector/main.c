@@ -9,6 +9,7 @@
 #include "common/xalloc.h"
 #include "injector/cli.h"
 #include "injector/history.h"
+#include "injector/imagetarget.h"
 #include "injector/record/record.h"
 #include "injector/lint.h"
 #include "injector/ls.h"
@@ -132,6 +133,7 @@ int main(int argc, char **argv)
 	struct session_spec s = { .target_root = -1, .toolbox_tree = -1 };
 	struct os_release target_os;
 	struct policy pol;
+	struct image_target image = { .keeper = -1, .holder = -1 };
 	char *toolbox_dir = NULL;
 	int code;
 
@@ -185,7 +187,9 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 
-	if (rt_resolve(cli.target, &ro, &rt, &err) < 0)
+	/* image://REF: a holder in fresh namespaces on the image's root stands in for a container */
+	if (image_target_is(cli.target) ? image_target_start(&cli, &image, &rt, &err) < 0
+					: rt_resolve(cli.target, &ro, &rt, &err) < 0)
 		return fail(err);
 
 	/* a directory, a cached or pulled reference, or the rule for the target's image */
@@ -228,6 +232,7 @@ int main(int argc, char **argv)
 		return fail(err);
 	code = supervisor_run(&s, &err);
 	record_close(s.rec);
+	image_target_stop(&image);
 	if (code < 0)
 		return fail(err);
 	return code;

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* imagetarget.h - image://REF as a session target: a holder process in fresh namespaces. */
+#ifndef INJ_IMAGETARGET_H
+#define INJ_IMAGETARGET_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "injector/cli.h"
+#include "injector/runtime/runtime.h"
+
+struct image_target {
+	pid_t keeper;	/* our child, in the host's pid namespace; its child is the holder */
+	pid_t holder;	/* the holder (PID 1 of the image's namespaces) as the host sees it */
+};
+
+/* True for `image://…`. */
+bool image_target_is(const char *spec);
+
+/*
+ * Pulls the image of `image://REF` into the toolbox cache (or finds it there)
+ * and starts a holder: PID 1 of fresh mount, pid, network (loopback only),
+ * UTS and IPC namespaces, whose root is an overlay of the image's cached root
+ * under a tmpfs (so nothing reaches the cache) with /proc and a minimal /dev.
+ * Fills *rt as rt_resolve() would (runtime "image", pid = the holder), for
+ * the session to attach to. The holder dies with us; image_target_stop()
+ * ends it earlier.
+ */
+int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
+		       struct dhi_err **err);
+
+/* Kills the holder and reaps the keeper, which reaps the holder: both are gone on return. */
+void image_target_stop(struct image_target *it);
+
+#endif

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# image.bats: sessions on image://REF, an image the test builds (lintimg.py) and pushes with skopeo
+# to a docker-registry on 127.0.0.1, pulled into a cache of the test's own: the image's files,
+# fresh namespaces (own PID 1, loopback only, own hostname), writes discarded, nothing left.
+
+load helpers
+
+setup_file()
+{
+	local port i d=$BATS_FILE_TMPDIR
+
+	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || return 0
+	mkdir -p "$d/reg/data" "$d/root/etc" "$d/root/app"
+	port=$(free_port)
+	cat >"$d/reg/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: warn
+		storage:
+		  filesystem:
+		    rootdirectory: $d/reg/data
+		http:
+		  addr: 127.0.0.1:$port
+	EOF
+	daemon "$d/reg/pid" "$d/reg/log" docker-registry serve "$d/reg/config.yml"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+		sleep 0.1
+	done
+	echo "hello from the image" >"$d/root/etc/hello"
+	cp "$BUILD/tests/app-static" "$d/root/app/server"
+	"$BATS_TEST_DIRNAME/lintimg.py" "$d/oci" 1 "$d/root" '{"Entrypoint":["/app/server"],"User":"65532"}' &&
+		skopeo copy -q --dest-tls-verify=false "oci:$d/oci:1" "docker://127.0.0.1:$port/img/small:1" \
+			>"$d/build.log" 2>&1 &&
+		echo "127.0.0.1:$port" >"$d/reg/addr"
+}
+
+teardown_file()
+{
+	[ -e "$BATS_FILE_TMPDIR/reg/pid" ] && kill "$(cat "$BATS_FILE_TMPDIR/reg/pid")" 2>/dev/null || true
+}
+
+setup()
+{
+	requires root toolbox
+	command -v docker-registry >/dev/null || skip "needs docker-registry"
+	command -v skopeo >/dev/null || skip "needs skopeo"
+	REG=$(cat "$BATS_FILE_TMPDIR/reg/addr" 2>/dev/null) || skip "the test image was not pushed"
+	IMG=image://$REG/img/small:1
+	CACHE=$BATS_FILE_TMPDIR/cache
+}
+
+# img ARGS...: dhidebug with the test toolbox and cache, the sysadmin profile (it runs sh)
+img()
+{
+	"$DHIDEBUG" --toolbox "$TOOLBOX" --toolbox-cache "$CACHE" --profile sysadmin -q "$@" </dev/null
+}
+
+@test "image://: a session sees the image's files, from the registry through the cache" {
+	run img "$IMG" -- cat /target/etc/hello
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "hello from the image" ]
+	# the image was pulled into the given cache
+	ls "$CACHE"/sha256/*/rootfs/app/server
+}
+
+@test "image://: fresh namespaces: its own PID 1, loopback only, hostname image" {
+	run img "$IMG" -- sh -c 'cat /proc/1/comm; ip -o link | cut -d: -f2; hostname'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = dhi-image ]
+	[ "${lines[1]}" = " lo" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[2]}" = image ]
+	# none of the host's processes is visible
+	run img "$IMG" -- sh -c 'ps -e -o comm= | sort -u'
+	echo "$output"
+	[[ "$output" != *bats* ]]
+}
+
+@test "image://: writes are discarded: not in the cache, not in the next session" {
+	run img "$IMG" -- sh -c 'echo written >/target/etc/new && cat /target/etc/new'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = written ]
+	run ls "$CACHE"/sha256/*/rootfs/etc/new
+	[ "$status" -ne 0 ]
+	run img "$IMG" -- cat /target/etc/new
+	[ "$status" -ne 0 ]
+}
+
+@test "image://: no process is left behind, also after SIGKILL of dhidebug" {
+	local pid i
+
+	run img "$IMG" -- true
+	[ "$status" -eq 0 ]
+	[ -z "$(pgrep -x dhi-image)" ]
+	("$DHIDEBUG" --toolbox "$TOOLBOX" --toolbox-cache "$CACHE" --profile sysadmin -q "$IMG" -- sleep 60 \
+		</dev/null >/dev/null 2>&1 3>&-) &
+	pid=$!
+	for i in $(seq 100); do
+		[ -n "$(pgrep -x dhi-image)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(pgrep -x dhi-image)" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	for i in $(seq 50); do
+		[ -z "$(pgrep -x dhi-image)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(pgrep -x dhi-image)" ]
+}
+
+@test "image://: an image that is not in the registry is an error" {
+	run img "image://$REG/img/nope:1" -- true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"img/nope:1"* ]]
+}
