@@ -3,6 +3,7 @@
 #include "injector/toolbox_cmd.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "injector/policy/policy.h"
 #include "toolbox/cache.h"
 #include "toolbox/ref.h"
 
@@ -23,6 +25,41 @@ static struct cache_opts opts_of(const struct cli *cli)
 	};
 }
 
+/*
+ * The site's rules from the policy file first (fnmatch on the image reference,
+ * `{tag}` in the toolbox replaced by the image's tag), then the built-in ones,
+ * then the default: --default-toolbox, else the policy's default_toolbox.
+ */
+static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct tb_ref *out,
+		       const char **rule, char **why, struct dhi_err **err)
+{
+	struct policy pol;
+	dhi_autofree char *name = ref_format(image);
+
+	if (policy_load(cli->policy, &pol, err) < 0)
+		return -1;
+	for (int i = 0; i < pol.n_toolbox_rules; i++) {
+		const struct policy_toolbox_rule *r = &pol.toolbox_rules[i];
+		dhi_autofree char *ref = NULL;
+		const char *at;
+
+		if (fnmatch(r->match, name, 0) != 0)
+			continue;
+		at = strstr(r->toolbox, "{tag}");
+		ref = at ? xasprintf("%.*s%s%s", (int)(at - r->toolbox), r->toolbox,
+				     image->tag ? image->tag : "latest", at + 5)
+			 : xstrdup(r->toolbox);
+		if (ref_parse(ref, out, err) < 0)
+			return dhi_err_prefix(err, "policy `toolbox_rules`: `%s`", r->match);
+		*rule = "site";
+		*why = xasprintf("the policy's rule `%s`", r->match);
+		return 0;
+	}
+	return ref_toolbox_rule(image, cli->default_toolbox ? cli->default_toolbox
+							    : pol.default_toolbox,
+				out, rule, why, err);
+}
+
 static int rule_print(const struct cli *cli, const char *image, struct dhi_err **err)
 {
 	struct tb_ref in, out;
@@ -31,7 +68,7 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 
 	if (ref_parse(image, &in, err) < 0)
 		return -1;
-	if (ref_toolbox_rule(&in, cli->default_toolbox, &out, &rule, &why, err) < 0) {
+	if (choose_rule(cli, &in, &out, &rule, &why, err) < 0) {
 		ref_free(&in);
 		return -1;
 	}
@@ -104,7 +141,7 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 				   rt->name ? rt->name : rt->id);
 	if (ref_parse(rt->image_ref, &image, err) < 0)
 		return dhi_err_prefix(err, "image of the target");
-	rc = ref_toolbox_rule(&image, cli->default_toolbox, &tb, &rule, &why, err);
+	rc = choose_rule(cli, &image, &tb, &rule, &why, err);
 	ref_free(&image);
 	if (rc < 0)
 		return -1;

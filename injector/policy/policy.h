@@ -41,8 +41,19 @@ enum policy_record {
 	POLICY_RECORD_OFF,	/* never recorded */
 };
 
+#define POLICY_MAX_TOOLBOX_RULES 64
+
+/* A site's image → toolbox rule, tried before the built-in ones. */
+struct policy_toolbox_rule {
+	char *match;	/* fnmatch(3) pattern on the image reference ("registry/repo:tag") */
+	char *toolbox;	/* the toolbox reference; `{tag}` is replaced by the image's tag */
+};
+
 struct policy {
 	struct collector collector;	/* where audit records are shipped; url NULL: nowhere */
+	struct policy_toolbox_rule toolbox_rules[POLICY_MAX_TOOLBOX_RULES];
+	int n_toolbox_rules;
+	char *default_toolbox;		/* when no rule matches (--default-toolbox overrides) */
 	enum policy_record record;
 	bool record_input;	/* "i" events: what the operator typed (never while ECHO is off) */
 	struct profile profiles[POLICY_MAX_PROFILES];

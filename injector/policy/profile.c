@@ -206,6 +206,47 @@ static int parse_profile(const char *name, json_t *o, struct policy *pol, struct
 	return 0;
 }
 
+/*
+ * "toolbox_rules": a list of {"match": <fnmatch pattern on the image reference>,
+ * "toolbox": <reference, {tag} is the image's tag>}; "default_toolbox": a reference.
+ */
+static int parse_toolbox_rules(json_t *root, struct policy *pol, struct dhi_err **err)
+{
+	json_t *rules = json_object_get(root, "toolbox_rules");
+	json_t *def = json_object_get(root, "default_toolbox");
+	size_t i;
+	json_t *r;
+
+	if (def) {
+		if (!json_is_string(def) || !*json_string_value(def))
+			return dhi_err_set(err, 0, "`default_toolbox` must be an image reference");
+		pol->default_toolbox = xstrdup(json_string_value(def));
+	}
+	if (!rules)
+		return 0;
+	if (!json_is_array(rules))
+		return dhi_err_set(err, 0, "`toolbox_rules` must be a list");
+	json_array_foreach(rules, i, r) {
+		json_t *m = json_object_get(r, "match"), *t = json_object_get(r, "toolbox");
+		const char *key;
+		json_t *v;
+
+		if (!json_is_object(r) || !json_is_string(m) || !json_is_string(t))
+			return dhi_err_set(err, 0, "`toolbox_rules`[%zu] needs `match` and `toolbox`", i);
+		json_object_foreach(r, key, v) {
+			if (strcmp(key, "match") != 0 && strcmp(key, "toolbox") != 0)
+				return dhi_err_set(err, 0, "`toolbox_rules`[%zu]: unknown key `%s`", i,
+						   key);
+		}
+		if (pol->n_toolbox_rules == POLICY_MAX_TOOLBOX_RULES)
+			return dhi_err_set(err, 0, "too many `toolbox_rules`");
+		pol->toolbox_rules[pol->n_toolbox_rules].match = xstrdup(json_string_value(m));
+		pol->toolbox_rules[pol->n_toolbox_rules].toolbox = xstrdup(json_string_value(t));
+		pol->n_toolbox_rules++;
+	}
+	return 0;
+}
+
 static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 {
 	json_t *profiles = json_object_get(root, "profiles");
@@ -222,7 +263,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		if (strcmp(key, "profiles") != 0 && strcmp(key, "allowed_profiles") != 0 &&
 		    strcmp(key, "default_profile") != 0 && strcmp(key, "version") != 0 &&
 		    strcmp(key, "record") != 0 && strcmp(key, "record_input") != 0 &&
-		    strcmp(key, "collector") != 0)
+		    strcmp(key, "collector") != 0 && strcmp(key, "toolbox_rules") != 0 &&
+		    strcmp(key, "default_toolbox") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -246,6 +288,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 			pol->allowed |= 1ull << idx;
 		}
 	}
+	if (parse_toolbox_rules(root, pol, err) < 0)
+		return -1;
 	if (json_object_get(root, "collector") &&
 	    ship_parse_collector(json_object_get(root, "collector"), &pol->collector, err) < 0)
 		return -1;

@@ -467,3 +467,28 @@ podman_service()
 	run_tb toolbox ls --json
 	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/app:1-debian12-dev" ]
 }
+
+@test "toolbox rule: a site's rules from the policy file come first, then the built-in ones, then its default" {
+	local pol=$BATS_TEST_TMPDIR/policy.json
+	cat >"$pol" <<'JSON'
+{"toolbox_rules": [{"match": "registry.example/apps/*", "toolbox": "registry.example/tools:{tag}-dev"}],
+ "default_toolbox": "registry.example/tools:plain"}
+JSON
+	run "$DHIDEBUG" --policy "$pol" toolbox rule registry.example/apps/web:1.2
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = registry.example/tools:1.2-dev ]
+	[[ "${lines[1]}" == "rule: site: "*"registry.example/apps/*"* ]]
+	# built-in rules still apply to what the site's do not match
+	run "$DHIDEBUG" --policy "$pol" toolbox rule dhi.io/python:3.13-debian13
+	[ "${lines[0]}" = dhi.io/python:3.13-debian13-dev ]
+	# the policy's default, which --default-toolbox overrides
+	run "$DHIDEBUG" --policy "$pol" toolbox rule other.example/x:1
+	[ "${lines[0]}" = registry.example/tools:plain ]
+	run "$DHIDEBUG" --policy "$pol" --default-toolbox other.example/tb:dev toolbox rule other.example/x:1
+	[ "${lines[0]}" = other.example/tb:dev ]
+	# a malformed rule is an error naming it
+	echo '{"toolbox_rules": [{"match": "x", "toolbox": "y", "colour": 1}]}' >"$pol"
+	run "$DHIDEBUG" --policy "$pol" toolbox rule other.example/x:1
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown key \`colour\`"* ]]
+}
