@@ -56,7 +56,7 @@ void cli_usage(FILE *f)
 	      "       dhidebug ls [--json]\n"
 	      "       dhidebug port-forward <target> [<addr>:]<local-port>:<remote-port>...\n"
 	      "       dhidebug lint (<target>|image://<ref>) [--json]\n"
-	      "       dhidebug toolbox pull <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
+	      "       dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
 	      "       dhidebug toolbox import <path> | rule <image>\n"
 	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
 	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
@@ -327,8 +327,8 @@ static int toolbox_args(int argc, char **argv, struct cli *out, struct dhi_err *
 			continue;
 		if (argc - optind - 1 != subs[i].nargs)
 			return dhi_err_set(err, 0, "usage: dhidebug toolbox %s", subs[i].usage);
-		if (out->json && strcmp(sub, "ls") != 0)
-			return dhi_err_set(err, 0, "--json goes with `dhidebug toolbox ls`");
+		if (out->json && strcmp(sub, "ls") != 0 && strcmp(sub, "pull") != 0)
+			return dhi_err_set(err, 0, "--json goes with `dhidebug toolbox ls` and `pull`");
 		out->argv = &argv[optind];
 		return 0;
 	}

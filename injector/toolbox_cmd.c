@@ -3,6 +3,7 @@
 #include "injector/toolbox_cmd.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static struct cache_opts opts_of(const struct cli *cli)
 	return (struct cache_opts){
 		.dir = cli->toolbox_cache,
 		.quiet = cli->quiet,
+		.json = cli->json,
 		.reg = { .insecure = cli->insecure_registry },
 	};
 }
@@ -92,7 +94,15 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 	if (!strcmp(sub, "pull")) {
 		if (cache_pull(&o, arg, &digest, err) < 0)
 			return -1;
-		printf("%s\n", digest);
+		if (cli->json) {
+			json_t *j = json_pack("{s:s, s:s}", "reference", arg, "digest", digest);
+			char *text = json_dumps(j, JSON_COMPACT);
+
+			printf("%s\n", text);
+			free(text);
+			json_decref(j);
+		} else
+			printf("%s\n", digest);
 		return 0;
 	}
 	if (!strcmp(sub, "import")) {

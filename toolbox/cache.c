@@ -179,6 +179,7 @@ static void remove_stale(int cfd, const char *hex)
 
 struct progress {
 	bool on;
+	bool json;
 	size_t i, n;
 	const char *digest;
 	long long size;
@@ -197,6 +198,15 @@ static void progress_print(struct progress *p, unsigned long long bytes, bool fi
 {
 	double t = since(&p->start);
 
+	if (p->json) {
+		/* one object per line, for programs that drive pulls */
+		fprintf(stderr,
+			"{\"layer\": %zu, \"layers\": %zu, \"digest\": \"%s\", \"bytes\": %llu, "
+			"\"size\": %lld, \"rate\": %.0f, \"done\": %s}\n",
+			p->i + 1, p->n, p->digest, bytes, p->size, t > 0 ? (double)bytes / t : 0.0,
+			final ? "true" : "false");
+		return;
+	}
 	fprintf(stderr, "\r\033[Klayer %zu/%zu %.19s  %.1f/%.1f MB  %.1f MB/s%s", p->i + 1, p->n,
 		p->digest, (double)bytes / 1e6, (double)p->size / 1e6,
 		t > 0 ? (double)bytes / 1e6 / t : 0.0, final ? "\n" : "");
@@ -277,7 +287,8 @@ static int build_entry(const struct cache_opts *o, int cfd, const struct blobs *
 	dhi_autofree char *final = xasprintf("sha256/%s", hex);
 	dhi_autofree char *config = NULL, *meta = NULL;
 	dhi_autoclose int tfd = -1, rootfd = -1, sfd = -1;
-	struct progress pr = { .on = !o->quiet && isatty(2), .n = m->nlayers };
+	struct progress pr = { .on = o->json || (!o->quiet && isatty(2)), .json = o->json,
+			       .n = m->nlayers };
 	size_t clen;
 	int rc = -1;
 

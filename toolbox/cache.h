@@ -23,6 +23,7 @@
 struct cache_opts {
 	const char *dir;	/* NULL: CACHE_DEFAULT_DIR */
 	bool quiet;		/* no progress and no notices */
+	bool json;		/* progress as JSON lines on stderr, terminal or not */
 	struct reg_opts reg;
 };
 

@@ -166,6 +166,14 @@ tree_listing()
 	[ "$output" = "$digest" ]
 	diff -u <(tree_listing "$root") <(tree_listing "$BATS_TEST_TMPDIR/cache2/sha256/${digest#sha256:}/rootfs")
 
+	# --json: the result as JSON on stdout, progress as one JSON object a line on stderr
+	run --separate-stderr "$DHIDEBUG" -q --toolbox-cache "$BATS_TEST_TMPDIR/cache3" --json \
+		toolbox pull "$REG/dhi/small:1"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .digest <<<"$output")" = "$digest" ]
+	[ "$(jq -s 'map(select(.done)) | length' <<<"$stderr")" -ge 1 ]
+	[ "$(jq -s 'map(select(.done)) | .[-1] | .layer == .layers' <<<"$stderr")" = true ]
+
 	# ls shows the reference, digest and size; --json is valid JSON
 	run_tb toolbox ls
 	[ "$status" -eq 0 ]
