@@ -24,6 +24,7 @@ enum {
 	OPT_TOOLBOX_CACHE,
 	OPT_DEFAULT_TOOLBOX,
 	OPT_INSECURE_REGISTRY,
+	OPT_WRITE,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "toolbox-cache", required_argument, NULL, OPT_TOOLBOX_CACHE },
 	{ "default-toolbox", required_argument, NULL, OPT_DEFAULT_TOOLBOX },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
+	{ "write", no_argument, NULL, OPT_WRITE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +83,8 @@ void cli_usage(FILE *f)
 	      "                        containerd and podman, or --runtime-root)\n"
 	      "  crun://<id>           a crun container (default root /run/crun)\n"
 	      "  pid://<pid>           any process on the host\n"
+	      "  runc://<id> stopped   a runc container whose PID 1 exited: its files in fresh\n"
+	      "                        namespaces, writes discarded unless --write\n"
 	      "  image://<ref>         an image, pulled into the toolbox cache: its files on an\n"
 	      "                        overlay (writes discarded), in fresh namespaces (no network)\n"
 	      "  <name>|<id>           looked up in every runtime found on the host\n"
@@ -142,6 +146,8 @@ void cli_usage(FILE *f)
 	      "                        `target` takes the uid, gid and groups of its PID 1\n"
 	      "  --policy=<file>       policy file (default /etc/dhidebug/policy.json)\n"
 	      "  --no-record           do not record the session (unless the policy requires it)\n"
+	      "  --write               a stopped runc container's session writes to its files\n"
+	      "                        (default: an overlay, discarded)\n"
 	      "  --sessions-dir=<dir>  where recordings go (default /var/lib/dhidebug/sessions)\n"
 	      "  -c <line>             run one line of dhish (the session shell), exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
@@ -379,6 +385,9 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_NO_CGROUP:
 			out->join_cgroup = false;
+			break;
+		case OPT_WRITE:
+			out->write = true;
 			break;
 		case 'c':
 			out->command = optarg;

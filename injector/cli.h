@@ -41,6 +41,7 @@ struct cli {
 	const char *policy;		/* --policy FILE */
 	bool json;			/* profiles --json, ls --json */
 	bool no_record;			/* --no-record */
+	bool write;			/* --write: a stopped container's session writes to it */
 	const char *sessions_dir;	/* --sessions-dir */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 	struct sessions_opts sessions;	/* CLI_SESSIONS: the reviewing command */

@@ -21,7 +21,10 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "common/fdio.h"
 #include "toolbox/cache.h"
+
+#include <jansson.h>
 
 #define SCRATCH "/tmp" /* in the keeper's private mount namespace only */
 
@@ -127,7 +130,7 @@ static void __attribute__((noreturn)) holder(int sock)
  * overlay, forks the holder (the new pid namespace applies to children) and
  * reports its pid, then waits. It dies with dhidebug and the holder with it.
  */
-static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, pid_t parent)
+static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, bool write, pid_t parent)
 {
 	dhi_autofree char *opts = NULL;
 	int lower;
@@ -154,8 +157,16 @@ static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, pid_t
 	    mkdir(SCRATCH "/r", 0755) < 0)
 		die(sock, "mkdir");
 	opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=" SCRATCH "/u,workdir=" SCRATCH "/w", lower);
-	if (mount("overlay", SCRATCH "/r", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+	if (write) {
+		/* --write: the container's own root, so what the session writes stays */
+		char *src = xasprintf("/proc/self/fd/%d", lower);
+
+		if (mount(src, SCRATCH "/r", NULL, MS_BIND | MS_REC, NULL) < 0)
+			die(sock, "cannot bind `%s`", rootfs);
+		free(src);
+	} else if (mount("overlay", SCRATCH "/r", "overlay", MS_NOSUID | MS_NODEV, opts) < 0) {
 		die(sock, "cannot mount an overlay of `%s`", rootfs);
+	}
 	close(lower);
 	pid = fork();
 	if (pid < 0)
@@ -170,24 +181,18 @@ static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, pid_t
 	_exit(0);
 }
 
-int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
-		       struct dhi_err **err)
+/* Starts the keeper and the holder on `rootfs`; *pid is the holder's. */
+static int holder_start(const char *rootfs, bool write, const char *what, struct image_target *it,
+			pid_t *pidp, struct dhi_err **err)
 {
-	struct cache_opts o = { .dir = cli->toolbox_cache,
-				.quiet = cli->quiet,
-				.reg = { .insecure = cli->insecure_registry } };
-	const char *ref = cli->target + 8;
-	dhi_autofree char *digest = NULL, *rootfs = NULL;
+	const char *ref = what;
 	char msg[513];
 	pid_t pid = 0, parent = getpid();
 	ssize_t n;
 	int sv[2];
 
-	memset(rt, 0, sizeof(*rt));
 	it->keeper = -1;
 	it->holder = -1;
-	if (cache_pull(&o, ref, &digest, err) < 0 || cache_resolve(&o, digest, false, &rootfs, err) < 0)
-		return dhi_err_prefix(err, "image `%s`", ref);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return dhi_err_set(err, errno, "socketpair");
 	it->keeper = fork();
@@ -198,7 +203,7 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	}
 	if (it->keeper == 0) {
 		close(sv[0]);
-		keeper(sv[1], rootfs, parent);
+		keeper(sv[1], rootfs, write, parent);
 	}
 	close(sv[1]);
 	/* the keeper sends the holder's pid or an error; then the holder "ok" or an error */
@@ -217,11 +222,32 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 		image_target_stop(it);
 		if (n > 0 && !(step == 0 && n == (ssize_t)sizeof(pid))) {
 			msg[n] = 0;
-			return dhi_err_set(err, 0, "image `%s`: %s", ref, msg);
+			return dhi_err_set(err, 0, "`%s`: %s", ref, msg);
 		}
-		return dhi_err_set(err, 0, "image `%s`: the namespace holder exited", ref);
+		return dhi_err_set(err, 0, "`%s`: the namespace holder exited", ref);
 	}
 	close(sv[0]);
+	*pidp = pid;
+	return 0;
+}
+
+int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
+		       struct dhi_err **err)
+{
+	struct cache_opts o = { .dir = cli->toolbox_cache,
+				.quiet = cli->quiet,
+				.reg = { .insecure = cli->insecure_registry } };
+	const char *ref = cli->target + 8;
+	dhi_autofree char *digest = NULL, *rootfs = NULL;
+	pid_t pid = 0;
+
+	memset(rt, 0, sizeof(*rt));
+	it->keeper = -1;
+	it->holder = -1;
+	if (cache_pull(&o, ref, &digest, err) < 0 || cache_resolve(&o, digest, false, &rootfs, err) < 0)
+		return dhi_err_prefix(err, "image `%s`", ref);
+	if (holder_start(rootfs, false, ref, it, &pid, err) < 0)
+		return -1;
 	rt->runtime = xstrdup("image");
 	rt->id = xstrdup(ref);
 	rt->name = xstrdup(ref);
@@ -230,6 +256,81 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	rt->image_digest = xstrdup(digest);
 	rt->state = xstrdup("running");
 	return 0;
+}
+
+/* True when `pid` is not a live process that started at `start` (clock ticks). */
+static bool init_gone(long long pid, unsigned long long start)
+{
+	char path[64], buf[1024], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = fd_read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return true;
+	/* field 3 is the state (Z: a zombie is gone too), field 22 the start time */
+	if (p[2] == 'Z' || p[2] == 'X')
+		return true;
+	for (int f = 3; f < 22 && p; f++)
+		p = strchr(p + 1, ' ');
+	return !p || strtoull(p + 1, NULL, 10) != start;
+}
+
+int stopped_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
+			 struct dhi_err **err)
+{
+	const char *id = cli->target + 7;
+	const char *root = cli->runtime_root ? cli->runtime_root : "/run/runc";
+	dhi_autofree char *dir = NULL, *buf = NULL;
+	dhi_autoclose int dfd = -1, fd = -1;
+	json_t *j = NULL;
+	const char *rootfs;
+	json_int_t pid;
+	size_t len = 0;
+	pid_t hpid = 0;
+	int r;
+
+	memset(rt, 0, sizeof(*rt));
+	it->keeper = it->holder = -1;
+	if (strncmp(cli->target, "runc://", 7) != 0 || !*id || strchr(id, '/') || id[0] == '.')
+		return 1;
+	dir = xasprintf("%s/%s", root, id);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return 1;
+	fd = openat(dfd, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fd_read_file(fd, 4u << 20, &buf, &len, err) < 0) {
+		dhi_err_clear(err);
+		return 1;
+	}
+	j = json_loadb(buf, len, 0, NULL);
+	pid = json_integer_value(json_object_get(j, "init_process_pid"));
+	rootfs = json_string_value(json_object_get(json_object_get(j, "config"), "rootfs"));
+	if (!j || !rootfs || rootfs[0] != '/' || pid <= 0 ||
+	    !init_gone((long long)pid,
+		       (unsigned long long)json_integer_value(json_object_get(j, "init_process_start")))) {
+		json_decref(j);
+		return 1; /* not a stopped runc container: the caller's error stands */
+	}
+	r = holder_start(rootfs, cli->write, cli->target, it, &hpid, err);
+	if (r == 0) {
+		rt->runtime = xstrdup("runc");
+		rt->id = xstrdup(id);
+		rt->name = xstrdup(id);
+		rt->pid = hpid;
+		rt->state = xstrdup("stopped");
+	}
+	json_decref(j);
+	return r;
 }
 
 void image_target_stop(struct image_target *it)

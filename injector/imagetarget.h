@@ -30,6 +30,17 @@ bool image_target_is(const char *spec);
 int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
 		       struct dhi_err **err);
 
+/*
+ * A runc container whose PID 1 has exited (`runc://ID`, its state still in
+ * the runc root): the same holder on its root filesystem (config.rootfs of
+ * runc's state.json), under an overlay whose writes are discarded, or the
+ * root itself with cli->write. Returns 1 when the target is not a stopped
+ * runc container (the caller keeps its own error), 0 when started, -1 with
+ * *err when it is one but cannot be opened.
+ */
+int stopped_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
+			 struct dhi_err **err);
+
 /* Kills the holder and reaps the keeper, which reaps the holder: both are gone on return. */
 void image_target_stop(struct image_target *it);
 

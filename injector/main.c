@@ -188,9 +188,22 @@ int main(int argc, char **argv)
 	}
 
 	/* image://REF: a holder in fresh namespaces on the image's root stands in for a container */
-	if (image_target_is(cli.target) ? image_target_start(&cli, &image, &rt, &err) < 0
-					: rt_resolve(cli.target, &ro, &rt, &err) < 0)
-		return fail(err);
+	if (image_target_is(cli.target)) {
+		if (image_target_start(&cli, &image, &rt, &err) < 0)
+			return fail(err);
+	} else if (rt_resolve(cli.target, &ro, &rt, &err) < 0) {
+		/* a stopped runc container: the same holder, on its root filesystem */
+		struct dhi_err *why = NULL;
+		int r = stopped_target_start(&cli, &image, &rt, &why);
+
+		if (r < 0) {
+			dhi_err_clear(&err);
+			return fail(why);
+		}
+		if (r > 0)
+			return fail(err);
+		dhi_err_clear(&err);
+	}
 
 	/* a directory, a cached or pulled reference, or the rule for the target's image */
 	if (toolbox_cmd_choose(&cli, &rt, &toolbox_dir, &err) < 0 ||
