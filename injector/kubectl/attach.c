@@ -91,7 +91,7 @@ static void __attribute__((noreturn)) child_exec(const char *slave, const struct
 
 	if (setsid() < 0)
 		_exit(126);
-	fd = open(slave, O_RDWR);
+	fd = open(slave, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
 		_exit(126);
 	ioctl(fd, TIOCSWINSZ, ws);
