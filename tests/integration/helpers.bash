@@ -595,3 +595,29 @@ free_port()
 {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# registry_start DIR: a plain-HTTP docker-registry on a free loopback port, its storage and
+# log under DIR; waits until it answers and prints its address (127.0.0.1:PORT).
+registry_start()
+{
+	local d=$1 port i
+
+	mkdir -p "$d/data"
+	port=$(free_port)
+	cat >"$d/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: warn
+		storage:
+		  filesystem:
+		    rootdirectory: $d/data
+		http:
+		  addr: 127.0.0.1:$port
+	EOF
+	daemon "$d/pid" "$d/log" docker-registry serve "$d/config.yml"
+	for i in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+		sleep 0.1
+	done
+	echo "127.0.0.1:$port"
+}

@@ -12,22 +12,8 @@ setup_file()
 
 	command -v docker-registry >/dev/null && command -v skopeo >/dev/null || return 0
 	mkdir -p "$d/reg/data" "$d/root/etc" "$d/root/app"
-	port=$(free_port)
-	cat >"$d/reg/config.yml" <<-EOF
-		version: 0.1
-		log:
-		  level: warn
-		storage:
-		  filesystem:
-		    rootdirectory: $d/reg/data
-		http:
-		  addr: 127.0.0.1:$port
-	EOF
-	daemon "$d/reg/pid" "$d/reg/log" docker-registry serve "$d/reg/config.yml"
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
-		sleep 0.1
-	done
+	port=$(registry_start "$d/reg")
+	port=${port##*:}
 	echo "hello from the image" >"$d/root/etc/hello"
 	cp "$BUILD/tests/app-static" "$d/root/app/server"
 	"$BATS_TEST_DIRNAME/lintimg.py" "$d/oci" 1 "$d/root" '{"Entrypoint":["/app/server"],"User":"65532"}' &&

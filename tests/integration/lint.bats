@@ -15,22 +15,8 @@ setup_file()
 	command -v docker-registry >/dev/null && command -v skopeo >/dev/null && command -v cc >/dev/null ||
 		return 0
 	mkdir -p "$d/reg/data"
-	port=$(free_port)
-	cat >"$d/reg/config.yml" <<-EOF
-		version: 0.1
-		log:
-		  level: warn
-		storage:
-		  filesystem:
-		    rootdirectory: $d/reg/data
-		http:
-		  addr: 127.0.0.1:$port
-	EOF
-	daemon "$d/reg/pid" "$d/reg/log" docker-registry serve "$d/reg/config.yml"
-	for i in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
-		sleep 0.1
-	done
+	port=$(registry_start "$d/reg")
+	port=${port##*:}
 	echo "127.0.0.1:$port" >"$d/reg/addr"
 	build_images "$d" "127.0.0.1:$port" >"$d/build.log" 2>&1 || rm -f "$d/reg/addr"
 }
