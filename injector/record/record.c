@@ -55,6 +55,18 @@ void record_sha256_hex(const void *buf, size_t len, char out[65])
 	hex(md, 32, out);
 }
 
+void record_sha256_so_far(EVP_MD_CTX *ctx, char out[65])
+{
+	EVP_MD_CTX *copy = EVP_MD_CTX_new();
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	if (!copy || !EVP_MD_CTX_copy_ex(copy, ctx) || !EVP_DigestFinal_ex(copy, md, &n))
+		abort();	/* only for want of memory */
+	EVP_MD_CTX_free(copy);
+	hex(md, 32, out);
+}
+
 double record_elapsed(const struct recorder *r)
 {
 	struct timespec now;
@@ -222,9 +234,6 @@ static void utc_now(char *buf, size_t len)
 
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync)
 {
-	EVP_MD_CTX *copy;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
 	char now[48], cast_hex[65];
 	json_t *rec;
 	char *text;
@@ -234,12 +243,7 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 		json_decref(fields);
 		return 0;
 	}
-	/* the recording's digest so far, without ending the running one */
-	copy = EVP_MD_CTX_new();
-	if (!copy || !EVP_MD_CTX_copy_ex(copy, r->cast_md) || !EVP_DigestFinal_ex(copy, md, &mdlen))
-		abort();
-	EVP_MD_CTX_free(copy);
-	hex(md, 32, cast_hex);
+	record_sha256_so_far(r->cast_md, cast_hex);
 	utc_now(now, sizeof(now));
 
 	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r->seq, "time", now, "type", type);

@@ -4,6 +4,7 @@
 #define REC_RECORD_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,5 +42,11 @@ void record_close(struct recorder *r);
 
 /* The SHA-256 of <buf, len> as 64 hex characters (for filter digests and the like). */
 void record_sha256_hex(const void *buf, size_t len, char out[65]);
+
+/*
+ * The SHA-256 of what went into the running digest `ctx` so far, as hex,
+ * without ending it (the writer's cast_sha256 and the verifier's both).
+ */
+void record_sha256_so_far(EVP_MD_CTX *ctx, char out[65]);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sessions.c - list, show and verify recorded sessions (docs/recording.md, "Verifying"). */
 #include "injector/record/sessions.h"
+#include "injector/record/record.h"
 #include "injector/policy/policy.h"
 #include "injector/record/ship.h"
 
@@ -53,27 +54,6 @@ void session_check_free(struct session_check *c)
 {
 	free(c->problem);
 	c->problem = NULL;
-}
-
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
-
-	if (!EVP_Digest(p, n, d, &dl, EVP_sha256(), NULL) || dl != 32)
-		abort(); /* SHA-256 on memory only fails when libcrypto is broken */
-	hex(d, 32, out);
 }
 
 /* --- times --- */
@@ -190,9 +170,7 @@ struct cast_hash {
 
 static int cast_hash_to(struct cast_hash *h, uint64_t upto, char out[65], struct dhi_err **err)
 {
-	autoevp EVP_MD_CTX *copy = NULL;
-	unsigned char buf[HASH_CHUNK], d[EVP_MAX_MD_SIZE];
-	unsigned int dl = 0;
+	unsigned char buf[HASH_CHUNK];
 
 	while (h->done < upto) {
 		size_t want = upto - h->done > sizeof(buf) ? sizeof(buf) : (size_t)(upto - h->done);
@@ -207,10 +185,7 @@ static int cast_hash_to(struct cast_hash *h, uint64_t upto, char out[65], struct
 		EVP_DigestUpdate(h->ctx, buf, (size_t)n);
 		h->done += (uint64_t)n;
 	}
-	copy = EVP_MD_CTX_new();
-	if (!copy || !EVP_MD_CTX_copy_ex(copy, h->ctx) || !EVP_DigestFinal_ex(copy, d, &dl) || dl != 32)
-		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
-	hex(d, 32, out);
+	record_sha256_so_far(h->ctx, out);
 	return 0;
 }
 
@@ -270,7 +245,7 @@ static int check_record(json_t *rec, size_t n, const char *prev_line, size_t pre
 	if (n == 1)
 		memset(want, '0', 64), want[64] = '\0';
 	else
-		sha256_hex(prev_line, prev_len, want);
+		record_sha256_hex(prev_line, prev_len, want);
 	if (strcmp(prev, want) != 0) {
 		if (n == 1)
 			return invalid(c, "audit.jsonl:1: prev of the first record is not 64 zeros"), 0;
