@@ -68,6 +68,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_V
 ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
 
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
+	common/rfc3339.c \
 	common/nonss.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
@@ -229,7 +230,7 @@ FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
 # the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
 FUZZ_TARGETS += runtime_docker runtime_oci
 FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
-	common/fdio.c
+	common/fdio.c common/rfc3339.c
 FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
 FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sessions.c - list, show and verify recorded sessions (docs/recording.md, "Verifying"). */
 #include "injector/record/sessions.h"
-#include "injector/record/record.h"
-#include "injector/policy/policy.h"
-#include "injector/record/ship.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,7 +16,11 @@
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
+#include "common/rfc3339.h"
 #include "common/xalloc.h"
+#include "injector/policy/policy.h"
+#include "injector/record/record.h"
+#include "injector/record/ship.h"
 
 /* Host-side files written by dhidebug itself; the bound only keeps a broken one from eating memory. */
 #define AUDIT_MAX ((size_t)1 << 30)
@@ -58,18 +59,9 @@ void session_check_free(struct session_check *c)
 
 /* --- times --- */
 
-static int two(const char *s)
-{
-	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ? (s[0] - '0') * 10 + (s[1] - '0')
-									      : -1;
-}
-
 int sessions_parse_time(const char *s, double now, double *out)
 {
-	struct tm tm = { 0 };
-	double frac = 0, off = 0;
 	char *end;
-	int y, mo, d, h = 0, mi = 0, sec = 0;
 
 	if (!s || !*s)
 		return -1;
@@ -88,46 +80,7 @@ int sessions_parse_time(const char *s, double now, double *out)
 			}
 		}
 	}
-	if (strlen(s) < 10 || sscanf(s, "%4d", &y) != 1 || !isdigit((unsigned char)s[3]) || s[4] != '-' ||
-	    (mo = two(s + 5)) < 1 || mo > 12 || s[7] != '-' || (d = two(s + 8)) < 1 || d > 31)
-		return -1;
-	s += 10;
-	if (*s == 'T' || *s == 't' || *s == ' ') {
-		if ((h = two(s + 1)) < 0 || h > 23 || s[3] != ':' || (mi = two(s + 4)) < 0 || mi > 59 ||
-		    s[6] != ':' || (sec = two(s + 7)) < 0 || sec > 60)
-			return -1;
-		s += 9;
-		if (*s == '.') {
-			double scale = 0.1;
-
-			if (!isdigit((unsigned char)s[1]))
-				return -1;
-			for (s++; isdigit((unsigned char)*s); s++, scale /= 10)
-				frac += (*s - '0') * scale;
-		}
-		if (*s == 'Z' || *s == 'z') {
-			s++;
-		} else if (*s == '+' || *s == '-') {
-			int oh = two(s + 1), om = s[3] == ':' ? two(s + 4) : -1;
-
-			if (oh < 0 || oh > 23 || om < 0 || om > 59)
-				return -1;
-			off = (oh * 3600 + om * 60) * (*s == '+' ? 1 : -1);
-			s += 6;
-		} else {
-			return -1;
-		}
-	}
-	if (*s)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*out = (double)timegm(&tm) + frac - off;
-	return 0;
+	return rfc3339_parse(s, true, out);
 }
 
 double sessions_record_time(json_t *rec)
