@@ -6,6 +6,7 @@
 #   make bench      benchmarks, results in docs/benchmarks.md
 #   make asan       the same checks with ASan and UBSan, built into build-san/
 #   make install    PREFIX=/usr/local DESTDIR= (never sets setuid bits or file caps)
+#   make image      dhidebug's own image with buildah, no registry needed (docs/dhidebug-image.md)
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -249,6 +250,9 @@ DEPS_TEST += docker-registry skopeo umoci apache2-utils openssl
 # kubectl.bats: `kubectl plugin list`, and the plugin's `kubectl config view`; Debian's kubectl is
 # kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another repository)
 DEPS_TEST += $(if $(shell command -v kubectl),,kubernetes-client)
+# dhiimage.bats and `make image`: buildah builds images/dhidebug/Dockerfile, mmdebstrap makes the
+# build stage's base from the Debian mirror (no container registry needed)
+DEPS_TEST += buildah mmdebstrap
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)
@@ -299,6 +303,14 @@ $(BUILD)/bench/tbresolve: bench/tbresolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUIL
 $(BUILD)/bench/resolve: bench/resolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
+
+# --- dhidebug's own image (images/dhidebug/Dockerfile, docs/dhidebug-image.md) ---
+# The build stage has no npm: the player goes in with the context. IMAGE_ARGS go to the script
+# (e.g. IMAGE_ARGS='--push oci-archive:dhidebug.tar'); the image's name is its last line.
+.PHONY: player image
+player: $(PLAYER_JS) $(PLAYER_CSS)
+image: $(PLAYER_JS) $(PLAYER_CSS)
+	$(Q)VERSION=$(VERSION) scripts/image.sh $(IMAGE_ARGS)
 
 install: $(DHIDEBUG) $(KUBECTL_PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
