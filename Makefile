@@ -91,7 +91,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 DHIDEBUG := $(BUILD)/dhidebug
 # the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
 KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
-KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/plugin.c
+KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/node.c \
+	injector/kubectl/plugin.c
 
 .PHONY: unit-bins all deps check test check-unit check-integration demo bench install clean asan format \
 	fixtures toolbox fuzz check-fuzz
@@ -193,8 +194,8 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 		$(CMOCKA_LIBS) $$($(PKG_CONFIG) --libs $(PKGS))
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
 # kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
-UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o
-$(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o
+UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
+$(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)

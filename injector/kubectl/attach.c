@@ -119,8 +119,29 @@ static void rec_event(struct relay *r, char code, const char *data, size_t len)
 	}
 }
 
+/*
+ * Takes the stop signals still pending when the session is over, so that
+ * unblocking them does not kill us before the caller's cleanup; the first
+ * becomes *stopped_by when none had come.
+ */
+static void take_stop_signals(int *stopped_by)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t stop;
+	int s;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	while ((s = sigtimedwait(&stop, NULL, &now)) > 0)
+		if (!*stopped_by)
+			*stopped_by = s;
+}
+
 int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int *status,
-			 struct dhi_err **err)
+			 int *stopped_by, struct dhi_err **err)
 {
 	json_t *target = start;
 	struct relay r = { 0 };
@@ -130,13 +151,15 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 	dhi_autoclose int master = -1;
 	dhi_autoclose int sfd = -1;
 	dhi_autofree char *slave = NULL;
-	sigset_t mask, old;
+	sigset_t mask, old, none;
 	char id[40] = "", buf[16384];
 	bool in_open = true;
 	struct timespec t0, t1;
 	const char *reason = "exit";
 	pid_t pid;
 	int ws_status = 0;
+	struct timespec kill_at = { 0 };
+	bool killed = false, blocked = false, stopped;
 
 	winsize_of(STDIN_FILENO, &ws);
 	if (dir) {
@@ -163,10 +186,16 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 	json_decref(target);
 	if (open_pty(&master, &slave, err) < 0)
 		goto fail;
+	*stopped_by = 0;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGWINCH);
 	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &mask, &old);
+	blocked = true;
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		dhi_err_set(err, errno, "cannot create a signalfd");
@@ -179,7 +208,9 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 		goto fail;
 	}
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* (the caller may block signals for its cleanup: kubectl gets none blocked) */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		child_exec(slave, &ws, argv);
 	}
 	if (is_tty) {
@@ -193,8 +224,21 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 				       { .fd = sfd, .events = POLLIN },
 				       { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
 		ssize_t n;
+		int timeout = -1;
 
-		if (poll(p, 3, -1) < 0) {
+		if (*stopped_by && !killed) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			timeout = (int)((kill_at.tv_sec - now.tv_sec) * 1000 +
+					(kill_at.tv_nsec - now.tv_nsec) / 1000000);
+			if (timeout <= 0) {
+				kill(-pid, SIGKILL);
+				killed = true;
+				timeout = -1;
+			}
+		}
+		if (poll(p, 3, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -202,7 +246,18 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH) {
+			if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+				/* nothing */
+			} else if (si.ssi_signo != SIGWINCH && si.ssi_signo != SIGCHLD) {
+				/* stop: kubectl first, the relay when the pty closes */
+				if (!*stopped_by) {
+					*stopped_by = (int)si.ssi_signo;
+					/* (its own session and process group: setsid in child_exec) */
+					kill(-pid, SIGTERM);
+					clock_gettime(CLOCK_MONOTONIC, &kill_at);
+					kill_at.tv_sec += 5;
+				}
+			} else if (si.ssi_signo == SIGWINCH) {
 				winsize_of(STDIN_FILENO, &ws);
 				ioctl(master, TIOCSWINSZ, &ws);
 				if (r.rec) {
@@ -239,9 +294,15 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
 	while (waitpid(pid, &ws_status, 0) < 0 && errno == EINTR)
 		;
+	stopped = *stopped_by != 0;
+	take_stop_signals(stopped_by);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	blocked = false;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (WIFEXITED(ws_status)) {
+	if (stopped) {
+		*status = 128 + *stopped_by;
+		reason = "signal";
+	} else if (WIFEXITED(ws_status)) {
 		*status = WEXITSTATUS(ws_status);
 	} else {
 		*status = 128 + WTERMSIG(ws_status);
@@ -251,15 +312,18 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 		double dur = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 		record_audit(r.rec, "session.end",
-			     json_pack("{s:i, s:f, s:I, s:I, s:s}", "status", *status, "duration",
-				       dur, "bytes_in", (json_int_t)r.bytes_in, "bytes_out",
-				       (json_int_t)r.bytes_out, "reason", reason),
+			     json_pack("{s:i, s:f, s:I, s:I, s:s, s:s?}", "status", *status,
+				       "duration", dur, "bytes_in", (json_int_t)r.bytes_in,
+				       "bytes_out", (json_int_t)r.bytes_out, "reason", reason,
+				       "signal", stopped ? sigabbrev_np(*stopped_by) : NULL),
 			     true);
 		record_close(r.rec);
 		fprintf(stderr, "kubectl-dhidebug: session %s recorded in %s/%s\n", id, dir, id);
 	}
 	return 0;
 fail:
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r.rec) {
 		record_audit(r.rec, "session.end",
 			     json_pack("{s:i, s:f, s:I, s:I, s:s}", "status", 125, "duration", 0.0,

@@ -15,9 +15,15 @@
  * audit.jsonl whose session.start is `start` (consumed: target, profile,
  * command; the session id, operator and version are added) and whose
  * session.end carries the exit status. *status gets the program's exit status.
+ *
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked while it runs and taken
+ * through a signalfd (one already pending is taken too): the program's process
+ * group gets SIGTERM (SIGKILL 5 s later), the recording ends with reason "signal", and
+ * *stopped_by is the signal (0 when none came); the caller cleans up and exits
+ * 128+signal. The program itself starts with no signal blocked.
  */
 int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int *status,
-			 struct dhi_err **err);
+			 int *stopped_by, struct dhi_err **err);
 
 /* The default sessions folder: /var/lib/dhidebug/sessions for root, else the XDG state dir. */
 char *kube_attach_default_dir(void);

@@ -4,18 +4,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
+#include "common/rfc3339.h"
 #include "common/xalloc.h"
 #include "injector/kubectl/kube.h"
+
+extern char **environ;
+
+static char *kubeconfig_dir(const char *kubeconfig);
+
+/* what an exec credential plugin may print, and how long it may take */
+#define EXEC_OUT_MAX (1u << 20)
+#define EXEC_TIMEOUT_S 60
+#define EXEC_INTERACTIVE_TIMEOUT_S 300
+#define EXEC_API_V1 "client.authentication.k8s.io/v1"
+#define EXEC_API_V1BETA1 "client.authentication.k8s.io/v1beta1"
 
 static void curl_cleanupp(CURL **h)
 {
@@ -81,6 +96,143 @@ static int read_small_file(const char *path, char **out, struct dhi_err **err)
 	return 0;
 }
 
+
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static void exec_free(struct kube_exec *x)
+{
+	if (!x)
+		return;
+	free(x->command);
+	strv_free(x->args);
+	strv_free(x->env);
+	free(x->api_version);
+	free(x->install_hint);
+	free(x->interactive_mode);
+	free(x->cluster_json);
+	free(x);
+}
+
+static char *b64_encode(const char *in, size_t len)
+{
+	char *out = xmalloc((len + 2) / 3 * 4 + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	return out;
+}
+
+/*
+ * spec.cluster of KUBERNETES_EXEC_INFO: the kubeconfig's cluster fields that
+ * the Cluster type of client.authentication.k8s.io shadows, the CA always as
+ * data, and `config` from the cluster's client.authentication.k8s.io/exec
+ * extension.
+ */
+static int exec_cluster_json(json_t *cluster, char **out, struct dhi_err **err)
+{
+	static const char *const copied[] = { "server", "tls-server-name", "insecure-skip-tls-verify",
+					      "certificate-authority-data", "proxy-url",
+					      "disable-compression", NULL };
+	json_auto_t *o = json_object();
+	json_t *ext, *e;
+	const char *caf;
+	size_t i;
+
+	for (const char *const *k = copied; *k; k++)
+		if (json_object_get(cluster, *k))
+			json_object_set(o, *k, json_object_get(cluster, *k));
+	caf = str_at(cluster, "certificate-authority");
+	if (caf && !json_object_get(o, "certificate-authority-data")) {
+		dhi_autofree char *pem = NULL, *b64 = NULL;
+
+		if (read_small_file(caf, &pem, err) < 0)
+			return dhi_err_prefix(err, "certificate-authority for the exec plugin");
+		b64 = b64_encode(pem, strlen(pem));
+		json_object_set_new(o, "certificate-authority-data", json_string(b64));
+	}
+	ext = json_object_get(cluster, "extensions");
+	json_array_foreach(ext, i, e) {
+		const char *n = str_at(e, "name");
+
+		if (n && strcmp(n, "client.authentication.k8s.io/exec") == 0 &&
+		    json_object_get(e, "extension"))
+			json_object_set(o, "config", json_object_get(e, "extension"));
+	}
+	*out = json_dumps(o, JSON_COMPACT);
+	return *out ? 0 : dhi_err_set(err, ENOMEM, "cannot encode the cluster for the exec plugin");
+}
+
+/* users[].user.exec of the kubeconfig, checked as client-go checks it. */
+static int parse_exec(json_t *e, json_t *cluster, struct kube_exec **out, struct dhi_err **err)
+{
+	struct kube_exec *x = xzalloc(sizeof(*x));
+	json_t *args = json_object_get(e, "args"), *env = json_object_get(e, "env"), *v;
+	const char *api = str_at(e, "apiVersion"), *mode = str_at(e, "interactiveMode");
+	const char *cmd = str_at(e, "command");
+	size_t i, n = 0;
+
+	if (!json_is_object(e) || !cmd || !*cmd) {
+		exec_free(x);
+		return dhi_err_set(err, 0, "the kubeconfig's exec credential plugin has no `command`");
+	}
+	x->command = xstrdup(cmd);
+	if (!api || (strcmp(api, EXEC_API_V1) != 0 && strcmp(api, EXEC_API_V1BETA1) != 0)) {
+		dhi_err_set(err, 0, "exec credential plugin `%s`: apiVersion `%s` is not supported "
+				    "(" EXEC_API_V1 " or " EXEC_API_V1BETA1 ")", cmd, api ? api : "");
+		goto fail;
+	}
+	x->api_version = xstrdup(api);
+	/* v1 makes interactiveMode required; v1beta1 defaults to IfAvailable */
+	if (!mode && strcmp(api, EXEC_API_V1BETA1) == 0)
+		mode = "IfAvailable";
+	if (!mode || (strcmp(mode, "Never") != 0 && strcmp(mode, "IfAvailable") != 0 &&
+		      strcmp(mode, "Always") != 0)) {
+		dhi_err_set(err, 0, "exec credential plugin `%s`: interactiveMode must be Never, "
+				    "IfAvailable or Always", cmd);
+		goto fail;
+	}
+	x->interactive_mode = xstrdup(mode);
+	if (str_at(e, "installHint"))
+		x->install_hint = xstrdup(str_at(e, "installHint"));
+	if ((args && !json_is_array(args) && !json_is_null(args)) ||
+	    (env && !json_is_array(env) && !json_is_null(env))) {
+		dhi_err_set(err, 0, "exec credential plugin `%s`: args and env must be lists", cmd);
+		goto fail;
+	}
+	x->args = xzalloc((json_array_size(args) + 1) * sizeof(char *));
+	json_array_foreach(args, i, v) {
+		if (!json_is_string(v)) {
+			dhi_err_set(err, 0, "exec credential plugin `%s`: args[%zu] is not a string",
+				    cmd, i);
+			goto fail;
+		}
+		x->args[i] = xstrdup(json_string_value(v));
+	}
+	x->env = xzalloc((json_array_size(env) + 1) * sizeof(char *));
+	json_array_foreach(env, i, v) {
+		const char *name = str_at(v, "name"), *val = str_at(v, "value");
+
+		if (!name || !*name || strchr(name, '=') || !val) {
+			dhi_err_set(err, 0, "exec credential plugin `%s`: env[%zu] needs a `name` "
+					    "(without `=`) and a `value`", cmd, i);
+			goto fail;
+		}
+		x->env[n++] = xasprintf("%s=%s", name, val);
+	}
+	if (json_is_true(json_object_get(e, "provideClusterInfo")) &&
+	    exec_cluster_json(cluster, &x->cluster_json, err) < 0)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	exec_free(x);
+	return -1;
+}
+
 int kube_conn_parse(const char *json, size_t len, struct kube_conn *c, struct dhi_err **err)
 {
 	json_error_t jerr;
@@ -107,10 +259,9 @@ int kube_conn_parse(const char *json, size_t len, struct kube_conn *c, struct dh
 	    b64_decode(s, &c->ca_pem, &c->ca_len, "certificate-authority-data", err) < 0)
 		goto fail;
 	c->ca_file = dup_or_null(str_at(cluster, "certificate-authority"));
-	if (json_object_get(user, "exec"))
-		return kube_conn_free(c),
-		       dhi_err_set(err, 0, "the kubeconfig user uses an exec credential plugin, "
-					   "which kubectl-dhidebug does not run yet");
+	if (json_object_get(user, "exec") && !json_is_null(json_object_get(user, "exec")) &&
+	    parse_exec(json_object_get(user, "exec"), cluster, &c->exec, err) < 0)
+		goto fail;
 	if (json_object_get(user, "auth-provider"))
 		return kube_conn_free(c),
 		       dhi_err_set(err, 0, "the kubeconfig user uses an auth-provider, which "
@@ -143,6 +294,7 @@ void kube_conn_free(struct kube_conn *c)
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->token);
+	exec_free(c->exec);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -210,6 +362,351 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 				   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	if (kube_conn_parse(out ? out : "", len, c, err) < 0)
 		return -1;
+	if (c->exec) {
+		dhi_autofree char *dir = kubeconfig_dir(kubeconfig);
+
+		if (kube_exec_run(c, dir, err) < 0) {
+			kube_conn_free(c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *kube_exec_info(const struct kube_exec *x, bool interactive)
+{
+	json_auto_t *spec = json_pack("{s:b}", "interactive", interactive);
+	json_auto_t *o = NULL;
+	char *s;
+
+	if (x->cluster_json) {
+		json_t *cl = json_loads(x->cluster_json, 0, NULL);
+
+		if (cl)
+			json_object_set_new(spec, "cluster", cl);
+	}
+	o = json_pack("{s:s, s:s, s:O}", "apiVersion", x->api_version, "kind", "ExecCredential",
+		      "spec", spec);
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (!s)
+		abort(); /* only out of memory */
+	return s;
+}
+
+/* A token goes into an HTTP header: no control characters (no CR/LF to inject a header). */
+static bool header_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static bool looks_pem(const char *s)
+{
+	return strstr(s, "-----BEGIN ") && strstr(s, "-----END ");
+}
+
+/* status.<key>: a string, absent (NULL, 0), or anything else (-1). Empty counts as absent. */
+static int opt_str(json_t *o, const char *key, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	if (*json_string_value(v))
+		*out = json_string_value(v);
+	return 0;
+}
+
+int kube_exec_parse(const char *out, size_t len, const char *api_version, double now,
+		    struct kube_cred *cred, struct dhi_err **err)
+{
+	json_error_t jerr;
+	json_auto_t *o = NULL;
+	json_t *st;
+	const char *api, *kind, *tok, *cert, *key, *exp;
+	double t = 0;
+	size_t blank = 0;
+
+	memset(cred, 0, sizeof(*cred));
+
+	while (blank < len && strchr(" \t\r\n", out[blank]) && out[blank])
+		blank++;
+	if (blank == len)
+		return dhi_err_set(err, 0, "printed nothing");
+	/* (jansson's error text quotes the input, which may hold a token: only the position) */
+	o = json_loadb(out, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		return dhi_err_set(err, 0, "printed something that is not JSON (line %d, column %d)",
+				   jerr.line, jerr.column);
+	if (!json_is_object(o))
+		return dhi_err_set(err, 0, "printed JSON that is not an object");
+	api = str_at(o, "apiVersion");
+	kind = str_at(o, "kind");
+	if (!kind || strcmp(kind, "ExecCredential") != 0)
+		return dhi_err_set(err, 0, "printed an object whose kind is not `ExecCredential`");
+	if (!api || strcmp(api, api_version) != 0)
+		return dhi_err_set(err, 0, "answered with another apiVersion than the `%s` the "
+					   "kubeconfig asks for", api_version);
+	st = json_object_get(o, "status");
+	if (!json_is_object(st))
+		return dhi_err_set(err, 0, "printed an ExecCredential without a status");
+	if (opt_str(st, "token", &tok) < 0 || opt_str(st, "clientCertificateData", &cert) < 0 ||
+	    opt_str(st, "clientKeyData", &key) < 0 || opt_str(st, "expirationTimestamp", &exp) < 0)
+		return dhi_err_set(err, 0, "printed a status whose token, clientCertificateData, "
+					   "clientKeyData or expirationTimestamp is not a string");
+	if (!cert != !key)
+		return dhi_err_set(err, 0, "returned a client certificate without its key, or a key "
+					   "without its certificate");
+	if (!tok && !cert)
+		return dhi_err_set(err, 0, "returned neither a token nor a client certificate and key");
+	if (tok && (!header_safe(tok) || strlen(tok) > 65536))
+		return dhi_err_set(err, 0, "returned a token with control characters or over 64 KiB");
+	if (cert && (!looks_pem(cert) || !looks_pem(key)))
+		return dhi_err_set(err, 0, "returned clientCertificateData or clientKeyData that is "
+					   "not PEM");
+	if (exp && rfc3339_parse(exp, false, &t) < 0)
+		return dhi_err_set(err, 0, "returned an expirationTimestamp that is not an RFC 3339 "
+					   "time");
+	if (exp && t <= now)
+		return dhi_err_set(err, 0, "returned a credential that expired already (%s)", exp);
+	cred->token = tok ? xstrdup(tok) : NULL;
+	cred->cert_pem = cert ? xstrdup(cert) : NULL;
+	cred->key_pem = key ? xstrdup(key) : NULL;
+	cred->expires = t;
+	return 0;
+}
+
+void kube_cred_free(struct kube_cred *cred)
+{
+	/* credentials: not left behind in freed memory */
+	if (cred->token)
+		explicit_bzero(cred->token, strlen(cred->token));
+	if (cred->key_pem)
+		explicit_bzero(cred->key_pem, strlen(cred->key_pem));
+	free(cred->token);
+	free(cred->cert_pem);
+	free(cred->key_pem);
+	memset(cred, 0, sizeof(*cred));
+}
+
+/* Our environment without the names `x` sets, then x's env, then KUBERNETES_EXEC_INFO. */
+static char **exec_envp(const struct kube_exec *x, const char *info)
+{
+	size_t n = 0, k = 0, xn = 0;
+	char **envp;
+
+	while (environ && environ[n])
+		n++;
+	while (x->env[xn])
+		xn++;
+	envp = xzalloc((n + xn + 2) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		size_t nl = strcspn(environ[i], "=");
+		bool overridden = nl == strlen("KUBERNETES_EXEC_INFO") &&
+				  strncmp(environ[i], "KUBERNETES_EXEC_INFO", nl) == 0;
+
+		for (size_t j = 0; j < xn && !overridden; j++)
+			overridden = strncmp(environ[i], x->env[j], nl + 1) == 0;
+		if (!overridden)
+			envp[k++] = environ[i];
+	}
+	for (size_t j = 0; j < xn; j++)
+		envp[k++] = x->env[j];
+	envp[k] = xasprintf("KUBERNETES_EXEC_INFO=%s", info);
+	return envp;
+}
+
+/* The folder a relative exec command is taken from: the kubeconfig's, as kubectl does. */
+static char *kubeconfig_dir(const char *kubeconfig)
+{
+	const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
+	dhi_autofree char *f = NULL;
+
+	if (kubeconfig)
+		f = xstrdup(kubeconfig);
+	else if (env && *env && !strchr(env, ':'))
+		f = xstrdup(env);
+	else if (env && *env)
+		return NULL; /* several files: which one named the user is not known here */
+	else if (home && *home)
+		f = xasprintf("%s/.kube/config", home);
+	else
+		return NULL;
+	return xstrdup(dirname(f));
+}
+
+/* In the child: stdin, stdout, a clean signal mask, then the plugin; exec's errno to `errfd`. */
+static void __attribute__((noreturn)) exec_child(const char *cmd, char **argv, char **envp,
+						  bool interactive, int outfd, int errfd)
+{
+	sigset_t none;
+	int e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (!interactive) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			_exit(126);
+	}
+	if (dup2(outfd, STDOUT_FILENO) < 0)
+		_exit(126);
+	execvpe(cmd, argv, envp);
+	e = errno;
+	(void)!write(errfd, &e, sizeof(e));
+	_exit(127);
+}
+
+/* Reads the plugin's stdout until EOF, at most EXEC_OUT_MAX bytes and `timeout` seconds. */
+static int read_bounded(int fd, int timeout, char **out, size_t *len, struct dhi_err **err)
+{
+	struct timespec t0, t;
+	size_t cap = 0;
+
+	*out = NULL;
+	*len = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+		ssize_t r;
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = (long)timeout * 1000 - ((t.tv_sec - t0.tv_sec) * 1000 +
+					       (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return dhi_err_set(err, ETIMEDOUT, "did not answer within %d s", timeout);
+		pr = poll(&p, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return dhi_err_set(err, errno, "cannot poll its output");
+		if (pr == 0)
+			continue;
+		if (cap - *len < 4096) {
+			if (cap >= EXEC_OUT_MAX)
+				return dhi_err_set(err, EFBIG, "printed more than %u bytes",
+						   EXEC_OUT_MAX);
+			cap = cap ? cap * 2 : 16384;
+			*out = xrealloc(*out, cap + 1);
+		}
+		r = fd_read(fd, *out + *len, cap - *len);
+		if (r < 0)
+			return dhi_err_set(err, errno, "cannot read its output");
+		if (r == 0)
+			break;
+		*len += (size_t)r;
+	}
+	if (!*out)
+		*out = xstrdup("");
+	(*out)[*len] = '\0';
+	return 0;
+}
+
+int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_err **err)
+{
+	const struct kube_exec *x = c->exec;
+	bool is_tty = isatty(STDIN_FILENO), interactive;
+	dhi_autofree char *cmd = NULL, *info = NULL, *out = NULL;
+	dhi_autofree char **argv = NULL, **envp = NULL;
+	dhi_autoclose int rfd = -1, efd = -1;
+	struct kube_cred cred;
+	size_t len = 0, nargs = 0;
+	int outp[2], errp[2], status = 0, e = 0, r;
+	pid_t pid;
+
+	/* Never: no terminal. IfAvailable: ours when stdin is one. Always: ours, or an error. */
+	if (strcmp(x->interactive_mode, "Never") == 0) {
+		interactive = false;
+	} else if (strcmp(x->interactive_mode, "IfAvailable") == 0) {
+		interactive = is_tty;
+	} else {
+		if (!is_tty)
+			return dhi_err_set(err, 0, "exec credential plugin `%s` needs a terminal "
+						   "(interactiveMode Always) and stdin is not one",
+					   x->command);
+		interactive = true;
+	}
+	if (x->command[0] != '/' && strchr(x->command, '/') && kubeconfig_dir)
+		cmd = xasprintf("%s/%s", kubeconfig_dir, x->command);
+	else
+		cmd = xstrdup(x->command);
+	while (x->args[nargs])
+		nargs++;
+	argv = xzalloc((nargs + 2) * sizeof(char *));
+	argv[0] = cmd;
+	memcpy(argv + 1, x->args, nargs * sizeof(char *));
+	info = kube_exec_info(x, interactive);
+	envp = exec_envp(x, info);
+	if (pipe2(outp, O_CLOEXEC) < 0)
+		return dhi_err_set(err, errno, "cannot create a pipe");
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		close(outp[0]);
+		close(outp[1]);
+		return dhi_err_set(err, errno, "cannot create a pipe");
+	}
+	rfd = outp[0];
+	efd = errp[0];
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		exec_child(cmd, argv, envp, interactive, outp[1], errp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	for (char **p = envp; *p; p++)
+		if (strncmp(*p, "KUBERNETES_EXEC_INFO=", 21) == 0)
+			free(*p);
+	if (pid < 0)
+		return dhi_err_set(err, errno, "cannot fork");
+	r = read_bounded(rfd, interactive ? EXEC_INTERACTIVE_TIMEOUT_S : EXEC_TIMEOUT_S, &out, &len,
+			 err);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			break;
+	if (r < 0)
+		return dhi_err_prefix(err, "exec credential plugin `%s`", x->command);
+	if (fd_read(efd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+		if (e == ENOENT)
+			return dhi_err_set(err, 0, "exec credential plugin `%s` not found%s%s",
+					   x->command, x->install_hint ? ": " : "",
+					   x->install_hint ? x->install_hint : "");
+		return dhi_err_set(err, e, "cannot run exec credential plugin `%s`", x->command);
+	}
+	if (WIFSIGNALED(status))
+		return dhi_err_set(err, 0, "exec credential plugin `%s` was killed by signal %d",
+				   x->command, WTERMSIG(status));
+	if (WEXITSTATUS(status) != 0)
+		return dhi_err_set(err, 0, "exec credential plugin `%s` failed (exit status %d)",
+				   x->command, WEXITSTATUS(status));
+	r = kube_exec_parse(out, len, x->api_version, (double)time(NULL), &cred, err);
+	explicit_bzero(out, len);
+	if (r < 0)
+		return dhi_err_prefix(err, "exec credential plugin `%s`", x->command);
+	if (cred.token) {
+		free(c->token);
+		c->token = dhi_steal_ptr(&cred.token);
+	}
+	if (cred.cert_pem) {
+		free(c->cert_pem);
+		free(c->key_pem);
+		free(c->cert_file);
+		free(c->key_file);
+		c->cert_file = c->key_file = NULL;
+		c->cert_len = strlen(cred.cert_pem);
+		c->key_len = strlen(cred.key_pem);
+		c->cert_pem = dhi_steal_ptr(&cred.cert_pem);
+		c->key_pem = dhi_steal_ptr(&cred.key_pem);
+	}
+	kube_cred_free(&cred);
 	return 0;
 }
 
@@ -326,7 +823,30 @@ struct watch {
 	int result; /* 0 going on, 1 stopped by on_line, -1 failed */
 	long status;
 	CURL *h;
+	const sigset_t *abort_on;
+	int aborted_by; /* the pending signal that stopped the watch */
 };
+
+/*
+ * libcurl calls this about once a second even while the watch is idle: a
+ * pending signal of abort_on (blocked by the caller, so that it waits for us)
+ * ends the watch; the caller takes the signal and cleans up.
+ */
+static int watch_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	struct watch *w = arg;
+	sigset_t pending;
+
+	(void)dlt, (void)dln, (void)ult, (void)uln;
+	if (!w->abort_on || sigpending(&pending) < 0)
+		return 0;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(w->abort_on, s) == 1 && sigismember(&pending, s) == 1) {
+			w->aborted_by = s;
+			return 1;
+		}
+	return 0;
+}
 
 static size_t watch_write(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -357,7 +877,7 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 {
 	autoslist struct curl_slist *hdrs = NULL;
 	autocurl CURL *h = handle_new(c, path, &hdrs, err);
-	struct watch w = { .on_line = on_line, .arg = arg, .err = err };
+	struct watch w = { .on_line = on_line, .arg = arg, .err = err, .abort_on = c->abort_on };
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 
@@ -369,8 +889,17 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, watch_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
+	if (c->abort_on) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	if (w.aborted_by) {
+		free(w.b.p);
+		return dhi_err_set(err, EINTR, "interrupted by signal %d", w.aborted_by);
+	}
 	if (w.result < 0) {
 		free(w.b.p);
 		return -1;

@@ -3,10 +3,32 @@
 #ifndef DHI_KUBE_H
 #define DHI_KUBE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
+
+/*
+ * A kubeconfig user's `exec` credential plugin (client.authentication.k8s.io
+ * v1 or v1beta1): what to run, and what to tell it in KUBERNETES_EXEC_INFO.
+ */
+struct kube_exec {
+	char *command;
+	char **args;		/* NULL-terminated (the command itself not included) */
+	char **env;		/* NULL-terminated "NAME=value" */
+	char *api_version;	/* client.authentication.k8s.io/v1 or /v1beta1 */
+	char *install_hint;	/* shown when the command is not found; may be NULL */
+	char *interactive_mode;	/* Never, IfAvailable or Always */
+	char *cluster_json;	/* spec.cluster when provideClusterInfo, else NULL */
+};
+
+/* What an exec credential plugin answered (never logged). */
+struct kube_cred {
+	char *token;
+	char *cert_pem, *key_pem; /* clientCertificateData, clientKeyData: PEM text */
+	double expires;		  /* expirationTimestamp, seconds since the epoch; 0: none */
+};
 
 /* Where and how to reach the API server (what `kubectl config view --minify` says). */
 struct kube_conn {
@@ -20,18 +42,55 @@ struct kube_conn {
 	char *cert_file, *key_file;
 	char *token;		/* token or the contents of tokenFile */
 	bool insecure;		/* insecure-skip-tls-verify */
+	struct kube_exec *exec;	/* the user's exec credential plugin, or NULL */
+	/* kube_watch gives up when one of these signals is pending (NULL: none) */
+	const sigset_t *abort_on;
 };
 
 /*
  * Runs `kubectl config view --raw --minify -o json` (with --kubeconfig and
- * --context when not NULL) by fork/execvp and fills *c. Exec credential plugins
- * and auth providers are refused with an error naming them.
+ * --context when not NULL) by fork/execvp and fills *c. A user with an exec
+ * credential plugin gets its token or client certificate (kube_exec_run);
+ * auth providers are refused with an error naming them.
  */
 int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn *c,
 		   struct dhi_err **err);
 
-/* Parses the JSON of `kubectl config view --raw --minify -o json` (ptr, len) into *c. */
+/*
+ * Parses the JSON of `kubectl config view --raw --minify -o json` (ptr, len)
+ * into *c. An exec plugin is parsed into c->exec (checked: command, args, env,
+ * apiVersion v1 or v1beta1, interactiveMode), not run.
+ */
 int kube_conn_parse(const char *json, size_t len, struct kube_conn *c, struct dhi_err **err);
+
+/*
+ * The value of KUBERNETES_EXEC_INFO for `x` (a new string): an ExecCredential
+ * of x's apiVersion whose spec has `interactive` and, when the kubeconfig set
+ * provideClusterInfo, the cluster.
+ */
+char *kube_exec_info(const struct kube_exec *x, bool interactive);
+
+/*
+ * Parses what an exec plugin printed (ptr, len; hostile: it is checked, and no
+ * part of it appears in an error) into *cred: kind ExecCredential, apiVersion
+ * `api_version`, status.token and/or status.clientCertificateData with
+ * clientKeyData (PEM), and an expirationTimestamp that has not passed at `now`.
+ */
+int kube_exec_parse(const char *out, size_t len, const char *api_version, double now,
+		    struct kube_cred *cred, struct dhi_err **err);
+
+void kube_cred_free(struct kube_cred *cred);
+
+/*
+ * Runs c->exec (fork/execvp, no shell): its args, our environment plus its env
+ * and KUBERNETES_EXEC_INFO, stdin /dev/null unless interactiveMode lets it have
+ * our terminal, stderr ours, stdout read up to 1 MiB, killed after a timeout.
+ * A relative command with a `/` is taken relative to `kubeconfig_dir` (when
+ * not NULL), as kubectl does. The credential replaces c's token or client
+ * certificate. Errors name the command; the installHint is added when it is
+ * not found.
+ */
+int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_err **err);
 
 void kube_conn_free(struct kube_conn *c);
 

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-/* plugin.c - kubectl-dhidebug: add a dhidebug ephemeral container to a pod and attach to it. */
+/* plugin.c - kubectl-dhidebug: debug a pod's container from an ephemeral container or a node pod. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -18,16 +20,20 @@
 #include "common/xalloc.h"
 #include "injector/kubectl/attach.h"
 #include "injector/kubectl/kube.h"
+#include "injector/kubectl/node.h"
 
 #ifndef DHIDEBUG_VERSION
 #define DHIDEBUG_VERSION "0.0.0"
 #endif
 #define DEFAULT_IMAGE "ghcr.io/dhidebug/dhidebug:" DHIDEBUG_VERSION
+/* a node pod nobody deleted (the plugin was SIGKILLed) dies after this long */
+#define DEFAULT_NODE_DEADLINE 14400
 
 struct opts {
 	const char *pod, *container, *namespace, *profile, *toolbox, *image, *mode;
-	const char *kubeconfig, *context, *record_dir;
-	long timeout;
+	const char *kubeconfig, *context, *record_dir, *node_namespace;
+	long timeout, node_deadline;
+	bool is_node;
 	bool no_attach, no_record;
 	char **program; /* after `--`, NULL-terminated; NULL for the shell */
 };
@@ -56,34 +62,54 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kubectl dhidebug <pod> [-c <container>] [-n <namespace>] [--profile=<p>]\n"
 		"                        [--toolbox=<ref>] [--image=<image>] [--mode=ephemeral|node]\n"
+		"                        [--node-namespace=<ns>] [--node-deadline=<s>]\n"
 		"                        [--kubeconfig=<file>] [--context=<name>] [--timeout=<s>]\n"
 		"                        [--record-dir=<dir>] [--no-record] [--no-attach]\n"
 		"                        [-- <program> [<arg>...]]\n"
 		"\n"
-		"Adds an ephemeral container running dhidebug to <pod>, targeting <container>\n"
-		"(-c, else the kubectl.kubernetes.io/default-container annotation, else the only\n"
-		"container), waits until it runs and attaches to it with `kubectl attach -it`\n"
-		"on a pty of its own, recording the session on this side.\n"
+		"Debugs <container> of <pod> (-c, else the kubectl.kubernetes.io/default-container\n"
+		"annotation, else the only container) with dhidebug: waits until dhidebug runs\n"
+		"and attaches to it with `kubectl attach -it` on a pty of its own, recording the\n"
+		"session on this side.\n"
+		"\n"
+		"  --mode=ephemeral (default) adds an ephemeral container running dhidebug to\n"
+		"  the pod, in the target container's pid namespace.\n"
+		"  --mode=node, for clusters that refuse the capabilities that needs, creates a\n"
+		"  short-lived privileged pod (hostPID, the runtime's state mounted) on the\n"
+		"  pod's node running `dhidebug containerd://k8s.io/<id>` (or crio://<id>), and\n"
+		"  deletes it when the session ends, on Ctrl-C, SIGTERM, SIGHUP and on errors.\n"
+		"  It needs a namespace whose PodSecurity level is `privileged`.\n"
 		"\n"
 		"  -c, --container=<name>   the container to debug\n"
 		"  -n, --namespace=<ns>     the pod's namespace (default: the context's)\n"
 		"      --profile=<p>        observe, general (default), netadmin or sysadmin\n"
 		"      --toolbox=<ref>      the toolbox image dhidebug mounts (default: its rules)\n"
 		"      --image=<image>      the dhidebug image (default: " DEFAULT_IMAGE ")\n"
-		"      --mode=ephemeral     an ephemeral container (the only mode so far)\n"
+		"      --mode=<mode>        ephemeral (default) or node\n"
+		"      --node-namespace=<ns>\n"
+		"                           node mode: where the node pod goes (default: the\n"
+		"                           pod's namespace)\n"
+		"      --node-deadline=<s>  node mode: the node pod's activeDeadlineSeconds, in\n"
+		"                           case it outlives the plugin (default 14400)\n"
 		"      --timeout=<s>        how long to wait for the container to run (default 120)\n"
 		"      --record-dir=<dir>   where the recording goes (default: for root\n"
 		"                           /var/lib/dhidebug/sessions, else\n"
 		"                           $XDG_STATE_HOME/dhidebug/sessions)\n"
 		"      --no-record          attach without recording\n"
-		"      --no-attach          print the attach command instead of running it\n"
+		"      --no-attach          print the attach command instead of running it (node\n"
+		"                           mode: the node pod stays until deleted or its deadline)\n"
+		"\n"
+		"Credentials come from kubectl's configuration, exec credential plugins included.\n"
+		"Exit status: the session's; 125 for an error of the plugin, 2 for a usage error,\n"
+		"128+N after signal N.\n"
+		"\n"
 		"  -h, --help               this text\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
 	enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
-	       O_NOATTACH, O_RECORD_DIR, O_NORECORD };
+	       O_NOATTACH, O_RECORD_DIR, O_NORECORD, O_NODE_NS, O_NODE_DEADLINE };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "namespace", required_argument, NULL, 'n' },
@@ -97,6 +123,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		{ "no-attach", no_argument, NULL, O_NOATTACH },
 		{ "record-dir", required_argument, NULL, O_RECORD_DIR },
 		{ "no-record", no_argument, NULL, O_NORECORD },
+		{ "node-namespace", required_argument, NULL, O_NODE_NS },
+		{ "node-deadline", required_argument, NULL, O_NODE_DEADLINE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,7 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 	char *end;
 
 	*o = (struct opts){ .profile = "general", .image = DEFAULT_IMAGE, .mode = "ephemeral",
-			    .timeout = 120 };
+			    .timeout = 120, .node_deadline = DEFAULT_NODE_DEADLINE };
 	/* options may come before and after the pod; everything after `--` is the program */
 	for (;;) {
 		ch = getopt_long(argc, argv, "+c:n:h", longopts, NULL);
@@ -133,6 +161,14 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		case O_NOATTACH: o->no_attach = true; break;
 		case O_RECORD_DIR: o->record_dir = optarg; break;
 		case O_NORECORD: o->no_record = true; break;
+		case O_NODE_NS: o->node_namespace = optarg; break;
+		case O_NODE_DEADLINE:
+			errno = 0;
+			o->node_deadline = strtol(optarg, &end, 10);
+			if (errno || *end || o->node_deadline <= 0)
+				return dhi_err_set_status(err, 2, 0, "invalid --node-deadline `%s`",
+							  optarg);
+			break;
 		case O_TIMEOUT:
 			errno = 0;
 			o->timeout = strtol(optarg, &end, 10);
@@ -145,9 +181,11 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 	}
 	if (!o->pod)
 		return dhi_err_set_status(err, 2, 0, "no pod given (see `kubectl dhidebug --help`)");
-	if (strcmp(o->mode, "ephemeral") != 0)
-		return dhi_err_set_status(err, 2, 0, "--mode `%s` is not supported (only `ephemeral`)",
-					  o->mode);
+	o->is_node = strcmp(o->mode, "node") == 0;
+	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
+		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);
+	if (!o->is_node && o->node_namespace)
+		return dhi_err_set_status(err, 2, 0, "--node-namespace goes with --mode node");
 	for (const struct profile_caps *p = profile_caps; p->name; p++)
 		if (strcmp(p->name, o->profile) == 0)
 			return 0;
@@ -259,9 +297,6 @@ struct wait_ctx {
 	const char *name, *image;
 };
 
-static const char *const pull_errors[] = { "ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-					   "ErrImageNeverPull", "RegistryUnavailable", NULL };
-
 /* One watch event: 1 when our container runs, 0 to keep waiting, -1 on an error. */
 static int on_event(const char *line, void *arg, struct dhi_err **err)
 {
@@ -297,11 +332,10 @@ static int on_event(const char *line, void *arg, struct dhi_err **err)
 		wt = json_object_get(state, "waiting");
 		reason = json_string_value(json_object_get(wt, "reason"));
 		msg = json_string_value(json_object_get(wt, "message"));
-		for (const char *const *p = pull_errors; reason && *p; p++)
-			if (strcmp(reason, *p) == 0)
-				return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
-							   "give another with --image", w->image,
-						   reason, msg ? msg : "no message");
+		if (kube_is_pull_error(reason))
+			return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
+						   "give another with --image", w->image, reason,
+					   msg ? msg : "no message");
 		if (reason && strcmp(reason, "ContainerCreating") != 0 &&
 		    strcmp(reason, "PodInitializing") != 0)
 			fprintf(stderr, "kubectl-dhidebug: waiting: %s%s%s\n", reason,
@@ -322,54 +356,159 @@ static void random_suffix(char *out, size_t n)
 	out[n - 1] = '\0';
 }
 
-static int run(const struct opts *o, struct dhi_err **err)
+/* An HTTP error of creating the node pod, told as what the user can do about it. */
+static int node_create_error(const char *ns, long status, const char *body, struct dhi_err **err)
 {
-	struct kube_conn c;
-	const char *ns, *target = NULL;
+	dhi_autofree char *msg = kube_status_message(body);
+	const char *what = "cannot create the node pod";
+
+	if (status == 401)
+		return dhi_err_set(err, 0, "%s: the API server does not accept the credentials (401): %s",
+				   what, msg);
+	if (status == 403 && strstr(msg, "PodSecurity"))
+		return dhi_err_set(err, 0, "%s: namespace `%s` enforces a PodSecurity level (baseline "
+					   "or restricted) that refuses a privileged pod (403); give a "
+					   "namespace labelled pod-security.kubernetes.io/enforce=privileged "
+					   "with --node-namespace: %s", what, ns, msg);
+	if (status == 403 && (strstr(msg, "admission") || strstr(msg, "denied the request")))
+		return dhi_err_set(err, 0, "%s: rejected by admission (403): %s", what, msg);
+	if (status == 403)
+		return dhi_err_set(err, 0, "%s: RBAC denies it (403); kubectl dhidebug --mode node "
+					   "needs `create` on `pods` in namespace `%s` (and `get`, `watch`, "
+					   "`delete` on `pods`, `create` on `pods/attach`): %s", what, ns, msg);
+	if (status == 404)
+		return dhi_err_set(err, 0, "%s: namespace `%s` not found (404): %s", what, ns, msg);
+	if (status == 422)
+		return dhi_err_set(err, 0, "%s: the API server rejected it (422, invalid or refused "
+					   "by admission): %s", what, msg);
+	return dhi_err_set(err, 0, "%s: HTTP %ld: %s", what, status, msg);
+}
+
+/* GET the pod; a missing pod is a usage error (2). */
+static int get_pod(const struct kube_conn *c, const char *ns, const char *name, json_t **out,
+		   struct dhi_err **err)
+{
+	dhi_autofree char *path = xasprintf("/api/v1/namespaces/%s/pods/%s", ns, name), *resp = NULL;
+	long status = 0;
+
+	if (kube_request(c, "GET", path, NULL, NULL, &status, &resp, err) < 0)
+		return -1;
+	if (status == 404)
+		return dhi_err_set_status(err, 2, 0, "pod `%s` not found in namespace `%s`", name, ns);
+	if (status != 200)
+		return api_error("cannot get the pod", status, resp, false, err);
+	*out = json_loads(resp, 0, NULL);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return dhi_err_set(err, 0, "the API server's pod is not JSON");
+	}
+	return 0;
+}
+
+/* The status of `container` in the pod (NULL when it has none yet). */
+static json_t *container_status(json_t *pod, const char *container)
+{
+	json_t *st = json_object_get(json_object_get(pod, "status"), "containerStatuses"), *cs;
+	size_t i;
+
+	json_array_foreach(st, i, cs) {
+		const char *n = json_string_value(json_object_get(cs, "name"));
+
+		if (n && strcmp(n, container) == 0)
+			return cs;
+	}
+	return NULL;
+}
+
+/*
+ * session.start of the recording: the cluster (server), namespace, pod,
+ * container, node and the container's image and digest, the mode, what
+ * dhidebug runs in (`id`: the ephemeral container or the node pod) and its image.
+ */
+static json_t *audit_start(const struct opts *o, const struct kube_conn *c, json_t *pod,
+			   const char *ns, const char *container, const char *id, json_t *cmd)
+{
+	json_t *cs = container_status(pod, container), *target;
+
+	target = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?}",
+			   "runtime", "kubernetes", "mode", o->mode, "id", id, "name", o->pod,
+			   "namespace", ns, "container", container, "node",
+			   json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName")),
+			   "image", o->image, "server", c->server, "container_image",
+			   json_string_value(json_object_get(cs, "image")), "container_image_id",
+			   json_string_value(json_object_get(cs, "imageID")));
+	/* the toolbox is chosen where dhidebug runs (ref "": by dhidebug's rules there) */
+	return json_pack("{s:o, s:{s:s, s:n}, s:{s:s}, s:s, s:O}", "target", target, "toolbox",
+			 "ref", o->toolbox ? o->toolbox : "", "digest", "profile", "name",
+			 o->profile, "view", o->is_node ? "node-pod" : "ephemeral-container",
+			 "command", cmd);
+}
+
+/*
+ * `kubectl attach -it POD -c CONTAINER -n NS` on the plugin's pty, recorded
+ * unless --no-record (`start` is consumed). *st: its exit status; *stopped_by:
+ * a stop signal that came meanwhile.
+ */
+static int attach(const struct opts *o, const char *pod, const char *container, const char *ns,
+		  json_t *start, int *st, int *stopped_by, struct dhi_err **err)
+{
+	const char *argv[16];
+	dhi_autofree char *dir = NULL;
+	int n = 0;
+
+	argv[n++] = "kubectl";
+	argv[n++] = "attach";
+	argv[n++] = "-it";
+	argv[n++] = pod;
+	argv[n++] = "-c";
+	argv[n++] = container;
+	argv[n++] = "-n";
+	argv[n++] = ns;
+	if (o->kubeconfig) {
+		argv[n++] = "--kubeconfig";
+		argv[n++] = o->kubeconfig;
+	}
+	if (o->context) {
+		argv[n++] = "--context";
+		argv[n++] = o->context;
+	}
+	argv[n] = NULL;
+	if (!o->no_record)
+		dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
+	return kube_attach_recorded((char *const *)argv, dir, start, st, stopped_by, err);
+}
+
+/* The end of an attached session as the plugin's exit: its status, or 128+N after signal N. */
+static int session_result(int st, int sig, struct dhi_err **err)
+{
+	if (sig)
+		return dhi_err_set_status(err, 128 + sig, 0, "stopped by SIG%s", sigabbrev_np(sig));
+	if (st != 0)
+		return dhi_err_set_status(err, st, 0, "`kubectl attach` exited with status %d", st);
+	return 0;
+}
+
+static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const char *ns,
+			 json_t *pod, const char *target, struct dhi_err **err)
+{
 	dhi_autofree char *path = NULL, *resp = NULL, *body = NULL, *wpath = NULL;
-	json_auto_t *pod = NULL, *patch = NULL;
+	json_auto_t *patch = NULL;
+	json_t *cmd;
 	char suffix[6], name[32];
 	long status = 0;
-	int r = -1;
+	int st = 0, sig = 0;
 
-	if (kube_conn_load(o->kubeconfig, o->context, &c, err) < 0)
-		return -1;
-	ns = o->namespace ? o->namespace : c.namespace;
-	if (check_name("namespace", ns, err) < 0 || check_name("pod name", o->pod, err) < 0)
-		goto out;
-	path = xasprintf("/api/v1/namespaces/%s/pods/%s", ns, o->pod);
-	if (kube_request(&c, "GET", path, NULL, NULL, &status, &resp, err) < 0)
-		goto out;
-	if (status == 404) {
-		dhi_err_set_status(err, 2, 0, "pod `%s` not found in namespace `%s`", o->pod, ns);
-		goto out;
-	}
-	if (status != 200) {
-		api_error("cannot get the pod", status, resp, false, err);
-		goto out;
-	}
-	pod = json_loads(resp, 0, NULL);
-	if (!json_is_object(pod)) {
-		dhi_err_set(err, 0, "the API server's pod is not JSON");
-		goto out;
-	}
-	if (choose_container(pod, o->container, &target, err) < 0)
-		goto out;
 	random_suffix(suffix, sizeof(suffix));
 	snprintf(name, sizeof(name), "dhidebug-%s", suffix);
 	patch = ephemeral_patch(o, name, target);
 	body = json_dumps(patch, JSON_COMPACT);
-	free(path);
-	free(resp);
-	resp = NULL;
 	path = xasprintf("/api/v1/namespaces/%s/pods/%s/ephemeralcontainers", ns, o->pod);
-	if (kube_request(&c, "PATCH", path, "application/strategic-merge-patch+json", body, &status,
+	if (kube_request(c, "PATCH", path, "application/strategic-merge-patch+json", body, &status,
 			 &resp, err) < 0)
-		goto out;
-	if (status != 200 && status != 201) {
-		api_error("cannot add the ephemeral container", status, resp, true, err);
-		goto out;
-	}
+		return -1;
+	if (status != 200 && status != 201)
+		return api_error("cannot add the ephemeral container", status, resp, true, err);
 	fprintf(stderr, "kubectl-dhidebug: added ephemeral container `%s` targeting `%s`, waiting "
 			"for it to run\n", name, target);
 	wpath = xasprintf("/api/v1/namespaces/%s/pods?watch=true&fieldSelector=metadata.name%%3D%s",
@@ -377,64 +516,201 @@ static int run(const struct opts *o, struct dhi_err **err)
 	{
 		struct wait_ctx w = { .name = name, .image = o->image };
 
-		if (kube_watch(&c, wpath, o->timeout, on_event, &w, &status, err) < 0) {
+		if (kube_watch(c, wpath, o->timeout, on_event, &w, &status, err) < 0) {
 			if (status == 403)
-				dhi_err_prefix(err, "RBAC: kubectl dhidebug needs `watch` on `pods`");
-			else
-				dhi_err_prefix(err, "ephemeral container `%s`", name);
-			goto out;
+				return dhi_err_prefix(err, "RBAC: kubectl dhidebug needs `watch` on `pods`");
+			return dhi_err_prefix(err, "ephemeral container `%s`", name);
 		}
 	}
 	if (o->no_attach) {
 		printf("ephemeral container %s is running; attach with:\n"
 		       "kubectl attach -it %s -c %s -n %s\n", name, o->pod, name, ns);
+		return 0;
+	}
+	cmd = json_object_get(json_array_get(json_object_get(json_object_get(patch, "spec"),
+							     "ephemeralContainers"), 0), "command");
+	if (attach(o, o->pod, name, ns, audit_start(o, c, pod, ns, target, name, cmd), &st, &sig,
+		   err) < 0)
+		return -1;
+	return session_result(st, sig, err);
+}
+
+/* A stop signal that is pending (blocked by run_node), taken; 0 when there is none. */
+static int take_signal(const sigset_t *set)
+{
+	static const struct timespec now = { 0, 0 };
+	int s = sigtimedwait(set, NULL, &now);
+
+	return s > 0 ? s : 0;
+}
+
+/*
+ * DELETE the node pod now (gracePeriodSeconds 0: nothing in it needs to shut
+ * down). A failure is reported at once, with the command that deletes it by hand.
+ */
+static void node_delete(const struct kube_conn *c, const char *ns, const char *name)
+{
+	static const char body[] =
+		"{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"gracePeriodSeconds\":0}";
+	dhi_autofree char *path = xasprintf("/api/v1/namespaces/%s/pods/%s", ns, name);
+	dhi_autofree char *resp = NULL, *msg = NULL;
+	struct dhi_err *e = NULL;
+	long status = 0;
+
+	if (kube_request(c, "DELETE", path, "application/json", body, &status, &resp, &e) < 0) {
+		msg = dhi_err_string(e);
+		dhi_err_clear(&e);
+	} else if (status == 200 || status == 202 || status == 404) {
+		/* (404: gone already, e.g. its deadline passed) */
+		fprintf(stderr, "kubectl-dhidebug: deleted pod `%s`\n", name);
+		return;
+	} else {
+		dhi_autofree char *m = kube_status_message(resp);
+
+		msg = xasprintf("HTTP %ld%s: %s", status,
+				status == 403 ? " (RBAC: needs `delete` on `pods`)" : "", m);
+	}
+	fprintf(stderr, "kubectl-dhidebug: cannot delete pod `%s` in namespace `%s`: %s; delete it "
+			"by hand: kubectl delete pod %s -n %s\n", name, ns, msg, name, ns);
+}
+
+/*
+ * --mode node: a privileged pod on the target's node runs dhidebug against the
+ * container by its runtime ID; we attach to it and delete it on every way out.
+ * From the POST on, SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked so that
+ * none skips the DELETE: the watch gives up when one is pending, the attach
+ * takes them through its signalfd, and we exit 128+N after the DELETE. (A
+ * signal the caller set to be ignored stays ignored.) SIGKILL cannot be
+ * caught: activeDeadlineSeconds ends a pod left that way.
+ */
+static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, json_t *pod,
+		    const char *target, struct dhi_err **err)
+{
+	const char *pns = o->node_namespace ? o->node_namespace : ns, *nm;
+	struct kube_node_target t;
+	struct kube_node_spec spec;
+	json_auto_t *manifest = NULL, *created = NULL;
+	dhi_autofree char *body = NULL, *path = NULL, *resp = NULL, *wpath = NULL, *name = NULL;
+	char session[12];
+	sigset_t stop;
+	long status = 0;
+	int r = -1, st = 0, sig = 0;
+
+	if (check_name("namespace", pns, err) < 0)
+		return -1;
+	if (kube_node_target(pod, target, &t, err) < 0)
+		return dhi_err_prefix(err, "pod `%s`", o->pod);
+	random_suffix(session, sizeof(session));
+	spec = (struct kube_node_spec){ .namespace = pns, .image = o->image, .profile = o->profile,
+					.toolbox = o->toolbox, .program = o->program,
+					.target_namespace = ns, .target_pod = o->pod,
+					.target_container = target, .target = &t, .session = session,
+					.deadline = o->node_deadline };
+	manifest = kube_node_pod(&spec);
+	body = json_dumps(manifest, JSON_COMPACT);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	c->abort_on = &stop;
+	path = xasprintf("/api/v1/namespaces/%s/pods", pns);
+	if (kube_request(c, "POST", path, "application/json", body, &status, &resp, err) < 0) {
+		dhi_err_prefix(err, "creating the node pod (if it was created, it is labelled "
+				    "dhidebug.io/session=%s)", session);
+		goto out;
+	}
+	if (status != 201 && status != 200 && status != 202) {
+		node_create_error(pns, status, resp, err);
+		goto out;
+	}
+	created = json_loads(resp, 0, NULL);
+	nm = json_string_value(json_object_get(json_object_get(created, "metadata"), "name"));
+	if (!nm || check_name("pod name", nm, err) < 0) {
+		dhi_err_set(err, 0, "the API server's answer to the create names no pod; look for "
+				    "pods labelled dhidebug.io/session=%s in namespace `%s`", session,
+			    pns);
+		goto out;
+	}
+	name = xstrdup(nm);
+	fprintf(stderr, "kubectl-dhidebug: created pod `%s` in namespace `%s` on node `%s` for %s, "
+			"waiting for it to run\n", name, pns, t.node, t.dhidebug_target);
+	if ((sig = take_signal(&stop)))
+		goto delete;
+	wpath = xasprintf("/api/v1/namespaces/%s/pods?watch=true&fieldSelector=metadata.name%%3D%s",
+			  pns, name);
+	{
+		struct kube_node_wait w = { .name = name, .image = o->image, .node = t.node };
+
+		if (kube_watch(c, wpath, o->timeout, kube_node_on_event, &w, &status, err) < 0) {
+			if ((sig = take_signal(&stop)))
+				goto delete;
+			if (status == 403)
+				dhi_err_prefix(err, "RBAC: kubectl dhidebug --mode node needs `watch` "
+						    "on `pods`");
+			else
+				dhi_err_prefix(err, "pod `%s`", name);
+			goto delete;
+		}
+	}
+	if ((sig = take_signal(&stop)))
+		goto delete;
+	if (o->no_attach) {
+		printf("pod %s is running on node %s; attach with:\n"
+		       "kubectl attach -it %s -c %s -n %s\n"
+		       "and delete it afterwards (else its deadline does, in %ld s):\n"
+		       "kubectl delete pod %s -n %s\n", name, t.node, name, KUBE_NODE_CONTAINER,
+		       pns, o->node_deadline, name, pns);
 		r = 0;
 		goto out;
 	}
 	{
-		const char *argv[16];
-		int n = 0;
+		json_t *cmd = json_object_get(json_array_get(json_object_get(json_object_get(
+			manifest, "spec"), "containers"), 0), "command");
+		json_t *start = audit_start(o, c, pod, ns, target, name, cmd);
 
-		argv[n++] = "kubectl";
-		argv[n++] = "attach";
-		argv[n++] = "-it";
-		argv[n++] = o->pod;
-		argv[n++] = "-c";
-		argv[n++] = name;
-		argv[n++] = "-n";
-		argv[n++] = ns;
-		if (o->kubeconfig) {
-			argv[n++] = "--kubeconfig";
-			argv[n++] = o->kubeconfig;
-		}
-		if (o->context) {
-			argv[n++] = "--context";
-			argv[n++] = o->context;
-		}
-		argv[n] = NULL;
-		dhi_autofree char *dir = NULL;
-		json_t *start, *cmd;
-		int st = 0;
-
-		if (!o->no_record)
-			dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
-		cmd = json_object_get(json_array_get(json_object_get(json_object_get(patch, "spec"),
-								     "ephemeralContainers"), 0),
-				      "command");
-		/* the toolbox is chosen in the pod (ref null: by dhidebug's rules there) */
-		start = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:n}, s:{s:s},"
-				  " s:s, s:O}", "target", "runtime", "kubernetes", "id", name,
-				  "name", o->pod, "namespace", ns, "container", target, "image",
-				  o->image, "server", c.server, "toolbox", "ref",
-				  o->toolbox ? o->toolbox : "", "digest", "profile", "name",
-				  o->profile, "view", "ephemeral-container", "command", cmd);
-		if (kube_attach_recorded((char *const *)argv, dir, start, &st, err) < 0)
-			goto out;
-		r = st == 0 ? 0 : -1;
-		if (st != 0)
-			dhi_err_set_status(err, st, 0, "`kubectl attach` exited with status %d", st);
-		goto out;
+		json_object_set_new(json_object_get(start, "target"), "node_pod_namespace",
+				    json_string(pns));
+		json_object_set_new(json_object_get(start, "target"), "container_id",
+				    json_string(t.dhidebug_target));
+		if (attach(o, name, KUBE_NODE_CONTAINER, pns, start, &st, &sig, err) < 0)
+			goto delete;
+		r = session_result(st, sig, err);
 	}
+delete:
+	node_delete(c, pns, name);
+out:
+	if (!sig && (sig = take_signal(&stop)) && r < 0)
+		sig = 0; /* came during the cleanup of an error: the error is the news */
+	if (sig)
+		r = dhi_err_set_status(err, 128 + sig, 0, "stopped by SIG%s%s%s%s", sigabbrev_np(sig),
+				       name ? "; pod `" : "", name ? name : "", name ? "` deleted" : "");
+	c->abort_on = NULL;
+	kube_node_target_free(&t);
+	return r;
+}
+
+static int run(const struct opts *o, struct dhi_err **err)
+{
+	struct kube_conn c;
+	const char *ns, *target = NULL;
+	json_auto_t *pod = NULL;
+	int r = -1;
+
+	if (kube_conn_load(o->kubeconfig, o->context, &c, err) < 0)
+		return -1;
+	ns = o->namespace ? o->namespace : c.namespace;
+	if (check_name("namespace", ns, err) < 0 || check_name("pod name", o->pod, err) < 0)
+		goto out;
+	if (get_pod(&c, ns, o->pod, &pod, err) < 0)
+		goto out;
+	if (choose_container(pod, o->container, &target, err) < 0)
+		goto out;
+	if (o->is_node)
+		r = run_node(o, &c, ns, pod, target, err);
+	else
+		r = run_ephemeral(o, &c, ns, pod, target, err);
 out:
 	kube_conn_free(&c);
 	return r;

@@ -4,9 +4,9 @@
 
 Written from the Kubernetes API reference (core/v1 Pod, EphemeralContainer, the
 pods/ephemeralcontainers subresource, watch events), not from what
-kubectl-dhidebug sends: it serves exactly three requests and rejects (400, with
-the reason in its log) any request whose method, path, query, content type or
-body does not match the reference:
+kubectl-dhidebug sends: it serves these requests and rejects (400, with the
+reason in its log) any request whose method, path, query, content type or body
+does not match the reference:
 
   GET   /api/v1/namespaces/{ns}/pods/{name}                        read Pod
   PATCH /api/v1/namespaces/{ns}/pods/{name}/ephemeralcontainers    Content-Type
@@ -14,24 +14,55 @@ body does not match the reference:
         body a partial Pod: {"spec": {"ephemeralContainers": [EphemeralContainer]}}
   GET   /api/v1/namespaces/{ns}/pods?watch=true&fieldSelector=metadata.name={name}
         a stream of WatchEvent objects {"type": ..., "object": Pod}, one per line
+  POST  /api/v1/namespaces/{ns}/pods                              create Pod
+        Content-Type application/json, body a Pod: only the fields of Pod,
+        ObjectMeta, PodSpec, Container, SecurityContext, Volume, HostPathVolumeSource,
+        VolumeMount and Toleration, each of its type and within its allowed values,
+        metadata.name or generateName; answers 201 with the Pod, named
+        generateName + 5 characters as the API server names it
+  DELETE /api/v1/namespaces/{ns}/pods/{name}                       delete Pod
+        no body, or a DeleteOptions as application/json
+
+On top of the reference, a created pod must be what `--mode node` promises
+(check_node_pod: on the target's node, hostPID, privileged, restartPolicy Never,
+tolerating every taint, a deadline, the runtime's directories from the host at the
+same paths, dhidebug's command); a pod that is not is rejected too.
 
 TLS with the test's CA, and every request must carry `Authorization: Bearer TOKEN`.
 
+The log has a line per request served: `GET pod`, `PATCH body {...}`, `WATCH pod`,
+`POST pod body {...}`, `CREATED pod NAME`, `WATCH node pod NAME`,
+`DELETE pod NAME body {...}`; `REJECT ...` for a request refused.
+
 usage: fake_kube.py CERT KEY TOKEN MODE LOG PORTFILE
-MODE: ok | rbac (403 on the PATCH) | noephemeral (404 on the subresource, as a
-cluster without ephemeral containers answers) | imagepull (the container waits in
-ErrImagePull) | podsecurity (403 from the PodSecurity admission plugin)
+MODE: a comma-separated list of
+  ok | rbac (403 on the PATCH) | noephemeral (404 on the subresource, as a cluster
+  without ephemeral containers answers) | imagepull (the container waits in
+  ErrImagePull) | podsecurity (403 from the PodSecurity admission plugin), and for
+  the node pod: node (it runs) | pending (it stays Pending until deleted) |
+  rbac, podsecurity, imagepull (on the create and the node pod) | nodelete (403 on
+  DELETE); for the target pod: crio (a CRI-O containerID) | docker (a
+  docker:// containerID) | notrunning (the target container waits in
+  CrashLoopBackOff)
 """
 import json
+import random
 import re
 import ssl
+import string
 import sys
+import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CERT, KEY, TOKEN, MODE, LOG, PORTFILE = sys.argv[1:7]
-NS, POD = "default", "app"
+FLAGS = set(MODE.split(","))
+NS, POD, NODE = "default", "app", "node-1"
+CID = "4f1c" * 16  # a container ID: 64 hex digits
 PATCHED = []  # the ephemeral containers added, as the API server keeps them
+CREATED = {}  # the pods created, by name, as the API server keeps them
+LOCK = threading.Lock()
 
 # EphemeralContainer (core/v1): its fields, and those the reference says an
 # ephemeral container may not set ("Ephemeral containers may not have ports",
@@ -64,7 +95,21 @@ def pod(ec_state=None):
                                  {"name": "sidecar", "image": "dhi.io/busybox:1-debian12"}],
                   "ephemeralContainers": PATCHED},
          "status": {"phase": "Running", "containerStatuses": [
-             {"name": "web", "ready": True, "state": {"running": {}}}]}}
+             {"name": "web", "ready": True, "state": {"running": {}},
+              "image": "dhi.io/nginx:1-debian12",
+              "imageID": "dhi.io/nginx@sha256:" + "ab" * 32,
+              "containerID": "containerd://" + CID},
+             {"name": "sidecar", "ready": True, "state": {"running": {}},
+              "containerID": "containerd://" + CID[::-1]}]}}
+    p["spec"]["nodeName"] = NODE
+    web = p["status"]["containerStatuses"][0]
+    if "crio" in FLAGS:
+        web["containerID"] = "cri-o://" + CID
+    if "docker" in FLAGS:
+        web["containerID"] = "docker://" + CID
+    if "notrunning" in FLAGS:
+        web["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                    "message": "back-off 5m0s restarting failed container"}}
     if ec_state is not None:
         p["status"]["ephemeralContainerStatuses"] = [
             {"name": ec["name"], "image": ec["image"], "ready": False, "state": ec_state}
@@ -116,6 +161,234 @@ def check_ephemeral(ec):
     return None
 
 
+# --- Pod (core/v1), for the create: the fields of each type in the reference -----------------
+META_FIELDS = {"annotations", "creationTimestamp", "deletionGracePeriodSeconds",
+               "deletionTimestamp", "finalizers", "generateName", "generation", "labels",
+               "managedFields", "name", "namespace", "ownerReferences", "resourceVersion",
+               "selfLink", "uid"}
+PODSPEC_FIELDS = {"activeDeadlineSeconds", "affinity", "automountServiceAccountToken",
+                  "containers", "dnsConfig", "dnsPolicy", "enableServiceLinks",
+                  "ephemeralContainers", "hostAliases", "hostIPC", "hostNetwork", "hostPID",
+                  "hostUsers", "hostname", "imagePullSecrets", "initContainers", "nodeName",
+                  "nodeSelector", "os", "overhead", "preemptionPolicy", "priority",
+                  "priorityClassName", "readinessGates", "resourceClaims", "resources",
+                  "restartPolicy", "runtimeClassName", "schedulerName", "schedulingGates",
+                  "securityContext", "serviceAccount", "serviceAccountName",
+                  "setHostnameAsFQDN", "shareProcessNamespace", "subdomain",
+                  "terminationGracePeriodSeconds", "tolerations", "topologySpreadConstraints",
+                  "volumes"}
+CONTAINER_FIELDS = EC_FIELDS - {"targetContainerName"}
+VOLUME_SOURCES = {"awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder",
+                  "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "fc", "flexVolume",
+                  "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath", "image",
+                  "iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk",
+                  "portworxVolume", "projected", "quobyte", "rbd", "scaleIO", "secret",
+                  "storageos", "vsphereVolume"}
+HOSTPATH_TYPES = {"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket",
+                  "CharDevice", "BlockDevice"}
+MOUNT_FIELDS = {"mountPath", "mountPropagation", "name", "readOnly", "recursiveReadOnly",
+                "subPath", "subPathExpr"}
+TOLERATION_FIELDS = {"effect", "key", "operator", "tolerationSeconds", "value"}
+TAINT_EFFECTS = {"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+PRIVILEGED_NS = "dhidebug-system"  # a namespace labelled pod-security.kubernetes.io/enforce=privileged
+NAMESPACES = {NS, PRIVILEGED_NS}
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def check_labels(labels):
+    if not isinstance(labels, dict):
+        return "metadata.labels must be a map"
+    for k, v in labels.items():
+        prefix, _, name = k.rpartition("/")
+        if (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix))) \
+                or len(name) > 63 or not LABEL_NAME.match(name):
+            return "label key `%s` is not a qualified name" % k
+        if not isinstance(v, str) or len(v) > 63 or (v and not LABEL_NAME.match(v)):
+            return "label value `%s` is not a label value" % v
+    return None
+
+
+def check_meta(meta, ns):
+    if not isinstance(meta, dict) or set(meta) - META_FIELDS:
+        return "unknown ObjectMeta fields %s" % sorted(set(meta) - META_FIELDS)
+    if meta.get("namespace", ns) != ns:
+        return "metadata.namespace does not match the request's namespace"
+    name, gen = meta.get("name"), meta.get("generateName")
+    if name is None and gen is None:
+        return "name or generateName is required"
+    for v in (name, gen):
+        if v is not None and (not isinstance(v, str) or not DNS_SUBDOMAIN.match(
+                v + "x" * (v is gen)) or len(v) > 253):
+            return "metadata.name/generateName `%s` is not a DNS subdomain" % v
+    why = check_labels(meta.get("labels", {}))
+    if why:
+        return why
+    ann = meta.get("annotations", {})
+    if not isinstance(ann, dict) or not all(isinstance(v, str) for v in ann.values()):
+        return "metadata.annotations must map strings to strings"
+    return None
+
+
+def check_container(c, volumes):
+    if not isinstance(c, dict) or set(c) - CONTAINER_FIELDS:
+        return "unknown Container fields %s" % sorted(set(c) - CONTAINER_FIELDS)
+    if not isinstance(c.get("name"), str) or not DNS_LABEL.match(c["name"]):
+        return "container name must be a DNS label"
+    if not isinstance(c.get("image"), str) or not c["image"]:
+        return "container image is required"
+    for k in ("command", "args"):
+        if k in c and (not isinstance(c[k], list) or not all(isinstance(a, str) for a in c[k])):
+            return "%s must be a list of strings" % k
+    for k in ("stdin", "stdinOnce", "tty"):
+        if k in c and not isinstance(c[k], bool):
+            return "%s must be a boolean" % k
+    sc = c.get("securityContext", {})
+    if not isinstance(sc, dict) or set(sc) - SC_FIELDS:
+        return "bad securityContext"
+    if "privileged" in sc and not isinstance(sc["privileged"], bool):
+        return "privileged must be a boolean"
+    mounts = c.get("volumeMounts", [])
+    if not isinstance(mounts, list):
+        return "volumeMounts must be a list"
+    paths = set()
+    for m in mounts:
+        if not isinstance(m, dict) or set(m) - MOUNT_FIELDS:
+            return "unknown VolumeMount fields"
+        if m.get("name") not in volumes:
+            return "volumeMount `%s` names no volume" % m.get("name")
+        if not isinstance(m.get("mountPath"), str) or not m["mountPath"].startswith("/"):
+            return "mountPath must be an absolute path"
+        if m["mountPath"] in paths:
+            return "mountPath `%s` is mounted twice" % m["mountPath"]
+        paths.add(m["mountPath"])
+        if "readOnly" in m and not isinstance(m["readOnly"], bool):
+            return "readOnly must be a boolean"
+    return None
+
+
+def check_pod(p, ns):
+    """Problems with a Pod to create, as decoding and validation would report them."""
+    if not isinstance(p, dict) or set(p) - {"apiVersion", "kind", "metadata", "spec", "status"}:
+        return "body must be a Pod"
+    if p.get("apiVersion", "v1") != "v1" or p.get("kind", "Pod") != "Pod":
+        return "apiVersion/kind must be v1 Pod"
+    why = check_meta(p.get("metadata"), ns)
+    if why:
+        return why
+    spec = p.get("spec")
+    if not isinstance(spec, dict) or set(spec) - PODSPEC_FIELDS:
+        return "unknown PodSpec fields %s" % sorted(set(spec or {}) - PODSPEC_FIELDS)
+    for k in ("hostPID", "hostIPC", "hostNetwork", "automountServiceAccountToken"):
+        if k in spec and not isinstance(spec[k], bool):
+            return "%s must be a boolean" % k
+    if "nodeName" in spec and not isinstance(spec["nodeName"], str):
+        return "nodeName must be a string"
+    if spec.get("restartPolicy", "Always") not in ("Always", "OnFailure", "Never"):
+        return "restartPolicy must be Always, OnFailure or Never"
+    if "activeDeadlineSeconds" in spec and (not is_int(spec["activeDeadlineSeconds"])
+                                            or spec["activeDeadlineSeconds"] <= 0):
+        return "activeDeadlineSeconds must be a positive integer"
+    tols = spec.get("tolerations", [])
+    if not isinstance(tols, list):
+        return "tolerations must be a list"
+    for t in tols:
+        if not isinstance(t, dict) or set(t) - TOLERATION_FIELDS:
+            return "unknown Toleration fields"
+        op = t.get("operator", "Equal")
+        if op not in ("Exists", "Equal") or t.get("effect", "") not in TAINT_EFFECTS:
+            return "toleration operator must be Exists or Equal, effect a taint effect"
+        if op == "Exists" and t.get("value", ""):
+            return "a toleration with operator Exists has no value"
+        if not t.get("key") and op != "Exists":
+            return "a toleration without a key needs operator Exists"
+    vols = spec.get("volumes", [])
+    if not isinstance(vols, list):
+        return "volumes must be a list"
+    names = {}
+    for v in vols:
+        if not isinstance(v, dict) or not DNS_LABEL.match(str(v.get("name"))) \
+                or v["name"] in names:
+            return "volume names must be unique DNS labels"
+        if set(v) - {"name"} - VOLUME_SOURCES or len(set(v) & VOLUME_SOURCES) != 1:
+            return "volume `%s` must have exactly one known source" % v["name"]
+        hp = v.get("hostPath")
+        if hp is not None:
+            if not isinstance(hp, dict) or set(hp) - {"path", "type"} \
+                    or not isinstance(hp.get("path"), str) or not hp["path"].startswith("/") \
+                    or hp.get("type", "") not in HOSTPATH_TYPES:
+                return "bad hostPath in volume `%s`" % v["name"]
+        names[v["name"]] = v
+    ctrs = spec.get("containers")
+    if not isinstance(ctrs, list) or not ctrs:
+        return "spec.containers must be a non-empty list"
+    for c in ctrs:
+        why = check_container(c, names)
+        if why:
+            return why
+    return None
+
+
+def node_target():
+    if "crio" in FLAGS:
+        return "crio://" + CID, ["/run/crio", "/var/lib/containers/storage",
+                                 "/run/containers/storage"]
+    return "containerd://k8s.io/" + CID, ["/run/containerd"]
+
+
+def check_node_pod(p):
+    """What --mode node promises on top of a valid Pod."""
+    spec, meta = p["spec"], p["metadata"]
+    if meta.get("generateName") != "dhidebug-node-":
+        return "generateName must be dhidebug-node-"
+    if meta.get("labels", {}).get("app.kubernetes.io/name") != "dhidebug":
+        return "label app.kubernetes.io/name=dhidebug missing"
+    if not any(POD in v for v in list(meta.get("labels", {}).values())
+               + list(meta.get("annotations", {}).values())):
+        return "no label or annotation names the target pod"
+    if spec.get("nodeName") != NODE:
+        return "nodeName must be the target's node %s" % NODE
+    if spec.get("hostPID") is not True or spec.get("restartPolicy") != "Never":
+        return "hostPID true and restartPolicy Never are needed"
+    if not spec.get("activeDeadlineSeconds"):
+        return "activeDeadlineSeconds is needed"
+    if {"operator": "Exists"} not in spec.get("tolerations", []):
+        return "a toleration {operator: Exists} (every taint) is needed"
+    if len(spec["containers"]) != 1:
+        return "one container"
+    c = spec["containers"][0]
+    if c.get("securityContext", {}).get("privileged") is not True:
+        return "the container must be privileged"
+    if not (c.get("stdin") and c.get("tty")):
+        return "stdin and tty are needed"
+    target, dirs = node_target()
+    cmd = c.get("command") or []
+    if cmd[:2] != ["dhidebug", "--profile"] or target not in cmd \
+            or ("--" in cmd and cmd.index("--") < cmd.index(target)):
+        return "command must be dhidebug --profile P [--toolbox T] %s [-- ...]" % target
+    hostpaths = {v["name"]: v["hostPath"]["path"] for v in spec.get("volumes", [])
+                 if "hostPath" in v}
+    mounted = {m["mountPath"]: hostpaths.get(m["name"]) for m in c.get("volumeMounts", [])}
+    for d in dirs + ["/sys/fs/cgroup", "/var/lib/dhidebug"]:
+        if mounted.get(d) != d:
+            return "host directory %s must be mounted at the same path" % d
+    return None
+
+
+def node_pod_state(p, phase, state, conditions=None):
+    q = json.loads(json.dumps(p))
+    q["status"] = {"phase": phase, "containerStatuses": [
+        {"name": q["spec"]["containers"][0]["name"], "image": q["spec"]["containers"][0]["image"],
+         "ready": False, "restartCount": 0, "state": state}]}
+    if conditions:
+        q["status"]["conditions"] = conditions
+    return q
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
 
@@ -149,18 +422,28 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/api/v1/namespaces/%s/pods/%s" % (NS, POD) and not q:
             log("GET pod")
             return self.reply(200, pod())
+        m = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$", url.path)
+        if m and not q and (m.group(1), m.group(2)) in CREATED:
+            log("GET node pod %s" % m.group(2))
+            return self.reply(200, CREATED[(m.group(1), m.group(2))])
         if url.path.startswith("/api/v1/namespaces/") and "/pods/" in url.path \
                 and url.path.count("/") == 6 and not q:
             return self.reply(*status(404, "NotFound", 'pods "%s" not found'
                                       % url.path.rsplit("/", 1)[1]))
-        if url.path == "/api/v1/namespaces/%s/pods" % NS:
+        m = re.match(r"^/api/v1/namespaces/([^/]+)/pods$", url.path)
+        if m and m.group(1) in NAMESPACES:
             allowed = {"watch", "fieldSelector", "resourceVersion", "timeoutSeconds",
                        "allowWatchBookmarks", "labelSelector"}
             if set(q) - allowed:
                 return self.reject("unknown list/watch parameters %s" % sorted(set(q) - allowed))
             if q.get("watch") not in (["true"], ["1"]):
                 return self.reject("a list, not a watch")
-            if q.get("fieldSelector") != ["metadata.name=%s" % POD]:
+            sel = q.get("fieldSelector", [""])[0]
+            key = (m.group(1), sel[len("metadata.name="):])
+            if sel.startswith("metadata.name=") and key in CREATED:
+                log("WATCH node pod %s" % key[1])
+                return self.watch_node(key)
+            if q.get("fieldSelector") != ["metadata.name=%s" % POD] or m.group(1) != NS:
                 return self.reject("fieldSelector must be metadata.name=%s" % POD)
             if not PATCHED:
                 return self.reject("watch before any ephemeral container was added")
@@ -175,7 +458,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         events = [("ADDED", {"waiting": {"reason": "ContainerCreating"}})]
-        if MODE == "imagepull":
+        if "imagepull" in FLAGS:
             events.append(("MODIFIED", {"waiting": {
                 "reason": "ErrImagePull",
                 "message": 'failed to pull and unpack image "%s": not found'
@@ -185,6 +468,131 @@ class Handler(BaseHTTPRequestHandler):
         for typ, state in events:
             self.wfile.write((json.dumps({"type": typ, "object": pod(state)}) + "\n").encode())
             self.wfile.flush()
+
+    def watch_node(self, key):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        p = CREATED[key]
+        events = [("ADDED", node_pod_state(p, "Pending", {"waiting": {
+            "reason": "ContainerCreating"}}))]
+        if "imagepull" in FLAGS:
+            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
+                "reason": "ErrImagePull",
+                "message": 'failed to pull and unpack image "%s": not found'
+                           % p["spec"]["containers"][0]["image"]}})))
+        elif "pending" not in FLAGS:
+            events.append(("MODIFIED", node_pod_state(p, "Running", {"running": {
+                "startedAt": "2026-01-01T00:00:00Z"}})))
+        try:
+            for typ, obj in events:
+                self.wfile.write((json.dumps({"type": typ, "object": obj}) + "\n").encode())
+                self.wfile.flush()
+            # pending: the pod stays Pending; the watch stays open until it is deleted
+            deadline = time.time() + 120
+            while "pending" in FLAGS and key in CREATED and time.time() < deadline:
+                time.sleep(0.1)
+            if "pending" in FLAGS and key not in CREATED:
+                self.wfile.write((json.dumps({"type": "DELETED", "object": p}) + "\n").encode())
+        except OSError:
+            pass  # the client went away
+
+    def body_json(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(n) if n else b""
+        if not raw:
+            return None, False
+        try:
+            return json.loads(raw), True
+        except ValueError:
+            return None, None
+
+    def do_POST(self):
+        if not self.authorized():
+            return
+        url = urllib.parse.urlsplit(self.path)
+        m = re.match(r"^/api/v1/namespaces/([^/]+)/pods$", url.path)
+        if not m:
+            return self.reject("POST is only served on /api/v1/namespaces/{ns}/pods")
+        ns = m.group(1)
+        q = urllib.parse.parse_qs(url.query)
+        if set(q) - {"dryRun", "fieldManager", "fieldValidation", "pretty"}:
+            return self.reject("unknown create parameters")
+        if self.headers.get("Content-Type", "") != "application/json":
+            return self.reject("Content-Type `%s` is not application/json"
+                               % self.headers.get("Content-Type", ""))
+        body, ok = self.body_json()
+        if not ok:
+            return self.reject("body is not JSON")
+        log("POST pod body " + json.dumps(body, sort_keys=True))
+        if ns not in NAMESPACES:
+            return self.reply(*status(404, "NotFound", 'namespaces "%s" not found' % ns))
+        if "rbac" in FLAGS:
+            return self.reply(*status(403, "Forbidden", 'pods is forbidden: User "dev" cannot '
+                                      'create resource "pods" in API group "" in the '
+                                      'namespace "%s"' % ns))
+        why = check_pod(body, ns)
+        if why:
+            return self.reject("invalid Pod: " + why)
+        why = check_node_pod(body)
+        if why:
+            return self.reject("not the node pod --mode node promises: " + why)
+        meta = body["metadata"]
+        name = meta.get("name") or meta["generateName"] + "".join(
+            random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+        if "podsecurity" in FLAGS and ns != PRIVILEGED_NS:
+            return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: violates '
+                                      'PodSecurity "baseline:latest": privileged (container '
+                                      '"dhidebug" must not set securityContext.privileged=true'
+                                      '), host namespaces (hostPID=true), hostPath volumes'
+                                      % name))
+        meta.update({"name": name, "namespace": ns, "uid": "0000-%s" % name,
+                     "resourceVersion": "200", "creationTimestamp": "2026-01-01T00:00:00Z"})
+        body.update({"apiVersion": "v1", "kind": "Pod"})
+        with LOCK:
+            CREATED[(ns, name)] = body
+        log("CREATED pod %s" % name)
+        return self.reply(201, node_pod_state(body, "Pending", {"waiting": {
+            "reason": "ContainerCreating"}}))
+
+    def do_DELETE(self):
+        if not self.authorized():
+            return
+        url = urllib.parse.urlsplit(self.path)
+        m = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$", url.path)
+        if not m:
+            return self.reject("DELETE is only served on /api/v1/namespaces/{ns}/pods/{name}")
+        q = urllib.parse.parse_qs(url.query)
+        if set(q) - {"dryRun", "gracePeriodSeconds", "propagationPolicy", "pretty"}:
+            return self.reject("unknown delete parameters")
+        body, ok = self.body_json()
+        if ok is None:
+            return self.reject("body is not JSON")
+        if ok:
+            if self.headers.get("Content-Type", "") != "application/json":
+                return self.reject("a DeleteOptions body must be application/json")
+            if not isinstance(body, dict) or set(body) - {
+                    "apiVersion", "kind", "dryRun", "gracePeriodSeconds", "orphanDependents",
+                    "preconditions", "propagationPolicy"}:
+                return self.reject("body must be a DeleteOptions")
+            if body.get("kind", "DeleteOptions") != "DeleteOptions" \
+                    or body.get("apiVersion", "v1") not in ("v1", "meta.k8s.io/v1"):
+                return self.reject("body must be a v1 DeleteOptions")
+            if "gracePeriodSeconds" in body and (not is_int(body["gracePeriodSeconds"])
+                                                 or body["gracePeriodSeconds"] < 0):
+                return self.reject("gracePeriodSeconds must be a non-negative integer")
+        key = (m.group(1), m.group(2))
+        log("DELETE pod %s body %s" % (key[1], json.dumps(body, sort_keys=True)))
+        if "nodelete" in FLAGS:
+            return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: User "dev" '
+                                      'cannot delete resource "pods" in API group "" in the '
+                                      'namespace "%s"' % (key[1], key[0])))
+        with LOCK:
+            p = CREATED.pop(key, None)
+        if p is None:
+            return self.reply(*status(404, "NotFound", 'pods "%s" not found' % key[1]))
+        return self.reply(200, p)
 
     def do_PATCH(self):
         if not self.authorized():
@@ -206,10 +614,10 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self.reject("body is not JSON")
         log("PATCH body " + json.dumps(body, sort_keys=True))
-        if MODE == "noephemeral":
+        if "noephemeral" in FLAGS:
             return self.reply(*status(404, "NotFound", "the server could not find the "
                                       "requested resource"))
-        if MODE == "rbac":
+        if "rbac" in FLAGS:
             return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: User '
                                       '"dev" cannot patch resource "pods/ephemeralcontainers" '
                                       'in API group "" in the namespace "%s"' % (POD, NS)))
@@ -226,17 +634,15 @@ class Handler(BaseHTTPRequestHandler):
             if why:
                 return self.reply(*status(422, "Invalid", 'Pod "%s" is invalid: %s'
                                           % (POD, why)))
-        if MODE == "podsecurity":
+        if "podsecurity" in FLAGS:
             return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: violates '
                                       'PodSecurity "baseline:latest": non-default '
                                       'capabilities' % POD))
         PATCHED.extend(ec for ec in ecs if ec["name"] not in [p["name"] for p in PATCHED])
         return self.reply(200, pod())
 
-    def do_POST(self):
-        self.reject("POST is not served")
-
-    do_PUT = do_DELETE = do_POST
+    def do_PUT(self):
+        self.reject("PUT is not served")
 
 
 def main():

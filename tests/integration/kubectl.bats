@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # kubectl.bats: the kubectl-dhidebug plugin. No cluster runs here, so the API flow is tested
 # against a test server, written from the Kubernetes API reference, that serves pod GET, the
-# ephemeralcontainers PATCH and a watch, and rejects any request whose method, path, content
-# type or body does not match the reference (tests/integration/fake_kube.py). It speaks TLS with
+# ephemeralcontainers PATCH, pod create (the node mode's pod) and delete, and watches, and
+# rejects any request whose method, path, content type or body does not match the reference
+# (tests/integration/fake_kube.py). It speaks TLS with
 # a CA made here by openssl and wants a bearer token; the plugin finds both in a kubeconfig
 # made here, read through the real `kubectl config view`.
 
@@ -118,9 +119,13 @@ kdbg()
 	run "$PLUGIN" app --profile root
 	[ "$status" -eq 2 ]
 	[[ "$output" == *'unknown profile `root`'* ]]
-	run "$PLUGIN" app --mode node
+	run "$PLUGIN" app --mode host
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"not supported"* ]]
+	[[ "$output" == *'unknown --mode `host`'* ]]
+	run "$PLUGIN" app --node-namespace x
+	[ "$status" -eq 2 ]
+	run "$PLUGIN" app --mode node --node-deadline 0
+	[ "$status" -eq 2 ]
 }
 
 @test "ephemeral: the PATCH is a strategic-merge patch the reference accepts, then a watch" {
@@ -328,7 +333,9 @@ debug_run()
 
 # fake_attach: $BATS_TEST_TMPDIR/bin/kubectl, the real kubectl for everything but `attach`, which
 # has nothing to attach to here (the fake API server serves no attach), so a stand-in plays the
-# session: it says whether it has a terminal, echoes its arguments and a line it reads.
+# session: it says whether it has a terminal, echoes its arguments and a line it reads, and
+# exits 3. With STANDIN=ok it exits 0 at once, =fail it fails as an attach to a missing
+# container does, =sleep it says `attached` and stays (a long session).
 fake_attach()
 {
 	local real
@@ -340,6 +347,11 @@ fake_attach()
 		if [ "\$1" = attach ]; then
 			[ -t 0 ] && [ -t 1 ] && echo "stand-in: on a terminal"
 			echo "stand-in: kubectl \$*"
+			case "\${STANDIN:-}" in
+			ok) exit 0 ;;
+			fail) echo "error: unable to upgrade connection: container not found" >&2; exit 1 ;;
+			sleep) echo \$\$ >"$BATS_TEST_TMPDIR/standin.pid"; echo "stand-in: attached"; sleep 60; exit 0 ;;
+			esac
 			read -r line
 			echo "stand-in: read \$line"
 			exit 3
@@ -392,4 +404,355 @@ fake_attach()
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"recording on this side"* ]]
 	[[ "$output" != *"stand-in:"* ]]
+}
+
+# --- --mode node: a privileged pod on the target's node, deleted on every way out -------------
+# The test server checks the created pod against the Pod reference and against what the node
+# mode promises (fake_kube.py check_node_pod), and logs CREATED and DELETE lines.
+
+CID=$(printf '4f1c%.0s' $(seq 16))
+
+# node_run ARGS...: the plugin in node mode with the attach stand-in, stdin from /dev/null
+node_run()
+{
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app --mode node \
+		"$@" </dev/null
+	echo "$output"
+}
+
+# node_pod: the POST body of the node pod
+node_pod()
+{
+	sed -n 's/^POST pod body //p' "$KLOG"
+}
+
+# assert_deleted: the one pod the plugin created was deleted, at once (gracePeriodSeconds 0)
+assert_deleted()
+{
+	local name
+
+	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
+	if [ -z "$name" ] || [ "$(wc -l <<<"$name")" -ne 1 ]; then
+		echo "expected one created pod, got: '$name'"
+		return 1
+	fi
+	if ! grep "^DELETE pod $name body " "$KLOG" | grep -q '"gracePeriodSeconds": 0'; then
+		echo "pod $name was not deleted"
+		return 1
+	fi
+}
+
+# plugin_bg OUT ARGS...: the node-mode plugin in the background, its output in OUT, its pid in
+# BGPID. (bash starts background jobs with SIGINT ignored; env gives it back its default, as a
+# terminal's Ctrl-C finds it.)
+plugin_bg()
+{
+	local out=$1
+
+	shift
+	env --default-signal=INT,QUIT PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" \
+		--kubeconfig "$KCFG" app --mode node "$@" </dev/null >"$out" 2>&1 3>&- &
+	BGPID=$!
+}
+
+# wait_line FILE PATTERN: until a line of FILE matches PATTERN (grep -E), 20 s at most
+wait_line()
+{
+	local i
+
+	for i in $(seq 200); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line matching '$2' in $1:"
+	cat "$1"
+	return 1
+}
+
+@test "node: the pod is a Pod the reference accepts, privileged on the target's node; attached, recorded, deleted" {
+	start_kube node
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	STANDIN=ok node_run --profile netadmin --toolbox dhi.io/nginx:1-debian12-dev \
+		--image reg.example/dhidebug:1 --record-dir "$rec" -- cat /proc/1/cmdline
+	[ "$status" -eq 0 ]
+	run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+	pod=$(node_pod)
+	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
+	[[ "$name" == dhidebug-node-????? ]]
+	[ "$(jq -r .metadata.generateName <<<"$pod")" = dhidebug-node- ]
+	[ "$(jq -r '.metadata.labels["app.kubernetes.io/name"]' <<<"$pod")" = dhidebug ]
+	[ "$(jq -r '.metadata.labels["dhidebug.io/target-pod"]' <<<"$pod")" = app ]
+	[ "$(jq -r '.spec | [.nodeName, .hostPID, .restartPolicy, .activeDeadlineSeconds] | @tsv' <<<"$pod")" = "node-1	true	Never	14400" ]
+	[ "$(jq -c .spec.tolerations <<<"$pod")" = '[{"operator":"Exists"}]' ]
+	ctr=$(jq -c '.spec.containers[0]' <<<"$pod")
+	[ "$(jq -r '[.image, .securityContext.privileged, .stdin, .stdinOnce, .tty] | @tsv' <<<"$ctr")" = "reg.example/dhidebug:1	true	true	true	true" ]
+	[ "$(jq -c .command <<<"$ctr")" = '["dhidebug","--profile","netadmin","--toolbox","dhi.io/nginx:1-debian12-dev","containerd://k8s.io/'"$CID"'","--","cat","/proc/1/cmdline"]' ]
+	# containerd's state, the host's cgroups and dhidebug's cache, each at its own path
+	[ "$(jq -r '[.spec.volumes[].hostPath.path] | sort | join(" ")' <<<"$pod")" = "/run/containerd /sys/fs/cgroup /var/lib/dhidebug" ]
+	[ "$(jq -r '[.volumeMounts[].mountPath] | sort | join(" ")' <<<"$ctr")" = "/run/containerd /sys/fs/cgroup /var/lib/dhidebug" ]
+	[[ "$output" == *"stand-in: kubectl attach -it $name -c dhidebug -n default --kubeconfig $KCFG"* ]]
+	[[ "$output" == *"deleted pod \`$name\`"* ]]
+	assert_deleted
+	id=$(ls "$rec")
+	start=$(head -n1 "$rec/$id/audit.jsonl")
+	[ "$(jq -r '.target | [.runtime, .mode, .namespace, .name, .container, .node, .id, .image] | @tsv' <<<"$start")" = "kubernetes	node	default	app	web	node-1	$name	reg.example/dhidebug:1" ]
+	[ "$(jq -r .target.container_id <<<"$start")" = "containerd://k8s.io/$CID" ]
+	[ "$(jq -r .target.server <<<"$start")" = "$(awk '/server:/ { print $2 }' "$KCFG")" ]
+	[[ "$(jq -r .target.container_image_id <<<"$start")" == dhi.io/nginx@sha256:* ]]
+	run "$DHIDEBUG" sessions verify "$id" --dir "$rec"
+	[ "$status" -eq 0 ]
+}
+
+@test "node: the program's non-zero exit is the plugin's, and the pod is deleted" {
+	start_kube node
+	fake_attach
+	node_run --no-record
+	[ "$status" -eq 3 ]
+	assert_deleted
+}
+
+@test "node: a CRI-O container gives crio://ID and CRI-O's directories" {
+	start_kube node,crio
+	fake_attach
+	STANDIN=ok node_run --no-record
+	[ "$status" -eq 0 ]
+	run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+	pod=$(node_pod)
+	[ "$(jq -c '.spec.containers[0].command' <<<"$pod")" = '["dhidebug","--profile","general","crio://'"$CID"'"]' ]
+	[ "$(jq -r '[.spec.volumes[].hostPath.path] | sort | join(" ")' <<<"$pod")" = "/run/containers/storage /run/crio /sys/fs/cgroup /var/lib/containers/storage /var/lib/dhidebug" ]
+	assert_deleted
+}
+
+@test "node: a container that is not running is refused before any POST" {
+	start_kube node,notrunning
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'container `web` is not running (waiting, CrashLoopBackOff)'* ]]
+	[ "$(grep -c . <<<"$output")" -eq 1 ]
+	run_fails grep -q '^POST' "$KLOG"
+}
+
+@test "node: a container on an unknown runtime is refused before any POST" {
+	start_kube node,docker
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'runs on a runtime --mode node does not know (`docker`)'* ]]
+	[ "$(grep -c . <<<"$output")" -eq 1 ]
+	run_fails grep -q '^POST' "$KLOG"
+}
+
+@test "node: SIGINT while the pod is pending deletes it and exits 130" {
+	start_kube node,pending
+	fake_attach
+	out=$BATS_TEST_TMPDIR/out
+	plugin_bg "$out" --no-record
+	wait_line "$KLOG" '^WATCH node pod '
+	kill -INT "$BGPID"
+	st=0
+	wait "$BGPID" || st=$?
+	cat "$out"
+	[ "$st" -eq 130 ]
+	grep -q 'stopped by SIGINT; pod `dhidebug-node-.....` deleted' "$out"
+	run_fails grep -q 'stand-in:' "$out"
+	assert_deleted
+}
+
+@test "node: SIGTERM while attached deletes the pod, ends the recording, exits 143" {
+	start_kube node
+	fake_attach
+	out=$BATS_TEST_TMPDIR/out rec=$BATS_TEST_TMPDIR/rec
+	STANDIN=sleep plugin_bg "$out" --record-dir "$rec"
+	wait_line "$out" '^stand-in: attached'
+	kill -TERM "$BGPID"
+	st=0
+	wait "$BGPID" || st=$?
+	cat "$out"
+	[ "$st" -eq 143 ]
+	assert_deleted
+	# the stand-in and the sleep it runs (its session) got SIGTERM too: none of it is left
+	# (once whoever inherited the sleep has reaped it)
+	sid=$(cat "$BATS_TEST_TMPDIR/standin.pid")
+	for i in $(seq 30); do
+		pgrep -s "$sid" >/dev/null || break
+		sleep 0.1
+	done
+	ps -o pid,stat,args -s "$sid" || true
+	run_fails pgrep -s "$sid"
+	id=$(ls "$rec")
+	[ "$(tail -n1 "$rec/$id/audit.jsonl" | jq -r '[.type, .status, .reason, .signal] | @tsv')" = "session.end	143	signal	TERM" ]
+	run "$DHIDEBUG" sessions verify "$id" --dir "$rec"
+	[ "$status" -eq 0 ]
+}
+
+@test "node: an image pull error names the image and deletes the pod" {
+	start_kube node,imagepull
+	node_run --no-record --image 127.0.0.1:1/nope:1
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'cannot pull the dhidebug image `127.0.0.1:1/nope:1` (ErrImagePull)'* ]]
+	assert_deleted
+}
+
+@test "node: an attach failure, and a record folder that stops the attach, delete the pod" {
+	start_kube node
+	fake_attach
+	STANDIN=fail node_run --no-record
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unable to upgrade connection"* ]]
+	assert_deleted
+	: >"$KLOG"
+	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
+	node_run --record-dir "$BATS_TEST_TMPDIR/open"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"recording on this side"* ]]
+	[[ "$output" != *"stand-in:"* ]]
+	assert_deleted
+}
+
+@test "node: RBAC 403 on the create names the permission" {
+	start_kube node,rbac
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'RBAC denies it (403); kubectl dhidebug --mode node needs `create` on `pods` in namespace `default`'* ]]
+	run_fails grep -q '^DELETE' "$KLOG"
+}
+
+@test "node: a PodSecurity namespace is told apart; --node-namespace puts the pod elsewhere" {
+	start_kube node,podsecurity
+	fake_attach
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'namespace `default` enforces a PodSecurity level (baseline or restricted) that refuses a privileged pod (403)'* ]]
+	[[ "$output" == *"--node-namespace"* ]]
+	: >"$KLOG"
+	STANDIN=ok node_run --no-record --node-namespace dhidebug-system
+	[ "$status" -eq 0 ]
+	[ "$(node_pod | jq -r .metadata.namespace)" = dhidebug-system ]
+	[[ "$output" == *"stand-in: kubectl attach -it dhidebug-node-"*" -c dhidebug -n dhidebug-system"* ]]
+	grep -q '^WATCH node pod ' "$KLOG"
+	assert_deleted
+}
+
+@test "node: a failed DELETE names the pod and how to delete it by hand" {
+	start_kube node,nodelete
+	fake_attach
+	STANDIN=ok node_run --no-record
+	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
+	[[ "$output" == *"cannot delete pod \`$name\` in namespace \`default\`: HTTP 403 (RBAC: needs \`delete\` on \`pods\`)"* ]]
+	[[ "$output" == *"kubectl delete pod $name -n default"* ]]
+}
+
+# --- exec credential plugins ---------------------------------------------------------------
+
+# (the exec tests run the plugin itself, not through `kubectl dhidebug`: kubectl would run the
+# exec plugin as well, for its own requests, and the recorded call would not be ours)
+
+# exec_kubeconfig APIVERSION LINE...: $KCFG's user becomes an exec plugin, $BATS_TEST_TMPDIR/cred
+# (with these extra lines under `exec:`); the plugin records what it was given in $XDIR and
+# answers as $XDIR/behave says (token, garbage, leak, wrongapi, fail, nothing)
+exec_kubeconfig()
+{
+	local api=$1 server ca
+
+	shift
+	XDIR=$BATS_TEST_TMPDIR/x
+	mkdir -p "$XDIR"
+	echo token >"$XDIR/behave"
+	server=$(awk '/server:/ { print $2 }' "$KCFG")
+	ca=$(awk '/certificate-authority-data:/ { print $2 }' "$KCFG")
+	cat >"$BATS_TEST_TMPDIR/cred" <<-EOF
+		#!/bin/sh
+		# (what kubectl-dhidebug gives it: this kubectl may run it too, for its own probes)
+		r=$XDIR
+		[ "\$(cat /proc/\$PPID/comm)" = kubectl-dhidebu ] || r=$XDIR/by-kubectl
+		mkdir -p "\$r"
+		printf '%s\n' "\$KUBERNETES_EXEC_INFO" >"\$r/info"
+		printf '%s\n' "\$@" >"\$r/args"
+		printf '%s\n' "\${EXEC_TEST:-unset}" >"\$r/env"
+		readlink /proc/\$\$/fd/0 >"\$r/stdin"
+		case "\$(cat "$XDIR/behave")" in
+		token) printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}\n' "$api" "$TOKEN" ;;
+		garbage) echo "this is not json $TOKEN" ;;
+		leak) printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s\\\\r\\\\nX-Evil: 1"}}\n' "$api" "$TOKEN" ;;
+		wrongapi) printf '{"apiVersion":"client.authentication.k8s.io/v1alpha1","kind":"ExecCredential","status":{"token":"%s"}}\n' "$TOKEN" ;;
+		fail) echo "cred: no session, run cred login" >&2; exit 1 ;;
+		nothing) ;;
+		esac
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/cred"
+	cat >"$KCFG" <<-EOF
+		apiVersion: v1
+		kind: Config
+		clusters:
+		- name: fake
+		  cluster:
+		    server: $server
+		    certificate-authority-data: $ca
+		users:
+		- name: dev
+		  user:
+		    exec:
+		      apiVersion: $api
+		      command: $BATS_TEST_TMPDIR/cred
+		$(printf '      %s\n' "$@")
+		contexts:
+		- name: fake
+		  context: {cluster: fake, user: dev, namespace: default}
+		current-context: fake
+	EOF
+}
+
+@test "exec credential plugin (v1): its token is used; args, env and KUBERNETES_EXEC_INFO as the reference says" {
+	start_kube ok
+	server=$(awk '/server:/ { print $2 }' "$KCFG")
+	exec_kubeconfig client.authentication.k8s.io/v1 'args: [get-token, --cluster, fake]' \
+		'env: [{name: EXEC_TEST, value: from-kubeconfig}]' 'interactiveMode: Never' \
+		'provideClusterInfo: true'
+	run "$PLUGIN" --kubeconfig "$KCFG" app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ephemeral container dhidebug-"*" is running"* ]]
+	[[ "$output" != *"$TOKEN"* ]]
+	run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+	grep -q '^GET pod$' "$KLOG"
+	[ "$(cat "$XDIR/args" | tr '\n' ' ')" = "get-token --cluster fake " ]
+	[ "$(cat "$XDIR/env")" = from-kubeconfig ]
+	[ "$(cat "$XDIR/stdin")" = /dev/null ]
+	info=$(cat "$XDIR/info")
+	[ "$(jq -r '[.apiVersion, .kind, .spec.interactive] | @tsv' <<<"$info")" = "client.authentication.k8s.io/v1	ExecCredential	false" ]
+	[ "$(jq -r .spec.cluster.server <<<"$info")" = "$server" ]
+	[ "$(jq -r '.spec.cluster["certificate-authority-data"]' <<<"$info" | base64 -d | head -n1)" = "-----BEGIN CERTIFICATE-----" ]
+}
+
+@test "exec credential plugin (v1beta1): interactiveMode defaults, no cluster info unless asked" {
+	start_kube ok
+	exec_kubeconfig client.authentication.k8s.io/v1beta1
+	run "$PLUGIN" --kubeconfig "$KCFG" app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c .spec "$XDIR/info")" = '{"interactive":false}' ]
+	[ "$(jq -r .apiVersion "$XDIR/info")" = client.authentication.k8s.io/v1beta1 ]
+}
+
+@test "exec credential plugin: failing, garbage, a header in the token, wrong apiVersion, nothing, not found: one line naming it, status 125" {
+	start_kube ok
+	exec_kubeconfig client.authentication.k8s.io/v1 'interactiveMode: Never' \
+		'installHint: "install cred from https://cred.example"'
+	for b in fail garbage leak wrongapi nothing; do
+		echo "$b" >"$XDIR/behave"
+		run --separate-stderr "$PLUGIN" --kubeconfig "$KCFG" app --no-attach
+		echo "$b: $status: $stderr"
+		[ "$status" -eq 125 ]
+		[[ "$stderr" == *"exec credential plugin \`$BATS_TEST_TMPDIR/cred\`"* ]]
+		# the plugin's own stderr goes to the user; ours is one line, without the token
+		[ "$(grep -vc '^cred: ' <<<"$stderr")" -eq 1 ]
+		[[ "$stderr" != *"$TOKEN"* ]]
+	done
+	[[ "$stderr" == *"printed nothing"* ]]
+	run_fails grep -q '^GET pod' "$KLOG"
+	rm "$BATS_TEST_TMPDIR/cred"
+	run --separate-stderr "$PLUGIN" --kubeconfig "$KCFG" app --no-attach
+	echo "$stderr"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"not found: install cred from https://cred.example"* ]]
 }

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-/* test_kube.c - kubectl-dhidebug's kubeconfig parsing and Status messages, hostile input too. */
+/*
+ * test_kube.c - kubectl-dhidebug's kubeconfig parsing, exec credential plugins' output,
+ * KUBERNETES_EXEC_INFO, the node mode's container IDs and pod, and Status messages;
+ * hostile input too.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "injector/kubectl/kube.h"
+#include "injector/kubectl/node.h"
 
 static int parse(const char *json, struct kube_conn *c, struct dhi_err **err)
 {
@@ -56,17 +62,302 @@ static void test_kube_conn_parse_client_cert_and_default_namespace(void **state)
 	kube_conn_free(&c);
 }
 
-static void test_kube_conn_parse_refuses_exec_plugins(void **state)
+static void test_kube_conn_parse_exec_plugin(void **state)
 {
 	struct kube_conn c;
 	struct dhi_err *err = NULL;
+	char *info;
+	json_t *o;
 
+	assert_int_equal(parse("{\"clusters\":[{\"cluster\":{\"server\":\"https://k:6443\","
+			       "\"certificate-authority-data\":\"" PEM_B64 "\",\"extensions\":[{\"name\":"
+			       "\"client.authentication.k8s.io/exec\",\"extension\":{\"audience\":\"a\"}}]}}],"
+			       "\"users\":[{\"user\":{\"exec\":{\"command\":\"aws\",\"args\":[\"eks\","
+			       "\"get-token\"],\"env\":[{\"name\":\"AWS_PROFILE\",\"value\":\"prod\"}],"
+			       "\"apiVersion\":\"client.authentication.k8s.io/v1\",\"interactiveMode\":"
+			       "\"Never\",\"provideClusterInfo\":true,\"installHint\":\"get aws\"}}}]}",
+			       &c, &err), 0);
+	assert_null(err);
+	assert_non_null(c.exec);
+	assert_string_equal(c.exec->command, "aws");
+	assert_string_equal(c.exec->args[0], "eks");
+	assert_string_equal(c.exec->args[1], "get-token");
+	assert_null(c.exec->args[2]);
+	assert_string_equal(c.exec->env[0], "AWS_PROFILE=prod");
+	assert_null(c.exec->env[1]);
+	assert_string_equal(c.exec->install_hint, "get aws");
+	info = kube_exec_info(c.exec, false);
+	o = json_loads(info, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "kind")), "ExecCredential");
+	assert_string_equal(json_string_value(json_object_get(o, "apiVersion")),
+			    "client.authentication.k8s.io/v1");
+	assert_true(json_is_false(json_object_get(json_object_get(o, "spec"), "interactive")));
+	/* provideClusterInfo: the server, the CA as data, and the exec extension as config */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o,
+			    "spec"), "cluster"), "server")), "https://k:6443");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(o,
+			    "spec"), "cluster"), "certificate-authority-data")), PEM_B64);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+			    json_object_get(o, "spec"), "cluster"), "config"), "audience")), "a");
+	json_decref(o);
+	free(info);
+	kube_conn_free(&c);
+}
+
+static void test_kube_exec_info_without_cluster_info(void **state)
+{
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+	char *info;
+
+	/* v1beta1: interactiveMode may be left out (IfAvailable) */
 	assert_int_equal(parse("{\"clusters\":[{\"cluster\":{\"server\":\"https://k\"}}],"
-			       "\"users\":[{\"user\":{\"exec\":{\"command\":\"aws\"}}}]}", &c, &err),
-			 -1);
-	assert_non_null(strstr(err->msg, "exec credential plugin"));
+			       "\"users\":[{\"user\":{\"exec\":{\"command\":\"gke-gcloud-auth-plugin\","
+			       "\"apiVersion\":\"client.authentication.k8s.io/v1beta1\"}}}]}", &c, &err),
+			 0);
+	assert_string_equal(c.exec->interactive_mode, "IfAvailable");
+	info = kube_exec_info(c.exec, true);
+	assert_string_equal(info, "{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+				  "\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":true}}");
+	free(info);
+	kube_conn_free(&c);
+}
+
+static void test_kube_conn_parse_exec_refused(void **state)
+{
+	static const char *const bad[] = {
+		/* no command; v1alpha1 (gone from Kubernetes); v1 without interactiveMode */
+		"{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"interactiveMode\":\"Never\"}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1alpha1\"}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1\"}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+		"\"interactiveMode\":\"Sometimes\"}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+		"\"args\":[\"a\",7]}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+		"\"args\":\"a b\"}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+		"\"env\":[{\"name\":\"A=B\",\"value\":\"c\"}]}",
+		"{\"command\":\"x\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+		"\"env\":[{\"name\":\"A\"}]}",
+		"{\"command\":7}", "\"aws\"",
+		NULL,
+	};
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+
+	for (const char *const *b = bad; *b; b++) {
+		char *json = NULL;
+
+		assert_true(asprintf(&json, "{\"clusters\":[{\"cluster\":{\"server\":\"https://k\"}}],"
+					    "\"users\":[{\"user\":{\"exec\":%s}}]}", *b) > 0);
+		assert_int_equal(parse(json, &c, &err), -1);
+		assert_non_null(err);
+		assert_null(c.server);
+		dhi_err_clear(&err);
+		free(json);
+	}
+}
+
+#define API_V1 "client.authentication.k8s.io/v1"
+
+static int exec_parse(const char *out, struct kube_cred *cred, struct dhi_err **err)
+{
+	/* now: 2026-01-01T00:00:00Z */
+	return kube_exec_parse(out, strlen(out), API_V1, 1767225600.0, cred, err);
+}
+
+static void test_kube_exec_parse_token_and_cert(void **state)
+{
+	struct kube_cred cred;
+	struct dhi_err *err = NULL;
+
+	assert_int_equal(exec_parse("{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\","
+				    "\"status\":{\"token\":\"t0k\",\"expirationTimestamp\":"
+				    "\"2026-01-01T01:00:00Z\"}}", &cred, &err), 0);
+	assert_string_equal(cred.token, "t0k");
+	assert_null(cred.cert_pem);
+	assert_true(cred.expires == 1767225600.0 + 3600);
+	kube_cred_free(&cred);
+	assert_int_equal(exec_parse("{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\","
+				    "\"spec\":{},\"status\":{\"clientCertificateData\":\"-----BEGIN "
+				    "CERTIFICATE-----\\nMII\\n-----END CERTIFICATE-----\\n\","
+				    "\"clientKeyData\":\"-----BEGIN EC PRIVATE KEY-----\\nMHc\\n-----END EC "
+				    "PRIVATE KEY-----\\n\",\"token\":null}}", &cred, &err), 0);
+	assert_null(cred.token);
+	assert_non_null(strstr(cred.cert_pem, "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(cred.key_pem, "PRIVATE KEY"));
+	assert_true(cred.expires == 0);
+	kube_cred_free(&cred);
+}
+
+static void test_kube_exec_parse_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"", "   \n", "null", "[]", "\"t0k\"", "t0k", "{\"apiVersion\":",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\"}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":\"t0k\"}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"Secret\",\"status\":{\"token\":\"t0k\"}}",
+		"{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t0k\"}}",
+		"{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\","
+		"\"status\":{\"token\":\"t0k\"}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":7}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"\"}}",
+		/* a header smuggled into the Authorization line */
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\\r\\nX-Evil: 1\"}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\\u0000x\"}}",
+		/* a certificate without its key, and not PEM */
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{"
+		"\"clientCertificateData\":\"-----BEGIN X-----\\n-----END X-----\"}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{"
+		"\"clientCertificateData\":\"MIIB\",\"clientKeyData\":\"MIIE\"}}",
+		/* expired, or not a time */
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\",\"expirationTimestamp\":\"2025-12-31T23:59:59Z\"}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\",\"expirationTimestamp\":\"tomorrow\"}}",
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\",\"expirationTimestamp\":1767229200}}",
+		/* the same key twice: which one counts would be up to the parser */
+		"{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":{\"token\":"
+		"\"t0k\",\"token\":\"other\"}}",
+		NULL,
+	};
+	struct kube_cred cred;
+	struct dhi_err *err = NULL;
+
+	for (const char *const *b = bad; *b; b++) {
+		assert_int_equal(exec_parse(*b, &cred, &err), -1);
+		assert_non_null(err);
+		/* the error never repeats what the plugin printed (it may hold a secret) */
+		assert_null(strstr(err->msg, "t0k"));
+		assert_null(cred.token);
+		dhi_err_clear(&err);
+	}
+	/* output is (ptr, len): nothing past len is read, a NUL inside is not the end */
+	assert_int_equal(kube_exec_parse("{}garbage", 2, API_V1, 0, &cred, &err), -1);
 	dhi_err_clear(&err);
-	assert_null(c.server);
+	assert_int_equal(kube_exec_parse("\0{}", 3, API_V1, 0, &cred, &err), -1);
+	dhi_err_clear(&err);
+}
+
+/* a pod whose container `web` has the given containerID and state */
+static json_t *pod_with(const char *cid, const char *state)
+{
+	char *json = NULL;
+	json_t *p;
+
+	assert_true(asprintf(&json, "{\"spec\":{\"nodeName\":\"n1\",\"containers\":[{\"name\":"
+				    "\"web\"}]},\"status\":{\"containerStatuses\":[{\"name\":\"web\","
+				    "\"containerID\":\"%s\",\"state\":%s}]}}", cid, state) > 0);
+	p = json_loads(json, 0, NULL);
+	free(json);
+	assert_non_null(p);
+	return p;
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_kube_node_target_runtimes(void **state)
+{
+	struct kube_node_target t;
+	struct dhi_err *err = NULL;
+	json_t *p = pod_with("containerd://" HEX64, "{\"running\":{}}");
+
+	assert_int_equal(kube_node_target(p, "web", &t, &err), 0);
+	assert_string_equal(t.node, "n1");
+	assert_string_equal(t.runtime, "containerd");
+	assert_string_equal(t.dhidebug_target, "containerd://k8s.io/" HEX64);
+	kube_node_target_free(&t);
+	json_decref(p);
+	p = pod_with("cri-o://" HEX64, "{\"running\":{}}");
+	assert_int_equal(kube_node_target(p, "web", &t, &err), 0);
+	assert_string_equal(t.runtime, "crio");
+	assert_string_equal(t.dhidebug_target, "crio://" HEX64);
+	kube_node_target_free(&t);
+	json_decref(p);
+}
+
+static void test_kube_node_target_refused(void **state)
+{
+	static const struct {
+		const char *cid, *state, *why;
+	} bad[] = {
+		{ "docker://" HEX64, "{\"running\":{}}", "does not know (`docker`)" },
+		{ "containerd://" HEX64 "0", "{\"running\":{}}", "64 hex" },
+		{ "containerd://../../etc", "{\"running\":{}}", "64 hex" },
+		{ "containerd://" HEX64, "{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}}",
+		  "not running (waiting, CrashLoopBackOff)" },
+		{ "containerd://" HEX64, "{\"terminated\":{\"exitCode\":2}}", "not running" },
+		{ "containerd:/\\n/evil", "{\"running\":{}}", "does not know (`containerd`)" },
+		{ NULL, NULL, NULL },
+	};
+	struct kube_node_target t;
+	struct dhi_err *err = NULL;
+
+	for (int i = 0; bad[i].cid; i++) {
+		json_t *p = pod_with(bad[i].cid, bad[i].state);
+
+		assert_int_equal(kube_node_target(p, "web", &t, &err), -1);
+		assert_non_null(strstr(err->msg, bad[i].why));
+		assert_null(strchr(err->msg, '\n'));
+		dhi_err_clear(&err);
+		json_decref(p);
+	}
+	/* no container status, no node */
+	{
+		json_t *p = json_loads("{\"spec\":{\"nodeName\":\"n1\"},\"status\":{}}", 0, NULL);
+
+		assert_int_equal(kube_node_target(p, "web", &t, &err), -1);
+		dhi_err_clear(&err);
+		json_decref(p);
+		p = json_loads("{\"spec\":{}}", 0, NULL);
+		assert_int_equal(kube_node_target(p, "web", &t, &err), -1);
+		dhi_err_clear(&err);
+		json_decref(p);
+	}
+}
+
+static void test_kube_node_pod_manifest(void **state)
+{
+	struct kube_node_target t = { .node = "n1", .id = HEX64, .runtime = "crio",
+				      .dhidebug_target = "crio://" HEX64 };
+	char *prog[] = { "ss", "-tlnp", NULL };
+	struct kube_node_spec s = { .namespace = "ops", .image = "img:1", .profile = "observe",
+				    .program = prog, .target_namespace = "shop",
+				    .target_pod = "cart-7d9f", .target_container = "web",
+				    .target = &t, .session = "abcde", .deadline = 600 };
+	json_t *p = kube_node_pod(&s), *spec = json_object_get(p, "spec");
+	json_t *c = json_array_get(json_object_get(spec, "containers"), 0);
+	char *cmd = json_dumps(json_object_get(c, "command"), JSON_COMPACT);
+	char *tol = json_dumps(json_object_get(spec, "tolerations"), JSON_COMPACT);
+	json_t *v;
+	size_t i;
+	int host_dirs = 0;
+
+	assert_string_equal(cmd, "[\"dhidebug\",\"--profile\",\"observe\",\"crio://" HEX64
+				 "\",\"--\",\"ss\",\"-tlnp\"]");
+	assert_string_equal(tol, "[{\"operator\":\"Exists\"}]");
+	assert_string_equal(json_string_value(json_object_get(spec, "nodeName")), "n1");
+	assert_true(json_is_true(json_object_get(spec, "hostPID")));
+	assert_int_equal(json_integer_value(json_object_get(spec, "activeDeadlineSeconds")), 600);
+	assert_true(json_is_true(json_object_get(json_object_get(c, "securityContext"),
+						 "privileged")));
+	json_array_foreach(json_object_get(spec, "volumes"), i, v) {
+		const char *path = json_string_value(json_object_get(json_object_get(v, "hostPath"),
+								     "path"));
+		assert_string_not_equal(path, "/run/containerd");
+		host_dirs++;
+	}
+	assert_int_equal(host_dirs, 5); /* 3 of CRI-O's, the cgroups, dhidebug's cache */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(p,
+			    "metadata"), "labels"), "dhidebug.io/target-pod")), "cart-7d9f");
+	free(cmd);
+	free(tol);
+	json_decref(p);
 }
 
 static void test_kube_conn_parse_hostile(void **state)
@@ -104,7 +395,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_conn_parse_token_and_ca_data),
 		cmocka_unit_test(test_kube_conn_parse_client_cert_and_default_namespace),
-		cmocka_unit_test(test_kube_conn_parse_refuses_exec_plugins),
+		cmocka_unit_test(test_kube_conn_parse_exec_plugin),
+		cmocka_unit_test(test_kube_exec_info_without_cluster_info),
+		cmocka_unit_test(test_kube_conn_parse_exec_refused),
+		cmocka_unit_test(test_kube_exec_parse_token_and_cert),
+		cmocka_unit_test(test_kube_exec_parse_hostile),
+		cmocka_unit_test(test_kube_node_target_runtimes),
+		cmocka_unit_test(test_kube_node_target_refused),
+		cmocka_unit_test(test_kube_node_pod_manifest),
 		cmocka_unit_test(test_kube_conn_parse_hostile),
 		cmocka_unit_test(test_kube_status_message),
 	};
