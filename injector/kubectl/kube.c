@@ -115,6 +115,7 @@ static void exec_free(struct kube_exec *x)
 	free(x->install_hint);
 	free(x->interactive_mode);
 	free(x->cluster_json);
+	free(x->dir);
 	free(x);
 }
 
@@ -363,9 +364,8 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 	if (kube_conn_parse(out ? out : "", len, c, err) < 0)
 		return -1;
 	if (c->exec) {
-		dhi_autofree char *dir = kubeconfig_dir(kubeconfig);
-
-		if (kube_exec_run(c, dir, err) < 0) {
+		c->exec->dir = kubeconfig_dir(kubeconfig);
+		if (kube_exec_run(c, c->exec->dir, err) < 0) {
 			kube_conn_free(c);
 			return -1;
 		}
@@ -706,8 +706,18 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 		c->cert_pem = dhi_steal_ptr(&cred.cert_pem);
 		c->key_pem = dhi_steal_ptr(&cred.key_pem);
 	}
+	c->expires = cred.expires;
 	kube_cred_free(&cred);
 	return 0;
+}
+
+int kube_conn_refresh(struct kube_conn *c, bool force, struct dhi_err **err)
+{
+	if (!c->exec)
+		return 0;
+	if (!force && (c->expires == 0 || c->expires > (double)time(NULL) + 60))
+		return 0;
+	return kube_exec_run(c, c->exec->dir, err);
 }
 
 struct buf {

@@ -21,6 +21,7 @@ struct kube_exec {
 	char *install_hint;	/* shown when the command is not found; may be NULL */
 	char *interactive_mode;	/* Never, IfAvailable or Always */
 	char *cluster_json;	/* spec.cluster when provideClusterInfo, else NULL */
+	char *dir;		/* the kubeconfig's folder (relative commands), or NULL */
 };
 
 /* What an exec credential plugin answered (never logged). */
@@ -43,6 +44,7 @@ struct kube_conn {
 	char *token;		/* token or the contents of tokenFile */
 	bool insecure;		/* insecure-skip-tls-verify */
 	struct kube_exec *exec;	/* the user's exec credential plugin, or NULL */
+	double expires;		/* when the exec plugin's credential expires (0: not known) */
 	/* kube_watch gives up when one of these signals is pending (NULL: none) */
 	const sigset_t *abort_on;
 };
@@ -91,6 +93,14 @@ void kube_cred_free(struct kube_cred *cred);
  * not found.
  */
 int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_err **err);
+
+/*
+ * Runs c's exec credential plugin again when it has one and `force` is set or
+ * its credential expires within a minute (a long session outlives a token
+ * that lasts 15 minutes; the cleanup after it still needs the API). 0 when
+ * there is nothing to do.
+ */
+int kube_conn_refresh(struct kube_conn *c, bool force, struct dhi_err **err);
 
 void kube_conn_free(struct kube_conn *c);
 

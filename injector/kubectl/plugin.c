@@ -98,12 +98,11 @@ static void usage(FILE *f)
 		"      --no-record          attach without recording\n"
 		"      --no-attach          print the attach command instead of running it (node\n"
 		"                           mode: the node pod stays until deleted or its deadline)\n"
+		"  -h, --help               this text\n"
 		"\n"
 		"Credentials come from kubectl's configuration, exec credential plugins included.\n"
 		"Exit status: the session's; 125 for an error of the plugin, 2 for a usage error,\n"
-		"128+N after signal N.\n"
-		"\n"
-		"  -h, --help               this text\n");
+		"128+N after signal N.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
@@ -548,7 +547,7 @@ static int take_signal(const sigset_t *set)
  * DELETE the node pod now (gracePeriodSeconds 0: nothing in it needs to shut
  * down). A failure is reported at once, with the command that deletes it by hand.
  */
-static void node_delete(const struct kube_conn *c, const char *ns, const char *name)
+static void node_delete(struct kube_conn *c, const char *ns, const char *name)
 {
 	static const char body[] =
 		"{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"gracePeriodSeconds\":0}";
@@ -556,8 +555,22 @@ static void node_delete(const struct kube_conn *c, const char *ns, const char *n
 	dhi_autofree char *resp = NULL, *msg = NULL;
 	struct dhi_err *e = NULL;
 	long status = 0;
+	int r;
 
-	if (kube_request(c, "DELETE", path, "application/json", body, &status, &resp, &e) < 0) {
+	/* an exec plugin's token may have expired during the session: a new one first */
+	if (kube_conn_refresh(c, false, &e) < 0) {
+		dhi_autofree char *m = dhi_err_string(e);
+
+		fprintf(stderr, "kubectl-dhidebug: %s\n", m);
+		dhi_err_clear(&e);
+	}
+	r = kube_request(c, "DELETE", path, "application/json", body, &status, &resp, &e);
+	if (r == 0 && status == 401 && c->exec && kube_conn_refresh(c, true, &e) == 0) {
+		free(resp);
+		resp = NULL;
+		r = kube_request(c, "DELETE", path, "application/json", body, &status, &resp, &e);
+	}
+	if (r < 0 || e) {
 		msg = dhi_err_string(e);
 		dhi_err_clear(&e);
 	} else if (status == 200 || status == 202 || status == 404) {

@@ -649,7 +649,8 @@ wait_line()
 
 # exec_kubeconfig APIVERSION LINE...: $KCFG's user becomes an exec plugin, $BATS_TEST_TMPDIR/cred
 # (with these extra lines under `exec:`); the plugin records what it was given in $XDIR and
-# answers as $XDIR/behave says (token, garbage, leak, wrongapi, fail, nothing)
+# answers as $XDIR/behave says (token, soon: one that expires in 30 s, garbage, leak, wrongapi,
+# fail, nothing)
 exec_kubeconfig()
 {
 	local api=$1 server ca
@@ -670,7 +671,9 @@ exec_kubeconfig()
 		printf '%s\n' "\$@" >"\$r/args"
 		printf '%s\n' "\${EXEC_TEST:-unset}" >"\$r/env"
 		readlink /proc/\$\$/fd/0 >"\$r/stdin"
+		echo call >>"\$r/calls"
 		case "\$(cat "$XDIR/behave")" in
+		soon) printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\n' "$api" "$TOKEN" "\$(date -u -d '+30 sec' +%Y-%m-%dT%H:%M:%SZ)" ;;
 		token) printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"2099-01-01T00:00:00Z"}}\n' "$api" "$TOKEN" ;;
 		garbage) echo "this is not json $TOKEN" ;;
 		leak) printf '{"apiVersion":"%s","kind":"ExecCredential","status":{"token":"%s\\\\r\\\\nX-Evil: 1"}}\n' "$api" "$TOKEN" ;;
@@ -755,4 +758,16 @@ exec_kubeconfig()
 	echo "$stderr"
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"not found: install cred from https://cred.example"* ]]
+}
+
+@test "exec credential plugin: a token that expires during a node session is renewed for the DELETE" {
+	start_kube node
+	fake_attach
+	exec_kubeconfig client.authentication.k8s.io/v1 'interactiveMode: Never'
+	echo soon >"$XDIR/behave"
+	STANDIN=ok node_run --no-record
+	[ "$status" -eq 0 ]
+	assert_deleted
+	# once for the session, once more before the DELETE
+	[ "$(wc -l <"$XDIR/calls")" -eq 2 ]
 }
