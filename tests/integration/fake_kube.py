@@ -40,8 +40,8 @@ MODE: a comma-separated list of
   without ephemeral containers answers) | imagepull (the container waits in
   ErrImagePull) | podsecurity (403 from the PodSecurity admission plugin), and for
   the node pod: node (it runs) | pending (it stays Pending until deleted) |
-  rbac, podsecurity, imagepull (on the create and the node pod) | nodelete (403 on
-  DELETE); for the target pod: crio (a CRI-O containerID) | docker (a
+  rbac, podsecurity, imagepull (on the create and the node pod) | unschedulable
+  (PodScheduled False, Unschedulable) | nodelete (403 on DELETE); for the target pod: crio (a CRI-O containerID) | docker (a
   docker:// containerID) | notrunning (the target container waits in
   CrashLoopBackOff)
 """
@@ -477,7 +477,12 @@ class Handler(BaseHTTPRequestHandler):
         p = CREATED[key]
         events = [("ADDED", node_pod_state(p, "Pending", {"waiting": {
             "reason": "ContainerCreating"}}))]
-        if "imagepull" in FLAGS:
+        if "unschedulable" in FLAGS:
+            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
+                "reason": "ContainerCreating"}}, [{
+                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "message": "0/1 nodes are available: 1 Insufficient memory."}])))
+        elif "imagepull" in FLAGS:
             events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
                 "reason": "ErrImagePull",
                 "message": 'failed to pull and unpack image "%s": not found'

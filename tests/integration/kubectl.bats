@@ -593,6 +593,14 @@ wait_line()
 	assert_deleted
 }
 
+@test "node: a pod that cannot be scheduled is told as such and deleted" {
+	start_kube node,unschedulable
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'cannot be scheduled on node `node-1`: 0/1 nodes are available: 1 Insufficient memory.'* ]]
+	assert_deleted
+}
+
 @test "node: an attach failure, and a record folder that stops the attach, delete the pod" {
 	start_kube node
 	fake_attach
