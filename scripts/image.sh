@@ -42,8 +42,8 @@ Build dhidebug's image from this source tree with buildah (run \`make player\` f
   --suite, --mirror       what mmdebstrap makes the local base from (default bookworm and the
                           mirror it chooses itself, deb.debian.org)
   --root, --runroot, --storage-driver
-                          buildah's storage (default: buildah's own, driver vfs, which works
-                          everywhere; give the driver your storage already uses)
+                          buildah's storage (default: buildah's own, with its driver or
+                          \$STORAGE_DRIVER; vfs works where overlay cannot, e.g. in containers)
   --push <dest>           then copy the image there: oci-archive:<file>, docker://<registry>/…
   -- <option>...          passed on to \`buildah build\`
 RUN steps use BUILDAH_ISOLATION (default chroot: no OCI runtime, the host's network).
@@ -77,7 +77,7 @@ cleanup()
 
 parse_args()
 {
-	local driver=${STORAGE_DRIVER:-vfs}
+	local driver=${STORAGE_DRIVER:-}
 
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -109,7 +109,9 @@ parse_args()
 			;;
 		esac
 	done
-	storage+=(--storage-driver "$driver")
+	if [ -n "$driver" ]; then
+		storage+=(--storage-driver "$driver")
+	fi
 	# RUN steps in a chroot with their own namespaces but no OCI runtime and no cgroups: the
 	# build runs only this tree's Makefile, and crun and runc both fail on some hosts (crun with
 	# cgroups in hybrid mode, either in containers without cgroup delegation). It shares the

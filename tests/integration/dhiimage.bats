@@ -104,6 +104,12 @@ image_root()
 	bah mount "$ctr"
 }
 
+# listing ROOT: every entry of an image's tree with type, mode and owner, sorted by path
+listing()
+{
+	(cd "$1" && find . -mindepth 1 -printf '%y %m %u:%g %P\n' | sort -k4)
+}
+
 teardown()
 {
 	local ctr
@@ -175,7 +181,7 @@ teardown()
 	root=$(image_root)
 	[ -d "$root/usr/bin" ]
 	# every entry, with type, mode and owner: the whole image, as the Dockerfile means it
-	listing=$(cd "$root" && find . -mindepth 1 -printf '%y %m %u:%g %P\n' | sort -k4)
+	listing=$(listing "$root")
 	echo "$listing"
 	diff -u - <(echo "$listing") <<-'EOF'
 		d 755 root:root etc
@@ -273,4 +279,38 @@ teardown()
 	[[ "$output" == *"/app/app/nonexistent/marker"* ]]
 	[ "$(pm inspect --format '{{.State.Status}}' "$app")" = running ]
 	pm rm -f -t 0 "$app" >/dev/null
+}
+
+@test "dhi image: on a stock Debian base, as with debian:bookworm from a registry, the build stage apt-gets its packages" {
+	image_built
+	local d=$BATS_TEST_TMPDIR ctr want
+	want=$(listing "$(image_root)")
+	# No registry here: a bare bookworm from mmdebstrap (minbase, as the official image is made)
+	# stands in for docker.io/library/debian:bookworm. RUN steps reach the mirror through the
+	# host's network (chroot isolation).
+	command -v mmdebstrap >/dev/null || { echo "needs mmdebstrap (make deps)" >&2; return 1; }
+	TMPDIR=$d mmdebstrap --quiet --variant=minbase bookworm "$d/bare.tar"
+	ctr=$(bah from scratch)
+	echo "$ctr" >>"$d/ctrs"
+	bah add --quiet "$ctr" "$d/bare.tar" /
+	bah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$ctr"
+	bah commit --quiet "$ctr" localhost/debian-bare:bookworm >/dev/null
+	rm -f "$d/bare.tar"
+	run env TMPDIR="$d" "$REPO/scripts/image.sh" --root "$BATS_FILE_TMPDIR/store/root" \
+		--runroot "$BATS_FILE_TMPDIR/store/run" --storage-driver vfs \
+		--build-image localhost/debian-bare:bookworm --tag localhost/dhidebug:apt </dev/null
+	echo "$output" | grep -v -e '^  CC' -e '^Get:' -e '^Unpacking' -e '^Selecting' -e '^Preparing' | tail -n 40
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = localhost/dhidebug:apt ]
+	# the install branch ran, and no local base was made
+	[[ "$output" == *"Setting up gcc"* ]]
+	[[ "$output" != *"with mmdebstrap"* ]]
+	# the same image: the same tree, and the same dhidebug
+	TAG=localhost/dhidebug:apt
+	diff -u <(echo "$want") <(listing "$(image_root)")
+	ctr=$(bah from --pull-never "$TAG")
+	echo "$ctr" >>"$d/ctrs"
+	run bah run --isolation chroot "$ctr" -- /usr/bin/dhidebug --version
+	[ "$status" -eq 0 ]
+	[ "$output" = "$("$DHIDEBUG" --version)" ]
 }
