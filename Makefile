@@ -79,9 +79,9 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
-	injector/policy/profile.c injector/policy/seccomp.c injector/policy/apply.c \
-	injector/policy/bpfcache.c injector/toolbox_cmd.c injector/portfwd.c injector/lint.c \
-	injector/imagetarget.c
+	injector/runtime/process.c injector/policy/profile.c injector/policy/seccomp.c \
+	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \
+	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
@@ -184,7 +184,8 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
-UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube
+UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube \
+	user
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)

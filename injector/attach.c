@@ -45,11 +45,49 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
+/* How the stage left things for the session's processes. */
+struct run_ctx {
+	bool tty;		/* the session's stdio is a terminal */
+	enum view_mode view;	/* the view that was built */
+};
+
+/*
+ * Names a container's configured environment does not set in the session:
+ * the ones the session sets itself, and those that make programs load code or
+ * data from elsewhere (glibc's list for set-id programs, shells' startup
+ * files, terminfo and readline's init file, which dhish takes from the
+ * toolbox and the host only).
+ */
+static bool env_refused(const char *var)
+{
+	static const char *const names[] = {
+		"PATH",		"HOME",		   "TMPDIR",	 "TERM",	 "PS1",
+		"DHIDEBUG_TARGET", "GCONV_PATH",   "GETCONF_DIR", "HOSTALIASES",  "LOCALDOMAIN",
+		"LOCPATH",	"NIS_PATH",	   "NLSPATH",	 "RESOLV_HOST_CONF", "RES_OPTIONS",
+		"TZDIR",	"BASH_ENV",	   "ENV",	 "SHELLOPTS",	 "BASHOPTS",
+		"PS4",		"PROMPT_COMMAND", "TERMINFO",	 "TERMINFO_DIRS", "TERMCAP",
+		"INPUTRC",	NULL,
+	};
+	size_t n = strcspn(var, "=");
+
+	if (strncmp(var, "LD_", 3) == 0 || strncmp(var, "MALLOC_", 7) == 0 ||
+	    strncmp(var, "GLIBC_", 6) == 0)
+		return true;
+	for (int i = 0; names[i]; i++)
+		if (strlen(names[i]) == n && strncmp(var, names[i], n) == 0)
+			return true;
+	return false;
+}
+
 static char **build_env(const struct session_spec *s)
 {
-	char **env = xzalloc(8 * sizeof(char *));
-	int n = 0;
+	char *const *cfg = s->rt->proc ? s->rt->proc->env : NULL;
+	size_t ncfg = 0, n = 0, fixed;
+	char **env;
 
+	while (cfg && cfg[ncfg])
+		ncfg++;
+	env = xzalloc((8 + ncfg) * sizeof(char *));
 	/* an allowlist: nothing from the operator's or the container's environment leaks in */
 	env[n++] = xstrdup("PATH=" SESSION_PATH);
 	env[n++] = xstrdup("HOME=" VIEW_SCRATCH_DIR);
@@ -58,8 +96,46 @@ static char **build_env(const struct session_spec *s)
 	if (s->term)
 		env[n++] = xasprintf("TERM=%s", s->term);
 	env[n++] = xasprintf("PS1=[dhidebug %s] # ", s->rt->name);
+	/* but a stopped container's or an image's own configuration, as its program had it */
+	fixed = n;
+	for (size_t i = 0; i < ncfg; i++) {
+		bool dup = false;
+
+		if (env_refused(cfg[i]))
+			continue;
+		for (size_t j = fixed; j < n && !dup; j++)
+			dup = strcspn(env[j], "=") == strcspn(cfg[i], "=") &&
+			      strncmp(env[j], cfg[i], strcspn(cfg[i], "=")) == 0;
+		if (!dup)
+			env[n++] = xstrdup(cfg[i]);
+	}
 	env[n] = NULL;
 	return env;
+}
+
+/*
+ * A stopped container's or an image's working directory: the session starts
+ * there (under /target in the toolbox view), resolved inside the view's root
+ * so no symlink of the container's leads elsewhere. Best effort: "/" stays.
+ */
+static void enter_workdir(const struct session_spec *s, const struct session_chan *ch,
+			  const struct run_ctx *ctx)
+{
+	const char *cwd = s->rt->proc ? s->rt->proc->cwd : NULL;
+	dhi_autofree char *path = NULL;
+	struct dhi_err *err = NULL;
+	dhi_autoclose int root = -1, dir = -1;
+
+	if (!cwd || strcmp(cwd, "/") == 0)
+		return;
+	path = ctx->view == VIEW_TOOLBOX ? xasprintf(VIEW_TARGET_DIR "%s", cwd) : xstrdup(cwd);
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || path_open_at(root, path, O_PATH | O_DIRECTORY, 0, &dir, &err) < 0 ||
+	    fchdir(dir) < 0) {
+		session_msg_send(ch->msg, SESSION_MSG_NOTICE,
+				 "cannot enter the working directory `%s`; starting in /", cwd);
+		dhi_err_clear(&err);
+	}
 }
 
 /* The program as execvp would find it with the session's PATH; NULL when it is nowhere. */
@@ -99,12 +175,6 @@ static void notice_cb(const char *msg, void *arg)
 
 	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "%s", msg);
 }
-
-/* How the stage left things for the session's processes. */
-struct run_ctx {
-	bool tty;		/* the session's stdio is a terminal */
-	enum view_mode view;	/* the view that was built */
-};
 
 static void line_hook(const char *line, const char *cwd, void *arg)
 {
@@ -226,6 +296,7 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 		close_range((unsigned int)from, ~0u, 0);
 	}
 	umask(022);
+	enter_workdir(s, ch, ctx);
 
 	env = build_env(s);
 	if (policy_apply(s->profile, &s->user, &s->filters, exec_roots(s),

@@ -25,6 +25,7 @@ enum {
 	OPT_DEFAULT_TOOLBOX,
 	OPT_INSECURE_REGISTRY,
 	OPT_WRITE,
+	OPT_NET,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
 	{ "default-toolbox", required_argument, NULL, OPT_DEFAULT_TOOLBOX },
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "write", no_argument, NULL, OPT_WRITE },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -83,10 +85,13 @@ void cli_usage(FILE *f)
 	      "                        containerd and podman, or --runtime-root)\n"
 	      "  crun://<id>           a crun container (default root /run/crun)\n"
 	      "  pid://<pid>           any process on the host\n"
-	      "  runc://<id> stopped   a runc container whose PID 1 exited: its files in fresh\n"
-	      "                        namespaces, writes discarded unless --write\n"
+	      "  <target> stopped      a docker, podman, containerd, runc or crun container whose\n"
+	      "                        process has exited: its files (its writable layer\n"
+	      "                        included) in fresh namespaces, with its env, user and\n"
+	      "                        working directory; writes discarded unless --write\n"
 	      "  image://<ref>         an image, pulled into the toolbox cache: its files on an\n"
-	      "                        overlay (writes discarded), in fresh namespaces (no network)\n"
+	      "                        overlay (writes discarded), in fresh namespaces, with the\n"
+	      "                        image's env, user and working directory\n"
 	      "  <name>|<id>           looked up in every runtime found on the host\n"
 	      "\n"
 	      "`dhidebug ls` lists the containers of every runtime and whether each can\n"
@@ -146,8 +151,10 @@ void cli_usage(FILE *f)
 	      "                        `target` takes the uid, gid and groups of its PID 1\n"
 	      "  --policy=<file>       policy file (default /etc/dhidebug/policy.json)\n"
 	      "  --no-record           do not record the session (unless the policy requires it)\n"
-	      "  --write               a stopped runc container's session writes to its files\n"
+	      "  --write               a stopped container's session writes to its files\n"
 	      "                        (default: an overlay, discarded)\n"
+	      "  --net=none|host       network of a stopped container's or an image's session:\n"
+	      "                        none (default: loopback only) or the host's\n"
 	      "  --sessions-dir=<dir>  where recordings go (default /var/lib/dhidebug/sessions)\n"
 	      "  -c <line>             run one line of dhish (the session shell), exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
@@ -388,6 +395,11 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_WRITE:
 			out->write = true;
+			break;
+		case OPT_NET:
+			if (strcmp(optarg, "host") != 0 && strcmp(optarg, "none") != 0)
+				return dhi_err_set(err, 0, "invalid --net `%s` (none or host)", optarg);
+			out->net = optarg;
 			break;
 		case 'c':
 			out->command = optarg;

@@ -42,6 +42,7 @@ struct cli {
 	bool json;			/* profiles --json, ls --json */
 	bool no_record;			/* --no-record */
 	bool write;			/* --write: a stopped container's session writes to it */
+	const char *net;		/* --net none|host (stopped containers, images); NULL: none */
 	const char *sessions_dir;	/* --sessions-dir */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 	struct sessions_opts sessions;	/* CLI_SESSIONS: the reviewing command */

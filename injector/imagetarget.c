@@ -80,13 +80,21 @@ static void lo_up(void)
 	close(fd);
 }
 
+/* What the keeper builds the root from, and how. */
+struct holder_spec {
+	const struct rt_fs *fs;	/* the layers */
+	bool write;		/* --write: the container's own writable layer takes the writes */
+	bool host_net;		/* --net host: no network namespace of our own */
+	const char *hostname;
+};
+
 /*
  * PID 1 of the new pid namespace: finishes the root (proc of this pid
  * namespace, a /dev with the harmless devices), pivots into it, says so, and
  * waits to be killed. It runs no program of the image's: a session attaches
  * to it as to a container's init.
  */
-static void __attribute__((noreturn)) holder(int sock)
+static void __attribute__((noreturn)) holder(int sock, const struct holder_spec *h)
 {
 	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
 
@@ -104,8 +112,9 @@ static void __attribute__((noreturn)) holder(int sock)
 		bind_dev(sock, devs[i]);
 	(void)!symlink("/proc/self/fd", SCRATCH "/r/dev/fd");
 	(void)mkdir(SCRATCH "/r/tmp", 01777);
-	lo_up();
-	if (sethostname("image", 5) < 0)
+	if (!h->host_net)
+		lo_up();
+	if (sethostname(h->hostname, strlen(h->hostname)) < 0)
 		die(sock, "sethostname");
 	if (chdir(SCRATCH "/r") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
@@ -125,54 +134,126 @@ static void __attribute__((noreturn)) holder(int sock)
 		pause();
 }
 
-/*
- * Our child in the host's pid namespace: makes the namespaces and the
- * overlay, forks the holder (the new pid namespace applies to children) and
- * reports its pid, then waits. It dies with dhidebug and the holder with it.
- */
-static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, bool write, pid_t parent)
+/* An O_PATH fd of directory `dir`, named /proc/self/fd/N in overlay options. */
+static int open_layer(int sock, const char *dir)
 {
-	dhi_autofree char *opts = NULL;
-	int lower;
-	pid_t pid;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(1);
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
-		die(sock, "cannot create namespaces for the image");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		die(sock, "cannot make the mounts private");
-	/*
-	 * Held open before the tmpfs goes over SCRATCH, which may hide it (a
-	 * cache under /tmp), and named as /proc/self/fd/N: no path parsing by
-	 * overlayfs of a directory name with commas or colons either.
-	 */
-	lower = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (lower < 0)
-		die(sock, "cannot open `%s`", rootfs);
-	/* writes land in this tmpfs and go with it: the cached image is never written */
+	if (fd < 0)
+		die(sock, "cannot open `%s`", dir);
+	return fd;
+}
+
+/* Appends "/proc/self/fd/N" for each layer to the lowerdir= list in `opts`. */
+static char *lowerdirs(int sock, char *opts, char *const *layers)
+{
+	for (size_t i = 0; layers && layers[i]; i++) {
+		char *n = xasprintf("%s%s/proc/self/fd/%d", opts,
+				    opts[strlen(opts) - 1] == '=' ? "" : ":", open_layer(sock, layers[i]));
+
+		free(opts);
+		opts = n;
+	}
+	return opts;
+}
+
+/*
+ * The root at SCRATCH/r. A root that is one directory is bound (--write) or
+ * the lower layer of an overlay whose upper layer is a tmpfs; a container with
+ * its own overlay layers gets an overlay of them with its writable layer as
+ * the upper one (--write) or as the top read-only one under a tmpfs. Every
+ * directory is held open before the tmpfs goes over SCRATCH, which may hide
+ * it, and named as /proc/self/fd/N: no path parsing by overlayfs of a
+ * directory name with commas or colons either.
+ */
+static void build_root(int sock, const struct holder_spec *h)
+{
+	const struct rt_fs *fs = h->fs;
+	dhi_autofree char *opts = xstrdup("lowerdir=");
+	int upper = -1, work = -1, top = -1;
+
+	if (!fs->upper)
+		top = open_layer(sock, fs->layers[0]);
+	else if (h->write) {
+		upper = open_layer(sock, fs->upper);
+		work = open_layer(sock, fs->work);
+	} else {
+		top = open_layer(sock, fs->upper);
+	}
+	if (top >= 0) {
+		char *n = xasprintf("%s/proc/self/fd/%d", opts, top);
+
+		free(opts);
+		opts = n;
+	}
+	if (fs->upper)
+		opts = lowerdirs(sock, opts, fs->layers);
+	if (strlen(opts) > 3000)
+		die(sock, "the container has too many layers");
+	/* writes land in this tmpfs and go with it: the container's files are never written */
 	if (mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
 		die(sock, "cannot mount a tmpfs at `%s`", SCRATCH);
 	if (mkdir(SCRATCH "/u", 0755) < 0 || mkdir(SCRATCH "/w", 0700) < 0 ||
 	    mkdir(SCRATCH "/r", 0755) < 0)
 		die(sock, "mkdir");
-	opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=" SCRATCH "/u,workdir=" SCRATCH "/w", lower);
-	if (write) {
-		/* --write: the container's own root, so what the session writes stays */
-		char *src = xasprintf("/proc/self/fd/%d", lower);
+	if (h->write && !fs->upper) {
+		/* --write on a plain root: the root itself, so what the session writes stays */
+		char *src = xasprintf("/proc/self/fd/%d", top);
 
 		if (mount(src, SCRATCH "/r", NULL, MS_BIND | MS_REC, NULL) < 0)
-			die(sock, "cannot bind `%s`", rootfs);
+			die(sock, "cannot bind `%s`", fs->layers[0]);
 		free(src);
-	} else if (mount("overlay", SCRATCH "/r", "overlay", MS_NOSUID | MS_NODEV, opts) < 0) {
-		die(sock, "cannot mount an overlay of `%s`", rootfs);
+		return;
 	}
-	close(lower);
+	if (h->write && strcmp(opts, "lowerdir=") == 0) {
+		/* a container without image layers: its writable layer is all there is */
+		char *src = xasprintf("/proc/self/fd/%d", upper);
+
+		if (mount(src, SCRATCH "/r", NULL, MS_BIND, NULL) < 0)
+			die(sock, "cannot bind `%s`", fs->upper);
+		free(src);
+		return;
+	}
+	{
+		char *n = h->write ? xasprintf("%s,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+					       opts, upper, work)
+				   : xasprintf("%s,upperdir=" SCRATCH "/u,workdir=" SCRATCH "/w", opts);
+
+		free(opts);
+		opts = n;
+	}
+	if (mount("overlay", SCRATCH "/r", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+		die(sock, "cannot mount an overlay of the container's files");
+}
+
+/*
+ * Our child in the host's pid namespace: makes the namespaces and the root,
+ * forks the holder (the new pid namespace applies to children) and reports
+ * its pid, then waits. It dies with dhidebug and the holder with it.
+ */
+static void __attribute__((noreturn)) keeper(int sock, const struct holder_spec *h, pid_t parent)
+{
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+	pid_t pid;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	if (!h->host_net)
+		flags |= CLONE_NEWNET;
+	if (unshare(flags) < 0)
+		die(sock, "cannot create namespaces for the image");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		die(sock, "cannot make the mounts private");
+	build_root(sock, h);
+	/* the layers' fds go (all but the socket): the holder and the session inherit none */
+	if (sock > 3)
+		close_range(3, (unsigned int)sock - 1, 0);
+	close_range((unsigned int)sock + 1, ~0u, 0);
 	pid = fork();
 	if (pid < 0)
 		die(sock, "fork");
 	if (pid == 0)
-		holder(sock);
+		holder(sock, h);
 	if (send(sock, &pid, sizeof(pid), MSG_NOSIGNAL) < 0)
 		_exit(1);
 	close(sock);
@@ -181,11 +262,10 @@ static void __attribute__((noreturn)) keeper(int sock, const char *rootfs, bool 
 	_exit(0);
 }
 
-/* Starts the keeper and the holder on `rootfs`; *pid is the holder's. */
-static int holder_start(const char *rootfs, bool write, const char *what, struct image_target *it,
+/* Starts the keeper and the holder on the root `h` describes; *pid is the holder's. */
+static int holder_start(const struct holder_spec *h, const char *what, struct image_target *it,
 			pid_t *pidp, struct dhi_err **err)
 {
-	const char *ref = what;
 	char msg[513];
 	pid_t pid = 0, parent = getpid();
 	ssize_t n;
@@ -203,7 +283,7 @@ static int holder_start(const char *rootfs, bool write, const char *what, struct
 	}
 	if (it->keeper == 0) {
 		close(sv[0]);
-		keeper(sv[1], rootfs, write, parent);
+		keeper(sv[1], h, parent);
 	}
 	close(sv[1]);
 	/* the keeper sends the holder's pid or an error; then the holder "ok" or an error */
@@ -222,13 +302,33 @@ static int holder_start(const char *rootfs, bool write, const char *what, struct
 		image_target_stop(it);
 		if (n > 0 && !(step == 0 && n == (ssize_t)sizeof(pid))) {
 			msg[n] = 0;
-			return dhi_err_set(err, 0, "`%s`: %s", ref, msg);
+			return dhi_err_set(err, 0, "`%s`: %s", what, msg);
 		}
-		return dhi_err_set(err, 0, "`%s`: the namespace holder exited", ref);
+		return dhi_err_set(err, 0, "`%s`: the namespace holder exited", what);
 	}
 	close(sv[0]);
 	*pidp = pid;
 	return 0;
+}
+
+static bool host_net(const struct cli *cli)
+{
+	return cli->net && strcmp(cli->net, "host") == 0;
+}
+
+/* The image's config.json beside its cached rootfs: Env, User, WorkingDir. */
+static struct rt_process *image_process(const char *rootfs)
+{
+	dhi_autofree char *path = xasprintf("%s/../config.json", rootfs), *buf = NULL;
+	dhi_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct rt_process *p = NULL;
+	struct dhi_err *err = NULL;
+	size_t len;
+
+	if (fd >= 0 && fd_read_file(fd, 4u << 20, &buf, &len, &err) == 0)
+		rt_image_parse_process(buf, len, &p, &err);
+	dhi_err_clear(&err);
+	return p;
 }
 
 int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
@@ -239,14 +339,21 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 				.reg = { .insecure = cli->insecure_registry } };
 	const char *ref = cli->target + 8;
 	dhi_autofree char *digest = NULL, *rootfs = NULL;
+	struct rt_fs *fs;
 	pid_t pid = 0;
+	int r;
 
 	memset(rt, 0, sizeof(*rt));
 	it->keeper = -1;
 	it->holder = -1;
 	if (cache_pull(&o, ref, &digest, err) < 0 || cache_resolve(&o, digest, false, &rootfs, err) < 0)
 		return dhi_err_prefix(err, "image `%s`", ref);
-	if (holder_start(rootfs, false, ref, it, &pid, err) < 0)
+	fs = rt_fs_dir(rootfs);
+	r = holder_start(&(struct holder_spec){ .fs = fs, .host_net = host_net(cli),
+						.hostname = "image" },
+			 ref, it, &pid, err);
+	rt_fs_free(fs);
+	if (r < 0)
 		return -1;
 	rt->runtime = xstrdup("image");
 	rt->id = xstrdup(ref);
@@ -255,82 +362,63 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	rt->image_ref = xstrdup(ref);
 	rt->image_digest = xstrdup(digest);
 	rt->state = xstrdup("running");
+	rt->proc = image_process(rootfs);
 	return 0;
 }
 
-/* True when `pid` is not a live process that started at `start` (clock ticks). */
-static bool init_gone(long long pid, unsigned long long start)
+/* The container's name as a hostname: [A-Za-z0-9-], at most 63 bytes; "stopped" if none is left. */
+static char *hostname_of(const char *name)
 {
-	char path[64], buf[1024], *p;
-	int fd;
-	ssize_t n;
+	char *h = xzalloc(64);
+	size_t n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = fd_read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return true;
-	/* field 3 is the state (Z: a zombie is gone too), field 22 the start time */
-	if (p[2] == 'Z' || p[2] == 'X')
-		return true;
-	for (int f = 3; f < 22 && p; f++)
-		p = strchr(p + 1, ' ');
-	return !p || strtoull(p + 1, NULL, 10) != start;
+	for (const char *p = name; *p && n < 63; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    (*p == '-' && n > 0))
+			h[n++] = *p;
+	if (!n)
+		strcpy(h, "stopped");
+	return h;
 }
 
 int stopped_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
 			 struct dhi_err **err)
 {
-	const char *id = cli->target + 7;
-	const char *root = cli->runtime_root ? cli->runtime_root : "/run/runc";
-	dhi_autofree char *dir = NULL, *buf = NULL;
-	dhi_autoclose int dfd = -1, fd = -1;
-	json_t *j = NULL;
-	const char *rootfs;
-	json_int_t pid;
-	size_t len = 0;
-	pid_t hpid = 0;
+	dhi_autofree char *uri = rt_target_uri(rt), *mounted = NULL, *host = hostname_of(rt->name);
+	struct holder_spec h = { .fs = rt->fs, .write = cli->write, .host_net = host_net(cli),
+				 .hostname = host };
+	struct rt_fs *engine_fs = NULL;
+	pid_t pid = 0;
 	int r;
 
-	memset(rt, 0, sizeof(*rt));
 	it->keeper = it->holder = -1;
-	if (strncmp(cli->target, "runc://", 7) != 0 || !*id || strchr(id, '/') || id[0] == '.')
-		return 1;
-	dir = xasprintf("%s/%s", root, id);
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dfd < 0)
-		return 1;
-	fd = openat(dfd, "state.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fd_read_file(fd, 4u << 20, &buf, &len, err) < 0) {
-		dhi_err_clear(err);
-		return 1;
+	if (rt->fs->engine_mount) {
+		if (rt_engine_mount(rt, true, &mounted, err) < 0)
+			return dhi_err_prefix(err, "container `%s`", uri);
+		h.fs = engine_fs = rt_fs_dir(mounted);
 	}
-	j = json_loadb(buf, len, 0, NULL);
-	pid = json_integer_value(json_object_get(j, "init_process_pid"));
-	rootfs = json_string_value(json_object_get(json_object_get(j, "config"), "rootfs"));
-	if (!j || !rootfs || rootfs[0] != '/' || pid <= 0 ||
-	    !init_gone((long long)pid,
-		       (unsigned long long)json_integer_value(json_object_get(j, "init_process_start")))) {
-		json_decref(j);
-		return 1; /* not a stopped runc container: the caller's error stands */
+	r = holder_start(&h, uri, it, &pid, err);
+	if (engine_fs) {
+		struct dhi_err *uerr = NULL;
+
+		/* the keeper's mount namespace holds its own copy of the mount by now */
+		if (rt_engine_mount(rt, false, NULL, &uerr) < 0 && r == 0) {
+			dhi_err_prefix(&uerr, "container `%s`", uri);
+			dhi_err_print(uerr, "dhidebug");
+		}
+		dhi_err_clear(&uerr);
+		rt_fs_free(engine_fs);
 	}
-	r = holder_start(rootfs, cli->write, cli->target, it, &hpid, err);
-	if (r == 0) {
-		rt->runtime = xstrdup("runc");
-		rt->id = xstrdup(id);
-		rt->name = xstrdup(id);
-		rt->pid = hpid;
-		rt->state = xstrdup("stopped");
-	}
-	json_decref(j);
-	return r;
+	if (r < 0)
+		return -1;
+	rt->pid = pid;
+	rt->start_time = 0;
+	rt->started_by = 0;
+	free(rt->state);
+	rt->state = xstrdup("stopped");
+	free(rt->unusable);
+	rt->unusable = NULL;
+	return 0;
 }
 
 void image_target_stop(struct image_target *it)

@@ -20,23 +20,24 @@ bool image_target_is(const char *spec);
 
 /*
  * Pulls the image of `image://REF` into the toolbox cache (or finds it there)
- * and starts a holder: PID 1 of fresh mount, pid, network (loopback only),
- * UTS and IPC namespaces, whose root is an overlay of the image's cached root
- * under a tmpfs (so nothing reaches the cache) with /proc and a minimal /dev.
- * Fills *rt as rt_resolve() would (runtime "image", pid = the holder), for
- * the session to attach to. The holder dies with us; image_target_stop()
+ * and starts a holder: PID 1 of fresh mount, pid, network (loopback only;
+ * none of its own with --net host), UTS and IPC namespaces, whose root is an
+ * overlay of the image's cached root under a tmpfs (so nothing reaches the
+ * cache) with /proc and a minimal /dev. Fills *rt as rt_resolve() would
+ * (runtime "image", pid = the holder, proc = the image config's Env, User and
+ * WorkingDir), for the session to attach to. The holder dies with us; image_target_stop()
  * ends it earlier.
  */
 int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
 		       struct dhi_err **err);
 
 /*
- * A runc container whose PID 1 has exited (`runc://ID`, its state still in
- * the runc root): the same holder on its root filesystem (config.rootfs of
- * runc's state.json), under an overlay whose writes are discarded, or the
- * root itself with cli->write. Returns 1 when the target is not a stopped
- * runc container (the caller keeps its own error), 0 when started, -1 with
- * *err when it is one but cannot be opened.
+ * A container whose process has exited (rt_resolve() with opts.stopped gave
+ * rt->exited and rt->fs): the same holder on its files, its writable layer
+ * included, under an overlay whose writes are discarded, or writing to the
+ * container's own files with cli->write. Podman mounts the files for us
+ * (and unmounts them once the holder has its own copy of the mount). On
+ * success rt->pid is the holder's.
  */
 int stopped_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
 			 struct dhi_err **err);

@@ -191,18 +191,27 @@ int main(int argc, char **argv)
 	if (image_target_is(cli.target)) {
 		if (image_target_start(&cli, &image, &rt, &err) < 0)
 			return fail(err);
-	} else if (rt_resolve(cli.target, &ro, &rt, &err) < 0) {
-		/* a stopped runc container: the same holder, on its root filesystem */
-		struct dhi_err *why = NULL;
-		int r = stopped_target_start(&cli, &image, &rt, &why);
-
-		if (r < 0) {
-			dhi_err_clear(&err);
-			return fail(why);
-		}
-		if (r > 0)
+	} else {
+		/* a stopped container: the same holder, on its files */
+		ro.stopped = true;
+		if (rt_resolve(cli.target, &ro, &rt, &err) < 0 ||
+		    (rt.exited && stopped_target_start(&cli, &image, &rt, &err) < 0))
 			return fail(err);
-		dhi_err_clear(&err);
+		if (rt.exited && !cli.quiet)
+			fprintf(stderr, "dhidebug: `%s://%s` is not running: its files in fresh "
+				"namespaces, %s\n", rt.runtime, rt.id,
+				cli.write ? "writes kept (--write)" : "writes discarded");
+	}
+	if (cli.write && (image.holder <= 0 || strcmp(rt.runtime, "image") == 0)) {
+		image_target_stop(&image);
+		dhi_err_set(&err, 0, "--write applies to stopped containers (a running one is "
+			    "written directly; an image's files are never written)");
+		return fail(err);
+	}
+	if (cli.net && image.holder <= 0) {
+		dhi_err_set(&err, 0, "--net applies to image:// and stopped containers (a running "
+			    "container's session uses its network)");
+		return fail(err);
 	}
 
 	/* a directory, a cached or pulled reference, or the rule for the target's image */
@@ -217,9 +226,15 @@ int main(int argc, char **argv)
 	}
 	/* read on the host, resolved inside the target's root: hostile input */
 	toolbox_read_os_release(s.target_root, &target_os);
-	if (cli.user && strcmp(cli.user, "target") == 0 &&
-	    policy_user_of_pid(s.target.procfd, &s.user, &err) < 0)
+	if (rt.proc && rt.proc->user && (cli.user ? strcmp(cli.user, "target") == 0
+						  : !s.profile->has_user)) {
+		/* a stopped container or an image: the user its config names */
+		if (policy_user_of_config(rt.proc->user, s.target_root, &s.user, &err) < 0)
+			return fail(err);
+	} else if (cli.user && strcmp(cli.user, "target") == 0 &&
+		   policy_user_of_pid(s.target.procfd, &s.user, &err) < 0) {
 		return fail(err);
+	}
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
 		return fail(err);
 	/* built here, loaded last, in the program's process (crun does the same) */

@@ -95,6 +95,16 @@ int policy_user_parse(const char *s, struct session_user *out, struct dhi_err **
 /* The uid, gid and groups of process `procfd` (/proc/<pid>), from its status file. */
 int policy_user_of_pid(int procfd, struct session_user *out, struct dhi_err **err);
 
+/*
+ * A container's configured user (image config User, OCI process.user):
+ * "UID[:GID]", "NAME[:GROUP]" and mixes, names looked up in the container's
+ * /etc/passwd and /etc/group under `rootfd` (its root); a numeric uid not in
+ * /etc/passwd gets gid 0, as with runc. Supplementary groups are those of
+ * /etc/group that list the user.
+ */
+int policy_user_of_config(const char *spec, int rootfd, struct session_user *out,
+			  struct dhi_err **err);
+
 /* The two seccomp filters of a profile as BPF, built before entering and loaded last. */
 struct policy_filters {
 	struct sock_filter *allow;	/* allowlist: unknown syscalls and clone3 → ENOSYS */

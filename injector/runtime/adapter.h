@@ -118,10 +118,36 @@ void rt_check_process(struct rt_target *t);
 /*
  * Docker Engine API, GET /containers/{id}/json (Docker and Podman): fills id,
  * name, pid, state, unusable, image_ref (Config.Image), labels and started_by,
- * and *image_id (the "Image" field, for the digest lookup; may be NULL).
+ * and *image_id (the "Image" field, for the digest lookup; may be NULL). For a
+ * stopped container also exited, fs (GraphDriver) and proc (Config).
  */
 int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, char **image_id,
 			    struct dhi_err **err);
+
+/*
+ * runc's state.json, for a stopped container: config.rootfs (required) and
+ * the bundle directory from the "bundle=" label (NULL when absent).
+ */
+int rt_runc_parse_files(const char *buf, size_t len, char **rootfs, char **bundle,
+			struct dhi_err **err);
+
+/* --- process configs and stopped containers' files (process.c) --- */
+
+/* Env, User and WorkingDir of an image's or a Docker container's `config`; NULL: none set. */
+struct rt_process *rt_process_from_image(json_t *config);
+
+/* env, user.uid/gid and cwd of an OCI config's `process`; NULL: none set. */
+struct rt_process *rt_process_from_oci(json_t *process);
+
+/* The same from a whole OCI config.json (rt_image_parse_process() is in runtime.h). */
+int rt_oci_parse_process(const char *buf, size_t len, struct rt_process **out,
+			 struct dhi_err **err);
+
+/*
+ * A container's files from Docker's GraphDriver (overlay2/overlay: LowerDir,
+ * UpperDir, WorkDir); NULL for another driver or anything malformed.
+ */
+struct rt_fs *rt_fs_from_graphdriver(json_t *gd);
 
 /*
  * GET /images/{id}/json: the digest of the image the container runs, taken

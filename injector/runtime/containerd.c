@@ -97,11 +97,13 @@ static void find_start(int taskfd, const char *ns, const char *id, struct rt_tar
 }
 
 /* Reads task NS/ID: 0 appended, 1 no such task, -1 error. */
-static int read_task(int tasks, const char *ns, const char *id, bool skip_sandbox,
-		     struct rt_list *out, struct dhi_err **err)
+static int read_task(int tasks, const char *state, const char *ns, const char *id,
+		     bool skip_sandbox, struct rt_list *out, struct dhi_err **err)
 {
 	dhi_autofree char *path = xasprintf("%s/%s", ns, id), *buf = NULL;
 	dhi_autoclose int fd = openat(tasks, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dhi_autofree char *rootfs = NULL;
+	struct rt_process *proc = NULL;
 	struct rt_target t = { 0 };
 	bool sandbox = false;
 	size_t len;
@@ -120,10 +122,14 @@ static int read_task(int tasks, const char *ns, const char *id, bool skip_sandbo
 		rt_target_free(&t);
 		return 1;
 	}
+	/* kept for a stopped task: how its process was configured */
+	if (r == 0 && rt_oci_parse_process(buf, len, &proc, err) < 0)
+		dhi_err_clear(err);
 	free(buf);
 	buf = NULL;
 	r = rt_read_file_at(fd, "init.pid", 64, &buf, &len, err);
 	if (r < 0 || (r == 0 && rt_parse_pidfile(buf, len, &t.pid, err) < 0)) {
+		rt_process_free(proc);
 		rt_target_free(&t);
 		return dhi_err_prefix(err, "containerd task `%s`", path);
 	}
@@ -133,7 +139,18 @@ static int read_task(int tasks, const char *ns, const char *id, bool skip_sandbo
 	} else {
 		t.state = xstrdup("running");
 		find_start(fd, ns, id, &t);
+		rt_check_process(&t);
+		if (t.exited) {
+			/* the task is stopped but not deleted: the shim keeps its rootfs mounted */
+			free(t.state);
+			t.state = xstrdup("stopped");
+			rootfs = xasprintf("%s/" TASK_DIR "/%s/rootfs", state, path);
+			t.fs = rt_fs_dir(rootfs);
+			t.proc = proc;
+			proc = NULL;
+		}
 	}
+	rt_process_free(proc);
 	t.name = xstrdup(t.container_name ? t.container_name : id);
 	rt_list_push(out, &t);
 	return 0;
@@ -173,25 +190,32 @@ static int containerd_lookup(const char *spec, const struct rt_opts *opts, struc
 		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s/%s`",
 							  state_dir(opts), TASK_DIR);
 	if (ns)
-		return read_task(tasks, ns, id, false, out, err) < 0 ? -1 : 0;
+		return read_task(tasks, state_dir(opts), ns, id, false, out, err) < 0 ? -1 : 0;
 	/* as ctr: the namespace `default`; else whichever namespace has it (k8s.io...) */
-	r = read_task(tasks, "default", id, false, out, err);
+	r = read_task(tasks, state_dir(opts), "default", id, false, out, err);
 	if (r <= 0)
 		return r;
 	n = rt_subdirs_at(tasks, NULL, NAMESPACES_MAX, &all);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		if (strcmp(all[i], "default") != 0 && read_task(tasks, all[i], id, false, out, err) < 0)
+		if (strcmp(all[i], "default") != 0 &&
+		    read_task(tasks, state_dir(opts), all[i], id, false, out, err) < 0)
 			r = -1;
 	rt_names_free(all, n);
 	return r < 0 ? -1 : 0;
 }
 
+struct list_arg {
+	const char *state;
+	struct rt_list *out;
+};
+
 /* a task half-created or half-deleted is skipped, not fatal to `ls` */
-static void list_one(int tasks, const char *ns, const char *id, void *out)
+static void list_one(int tasks, const char *ns, const char *id, void *arg)
 {
+	const struct list_arg *a = arg;
 	struct dhi_err *err = NULL;
 
-	if (read_task(tasks, ns, id, true, out, &err) < 0)
+	if (read_task(tasks, a->state, ns, id, true, a->out, &err) < 0)
 		dhi_err_clear(&err);
 }
 
@@ -202,7 +226,9 @@ static int containerd_list(const struct rt_opts *opts, struct rt_list *out, stru
 	if (tasks < 0)
 		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s/%s`",
 							  state_dir(opts), TASK_DIR);
-	rt_each_subdir2(tasks, NULL, list_one, out);
+	struct list_arg a = { state_dir(opts), out };
+
+	rt_each_subdir2(tasks, NULL, list_one, &a);
 	return 0;
 }
 

@@ -107,7 +107,13 @@ static void fill_state(json_t *state, struct rt_target *t)
 	} else if (json_is_true(json_object_get(state, "Restarting"))) {
 		rt_set_unusable(t, "it is restarting");
 	} else if (!json_is_true(json_object_get(state, "Running"))) {
+		static const char *const stopped[] = { "exited", "created", "dead", "stopped",
+						       "configured", NULL };
+
 		rt_set_unusable(t, "it is not running (%s)", t->state ? t->state : "no status");
+		for (int i = 0; t->state && stopped[i]; i++)
+			if (strcmp(t->state, stopped[i]) == 0)
+				t->exited = true;
 	}
 	if (!t->state)
 		t->state = xstrdup(t->unusable ? "unknown" : "running");
@@ -154,6 +160,11 @@ int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, 
 		out->name = xstrdup(out->id);
 	fill_state(object_member(j, "State"), out);
 	config = object_member(j, "Config");
+	if (out->exited) {
+		/* its files and how its process was configured, for a session on them */
+		out->fs = rt_fs_from_graphdriver(object_member(j, "GraphDriver"));
+		out->proc = rt_process_from_image(config);
+	}
 	out->image_ref = rt_json_str(config, "Image", 1024);
 	out->labels = rt_json_labels(json_object_get(config, "Labels"));
 	*image_id = rt_json_str(j, "Image", 128);
@@ -405,8 +416,8 @@ static bool valid_api_version(const char *v)
  * *out, or -1 with err set. Only 200 and 404 are returned; anything else is
  * an error that says what the engine said.
  */
-static long api_get(struct api *a, const char *path, size_t max, char **out, size_t *len,
-		    struct dhi_err **err)
+static long api_call(struct api *a, const char *method, const char *path, size_t max, char **out,
+		     size_t *len, struct dhi_err **err)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct body b = { .max = max };
@@ -420,6 +431,11 @@ static long api_get(struct api *a, const char *path, size_t max, char **out, siz
 		a->errbuf[0] = '\0';
 		a->server_version[0] = '\0';
 		if (curl_easy_setopt(a->curl, CURLOPT_URL, url) != CURLE_OK ||
+		    (strcmp(method, "POST") == 0
+			     /* an empty POST body: the libpod calls here take none */
+			     ? curl_easy_setopt(a->curl, CURLOPT_POSTFIELDSIZE, 0L) != CURLE_OK ||
+				       curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, "") != CURLE_OK
+			     : curl_easy_setopt(a->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK) ||
 		    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, &b) != CURLE_OK ||
 		    curl_easy_setopt(a->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max) !=
 			    CURLE_OK)
@@ -433,7 +449,7 @@ static long api_get(struct api *a, const char *path, size_t max, char **out, siz
 			return curl_fail(a, c, err);
 		}
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (status == 200 || status == 404) {
+		if (status == 200 || status == 204 || status == 404) {
 			if (status == 404) {
 				free(b.buf);
 				b.buf = NULL;
@@ -456,6 +472,12 @@ static long api_get(struct api *a, const char *path, size_t max, char **out, siz
 				   status, msg ? ": " : "", msg ? msg : "");
 	}
 	return dhi_err_set(err, 0, "%s refuses API version %s", a->e->scheme, a->version);
+}
+
+static long api_get(struct api *a, const char *path, size_t max, char **out, size_t *len,
+		    struct dhi_err **err)
+{
+	return api_call(a, "GET", path, max, out, len, err);
 }
 
 /* A container's digest: the reference's own, RepoDigests, or the image id. */
@@ -501,6 +523,12 @@ static int inspect(struct api *a, const char *id, struct rt_list *out, struct dh
 		return dhi_err_prefix(err, "%s container `%s`", a->e->scheme, id);
 	}
 	t.runtime = xstrdup(a->e->scheme);
+	if (t.exited && a->e == &podman) {
+		/* podman mounts a stopped container's files itself, whatever its storage driver */
+		rt_fs_free(t.fs);
+		t.fs = xzalloc(sizeof(*t.fs));
+		t.fs->engine_mount = true;
+	}
 	find_digest(a, &t, image_id);
 	rt_list_push(out, &t);
 	return 0;
@@ -613,3 +641,51 @@ const struct rt_adapter rt_docker_adapter = { "docker",	  true,		 valid_name, do
 					      docker_lookup, docker_list };
 const struct rt_adapter rt_podman_adapter = { "podman",	  true,		 valid_name, podman_probe,
 					      podman_lookup, podman_list };
+
+/* What POST /libpod/containers/{id}/mount answers: the path, as a JSON string or bare. */
+static char *mount_path(const char *buf, size_t len)
+{
+	json_t *j = json_loadb(buf, len, JSON_DECODE_ANY, NULL);
+	char *p = NULL;
+
+	if (json_is_string(j)) {
+		p = xstrdup(json_string_value(j));
+	} else {
+		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			len--;
+		p = xstrndup(buf, len);
+	}
+	json_decref(j);
+	if (p[0] != '/' || strlen(p) > 4096 || strlen(p) != strcspn(p, "\n\r\t")) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct dhi_err **err)
+{
+	dhi_autofree char *url = NULL, *buf = NULL;
+	struct api a;
+	size_t len;
+	long status;
+
+	if (strcmp(t->runtime, "podman") != 0 || !valid_name(t->id))
+		return dhi_err_set(err, 0, "only podman mounts a container's files for dhidebug");
+	if (api_open(&podman, &a, err) < 0)
+		return -1;
+	url = xasprintf("/libpod/containers/%s/%s", t->id, mount ? "mount" : "unmount");
+	status = api_call(&a, "POST", url, 8192, &buf, &len, err);
+	api_close(&a);
+	if (status < 0)
+		return -1;
+	if (status == 404)
+		return dhi_err_set(err, 0, "podman no longer has container `%s`", t->id);
+	if (!mount)
+		return 0;
+	*path = mount_path(buf, len);
+	if (!*path)
+		return dhi_err_set(err, 0, "podman answered the mount of `%s` with no usable path",
+				   t->id);
+	return 0;
+}

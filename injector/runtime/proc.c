@@ -154,12 +154,14 @@ void rt_check_process(struct rt_target *t)
 	}
 	if (proc_stat(t->pid, &state, &start) < 0 || state == 'Z' || state == 'X') {
 		rt_set_unusable(t, "its process `%d` has exited", (int)t->pid);
+		t->exited = true;
 		return;
 	}
 	if (t->start_time) {
 		if (t->start_time != start) {
 			rt_set_unusable(t, "its pid `%d` belongs to another process now "
 					"(the pid was reused)", (int)t->pid);
+			t->exited = true;
 			return;
 		}
 	} else {
@@ -170,6 +172,7 @@ void rt_check_process(struct rt_target *t)
 					"its pid `%d` belongs to a process that started after "
 					"the container (the pid was reused)",
 					(int)t->pid);
+			t->exited = true;
 			return;
 		}
 		/* from here on the attach pins exactly the process checked here */

@@ -68,6 +68,70 @@ int rt_runc_parse_state(const char *buf, size_t len, const char *pid_key, const 
 	return 0;
 }
 
+int rt_runc_parse_files(const char *buf, size_t len, char **rootfs, char **bundle,
+			struct dhi_err **err)
+{
+	json_t *state = rt_json_parse(buf, len, "state", err), *config, *v;
+	size_t i;
+
+	*rootfs = *bundle = NULL;
+	if (!state)
+		return -1;
+	config = json_object_get(state, "config");
+	*rootfs = rt_json_str(config, "rootfs", 4096);
+	json_array_foreach(json_object_get(config, "labels"), i, v) {
+		const char *l = json_string_value(v);
+
+		if (i >= RT_LABELS_MAX)
+			break;
+		if (l && strncmp(l, "bundle=", 7) == 0 && l[7] == '/' && !*bundle &&
+		    strlen(l + 7) <= 4096 && strcspn(l + 7, "\n\r\t") == strlen(l + 7))
+			*bundle = xstrdup(l + 7);
+	}
+	/* crun's status file keeps both at the top */
+	if (!*rootfs)
+		*rootfs = rt_json_str(state, "rootfs", 4096);
+	if (!*bundle) {
+		*bundle = rt_json_str(state, "bundle", 4096);
+		if (*bundle && (*bundle)[0] != '/') {
+			free(*bundle);
+			*bundle = NULL;
+		}
+	}
+	json_decref(state);
+	if (!*rootfs || (*rootfs)[0] != '/') {
+		free(*rootfs);
+		free(*bundle);
+		*rootfs = *bundle = NULL;
+		return dhi_err_set(err, 0, "state has no valid `config.rootfs`");
+	}
+	return 0;
+}
+
+/*
+ * A container whose process has exited: where its files are (runc's state)
+ * and how its process was configured (the bundle's config.json). Best effort:
+ * what cannot be read stays unknown, and the container cannot be opened then.
+ */
+static void read_stopped(const char *buf, size_t len, struct rt_target *t)
+{
+	dhi_autofree char *rootfs = NULL, *bundle = NULL, *cfg = NULL;
+	dhi_autoclose int dir = -1;
+	struct dhi_err *err = NULL;
+	size_t cfg_len;
+
+	if (rt_runc_parse_files(buf, len, &rootfs, &bundle, &err) < 0) {
+		dhi_err_clear(&err);
+		return;
+	}
+	t->fs = rt_fs_dir(rootfs);
+	if (bundle)
+		dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir >= 0 && rt_read_file_at(dir, "config.json", STATE_MAX, &cfg, &cfg_len, &err) == 0)
+		rt_oci_parse_process(cfg, cfg_len, &t->proc, &err);
+	dhi_err_clear(&err);
+}
+
 /* The existing roots of `rt`: --runtime-root alone when given, else every known one. */
 static size_t find_roots(const struct oci_runtime *rt, const struct rt_opts *opts,
 			 char *out[ROOTS_MAX])
@@ -138,6 +202,12 @@ static int read_one(const struct oci_runtime *rt, const char *root, const char *
 		rt_set_unusable(&t, "it is created but not started");
 	} else {
 		t.state = xstrdup("running");
+		rt_check_process(&t);
+		if (t.exited) {
+			free(t.state);
+			t.state = xstrdup("stopped");
+			read_stopped(buf, len, &t);
+		}
 	}
 	rt_list_push(out, &t);
 	return 0;

@@ -24,6 +24,33 @@ const char *rt_schemes(void)
 	return "docker, podman, containerd, crio, runc, crun, pid";
 }
 
+static void strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+void rt_process_free(struct rt_process *p)
+{
+	if (!p)
+		return;
+	strv_free(p->env);
+	free(p->user);
+	free(p->cwd);
+	free(p);
+}
+
+void rt_fs_free(struct rt_fs *fs)
+{
+	if (!fs)
+		return;
+	strv_free(fs->layers);
+	free(fs->upper);
+	free(fs->work);
+	free(fs);
+}
+
 void rt_target_free(struct rt_target *t)
 {
 	free(t->runtime);
@@ -39,6 +66,8 @@ void rt_target_free(struct rt_target *t)
 	free(t->labels);
 	free(t->state);
 	free(t->unusable);
+	rt_fs_free(t->fs);
+	rt_process_free(t->proc);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -108,9 +137,15 @@ static char *join_uris(const struct rt_list *l)
 	return s;
 }
 
+/* A stopped container whose files are known: opened in fresh namespaces when asked for. */
+static bool openable_stopped(const struct rt_target *t, const struct rt_opts *opts)
+{
+	return opts && opts->stopped && t->exited && t->fs;
+}
+
 /* One match is the target, if it can be debugged; none or several are errors. */
-static int pick(const char *what, struct rt_list *found, const char *none, struct rt_target *out,
-		struct dhi_err **err)
+static int pick(const char *what, struct rt_list *found, const char *none,
+		const struct rt_opts *opts, struct rt_target *out, struct dhi_err **err)
 {
 	if (found->n == 0)
 		return dhi_err_set(err, 0, "no container `%s` %s", what, none);
@@ -119,7 +154,7 @@ static int pick(const char *what, struct rt_list *found, const char *none, struc
 
 		return dhi_err_set(err, 0, "`%s` is ambiguous: %s (name one of them)", what, list);
 	}
-	if (found->v[0].unusable) {
+	if (found->v[0].unusable && !openable_stopped(&found->v[0], opts)) {
 		dhi_autofree char *uri = rt_target_uri(&found->v[0]);
 
 		return dhi_err_set(err, 0, "container `%s` cannot be debugged: %s", uri,
@@ -171,7 +206,7 @@ static int resolve_bare(const char *name, const struct rt_opts *opts, struct rt_
 	check_and_dedup(&found, 0);
 	none = xasprintf("in any runtime (searched: %s%s%s)", *searched ? searched : "none",
 			 *absent ? "; not on this host: " : "", absent);
-	ret = pick(name, &found, none, out, err);
+	ret = pick(name, &found, none, opts, out, err);
 out:
 	rt_list_free(&found);
 	return ret;
@@ -202,7 +237,7 @@ int rt_resolve(const char *spec, const struct rt_opts *opts, struct rt_target *o
 		}
 		check_and_dedup(&found, 0);
 		none = xasprintf("in %s", a->scheme);
-		ret = pick(sep + 3, &found, none, out, err);
+		ret = pick(sep + 3, &found, none, opts, out, err);
 		rt_list_free(&found);
 		return ret;
 	}

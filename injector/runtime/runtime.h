@@ -3,10 +3,29 @@
 #ifndef RT_RUNTIME_H
 #define RT_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "common/err.h"
+
+/*
+ * How a container's process is configured (image config, OCI process): what a
+ * session on a stopped container's or an image's files starts with.
+ */
+struct rt_process {
+	char **env;	/* "NAME=value", NULL-terminated; NULL: none */
+	char *user;	/* "UID[:GID]" or "NAME[:GROUP]" as configured; NULL: not set (root) */
+	char *cwd;	/* absolute, inside the container; NULL: not set ("/") */
+};
+
+/* Where a container's files are, so that one whose process has exited can still be opened. */
+struct rt_fs {
+	char **layers;		/* read-only directories, top first, NULL-terminated */
+	char *upper, *work;	/* its writable overlay layer and that layer's workdir; NULL:
+				 * layers[0] alone is its root (runc's rootfs, a mounted one) */
+	bool engine_mount;	/* podman: the engine mounts it (rt_engine_mount()); layers NULL */
+};
 
 /*
  * What a runtime says about a container. Everything here came from untrusted
@@ -34,12 +53,16 @@ struct rt_target {
 	 * started later is another one that reused the pid. 0 = no bound.
 	 */
 	long long started_by;
+	bool exited;			/* its process has exited (or never started): stopped */
+	struct rt_fs *fs;		/* a stopped container's files; NULL when not known */
+	struct rt_process *proc;	/* its process's configuration; NULL when not known */
 };
 
 struct rt_opts {
 	const char *runtime_root;	/* --runtime-root: the runc/crun root; NULL: every known one */
 	const char *containerd_root;	/* --containerd-root: containerd's state dir, NULL: /run/containerd */
 	const char *crio_root;		/* --crio-root: CRI-O's storage root, NULL: /var/lib/containers/storage */
+	bool stopped;			/* a stopped container with known files is an answer */
 };
 
 /*
@@ -50,12 +73,31 @@ struct rt_opts {
  * created-but-not-started and stopped containers, and a pid that has exited or
  * been reused, are refused. On success the caller owns *out and frees it with
  * rt_target_free(); out->start_time is then known, for ns_target_open() to
- * re-check after pinning the process.
+ * re-check after pinning the process. With opts->stopped, a stopped container
+ * whose files the runtime names is returned too: out->exited is then true and
+ * out->fs says where its files are (imagetarget.c opens them).
  */
 int rt_resolve(const char *spec, const struct rt_opts *opts, struct rt_target *out,
 	       struct dhi_err **err);
 
 void rt_target_free(struct rt_target *t);
+
+void rt_process_free(struct rt_process *p);
+void rt_fs_free(struct rt_fs *fs);
+
+/* A root that is one directory (runc's rootfs, containerd's mounted rootfs, an image's). */
+struct rt_fs *rt_fs_dir(const char *root);
+
+/* Env, User and WorkingDir of an image config blob ({"config": {...}}); *out NULL: none set. */
+int rt_image_parse_process(const char *buf, size_t len, struct rt_process **out,
+			   struct dhi_err **err);
+
+/*
+ * Podman's own mount of a stopped container's files (POST
+ * /libpod/containers/{id}/mount): *path is the mounted root. With `mount`
+ * false, undoes it (*path unused).
+ */
+int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct dhi_err **err);
 
 /* A growable array of targets. */
 struct rt_list {

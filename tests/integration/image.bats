@@ -15,8 +15,11 @@ setup_file()
 	port=$(registry_start "$d/reg")
 	port=${port##*:}
 	echo "hello from the image" >"$d/root/etc/hello"
+	printf 'root:x:0:0::/root:/sbin/nologin\napp:x:65532:65532::/home/app:/sbin/nologin\n' >"$d/root/etc/passwd"
+	printf 'root:x:0:\nstaff:x:50:\nwheel:x:10:root,app\n' >"$d/root/etc/group"
 	cp "$BUILD/tests/app-static" "$d/root/app/server"
-	"$BATS_TEST_DIRNAME/lintimg.py" "$d/oci" 1 "$d/root" '{"Entrypoint":["/app/server"],"User":"65532"}' &&
+	"$BATS_TEST_DIRNAME/lintimg.py" "$d/oci" 1 "$d/root" \
+		'{"Entrypoint":["/app/server"],"User":"app:staff","WorkingDir":"/app","Env":["GREETING=hello","LD_PRELOAD=/app/server"]}' &&
 		skopeo copy -q --dest-tls-verify=false "oci:$d/oci:1" "docker://127.0.0.1:$port/img/small:1" \
 			>"$d/build.log" 2>&1 &&
 		echo "127.0.0.1:$port" >"$d/reg/addr"
@@ -97,6 +100,33 @@ img()
 		[ -z "$(pgrep -x dhi-image)" ] && break
 		sleep 0.1
 	done
+	[ -z "$(pgrep -x dhi-image)" ]
+}
+
+@test "image://: the session has the image's User (by name, with its groups), WorkingDir and Env (without LD_PRELOAD)" {
+	run img --view toolbox "$IMG" -- sh -c 'id -u; id -g; id -G; pwd; echo "$GREETING"; echo "${LD_PRELOAD-unset}"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 65532 ]
+	[ "${lines[1]}" = 50 ]
+	[ "${lines[2]}" = "50 10" ]
+	[ "${lines[3]}" = /target/app ]
+	[ "${lines[4]}" = hello ]
+	[ "${lines[5]}" = unset ]
+	# --user and --user target
+	run img --user 0 "$IMG" -- id -u
+	[ "$output" = 0 ]
+	run img --user target "$IMG" -- id -u
+	[ "$output" = 65532 ]
+	# --net host: the host's interfaces
+	run img --net host "$IMG" -- cat /proc/net/dev
+	[ "${#lines[@]}" -eq "$(wc -l </proc/net/dev)" ]
+}
+
+@test "image://: --write is refused (the cache is never written)" {
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --toolbox-cache "$CACHE" --write "$IMG" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"--write applies to stopped containers"* ]]
 	[ -z "$(pgrep -x dhi-image)" ]
 }
 

@@ -92,7 +92,7 @@ teardown()
 # (CONTAINER_HOST would make podman a remote client of its own service, without --root)
 pm()
 {
-	env -u CONTAINER_HOST podman --root "$RT/pm/root" --runroot "$RT/pm/run" --storage-driver vfs "$@"
+	env -u CONTAINER_HOST podman --root "$RT/pm/root" --runroot "$RT/pm/run" --storage-driver overlay "$@"
 }
 
 podman_start_service()
@@ -101,7 +101,7 @@ podman_start_service()
 
 	pm import --change 'ENTRYPOINT ["/app"]' "$RT/app.tar" localhost/dhi-rt:test || return 1
 	daemon "$RT/podman.pid" "$RT/podman-service.log" podman --root "$RT/pm/root" \
-		--runroot "$RT/pm/run" --storage-driver vfs system service --time=0 "unix://$PSOCK"
+		--runroot "$RT/pm/run" --storage-driver overlay system service --time=0 "unix://$PSOCK"
 	for i in $(seq 100); do
 		curl -sf --unix-socket "$PSOCK" http://d/_ping >/dev/null 2>&1 && return 0
 		sleep 0.1
@@ -343,7 +343,7 @@ ls_json()
 	[[ "$output" == *"$name-2 "* ]]
 }
 
-@test "podman: a paused and a stopped container are refused with one line (125) and ls says why" {
+@test "podman: a paused container is refused with one line (125) and ls says why" {
 	requires_podman
 	local name=dhi-rt-$$-$BATS_TEST_NUMBER
 	podman_run "$name"
@@ -355,12 +355,74 @@ ls_json()
 	ls_json
 	[[ "$(jq -r --arg id "$PCID" '.[] | select(.id == $id) | .why_not' <<<"$LS")" == "it is paused"* ]]
 	pm unpause "$name"
+}
 
-	pm kill "$name" >/dev/null
-	pm wait "$name" >/dev/null 2>&1 || true
-	run_err "podman://$name" -- true
-	[[ "$stderr" == *"is not running (exited)"* ]]
-	[ ! -e "/proc/$PPID_" ] || [ "$(pid_state "$PPID_")" = Z ] || ! grep -q '^/app' "/proc/$PPID_/cmdline"
+# stopped NAME: podman_run NAME with a configured env, user and working directory, then kill it.
+podman_stopped()
+{
+	echo "$1" >>"$BATS_TEST_TMPDIR/podman.names"
+	pm run -d --name "$1" --network none -e GREETING=hello -e LD_PRELOAD=/app -u 1000:1000 \
+		-w /etc localhost/dhi-rt:test /app /nonexistent/marker >"$BATS_TEST_TMPDIR/podman-run.log" 2>&1 || {
+		cat "$BATS_TEST_TMPDIR/podman-run.log" >&2
+		return 1
+	}
+	pm kill "$1" >/dev/null
+	pm wait "$1" >/dev/null 2>&1 || true
+	[ "$(pm inspect --format '{{.State.Status}}' "$1")" = exited ]
+}
+
+# in_container NAME PATH: the file PATH of podman container NAME (stopped), as podman sees it
+in_container()
+{
+	pm cp "$1:$2" - 2>/dev/null | tar -xO 2>/dev/null
+}
+
+@test "stopped: a podman container whose process exited opens as podman:// (podman mounts it) and docker:// (its overlay layers); writes kept only with --write" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER t
+	podman_stopped "$name"
+	export CONTAINER_HOST=unix://$PSOCK DOCKER_HOST=unix://$PSOCK
+
+	for t in podman docker; do
+		run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --profile sysadmin --user 0 "$t://$name" -- \
+			sh -c "cat /proc/1/comm && ls /target/app && echo $t >/target/etc/from-$t"
+		echo "$t: $status $output / $stderr"
+		[ "$status" -eq 0 ]
+		[ "${lines[0]}" = dhi-image ]
+		[ "${lines[1]}" = /target/app ]
+		[[ "$stderr" == *"is not running: its files in fresh namespaces, writes discarded"* ]]
+		[ -z "$(in_container "$name" "/etc/from-$t")" ]
+
+		run dhidebug -q --profile sysadmin --user 0 --write "$t://$name" -- \
+			sh -c "echo $t >/target/etc/from-$t"
+		[ "$status" -eq 0 ]
+		[ "$(in_container "$name" "/etc/from-$t")" = "$t" ]
+	done
+	# podman's own mount is undone: nothing of ours stays mounted, and it starts again
+	! grep -q "$RT/pm/.*merged" /proc/self/mountinfo || false
+	pm start "$name" >/dev/null
+	[ "$(pm inspect --format '{{.State.Status}}' "$name")" = running ]
+}
+
+@test "stopped: the session has the container's env (but not LD_PRELOAD), user and working directory" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER
+	podman_stopped "$name"
+	export CONTAINER_HOST=unix://$PSOCK
+
+	run dhidebug -q --profile sysadmin --view toolbox "podman://$name" -- \
+		sh -c 'id -u; id -g; pwd; echo "$GREETING"; echo "${LD_PRELOAD-unset}"; echo "$PATH"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1000 ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${lines[2]}" = /target/etc ]
+	[ "${lines[3]}" = hello ]
+	[ "${lines[4]}" = unset ]
+	[ "${lines[5]}" = /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ]
+	# --user wins over the container's
+	run dhidebug -q --profile sysadmin --user 0 "podman://$name" -- id -u
+	[ "$output" = 0 ]
 }
 
 @test "podman: a name in two runtimes is ambiguous; an unknown name lists the runtimes searched" {
@@ -502,17 +564,28 @@ ls_json()
 	[[ "$output" == *"shop/web-7d4f/web"* ]]
 }
 
-@test "containerd: a task whose process has exited is refused (125)" {
+@test "stopped: a containerd task whose process exited (not deleted) opens on its rootfs; writes kept only with --write" {
 	requires_containerd
-	local id=dhi-c-$$-$BATS_TEST_NUMBER i
+	local id=dhi-c-$$-$BATS_TEST_NUMBER i rootfs
 	ctrd_run "$id"
 	ctr_ task kill -s KILL "$id"
 	for i in $(seq 50); do
 		ctr_ task ls | grep -q "^$id .*STOPPED" && break
 		sleep 0.1
 	done
-	run_err --containerd-root "$RT/ctrd/state" "containerd://$CTRD_NS/$id" -- true
-	[[ "$stderr" == *"cannot be debugged: its process \`$TPID\` has exited"* ]]
+	rootfs=$RT/ctrd/state/io.containerd.runtime.v2.task/$CTRD_NS/$id/rootfs
+	[ -e "$rootfs/app" ]
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --containerd-root "$RT/ctrd/state" --profile sysadmin \
+		"containerd://$CTRD_NS/$id" -- sh -c 'cat /proc/1/comm; echo x >/target/written'
+	echo "$status $output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = dhi-image ]
+	[[ "$stderr" == *"containerd://$CTRD_NS/$id\` is not running"* ]]
+	[ ! -e "$rootfs/written" ]
+	run dhidebug -q --containerd-root "$RT/ctrd/state" --profile sysadmin --write \
+		"containerd://$CTRD_NS/$id" -- sh -c 'echo kept >/target/written'
+	[ "$status" -eq 0 ]
+	[ "$(cat "$rootfs/written")" = kept ]
 }
 
 # --- runc, and ls across every runtime ---------------------------------------------------------

@@ -5,6 +5,14 @@
 
 load helpers
 
+# the app's configured environment and working directory, and a user by name
+customize_bundle()
+{
+	local b=$1
+	jq '.process.env += ["GREETING=hello", "LD_PRELOAD=/app", "BASH_ENV=/app"] | .process.cwd = "/etc"' \
+		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
+}
+
 setup()
 {
 	requires root runc toolbox
@@ -58,4 +66,43 @@ stopped()
 	run stopped runc://no-such-container-$$ -- true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"no-such-container"* ]]
+}
+
+@test "stopped: the session has the container's env (without LD_PRELOAD or BASH_ENV) and working directory, and says it is stopped" {
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --profile sysadmin --view toolbox "$TARGET" -- \
+		sh -c 'pwd; echo "$GREETING"; echo "${LD_PRELOAD-unset} ${BASH_ENV-unset}"; id -u' </dev/null
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = /target/etc ]
+	[ "${lines[1]}" = hello ]
+	[ "${lines[2]}" = "unset unset" ]
+	[ "${lines[3]}" = "$(jq -r .process.user.uid "$BUNDLE/config.json")" ]
+	[[ "$stderr" == *"\`$TARGET\` is not running: its files in fresh namespaces, writes discarded"* ]]
+}
+
+@test "stopped: --net none (the default) has loopback only, --net host the host's interfaces" {
+	local host
+	host=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | sort | tr '\n' ' ')
+	run stopped "$TARGET" -- cat /proc/net/dev
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]:2}" | awk -F: '{ gsub(/ /, "", $1); print $1 }' | tr '\n' ' ')" = "lo " ]
+	run stopped --net none "$TARGET" -- cat /proc/net/dev
+	[ "${#lines[@]}" -eq 3 ]
+	run stopped --net host "$TARGET" -- cat /proc/net/dev
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]:2}" | awk -F: '{ gsub(/ /, "", $1); print $1 }' | sort | tr '\n' ' ')" = "$host" ]
+	[[ "$host" != "lo " ]]
+}
+
+@test "stopped: --net and --write are refused for a running target; a bad --net is a usage error" {
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --net host "pid://$$" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"--net applies to image:// and stopped containers"* ]]
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --write "pid://$$" -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"--write applies to stopped containers"* ]]
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --net bridge "$TARGET" -- true
+	[ "$status" -eq 125 ]
+	[ "$stderr" = "dhidebug: invalid --net \`bridge\` (none or host)" ]
+	[ -z "$(pgrep -x dhi-image)" ]
 }

@@ -472,6 +472,173 @@ static void test_rt_parse_time_rfc3339(void **st)
 		assert_int_equal(rt_parse_time(bad[i], &t), -1);
 }
 
+/* A stopped container: its overlay2 layers and its process's config, for a session on its files. */
+static void test_rt_docker_parse_inspect_stopped(void **st)
+{
+	static const char json[] =
+		"{\"Id\":\"" ID64 "\",\"Name\":\"/web\","
+		"\"State\":{\"Status\":\"exited\",\"Running\":false,\"Pid\":0,"
+		"\"StartedAt\":\"2026-11-27T19:38:42Z\"},"
+		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
+		"\"LowerDir\":\"/var/lib/docker/overlay2/a/diff:/var/lib/docker/overlay2/b/diff\","
+		"\"UpperDir\":\"/var/lib/docker/overlay2/c/diff\","
+		"\"WorkDir\":\"/var/lib/docker/overlay2/c/work\"}},"
+		"\"Config\":{\"Env\":[\"A=1\",\"=bad\",\"noequals\",\"B=two words\",\"C=\\u001b[2J\",7],"
+		"\"User\":\"app:staff\",\"WorkingDir\":\"/srv\"}}";
+	struct rt_target t;
+	char *image_id, *msg;
+
+	(void)st;
+	assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+	assert_true(t.exited);
+	assert_non_null(t.unusable);
+	assert_non_null(t.fs);
+	assert_string_equal(t.fs->upper, "/var/lib/docker/overlay2/c/diff");
+	assert_string_equal(t.fs->work, "/var/lib/docker/overlay2/c/work");
+	assert_string_equal(t.fs->layers[0], "/var/lib/docker/overlay2/a/diff");
+	assert_string_equal(t.fs->layers[1], "/var/lib/docker/overlay2/b/diff");
+	assert_null(t.fs->layers[2]);
+	assert_non_null(t.proc);
+	/* no name-less, '='-less, control-character or non-string entries */
+	assert_string_equal(t.proc->env[0], "A=1");
+	assert_string_equal(t.proc->env[1], "B=two words");
+	assert_null(t.proc->env[2]);
+	assert_string_equal(t.proc->user, "app:staff");
+	assert_string_equal(t.proc->cwd, "/srv");
+	rt_target_free(&t);
+	free(image_id);
+	free(msg);
+}
+
+/* Layer paths overlayfs would misread, another driver, a relative WorkingDir: no fs, no cwd. */
+static void test_rt_docker_parse_inspect_stopped_hostile(void **st)
+{
+	static const char *const drivers[] = {
+		"{\"Name\":\"vfs\",\"Data\":null}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\"}}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u,lowerdir=/\",\"WorkDir\":\"/w\"}}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\",\"WorkDir\":\"w\"}}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\",\"WorkDir\":\"/w\","
+		"\"LowerDir\":\"/a::/b\"}}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\",\"WorkDir\":\"/w\","
+		"\"LowerDir\":\"/a:relative\"}}",
+		"{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\\n\",\"WorkDir\":\"/w\"}}",
+		"[]",
+	};
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
+		char *json = NULL, *image_id, *msg;
+		struct rt_target t;
+
+		assert_true(asprintf(&json,
+				     "{\"Id\":\"" ID64 "\",\"State\":{\"Status\":\"exited\","
+				     "\"Running\":false},\"GraphDriver\":%s,"
+				     "\"Config\":{\"WorkingDir\":\"srv\",\"Env\":\"A=1\"}}",
+				     drivers[i]) > 0);
+		assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+		assert_true(t.exited);
+		assert_null(t.fs);
+		assert_null(t.proc);
+		rt_target_free(&t);
+		free(image_id);
+		free(msg);
+		free(json);
+	}
+}
+
+static void test_rt_docker_parse_inspect_too_many_layers(void **st)
+{
+	char *lower = strdup(""), *json = NULL, *image_id, *msg;
+	struct rt_target t;
+
+	(void)st;
+	for (int i = 0; i < 129; i++) {
+		char *n = NULL;
+
+		assert_true(asprintf(&n, "%s%s/l/%d", lower, i ? ":" : "", i) > 0);
+		free(lower);
+		lower = n;
+	}
+	assert_true(asprintf(&json,
+			     "{\"Id\":\"" ID64 "\",\"State\":{\"Status\":\"exited\"},"
+			     "\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{\"UpperDir\":\"/u\","
+			     "\"WorkDir\":\"/w\",\"LowerDir\":\"%s\"}}}",
+			     lower) > 0);
+	assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+	assert_null(t.fs);
+	rt_target_free(&t);
+	free(image_id);
+	free(msg);
+	free(json);
+	free(lower);
+}
+
+static void test_rt_oci_parse_process(void **st)
+{
+	static const char ok[] = "{\"process\":{\"user\":{\"uid\":1000,\"gid\":100},"
+				 "\"env\":[\"PATH=/bin\",\"X=1\"],\"cwd\":\"/work\"}}";
+	static const char *const bad[] = {
+		"{\"process\":{\"user\":{\"uid\":-1},\"env\":{},\"cwd\":\"work\"}}",
+		"{\"process\":{\"user\":{\"uid\":\"0\"},\"cwd\":1}}",
+		"{\"process\":[]}",
+		"{}",
+	};
+	struct rt_process *p = NULL;
+	struct dhi_err *err = NULL;
+
+	(void)st;
+	assert_int_equal(rt_oci_parse_process(ok, strlen(ok), &p, &err), 0);
+	assert_non_null(p);
+	assert_string_equal(p->user, "1000:100");
+	assert_string_equal(p->env[1], "X=1");
+	assert_string_equal(p->cwd, "/work");
+	rt_process_free(p);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rt_oci_parse_process(bad[i], strlen(bad[i]), &p, &err), 0);
+		assert_null(p);
+	}
+	assert_int_equal(rt_oci_parse_process("{", 1, &p, &err), -1);
+	dhi_err_clear(&err);
+	assert_int_equal(rt_image_parse_process("{\"config\":{\"User\":\"65532\"}}", 27, &p, &err),
+			 0);
+	assert_string_equal(p->user, "65532");
+	rt_process_free(p);
+}
+
+static void test_rt_runc_parse_files(void **st)
+{
+	static const char runc[] = "{\"config\":{\"rootfs\":\"/b/rootfs\",\"labels\":"
+				   "[\"x=y\",\"bundle=/b\"]}}";
+	static const char crun[] = "{\"pid\":1,\"rootfs\":\"/c/rootfs\",\"bundle\":\"/c\"}";
+	static const char *const bad[] = {
+		"{\"config\":{\"rootfs\":\"rootfs\"}}",
+		"{\"config\":{\"labels\":[\"bundle=/b\"]}}",
+		"{\"rootfs\":7}",
+	};
+	struct dhi_err *err = NULL;
+	char *rootfs, *bundle;
+
+	(void)st;
+	assert_int_equal(rt_runc_parse_files(runc, strlen(runc), &rootfs, &bundle, &err), 0);
+	assert_string_equal(rootfs, "/b/rootfs");
+	assert_string_equal(bundle, "/b");
+	free(rootfs);
+	free(bundle);
+	assert_int_equal(rt_runc_parse_files(crun, strlen(crun), &rootfs, &bundle, &err), 0);
+	assert_string_equal(rootfs, "/c/rootfs");
+	assert_string_equal(bundle, "/c");
+	free(rootfs);
+	free(bundle);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rt_runc_parse_files(bad[i], strlen(bad[i]), &rootfs, &bundle, &err),
+				 -1);
+		assert_null(rootfs);
+		assert_null(bundle);
+		dhi_err_clear(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +655,11 @@ int main(void)
 		cmocka_unit_test(test_rt_runc_parse_state_types),
 		cmocka_unit_test(test_rt_parse_pidfile_strict),
 		cmocka_unit_test(test_rt_parse_time_rfc3339),
+		cmocka_unit_test(test_rt_docker_parse_inspect_stopped),
+		cmocka_unit_test(test_rt_docker_parse_inspect_stopped_hostile),
+		cmocka_unit_test(test_rt_docker_parse_inspect_too_many_layers),
+		cmocka_unit_test(test_rt_oci_parse_process),
+		cmocka_unit_test(test_rt_runc_parse_files),
 	};
 
 	return cmocka_run_group_tests_name("runtime_parse", tests, NULL, NULL);

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+/* test_user.c - a container's configured user as ids, from its own (hostile) passwd and group. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "injector/policy/policy.h"
+
+static char root[64];
+static int rootfd = -1;
+
+static void put(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/etc/%s", root, name);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **st)
+{
+	char etc[80];
+
+	(void)st;
+	snprintf(root, sizeof(root), "/tmp/dhi-test-user-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	snprintf(etc, sizeof(etc), "%s/etc", root);
+	mkdir(etc, 0755);
+	put("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		      "# a comment\n"
+		      "broken line\n"
+		      "big:x:99999999999:1::/:/bin/sh\n"
+		      "app:x:1000:1000::/home/app:/sbin/nologin\n"
+		      "other:x:1001:1001::/:/sbin/nologin");
+	put("group", "root:x:0:\n"
+		     "staff:x:50:\n"
+		     "wheel:x:10:root,app\n"
+		     "docker:x:999:other,app,x\n"
+		     "bad:x:notanumber:app\n");
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return rootfd < 0 ? -1 : 0;
+}
+
+static int teardown(void **st)
+{
+	char cmd[128];
+
+	(void)st;
+	close(rootfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void resolve_ok(const char *spec, uid_t uid, gid_t gid, int ngroups, const gid_t *groups)
+{
+	struct session_user u;
+	struct dhi_err *err = NULL;
+
+	assert_int_equal(policy_user_of_config(spec, rootfd, &u, &err), 0);
+	assert_null(err);
+	assert_int_equal(u.uid, uid);
+	assert_int_equal(u.gid, gid);
+	assert_int_equal(u.ngroups, ngroups);
+	for (int i = 0; i < ngroups; i++)
+		assert_int_equal(u.groups[i], groups[i]);
+}
+
+static void resolve_fails(const char *spec, const char *msg)
+{
+	struct session_user u;
+	struct dhi_err *err = NULL;
+
+	assert_int_equal(policy_user_of_config(spec, rootfd, &u, &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, msg));
+	dhi_err_clear(&err);
+}
+
+static void test_names_and_numbers(void **st)
+{
+	static const gid_t app_groups[] = { 10, 999 };
+
+	(void)st;
+	resolve_ok("app", 1000, 1000, 2, app_groups);
+	resolve_ok("1000", 1000, 1000, 2, app_groups);
+	resolve_ok("app:staff", 1000, 50, 2, app_groups);
+	resolve_ok("app:7", 1000, 7, 2, app_groups);
+	resolve_ok("1000:1000", 1000, 1000, 2, app_groups);
+	/* a uid not in /etc/passwd: gid 0 and no groups, as with runc */
+	resolve_ok("4242", 4242, 0, 0, NULL);
+	resolve_ok("4242:staff", 4242, 50, 0, NULL);
+	/* the last line has no newline */
+	resolve_ok("other", 1001, 1001, 1, (const gid_t[]){ 999 });
+}
+
+static void test_refused(void **st)
+{
+	(void)st;
+	resolve_fails("nobody", "user `nobody` is not in its /etc/passwd");
+	resolve_fails("big", "not in its /etc/passwd");
+	resolve_fails("app:nogroup", "group `nogroup` is not in its /etc/group");
+	resolve_fails("app:", "is not valid");
+	resolve_fails(":50", "is not valid");
+	resolve_fails("4294967295", "not in its /etc/passwd");
+}
+
+/* /etc/passwd a symlink to the host's: resolved inside the container's root, where it is absent. */
+static void test_symlink_stays_inside(void **st)
+{
+	char path[128];
+
+	(void)st;
+	snprintf(path, sizeof(path), "%s/etc/passwd", root);
+	unlink(path);
+	assert_int_equal(symlink("/proc/1/root/etc/passwd", path), 0);
+	resolve_fails("root", "not in its /etc/passwd");
+	unlink(path);
+	assert_int_equal(symlink("../../../../../../etc/passwd", path), 0);
+	resolve_fails("root", "not in its /etc/passwd");
+	unlink(path);
+	resolve_ok("0", 0, 0, 0, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names_and_numbers),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_symlink_stays_inside),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
