@@ -81,7 +81,7 @@ static bool env_refused(const char *var)
 
 static char **build_env(const struct session_spec *s)
 {
-	char *const *cfg = s->rt->proc ? s->rt->proc->env : NULL;
+	char *const *cfg = s->config ? s->config->env : NULL;
 	size_t ncfg = 0, n = 0, fixed;
 	char **env;
 
@@ -121,7 +121,7 @@ static char **build_env(const struct session_spec *s)
 static void enter_workdir(const struct session_spec *s, const struct session_chan *ch,
 			  const struct run_ctx *ctx)
 {
-	const char *cwd = s->rt->proc ? s->rt->proc->cwd : NULL;
+	const char *cwd = s->config ? s->config->cwd : NULL;
 	dhi_autofree char *path = NULL;
 	struct dhi_err *err = NULL;
 	dhi_autoclose int root = -1, dir = -1;

@@ -636,6 +636,19 @@ static void check_ref(struct report *r, const struct lint_input *in)
 
 /* --- where the input comes from --- */
 
+static char **strv_dup(char *const *v)
+{
+	size_t n = 0;
+	char **d;
+
+	while (v && v[n])
+		n++;
+	d = xzalloc((n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		d[i] = xstrdup(v[i]);
+	return d;
+}
+
 static char **json_strv(json_t *a, size_t max)
 {
 	size_t n = json_is_array(a) ? json_array_size(a) : 0, k = 0;
@@ -822,6 +835,16 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 			return 0;
 		}
 		dhi_err_clear(&e);
+	}
+	/* docker and podman: the engine's record of it (a script by its name, not its interpreter) */
+	if (rt->proc && rt->proc->args) {
+		in->args = strv_dup(rt->proc->args);
+		in->env = strv_dup(rt->proc->env);
+		in->user = xstrdup(rt->proc->user ? rt->proc->user : "");
+		if (rt->proc->cwd)
+			in->cwd = xstrdup(rt->proc->cwd);
+		in->source = "the engine's container inspect";
+		return 0;
 	}
 	/* other runtimes: what the process runs, as the kernel shows it */
 	in->args = proc_strv(t->procfd, "cmdline");

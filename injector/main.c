@@ -226,10 +226,13 @@ int main(int argc, char **argv)
 	}
 	/* read on the host, resolved inside the target's root: hostile input */
 	toolbox_read_os_release(s.target_root, &target_os);
-	if (rt.proc && rt.proc->user && (cli.user ? strcmp(cli.user, "target") == 0
-						  : !s.profile->has_user)) {
-		/* a stopped container or an image: the user its config names */
-		if (policy_user_of_config(rt.proc->user, s.target_root, &s.user, &err) < 0)
+	/* a stopped container or an image: its session starts as its process would */
+	if (image.holder > 0)
+		s.config = rt.proc;
+	if (s.config && s.config->user && (cli.user ? strcmp(cli.user, "target") == 0
+						    : !s.profile->has_user)) {
+		/* the user its config names */
+		if (policy_user_of_config(s.config->user, s.target_root, &s.user, &err) < 0)
 			return fail(err);
 	} else if (cli.user && strcmp(cli.user, "target") == 0 &&
 		   policy_user_of_pid(s.target.procfd, &s.user, &err) < 0) {

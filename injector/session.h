@@ -17,6 +17,8 @@
 /* Everything the privileged sequence needs, prepared on the host before it forks. */
 struct session_spec {
 	const struct rt_target *rt;	/* what the runtime said */
+	const struct rt_process *config; /* a stopped container's or an image's configured
+					  * env and working directory; NULL otherwise */
 	struct ns_target target;	/* the pinned process */
 	int target_root;		/* O_PATH fd of its root, opened on the host */
 	struct toolbox toolbox;

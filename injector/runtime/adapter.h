@@ -118,8 +118,9 @@ void rt_check_process(struct rt_target *t);
 /*
  * Docker Engine API, GET /containers/{id}/json (Docker and Podman): fills id,
  * name, pid, state, unusable, image_ref (Config.Image), labels and started_by,
- * and *image_id (the "Image" field, for the digest lookup; may be NULL). For a
- * stopped container also exited, fs (GraphDriver) and proc (Config).
+ * and *image_id (the "Image" field, for the digest lookup; may be NULL), proc
+ * (Config's Env, User, WorkingDir; Path and Args); for a stopped container
+ * also exited and fs (GraphDriver).
  */
 int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, char **image_id,
 			    struct dhi_err **err);
@@ -133,10 +134,10 @@ int rt_runc_parse_files(const char *buf, size_t len, char **rootfs, char **bundl
 
 /* --- process configs and stopped containers' files (process.c) --- */
 
-/* Env, User and WorkingDir of an image's or a Docker container's `config`; NULL: none set. */
-struct rt_process *rt_process_from_image(json_t *config);
+/* A Docker/Podman container inspect: Config's Env, User, WorkingDir, and Path + Args. */
+struct rt_process *rt_process_from_inspect(json_t *inspect);
 
-/* env, user.uid/gid and cwd of an OCI config's `process`; NULL: none set. */
+/* args, env, user.uid/gid and cwd of an OCI config's `process`; NULL: none set. */
 struct rt_process *rt_process_from_oci(json_t *process);
 
 /* The same from a whole OCI config.json (rt_image_parse_process() is in runtime.h). */

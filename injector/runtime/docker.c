@@ -160,11 +160,11 @@ int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, 
 		out->name = xstrdup(out->id);
 	fill_state(object_member(j, "State"), out);
 	config = object_member(j, "Config");
-	if (out->exited) {
-		/* its files and how its process was configured, for a session on them */
+	/* how its process was configured (lint reads it; a session on a stopped one starts so) */
+	out->proc = rt_process_from_inspect(j);
+	/* a stopped one's files, for a session on them */
+	if (out->exited)
 		out->fs = rt_fs_from_graphdriver(object_member(j, "GraphDriver"));
-		out->proc = rt_process_from_image(config);
-	}
 	out->image_ref = rt_json_str(config, "Image", 1024);
 	out->labels = rt_json_labels(json_object_get(config, "Labels"));
 	*image_id = rt_json_str(j, "Image", 128);

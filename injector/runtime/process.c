@@ -13,6 +13,7 @@
 #define ENV_MAX 4096		/* variables kept */
 #define ENV_LEN_MAX 32768	/* bytes per "NAME=value" */
 #define LAYERS_MAX 128		/* overlay lower layers (Docker's own limit is 125) */
+#define ARGS_MAX 4096		/* arguments kept */
 
 /* Bytes a terminal would act on: a value holding one is not kept (env prints it). */
 static bool has_control(const char *s, size_t n)
@@ -55,6 +56,41 @@ static char **env_array(json_t *a)
 	return env;
 }
 
+/*
+ * `first` (a string, may be NULL) then the strings of array `a`: a program and
+ * its arguments. NULL when an element is not a string without NUL and control
+ * bytes (a partial command line would mislead), or when there is none.
+ */
+static char **args_array(json_t *first, json_t *a)
+{
+	size_t n = 0, max = json_array_size(a) + 1;
+	char **args;
+	json_t *v;
+	size_t i;
+
+	if (max > ARGS_MAX)
+		return NULL;
+	args = xzalloc((max + 1) * sizeof(char *));
+	for (i = 0; i < max; i++) {
+		const char *s;
+
+		v = i == 0 ? first : json_array_get(a, i - 1);
+		if (i == 0 && !v)
+			continue;
+		s = json_string_value(v);
+		if (!s || strlen(s) != json_string_length(v) || has_control(s, strlen(s)))
+			goto bad;
+		args[n++] = xstrdup(s);
+	}
+	if (n)
+		return args;
+bad:
+	for (i = 0; i < n; i++)
+		free(args[i]);
+	free(args);
+	return NULL;
+}
+
 /* An absolute path of printable bytes, at most 4096 of them. */
 static char *abs_path(json_t *o, const char *key)
 {
@@ -69,23 +105,29 @@ static char *abs_path(json_t *o, const char *key)
 
 static struct rt_process *process_or_null(struct rt_process *p)
 {
-	if (!p->env && !p->user && !p->cwd) {
+	if (!p->args && !p->env && !p->user && !p->cwd) {
 		free(p);
 		return NULL;
 	}
 	return p;
 }
 
-struct rt_process *rt_process_from_image(json_t *config)
+/* Env, User and WorkingDir of an image config's or a container inspect's `config`. */
+static void config_fields(json_t *config, struct rt_process *p)
 {
-	struct rt_process *p;
-
 	if (!json_is_object(config))
-		return NULL;
-	p = xzalloc(sizeof(*p));
+		return;
 	p->env = env_array(json_object_get(config, "Env"));
 	p->user = rt_json_str(config, "User", 256);
 	p->cwd = abs_path(config, "WorkingDir");
+}
+
+struct rt_process *rt_process_from_inspect(json_t *inspect)
+{
+	struct rt_process *p = xzalloc(sizeof(*p));
+
+	config_fields(json_object_get(inspect, "Config"), p);
+	p->args = args_array(json_object_get(inspect, "Path"), json_object_get(inspect, "Args"));
 	return process_or_null(p);
 }
 
@@ -98,6 +140,7 @@ struct rt_process *rt_process_from_oci(json_t *process)
 	if (!json_is_object(process))
 		return NULL;
 	p = xzalloc(sizeof(*p));
+	p->args = args_array(NULL, json_object_get(process, "args"));
 	p->env = env_array(json_object_get(process, "env"));
 	if (json_is_object(user) && rt_json_uint(user, "uid", 0xfffffffeu, &uid) == 0) {
 		if (rt_json_uint(user, "gid", 0xfffffffeu, &gid) < 0)
@@ -116,7 +159,9 @@ int rt_image_parse_process(const char *buf, size_t len, struct rt_process **out,
 	*out = NULL;
 	if (!j)
 		return -1;
-	*out = rt_process_from_image(json_object_get(j, "config"));
+	*out = xzalloc(sizeof(**out));
+	config_fields(json_object_get(j, "config"), *out);
+	*out = process_or_null(*out);
 	json_decref(j);
 	return 0;
 }

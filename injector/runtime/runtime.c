@@ -35,6 +35,7 @@ void rt_process_free(struct rt_process *p)
 {
 	if (!p)
 		return;
+	strv_free(p->args);
 	strv_free(p->env);
 	free(p->user);
 	free(p->cwd);

@@ -14,6 +14,7 @@
  * session on a stopped container's or an image's files starts with.
  */
 struct rt_process {
+	char **args;	/* what it runs: the engine's Path and Args, OCI process.args; NULL: not known */
 	char **env;	/* "NAME=value", NULL-terminated; NULL: none */
 	char *user;	/* "UID[:GID]" or "NAME[:GROUP]" as configured; NULL: not set (root) */
 	char *cwd;	/* absolute, inside the container; NULL: not set ("/") */

@@ -425,6 +425,21 @@ in_container()
 	[ "$output" = 0 ]
 }
 
+@test "lint: a podman container is checked as the engine records it (inspect), not as /proc shows it" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER
+	echo "$name" >>"$BATS_TEST_TMPDIR/podman.names"
+	pm run -d --name "$name" --network none -u 1000:1000 localhost/dhi-rt:test /app /nonexistent/marker >/dev/null
+	export CONTAINER_HOST=unix://$PSOCK
+	run "$DHIDEBUG" lint --json "podman://$name"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .source <<<"$output")" = "the engine's container inspect" ]
+	# /proc would say uid 1000; the engine keeps the configured user:group
+	[ "$(jq -r '.checks[] | select(.check == "user") | .message' <<<"$output")" = 'runs as `1000:1000`' ]
+	[ "$(jq -r '.checks[] | select(.check == "entrypoint") | .verdict' <<<"$output")" = pass ]
+}
+
 @test "podman: a name in two runtimes is ambiguous; an unknown name lists the runtimes searched" {
 	requires_podman
 	requires runc

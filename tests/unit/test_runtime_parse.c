@@ -476,7 +476,8 @@ static void test_rt_parse_time_rfc3339(void **st)
 static void test_rt_docker_parse_inspect_stopped(void **st)
 {
 	static const char json[] =
-		"{\"Id\":\"" ID64 "\",\"Name\":\"/web\","
+		"{\"Id\":\"" ID64 "\",\"Name\":\"/web\",\"Path\":\"/bin/sh\","
+		"\"Args\":[\"-c\",\"exec /app/run.sh\"],"
 		"\"State\":{\"Status\":\"exited\",\"Running\":false,\"Pid\":0,"
 		"\"StartedAt\":\"2026-11-27T19:38:42Z\"},"
 		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
@@ -505,6 +506,9 @@ static void test_rt_docker_parse_inspect_stopped(void **st)
 	assert_null(t.proc->env[2]);
 	assert_string_equal(t.proc->user, "app:staff");
 	assert_string_equal(t.proc->cwd, "/srv");
+	assert_string_equal(t.proc->args[0], "/bin/sh");
+	assert_string_equal(t.proc->args[2], "exec /app/run.sh");
+	assert_null(t.proc->args[3]);
 	rt_target_free(&t);
 	free(image_id);
 	free(msg);
@@ -534,6 +538,7 @@ static void test_rt_docker_parse_inspect_stopped_hostile(void **st)
 		assert_true(asprintf(&json,
 				     "{\"Id\":\"" ID64 "\",\"State\":{\"Status\":\"exited\","
 				     "\"Running\":false},\"GraphDriver\":%s,"
+				     "\"Path\":\"/app\",\"Args\":[\"\\u001b]0;x\\u0007\"],"
 				     "\"Config\":{\"WorkingDir\":\"srv\",\"Env\":\"A=1\"}}",
 				     drivers[i]) > 0);
 		assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
