@@ -144,21 +144,22 @@ static bool is_label_value(const char *s)
 	       strchr("_.-", s[0]) == NULL && strchr("_.-", s[n - 1]) == NULL;
 }
 
-static json_t *node_command(const struct kube_node_spec *s)
+json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const char *target,
+			      char *const *program)
 {
 	json_t *cmd = json_array();
 
 	json_array_append_new(cmd, json_string("dhidebug"));
 	json_array_append_new(cmd, json_string("--profile"));
-	json_array_append_new(cmd, json_string(s->profile));
-	if (s->toolbox) {
+	json_array_append_new(cmd, json_string(profile));
+	if (toolbox) {
 		json_array_append_new(cmd, json_string("--toolbox"));
-		json_array_append_new(cmd, json_string(s->toolbox));
+		json_array_append_new(cmd, json_string(toolbox));
 	}
-	json_array_append_new(cmd, json_string(s->target->dhidebug_target));
-	if (s->program) {
+	json_array_append_new(cmd, json_string(target));
+	if (program) {
 		json_array_append_new(cmd, json_string("--"));
-		for (char *const *a = s->program; *a; a++)
+		for (char *const *a = program; *a; a++)
 			json_array_append_new(cmd, json_string(*a));
 	}
 	return cmd;
@@ -166,7 +167,7 @@ static json_t *node_command(const struct kube_node_spec *s)
 
 json_t *kube_node_pod(const struct kube_node_spec *s)
 {
-	json_t *labels, *annotations, *volumes = json_array(), *mounts = json_array(), *ctr;
+	json_t *labels, *annotations, *volumes = json_array(), *mounts = json_array(), *ctr, *cmd;
 	dhi_autofree char *target = xasprintf("%s/%s/%s", s->target_namespace, s->target_pod,
 					      s->target_container);
 
@@ -188,8 +189,9 @@ json_t *kube_node_pod(const struct kube_node_spec *s)
 							"mountPath", d->path, "readOnly",
 							d->read_only));
 	}
+	cmd = kube_dhidebug_command(s->profile, s->toolbox, s->target->dhidebug_target, s->program);
 	ctr = json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:{s:b}, s:o}", "name", KUBE_NODE_CONTAINER,
-			"image", s->image, "command", node_command(s), "stdin", 1, "stdinOnce", 1,
+			"image", s->image, "command", cmd, "stdin", 1, "stdinOnce", 1,
 			"tty", 1, "securityContext", "privileged", 1, "volumeMounts", mounts);
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o},"
 			 " s:{s:s, s:b, s:s, s:I, s:b, s:[{s:s}], s:[o], s:o}}",

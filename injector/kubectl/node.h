@@ -42,6 +42,13 @@ struct kube_node_spec {
 #define KUBE_NODE_CONTAINER "dhidebug"
 
 /*
+ * The container command of both modes: ["dhidebug", "--profile", P,
+ * ["--toolbox", T,] TARGET[, "--", PROGRAM...]].
+ */
+json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const char *target,
+			      char *const *program);
+
+/*
  * The Pod (core/v1) to POST: generateName dhidebug-node-, on the target's node,
  * hostPID, privileged, stdin/tty, tolerating every taint, restartPolicy Never,
  * activeDeadlineSeconds, the runtime's state directories, /sys/fs/cgroup and

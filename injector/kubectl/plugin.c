@@ -230,23 +230,11 @@ static int choose_container(json_t *pod, const char *want, const char **out, str
 /* The strategic-merge patch: spec.ephemeralContainers with our one container (merged by name). */
 static json_t *ephemeral_patch(const struct opts *o, const char *name, const char *target)
 {
-	json_t *cmd = json_array(), *add = json_array(), *sc = json_object(), *ec;
+	json_t *cmd, *add = json_array(), *sc = json_object(), *ec;
 	const struct profile_caps *p = profile_caps;
 
-	json_array_append_new(cmd, json_string("dhidebug"));
-	json_array_append_new(cmd, json_string("--profile"));
-	json_array_append_new(cmd, json_string(o->profile));
-	if (o->toolbox) {
-		json_array_append_new(cmd, json_string("--toolbox"));
-		json_array_append_new(cmd, json_string(o->toolbox));
-	}
 	/* targetContainerName puts us in the target's pid namespace, where its first process is 1 */
-	json_array_append_new(cmd, json_string("pid://1"));
-	if (o->program) {
-		json_array_append_new(cmd, json_string("--"));
-		for (char **a = o->program; *a; a++)
-			json_array_append_new(cmd, json_string(*a));
-	}
+	cmd = kube_dhidebug_command(o->profile, o->toolbox, "pid://1", o->program);
 	while (strcmp(p->name, o->profile) != 0)
 		p++;
 	if (strcmp(o->profile, "sysadmin") == 0) {
