@@ -36,13 +36,7 @@ setup_file()
 	local d=$BATS_FILE_TMPDIR ctr start rc=0
 
 	mkdir -p "$d/store" "$d/tmp"
-	cat >"$d/containers.conf" <<-'EOF'
-		[containers]
-		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-	EOF
+	containers_conf "$d/containers.conf"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "needs root" >"$d/skip"
 		return 0

@@ -242,13 +242,7 @@ pod_setup()
 
 	requires root podman toolbox
 	[ -e "$RT/pm.images" ] && return 0
-	cat >"$RT/containers.conf" <<-'EOF'
-		[containers]
-		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-	EOF
+	containers_conf "$RT/containers.conf"
 	# the application: a static app, no shell; the debug image: nothing but a marker file
 	mkdir -p "$RT/img/etc" "$RT/dimg/etc"
 	cp "$BUILD/tests/app-static" "$RT/img/app"

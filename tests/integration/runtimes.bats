@@ -15,13 +15,7 @@ setup_file()
 	export RT
 	# podman: private storage, runc, cgroupfs, ulimits within this host's hard limits (crun
 	# refuses this host's hybrid cgroup layout; runc works).
-	cat >"$RT/containers.conf" <<-'EOF'
-		[containers]
-		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-	EOF
+	containers_conf "$RT/containers.conf"
 	export CONTAINERS_CONF=$RT/containers.conf
 	export PSOCK=$RT/podman.sock
 	# a static app with its own os-release: the image every runtime here runs

@@ -421,13 +421,7 @@ podman_service()
 {
 	local i
 
-	cat >"$RT/containers.conf" <<-'EOF'
-		[containers]
-		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-	EOF
+	containers_conf "$RT/containers.conf"
 	export CONTAINERS_CONF=$RT/containers.conf PSOCK=$RT/podman.sock
 	[ -S "$PSOCK" ] && return 0
 	daemon "$RT/podman.pid" "$RT/podman-service.log" podman --root "$RT/pm/root" \
