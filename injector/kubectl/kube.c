@@ -494,8 +494,23 @@ void kube_cred_free(struct kube_cred *cred)
 	memset(cred, 0, sizeof(*cred));
 }
 
-/* Our environment without the names `x` sets, then x's env, then KUBERNETES_EXEC_INFO. */
-static char **exec_envp(const struct kube_exec *x, const char *info)
+#define EXEC_INFO_NAME "KUBERNETES_EXEC_INFO"
+
+/* True when "NAME=value" `e` names `name`. */
+static bool env_names(const char *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(e, name, n) == 0 && e[n] == '=';
+}
+
+/*
+ * Our environment without the names `x` sets, then x's env, then `info_env`
+ * ("KUBERNETES_EXEC_INFO=..."). A KUBERNETES_EXEC_INFO in x's env is left out:
+ * ours wins, as in client-go. The strings stay their owners' (environ, x,
+ * the caller): only the array is new.
+ */
+static char **exec_envp(const struct kube_exec *x, char *info_env)
 {
 	size_t n = 0, k = 0, xn = 0;
 	char **envp;
@@ -507,8 +522,7 @@ static char **exec_envp(const struct kube_exec *x, const char *info)
 	envp = xzalloc((n + xn + 2) * sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		size_t nl = strcspn(environ[i], "=");
-		bool overridden = nl == strlen("KUBERNETES_EXEC_INFO") &&
-				  strncmp(environ[i], "KUBERNETES_EXEC_INFO", nl) == 0;
+		bool overridden = env_names(environ[i], EXEC_INFO_NAME);
 
 		for (size_t j = 0; j < xn && !overridden; j++)
 			overridden = strncmp(environ[i], x->env[j], nl + 1) == 0;
@@ -516,8 +530,9 @@ static char **exec_envp(const struct kube_exec *x, const char *info)
 			envp[k++] = environ[i];
 	}
 	for (size_t j = 0; j < xn; j++)
-		envp[k++] = x->env[j];
-	envp[k] = xasprintf("KUBERNETES_EXEC_INFO=%s", info);
+		if (!env_names(x->env[j], EXEC_INFO_NAME))
+			envp[k++] = x->env[j];
+	envp[k] = info_env;
 	return envp;
 }
 
@@ -614,7 +629,7 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 {
 	const struct kube_exec *x = c->exec;
 	bool is_tty = isatty(STDIN_FILENO), interactive;
-	dhi_autofree char *cmd = NULL, *info = NULL, *out = NULL;
+	dhi_autofree char *cmd = NULL, *info = NULL, *info_env = NULL, *out = NULL;
 	dhi_autofree char **argv = NULL, **envp = NULL;
 	dhi_autoclose int rfd = -1, efd = -1;
 	struct kube_cred cred;
@@ -644,7 +659,8 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 	argv[0] = cmd;
 	memcpy(argv + 1, x->args, nargs * sizeof(char *));
 	info = kube_exec_info(x, interactive);
-	envp = exec_envp(x, info);
+	info_env = xasprintf(EXEC_INFO_NAME "=%s", info);
+	envp = exec_envp(x, info_env);
 	if (pipe2(outp, O_CLOEXEC) < 0)
 		return dhi_err_set(err, errno, "cannot create a pipe");
 	if (pipe2(errp, O_CLOEXEC) < 0) {
@@ -660,9 +676,6 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 		exec_child(cmd, argv, envp, interactive, outp[1], errp[1]);
 	close(outp[1]);
 	close(errp[1]);
-	for (char **p = envp; *p; p++)
-		if (strncmp(*p, "KUBERNETES_EXEC_INFO=", 21) == 0)
-			free(*p);
 	if (pid < 0)
 		return dhi_err_set(err, errno, "cannot fork");
 	r = read_bounded(rfd, interactive ? EXEC_INTERACTIVE_TIMEOUT_S : EXEC_TIMEOUT_S, &out, &len,

@@ -244,6 +244,53 @@ static void test_kube_exec_parse_hostile(void **state)
 	dhi_err_clear(&err);
 }
 
+/*
+ * A kubeconfig whose user runs `/bin/sh -c SCRIPT` as its exec plugin (v1,
+ * interactiveMode Never), with `env` (a JSON list, or NULL) and a timeout.
+ */
+static void exec_conn(const char *script, const char *env, struct kube_conn *c)
+{
+	json_t *root = json_pack("{s:[{s:{s:s}}], s:[{s:{s:{s:s, s:[s, s], s:s, s:s}}}]}",
+				 "clusters", "cluster", "server", "https://k", "users", "user",
+				 "exec", "command", "/bin/sh", "args", "-c", script, "apiVersion",
+				 API_V1, "interactiveMode", "Never");
+	struct dhi_err *err = NULL;
+	char *json;
+
+	if (env)
+		json_object_set_new(json_object_get(json_object_get(json_array_get(
+			json_object_get(root, "users"), 0), "user"), "exec"), "env",
+			json_loads(env, 0, NULL));
+	json = json_dumps(root, JSON_COMPACT);
+	assert_int_equal(parse(json, c, &err), 0);
+	assert_null(err);
+	free(json);
+	json_decref(root);
+}
+
+#define CRED(tok) "{\"apiVersion\":\"" API_V1 "\",\"kind\":\"ExecCredential\",\"status\":" \
+		  "{\"token\":\"" tok "\"}}"
+
+static void test_kube_exec_run_exec_info_from_env_is_replaced(void **state)
+{
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+
+	/* the kubeconfig sets KUBERNETES_EXEC_INFO itself: ours wins, and theirs is freed once */
+	exec_conn("case \"$KUBERNETES_EXEC_INFO\" in *ExecCredential*) printf '%s' '" CRED("ours")
+		  "' ;; *) printf '%s' '" CRED("theirs") "' ;; esac",
+		  "[{\"name\":\"KUBERNETES_EXEC_INFO\",\"value\":\"theirs\"},"
+		  "{\"name\":\"OTHER\",\"value\":\"x\"}]", &c);
+	assert_int_equal(kube_exec_run(&c, NULL, &err), 0);
+	assert_null(err);
+	assert_string_equal(c.token, "ours");
+	/* run again, as before a DELETE: the kubeconfig's env is still intact */
+	assert_int_equal(kube_conn_refresh(&c, true, &err), 0);
+	assert_string_equal(c.token, "ours");
+	assert_string_equal(c.exec->env[0], "KUBERNETES_EXEC_INFO=theirs");
+	kube_conn_free(&c);
+}
+
 /* a pod whose container `web` has the given containerID and state */
 static json_t *pod_with(const char *cid, const char *state)
 {
@@ -400,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_kube_conn_parse_exec_refused),
 		cmocka_unit_test(test_kube_exec_parse_token_and_cert),
 		cmocka_unit_test(test_kube_exec_parse_hostile),
+		cmocka_unit_test(test_kube_exec_run_exec_info_from_env_is_replaced),
 		cmocka_unit_test(test_kube_node_target_runtimes),
 		cmocka_unit_test(test_kube_node_target_refused),
 		cmocka_unit_test(test_kube_node_pod_manifest),
