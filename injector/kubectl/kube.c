@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,8 +40,12 @@ static void curl_cleanupp(CURL **h)
 }
 #define autocurl __attribute__((cleanup(curl_cleanupp)))
 
+/* (the Authorization header holds the token: wiped before it is freed) */
 static void slist_freep(struct curl_slist **l)
 {
+	for (struct curl_slist *p = *l; p; p = p->next)
+		if (strncasecmp(p->data, "Authorization:", 14) == 0)
+			explicit_bzero(p->data, strlen(p->data));
 	if (*l)
 		curl_slist_free_all(*l);
 }
@@ -96,6 +101,13 @@ static int read_small_file(const char *path, char **out, struct dhi_err **err)
 	return 0;
 }
 
+/* A string that may hold a credential: wiped, then freed. */
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
 
 static void strv_free(char **v)
 {
@@ -291,10 +303,12 @@ void kube_conn_free(struct kube_conn *c)
 	free(c->ca_pem);
 	free(c->ca_file);
 	free(c->cert_pem);
+	if (c->key_pem)
+		explicit_bzero(c->key_pem, c->key_len);
 	free(c->key_pem);
 	free(c->cert_file);
 	free(c->key_file);
-	free(c->token);
+	free_secret(c->token);
 	exec_free(c->exec);
 	memset(c, 0, sizeof(*c));
 }
@@ -578,26 +592,43 @@ static void __attribute__((noreturn)) exec_child(const char *cmd, char **argv, c
 	_exit(127);
 }
 
-/* Reads the plugin's stdout until EOF, at most EXEC_OUT_MAX bytes and `timeout` seconds. */
-static int read_bounded(int fd, int timeout, char **out, size_t *len, struct dhi_err **err)
-{
-	struct timespec t0, t;
-	size_t cap = 0;
+/* What an exec plugin printed: it may hold a credential, so it is wiped before it is freed. */
+struct secret_buf {
+	char *p;
+	size_t len, cap;
+};
 
-	*out = NULL;
-	*len = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+static void secret_buf_wipe(struct secret_buf *b)
+{
+	if (b->p) {
+		explicit_bzero(b->p, b->cap);
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+}
+#define autosecret __attribute__((cleanup(secret_buf_wipe)))
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reads the plugin's stdout until EOF, at most EXEC_OUT_MAX bytes and until `deadline` (ms). */
+static int read_bounded(int fd, long deadline, int timeout, struct secret_buf *b,
+			struct dhi_err **err)
+{
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long left;
+		long left = deadline - now_ms();
 		ssize_t r;
 		int pr;
 
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = (long)timeout * 1000 - ((t.tv_sec - t0.tv_sec) * 1000 +
-					       (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
-			return dhi_err_set(err, ETIMEDOUT, "did not answer within %d s", timeout);
+			return dhi_err_set(err, ETIMEDOUT, "did not answer within %d s; killed it "
+							   "(SIGKILL)", timeout);
 		pr = poll(&p, 1, (int)left);
 		if (pr < 0 && errno == EINTR)
 			continue;
@@ -605,36 +636,71 @@ static int read_bounded(int fd, int timeout, char **out, size_t *len, struct dhi
 			return dhi_err_set(err, errno, "cannot poll its output");
 		if (pr == 0)
 			continue;
-		if (cap - *len < 4096) {
-			if (cap >= EXEC_OUT_MAX)
+		if (b->cap - b->len < 4096) {
+			size_t cap = b->cap ? b->cap * 2 : 16384;
+			char *n;
+
+			if (b->cap >= EXEC_OUT_MAX)
 				return dhi_err_set(err, EFBIG, "printed more than %u bytes",
 						   EXEC_OUT_MAX);
-			cap = cap ? cap * 2 : 16384;
-			*out = xrealloc(*out, cap + 1);
+			/* (not realloc: the old buffer is wiped before it goes back) */
+			n = xmalloc(cap + 1);
+			if (b->p)
+				memcpy(n, b->p, b->len);
+			secret_buf_wipe(&(struct secret_buf){ b->p, b->len, b->cap + 1 });
+			b->p = n;
+			b->cap = cap;
 		}
-		r = fd_read(fd, *out + *len, cap - *len);
+		r = fd_read(fd, b->p + b->len, b->cap - b->len);
 		if (r < 0)
 			return dhi_err_set(err, errno, "cannot read its output");
 		if (r == 0)
 			break;
-		*len += (size_t)r;
+		b->len += (size_t)r;
 	}
-	if (!*out)
-		*out = xstrdup("");
-	(*out)[*len] = '\0';
+	if (!b->p) {
+		b->p = xstrdup("");
+		b->cap = 0;
+	}
+	b->p[b->len] = '\0';
 	return 0;
+}
+
+/*
+ * Waits for the plugin until `deadline` (ms), then kills it with SIGKILL: one
+ * that closed its stdout and goes on running must not hang us. 1 when it had
+ * to be killed.
+ */
+static int wait_bounded(pid_t pid, long deadline, int *status)
+{
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		long left = deadline - now_ms();
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return 0;
+		if (left <= 0)
+			break;
+		nanosleep(&(struct timespec){ 0, (left < 20 ? left : 20) * 1000000L }, NULL);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return 1;
 }
 
 int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_err **err)
 {
 	const struct kube_exec *x = c->exec;
 	bool is_tty = isatty(STDIN_FILENO), interactive;
-	dhi_autofree char *cmd = NULL, *info = NULL, *info_env = NULL, *out = NULL;
+	dhi_autofree char *cmd = NULL, *info = NULL, *info_env = NULL;
 	dhi_autofree char **argv = NULL, **envp = NULL;
 	dhi_autoclose int rfd = -1, efd = -1;
+	autosecret struct secret_buf out = { 0 };
 	struct kube_cred cred;
-	size_t len = 0, nargs = 0;
-	int outp[2], errp[2], status = 0, e = 0, r;
+	size_t nargs = 0;
+	int outp[2], errp[2], status = 0, e = 0, r, timeout;
+	long deadline;
 	pid_t pid;
 
 	/* Never: no terminal. IfAvailable: ours when stdin is one. Always: ours, or an error. */
@@ -670,6 +736,9 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 	}
 	rfd = outp[0];
 	efd = errp[0];
+	timeout = x->timeout > 0 ? x->timeout
+				 : interactive ? EXEC_INTERACTIVE_TIMEOUT_S : EXEC_TIMEOUT_S;
+	deadline = now_ms() + timeout * 1000L;
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
@@ -678,13 +747,13 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 	close(errp[1]);
 	if (pid < 0)
 		return dhi_err_set(err, errno, "cannot fork");
-	r = read_bounded(rfd, interactive ? EXEC_INTERACTIVE_TIMEOUT_S : EXEC_TIMEOUT_S, &out, &len,
-			 err);
+	r = read_bounded(rfd, deadline, timeout, &out, err);
 	if (r < 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			break;
+	/* (the deadline covers the whole run: reading, then waiting for the exit) */
+	if (wait_bounded(pid, r < 0 ? 0 : deadline, &status) && r == 0)
+		return dhi_err_set(err, ETIMEDOUT, "exec credential plugin `%s` did not exit within "
+						   "%d s; killed it (SIGKILL)", x->command, timeout);
 	if (r < 0)
 		return dhi_err_prefix(err, "exec credential plugin `%s`", x->command);
 	if (fd_read(efd, &e, sizeof(e)) == (ssize_t)sizeof(e)) {
@@ -700,17 +769,16 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 	if (WEXITSTATUS(status) != 0)
 		return dhi_err_set(err, 0, "exec credential plugin `%s` failed (exit status %d)",
 				   x->command, WEXITSTATUS(status));
-	r = kube_exec_parse(out, len, x->api_version, (double)time(NULL), &cred, err);
-	explicit_bzero(out, len);
+	r = kube_exec_parse(out.p, out.len, x->api_version, (double)time(NULL), &cred, err);
 	if (r < 0)
 		return dhi_err_prefix(err, "exec credential plugin `%s`", x->command);
 	if (cred.token) {
-		free(c->token);
+		free_secret(c->token);
 		c->token = dhi_steal_ptr(&cred.token);
 	}
 	if (cred.cert_pem) {
 		free(c->cert_pem);
-		free(c->key_pem);
+		free_secret(c->key_pem);
 		free(c->cert_file);
 		free(c->key_file);
 		c->cert_file = c->key_file = NULL;
@@ -798,8 +866,10 @@ static CURL *handle_new(const struct kube_conn *c, const char *path, struct curl
 	*hdrs = curl_slist_append(*hdrs, "Accept: application/json");
 	*hdrs = curl_slist_append(*hdrs, "User-Agent: kubectl-dhidebug/" DHIDEBUG_VERSION);
 	if (c->token) {
-		dhi_autofree char *auth = xasprintf("Authorization: Bearer %s", c->token);
+		char *auth = xasprintf("Authorization: Bearer %s", c->token);
+
 		*hdrs = curl_slist_append(*hdrs, auth);
+		free_secret(auth);
 	}
 	return h;
 }

@@ -22,6 +22,7 @@ struct kube_exec {
 	char *interactive_mode;	/* Never, IfAvailable or Always */
 	char *cluster_json;	/* spec.cluster when provideClusterInfo, else NULL */
 	char *dir;		/* the kubeconfig's folder (relative commands), or NULL */
+	int timeout;		/* seconds it may run before SIGKILL; 0: 60, 300 if interactive */
 };
 
 /* What an exec credential plugin answered (never logged). */
@@ -86,7 +87,9 @@ void kube_cred_free(struct kube_cred *cred);
 /*
  * Runs c->exec (fork/execvp, no shell): its args, our environment plus its env
  * and KUBERNETES_EXEC_INFO, stdin /dev/null unless interactiveMode lets it have
- * our terminal, stderr ours, stdout read up to 1 MiB, killed after a timeout.
+ * our terminal, stderr ours, stdout read up to 1 MiB. It is killed (SIGKILL)
+ * when it has not printed its answer and exited within x->timeout: one that
+ * closes its stdout and goes on running does not hang us.
  * A relative command with a `/` is taken relative to `kubeconfig_dir` (when
  * not NULL), as kubectl does. The credential replaces c's token or client
  * certificate. Errors name the command; the installHint is added when it is

@@ -12,6 +12,9 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "injector/kubectl/kube.h"
 #include "injector/kubectl/node.h"
@@ -291,6 +294,52 @@ static void test_kube_exec_run_exec_info_from_env_is_replaced(void **state)
 	kube_conn_free(&c);
 }
 
+static void test_kube_exec_run_killed_after_timeout(void **state)
+{
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+	time_t t0 = time(NULL);
+
+	/* it answers, closes its stdout and goes on running: EOF is not the end of it */
+	exec_conn("printf '%s' '" CRED("t0k") "'; exec >&-; exec sleep 30", NULL, &c);
+	c.exec->timeout = 1;
+	assert_int_equal(kube_exec_run(&c, NULL, &err), -1);
+	assert_true(time(NULL) - t0 < 10);
+	assert_non_null(strstr(err->msg, "did not exit within 1 s; killed it (SIGKILL)"));
+	assert_null(strchr(err->msg, '\n'));
+	assert_null(c.token);
+	dhi_err_clear(&err);
+	/* and one that never answers */
+	free(c.exec->args[1]);
+	c.exec->args[1] = strdup("exec sleep 30");
+	assert_int_equal(kube_exec_run(&c, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "did not answer within 1 s; killed it"));
+	dhi_err_clear(&err);
+	kube_conn_free(&c);
+}
+
+static void test_kube_exec_run_pipe_fails(void **state)
+{
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+	struct rlimit old, rl;
+	int lowest = dup(0);
+
+	/* pipe2 fails (EMFILE): an error, and nothing leaks (ASan's leak check looks) */
+	exec_conn("printf '%s' '" CRED("t0k") "'", NULL, &c);
+	assert_true(lowest >= 0);
+	close(lowest);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	assert_int_equal(kube_exec_run(&c, NULL, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_non_null(strstr(err->msg, "cannot create a pipe"));
+	dhi_err_clear(&err);
+	kube_conn_free(&c);
+}
+
 /* a pod whose container `web` has the given containerID and state */
 static json_t *pod_with(const char *cid, const char *state)
 {
@@ -448,6 +497,8 @@ int main(void)
 		cmocka_unit_test(test_kube_exec_parse_token_and_cert),
 		cmocka_unit_test(test_kube_exec_parse_hostile),
 		cmocka_unit_test(test_kube_exec_run_exec_info_from_env_is_replaced),
+		cmocka_unit_test(test_kube_exec_run_killed_after_timeout),
+		cmocka_unit_test(test_kube_exec_run_pipe_fails),
 		cmocka_unit_test(test_kube_node_target_runtimes),
 		cmocka_unit_test(test_kube_node_target_refused),
 		cmocka_unit_test(test_kube_node_pod_manifest),
