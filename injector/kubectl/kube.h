@@ -126,7 +126,21 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 	       int (*on_line)(const char *line, void *arg, struct dhi_err **err), void *arg,
 	       long *status, struct dhi_err **err);
 
-/* The `message` of a Kubernetes Status body, or the body itself (a new string). */
+/*
+ * The `message` of a Kubernetes Status body, or the body's first 300 bytes, as
+ * kube_printable() makes it (a new string).
+ */
 char *kube_status_message(const char *body);
+
+/*
+ * `s` as text that is safe on a terminal, in one line (a new string): every
+ * control character (C0, DEL, C1: ESC, CR, LF, CSI...), Unicode line separator
+ * and bidirectional override, and every byte that is not valid UTF-8 becomes
+ * `?`. For whatever the API server says before it is printed.
+ */
+char *kube_printable(const char *s);
+
+/* True when `s` is valid UTF-8 (what a JSON string may hold). */
+bool kube_is_utf8(const char *s);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "injector/kubectl/kube.h"
 #include "injector/kubectl/node.h"
 
 /* containerStatuses[].containerID prefixes, and how dhidebug on the node names such a container */
@@ -56,6 +57,14 @@ static const char *str_at(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* o[key] as kube_printable() makes it, or `dflt` when it is not a string (a new string). */
+static char *text_at(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = str_at(o, key);
+
+	return s ? kube_printable(s) : xstrdup(dflt);
+}
+
 static bool is_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
@@ -65,12 +74,13 @@ static bool is_hex64(const char *s)
 static char *not_running_why(json_t *state)
 {
 	json_t *w = json_object_get(state, "waiting"), *t = json_object_get(state, "terminated");
+	dhi_autofree char *reason = text_at(t ? t : w, "reason", "no reason");
 
 	if (t)
-		return xasprintf("terminated, %s, exit code %lld", str_at(t, "reason") ?: "no reason",
+		return xasprintf("terminated, %s, exit code %lld", reason,
 				 (long long)json_integer_value(json_object_get(t, "exitCode")));
 	if (w)
-		return xasprintf("waiting, %s", str_at(w, "reason") ?: "no reason");
+		return xasprintf("waiting, %s", reason);
 	return xstrdup("no state");
 }
 
@@ -85,6 +95,10 @@ int kube_node_target(json_t *pod, const char *container, struct kube_node_target
 	memset(t, 0, sizeof(*t));
 	if (!node || !*node)
 		return dhi_err_set(err, 0, "the pod is not on a node yet (no spec.nodeName)");
+	/* (a DNS subdomain, as the API server validates it; it is printed and sent back) */
+	if (strlen(node) > 253 ||
+	    strspn(node, "abcdefghijklmnopqrstuvwxyz0123456789.-") != strlen(node))
+		return dhi_err_set(err, 0, "the pod's spec.nodeName is not a node name");
 	json_array_foreach(st, i, cs) {
 		const char *n = str_at(cs, "name");
 
@@ -119,9 +133,14 @@ int kube_node_target(json_t *pod, const char *container, struct kube_node_target
 		return 0;
 	}
 	/* (only the scheme: the rest comes from the API server, and the message is one line) */
-	return dhi_err_set(err, 0, "container `%s` runs on a runtime --mode node does not know "
-				   "(`%.*s`); it knows containerd:// and cri-o://", container,
-			   (int)strcspn(cid, ":\n"), cid);
+	{
+		dhi_autofree char *scheme = xstrndup(cid, strcspn(cid, ":"));
+		dhi_autofree char *shown = kube_printable(scheme);
+
+		return dhi_err_set(err, 0, "container `%s` runs on a runtime --mode node does not "
+					   "know (`%s`); it knows containerd:// and cri-o://", container,
+				   shown);
+	}
 }
 
 void kube_node_target_free(struct kube_node_target *t)
@@ -229,47 +248,61 @@ int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 	json_t *obj = json_object_get(ev, "object"), *status, *cs, *c, *u;
 	size_t i;
 
+	/* (every text of the API server goes through text_at: it reaches the terminal) */
 	if (!type)
 		return dhi_err_set(err, 0, "the API server sent a watch event that is not JSON");
-	if (strcmp(type, "ERROR") == 0)
-		return dhi_err_set(err, 0, "watch error: %s", str_at(obj, "message") ?: "?");
+	if (strcmp(type, "ERROR") == 0) {
+		dhi_autofree char *m = text_at(obj, "message", "?");
+
+		return dhi_err_set(err, 0, "watch error: %s", m);
+	}
 	if (strcmp(type, "DELETED") == 0)
 		return dhi_err_set(err, 0, "pod `%s` was deleted", w->name);
 	status = json_object_get(obj, "status");
-	if ((u = unschedulable(status)))
+	if ((u = unschedulable(status))) {
+		dhi_autofree char *m = text_at(u, "message", "no message");
+
 		return dhi_err_set(err, 0, "pod `%s` cannot be scheduled on node `%s`: %s", w->name,
-				   w->node, str_at(u, "message") ?: "no message");
+				   w->node, m);
+	}
 	cs = json_object_get(status, "containerStatuses");
 	json_array_foreach(cs, i, c) {
 		json_t *state = json_object_get(c, "state"), *wt, *tm;
-		const char *reason, *msg;
+		dhi_autofree char *reason = NULL, *msg = NULL;
 
 		if (!str_at(c, "name") || strcmp(str_at(c, "name"), KUBE_NODE_CONTAINER) != 0)
 			continue;
 		if (json_object_get(state, "running"))
 			return 1;
-		if ((tm = json_object_get(state, "terminated")))
+		if ((tm = json_object_get(state, "terminated"))) {
+			reason = text_at(tm, "reason", "?");
+			msg = text_at(tm, "message", "");
 			return dhi_err_set(err, 0, "dhidebug in pod `%s` exited before the attach "
 						   "(code %lld, %s): %s", w->name,
 					   (long long)json_integer_value(json_object_get(tm, "exitCode")),
-					   str_at(tm, "reason") ?: "?", str_at(tm, "message") ?: "");
+					   reason, msg);
+		}
 		wt = json_object_get(state, "waiting");
-		reason = str_at(wt, "reason");
-		msg = str_at(wt, "message");
-		if (kube_is_pull_error(reason))
+		if (!str_at(wt, "reason"))
+			continue;
+		reason = text_at(wt, "reason", "");
+		msg = str_at(wt, "message") ? text_at(wt, "message", "") : NULL;
+		if (kube_is_pull_error(str_at(wt, "reason")))
 			return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
 						   "give another with --image", w->image, reason,
 					   msg ? msg : "no message");
-		if (reason && strcmp(reason, "ContainerCreating") != 0 &&
-		    strcmp(reason, "PodInitializing") != 0)
+		if (strcmp(reason, "ContainerCreating") != 0 && strcmp(reason, "PodInitializing") != 0)
 			fprintf(stderr, "kubectl-dhidebug: waiting: %s%s%s\n", reason, msg ? ": " : "",
 				msg ? msg : "");
 	}
 	phase = str_at(status, "phase");
 	/* a pod the kubelet refused (node affinity, resources) fails without a container status */
-	if (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0))
-		return dhi_err_set(err, 0, "pod `%s` ended (%s, %s): %s", w->name, phase,
-				   str_at(status, "reason") ?: "no reason",
-				   str_at(status, "message") ?: "no message");
+	if (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0)) {
+		dhi_autofree char *reason = text_at(status, "reason", "no reason");
+		dhi_autofree char *msg = text_at(status, "message", "no message");
+
+		return dhi_err_set(err, 0, "pod `%s` ended (%s, %s): %s", w->name, phase, reason,
+				   msg);
+	}
 	return 0;
 }

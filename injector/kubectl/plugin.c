@@ -224,7 +224,12 @@ static int choose_container(json_t *pod, const char *want, const char **out, str
 			return 0;
 		}
 	}
-	return dhi_err_set_status(err, 2, 0, "the pod has no container `%s`", name ? name : "?");
+	{
+		/* (the name may come from the pod's default-container annotation) */
+		dhi_autofree char *shown = kube_printable(name ? name : "?");
+
+		return dhi_err_set_status(err, 2, 0, "the pod has no container `%s`", shown);
+	}
 }
 
 /* The strategic-merge patch: spec.ephemeralContainers with our one container (merged by name). */
@@ -284,7 +289,18 @@ struct wait_ctx {
 	const char *name, *image;
 };
 
-/* One watch event: 1 when our container runs, 0 to keep waiting, -1 on an error. */
+/* o[key] as kube_printable() makes it, or `dflt` when it is not a string (a new string). */
+static char *text_at(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? kube_printable(s) : xstrdup(dflt);
+}
+
+/*
+ * One watch event: 1 when our container runs, 0 to keep waiting, -1 on an
+ * error. (Every text of the API server goes through text_at: it is printed.)
+ */
 static int on_event(const char *line, void *arg, struct dhi_err **err)
 {
 	struct wait_ctx *w = arg;
@@ -295,36 +311,44 @@ static int on_event(const char *line, void *arg, struct dhi_err **err)
 
 	if (!type)
 		return dhi_err_set(err, 0, "the API server sent a watch event that is not JSON");
-	if (strcmp(type, "ERROR") == 0)
-		return dhi_err_set(err, 0, "watch error: %s",
-				   json_string_value(json_object_get(obj, "message")) ?: "?");
+	if (strcmp(type, "ERROR") == 0) {
+		dhi_autofree char *m = text_at(obj, "message", "?");
+
+		return dhi_err_set(err, 0, "watch error: %s", m);
+	}
 	if (strcmp(type, "DELETED") == 0)
 		return dhi_err_set(err, 0, "the pod was deleted");
 	st = json_object_get(json_object_get(obj, "status"), "ephemeralContainerStatuses");
 	json_array_foreach(st, i, s) {
 		json_t *state = json_object_get(s, "state"), *wt, *tm;
-		const char *reason, *msg;
+		const char *raw;
+		dhi_autofree char *reason = NULL, *msg = NULL;
 
 		if (!json_is_string(json_object_get(s, "name")) ||
 		    strcmp(json_string_value(json_object_get(s, "name")), w->name) != 0)
 			continue;
 		if (json_object_get(state, "running"))
 			return 1;
-		if ((tm = json_object_get(state, "terminated")))
+		if ((tm = json_object_get(state, "terminated"))) {
+			reason = text_at(tm, "reason", "?");
+			msg = text_at(tm, "message", "");
 			return dhi_err_set(err, 0, "ephemeral container `%s` exited (code %lld, %s): %s",
 					   w->name,
 					   (long long)json_integer_value(json_object_get(tm, "exitCode")),
-					   json_string_value(json_object_get(tm, "reason")) ?: "?",
-					   json_string_value(json_object_get(tm, "message")) ?: "");
+					   reason, msg);
+		}
 		wt = json_object_get(state, "waiting");
-		reason = json_string_value(json_object_get(wt, "reason"));
-		msg = json_string_value(json_object_get(wt, "message"));
-		if (kube_is_pull_error(reason))
+		raw = json_string_value(json_object_get(wt, "reason"));
+		if (!raw)
+			continue;
+		reason = kube_printable(raw);
+		if (json_is_string(json_object_get(wt, "message")))
+			msg = text_at(wt, "message", "");
+		if (kube_is_pull_error(raw))
 			return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
 						   "give another with --image", w->image, reason,
 					   msg ? msg : "no message");
-		if (reason && strcmp(reason, "ContainerCreating") != 0 &&
-		    strcmp(reason, "PodInitializing") != 0)
+		if (strcmp(raw, "ContainerCreating") != 0 && strcmp(raw, "PodInitializing") != 0)
 			fprintf(stderr, "kubectl-dhidebug: waiting: %s%s%s\n", reason,
 				msg ? ": " : "", msg ? msg : "");
 	}
@@ -725,6 +749,11 @@ int main(int argc, char **argv)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (parse_args(argc, argv, &o, &err) < 0 || run(&o, &err) < 0) {
+		/* the last guard: whatever reached the message, the terminal gets text */
+		char *m = kube_printable(err->msg);
+
+		free(err->msg);
+		err->msg = m;
 		code = dhi_err_print(err, "kubectl-dhidebug");
 		dhi_err_clear(&err);
 		return code;

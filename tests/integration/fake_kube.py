@@ -43,7 +43,9 @@ MODE: a comma-separated list of
   rbac, podsecurity, imagepull (on the create and the node pod) | unschedulable
   (PodScheduled False, Unschedulable) | nodelete (403 on DELETE); for the target pod: crio (a CRI-O containerID) | docker (a
   docker:// containerID) | notrunning (the target container waits in
-  CrashLoopBackOff)
+  CrashLoopBackOff); and hostile: every Status and watch message the server
+  writes carries terminal control sequences (ESC ], ESC [2J, CR/LF, C1 CSI),
+  and the watches first report a container waiting with such a reason and message
 """
 import json
 import random
@@ -117,7 +119,16 @@ def pod(ec_state=None):
     return p
 
 
+# what a hostile API server (or a proxy on the path) puts into its texts
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\r\nkubectl-dhidebug: all good\u009b31m"
+
+
+def text(message):
+    return message + HOSTILE if "hostile" in FLAGS else message
+
+
 def status(code, reason, message):
+    message = text(message)
     return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
                   "message": message, "reason": reason, "code": code}
 
@@ -458,11 +469,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         events = [("ADDED", {"waiting": {"reason": "ContainerCreating"}})]
+        if "hostile" in FLAGS:
+            events.append(("MODIFIED", {"waiting": {"reason": text("Slow"),
+                                                    "message": text("still")}}))
         if "imagepull" in FLAGS:
             events.append(("MODIFIED", {"waiting": {
                 "reason": "ErrImagePull",
-                "message": 'failed to pull and unpack image "%s": not found'
-                           % PATCHED[-1]["image"]}}))
+                "message": text('failed to pull and unpack image "%s": not found'
+                                % PATCHED[-1]["image"])}}))
         else:
             events.append(("MODIFIED", {"running": {"startedAt": "2026-01-01T00:00:00Z"}}))
         for typ, state in events:
@@ -477,16 +491,19 @@ class Handler(BaseHTTPRequestHandler):
         p = CREATED[key]
         events = [("ADDED", node_pod_state(p, "Pending", {"waiting": {
             "reason": "ContainerCreating"}}))]
+        if "hostile" in FLAGS:
+            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
+                "reason": text("Slow"), "message": text("still")}})))
         if "unschedulable" in FLAGS:
             events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
                 "reason": "ContainerCreating"}}, [{
                     "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                    "message": "0/1 nodes are available: 1 Insufficient memory."}])))
+                    "message": text("0/1 nodes are available: 1 Insufficient memory.")}])))
         elif "imagepull" in FLAGS:
             events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
                 "reason": "ErrImagePull",
-                "message": 'failed to pull and unpack image "%s": not found'
-                           % p["spec"]["containers"][0]["image"]}})))
+                "message": text('failed to pull and unpack image "%s": not found'
+                                % p["spec"]["containers"][0]["image"])}})))
         elif "pending" not in FLAGS:
             events.append(("MODIFIED", node_pod_state(p, "Running", {"running": {
                 "startedAt": "2026-01-01T00:00:00Z"}})))

@@ -219,6 +219,37 @@ kdbg()
 	[[ "$output" == *"GET \`https://127.0.0.1:"* ]]
 }
 
+# assert_plain: $output holds no ESC, no CR and no C1 CSI (U+009B) from the API server
+assert_plain()
+{
+	if [[ "$output" == *$'\e'* || "$output" == *$'\r'* || "$output" == *$'\u009b'* ]]; then
+		echo "control characters reached the output:"
+		printf '%q\n' "$output"
+		return 1
+	fi
+}
+
+@test "ephemeral: ESC sequences and CR/LF in the API server's texts reach the terminal as one line of text" {
+	start_kube rbac,hostile
+	run "$PLUGIN" --kubeconfig "$KCFG" app --no-attach
+	[ "$status" -eq 125 ]
+	assert_plain
+	[ "$(grep -c . <<<"$output")" -eq 1 ]
+	[[ "$output" == *'RBAC denies it (403)'*'?]0;pwned??[2J??kubectl-dhidebug: all good?31m' ]]
+	teardown
+	KPID= KLOG=
+	rm -f "$BATS_TEST_TMPDIR/port"
+	start_kube imagepull,hostile
+	run "$PLUGIN" --kubeconfig "$KCFG" app --no-attach --image 127.0.0.1:1/nope:1
+	echo "$output"
+	[ "$status" -eq 125 ]
+	assert_plain
+	# `added`, the waiting line and the error: three lines, whatever the texts held
+	[ "$(grep -c . <<<"$output")" -eq 3 ]
+	[[ "$output" == *'waiting: Slow?]0;pwned'* ]]
+	[[ "$output" == *'(ErrImagePull): failed to pull'*'?[2J??kubectl-dhidebug: all good?31m; give another with --image' ]]
+}
+
 # --- the in-pod half: dhidebug started the way the ephemeral container starts it ------------
 # No kubelet runs here, so podman plays it: a pod whose containers share the pid, net, ipc and
 # uts namespaces, the application in one container, and dhidebug started in a second one with
@@ -592,6 +623,16 @@ wait_line()
 	node_run --no-record
 	[ "$status" -eq 125 ]
 	[[ "$output" == *'cannot be scheduled on node `node-1`: 0/1 nodes are available: 1 Insufficient memory.'* ]]
+	assert_deleted
+}
+
+@test "node: ESC sequences and CR/LF in the watch's texts are printed as text, the pod deleted" {
+	start_kube node,unschedulable,hostile
+	node_run --no-record
+	[ "$status" -eq 125 ]
+	assert_plain
+	[[ "$output" == *'waiting: Slow?]0;pwned??[2J??kubectl-dhidebug: all good?31m: still?]0;pwned'* ]]
+	[[ "$output" == *'cannot be scheduled on node `node-1`: 0/1 nodes are available: 1 Insufficient memory.?]0;pwned'* ]]
 	assert_deleted
 }
 

@@ -486,6 +486,57 @@ static void test_kube_status_message(void **state)
 	free(m);
 }
 
+static void test_kube_status_message_control_bytes(void **state)
+{
+	/* an ESC sequence (set the title, clear the screen), CR/LF forging a line, a C1 CSI */
+	char *m = kube_status_message("{\"kind\":\"Status\",\"message\":\"denied\\u001b]0;pwned"
+				      "\\u0007\\u001b[2J\\r\\nkubectl-dhidebug: ok\\u009b31m\"}");
+
+	assert_string_equal(m, "denied?]0;pwned??[2J??kubectl-dhidebug: ok?31m");
+	free(m);
+	/* not JSON: the body itself, cut at 300 bytes, and bytes that are not UTF-8 too */
+	m = kube_status_message("<html>\x1b[31mbad\xff\xc0\xaf gateway\r\n</html>");
+	assert_string_equal(m, "<html>?[31mbad??? gateway?" "?</html>");
+	free(m);
+}
+
+static void test_kube_printable(void **state)
+{
+	char *m = kube_printable("caf\xc3\xa9 \xe2\x80\xae" "evil \xe2\x80\xa8 ok\t\x7f");
+
+	/* UTF-8 text stays; a bidi override, a line separator, TAB and DEL do not */
+	assert_string_equal(m, "caf\xc3\xa9 ?evil ? ok??");
+	free(m);
+	assert_true(kube_is_utf8("caf\xc3\xa9 \xf0\x9f\x90\xb3"));
+	assert_false(kube_is_utf8("\xff"));
+	assert_false(kube_is_utf8("a\xc3"));
+	assert_false(kube_is_utf8("\xc0\xaf"));       /* overlong '/' */
+	assert_false(kube_is_utf8("\xed\xa0\x80"));   /* a surrogate */
+}
+
+static void test_kube_node_on_event_control_bytes(void **state)
+{
+	struct kube_node_wait w = { .name = "dhidebug-node-x", .image = "img", .node = "n1" };
+	struct dhi_err *err = NULL;
+
+	assert_int_equal(kube_node_on_event("{\"type\":\"MODIFIED\",\"object\":{\"status\":{"
+					    "\"containerStatuses\":[{\"name\":\"dhidebug\",\"state\":{"
+					    "\"terminated\":{\"exitCode\":1,\"reason\":\"E\\u001b[1m\","
+					    "\"message\":\"x\\r\\n\\u001b]0;t\\u0007\"}}}]}}}", &w, &err),
+			 -1);
+	assert_null(strchr(err->msg, '\x1b'));
+	assert_null(strchr(err->msg, '\n'));
+	assert_null(strchr(err->msg, '\r'));
+	assert_non_null(strstr(err->msg, "(code 1, E?[1m): x???]0;t?"));
+	dhi_err_clear(&err);
+	assert_int_equal(kube_node_on_event("{\"type\":\"MODIFIED\",\"object\":{\"status\":{"
+					    "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":"
+					    "\"False\",\"reason\":\"Unschedulable\",\"message\":"
+					    "\"no\\u001b[2J\\nnodes\"}]}}}", &w, &err), -1);
+	assert_non_null(strstr(err->msg, ": no?[2J?nodes"));
+	dhi_err_clear(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +555,9 @@ int main(void)
 		cmocka_unit_test(test_kube_node_pod_manifest),
 		cmocka_unit_test(test_kube_conn_parse_hostile),
 		cmocka_unit_test(test_kube_status_message),
+		cmocka_unit_test(test_kube_status_message_control_bytes),
+		cmocka_unit_test(test_kube_printable),
+		cmocka_unit_test(test_kube_node_on_event_control_bytes),
 	};
 
 	return cmocka_run_group_tests_name("kube", tests, NULL, NULL);
