@@ -43,7 +43,8 @@ struct kube_node_spec {
 
 /*
  * The container command of both modes: ["dhidebug", "--profile", P,
- * ["--toolbox", T,] TARGET[, "--", PROGRAM...]].
+ * ["--toolbox", T,] TARGET[, "--", PROGRAM...]]. Every string must be UTF-8
+ * (kube_is_utf8; the plugin checks its arguments): jansson refuses others.
  */
 json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const char *target,
 			      char *const *program);

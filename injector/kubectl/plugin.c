@@ -105,6 +105,34 @@ static void usage(FILE *f)
 		"128+N after signal N.\n");
 }
 
+/*
+ * What goes into a JSON string (the pod's command, names, the image) must be
+ * UTF-8: jansson refuses anything else, and a value it refuses would be left
+ * out of the request without a word. (--kubeconfig and --record-dir are file
+ * names, which need not be.)
+ */
+static int check_utf8(const struct opts *o, struct dhi_err **err)
+{
+	const struct {
+		const char *what, *value;
+	} args[] = {
+		{ "<pod>", o->pod },		 { "-c/--container", o->container },
+		{ "-n/--namespace", o->namespace }, { "--profile", o->profile },
+		{ "--toolbox", o->toolbox },	 { "--image", o->image },
+		{ "--mode", o->mode },		 { "--node-namespace", o->node_namespace },
+		{ "--context", o->context },	 { NULL, NULL },
+	};
+
+	for (int i = 0; args[i].what; i++)
+		if (args[i].value && !kube_is_utf8(args[i].value))
+			return dhi_err_set_status(err, 2, 0, "%s is not valid UTF-8", args[i].what);
+	for (int i = 0; o->program && o->program[i]; i++)
+		if (!kube_is_utf8(o->program[i]))
+			return dhi_err_set_status(err, 2, 0, "argument %d of the program after `--` "
+							     "is not valid UTF-8", i + 1);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
 	enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
@@ -180,6 +208,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 	}
 	if (!o->pod)
 		return dhi_err_set_status(err, 2, 0, "no pod given (see `kubectl dhidebug --help`)");
+	if (check_utf8(o, err) < 0)
+		return -1;
 	o->is_node = strcmp(o->mode, "node") == 0;
 	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
 		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);

@@ -128,6 +128,30 @@ kdbg()
 	[ "$status" -eq 2 ]
 }
 
+@test "arguments that are not UTF-8 are usage errors naming them, before any request" {
+	start_kube ok
+	local args
+	# (each: the arguments, then what the error names)
+	while IFS='|' read -r args what; do
+		eval "set -- $args"
+		run "$PLUGIN" --kubeconfig "$KCFG" "$@"
+		echo "$args -> $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$what is not valid UTF-8"* ]]
+		[ "$(grep -c . <<<"$output")" -eq 1 ]
+	done <<-'EOF'
+		app --no-attach -- cat $'/tmp/\xff'|argument 2 of the program after `--`
+		app --no-attach --toolbox $'dhi.io/x\xc3'|--toolbox
+		app --no-attach --image $'img\xc0\xaf'|--image
+		app --no-attach --profile $'general\xff'|--profile
+		$'app\xff' --no-attach|<pod>
+		app -c $'web\xff' --no-attach|-c/--container
+		app -n $'default\xed\xa0\x80' --no-attach|-n/--namespace
+		app --mode node --node-namespace $'ns\xff'|--node-namespace
+	EOF
+	run_fails grep -qE '^(GET|PATCH|POST)' "$KLOG"
+}
+
 @test "ephemeral: the PATCH is a strategic-merge patch the reference accepts, then a watch" {
 	start_kube ok
 	run kdbg app --no-attach --profile netadmin --toolbox dhi.io/nginx:1-debian12-dev \
