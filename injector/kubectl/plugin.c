@@ -587,9 +587,10 @@ static int take_signal(const sigset_t *set)
 
 /*
  * DELETE the node pod now (gracePeriodSeconds 0: nothing in it needs to shut
- * down). A failure is reported at once, with the command that deletes it by hand.
+ * down). A failure is reported at once, with the command that deletes it by
+ * hand. True when the pod is gone (deleted, or not found).
  */
-static void node_delete(struct kube_conn *c, const char *ns, const char *name)
+static bool node_delete(struct kube_conn *c, const char *ns, const char *name)
 {
 	static const char body[] =
 		"{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"gracePeriodSeconds\":0}";
@@ -618,7 +619,7 @@ static void node_delete(struct kube_conn *c, const char *ns, const char *name)
 	} else if (status == 200 || status == 202 || status == 404) {
 		/* (404: gone already, e.g. its deadline passed) */
 		fprintf(stderr, "kubectl-dhidebug: deleted pod `%s`\n", name);
-		return;
+		return true;
 	} else {
 		dhi_autofree char *m = kube_status_message(resp);
 
@@ -627,6 +628,7 @@ static void node_delete(struct kube_conn *c, const char *ns, const char *name)
 	}
 	fprintf(stderr, "kubectl-dhidebug: cannot delete pod `%s` in namespace `%s`: %s; delete it "
 			"by hand: kubectl delete pod %s -n %s\n", name, ns, msg, name, ns);
+	return false;
 }
 
 /*
@@ -650,6 +652,8 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 	sigset_t stop;
 	long status = 0;
 	int r = -1, st = 0, sig = 0;
+	/* what became of the node pod, for the last message */
+	enum { POD_NONE, POD_DELETED, POD_LEFT, POD_KEPT } fate = POD_NONE;
 
 	if (check_name("namespace", pns, err) < 0)
 		return -1;
@@ -717,6 +721,7 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 		       "and delete it afterwards (else its deadline does, in %ld s):\n"
 		       "kubectl delete pod %s -n %s\n", name, t.node, name, KUBE_NODE_CONTAINER,
 		       pns, o->node_deadline, name, pns);
+		fate = POD_KEPT;
 		r = 0;
 		goto out;
 	}
@@ -734,13 +739,21 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 		r = session_result(st, sig, err);
 	}
 delete:
-	node_delete(c, pns, name);
+	fate = node_delete(c, pns, name) ? POD_DELETED : POD_LEFT;
 out:
 	if (!sig && (sig = take_signal(&stop)) && r < 0)
 		sig = 0; /* came during the cleanup of an error: the error is the news */
-	if (sig)
+	if (sig) {
+		static const char *const told[] = {
+			[POD_NONE] = "", [POD_DELETED] = "` deleted",
+			[POD_LEFT] = "` was not deleted (see above)",
+			[POD_KEPT] = "` kept (--no-attach)",
+		};
+
 		r = dhi_err_set_status(err, 128 + sig, 0, "stopped by SIG%s%s%s%s", sigabbrev_np(sig),
-				       name ? "; pod `" : "", name ? name : "", name ? "` deleted" : "");
+				       fate != POD_NONE ? "; pod `" : "",
+				       fate != POD_NONE ? name : "", told[fate]);
+	}
 	c->abort_on = NULL;
 	kube_node_target_free(&t);
 	return r;

@@ -607,6 +607,24 @@ wait_line()
 	assert_deleted
 }
 
+@test "node: SIGINT when the DELETE then fails says the pod was not deleted" {
+	start_kube node,pending,nodelete
+	fake_attach
+	out=$BATS_TEST_TMPDIR/out
+	plugin_bg "$out" --no-record
+	wait_line "$KLOG" '^WATCH node pod '
+	kill -INT "$BGPID"
+	st=0
+	wait "$BGPID" || st=$?
+	cat "$out"
+	[ "$st" -eq 130 ]
+	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
+	grep -q "^DELETE pod $name " "$KLOG"
+	grep -q "cannot delete pod \`$name\`" "$out"
+	grep -q "stopped by SIGINT; pod \`$name\` was not deleted" "$out"
+	run_fails grep -q '` deleted' "$out"
+}
+
 @test "node: SIGTERM while attached deletes the pod, ends the recording, exits 143" {
 	start_kube node
 	fake_attach
