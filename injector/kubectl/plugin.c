@@ -632,6 +632,59 @@ static bool node_delete(struct kube_conn *c, const char *ns, const char *name)
 }
 
 /*
+ * The POST may have created the pod though no answer named it (the connection
+ * dropped or timed out after the server took it, a 5xx from a proxy, a body
+ * that is not a Pod): list the pods of the session's label and DELETE each
+ * (`list` on `pods`). A failure is reported at once, with the command that
+ * deletes them by hand.
+ */
+static void node_delete_session(struct kube_conn *c, const char *ns, const char *session)
+{
+	dhi_autofree char *path = xasprintf("/api/v1/namespaces/%s/pods?labelSelector="
+					    "dhidebug.io%%2Fsession%%3D%s", ns, session);
+	dhi_autofree char *resp = NULL, *msg = NULL;
+	json_auto_t *list = NULL;
+	struct dhi_err *e = NULL;
+	long status = 0;
+	json_t *items, *it;
+	size_t i;
+
+	if (kube_conn_refresh(c, false, &e) < 0)
+		dhi_err_clear(&e); /* (the request says whether the old credential still works) */
+	if (kube_request(c, "GET", path, NULL, NULL, &status, &resp, &e) < 0) {
+		msg = dhi_err_string(e);
+		dhi_err_clear(&e);
+	} else if (status != 200) {
+		dhi_autofree char *m = kube_status_message(resp);
+
+		msg = xasprintf("HTTP %ld%s: %s", status,
+				status == 403 ? " (RBAC: needs `list` on `pods`)" : "", m);
+	} else {
+		list = json_loads(resp, 0, NULL);
+		items = json_object_get(list, "items");
+		if (!json_is_array(items))
+			msg = xstrdup("the API server's answer is not a PodList");
+	}
+	if (msg) {
+		fprintf(stderr, "kubectl-dhidebug: cannot look for the node pod (labelled "
+				"dhidebug.io/session=%s in namespace `%s`): %s; delete it by hand: "
+				"kubectl delete pods -l dhidebug.io/session=%s -n %s\n", session, ns,
+			msg, session, ns);
+		return;
+	}
+	json_array_foreach(items, i, it) {
+		const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"),
+								  "name"));
+
+		if (!n || check_name("pod name", n, &e) < 0) {
+			dhi_err_clear(&e);
+			continue;
+		}
+		node_delete(c, ns, n);
+	}
+}
+
+/*
  * --mode node: a privileged pod on the target's node runs dhidebug against the
  * container by its runtime ID; we attach to it and delete it on every way out.
  * From the POST on, SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked so that
@@ -676,21 +729,22 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 	c->abort_on = &stop;
 	path = xasprintf("/api/v1/namespaces/%s/pods", pns);
 	if (kube_request(c, "POST", path, "application/json", body, &status, &resp, err) < 0) {
-		dhi_err_prefix(err, "creating the node pod (if it was created, it is labelled "
-				    "dhidebug.io/session=%s)", session);
-		goto out;
+		dhi_err_prefix(err, "creating the node pod");
+		goto delete_session;
 	}
 	if (status != 201 && status != 200 && status != 202) {
 		node_create_error(pns, status, resp, err);
+		/* (a 5xx may come from a proxy or a timeout after the pod was made) */
+		if (status >= 500)
+			goto delete_session;
 		goto out;
 	}
 	created = json_loads(resp, 0, NULL);
 	nm = json_string_value(json_object_get(json_object_get(created, "metadata"), "name"));
 	if (!nm || check_name("pod name", nm, err) < 0) {
-		dhi_err_set(err, 0, "the API server's answer to the create names no pod; look for "
-				    "pods labelled dhidebug.io/session=%s in namespace `%s`", session,
-			    pns);
-		goto out;
+		dhi_err_set(err, 0, "the API server's answer to the create (HTTP %ld) names no pod",
+			    status);
+		goto delete_session;
 	}
 	name = xstrdup(nm);
 	fprintf(stderr, "kubectl-dhidebug: created pod `%s` in namespace `%s` on node `%s` for %s, "
@@ -740,6 +794,9 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 	}
 delete:
 	fate = node_delete(c, pns, name) ? POD_DELETED : POD_LEFT;
+	goto out;
+delete_session:
+	node_delete_session(c, pns, session);
 out:
 	if (!sig && (sig = take_signal(&stop)) && r < 0)
 		sig = 0; /* came during the cleanup of an error: the error is the news */

@@ -14,6 +14,9 @@ does not match the reference:
         body a partial Pod: {"spec": {"ephemeralContainers": [EphemeralContainer]}}
   GET   /api/v1/namespaces/{ns}/pods?watch=true&fieldSelector=metadata.name={name}
         a stream of WatchEvent objects {"type": ..., "object": Pod}, one per line
+  GET   /api/v1/namespaces/{ns}/pods?labelSelector=k%3Dv[,...]    list Pod: a PodList
+        of the pods created here whose labels match (equality requirements; a selector
+        that does not parse is a 400)
   POST  /api/v1/namespaces/{ns}/pods                              create Pod
         Content-Type application/json, body a Pod: only the fields of Pod,
         ObjectMeta, PodSpec, Container, SecurityContext, Volume, HostPathVolumeSource,
@@ -32,6 +35,7 @@ TLS with the test's CA, and every request must carry `Authorization: Bearer TOKE
 
 The log has a line per request served: `GET pod`, `PATCH body {...}`, `WATCH pod`,
 `POST pod body {...}`, `CREATED pod NAME`, `WATCH node pod NAME`,
+`LIST pods NS labelSelector SEL -> NAMES`,
 `DELETE pod NAME body {...}`; `REJECT ...` for a request refused.
 
 usage: fake_kube.py CERT KEY TOKEN MODE LOG PORTFILE
@@ -45,7 +49,9 @@ MODE: a comma-separated list of
   docker:// containerID) | notrunning (the target container waits in
   CrashLoopBackOff); and hostile: every Status and watch message the server
   writes carries terminal control sequences (ESC ], ESC [2J, CR/LF, C1 CSI),
-  and the watches first report a container waiting with such a reason and message
+  and the watches first report a container waiting with such a reason and message;
+  dropcreate (the POST creates the pod, then the connection drops before any answer) |
+  garbagecreate (the POST creates the pod and answers 201 with a body that is not JSON)
 """
 import json
 import random
@@ -344,6 +350,21 @@ def check_pod(p, ns):
     return None
 
 
+def parse_selector(sel):
+    """A label selector of equality requirements (key=value, key==value), as the API server
+    parses them; None when it would not parse. (Set-based ones are not needed here.)"""
+    reqs = []
+    for part in sel.split(",") if sel else []:
+        m = re.match(r"^([^=!]+)==?([^=]*)$", part)
+        if not m:
+            return None
+        key, value = m.group(1), m.group(2)
+        if check_labels({key: value}):
+            return None
+        reqs.append((key, value))
+    return reqs
+
+
 def node_target():
     if "crio" in FLAGS:
         return "crio://" + CID, ["/run/crio", "/var/lib/containers/storage",
@@ -447,8 +468,10 @@ class Handler(BaseHTTPRequestHandler):
                        "allowWatchBookmarks", "labelSelector"}
             if set(q) - allowed:
                 return self.reject("unknown list/watch parameters %s" % sorted(set(q) - allowed))
+            if "watch" not in q:
+                return self.list_pods(m.group(1), q)
             if q.get("watch") not in (["true"], ["1"]):
-                return self.reject("a list, not a watch")
+                return self.reject("watch must be true")
             sel = q.get("fieldSelector", [""])[0]
             key = (m.group(1), sel[len("metadata.name="):])
             if sel.startswith("metadata.name=") and key in CREATED:
@@ -461,6 +484,24 @@ class Handler(BaseHTTPRequestHandler):
             log("WATCH pod")
             return self.watch()
         return self.reject("no such path")
+
+    def list_pods(self, ns, q):
+        # list Pod: a PodList of the pods (created here) the selectors match
+        if any(len(v) != 1 for v in q.values()):
+            return self.reject("list parameters may be given once")
+        if "fieldSelector" in q:
+            return self.reject("this server lists by labelSelector only")
+        sel = parse_selector(q.get("labelSelector", [""])[0])
+        if sel is None:
+            return self.reply(*status(400, "BadRequest", "unable to parse requirement: "
+                                      "invalid label selector"))
+        with LOCK:
+            items = [p for (pns, _), p in CREATED.items() if pns == ns
+                     and all(p["metadata"].get("labels", {}).get(k) == v for k, v in sel)]
+        log("LIST pods %s labelSelector %s -> %s" % (ns, q.get("labelSelector", [""])[0],
+                                                    " ".join(p["metadata"]["name"] for p in items)))
+        return self.reply(200, {"apiVersion": "v1", "kind": "PodList",
+                                "metadata": {"resourceVersion": "300"}, "items": items})
 
     def watch(self):
         # A watch answers 200 and keeps the connection open, one WatchEvent per line.
@@ -575,6 +616,18 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             CREATED[(ns, name)] = body
         log("CREATED pod %s" % name)
+        if "dropcreate" in FLAGS:
+            # the pod exists, but the connection drops before the answer
+            self.close_connection = True
+            return
+        if "garbagecreate" in FLAGS:
+            data = b"<html>502 upstream reset</html>"
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         return self.reply(201, node_pod_state(body, "Pending", {"waiting": {
             "reason": "ContainerCreating"}}))
 

@@ -694,6 +694,25 @@ wait_line()
 	assert_deleted
 }
 
+@test "node: a create whose answer never comes, or is not a Pod, still deletes the pod, found by its label" {
+	local mode
+	for mode in dropcreate garbagecreate; do
+		start_kube "node,$mode"
+		fake_attach
+		node_run --no-record
+		[ "$status" -eq 125 ]
+		run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+		session=$(node_pod | jq -r '.metadata.labels["dhidebug.io/session"]')
+		grep -q "^LIST pods default labelSelector dhidebug.io/session=$session -> dhidebug-node-" "$KLOG"
+		assert_deleted
+		[[ "$output" == *"deleted pod \`dhidebug-node-"* ]]
+		[[ "$output" != *"stand-in:"* ]]
+		teardown
+		KPID= KLOG=
+		rm -f "$BATS_TEST_TMPDIR/port"
+	done
+}
+
 @test "node: RBAC 403 on the create names the permission" {
 	start_kube node,rbac
 	node_run --no-record
