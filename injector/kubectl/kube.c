@@ -313,8 +313,9 @@ void kube_conn_free(struct kube_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn *c,
-		   struct dhi_err **err)
+/* Runs `kubectl config view --raw -o json [--minify] [--kubeconfig K] [--context C]`. */
+static int kubectl_config_view(bool minify, const char *kubeconfig, const char *context,
+			       char **outp, size_t *lenp, struct dhi_err **err)
 {
 	const char *argv[12];
 	int n = 0, pipefd[2], status;
@@ -327,7 +328,8 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 	argv[n++] = "config";
 	argv[n++] = "view";
 	argv[n++] = "--raw";
-	argv[n++] = "--minify";
+	if (minify)
+		argv[n++] = "--minify";
 	argv[n++] = "-o";
 	argv[n++] = "json";
 	if (kubeconfig) {
@@ -375,15 +377,78 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return dhi_err_set(err, 0, "`kubectl config view` failed (status %d)",
 				   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	if (kube_conn_parse(out ? out : "", len, c, err) < 0)
+	out[len] = '\0';
+	*lenp = len;
+	*outp = dhi_steal_ptr(&out);
+	return 0;
+}
+
+/*
+ * With a KUBECONFIG of several files, the folder of the first file that names
+ * `user` (as client-go merges them, the first file to set a user wins; a
+ * relative exec command is taken from the folder of the file that set it), or
+ * NULL when none does.
+ */
+static char *user_kubeconfig_dir(const char *list, const char *user)
+{
+	dhi_autofree char *files = xstrdup(list);
+	char *save = NULL;
+
+	for (char *f = strtok_r(files, ":", &save); f; f = strtok_r(NULL, ":", &save)) {
+		dhi_autofree char *out = NULL;
+		struct dhi_err *e = NULL;
+		json_auto_t *o = NULL;
+		json_t *u;
+		size_t len = 0, i;
+
+		if (access(f, R_OK) != 0)
+			continue; /* (missing files in KUBECONFIG are skipped, as by kubectl) */
+		if (kubectl_config_view(false, f, NULL, &out, &len, &e) < 0) {
+			dhi_err_clear(&e);
+			continue;
+		}
+		o = json_loadb(out, len, 0, NULL);
+		explicit_bzero(out, len);
+		json_array_foreach(json_object_get(o, "users"), i, u) {
+			const char *n = str_at(u, "name");
+
+			if (n && strcmp(n, user) == 0)
+				return xstrdup(dirname(f));
+		}
+	}
+	return NULL;
+}
+
+int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn *c,
+		   struct dhi_err **err)
+{
+	dhi_autofree char *out = NULL;
+	size_t len = 0;
+
+	if (kubectl_config_view(true, kubeconfig, context, &out, &len, err) < 0)
+		return -1;
+	if (kube_conn_parse(out, len, c, err) < 0)
 		return -1;
 	if (c->exec) {
+		const char *env = getenv("KUBECONFIG");
+
 		c->exec->dir = kubeconfig_dir(kubeconfig);
+		if (!c->exec->dir && !kubeconfig && env && strchr(env, ':') &&
+		    c->exec->command[0] != '/' && strchr(c->exec->command, '/')) {
+			json_auto_t *o = json_loadb(out, len, 0, NULL);
+			const char *user = str_at(json_array_get(json_object_get(o, "users"), 0),
+						  "name");
+
+			if (user)
+				c->exec->dir = user_kubeconfig_dir(env, user);
+		}
+		explicit_bzero(out, len);
 		if (kube_exec_run(c, c->exec->dir, err) < 0) {
 			kube_conn_free(c);
 			return -1;
 		}
 	}
+	explicit_bzero(out, len);
 	return 0;
 }
 
@@ -561,7 +626,7 @@ static char *kubeconfig_dir(const char *kubeconfig)
 	else if (env && *env && !strchr(env, ':'))
 		f = xstrdup(env);
 	else if (env && *env)
-		return NULL; /* several files: which one named the user is not known here */
+		return NULL; /* several files: user_kubeconfig_dir finds the one that named the user */
 	else if (home && *home)
 		f = xasprintf("%s/.kube/config", home);
 	else

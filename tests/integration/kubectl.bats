@@ -875,3 +875,26 @@ exec_kubeconfig()
 	# once for the session, once more before the DELETE
 	[ "$(wc -l <"$XDIR/calls")" -eq 2 ]
 }
+
+@test "exec credential plugin: with several KUBECONFIG files, a relative command is taken from the folder of the file that names the user" {
+	start_kube ok
+	exec_kubeconfig client.authentication.k8s.io/v1 'interactiveMode: Never'
+	# the cluster and the context in one file, the user (./bin/cred) in another, elsewhere
+	mkdir -p "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b/bin" "$BATS_TEST_TMPDIR/cwd/bin"
+	mv "$BATS_TEST_TMPDIR/cred" "$BATS_TEST_TMPDIR/b/bin/cred"
+	sed -n '/^users:/,/^contexts:/p' "$KCFG" | sed '$d' |
+		sed "s|command: .*|command: ./bin/cred|" >"$BATS_TEST_TMPDIR/b/config"
+	sed '/^users:/,/^contexts:/{/^contexts:/!d}' "$KCFG" >"$BATS_TEST_TMPDIR/a/config"
+	cat "$BATS_TEST_TMPDIR/a/config" "$BATS_TEST_TMPDIR/b/config"
+	# a ./bin/cred where we run it is not the one: it fails
+	printf '#!/bin/sh\necho "wrong cred" >&2\nexit 1\n' >"$BATS_TEST_TMPDIR/cwd/bin/cred"
+	chmod 0755 "$BATS_TEST_TMPDIR/cwd/bin/cred"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	run env KUBECONFIG="$BATS_TEST_TMPDIR/missing:$BATS_TEST_TMPDIR/a/config:$BATS_TEST_TMPDIR/b/config" \
+		"$PLUGIN" app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"wrong cred"* ]]
+	[ "$(wc -l <"$XDIR/calls")" -ge 1 ]
+	grep -q '^GET pod$' "$KLOG"
+}
