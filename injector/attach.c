@@ -53,26 +53,34 @@ struct run_ctx {
 
 /*
  * Names a container's configured environment does not set in the session:
- * the ones the session sets itself, and those that make programs load code or
- * data from elsewhere (glibc's list for set-id programs, shells' startup
- * files, terminfo and readline's init file, which dhish takes from the
- * toolbox and the host only).
+ * the ones the session sets itself, and those that make programs load or run
+ * code or configuration from elsewhere: the dynamic loader's and glibc's
+ * (glibc's list for set-id programs), shells' start-up files, interpreters'
+ * module paths and options, programs run on the user's behalf (pagers,
+ * editors), terminfo and readline's init file (dhish takes those from the
+ * toolbox and the host only). A denylist, so docs/image-sessions.md lists it.
  */
 static bool env_refused(const char *var)
 {
 	static const char *const names[] = {
-		"PATH",		"HOME",		   "TMPDIR",	 "TERM",	 "PS1",
-		"DHIDEBUG_TARGET", "GCONV_PATH",   "GETCONF_DIR", "HOSTALIASES",  "LOCALDOMAIN",
-		"LOCPATH",	"NIS_PATH",	   "NLSPATH",	 "RESOLV_HOST_CONF", "RES_OPTIONS",
-		"TZDIR",	"BASH_ENV",	   "ENV",	 "SHELLOPTS",	 "BASHOPTS",
-		"PS4",		"PROMPT_COMMAND", "TERMINFO",	 "TERMINFO_DIRS", "TERMCAP",
-		"INPUTRC",	NULL,
+		"PATH", "HOME", "TMPDIR", "TERM", "PS1", "GCONV_PATH", "GETCONF_DIR",
+		"HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH",
+		"RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR", "BASH_ENV", "ENV", "SHELLOPTS",
+		"BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "CDPATH", "ZDOTDIR", "TERMINFO",
+		"TERMINFO_DIRS", "TERMCAP", "INPUTRC", "CLASSPATH", "JAVA_TOOL_OPTIONS",
+		"_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "LESSOPEN", "LESSCLOSE", "LESSKEY",
+		"PAGER", "MANPAGER", "SYSTEMD_PAGER", "EDITOR", "VISUAL", "BROWSER", "VIMINIT",
+		"EXINIT", "MYVIMRC", "VIMRUNTIME", NULL,
+	};
+	static const char *const prefixes[] = {
+		"LD_", "MALLOC_", "GLIBC_", "DHIDEBUG_", "PYTHON", "PERL", "NODE_", "RUBY",
+		"GEM_", "LUA_", "OPENSSL_", "GIT_", NULL,
 	};
 	size_t n = strcspn(var, "=");
 
-	if (strncmp(var, "LD_", 3) == 0 || strncmp(var, "MALLOC_", 7) == 0 ||
-	    strncmp(var, "GLIBC_", 6) == 0)
-		return true;
+	for (int i = 0; prefixes[i]; i++)
+		if (strncmp(var, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
 	for (int i = 0; names[i]; i++)
 		if (strlen(names[i]) == n && strncmp(var, names[i], n) == 0)
 			return true;
@@ -115,22 +123,21 @@ static char **build_env(const struct session_spec *s)
 
 /*
  * A stopped container's or an image's working directory: the session starts
- * there (under /target in the toolbox view), resolved inside the view's root
- * so no symlink of the container's leads elsewhere. Best effort: "/" stays.
+ * there (under /target in the toolbox view), resolved inside the container's
+ * root so no symlink of the container's leads elsewhere. Best effort: "/" stays.
  */
 static void enter_workdir(const struct session_spec *s, const struct session_chan *ch,
 			  const struct run_ctx *ctx)
 {
 	const char *cwd = s->config ? s->config->cwd : NULL;
-	dhi_autofree char *path = NULL;
 	struct dhi_err *err = NULL;
 	dhi_autoclose int root = -1, dir = -1;
 
 	if (!cwd || strcmp(cwd, "/") == 0)
 		return;
-	path = ctx->view == VIEW_TOOLBOX ? xasprintf(VIEW_TARGET_DIR "%s", cwd) : xstrdup(cwd);
-	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0 || path_open_at(root, path, O_PATH | O_DIRECTORY, 0, &dir, &err) < 0 ||
+	/* the container's root: its own absolute symlinks and ".." stay in its files */
+	root = open(ctx->view == VIEW_TOOLBOX ? VIEW_TARGET_DIR : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || path_open_at(root, cwd, O_PATH | O_DIRECTORY, 0, &dir, &err) < 0 ||
 	    fchdir(dir) < 0) {
 		session_msg_send(ch->msg, SESSION_MSG_NOTICE,
 				 "cannot enter the working directory `%s`; starting in /", cwd);

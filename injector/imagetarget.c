@@ -4,7 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "common/fdio.h"
+#include "nsenter/path.h"
 #include "toolbox/cache.h"
 
 #include <jansson.h>
@@ -89,6 +93,46 @@ struct holder_spec {
 };
 
 /*
+ * The holder's life once its namespaces are ready. It is PID 1 of the
+ * session's pid namespace, where a profile with CAP_SYS_PTRACE may trace it:
+ * so nothing privileged stays. Every capability goes (bounding set too), it
+ * becomes nobody with no_new_privs, and seccomp's strict mode leaves it
+ * read(2), write(2) and _exit(2) only; only then does it say "ok", and it
+ * blocks in read(2) until it is killed. Ptracing it gains nothing.
+ */
+static void __attribute__((noreturn)) holder_idle(int sock)
+{
+	int p[2];
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die(sock, "pipe");
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			die(sock, "cannot drop the bounding set");
+	if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+	    setresuid(65534, 65534, 65534) < 0)
+		die(sock, "cannot become nobody");
+	/* a change of credentials clears the parent-death signal: again, then is dhidebug still there? */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die(sock, "prctl");
+	{
+		struct pollfd pfd = { .fd = sock, .events = POLLRDHUP };
+
+		if (poll(&pfd, 1, 0) != 0)
+			_exit(1);
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0)
+		die(sock, "cannot confine the namespace holder");
+	/* write(2) on the SEQPACKET socket: send(2) is not allowed any more */
+	if (write(sock, "ok", 2) != 2)
+		syscall(SYS_exit, 1);
+	for (;;)
+		(void)!read(p[0], &c, 1);
+}
+
+/*
  * PID 1 of the new pid namespace: finishes the root (proc of this pid
  * namespace, a /dev with the harmless devices), pivots into it, says so, and
  * waits to be killed. It runs no program of the image's: a session attaches
@@ -106,7 +150,9 @@ static void __attribute__((noreturn)) holder(int sock, const struct holder_spec 
 	if (mount("proc", SCRATCH "/r/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die(sock, "cannot mount /proc in the image");
 	(void)mkdir(SCRATCH "/r/dev", 0755);
-	if (mount("tmpfs", SCRATCH "/r/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+	/* nodev: the bound devices keep their own mounts' flags; a node made here opens nothing */
+	if (mount("tmpfs", SCRATCH "/r/dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=64k") < 0)
 		die(sock, "cannot mount /dev in the image");
 	for (int i = 0; devs[i]; i++)
 		bind_dev(sock, devs[i]);
@@ -119,9 +165,6 @@ static void __attribute__((noreturn)) holder(int sock, const struct holder_spec 
 	if (chdir(SCRATCH "/r") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		die(sock, "cannot pivot into the image's root");
-	if (send(sock, "ok", 2, MSG_NOSIGNAL) < 0)
-		_exit(1);
-	close(sock);
 	for (int fd = 0; fd < 3; fd++) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -130,26 +173,37 @@ static void __attribute__((noreturn)) holder(int sock, const struct holder_spec 
 			close(null);
 		}
 	}
-	for (;;)
-		pause();
+	holder_idle(sock);
 }
 
 /* An O_PATH fd of directory `dir`, named /proc/self/fd/N in overlay options. */
-static int open_layer(int sock, const char *dir)
+static int open_layer(int sock, const struct rt_fs *fs, const char *dir)
 {
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct dhi_err *err = NULL;
+	int fd = -1, root;
 
-	if (fd < 0)
-		die(sock, "cannot open `%s`", dir);
+	if (!fs->no_symlinks) {
+		fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			die(sock, "cannot open `%s`", dir);
+		return fd;
+	}
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || path_open_at(root, dir, O_PATH | O_DIRECTORY, PATH_F_NO_SYMLINKS, &fd, &err) < 0) {
+		errno = err ? err->errnum : errno;
+		dhi_err_clear(&err);
+		die(sock, "cannot open `%s` (no symlink may lead there)", dir);
+	}
+	close(root);
 	return fd;
 }
 
 /* Appends "/proc/self/fd/N" for each layer to the lowerdir= list in `opts`. */
-static char *lowerdirs(int sock, char *opts, char *const *layers)
+static char *lowerdirs(int sock, const struct rt_fs *fs, char *opts, char *const *layers)
 {
 	for (size_t i = 0; layers && layers[i]; i++) {
 		char *n = xasprintf("%s%s/proc/self/fd/%d", opts,
-				    opts[strlen(opts) - 1] == '=' ? "" : ":", open_layer(sock, layers[i]));
+				    opts[strlen(opts) - 1] == '=' ? "" : ":", open_layer(sock, fs, layers[i]));
 
 		free(opts);
 		opts = n;
@@ -173,12 +227,12 @@ static void build_root(int sock, const struct holder_spec *h)
 	int upper = -1, work = -1, top = -1;
 
 	if (!fs->upper)
-		top = open_layer(sock, fs->layers[0]);
+		top = open_layer(sock, fs, fs->layers[0]);
 	else if (h->write) {
-		upper = open_layer(sock, fs->upper);
-		work = open_layer(sock, fs->work);
+		upper = open_layer(sock, fs, fs->upper);
+		work = open_layer(sock, fs, fs->work);
 	} else {
-		top = open_layer(sock, fs->upper);
+		top = open_layer(sock, fs, fs->upper);
 	}
 	if (top >= 0) {
 		char *n = xasprintf("%s/proc/self/fd/%d", opts, top);
@@ -187,7 +241,7 @@ static void build_root(int sock, const struct holder_spec *h)
 		opts = n;
 	}
 	if (fs->upper)
-		opts = lowerdirs(sock, opts, fs->layers);
+		opts = lowerdirs(sock, fs, opts, fs->layers);
 	if (strlen(opts) > 3000)
 		die(sock, "the container has too many layers");
 	/* writes land in this tmpfs and go with it: the container's files are never written */

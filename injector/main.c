@@ -227,15 +227,19 @@ int main(int argc, char **argv)
 	/* read on the host, resolved inside the target's root: hostile input */
 	toolbox_read_os_release(s.target_root, &target_os);
 	/* a stopped container or an image: its session starts as its process would */
-	if (image.holder > 0)
+	if (image.holder > 0) {
 		s.config = rt.proc;
+		s.write = cli.write;
+		s.net = cli.net ? cli.net : "none";
+	}
 	if (s.config && s.config->user && (cli.user ? strcmp(cli.user, "target") == 0
 						    : !s.profile->has_user)) {
 		/* the user its config names */
 		if (policy_user_of_config(s.config->user, s.target_root, &s.user, &err) < 0)
 			return fail(err);
-	} else if (cli.user && strcmp(cli.user, "target") == 0 &&
+	} else if (cli.user && strcmp(cli.user, "target") == 0 && image.holder <= 0 &&
 		   policy_user_of_pid(s.target.procfd, &s.user, &err) < 0) {
+		/* (the holder of a stopped container or an image is nobody: its user is root) */
 		return fail(err);
 	}
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)

@@ -101,17 +101,23 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	memcpy(both + an, s->filters.deny, dn);
 	record_sha256_hex(both, an + dn, filter);
 	free(both);
-	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i}, s:{s:s, s:n},"
-		      " s:{s:s, s:s, s:s}, s:s, s:s?, s:s}",
+	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:b, s:s?},"
+		      " s:{s:i, s:i}, s:{s:s, s:n}, s:{s:s, s:s, s:s}, s:s, s:s?, s:s}",
 		      "session", id, "operator", operator_json(), "target", "runtime",
 		      s->rt->runtime, "id", s->rt->id, "name", s->rt->name, "image",
 		      s->rt->image_ref, "image_digest", s->rt->image_digest, "pid", (int)s->rt->pid,
+		      "state", s->rt->state, "write", s->write, "net", s->net, "user", "uid",
+		      (int)s->user.uid, "gid", (int)s->user.gid,
 		      "toolbox", "ref", s->toolbox.ref, "digest", "profile", "name",
 		      s->profile->name, "capabilities", caps, "filter_sha256", filter, "view",
 		      view_mode_name(s->view), "command", command, "dhidebug", DHIDEBUG_VERSION);
 	free(caps);
-	/* on disk before the shell starts: a session that runs has a start on record */
-	if (record_audit(s->rec, "session.start", f, true) < 0)
+	/*
+	 * On disk before the shell starts, so a session that runs has a start on
+	 * record: the supervisor fsyncs it (record_sync) while the stage builds
+	 * the view, and releases the stage only then.
+	 */
+	if (record_audit(s->rec, "session.start", f, false) < 0)
 		return dhi_err_set(err, errno, "cannot write the session's start record");
 	return 0;
 }

@@ -19,6 +19,9 @@ struct session_spec {
 	const struct rt_target *rt;	/* what the runtime said */
 	const struct rt_process *config; /* a stopped container's or an image's configured
 					  * env and working directory; NULL otherwise */
+	bool write;			/* --write: a stopped container's files take the writes */
+	const char *net;		/* a stopped container's or an image's network: "none",
+					 * "host"; NULL for a running container (its own) */
 	struct ns_target target;	/* the pinned process */
 	int target_root;		/* O_PATH fd of its root, opened on the host */
 	struct toolbox toolbox;

@@ -210,6 +210,8 @@ static int enter_staging(struct dhi_err **err)
 /* --- the target's flags: read-only, noexec --- */
 
 static bool restrict_by_setattr = true;
+/* restrict_tree() made the target's mounts nodev, so graft() gives its /dev devices back */
+static bool restricted_nodev;
 
 /* On the detached clones (5.12+); clones made from them later inherit the flags. */
 static int restrict_tree(int tree, const struct view_spec *spec, struct dhi_err **err)
@@ -223,8 +225,10 @@ static int restrict_tree(int tree, const struct view_spec *spec, struct dhi_err 
 	if (!attr.attr_set)
 		return 0;
 	attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;	/* graft() clears nodev on /dev */
-	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) == 0) {
+		restricted_nodev = true;
 		return 0;
+	}
 	if (errno != ENOSYS)
 		return dhi_err_set(err, errno, "cannot restrict the target's mounts");
 	restrict_by_setattr = false;
@@ -321,7 +325,8 @@ static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_
 		return -1;
 	if (attach_at(tree, dst, dst_rel, err) < 0)
 		return -1;
-	if (strcmp(dst_rel, "dev") == 0 && restrict_by_setattr &&
+	/* (only what restrict_tree() set: a /dev the target made nodev itself stays so) */
+	if (strcmp(dst_rel, "dev") == 0 && restrict_by_setattr && restricted_nodev &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &dev, sizeof(dev)) < 0)
 		return dhi_err_set(err, errno, "cannot allow devices on the target's /dev");
 	return 0;

@@ -125,6 +125,7 @@ static void read_stopped(const char *buf, size_t len, struct rt_target *t)
 		return;
 	}
 	t->fs = rt_fs_dir(rootfs);
+	t->fs->no_symlinks = true;
 	if (bundle)
 		dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir >= 0 && rt_read_file_at(dir, "config.json", STATE_MAX, &cfg, &cfg_len, &err) == 0)

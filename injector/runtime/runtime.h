@@ -26,6 +26,8 @@ struct rt_fs {
 	char *upper, *work;	/* its writable overlay layer and that layer's workdir; NULL:
 				 * layers[0] alone is its root (runc's rootfs, a mounted one) */
 	bool engine_mount;	/* podman: the engine mounts it (rt_engine_mount()); layers NULL */
+	bool no_symlinks;	/* reached through no symlink at all: runc's and crun's paths
+				 * come from a bundle its owner (maybe not root) may change */
 };
 
 /*

@@ -120,7 +120,26 @@ img()
 	[ "$output" = 65532 ]
 	# --net host: the host's interfaces
 	run img --net host "$IMG" -- cat /proc/net/dev
-	[ "${#lines[@]}" -eq "$(wc -l </proc/net/dev)" ]
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "${lines[@]:2}" | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' ')" = \
+		"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' ')" ]
+}
+
+@test "image://: the holder (PID 1 of the session) keeps nothing privileged: nobody, no capabilities, no_new_privs, strict seccomp" {
+	run img "$IMG" -- cat /proc/1/status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'\nUid:\t65534\t65534\t65534\t65534'* ]]
+	[[ "$output" == *$'\nCapEff:\t0000000000000000'* ]]
+	[[ "$output" == *$'\nCapPrm:\t0000000000000000'* ]]
+	[[ "$output" == *$'\nCapBnd:\t0000000000000000'* ]]
+	[[ "$output" == *$'\nNoNewPrivs:\t1'* ]]
+	[[ "$output" == *$'\nSeccomp:\t1'* ]]
+	# a device node made in its /dev opens nothing (nodev): a second /dev/null there is refused
+	run img "$IMG" -- sh -c 'mknod /dev/null2 c 1 3 && echo x >/dev/null2'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"/dev/null2: Permission denied"* ]]
 }
 
 @test "image://: --write is refused (the cache is never written)" {

@@ -365,10 +365,19 @@ podman_stopped()
 	[ "$(pm inspect --format '{{.State.Status}}' "$1")" = exited ]
 }
 
-# in_container NAME PATH: the file PATH of podman container NAME (stopped), as podman sees it
+# in_container NAME PATH: the file PATH of podman container NAME (stopped), as podman sees it;
+# "absent" when podman says it has no such file (any other failure fails the test)
 in_container()
 {
-	pm cp "$1:$2" - 2>/dev/null | tar -xO 2>/dev/null
+	local out
+	if out=$(pm cp "$1:$2" - 2>&1 | tar -xO 2>/dev/null) && [ -n "$out" ]; then
+		echo "$out"
+	elif pm cp "$1:$2" - 2>&1 | grep -q "no such file or directory"; then
+		echo absent
+	else
+		echo "podman cp $1:$2 failed: $(pm cp "$1:$2" - 2>&1 | head -c 300)" >&2
+		return 1
+	fi
 }
 
 @test "stopped: a podman container whose process exited opens as podman:// (podman mounts it) and docker:// (its overlay layers); writes kept only with --write" {
@@ -385,7 +394,7 @@ in_container()
 		[ "${lines[0]}" = dhi-image ]
 		[ "${lines[1]}" = /target/app ]
 		[[ "$stderr" == *"is not running: its files in fresh namespaces, writes discarded"* ]]
-		[ -z "$(in_container "$name" "/etc/from-$t")" ]
+		[ "$(in_container "$name" "/etc/from-$t")" = absent ]
 
 		run dhidebug -q --profile sysadmin --user 0 --write "$t://$name" -- \
 			sh -c "echo $t >/target/etc/from-$t"

@@ -9,7 +9,9 @@ load helpers
 customize_bundle()
 {
 	local b=$1
-	jq '.process.env += ["GREETING=hello", "LD_PRELOAD=/app", "BASH_ENV=/app"] | .process.cwd = "/etc"' \
+	jq '.process.env += ["GREETING=hello", "LD_PRELOAD=/app", "LD_LIBRARY_PATH=/app", "BASH_ENV=/app",
+		"PROMPT_COMMAND=/app", "PYTHONPATH=/app", "PATH=/app"] | .process.cwd = "/etc" |
+		.process.user = {"uid": 4242, "gid": 4243}' \
 		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
 }
 
@@ -68,16 +70,43 @@ stopped()
 	[[ "$output" == *"no-such-container"* ]]
 }
 
-@test "stopped: the session has the container's env (without LD_PRELOAD or BASH_ENV) and working directory, and says it is stopped" {
+@test "stopped: the session has the container's env (not LD_*, BASH_ENV, PROMPT_COMMAND, PYTHONPATH, PATH), user and working directory, and says it is stopped" {
 	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --profile sysadmin --view toolbox "$TARGET" -- \
-		sh -c 'pwd; echo "$GREETING"; echo "${LD_PRELOAD-unset} ${BASH_ENV-unset}"; id -u' </dev/null
+		sh -c 'pwd; echo "$GREETING"; echo "${LD_PRELOAD-u} ${LD_LIBRARY_PATH-u} ${BASH_ENV-u} ${PROMPT_COMMAND-u} ${PYTHONPATH-u}"; echo "$PATH"; id -u; id -g' </dev/null
 	echo "$output / $stderr"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = /target/etc ]
 	[ "${lines[1]}" = hello ]
-	[ "${lines[2]}" = "unset unset" ]
-	[ "${lines[3]}" = "$(jq -r .process.user.uid "$BUNDLE/config.json")" ]
+	[ "${lines[2]}" = "u u u u u" ]
+	[ "${lines[3]}" = /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ]
+	[ "${lines[4]}" = 4242 ]
+	[ "${lines[5]}" = 4243 ]
 	[[ "$stderr" == *"\`$TARGET\` is not running: its files in fresh namespaces, writes discarded"* ]]
+}
+
+@test "stopped: the session.start record says stopped, --write and --net" {
+	local dir=$BATS_TEST_TMPDIR/sessions start
+	install -d -m 0700 "$dir"
+	run "$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$dir" --profile sysadmin --write --net host \
+		"$TARGET" -- true </dev/null
+	[ "$status" -eq 0 ]
+	start=$(head -n1 "$dir"/*/audit.jsonl)
+	echo "$start"
+	[ "$(jq -r '.target.state, .target.write, .target.net, .user.uid' <<<"$start" | tr '\n' ' ')" = "stopped true host 4242 " ]
+}
+
+@test "stopped: a rootfs reached through a symlink (a bundle's owner may plant one) is refused" {
+	mv "$ROOTFS" "$ROOTFS.real"
+	ln -s "$ROOTFS.real" "$ROOTFS"
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --profile sysadmin --write "$TARGET" -- \
+		sh -c 'echo x >/target/planted' </dev/null
+	rm "$ROOTFS"
+	mv "$ROOTFS.real" "$ROOTFS"
+	echo "$status / $stderr"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"no symlink may lead there"* ]]
+	[ ! -e "$ROOTFS/planted" ]
+	[ -z "$(pgrep -x dhi-image)" ]
 }
 
 @test "stopped: --net none (the default) has loopback only, --net host the host's interfaces" {
