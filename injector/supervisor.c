@@ -505,12 +505,17 @@ static void record_end(struct relay *r, int status)
  * Moves the stage into the target's cgroups from here, while it joins the
  * namespaces and builds the view: on cgroup v1 each hierarchy's migration
  * waits for an RCU grace period, and doing it in parallel hides that. The
- * stage forks nothing before the byte on `sync` says it is done.
+ * session.start record goes to disk in the same time. The stage forks
+ * nothing before the byte on `sync` says both are done.
  */
 static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, struct dhi_err **err)
 {
 	siginfo_t si = { 0 };
 
+	if (record_sync(s->rec) < 0) {
+		dhi_err_set(err, errno, "cannot write the session's start record to disk");
+		return -1;
+	}
 	if ((!s->join_cgroup || cgroup_join_target(s->target.procfd, stage, err) == 0) &&
 	    fd_write_all(sync, "", 1) == 0)
 		return 0;

@@ -276,6 +276,13 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 	return ret;
 }
 
+int record_sync(struct recorder *r)
+{
+	if (!r)
+		return 0;
+	return fsync(r->audit) < 0 || fsync(r->cast) < 0 ? -1 : 0;
+}
+
 static int create_file(int dirfd, const char *name, struct dhi_err **err)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
