@@ -44,6 +44,8 @@ static json_t *to_json(const struct rt_target *t)
 	json_object_set_new(o, "state", str_or_null(t->state));
 	json_object_set_new(o, "debuggable", json_boolean(!t->unusable));
 	json_object_set_new(o, "why_not", str_or_null(t->unusable));
+	/* a stopped container whose files a session can still open in fresh namespaces */
+	json_object_set_new(o, "files", json_boolean(t->exited && t->fs));
 	json_object_set_new(o, "pod_name", str_or_null(t->pod_name));
 	json_object_set_new(o, "pod_namespace", str_or_null(t->pod_namespace));
 	json_object_set_new(o, "container_name", str_or_null(t->container_name));
@@ -98,7 +100,9 @@ static void print_table(const struct rt_list *l, FILE *out)
 					 t->pod_name, t->name);
 		if (t->pid > 0)
 			snprintf(pid, sizeof(pid), "%d", (int)t->pid);
-		debug = t->unusable ? xasprintf("no: %s", t->unusable) : xstrdup("yes");
+		debug = !t->unusable		 ? xstrdup("yes")
+			: t->exited && t->fs ? xasprintf("its files: %s", t->unusable)
+					     : xasprintf("no: %s", t->unusable);
 		fprintf(out, "%-10s  %-19s  %-24s  %-30s  %-19s  %7s  %-20s  %s\n", t->runtime,
 			shorter(t->id, idb, sizeof(idb)), name ? name : shorter(t->name, nameb, sizeof(nameb)),
 			t->image_ref ? t->image_ref : "-",

@@ -593,6 +593,11 @@ in_container()
 	done
 	rootfs=$RT/ctrd/state/io.containerd.runtime.v2.task/$CTRD_NS/$id/rootfs
 	[ -e "$rootfs/app" ]
+	# ls: not debuggable as a process, but its files are
+	ls_json --containerd-root "$RT/ctrd/state"
+	[ "$(jq -r --arg id "$CTRD_NS/$id" '.[] | select(.id == $id) | "\(.debuggable) \(.files)"' <<<"$LS")" = "false true" ]
+	run "$DHIDEBUG" ls --containerd-root "$RT/ctrd/state"
+	[[ "$output" == *"its files: its process"*"has exited"* ]]
 	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --containerd-root "$RT/ctrd/state" --profile sysadmin \
 		"containerd://$CTRD_NS/$id" -- sh -c 'cat /proc/1/comm; echo x >/target/written'
 	echo "$status $output / $stderr"
