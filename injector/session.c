@@ -114,8 +114,8 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	free(caps);
 	/*
 	 * On disk before the shell starts, so a session that runs has a start on
-	 * record: the supervisor fsyncs it (record_sync) while the stage builds
-	 * the view, and releases the stage only then.
+	 * record: the supervisor fsyncs it (record_sync_audit) while the stage
+	 * builds the view, and releases the stage only then.
 	 */
 	if (record_audit(s->rec, "session.start", f, false) < 0)
 		return dhi_err_set(err, errno, "cannot write the session's start record");

@@ -38,6 +38,13 @@ struct session_spec {
 	const char *term;		/* the operator's TERM, when on a terminal */
 	struct history history;		/* dhish's history of this target, on the host */
 	char **inputrc;			/* the operator's ~/.inputrc lines */
+	/*
+	 * Opens the recording (sets rec): called by the supervisor once the stage
+	 * is forked, so it overlaps the stage's work; the stage is released only
+	 * after it and its fsync. -1: the session must not start. NULL: no recording.
+	 */
+	int (*record_start)(struct session_spec *s, void *arg, struct dhi_err **err);
+	void *record_arg;
 	struct recorder *rec;		/* the recording and audit; NULL when not recording */
 	bool record_required;		/* a failed write ends the session (fail closed) */
 	bool record_input;		/* "i" events, except while the terminal has ECHO off */

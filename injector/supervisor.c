@@ -512,7 +512,8 @@ static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, str
 {
 	siginfo_t si = { 0 };
 
-	if (record_sync(s->rec) < 0) {
+	/* the start record itself; the cast (its header so far) is synced with session.end */
+	if (record_sync_audit(s->rec) < 0) {
 		dhi_err_set(err, errno, "cannot write the session's start record to disk");
 		return -1;
 	}
@@ -571,7 +572,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	ch.lifeline = life[0];
 	ch.cgsync = cg[0];
 	/* the exec audit is part of the recording */
-	if (s->rec && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
+	if ((s->rec || s->record_start) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
 		dhi_err_set(err, errno, "cannot create a socket pair");
 		goto out;
 	}
@@ -627,7 +628,10 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	dhi_close_reset(&ns[1]);
 	r->notify_sock = ns[0];
 	ns[0] = -1;
-	if (join_cgroups(s, stage, cg[1], err) < 0) {
+	/* the recording opens while the stage works; a refused one stops the stage */
+	if (s->record_start && s->record_start(s, s->record_arg, err) == 0)
+		r->rec = s->rec;
+	if (*err || join_cgroups(s, stage, cg[1], err) < 0) {
 		kill(stage, SIGKILL);
 		while (waitpid(stage, NULL, 0) < 0 && errno == EINTR)
 			;

@@ -276,11 +276,9 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 	return ret;
 }
 
-int record_sync(struct recorder *r)
+int record_sync_audit(struct recorder *r)
 {
-	if (!r)
-		return 0;
-	return fsync(r->audit) < 0 || fsync(r->cast) < 0 ? -1 : 0;
+	return r && fsync(r->audit) < 0 ? -1 : 0;
 }
 
 static int create_file(int dirfd, const char *name, struct dhi_err **err)

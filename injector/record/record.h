@@ -30,8 +30,8 @@ int record_event(struct recorder *r, char code, const char *data, size_t len);
 /* Appends an audit record of `type` with `fields` (consumed); `sync` fsyncs it. */
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync);
 
-/* fsync(2)s both files (0, or -1 with errno); NULL: nothing to do. */
-int record_sync(struct recorder *r);
+/* fsync(2)s audit.jsonl (0, or -1 with errno); NULL: nothing to do. */
+int record_sync_audit(struct recorder *r);
 
 /* Seconds since the recording started. */
 double record_elapsed(const struct recorder *r);
