@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/xalloc.h"
@@ -106,4 +108,43 @@ int fd_set_nonblock(int fd, int on)
 		return -1;
 	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
 	return fcntl(fd, F_SETFL, fl);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* close_range(lo, hi) with the close(2) loop where the kernel lacks it. */
+static void close_span(unsigned int lo, unsigned int hi, unsigned int limit)
+{
+	if (lo > hi)
+		return;
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+	for (unsigned int fd = lo; fd <= hi && fd < limit; fd++)
+		(void)close((int)fd);
+}
+
+void fd_close_all_but(const int *keep, size_t n)
+{
+	struct rlimit rl = { 1024, 1024 };
+	unsigned int from = 3, limit;
+	int sorted[16];
+
+	if (n > sizeof(sorted) / sizeof(sorted[0]))
+		abort();
+	memcpy(sorted, keep, n * sizeof(int));
+	qsort(sorted, n, sizeof(int), cmp_int);
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	limit = (unsigned int)(rl.rlim_max > rl.rlim_cur ? rl.rlim_max : rl.rlim_cur);
+	if (rl.rlim_max == RLIM_INFINITY || limit > (1u << 20))
+		limit = 1u << 20;
+	for (size_t i = 0; i < n; i++) {
+		if (sorted[i] < (int)from)
+			continue;
+		close_span(from, (unsigned int)sorted[i] - 1, limit);
+		from = (unsigned int)sorted[i] + 1;
+	}
+	close_span(from, ~0u, limit);
 }

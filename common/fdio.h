@@ -31,6 +31,14 @@ int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **e
  */
 int fd_open_private_dir(const char *dir);
 
+/*
+ * Closes every fd from 3 up except the `n` in `keep` (any order; -1 entries
+ * ignored): close_range(2) (5.9), else close(2) on each fd below the larger
+ * of the RLIMIT_NOFILE limits (capped at 2^20), as an older kernel needs.
+ * Host fds must not reach a container: nothing here may be skipped silently.
+ */
+void fd_close_all_but(const int *keep, size_t n);
+
 /* Sets or clears O_NONBLOCK. */
 int fd_set_nonblock(int fd, int on);
 

@@ -40,11 +40,6 @@ static int status_to_code(int st)
 
 /* --- the program: the last process, inside everything --- */
 
-static int cmp_int(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* How the stage left things for the session's processes. */
 struct run_ctx {
 	bool tty;		/* the session's stdio is a terminal */
@@ -290,17 +285,9 @@ static void run_program(const struct session_spec *s, const struct session_chan 
 	 */
 	{
 		/* 0-2, the message fd and, until the exec audit is handed over, its socket */
-		int keep[2] = { ch->msg, ch->notify }, from = 3;
+		const int keep[2] = { ch->msg, ch->notify };
 
-		qsort(keep, 2, sizeof(int), cmp_int);
-		for (int i = 0; i < 2; i++) {
-			if (keep[i] < from)
-				continue;
-			if (keep[i] > from)
-				close_range((unsigned int)from, (unsigned int)keep[i] - 1, 0);
-			from = keep[i] + 1;
-		}
-		close_range((unsigned int)from, ~0u, 0);
+		fd_close_all_but(keep, 2);
 	}
 	umask(022);
 	enter_workdir(s, ch, ctx);
@@ -466,19 +453,10 @@ static void session_init(const struct session_spec *s, const struct session_chan
  */
 static void close_host_fds(const struct session_chan *ch)
 {
-	int keep[7] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
-			ch->cgsync, ch->notify };
-	unsigned int from = 3;
+	const int keep[7] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
+			      ch->cgsync, ch->notify };
 
-	qsort(keep, 7, sizeof(int), cmp_int);
-	for (int i = 0; i < 7; i++) {
-		if (keep[i] < (int)from)
-			continue;
-		if ((unsigned int)keep[i] > from)
-			close_range(from, (unsigned int)keep[i] - 1, 0);
-		from = (unsigned int)keep[i] + 1;
-	}
-	close_range(from, ~0u, 0);
+	fd_close_all_but(keep, 7);
 }
 
 /*

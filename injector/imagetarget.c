@@ -300,9 +300,7 @@ static void __attribute__((noreturn)) keeper(int sock, const struct holder_spec 
 		die(sock, "cannot make the mounts private");
 	build_root(sock, h);
 	/* the layers' fds go (all but the socket): the holder and the session inherit none */
-	if (sock > 3)
-		close_range(3, (unsigned int)sock - 1, 0);
-	close_range((unsigned int)sock + 1, ~0u, 0);
+	fd_close_all_but(&sock, 1);
 	pid = fork();
 	if (pid < 0)
 		die(sock, "fork");

@@ -15,10 +15,12 @@
 /*
  * Syscalls that fail with ENOSYS, as they do on a kernel that predates them. dhidebug
  * must then fall back to the classic mount(2) API (fsopen and friends: 5.2,
- * mount_setattr: 5.12) and to reading what it needs without stealing fds (pidfd_getfd: 5.6).
+ * mount_setattr: 5.12), to reading what it needs without stealing fds (pidfd_getfd: 5.6),
+ * and to closing the host's fds one by one (close_range: 5.9).
  */
 static const char *const new_syscalls[] = {
-	"fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "pidfd_getfd", NULL,
+	"fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "pidfd_getfd", "close_range",
+	NULL,
 };
 
 /*

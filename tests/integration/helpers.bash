@@ -513,8 +513,30 @@ check_no_trace()
 }
 
 # The checks every way of entering must pass (plain, and each kernel-fallback path).
+# check_no_host_fds: a session's program holds fds 0, 1 and 2 only, looked at from the host
+# (a listing from inside would show the lister's own fds).
+check_no_host_fds()
+{
+	local pid i
+
+	dhidebug_bg "$BATS_TEST_TMPDIR/out-fds" "$TARGET" -- sleep 5
+	wait_for_session
+	for i in $(seq 50); do
+		pid=$(for p in $(session_pids); do
+			[ "$(cat /proc/$p/comm 2>/dev/null)" = sleep ] && echo "$p"; done)
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+	[ "$(ls /proc/$pid/fd | sort -n | xargs)" = "0 1 2" ]
+	kill "$DHI_PID"
+	wait "$DHI_PID" 2>/dev/null || true
+	wait_no_session
+}
+
 check_core()
 {
+	check_no_host_fds
 	check_cmdline
 	check_ps
 	check_hostname
