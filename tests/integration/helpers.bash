@@ -78,6 +78,12 @@ requires()
 		toolbox)
 			[ -e "$TOOLBOX/bin/sh" ] || skip "no toolbox at $TOOLBOX (make toolbox)"
 			;;
+		static-dhidebug)
+			# mounted into a container that has no loader or libraries of the host's
+			if LC_ALL=C readelf -l "$DHIDEBUG" 2>/dev/null | grep -q 'program interpreter'; then
+				skip "this dhidebug is dynamically linked (a sanitizer build: make asan); it cannot run inside a container without the host's libraries"
+			fi
+			;;
 		containerd)
 			command -v containerd >/dev/null || skip "needs containerd"
 			command -v ctr >/dev/null || skip "needs ctr (containerd)"

@@ -295,7 +295,7 @@ pod_setup()
 {
 	local RT=$BATS_FILE_TMPDIR
 
-	requires root podman toolbox
+	requires root podman toolbox static-dhidebug
 	[ -e "$RT/pm.images" ] && return 0
 	containers_conf "$RT/containers.conf"
 	# the application: a static app, no shell; the debug image: nothing but a marker file

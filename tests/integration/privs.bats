@@ -164,9 +164,9 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 	container_start static
 	check_no_host_fds
 	LD_PRELOAD=/x.so BASH_ENV=/x ENV=/x PROMPT_COMMAND=x run_dhi "$TARGET" -- env
-	[[ "$output" != *LD_PRELOAD* ]]
-	[[ "$output" != *BASH_ENV* ]]
-	[[ "$output" != *PROMPT_COMMAND* ]]
+	[[ "$output" != *LD_PRELOAD=* ]]
+	[[ "$output" != *BASH_ENV=* ]]
+	[[ "$output" != *PROMPT_COMMAND=* ]]
 	[[ "$output" == *"PATH=/usr/local/sbin"* ]]
 }
 
