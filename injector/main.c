@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	}
 	if (policy_select(&pol, cli.profile, &s.profile, &err) < 0)
 		return fail(err);
+	s.policy = &pol;
 	if (cli.user && strcmp(cli.user, "target") != 0 &&
 	    policy_user_parse(cli.user, &s.user, &err) < 0)
 		return fail(err);

@@ -81,7 +81,8 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	struct winsize ws = { .ws_col = 80, .ws_row = 24 };
 	char *title = xasprintf("dhidebug %s://%s", s->rt->runtime, s->rt->id);
 	char *caps = policy_caps_string(s->profile->caps);
-	char filter[65];
+	char filter[65], policy_hex[65];
+	const struct policy *pol = s->policy;
 	json_t *f;
 	size_t an = s->filters.n_allow * sizeof(struct sock_filter);
 	size_t dn = s->filters.n_deny * sizeof(struct sock_filter);
@@ -101,13 +102,18 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	memcpy(both + an, s->filters.deny, dn);
 	record_sha256_hex(both, an + dn, filter);
 	free(both);
-	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:b, s:s?},"
-		      " s:{s:i, s:i}, s:{s:s, s:n}, s:{s:s, s:s, s:s}, s:s, s:s?, s:s}",
+	if (pol && pol->text)
+		record_sha256_hex(pol->text, pol->text_len, policy_hex);
+	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:s?,"
+		      " s:s?}, s:{s:i, s:i}, s:{s:s?, s:s?}, s:{s:s, s:n}, s:{s:s, s:s, s:s}, s:s,"
+		      " s:s?, s:s}",
 		      "session", id, "operator", operator_json(), "target", "runtime",
 		      s->rt->runtime, "id", s->rt->id, "name", s->rt->name, "image",
 		      s->rt->image_ref, "image_digest", s->rt->image_digest, "pid", (int)s->rt->pid,
-		      "state", s->rt->state, "write", s->write, "net", s->net, "user", "uid",
-		      (int)s->user.uid, "gid", (int)s->user.gid,
+		      "state", s->rt->state, "write", s->write, "net", s->net, "pod", s->rt->pod_name,
+		      "namespace", s->rt->pod_namespace, "container", s->rt->container_name,
+		      "user", "uid", (int)s->user.uid, "gid", (int)s->user.gid, "policy", "file",
+		      pol ? pol->source : NULL, "sha256", pol && pol->text ? policy_hex : NULL,
 		      "toolbox", "ref", s->toolbox.ref, "digest", "profile", "name",
 		      s->profile->name, "capabilities", caps, "filter_sha256", filter, "view",
 		      view_mode_name(s->view), "command", command, "dhidebug", DHIDEBUG_VERSION);

@@ -31,6 +31,7 @@ struct session_spec {
 	bool join_cgroup;
 	bool quiet;
 	const struct profile *profile;	/* what the session may do */
+	const struct policy *policy;	/* where the profile came from (its file is hashed) */
 	struct policy_filters filters;	/* built before entering, loaded last */
 	struct session_user user;	/* ids and groups, always explicit */
 	char *const *argv;		/* `-- PROGRAM ARG…`, NULL for a shell */

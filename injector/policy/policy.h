@@ -61,6 +61,8 @@ struct policy {
 	char default_profile[32];
 	uint64_t allowed;	/* bit i: profiles[i] may be used */
 	char *source;		/* the file it came from, or NULL for the built-in policy */
+	char *text;		/* that file's bytes, as parsed (the recording hashes them) */
+	size_t text_len;
 };
 
 /*

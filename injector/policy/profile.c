@@ -351,6 +351,9 @@ int policy_load(const char *path, struct policy *out, struct dhi_err **err)
 	if (r < 0)
 		return dhi_err_prefix(err, "policy `%s`", file);
 	out->source = xstrdup(file);
+	out->text = buf;
+	out->text_len = len;
+	buf = NULL;
 	return 0;
 }
 

@@ -71,7 +71,8 @@ chain_ok()
 	done
 	audit_has "$d" '.type == "exec" and .path == "/usr/bin/ls" and .argv == ["ls", "/proc"]'
 	audit_has "$d" '.type == "session.start" and .target.id != null and
-		.profile.name == "general" and (.profile.filter_sha256 | length) == 64'
+		.profile.name == "general" and (.profile.filter_sha256 | length) == 64 and
+		.policy.file == null and .policy.sha256 == null and .target.state == "running"'
 	audit_has "$d" '.type == "session.end" and .status == 0 and .reason == "exit"'
 	chain_ok "$d"
 	# input is recorded only where the policy asks for it
@@ -116,6 +117,18 @@ chain_ok()
 	chain_ok "$d"
 	run_fails audit_has "$d" '.type == "session.end"'
 	assert_no_leftovers
+}
+
+@test "session.start names the policy file and the SHA-256 of the bytes it was read from" {
+	container_start static
+	local pol=$BATS_TEST_TMPDIR/policy.json d
+	echo '{"default_profile": "observe", "record": "required"}' >"$pol"
+	run_dhi --policy "$pol" --sessions-dir "$SDIR" "$TARGET" -- true
+	[ "$status" -eq 0 ]
+	d=$(session_dir)
+	audit_has "$d" --arg f "$pol" --arg h "$(sha256sum "$pol" | cut -d' ' -f1)" \
+		'.type == "session.start" and .policy.file == $f and .policy.sha256 == $h and
+		.profile.name == "observe"'
 }
 
 @test "record: required refuses to start when it cannot record; optional starts and says why" {
