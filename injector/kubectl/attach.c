@@ -174,7 +174,13 @@ int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int
 			return dhi_err_prefix(err, "recording on this side");
 		}
 		json_object_set_new(start, "session", json_string(id));
-		json_object_set_new(start, "operator", operator_fields());
+		{
+			/* the local fields, and what the caller knows (the Kubernetes user) */
+			json_t *op = operator_fields();
+
+			json_object_update_missing(op, json_object_get(start, "operator"));
+			json_object_set_new(start, "operator", op);
+		}
 		json_object_set_new(start, "dhidebug", json_string(DHIDEBUG_VERSION));
 		if (record_audit(r.rec, "session.start", start, true) < 0) {
 			record_close(r.rec);

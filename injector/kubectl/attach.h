@@ -13,7 +13,8 @@
  * terminal) and, when `dir` is not NULL, records what the operator saw in
  * `dir/<id>/` in the format of docs/recording.md: session.cast and a hash-chained
  * audit.jsonl whose session.start is `start` (consumed: target, profile,
- * command; the session id, operator and version are added) and whose
+ * command, and `operator` fields the caller knows, e.g. `kubernetes`; the
+ * session id, the local operator fields and the version are added) and whose
  * session.end carries the exit status. *status gets the program's exit status.
  *
  * SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked while it runs and taken

@@ -1167,3 +1167,123 @@ char *kube_status_message(const char *body)
 	head = xstrndup(body, 300);
 	return kube_printable(head);
 }
+
+#define SSR_KIND "SelfSubjectReview"
+
+/*
+ * A string of userInfo (hostile) as it goes into the recording: NULL when it
+ * is absent or null (and `*bad` untouched), else kube_printable()'s text;
+ * *bad is set when it is not a string or longer than KUBE_USER_TEXT_MAX.
+ */
+static char *user_text(json_t *v, bool *bad)
+{
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v) || json_string_length(v) > KUBE_USER_TEXT_MAX) {
+		*bad = true;
+		return NULL;
+	}
+	return kube_printable(json_string_value(v));
+}
+
+json_t *kube_user_parse(const char *body, size_t len, const char *api_version,
+			struct dhi_err **err)
+{
+	json_error_t jerr;
+	json_auto_t *o = NULL;
+	json_t *ui, *groups, *g, *out;
+	const char *kind, *api;
+	dhi_autofree char *name = NULL, *uid = NULL;
+	bool bad = false;
+	size_t i, kept = 0;
+
+	/* (jansson's error text quotes the input: only the position) */
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o) {
+		dhi_err_set(err, 0, "not JSON (line %d, column %d)", jerr.line, jerr.column);
+		return NULL;
+	}
+	kind = str_at(o, "kind");
+	api = str_at(o, "apiVersion");
+	if (!kind || strcmp(kind, SSR_KIND) != 0 || !api || strcmp(api, api_version) != 0) {
+		dhi_err_set(err, 0, "not a %s of %s", SSR_KIND, api_version);
+		return NULL;
+	}
+	ui = json_object_get(json_object_get(o, "status"), "userInfo");
+	if (!json_is_object(ui)) {
+		dhi_err_set(err, 0, "no status.userInfo");
+		return NULL;
+	}
+	name = user_text(json_object_get(ui, "username"), &bad);
+	uid = user_text(json_object_get(ui, "uid"), &bad);
+	groups = json_object_get(ui, "groups");
+	if (groups && !json_is_null(groups) && !json_is_array(groups))
+		bad = true;
+	json_array_foreach(groups, i, g)
+		if (!json_is_string(g) || json_string_length(g) > KUBE_USER_TEXT_MAX)
+			bad = true;
+	if (bad || !name || !*name) {
+		dhi_err_set(err, 0, "status.userInfo has no username, or a username, uid or group "
+				    "that is not a string of at most %d bytes", KUBE_USER_TEXT_MAX);
+		return NULL;
+	}
+	out = json_pack("{s:s, s:s?, s:[]}", "username", name, "uid", uid && *uid ? uid : NULL,
+			"groups");
+	json_array_foreach(groups, i, g) {
+		dhi_autofree char *t = NULL;
+
+		if (kept == KUBE_USER_GROUPS_MAX)
+			break;
+		t = kube_printable(json_string_value(g));
+		json_array_append_new(json_object_get(out, "groups"), json_string(t));
+		kept++;
+	}
+	if (json_array_size(groups) > kept)
+		json_object_set_new(out, "groups_omitted",
+				    json_integer((json_int_t)(json_array_size(groups) - kept)));
+	return out;
+}
+
+/*
+ * SelfSubjectReview went GA (authentication.k8s.io/v1) in Kubernetes 1.28; in
+ * 1.27 only v1beta1 is served (on by default). v1alpha1 (1.26, off by
+ * default) is not asked.
+ */
+static const char *const ssr_versions[] = { "authentication.k8s.io/v1",
+					    "authentication.k8s.io/v1beta1", NULL };
+
+json_t *kube_whoami(const struct kube_conn *c, struct dhi_err **err)
+{
+	for (const char *const *v = ssr_versions; *v; v++) {
+		dhi_autofree char *path = xasprintf("/apis/%s/selfsubjectreviews", *v);
+		dhi_autofree char *body = xasprintf("{\"apiVersion\":\"%s\",\"kind\":\"" SSR_KIND
+						    "\"}", *v);
+		dhi_autofree char *resp = NULL, *msg = NULL;
+		long status = 0;
+		json_t *user;
+
+		if (kube_request(c, "POST", path, "application/json", body, &status, &resp, err) < 0)
+			return NULL;
+		if (status == 404)
+			continue; /* not served: the next version */
+		if (status == 200 || status == 201 || status == 202) {
+			user = kube_user_parse(resp, strlen(resp), *v, err);
+			if (!user)
+				dhi_err_prefix(err, "the API server's %s (%s)", SSR_KIND, *v);
+			return user;
+		}
+		msg = kube_status_message(resp);
+		if (status == 403)
+			dhi_err_set(err, 0, "RBAC denies `create` on `selfsubjectreviews` in API group "
+					    "`authentication.k8s.io` (403): %s", msg);
+		else if (status == 401)
+			dhi_err_set(err, 0, "the API server does not accept the credentials (401): %s",
+				    msg);
+		else
+			dhi_err_set(err, 0, "%s (%s): HTTP %ld: %s", SSR_KIND, *v, status, msg);
+		return NULL;
+	}
+	dhi_err_set(err, 0, "the API server serves no %s (404 on authentication.k8s.io v1 and "
+			    "v1beta1: Kubernetes before 1.27, or the API turned off)", SSR_KIND);
+	return NULL;
+}

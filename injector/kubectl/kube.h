@@ -3,6 +3,7 @@
 #ifndef DHI_KUBE_H
 #define DHI_KUBE_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -139,6 +140,35 @@ char *kube_status_message(const char *body);
  * `?`. For whatever the API server says before it is printed.
  */
 char *kube_printable(const char *s);
+
+/* The most groups of the API server's user that are kept (the rest are counted). */
+#define KUBE_USER_GROUPS_MAX 64
+/* The longest username, uid or group name taken, in bytes. */
+#define KUBE_USER_TEXT_MAX 512
+
+/*
+ * Parses the API server's answer to a SelfSubjectReview of `api_version`
+ * (authentication.k8s.io/v1 or /v1beta1; ptr, len; hostile: it is checked, and
+ * none of it appears in an error) into a new object {"username", "uid",
+ * "groups"} from status.userInfo: each string as kube_printable() makes it,
+ * uid null when absent or empty, groups [] when absent, and at most
+ * KUBE_USER_GROUPS_MAX groups ("groups_omitted": the count of the others).
+ * Refused: not JSON, duplicate keys, another kind or apiVersion, no userInfo,
+ * an empty username, a field of the wrong type, a string over
+ * KUBE_USER_TEXT_MAX bytes (a cut name could be another user's).
+ */
+json_t *kube_user_parse(const char *body, size_t len, const char *api_version,
+			struct dhi_err **err);
+
+/*
+ * Who the API server says c's credentials are (never what the kubeconfig
+ * names): POSTs a SelfSubjectReview to authentication.k8s.io/v1, and to
+ * v1beta1 (Kubernetes 1.27) when v1 is 404, and returns kube_user_parse()'s
+ * object. Errors say why in one line: neither exists (404), RBAC denies
+ * `create` on `selfsubjectreviews` (403), another status, a transport error,
+ * an answer that does not parse.
+ */
+json_t *kube_whoami(const struct kube_conn *c, struct dhi_err **err);
 
 /* True when `s` is valid UTF-8 (what a JSON string may hold). */
 bool kube_is_utf8(const char *s);

@@ -465,11 +465,15 @@ static json_t *container_status(json_t *pod, const char *container)
 /*
  * session.start of the recording: the cluster (server), namespace, pod,
  * container, node and the container's image and digest, the mode, what
- * dhidebug runs in (`id`: the ephemeral container or the node pod) and its image.
+ * dhidebug runs in (`id`: the ephemeral container or the node pod) and its
+ * image; `op` (may be NULL) is what we know of the operator from the API
+ * server (operator_kubernetes), to which the attach adds the local fields.
  */
 static json_t *audit_start(const struct opts *o, const struct kube_conn *c, json_t *pod,
-			   const char *ns, const char *container, const char *id, json_t *cmd)
+			   const char *ns, const char *container, const char *id, json_t *cmd,
+			   json_t *op)
 {
+	json_t *start;
 	json_t *cs = container_status(pod, container), *target;
 
 	target = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:s?, s:s?}",
@@ -480,10 +484,37 @@ static json_t *audit_start(const struct opts *o, const struct kube_conn *c, json
 			   json_string_value(json_object_get(cs, "image")), "container_image_id",
 			   json_string_value(json_object_get(cs, "imageID")));
 	/* the toolbox is chosen where dhidebug runs (ref "": by dhidebug's rules there) */
-	return json_pack("{s:o, s:{s:s, s:n}, s:{s:s}, s:s, s:O}", "target", target, "toolbox",
-			 "ref", o->toolbox ? o->toolbox : "", "digest", "profile", "name",
-			 o->profile, "view", o->is_node ? "node-pod" : "ephemeral-container",
-			 "command", cmd);
+	start = json_pack("{s:o, s:{s:s, s:n}, s:{s:s}, s:s, s:O}", "target", target, "toolbox",
+			  "ref", o->toolbox ? o->toolbox : "", "digest", "profile", "name",
+			  o->profile, "view", o->is_node ? "node-pod" : "ephemeral-container",
+			  "command", cmd);
+	if (op)
+		json_object_set(start, "operator", op);
+	return start;
+}
+
+/*
+ * What the API server says of the operator, for the recording's `operator`:
+ * {"kubernetes": {username, uid, groups}} as a SelfSubjectReview answers it
+ * (THREATS #40: the user it authenticated, never the kubeconfig's user name,
+ * which is the client's to choose). Not knowing it does not stop the session:
+ * then "kubernetes" is null, "kubernetes_error" says why, and so does one
+ * line on stderr.
+ */
+static json_t *operator_kubernetes(const struct kube_conn *c)
+{
+	struct dhi_err *e = NULL;
+	json_t *user = kube_whoami(c, &e);
+	dhi_autofree char *m = NULL, *why = NULL;
+
+	if (user)
+		return json_pack("{s:o}", "kubernetes", user);
+	m = dhi_err_string(e);
+	dhi_err_clear(&e);
+	why = kube_printable(m);
+	fprintf(stderr, "kubectl-dhidebug: notice: the recording names no Kubernetes user: %s\n",
+		why);
+	return json_pack("{s:n, s:s}", "kubernetes", "kubernetes_error", why);
 }
 
 /*
@@ -531,7 +562,7 @@ static int session_result(int st, int sig, struct dhi_err **err)
 }
 
 static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const char *ns,
-			 json_t *pod, const char *target, struct dhi_err **err)
+			 json_t *pod, const char *target, json_t *op, struct dhi_err **err)
 {
 	dhi_autofree char *path = NULL, *resp = NULL, *body = NULL, *wpath = NULL;
 	json_auto_t *patch = NULL;
@@ -570,8 +601,8 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 	}
 	cmd = json_object_get(json_array_get(json_object_get(json_object_get(patch, "spec"),
 							     "ephemeralContainers"), 0), "command");
-	if (attach(o, o->pod, name, ns, audit_start(o, c, pod, ns, target, name, cmd), &st, &sig,
-		   err) < 0)
+	if (attach(o, o->pod, name, ns, audit_start(o, c, pod, ns, target, name, cmd, op), &st,
+		   &sig, err) < 0)
 		return -1;
 	return session_result(st, sig, err);
 }
@@ -694,7 +725,7 @@ static void node_delete_session(struct kube_conn *c, const char *ns, const char 
  * caught: activeDeadlineSeconds ends a pod left that way.
  */
 static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, json_t *pod,
-		    const char *target, struct dhi_err **err)
+		    const char *target, json_t *op, struct dhi_err **err)
 {
 	const char *pns = o->node_namespace ? o->node_namespace : ns, *nm;
 	struct kube_node_target t;
@@ -782,7 +813,7 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 	{
 		json_t *cmd = json_object_get(json_array_get(json_object_get(json_object_get(
 			manifest, "spec"), "containers"), 0), "command");
-		json_t *start = audit_start(o, c, pod, ns, target, name, cmd);
+		json_t *start = audit_start(o, c, pod, ns, target, name, cmd, op);
 
 		json_object_set_new(json_object_get(start, "target"), "node_pod_namespace",
 				    json_string(pns));
@@ -820,7 +851,7 @@ static int run(const struct opts *o, struct dhi_err **err)
 {
 	struct kube_conn c;
 	const char *ns, *target = NULL;
-	json_auto_t *pod = NULL;
+	json_auto_t *pod = NULL, *op = NULL;
 	int r = -1;
 
 	if (kube_conn_load(o->kubeconfig, o->context, &c, err) < 0)
@@ -832,10 +863,13 @@ static int run(const struct opts *o, struct dhi_err **err)
 		goto out;
 	if (choose_container(pod, o->container, &target, err) < 0)
 		goto out;
+	/* (only the recording needs it; asked before anything is created in the cluster) */
+	if (!o->no_attach && !o->no_record)
+		op = operator_kubernetes(&c);
 	if (o->is_node)
-		r = run_node(o, &c, ns, pod, target, err);
+		r = run_node(o, &c, ns, pod, target, op, err);
 	else
-		r = run_ephemeral(o, &c, ns, pod, target, err);
+		r = run_ephemeral(o, &c, ns, pod, target, op, err);
 out:
 	kube_conn_free(&c);
 	return r;

@@ -25,6 +25,15 @@ does not match the reference:
         generateName + 5 characters as the API server names it
   DELETE /api/v1/namespaces/{ns}/pods/{name}                       delete Pod
         no body, or a DeleteOptions as application/json
+  POST  /apis/authentication.k8s.io/{v1,v1beta1}/selfsubjectreviews  create SelfSubjectReview
+        Content-Type application/json (another is a 415), body {"apiVersion":
+        "authentication.k8s.io/<the path's version>", "kind": "SelfSubjectReview"} and at
+        most an empty metadata: another apiVersion or kind, or a body that is not JSON, is
+        a 400; a status (the server's to fill) or unknown fields are rejected too. Answers
+        201 with status.userInfo of the user the bearer token authenticates: username
+        $FAKE_KUBE_USER (default oidc:jane@example.com), uid $FAKE_KUBE_UID, groups
+        $FAKE_KUBE_GROUPS (comma-separated) plus system:authenticated, and an extra.
+        Any other method on it is a 405, as for a create-only resource.
 
 On top of the reference, a created pod must be what `--mode node` promises
 (check_node_pod: on the target's node, hostPID, privileged, restartPolicy Never,
@@ -36,7 +45,8 @@ TLS with the test's CA, and every request must carry `Authorization: Bearer TOKE
 The log has a line per request served: `GET pod`, `PATCH body {...}`, `WATCH pod`,
 `POST pod body {...}`, `CREATED pod NAME`, `WATCH node pod NAME`,
 `LIST pods NS labelSelector SEL -> NAMES`,
-`DELETE pod NAME body {...}`; `REJECT ...` for a request refused.
+`DELETE pod NAME body {...}`, `SSR VERSION body {...}` and `SSR VERSION -> STATUS`;
+`REJECT ...` for a request refused.
 
 usage: fake_kube.py CERT KEY TOKEN MODE LOG PORTFILE
 MODE: a comma-separated list of
@@ -51,8 +61,13 @@ MODE: a comma-separated list of
   writes carries terminal control sequences (ESC ], ESC [2J, CR/LF, C1 CSI),
   and the watches first report a container waiting with such a reason and message;
   dropcreate (the POST creates the pod, then the connection drops before any answer) |
-  garbagecreate (the POST creates the pod and answers 201 with a body that is not JSON)
+  garbagecreate (the POST creates the pod and answers 201 with a body that is not JSON);
+  for the SelfSubjectReview (served in v1, and in v1beta1, by default): ssrbeta (v1 is
+  404, as on Kubernetes 1.27) | nossr (404 on both, as before 1.27) | ssrforbidden (403
+  on both, as when RBAC lacks system:basic-user's rule) | ssrhostile (a username with
+  terminal control sequences, and 100 groups)
 """
+import os
 import json
 import random
 import re
@@ -71,6 +86,13 @@ CID = "4f1c" * 16  # a container ID: 64 hex digits
 PATCHED = []  # the ephemeral containers added, as the API server keeps them
 CREATED = {}  # the pods created, by name, as the API server keeps them
 LOCK = threading.Lock()
+# the user the bearer token authenticates as (the kubeconfig's user entry is named otherwise)
+USER = {"username": os.environ.get("FAKE_KUBE_USER", "oidc:jane@example.com"),
+        "uid": os.environ.get("FAKE_KUBE_UID", "7e0c1b6a-5f1d-4e55-9b0e-3a1f0c2d4e5f"),
+        "groups": [g for g in os.environ.get("FAKE_KUBE_GROUPS", "oidc:sre").split(",") if g]
+        + ["system:authenticated"],
+        "extra": {"authentication.kubernetes.io/credential-id": ["JTI=0d1e2f"]}}
+SSR_PATH = re.compile(r"^/apis/authentication\.k8s\.io/(v1|v1beta1)/selfsubjectreviews$")
 
 # EphemeralContainer (core/v1): its fields, and those the reference says an
 # ephemeral container may not set ("Ephemeral containers may not have ports",
@@ -439,6 +461,64 @@ class Handler(BaseHTTPRequestHandler):
         log("REJECT %s %s: %s" % (self.command, self.path, why))
         self.reply(*status(400, "BadRequest", "fake_kube: " + why))
 
+    def not_allowed(self):
+        """405 for any method but POST on selfsubjectreviews (a create-only resource)."""
+        if SSR_PATH.match(urllib.parse.urlsplit(self.path).path):
+            log("REJECT %s %s: only POST is served" % (self.command, self.path))
+            self.reply(*status(405, "MethodNotAllowed", "the server does not allow this "
+                                      "method on the requested resource"))
+            return True
+        return False
+
+    def self_subject_review(self, version):
+        """create SelfSubjectReview (authentication.k8s.io v1 or v1beta1)."""
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if set(q) - {"dryRun", "fieldManager", "fieldValidation", "pretty"}:
+            return self.reject("unknown create parameters")
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip() != "application/json":
+            log("REJECT POST %s: Content-Type `%s`" % (self.path, ctype))
+            return self.reply(*status(415, "UnsupportedMediaType", 'the body of the request '
+                                      'was in an unknown format - accepted media types '
+                                      'include: application/json, application/yaml, '
+                                      'application/vnd.kubernetes.protobuf'))
+        body, ok = self.body_json()
+        log("SSR %s body %s" % (version, json.dumps(body, sort_keys=True)))
+        want = "authentication.k8s.io/" + version
+        if not ok or not isinstance(body, dict):
+            log("REJECT POST %s: body is not a JSON object" % self.path)
+            return self.reply(*status(400, "BadRequest", "the object provided is unrecognized "
+                                      "(must be of type SelfSubjectReview)"))
+        if body.get("kind") != "SelfSubjectReview" or body.get("apiVersion") != want:
+            log("REJECT POST %s: apiVersion/kind %s/%s" % (self.path, body.get("apiVersion"),
+                                                            body.get("kind")))
+            return self.reply(*status(400, "BadRequest", "the API version in the data (%s) "
+                                      "does not match the expected API version (%s)"
+                                      % (body.get("apiVersion"), want)))
+        if set(body) - {"apiVersion", "kind", "metadata"}:
+            return self.reject("a SelfSubjectReview to create has only apiVersion, kind and "
+                               "metadata (status is the server's): %s" % sorted(body))
+        if body.get("metadata", {}) not in ({},):
+            return self.reject("metadata must be empty")
+        if "nossr" in FLAGS or ("ssrbeta" in FLAGS and version == "v1"):
+            log("SSR %s -> 404" % version)
+            return self.reply(*status(404, "NotFound", "the server could not find the "
+                                      "requested resource"))
+        if "ssrforbidden" in FLAGS:
+            log("SSR %s -> 403" % version)
+            return self.reply(*status(403, "Forbidden", 'selfsubjectreviews.authentication.k8s'
+                                      '.io is forbidden: User "%s" cannot create resource '
+                                      '"selfsubjectreviews" in API group "authentication.k8s.io"'
+                                      ' at the cluster scope' % USER["username"]))
+        user = json.loads(json.dumps(USER))
+        if "ssrhostile" in FLAGS:
+            user["username"] += HOSTILE
+            user["groups"] = ["g%d\x1b[1m" % i for i in range(100)]
+        log("SSR %s -> 201 %s" % (version, user["username"]))
+        return self.reply(201, {"apiVersion": want, "kind": "SelfSubjectReview",
+                                "metadata": {"creationTimestamp": None},
+                                "status": {"userInfo": user}})
+
     def authorized(self):
         if self.headers.get("Authorization") != "Bearer " + TOKEN:
             log("REJECT %s %s: no or wrong bearer token" % (self.command, self.path))
@@ -447,7 +527,7 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def do_GET(self):
-        if not self.authorized():
+        if not self.authorized() or self.not_allowed():
             return
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query, keep_blank_values=True)
@@ -575,6 +655,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.authorized():
             return
         url = urllib.parse.urlsplit(self.path)
+        m = SSR_PATH.match(url.path)
+        if m:
+            return self.self_subject_review(m.group(1))
         m = re.match(r"^/api/v1/namespaces/([^/]+)/pods$", url.path)
         if not m:
             return self.reject("POST is only served on /api/v1/namespaces/{ns}/pods")
@@ -632,7 +715,7 @@ class Handler(BaseHTTPRequestHandler):
             "reason": "ContainerCreating"}}))
 
     def do_DELETE(self):
-        if not self.authorized():
+        if not self.authorized() or self.not_allowed():
             return
         url = urllib.parse.urlsplit(self.path)
         m = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$", url.path)
@@ -670,7 +753,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, p)
 
     def do_PATCH(self):
-        if not self.authorized():
+        if not self.authorized() or self.not_allowed():
             return
         path = "/api/v1/namespaces/%s/pods/%s/ephemeralcontainers" % (NS, POD)
         url = urllib.parse.urlsplit(self.path)
@@ -717,7 +800,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, pod())
 
     def do_PUT(self):
-        self.reject("PUT is not served")
+        if not self.not_allowed():
+            self.reject("PUT is not served")
 
 
 def main():
@@ -727,7 +811,6 @@ def main():
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(PORTFILE + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(PORTFILE + ".tmp", PORTFILE)
     srv.serve_forever()
 

@@ -446,6 +446,8 @@ fake_attach()
 		--no-record --record-dir "$BATS_TEST_TMPDIR/rec" </dev/null
 	[ "$status" -eq 3 ]
 	[ ! -e "$BATS_TEST_TMPDIR/rec" ]
+	# (the Kubernetes user is only for the recording: not asked without one)
+	run_fails grep -q '^SSR' "$KLOG"
 	mkdir -m 0777 "$BATS_TEST_TMPDIR/open"
 	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app \
 		--record-dir "$BATS_TEST_TMPDIR/open" </dev/null
@@ -453,6 +455,143 @@ fake_attach()
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"recording on this side"* ]]
 	[[ "$output" != *"stand-in:"* ]]
+}
+
+# --- the Kubernetes user in the recording: the API server's answer to a SelfSubjectReview -----
+# (THREATS #40: the audit record carries the authenticated user, not a client-supplied one)
+
+# rename_kube_user NAME: the kubeconfig's user entry (and its context's user) becomes NAME;
+# the token, and so the user the API server authenticates, stay the same
+rename_kube_user()
+{
+	sed -i "s/^- name: dev$/- name: $1/; s/user: dev,/user: $1,/" "$KCFG"
+	grep -q "name: $1" "$KCFG"
+}
+
+# recorded_start REC: the only session's session.start in REC, after `dhidebug sessions verify`
+recorded_start()
+{
+	local id
+
+	id=$(ls "$1")
+	run "$DHIDEBUG" sessions verify "$id" --dir "$1"
+	echo "$output" >&2
+	[ "$status" -eq 0 ] || return 1
+	head -n1 "$1/$id/audit.jsonl"
+}
+
+@test "kubernetes user: ephemeral mode records the user the API server names (v1), not the kubeconfig's" {
+	FAKE_KUBE_USER=oidc:alice@corp.example FAKE_KUBE_GROUPS=sre,oncall start_kube ok
+	rename_kube_user cluster-admin-from-kubeconfig
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" STANDIN=ok "$PLUGIN" --kubeconfig "$KCFG" app \
+		--record-dir "$rec" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stand-in: kubectl attach"* ]]
+	[[ "$output" != *"notice:"* ]]
+	run_fails grep -E '^REJECT [A-Z]+ /api' "$KLOG"
+	# v1 answered: no v1beta1 request
+	[ "$(grep '^SSR ' "$KLOG" | grep -v ' body ')" = "SSR v1 -> 201 oidc:alice@corp.example" ]
+	[ "$(sed -n 's/^SSR v1 body //p' "$KLOG")" = '{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}' ]
+	start=$(recorded_start "$rec")
+	[ "$(jq -c .operator.kubernetes <<<"$start")" = '{"username":"oidc:alice@corp.example","uid":"7e0c1b6a-5f1d-4e55-9b0e-3a1f0c2d4e5f","groups":["sre","oncall","system:authenticated"]}' ]
+	[ "$(jq -r '.operator | has("kubernetes_error")' <<<"$start")" = false ]
+	# the local fields are still there
+	[ "$(jq -r .operator.uid <<<"$start")" = "$(id -u)" ]
+	# the kubeconfig's name for the user appears nowhere in the recording
+	run_fails grep -rq cluster-admin-from-kubeconfig "$rec"
+}
+
+@test "kubernetes user: node mode records the user the API server names" {
+	FAKE_KUBE_USER=system:serviceaccount:ops:debugger FAKE_KUBE_GROUPS=system:serviceaccounts start_kube node
+	rename_kube_user kubeconfig-says-root
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	STANDIN=ok node_run --record-dir "$rec"
+	[ "$status" -eq 0 ]
+	assert_deleted
+	# asked before the node pod was created
+	[ "$(grep -E '^(SSR v1 ->|CREATED pod)' "$KLOG" | cut -c1-6 | tr '\n' ' ')" = "SSR v1 CREATE " ]
+	start=$(recorded_start "$rec")
+	[ "$(jq -r .target.mode <<<"$start")" = node ]
+	[ "$(jq -r '.operator.kubernetes | [.username, (.groups | join(","))] | @tsv' <<<"$start")" = "system:serviceaccount:ops:debugger	system:serviceaccounts,system:authenticated" ]
+	run_fails grep -rq kubeconfig-says-root "$rec"
+}
+
+@test "kubernetes user: a cluster serving only v1beta1 (Kubernetes 1.27) answers in v1beta1" {
+	start_kube ok,ssrbeta
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" STANDIN=ok "$PLUGIN" --kubeconfig "$KCFG" app \
+		--record-dir "$rec" </dev/null
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep '^SSR ' "$KLOG" | grep -v ' body ' | tr '\n' '|')" = "SSR v1 -> 404|SSR v1beta1 -> 201 oidc:jane@example.com|" ]
+	[ "$(sed -n 's/^SSR v1beta1 body //p' "$KLOG" | jq -r .apiVersion)" = authentication.k8s.io/v1beta1 ]
+	start=$(recorded_start "$rec")
+	[ "$(jq -r .operator.kubernetes.username <<<"$start")" = oidc:jane@example.com ]
+}
+
+@test "kubernetes user: 403 or no SelfSubjectReview at all records null with the reason, and the session still runs" {
+	local mode why
+	fake_attach
+	while IFS='|' read -r mode why; do
+		start_kube "ok,$mode"
+		rec=$BATS_TEST_TMPDIR/rec-$mode
+		run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" STANDIN=ok "$PLUGIN" \
+			--kubeconfig "$KCFG" app --record-dir "$rec" </dev/null
+		echo "$mode: $status"
+		echo "$output"
+		echo "$stderr"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"stand-in: kubectl attach"* ]]
+		# one notice line on stderr
+		[ "$(grep -c 'notice: the recording names no Kubernetes user' <<<"$stderr")" -eq 1 ]
+		grep 'notice:' <<<"$stderr" | grep -qF "$why"
+		start=$(recorded_start "$rec")
+		[ "$(jq -c .operator.kubernetes <<<"$start")" = null ]
+		[[ "$(jq -r .operator.kubernetes_error <<<"$start")" == *"$why"* ]]
+		kill "$KPID"
+		wait "$KPID" 2>/dev/null || true
+		KPID=
+		rm -f "$BATS_TEST_TMPDIR/port"
+	done <<-'EOF'
+		ssrforbidden|RBAC denies `create` on `selfsubjectreviews` in API group `authentication.k8s.io` (403)
+		nossr|serves no SelfSubjectReview (404 on authentication.k8s.io v1 and v1beta1
+	EOF
+}
+
+@test "kubernetes user: a hostile answer is recorded as text, at most 64 groups" {
+	start_kube ok,ssrhostile
+	fake_attach
+	rec=$BATS_TEST_TMPDIR/rec
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" STANDIN=ok "$PLUGIN" --kubeconfig "$KCFG" app \
+		--record-dir "$rec" </dev/null
+	[ "$status" -eq 0 ]
+	start=$(recorded_start "$rec")
+	user=$(jq -r .operator.kubernetes.username <<<"$start")
+	[ "$user" = "oidc:jane@example.com?]0;pwned??[2J??kubectl-dhidebug: all good?31m" ]
+	[ "$(jq -r '.operator.kubernetes.groups | length' <<<"$start")" -eq 64 ]
+	[ "$(jq -r '.operator.kubernetes.groups[63]' <<<"$start")" = 'g63?[1m' ]
+	[ "$(jq -r .operator.kubernetes.groups_omitted <<<"$start")" -eq 36 ]
+}
+
+@test "fake_kube: selfsubjectreviews is as strict as the API server (method, content type, body)" {
+	start_kube ok
+	command -v curl >/dev/null || skip "needs curl"
+	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt
+	url=$(awk '/server:/ { print $2 }' "$KCFG")/apis/authentication.k8s.io/v1/selfsubjectreviews
+	post() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$@" "$url"; }
+	[ "$(post -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}')" = 201 ]
+	[ "$(post -X GET)" = 405 ]
+	[ "$(post -X POST -H 'Content-Type: text/plain' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}')" = 415 ]
+	[ "$(post -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1beta1","kind":"SelfSubjectReview"}')" = 400 ]
+	[ "$(post -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview"}')" = 400 ]
+	[ "$(post -X POST -H 'Content-Type: application/json' -d 'not json')" = 400 ]
+	[ "$(post -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview","status":{"userInfo":{"username":"root"}}}')" = 400 ]
+	[ "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$ca" -X POST -H 'Content-Type: application/json' -d '{}' "$url")" = 401 ]
 }
 
 # --- --mode node: a privileged pod on the target's node, deleted on every way out -------------

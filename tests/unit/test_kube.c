@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * test_kube.c - kubectl-dhidebug's kubeconfig parsing, exec credential plugins' output,
- * KUBERNETES_EXEC_INFO, the node mode's container IDs and pod, and Status messages;
- * hostile input too.
+ * KUBERNETES_EXEC_INFO, the node mode's container IDs and pod, Status messages and the
+ * SelfSubjectReview answer; hostile input too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "common/xalloc.h"
 #include "injector/kubectl/kube.h"
 #include "injector/kubectl/node.h"
 
@@ -537,6 +539,173 @@ static void test_kube_node_on_event_control_bytes(void **state)
 	dhi_err_clear(&err);
 }
 
+#define SSR_V1 "authentication.k8s.io/v1"
+#define SSR_HEAD "{\"apiVersion\":\"" SSR_V1 "\",\"kind\":\"SelfSubjectReview\",\"metadata\":{}," \
+		 "\"status\":{\"userInfo\":"
+
+static json_t *user_parse(const char *body, struct dhi_err **err)
+{
+	return kube_user_parse(body, strlen(body), SSR_V1, err);
+}
+
+static void test_kube_user_parse_answer(void **state)
+{
+	struct dhi_err *err = NULL;
+	json_auto_t *u = user_parse(SSR_HEAD "{\"username\":\"oidc:jane@example.com\",\"uid\":\"u-1\","
+				    "\"groups\":[\"sre\",\"system:authenticated\"],\"extra\":{\"k\":"
+				    "[\"v\"]}}}}", &err);
+	json_auto_t *bare = NULL, *beta = NULL;
+	dhi_autofree char *dump = NULL;
+
+	assert_null(err);
+	dump = json_dumps(u, JSON_COMPACT | JSON_SORT_KEYS);
+	/* extra is not kept */
+	assert_string_equal(dump, "{\"groups\":[\"sre\",\"system:authenticated\"],\"uid\":\"u-1\","
+				  "\"username\":\"oidc:jane@example.com\"}");
+	/* uid empty or absent: null; groups absent: [] */
+	bare = user_parse(SSR_HEAD "{\"username\":\"admin\",\"uid\":\"\"}}}", &err);
+	assert_null(err);
+	assert_true(json_is_null(json_object_get(bare, "uid")));
+	assert_int_equal(json_array_size(json_object_get(bare, "groups")), 0);
+	assert_null(json_object_get(bare, "groups_omitted"));
+	/* the version asked is the version answered */
+	beta = kube_user_parse("{\"apiVersion\":\"authentication.k8s.io/v1beta1\",\"kind\":"
+			       "\"SelfSubjectReview\",\"status\":{\"userInfo\":{\"username\":\"b\"}}}",
+			       strlen("{\"apiVersion\":\"authentication.k8s.io/v1beta1\",\"kind\":"
+				      "\"SelfSubjectReview\",\"status\":{\"userInfo\":{\"username\":"
+				      "\"b\"}}}"), "authentication.k8s.io/v1beta1", &err);
+	assert_null(err);
+	assert_string_equal(json_string_value(json_object_get(beta, "username")), "b");
+}
+
+static void test_kube_user_parse_control_bytes(void **state)
+{
+	struct dhi_err *err = NULL;
+	json_auto_t *u = user_parse(SSR_HEAD "{\"username\":\"eve\\u001b]0;x\\u0007\\r\\nroot\\u009b1m"
+				    "\\u202e\",\"uid\":\"\\u001b[2J\",\"groups\":[\"a\\nb\",\"\\u2028\"]}}}",
+				    &err);
+
+	assert_null(err);
+	assert_string_equal(json_string_value(json_object_get(u, "username")), "eve?]0;x???root?1m?");
+	assert_string_equal(json_string_value(json_object_get(u, "uid")), "?[2J");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u, "groups"), 0)), "a?b");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u, "groups"), 1)), "?");
+}
+
+static void test_kube_user_parse_bounded(void **state)
+{
+	struct dhi_err *err = NULL;
+	char name[KUBE_USER_TEXT_MAX + 2];
+	dhi_autofree char *groups = xstrdup(""), *body = NULL;
+	json_auto_t *u = NULL, *fits = NULL, *over = NULL;
+
+	for (int i = 0; i < 100; i++) {
+		char *g = xasprintf("%s%s\"g%d\"", groups, i ? "," : "", i);
+
+		free(groups);
+		groups = g;
+	}
+	body = xasprintf(SSR_HEAD "{\"username\":\"u\",\"groups\":[%s]}}}", groups);
+	u = user_parse(body, &err);
+	assert_null(err);
+	assert_int_equal(json_array_size(json_object_get(u, "groups")), KUBE_USER_GROUPS_MAX);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(u, "groups"), 63)), "g63");
+	assert_int_equal(json_integer_value(json_object_get(u, "groups_omitted")), 100 - 64);
+
+	/* KUBE_USER_TEXT_MAX bytes fit; one more is refused, not cut (a cut name may be another's) */
+	memset(name, 'a', sizeof(name) - 2);
+	name[sizeof(name) - 2] = '\0';
+	free(body);
+	body = xasprintf(SSR_HEAD "{\"username\":\"%s\"}}}", name);
+	fits = user_parse(body, &err);
+	assert_null(err);
+	assert_int_equal(strlen(json_string_value(json_object_get(fits, "username"))),
+			 KUBE_USER_TEXT_MAX);
+	strcat(name, "a");
+	free(body);
+	body = xasprintf(SSR_HEAD "{\"username\":\"%s\"}}}", name);
+	over = user_parse(body, &err);
+	assert_null(over);
+	assert_non_null(err);
+	assert_null(strstr(err->msg, "aaaa"));
+	dhi_err_clear(&err);
+	free(body);
+	body = xasprintf(SSR_HEAD "{\"username\":\"u\",\"groups\":[\"%s\"]}}}", name);
+	assert_null(user_parse(body, &err));
+	dhi_err_clear(&err);
+}
+
+static void test_kube_user_parse_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"SECRET",
+		"[]",
+		"null",
+		SSR_HEAD "{\"username\":\"SECRET\"}}} trailing",
+		/* a NUL would end the name early in C */
+		SSR_HEAD "{\"username\":\"SECRET\\u0000admin\"}}}",
+		/* which username? */
+		SSR_HEAD "{\"username\":\"SECRET\",\"username\":\"admin\"}}}",
+		"{\"apiVersion\":\"" SSR_V1 "\",\"kind\":\"SelfSubjectReview\",\"kind\":\"Status\","
+		"\"status\":{\"userInfo\":{\"username\":\"SECRET\"}}}",
+		/* another kind or apiVersion */
+		"{\"apiVersion\":\"v1\",\"kind\":\"Status\",\"message\":\"SECRET\"}",
+		"{\"apiVersion\":\"authentication.k8s.io/v1beta1\",\"kind\":\"SelfSubjectReview\","
+		"\"status\":{\"userInfo\":{\"username\":\"SECRET\"}}}",
+		"{\"kind\":\"SelfSubjectReview\",\"status\":{\"userInfo\":{\"username\":\"SECRET\"}}}",
+		"{\"apiVersion\":\"" SSR_V1 "\",\"kind\":\"TokenReview\",\"status\":{\"user\":"
+		"{\"username\":\"SECRET\"}}}",
+		/* no userInfo */
+		"{\"apiVersion\":\"" SSR_V1 "\",\"kind\":\"SelfSubjectReview\"}",
+		"{\"apiVersion\":\"" SSR_V1 "\",\"kind\":\"SelfSubjectReview\",\"status\":[]}",
+		SSR_HEAD "\"SECRET\"}}",
+		SSR_HEAD "null}}",
+		/* no username, or not a string */
+		SSR_HEAD "{}}}",
+		SSR_HEAD "{\"username\":\"\",\"groups\":[\"SECRET\"]}}}",
+		SSR_HEAD "{\"username\":null}}}",
+		SSR_HEAD "{\"username\":42}}}",
+		SSR_HEAD "{\"username\":[\"SECRET\"]}}}",
+		SSR_HEAD "{\"username\":{\"name\":\"SECRET\"}}}}",
+		/* uid or groups of the wrong type */
+		SSR_HEAD "{\"username\":\"SECRET\",\"uid\":7}}}",
+		SSR_HEAD "{\"username\":\"SECRET\",\"groups\":\"admins\"}}}",
+		SSR_HEAD "{\"username\":\"SECRET\",\"groups\":{\"0\":\"admins\"}}}}",
+		SSR_HEAD "{\"username\":\"SECRET\",\"groups\":[\"a\",null]}}}",
+		SSR_HEAD "{\"username\":\"SECRET\",\"groups\":[\"a\",[\"b\"]]}}}",
+		NULL,
+	};
+
+	for (int i = 0; bad[i]; i++) {
+		struct dhi_err *err = NULL;
+		json_t *u = user_parse(bad[i], &err);
+
+		if (u) {
+			char *d = json_dumps(u, 0);
+
+			fail_msg("accepted #%d `%s` as %s", i, bad[i], d);
+		}
+		assert_non_null(err);
+		/* none of the answer appears in the error */
+		if (strstr(err->msg, "SECRET") || strchr(err->msg, '\n'))
+			fail_msg("#%d: the error quotes the answer: %s", i, err->msg);
+		dhi_err_clear(&err);
+	}
+	/* the length given ends the body, not a NUL: what lies after it is not read */
+	{
+		struct dhi_err *err = NULL;
+		static const char ok[] = SSR_HEAD "{\"username\":\"a\"}}}";
+		static const char more[] = SSR_HEAD "{\"username\":\"a\"}}}{\"x\":";
+		json_auto_t *u = kube_user_parse(more, sizeof(ok) - 1, SSR_V1, &err);
+
+		assert_null(err);
+		assert_string_equal(json_string_value(json_object_get(u, "username")), "a");
+		assert_null(kube_user_parse(ok, sizeof(ok) - 3, SSR_V1, &err));
+		dhi_err_clear(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +727,10 @@ int main(void)
 		cmocka_unit_test(test_kube_status_message_control_bytes),
 		cmocka_unit_test(test_kube_printable),
 		cmocka_unit_test(test_kube_node_on_event_control_bytes),
+		cmocka_unit_test(test_kube_user_parse_answer),
+		cmocka_unit_test(test_kube_user_parse_control_bytes),
+		cmocka_unit_test(test_kube_user_parse_bounded),
+		cmocka_unit_test(test_kube_user_parse_hostile),
 	};
 
 	return cmocka_run_group_tests_name("kube", tests, NULL, NULL);
