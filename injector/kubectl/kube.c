@@ -866,9 +866,13 @@ int kube_conn_refresh(struct kube_conn *c, bool force, struct dhi_err **err)
 	return kube_exec_run(c, c->exec->dir, err);
 }
 
+/* The most an API server's answer (or one watch event) may hold: the rest is hostile. */
+#define KUBE_BODY_MAX (16u << 20)
+
 struct buf {
 	char *p;
 	size_t len, cap;
+	bool too_big;
 };
 
 static size_t buf_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -876,6 +880,10 @@ static size_t buf_write(char *data, size_t size, size_t nmemb, void *arg)
 	struct buf *b = arg;
 	size_t n = size * nmemb;
 
+	if (n > KUBE_BODY_MAX - b->len) {
+		b->too_big = true;
+		return 0;	/* aborts the transfer */
+	}
 	if (b->len + n + 1 > b->cap) {
 		b->cap = (b->len + n + 1) * 2;
 		b->p = xrealloc(b->p, b->cap);
@@ -965,6 +973,9 @@ int kube_request(const struct kube_conn *c, const char *method, const char *path
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		free(b.p);
+		if (b.too_big)
+			return dhi_err_set(err, 0, "%s `%s%s`: the answer is larger than %u MiB",
+					   method, c->server, path, KUBE_BODY_MAX >> 20);
 		return dhi_err_set(err, 0, "%s `%s%s`: %s", method, c->server, path,
 				   *ebuf ? ebuf : curl_easy_strerror(rc));
 	}
@@ -1012,7 +1023,8 @@ static size_t watch_write(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	char *nl;
 
-	buf_write(data, size, nmemb, &w->b);
+	if (buf_write(data, size, nmemb, &w->b) != n)
+		return 0;	/* one event larger than KUBE_BODY_MAX: aborts the watch */
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
 	if (w->status != 200)
 		return n; /* an error body: kube_watch reports it */
@@ -1073,6 +1085,9 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 		return dhi_err_set(err, 0, "watch `%s` failed (HTTP %ld): %s", path, *status, msg);
 	}
 	free(w.b.p);
+	if (w.b.too_big)
+		return dhi_err_set(err, 0, "watch `%s%s`: an event larger than %u MiB", c->server,
+				   path, KUBE_BODY_MAX >> 20);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return dhi_err_set(err, ETIMEDOUT, "gave up waiting after %ld s", timeout);
 	if (rc != CURLE_OK)

@@ -65,7 +65,8 @@ MODE: a comma-separated list of
   for the SelfSubjectReview (served in v1, and in v1beta1, by default): ssrbeta (v1 is
   404, as on Kubernetes 1.27) | nossr (404 on both, as before 1.27) | ssrforbidden (403
   on both, as when RBAC lacks system:basic-user's rule) | ssrhostile (a username with
-  terminal control sequences, and 100 groups)
+  terminal control sequences, and 100 groups); endless (the target pod's GET answers
+  with a body that never ends, without Content-Length)
 """
 import os
 import json
@@ -457,6 +458,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def endless(self):
+        """A JSON string that never ends: the client must stop reading on its own."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b"x" * 65536
+        try:
+            self.wfile.write(b'{"kind": "Pod", "metadata": {"name": "')
+            for _ in range(4096):  # 256 MiB at most, then give up
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            log("ENDLESS stopped by the client")
+            return
+        log("ENDLESS sent 256 MiB")
+
     def reject(self, why):
         log("REJECT %s %s: %s" % (self.command, self.path, why))
         self.reply(*status(400, "BadRequest", "fake_kube: " + why))
@@ -533,6 +550,8 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         if url.path == "/api/v1/namespaces/%s/pods/%s" % (NS, POD) and not q:
             log("GET pod")
+            if "endless" in FLAGS:
+                return self.endless()
             return self.reply(200, pod())
         m = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)$", url.path)
         if m and not q and (m.group(1), m.group(2)) in CREATED:
