@@ -2,12 +2,14 @@
 /* record.c - write session.cast and the hash-chained audit.jsonl as the session runs. */
 #include "injector/record/record.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -17,8 +19,19 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 
+/*
+ * Sessions not yet ended have a marker <sessions>/.open/<id>; while their
+ * supervisor lives it holds an flock on their audit.jsonl. The next recording
+ * to start finds the markers whose lock is free: a supervisor that died
+ * (SIGKILL, a crash), whose audit then gets a closing session.lost record.
+ */
+#define OPEN_DIR ".open"
+#define LOST_SCAN_MAX 64	/* markers looked at per start */
+#define LOST_AUDIT_MAX (256u << 20)
+
 struct recorder {
 	int dirfd;
+	int topfd;		/* the sessions folder, for our .open marker */
 	int cast;		/* session.cast */
 	int audit;		/* audit.jsonl */
 	EVP_MD_CTX *cast_md;	/* running SHA-256 of everything written to session.cast */
@@ -232,10 +245,33 @@ static void utc_now(char *buf, size_t len)
 	snprintf(buf, len, "%s.%06dZ", date, (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
+/* One audit line (without its newline): seq, time, type, `fields` (consumed), the chain. */
+static char *audit_line(uint64_t seq, const char *type, json_t *fields, const char *prev,
+			uint64_t cast_bytes, const char *cast_hex)
+{
+	char now[48];
+	json_t *rec;
+	char *text;
+
+	utc_now(now, sizeof(now));
+	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)seq, "time", now, "type", type);
+	if (fields) {
+		json_object_update(rec, fields);
+		json_decref(fields);
+	}
+	json_object_set_new(rec, "prev", json_string(prev));
+	json_object_set_new(rec, "cast_bytes", json_integer((json_int_t)cast_bytes));
+	json_object_set_new(rec, "cast_sha256", json_string(cast_hex));
+	text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(rec);
+	if (!text)
+		abort();
+	return text;
+}
+
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync)
 {
-	char now[48], cast_hex[65];
-	json_t *rec;
+	char cast_hex[65];
 	char *text;
 	int ret = 0;
 
@@ -244,20 +280,7 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 		return 0;
 	}
 	record_sha256_so_far(r->cast_md, cast_hex);
-	utc_now(now, sizeof(now));
-
-	rec = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)r->seq, "time", now, "type", type);
-	if (fields) {
-		json_object_update(rec, fields);
-		json_decref(fields);
-	}
-	json_object_set_new(rec, "prev", json_string(r->prev));
-	json_object_set_new(rec, "cast_bytes", json_integer((json_int_t)r->cast_bytes));
-	json_object_set_new(rec, "cast_sha256", json_string(cast_hex));
-	text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(rec);
-	if (!text)
-		abort();
+	text = audit_line(r->seq, type, fields, r->prev, r->cast_bytes, cast_hex);
 	record_sha256_hex(text, strlen(text), r->prev);
 	{
 		size_t n = strlen(text);
@@ -291,6 +314,113 @@ static int create_file(int dirfd, const char *name, struct dhi_err **err)
 	return fd;
 }
 
+/* SHA-256 and size of the whole file `fd`; -1 on a read error. */
+static int hash_file(int fd, char hex_out[65], uint64_t *size)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[32];
+	unsigned int mdlen = 0;
+	ssize_t n;
+
+	*size = 0;
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		abort();
+	while ((n = fd_read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	hex(md, 32, hex_out);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Session `name` under `top`, marked open: 1 when its supervisor still holds
+ * its lock (leave the marker), 0 when it needs no more (ended, gone, or now
+ * closed with a session.lost record naming `by`).
+ */
+static int close_lost(int top, const char *name, const char *by)
+{
+	dhi_autoclose int dir = -1, audit = -1, cast = -1;
+	dhi_autofree char *buf = NULL, *line = NULL, *text = NULL;
+	char prev[65], cast_hex[65];
+	uint64_t cast_bytes;
+	const char *last, *type;
+	struct dhi_err *err = NULL;
+	json_error_t jerr;
+	json_t *rec;
+	json_int_t seq;
+	size_t len, ll;
+
+	dir = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0)
+		return 0;
+	audit = openat(dir, "audit.jsonl", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (audit < 0)
+		return 0;
+	if (flock(audit, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 1 : 0;
+	if (fd_read_file(audit, LOST_AUDIT_MAX, &buf, &len, &err) < 0 || len == 0 ||
+	    buf[len - 1] != '\n') {
+		/* unreadable, empty, or cut in the middle of a line: nothing can follow it */
+		dhi_err_clear(&err);
+		return 0;
+	}
+	buf[len - 1] = '\0';
+	last = strrchr(buf, '\n');
+	last = last ? last + 1 : buf;
+	ll = strlen(last);
+	rec = json_loadb(last, ll, 0, &jerr);
+	type = json_string_value(json_object_get(rec, "type"));
+	seq = json_integer_value(json_object_get(rec, "seq"));
+	if (!type || strcmp(type, "session.end") == 0 || strcmp(type, "session.lost") == 0 ||
+	    seq < 0) {
+		json_decref(rec);
+		return 0;
+	}
+	json_decref(rec);
+	record_sha256_hex(last, ll, prev);
+	cast = openat(dir, "session.cast", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (cast < 0 || hash_file(cast, cast_hex, &cast_bytes) < 0)
+		return 0;
+	text = audit_line((uint64_t)seq + 1, "session.lost",
+			  json_pack("{s:s, s:s}", "reason",
+				    "the supervisor ended without closing the session (killed or "
+				    "crashed)",
+				    "detected_by", by),
+			  prev, cast_bytes, cast_hex);
+	line = xasprintf("%s\n", text);
+	(void)!fd_write_all(audit, line, strlen(line));
+	(void)fsync(audit);
+	return 0;
+}
+
+/* Closes the audit of every marked session whose supervisor is gone; unmarks the ended ones. */
+static void close_lost_sessions(int top, const char *by)
+{
+	dhi_autoclose int open_dir = openat(top, OPEN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+							   O_CLOEXEC);
+	int scanned = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (open_dir < 0)
+		return;
+	d = fdopendir(dup(open_dir));
+	if (!d)
+		return;
+	while ((e = readdir(d)) && scanned < LOST_SCAN_MAX) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= 40 ||
+		    strspn(e->d_name, "0123456789TZabcdef-") != strlen(e->d_name))
+			continue;
+		scanned++;
+		if (close_lost(top, e->d_name, by) == 0)
+			(void)unlinkat(open_dir, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 struct recorder *record_open(const char *dir, int width, int height, const char *term,
 			     const char *title, char id[40], struct dhi_err **err)
 {
@@ -320,8 +450,10 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 		dhi_err_set(err, errno, "cannot create session folder `%s/%s`", dir, id);
 		return NULL;
 	}
+	close_lost_sessions(top, id);
 	r = xzalloc(sizeof(*r));
 	r->cast = r->audit = -1;
+	r->topfd = -1;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->dirfd = openat(top, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (r->dirfd < 0 || (r->cast = create_file(r->dirfd, "session.cast", err)) < 0 ||
@@ -330,6 +462,24 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 			dhi_err_set(err, errno, "cannot open session folder `%s`", id);
 		record_close(r);
 		return NULL;
+	}
+	/* held while we live: a free lock on a marked session means its supervisor died */
+	if (flock(r->audit, LOCK_EX | LOCK_NB) < 0) {
+		dhi_err_set(err, errno, "cannot lock `%s/audit.jsonl`", id);
+		record_close(r);
+		return NULL;
+	}
+	(void)mkdirat(top, OPEN_DIR, 0700);
+	{
+		dhi_autoclose int od = openat(top, OPEN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+							 O_CLOEXEC);
+		int m = od < 0 ? -1 : openat(od, id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+							     O_CLOEXEC, 0600);
+
+		if (m >= 0) {
+			close(m);
+			r->topfd = dup(top);
+		}
 	}
 	r->cast_md = EVP_MD_CTX_new();
 	if (!r->cast_md || !EVP_DigestInit_ex(r->cast_md, EVP_sha256(), NULL))
@@ -367,6 +517,14 @@ void record_close(struct recorder *r)
 {
 	if (!r)
 		return;
+	/* ended on our own terms (or failed before starting): not lost */
+	if (r->topfd >= 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), OPEN_DIR "/%s", r->id);
+		(void)unlinkat(r->topfd, path, 0);
+		dhi_close_reset(&r->topfd);
+	}
 	dhi_close_reset(&r->cast);
 	dhi_close_reset(&r->audit);
 	dhi_close_reset(&r->dirfd);

@@ -106,6 +106,8 @@ static const struct record_type {
 	{ "exec", { "pid", "ppid", "path", "argv", "decision" } },
 	{ "resize", { "width", "height" } },
 	{ "session.end", { "status", "duration", "bytes_in", "bytes_out", "reason" } },
+	/* appended by the next session to start when this one's supervisor died */
+	{ "session.lost", { "reason", "detected_by" } },
 	{ NULL, { NULL } },
 };
 
@@ -259,7 +261,7 @@ int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
 	const char *prev = NULL, *p, *end;
 	size_t len, prev_len = 0, n = 0;
 	uint64_t last_bytes = 0;
-	bool ended = false;
+	bool ended = false, lost = false;
 	struct stat st;
 
 	memset(c, 0, sizeof(*c));
@@ -285,8 +287,10 @@ int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
 		json_error_t jerr;
 
 		n++;
-		if (ended)
-			return invalid(c, "audit.jsonl:%zu: record after session.end", n), 0;
+		if (ended || lost)
+			return invalid(c, "audit.jsonl:%zu: record after %s", n,
+				       lost ? "session.lost" : "session.end"),
+			       0;
 		rec = json_loadb(p, ll, JSON_REJECT_DUPLICATES, &jerr);
 		if (!json_is_object(rec))
 			return invalid(c, "audit.jsonl:%zu: not a JSON object%s%s", n, rec ? "" : ": ",
@@ -299,6 +303,7 @@ int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
 		c->records = n;
 		c->cast_covered = last_bytes;
 		ended = strcmp(json_string_value(json_object_get(rec, "type")), "session.end") == 0;
+		lost = strcmp(json_string_value(json_object_get(rec, "type")), "session.lost") == 0;
 		prev = p;
 		prev_len = ll;
 		if (!nl)

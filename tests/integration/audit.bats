@@ -117,6 +117,49 @@ chain_ok()
 	chain_ok "$d"
 	run_fails audit_has "$d" '.type == "session.end"'
 	assert_no_leftovers
+	[ -e "$SDIR/.open/$(basename "$d")" ]
+}
+
+@test "a session whose supervisor was killed is closed with session.lost by the next one; a live one is left alone" {
+	container_start static
+	local killed live next i
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --sessions-dir "$SDIR" "$TARGET" -- sleep 100
+	wait_for_session
+	killed=$(session_dir)
+	kill -KILL "$DHI_PID"
+	wait_no_session
+	# a live session: its supervisor holds its lock
+	dhidebug_bg "$BATS_TEST_TMPDIR/out2" --sessions-dir "$SDIR" "$TARGET" -- sleep 100
+	wait_for_session
+	for i in $(seq 50); do
+		live=$(ls -d "$SDIR"/*/ | grep -v "$killed" | head -1)
+		[ -n "$live" ] && break
+		sleep 0.1
+	done
+	live=${live%/}
+	# (that start already closed the killed one; the next start must not touch the live one)
+	run_dhi --sessions-dir "$SDIR" "$TARGET" -- true
+	[ "$status" -eq 0 ]
+	next=$(ls -d "$SDIR"/*/ | grep -v -e "$killed" -e "$live" | head -1)
+	next=$(basename "$next")
+	audit_has "$killed" '.type == "session.lost" and (.detected_by | length) > 0 and
+		(.reason | test("killed or crashed"))'
+	[ "$(tail -n1 "$killed/audit.jsonl" | jq -r .type)" = session.lost ]
+	chain_ok "$killed"
+	run "$DHIDEBUG" sessions verify --dir "$SDIR" "$(basename "$killed")"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok: incomplete"* ]]
+	run_fails audit_has "$live" '.type == "session.lost"'
+	[ ! -e "$SDIR/.open/$(basename "$killed")" ]
+	[ -e "$SDIR/.open/$(basename "$live")" ]
+	[ ! -e "$SDIR/.open/$next" ]
+	kill "$DHI_PID"
+	wait "$DHI_PID" || true
+	audit_has "$live" '.type == "session.end"'
+	[ ! -e "$SDIR/.open/$(basename "$live")" ]
+	chain_ok "$live"
+	assert_no_leftovers
 }
 
 @test "session.start names the policy file and the SHA-256 of the bytes it was read from" {
