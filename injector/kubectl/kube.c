@@ -1302,3 +1302,28 @@ json_t *kube_whoami(const struct kube_conn *c, struct dhi_err **err)
 			    "v1beta1: Kubernetes before 1.27, or the API turned off)", SSR_KIND);
 	return NULL;
 }
+
+char *kube_text_at(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = str_at(o, key);
+
+	return s ? kube_printable(s) : xstrdup(dflt);
+}
+
+int kube_watch_event(const char *line, const char *deleted, json_t **ev, const char **type,
+		     json_t **obj, struct dhi_err **err)
+{
+	*ev = json_loads(line, 0, NULL);
+	*type = str_at(*ev, "type");
+	*obj = json_object_get(*ev, "object");
+	if (!*type)
+		return dhi_err_set(err, 0, "the API server sent a watch event that is not JSON");
+	if (strcmp(*type, "ERROR") == 0) {
+		dhi_autofree char *m = kube_text_at(*obj, "message", "?");
+
+		return dhi_err_set(err, 0, "watch error: %s", m);
+	}
+	if (strcmp(*type, "DELETED") == 0)
+		return dhi_err_set(err, 0, "%s was deleted", deleted);
+	return 0;
+}

@@ -141,6 +141,17 @@ char *kube_status_message(const char *body);
  */
 char *kube_printable(const char *s);
 
+/* o[key] as kube_printable() makes it, or `dflt` when it is not a string (a new string). */
+char *kube_text_at(json_t *o, const char *key, const char *dflt);
+
+/*
+ * The part of a pod watch event both modes read alike: *ev (the caller
+ * json_decref()s it), its type and object. -1 with *err for an event that is
+ * not JSON, an ERROR (its message, printable) or DELETED (`deleted` says what).
+ */
+int kube_watch_event(const char *line, const char *deleted, json_t **ev, const char **type,
+		     json_t **obj, struct dhi_err **err);
+
 /* The most groups of the API server's user that are kept (the rest are counted). */
 #define KUBE_USER_GROUPS_MAX 64
 /* The longest username, uid or group name taken, in bytes. */

@@ -57,14 +57,6 @@ static const char *str_at(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* o[key] as kube_printable() makes it, or `dflt` when it is not a string (a new string). */
-static char *text_at(json_t *o, const char *key, const char *dflt)
-{
-	const char *s = str_at(o, key);
-
-	return s ? kube_printable(s) : xstrdup(dflt);
-}
-
 static bool is_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
@@ -74,7 +66,7 @@ static bool is_hex64(const char *s)
 static char *not_running_why(json_t *state)
 {
 	json_t *w = json_object_get(state, "waiting"), *t = json_object_get(state, "terminated");
-	dhi_autofree char *reason = text_at(t ? t : w, "reason", "no reason");
+	dhi_autofree char *reason = kube_text_at(t ? t : w, "reason", "no reason");
 
 	if (t)
 		return xasprintf("terminated, %s, exit code %lld", reason,
@@ -243,24 +235,18 @@ static json_t *unschedulable(json_t *status)
 int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 {
 	struct kube_node_wait *w = arg;
-	json_auto_t *ev = json_loads(line, 0, NULL);
-	const char *type = str_at(ev, "type"), *phase;
-	json_t *obj = json_object_get(ev, "object"), *status, *cs, *c, *u;
+	dhi_autofree char *what = xasprintf("pod `%s`", w->name);
+	json_auto_t *ev = NULL;
+	const char *type, *phase;
+	json_t *obj, *status, *cs, *c, *u;
 	size_t i;
 
-	/* (every text of the API server goes through text_at: it reaches the terminal) */
-	if (!type)
-		return dhi_err_set(err, 0, "the API server sent a watch event that is not JSON");
-	if (strcmp(type, "ERROR") == 0) {
-		dhi_autofree char *m = text_at(obj, "message", "?");
-
-		return dhi_err_set(err, 0, "watch error: %s", m);
-	}
-	if (strcmp(type, "DELETED") == 0)
-		return dhi_err_set(err, 0, "pod `%s` was deleted", w->name);
+	/* (every text of the API server goes through kube_text_at: it reaches the terminal) */
+	if (kube_watch_event(line, what, &ev, &type, &obj, err) < 0)
+		return -1;
 	status = json_object_get(obj, "status");
 	if ((u = unschedulable(status))) {
-		dhi_autofree char *m = text_at(u, "message", "no message");
+		dhi_autofree char *m = kube_text_at(u, "message", "no message");
 
 		return dhi_err_set(err, 0, "pod `%s` cannot be scheduled on node `%s`: %s", w->name,
 				   w->node, m);
@@ -275,8 +261,8 @@ int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 		if (json_object_get(state, "running"))
 			return 1;
 		if ((tm = json_object_get(state, "terminated"))) {
-			reason = text_at(tm, "reason", "?");
-			msg = text_at(tm, "message", "");
+			reason = kube_text_at(tm, "reason", "?");
+			msg = kube_text_at(tm, "message", "");
 			return dhi_err_set(err, 0, "dhidebug in pod `%s` exited before the attach "
 						   "(code %lld, %s): %s", w->name,
 					   (long long)json_integer_value(json_object_get(tm, "exitCode")),
@@ -285,8 +271,8 @@ int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 		wt = json_object_get(state, "waiting");
 		if (!str_at(wt, "reason"))
 			continue;
-		reason = text_at(wt, "reason", "");
-		msg = str_at(wt, "message") ? text_at(wt, "message", "") : NULL;
+		reason = kube_text_at(wt, "reason", "");
+		msg = str_at(wt, "message") ? kube_text_at(wt, "message", "") : NULL;
 		if (kube_is_pull_error(str_at(wt, "reason")))
 			return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
 						   "give another with --image", w->image, reason,
@@ -298,8 +284,8 @@ int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 	phase = str_at(status, "phase");
 	/* a pod the kubelet refused (node affinity, resources) fails without a container status */
 	if (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Succeeded") == 0)) {
-		dhi_autofree char *reason = text_at(status, "reason", "no reason");
-		dhi_autofree char *msg = text_at(status, "message", "no message");
+		dhi_autofree char *reason = kube_text_at(status, "reason", "no reason");
+		dhi_autofree char *msg = kube_text_at(status, "message", "no message");
 
 		return dhi_err_set(err, 0, "pod `%s` ended (%s, %s): %s", w->name, phase, reason,
 				   msg);

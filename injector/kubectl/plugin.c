@@ -319,35 +319,20 @@ struct wait_ctx {
 	const char *name, *image;
 };
 
-/* o[key] as kube_printable() makes it, or `dflt` when it is not a string (a new string). */
-static char *text_at(json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? kube_printable(s) : xstrdup(dflt);
-}
-
 /*
  * One watch event: 1 when our container runs, 0 to keep waiting, -1 on an
- * error. (Every text of the API server goes through text_at: it is printed.)
+ * error. (Every text of the API server goes through kube_text_at: it is printed.)
  */
 static int on_event(const char *line, void *arg, struct dhi_err **err)
 {
 	struct wait_ctx *w = arg;
-	json_auto_t *ev = json_loads(line, 0, NULL);
-	const char *type = json_string_value(json_object_get(ev, "type"));
-	json_t *obj = json_object_get(ev, "object"), *st, *s;
+	json_auto_t *ev = NULL;
+	const char *type;
+	json_t *obj, *st, *s;
 	size_t i;
 
-	if (!type)
-		return dhi_err_set(err, 0, "the API server sent a watch event that is not JSON");
-	if (strcmp(type, "ERROR") == 0) {
-		dhi_autofree char *m = text_at(obj, "message", "?");
-
-		return dhi_err_set(err, 0, "watch error: %s", m);
-	}
-	if (strcmp(type, "DELETED") == 0)
-		return dhi_err_set(err, 0, "the pod was deleted");
+	if (kube_watch_event(line, "the pod", &ev, &type, &obj, err) < 0)
+		return -1;
 	st = json_object_get(json_object_get(obj, "status"), "ephemeralContainerStatuses");
 	json_array_foreach(st, i, s) {
 		json_t *state = json_object_get(s, "state"), *wt, *tm;
@@ -360,8 +345,8 @@ static int on_event(const char *line, void *arg, struct dhi_err **err)
 		if (json_object_get(state, "running"))
 			return 1;
 		if ((tm = json_object_get(state, "terminated"))) {
-			reason = text_at(tm, "reason", "?");
-			msg = text_at(tm, "message", "");
+			reason = kube_text_at(tm, "reason", "?");
+			msg = kube_text_at(tm, "message", "");
 			return dhi_err_set(err, 0, "ephemeral container `%s` exited (code %lld, %s): %s",
 					   w->name,
 					   (long long)json_integer_value(json_object_get(tm, "exitCode")),
@@ -373,7 +358,7 @@ static int on_event(const char *line, void *arg, struct dhi_err **err)
 			continue;
 		reason = kube_printable(raw);
 		if (json_is_string(json_object_get(wt, "message")))
-			msg = text_at(wt, "message", "");
+			msg = kube_text_at(wt, "message", "");
 		if (kube_is_pull_error(raw))
 			return dhi_err_set(err, 0, "cannot pull the dhidebug image `%s` (%s): %s; "
 						   "give another with --image", w->image, reason,
