@@ -338,21 +338,28 @@ static int holder_start(const struct holder_spec *h, const char *what, struct im
 		keeper(sv[1], h, parent);
 	}
 	close(sv[1]);
-	/* the keeper sends the holder's pid or an error; then the holder "ok" or an error */
-	for (int step = 0; step < 2; step++) {
+	/*
+	 * The keeper sends the holder's pid (sizeof(pid_t) bytes), the holder
+	 * "ok" once it is ready, either in any order (they are two processes);
+	 * any other message is an error's text, and EOF means both are gone.
+	 */
+	for (bool have_pid = false, ready = false; !have_pid || !ready;) {
 		do
 			n = recv(sv[0], msg, sizeof(msg) - 1, 0);
 		while (n < 0 && errno == EINTR);
-		if (step == 0 && n == (ssize_t)sizeof(pid)) {
+		if (n == (ssize_t)sizeof(pid) && !have_pid) {
 			memcpy(&pid, msg, sizeof(pid));
 			it->holder = pid;
+			have_pid = true;
 			continue;
 		}
-		if (step == 1 && n == 2 && !memcmp(msg, "ok", 2))
-			break;
+		if (n == 2 && !memcmp(msg, "ok", 2) && !ready) {
+			ready = true;
+			continue;
+		}
 		close(sv[0]);
 		image_target_stop(it);
-		if (n > 0 && !(step == 0 && n == (ssize_t)sizeof(pid))) {
+		if (n > 0) {
 			msg[n] = 0;
 			return dhi_err_set(err, 0, "`%s`: %s", what, msg);
 		}
