@@ -69,7 +69,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_V
 ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
 
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
-	common/rfc3339.c \
+	common/rfc3339.c common/membuf.c \
 	common/nonss.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
@@ -233,7 +233,7 @@ FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
 # the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
 FUZZ_TARGETS += runtime_docker runtime_oci
 FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
-	common/fdio.c common/rfc3339.c
+	common/fdio.c common/rfc3339.c common/membuf.c
 FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
 FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)
@@ -242,7 +242,7 @@ FUZZ_LDFLAGS_runtime_oci := -Wno-format-nonliteral -ljansson -lcurl
 # what registries and image references hand the toolbox code
 FUZZ_TARGETS += toolbox
 FUZZ_SRCS_toolbox := toolbox/ref.c toolbox/registry.c toolbox/layer.c nsenter/path.c common/err.c \
-	common/xalloc.c common/fdio.c common/syscalls.c
+	common/xalloc.c common/fdio.c common/syscalls.c common/membuf.c
 FUZZ_LDFLAGS_toolbox := -Wno-format-nonliteral -ljansson -lcurl -lcrypto -larchive
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 DEPS_TEST += clang libclang-rt-14-dev

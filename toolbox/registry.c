@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
+#include "common/membuf.h"
 #include "common/xalloc.h"
 
 #ifndef DHIDEBUG_VERSION
@@ -286,9 +287,7 @@ static void load_credentials(struct reg_client *c, const struct reg_opts *o)
 
 struct resp {
 	long status;
-	char *body;
-	size_t len, max;
-	bool too_big;
+	struct membuf body;
 	char *www_auth;
 	char *content_type;
 	char *docker_digest;
@@ -296,27 +295,11 @@ struct resp {
 
 static void resp_free(struct resp *r)
 {
-	free(r->body);
+	free(r->body.p);
 	free(r->www_auth);
 	free(r->content_type);
 	free(r->docker_digest);
 	memset(r, 0, sizeof(*r));
-}
-
-static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
-{
-	struct resp *r = arg;
-	size_t len = sz * n;
-
-	if (r->len + len > r->max) {
-		r->too_big = true;
-		return 0;
-	}
-	r->body = xrealloc(r->body, r->len + len + 1);
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
 }
 
 /* "Name: value\r\n" → value, when the header is `name` (case-insensitive) */
@@ -427,10 +410,10 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 		if (!h)
 			abort();
 		resp_free(r);
-		r->max = max;
+		r->body.max = max;
 		setup_easy(c, h, url, hdrs);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_curl_write);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -447,7 +430,7 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 			if (rc == CURLE_OK)
 				c->scheme = xstrdup("https");
 		}
-		if (rc == CURLE_WRITE_ERROR && r->too_big)
+		if (rc == CURLE_WRITE_ERROR && r->body.too_big)
 			return dhi_err_set(err, EFBIG, "`%s` from `%s` is larger than %zu bytes",
 					   what, c->ref.registry, max);
 		if (rc == CURLE_OK && !retryable(r->status))
@@ -511,7 +494,7 @@ static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **e
 	dhi_autofree char *scope = challenge_param(ch, "scope");
 	dhi_autofree char *def_scope = xasprintf("repository:%s:pull", c->ref.repo);
 	dhi_autofree char *es = NULL, *esc = NULL, *url = NULL, *basic = NULL, *authz = NULL;
-	struct resp r = { .max = 1 << 20 };
+	struct resp r = { .body = { .max = 1 << 20 } };
 	struct curl_slist *hdrs = NULL;
 	json_auto_t *j = NULL;
 	json_t *tok;
@@ -533,8 +516,8 @@ static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **e
 	if (!h)
 		abort();
 	setup_easy(c, h, url, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_curl_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_cleanup(h);
@@ -549,7 +532,7 @@ static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **e
 		resp_free(&r);
 		return ret;
 	}
-	j = json_loadb(r.body ? r.body : "", r.len, 0, NULL);
+	j = json_loadb(r.body.p ? r.body.p : "", r.body.len, 0, NULL);
 	resp_free(&r);
 	tok = json_object_get(j, "token");
 	if (!json_is_string(tok))
@@ -801,7 +784,7 @@ int reg_fetch_manifest(struct reg_client *c, struct reg_manifest *m, struct dhi_
 
 		if (get_auth(c, "manifests", what, ACCEPT, MANIFEST_MAX, &r, err) < 0)
 			goto fail;
-		got = layer_sha256(r.body ? r.body : "", r.len);
+		got = layer_sha256(r.body.p ? r.body.p : "", r.body.len);
 		if (want && strcmp(want, got) != 0) {
 			dhi_err_set(err, 0, "digest mismatch for manifest: expected `%s`, got `%s`",
 				    want, got);
@@ -815,7 +798,7 @@ int reg_fetch_manifest(struct reg_client *c, struct reg_manifest *m, struct dhi_
 				    what, r.docker_digest, got);
 			goto fail;
 		}
-		j = json_loadb(r.body ? r.body : "", r.len, JSON_REJECT_DUPLICATES, NULL);
+		j = json_loadb(r.body.p ? r.body.p : "", r.body.len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(j)) {
 			dhi_err_set(err, 0, "manifest `%s` is not JSON", what);
 			goto fail;
@@ -833,13 +816,13 @@ int reg_fetch_manifest(struct reg_client *c, struct reg_manifest *m, struct dhi_
 			what = want;
 			continue;
 		}
-		if (reg_manifest_parse(r.body, r.len, m, err) < 0) {
+		if (reg_manifest_parse(r.body.p, r.body.len, m, err) < 0) {
 			dhi_err_prefix(err, "manifest `%s`", what);
 			goto fail;
 		}
 		m->digest = dhi_steal_ptr(&got);
-		m->body = dhi_steal_ptr(&r.body);
-		m->len = r.len;
+		m->body = dhi_steal_ptr(&r.body.p);
+		m->len = r.body.len;
 		resp_free(&r);
 		return 0;
 	}
@@ -860,14 +843,14 @@ int reg_fetch_blob_mem(struct reg_client *c, const char *digest, size_t max, cha
 		resp_free(&r);
 		return -1;
 	}
-	got = layer_sha256(r.body ? r.body : "", r.len);
+	got = layer_sha256(r.body.p ? r.body.p : "", r.body.len);
 	if (strcmp(got, digest) != 0) {
 		resp_free(&r);
 		return dhi_err_set(err, 0, "digest mismatch for blob: expected `%s`, got `%s`",
 				   digest, got);
 	}
-	*out = r.body ? dhi_steal_ptr(&r.body) : xstrdup("");
-	*len = r.len;
+	*out = r.body.p ? dhi_steal_ptr(&r.body.p) : xstrdup("");
+	*len = r.body.len;
 	resp_free(&r);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/rfc3339.h"
+#include "common/membuf.h"
 #include "common/xalloc.h"
 #include "injector/kubectl/kube.h"
 
@@ -869,31 +870,6 @@ int kube_conn_refresh(struct kube_conn *c, bool force, struct dhi_err **err)
 /* The most an API server's answer (or one watch event) may hold: the rest is hostile. */
 #define KUBE_BODY_MAX (16u << 20)
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool too_big;
-};
-
-static size_t buf_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = size * nmemb;
-
-	if (n > KUBE_BODY_MAX - b->len) {
-		b->too_big = true;
-		return 0;	/* aborts the transfer */
-	}
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
 /* A handle with the connection's TLS and credentials set; the caller adds the rest. */
 static CURL *handle_new(const struct kube_conn *c, const char *path, struct curl_slist **hdrs,
 			struct dhi_err **err)
@@ -953,7 +929,7 @@ int kube_request(const struct kube_conn *c, const char *method, const char *path
 {
 	autoslist struct curl_slist *hdrs = NULL;
 	autocurl CURL *h = handle_new(c, path, &hdrs, err);
-	struct buf b = { 0 };
+	struct membuf b = { .max = KUBE_BODY_MAX };
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 
@@ -968,7 +944,7 @@ int kube_request(const struct kube_conn *c, const char *method, const char *path
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_curl_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
@@ -985,7 +961,7 @@ int kube_request(const struct kube_conn *c, const char *method, const char *path
 }
 
 struct watch {
-	struct buf b;
+	struct membuf b;
 	int (*on_line)(const char *line, void *arg, struct dhi_err **err);
 	void *arg;
 	struct dhi_err **err;
@@ -1023,7 +999,7 @@ static size_t watch_write(char *data, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	char *nl;
 
-	if (buf_write(data, size, nmemb, &w->b) != n)
+	if (!membuf_append(&w->b, data, n))
 		return 0;	/* one event larger than KUBE_BODY_MAX: aborts the watch */
 	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &w->status);
 	if (w->status != 200)
@@ -1047,7 +1023,8 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 {
 	autoslist struct curl_slist *hdrs = NULL;
 	autocurl CURL *h = handle_new(c, path, &hdrs, err);
-	struct watch w = { .on_line = on_line, .arg = arg, .err = err, .abort_on = c->abort_on };
+	struct watch w = { .b = { .max = KUBE_BODY_MAX }, .on_line = on_line, .arg = arg, .err = err,
+			  .abort_on = c->abort_on };
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/membuf.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -284,28 +285,6 @@ struct api {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct body {
-	char *buf;
-	size_t len, max;
-	bool too_big;
-};
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t n = size * nmemb;
-
-	if (n > b->max - b->len) {
-		b->too_big = true;
-		return 0;	/* aborts the transfer */
-	}
-	b->buf = xrealloc(b->buf, b->len + n + 1);
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-	return n;
-}
-
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct api *a = arg;
@@ -388,7 +367,7 @@ static int setup_curl(struct api *a, struct dhi_err **err)
 	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_USERAGENT, "dhidebug/" DHIDEBUG_VERSION) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, membuf_curl_write) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HEADERDATA, a) != CURLE_OK)
 		return dhi_err_set(err, 0, "cannot configure libcurl");
@@ -396,9 +375,9 @@ static int setup_curl(struct api *a, struct dhi_err **err)
 }
 
 /* The engine's own explanation of an error answer, if it gave one. */
-static char *engine_message(const struct body *b)
+static char *engine_message(const struct membuf *b)
 {
-	json_t *j = b->buf ? json_loadb(b->buf, b->len, 0, NULL) : NULL;
+	json_t *j = b->p ? json_loadb(b->p, b->len, 0, NULL) : NULL;
 	char *m = rt_json_str(j, "message", 200);
 
 	json_decref(j);
@@ -420,7 +399,7 @@ static long api_call(struct api *a, const char *method, const char *path, size_t
 		     size_t *len, struct dhi_err **err)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		struct body b = { .max = max };
+		struct membuf b = { .max = max };
 		dhi_autofree char *url = NULL, *msg = NULL;
 		long status = 0;
 		CURLcode c;
@@ -442,7 +421,7 @@ static long api_call(struct api *a, const char *method, const char *path, size_t
 			return dhi_err_set(err, 0, "cannot configure libcurl");
 		c = curl_easy_perform(a->curl);
 		if (c != CURLE_OK || b.too_big) {
-			free(b.buf);
+			free(b.p);
 			if (b.too_big || c == CURLE_FILESIZE_EXCEEDED)
 				return dhi_err_set(err, 0, "%s answered more than %zu bytes for `%s`",
 						   a->e->scheme, max, path);
@@ -451,16 +430,16 @@ static long api_call(struct api *a, const char *method, const char *path, size_t
 		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status == 200 || status == 204 || status == 404) {
 			if (status == 404) {
-				free(b.buf);
-				b.buf = NULL;
+				free(b.p);
+				b.p = NULL;
 				b.len = 0;
 			}
-			*out = b.buf ? b.buf : xstrdup("");
+			*out = b.p ? b.p : xstrdup("");
 			*len = b.len;
 			return status;
 		}
 		msg = engine_message(&b);
-		free(b.buf);
+		free(b.p);
 		if (status == 400 && attempt == 0 && valid_api_version(a->server_version)) {
 			snprintf(a->version, sizeof(a->version), "%s", a->server_version);
 			continue;
