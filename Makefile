@@ -94,7 +94,7 @@ KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
 KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/node.c \
 	injector/kubectl/plugin.c
 
-.PHONY: unit-bins all deps check test check-unit check-integration demo bench install clean asan format \
+.PHONY: unit-bins all deps check-deps check test check-unit check-integration demo bench install clean asan format \
 	fixtures toolbox fuzz check-fuzz
 all: $(DHIDEBUG) $(KUBECTL_PLUGIN)
 
@@ -132,7 +132,10 @@ $(BUILD)/obj/injector/record/player.o: $(PLAYER_JS) $(PLAYER_CSS)
 $(BUILD)/obj/injector/record/player.o: ALL_CFLAGS += -DSESSIONS_PLAYER_JS=\"$(abspath $(PLAYER_JS))\" \
 	-DSESSIONS_PLAYER_CSS=\"$(abspath $(PLAYER_CSS))\"
 
-# --- dependencies (Debian 12) ---
+# --- dependencies (Debian 12): every package list is here, and only here ---
+# `make deps` installs with --no-install-recommends, so what a package only recommends but the
+# tests, the demo or the benchmarks need at run time is named here too (podman's pause image
+# needs catatonit). scripts/check-deps, run by `make check` before the tests, proves it.
 # The second line: the static archives libcurl.a needs (see STATIC above).
 DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp-dev \
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev \
@@ -140,8 +143,31 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libbrotli-dev zlib1g-dev
 # npm fetches asciinema-player once (see above); a nodejs from elsewhere often brings its own
 DEPS_BUILD += $(if $(shell command -v $(NPM)),,npm)
-DEPS_TEST := bats jq runc crun procps iproute2 util-linux ca-certificates libcap2-bin busybox-static python3 \
-	podman containerd curl tmux asciinema chromium
+# What the tests, the demo and the benchmarks run, as COMMAND:PACKAGE: scripts/check-deps
+# looks for each command on PATH and names the package when one is missing.
+# - the suite itself and its plumbing: bats, jq, python3 (fake servers), curl, tmux and
+#   script (terminals), strace (fallback tests), capsh, busybox, git, tar and gzip
+DEPS_CMDS := bats:bats jq:jq python3:python3 curl:curl tmux:tmux script:bsdutils \
+	strace:strace capsh:libcap2-bin busybox:busybox-static git:git tar:tar gzip:gzip \
+	ps:procps ip:iproute2 nsenter:util-linux findmnt:util-linux
+# - the runtimes the targets run in: runc (crun where the cgroup layout allows), podman
+#   (its pause image needs catatonit, which podman only recommends), containerd with ctr
+DEPS_CMDS += runc:runc crun:crun podman:podman catatonit:catatonit containerd:containerd \
+	ctr:containerd
+# - images: a real registry with TLS and htpasswd, filled by skopeo; umoci for bench/toolbox;
+#   buildah and mmdebstrap build dhidebug's own image (dhiimage.bats, `make image`)
+DEPS_CMDS += docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils \
+	openssl:openssl buildah:buildah mmdebstrap:mmdebstrap
+# - recordings: the real asciinema player, and chromium for the exported page
+DEPS_CMDS += asciinema:asciinema chromium:chromium
+# - the fuzzers: clang with its sanitizer runtime (a library, so no command of its own)
+DEPS_CMDS += clang:clang
+# - kubectl.bats: `kubectl plugin list` and the plugin's `kubectl config view`; Debian's kubectl
+#   is kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another
+#   repository)
+DEPS_CMDS += $(if $(shell command -v kubectl),,kubectl:kubernetes-client)
+DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
+	libclang-rt-14-dev
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -153,6 +179,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "deps: all installed"; fi
+
+# Every command the tests call is there, and podman can create a pod in an empty store.
+check-deps:
+	$(Q)DEPS_CMDS='$(DEPS_CMDS)' scripts/check-deps
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
@@ -201,7 +231,7 @@ $(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)
 
-check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX)
+check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) check-deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
 
 # The README's test command: everything, as root, from a clean clone.
@@ -209,6 +239,7 @@ check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX)
 # test is the last line CI prints.
 SAN_UNIT_BINS := $(UNIT_TESTS:%=build-san/tests/unit/test_%)
 check test: deps
+	$(Q)$(MAKE) --no-print-directory check-deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined STATIC=0 unit-bins
@@ -245,16 +276,6 @@ FUZZ_SRCS_toolbox := toolbox/ref.c toolbox/registry.c toolbox/layer.c nsenter/pa
 	common/xalloc.c common/fdio.c common/syscalls.c common/membuf.c
 FUZZ_LDFLAGS_toolbox := -Wno-format-nonliteral -ljansson -lcurl -lcrypto -larchive
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
-DEPS_TEST += clang libclang-rt-14-dev
-# toolbox.bats: a real registry, skopeo to fill it, htpasswd and openssl for its auth test;
-# umoci is what bench/toolbox compares a pull with
-DEPS_TEST += docker-registry skopeo umoci apache2-utils openssl
-# kubectl.bats: `kubectl plugin list`, and the plugin's `kubectl config view`; Debian's kubectl is
-# kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another repository)
-DEPS_TEST += $(if $(shell command -v kubectl),,kubernetes-client)
-# dhiimage.bats and `make image`: buildah builds images/dhidebug/Dockerfile, mmdebstrap makes the
-# build stage's base from the Debian mirror (no container registry needed)
-DEPS_TEST += buildah mmdebstrap
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*)

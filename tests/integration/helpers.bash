@@ -651,15 +651,9 @@ registry_start()
 }
 
 # containers_conf FILE: the containers.conf podman needs on this kind of host (runc, cgroupfs,
-# ulimits at or below the current hard limits: crun refuses the hybrid cgroup layout and
-# raising a hard limit is refused); the caller points CONTAINERS_CONF at it.
+# ulimits at or below the current hard limits; the reasons are in the file); the caller points
+# CONTAINERS_CONF at it.
 containers_conf()
 {
-	cat >"$1" <<-'EOF'
-		[containers]
-		default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
-		[engine]
-		runtime = "runc"
-		cgroup_manager = "cgroupfs"
-	EOF
+	cp "$REPO/tests/integration/containers.conf" "$1"
 }
