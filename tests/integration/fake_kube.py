@@ -89,7 +89,8 @@ MODE: a comma-separated list of
   history is compacted while the first watch is open: an ERROR 410 event) | gone (the first
   watch ends, the history is compacted, and a watch from an old resourceVersion is an HTTP
   410) | bookmark (the first watch sends a BOOKMARK, if asked for) | terminated (the
-  ephemeral container exits before it is seen running) | nametaken (the first
+  ephemeral container exits before it is seen running) | watcherror (the first watch
+  sends an ERROR event with a 500 Status, then ends) | nametaken (the first
   strategic-merge PATCH finds a container of its name there already, as another session
   left it: the merge changes it, a 422)
 """
@@ -895,6 +896,10 @@ class Handler(BaseHTTPRequestHandler):
                     self.event("ERROR", status(410, "Expired", "The resourceVersion for the "
                                                "provided watch is too old.")[1])
                     return self.stream_end()
+            if first and "watcherror" in FLAGS:
+                self.event("ERROR", status(500, "InternalError", "Internal error occurred: "
+                                           "etcdserver: request timed out")[1])
+                return self.stream_end()
             if first and bookmarks and "bookmark" in FLAGS:
                 with LOCK:
                     RV[0] += 3  # other pods' writes: the bookmark is ahead of the pod

@@ -1110,6 +1110,15 @@ watch_lines()
 	[ "$(watch_lines)" = "WATCH pod|WATCH pod from resourceVersion $rv|WATCH pod|" ]
 }
 
+@test "ephemeral: an ERROR event that is not a 410 (an internal error) ends the wait with the Status message, status 125" {
+	start_kube ok,watcherror
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'`: watch error: Internal error occurred: etcdserver: request timed out' ]]
+	[ "$(watch_lines)" = "WATCH pod|" ]
+}
+
 @test "ephemeral: BOOKMARKs are asked for and only move the resourceVersion: a watch ended after one resumes from it" {
 	local mark
 	start_kube ok,bookmark,watchclose
