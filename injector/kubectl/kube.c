@@ -960,6 +960,9 @@ int kube_request(const struct kube_conn *c, const char *method, const char *path
 	return 0;
 }
 
+/* the longest resourceVersion a watch resumes from (they are opaque; etcd's are decimal) */
+#define KUBE_RV_MAX 64
+
 struct watch {
 	struct membuf b;
 	int (*on_line)(const char *line, void *arg, struct dhi_err **err);
@@ -970,7 +973,23 @@ struct watch {
 	CURL *h;
 	const sigset_t *abort_on;
 	int aborted_by; /* the pending signal that stopped the watch */
+	char rv[KUBE_RV_MAX + 1]; /* the last resourceVersion seen ("": none) */
+	bool expired;		  /* an ERROR event with a 410 Status: rv is too old */
+	bool progress;		  /* an event (a bookmark too) came on this connection */
 };
+
+/* The first signal of `set` that is pending, or 0. */
+static int pending_in(const sigset_t *set)
+{
+	sigset_t pending;
+
+	if (!set || sigpending(&pending) < 0)
+		return 0;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(set, s) == 1 && sigismember(&pending, s) == 1)
+			return s;
+	return 0;
+}
 
 /*
  * libcurl calls this about once a second even while the watch is idle: a
@@ -980,17 +999,40 @@ struct watch {
 static int watch_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
 {
 	struct watch *w = arg;
-	sigset_t pending;
 
 	(void)dlt, (void)dln, (void)ult, (void)uln;
-	if (!w->abort_on || sigpending(&pending) < 0)
+	w->aborted_by = pending_in(w->abort_on);
+	return w->aborted_by != 0;
+}
+
+/*
+ * One event, as the watch itself needs it: its resourceVersion is where a
+ * next watch resumes; a BOOKMARK is nothing more (the reference: an object
+ * with only its resourceVersion set); an ERROR with code 410 (Gone: that
+ * version is compacted away) ends this watch and the next starts from the
+ * current state. Every other event goes to on_line.
+ */
+static int watch_event(struct watch *w, const char *line)
+{
+	json_auto_t *ev = json_loads(line, 0, NULL);
+	const char *type = str_at(ev, "type");
+	json_t *obj = json_object_get(ev, "object");
+	const char *rv = str_at(json_object_get(obj, "metadata"), "resourceVersion");
+
+	if (type && strcmp(type, "ERROR") == 0 &&
+	    json_integer_value(json_object_get(obj, "code")) == 410) {
+		w->expired = true;
+		return 2;
+	}
+	w->progress = true;
+	/* (it goes into a URL: only what a resourceVersion is made of) */
+	if (rv && *rv && strlen(rv) <= KUBE_RV_MAX &&
+	    strspn(rv, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-._") ==
+		    strlen(rv))
+		snprintf(w->rv, sizeof(w->rv), "%s", rv);
+	if (type && strcmp(type, "BOOKMARK") == 0)
 		return 0;
-	for (int s = 1; s < NSIG; s++)
-		if (sigismember(w->abort_on, s) == 1 && sigismember(&pending, s) == 1) {
-			w->aborted_by = s;
-			return 1;
-		}
-	return 0;
+	return w->on_line(line, w->arg, w->err);
 }
 
 static size_t watch_write(char *data, size_t size, size_t nmemb, void *arg)
@@ -1005,72 +1047,134 @@ static size_t watch_write(char *data, size_t size, size_t nmemb, void *arg)
 	if (w->status != 200)
 		return n; /* an error body: kube_watch reports it */
 	while ((nl = memchr(w->b.p, '\n', w->b.len))) {
+		int r = 0;
+
 		*nl = '\0';
 		if (nl > w->b.p)
-			w->result = w->on_line(w->b.p, w->arg, w->err);
+			r = watch_event(w, w->b.p);
 		w->b.len -= (size_t)(nl + 1 - w->b.p);
 		memmove(w->b.p, nl + 1, w->b.len);
 		w->b.p[w->b.len] = '\0';
+		if (r == 2)
+			return 0; /* expired: this watch is over */
+		w->result = r;
 		if (w->result != 0)
 			return 0; /* makes curl stop with CURLE_WRITE_ERROR */
 	}
 	return n;
 }
 
-int kube_watch(const struct kube_conn *c, const char *path, long timeout,
-	       int (*on_line)(const char *line, void *arg, struct dhi_err **err), void *arg,
-	       long *status, struct dhi_err **err)
+enum { WATCH_DONE = 0, WATCH_AGAIN = 1 };
+
+/*
+ * One watch request, for at most `ms` milliseconds, resuming from `rv` (in:
+ * "" for the current state; out: the last resourceVersion seen, "" when the
+ * next must start over). WATCH_DONE when on_line stopped it, WATCH_AGAIN when
+ * the watch ended before that in a way a new one mends (the server ended it:
+ * its timeout, a restart; a proxy cut it; 410 Gone), -1 on an error.
+ * *progress: an event came.
+ */
+static int watch_once(const struct kube_conn *c, const char *path, long timeout, long ms,
+		      struct watch *w, char *rv, long *status, struct dhi_err **err)
 {
 	autoslist struct curl_slist *hdrs = NULL;
-	autocurl CURL *h = handle_new(c, path, &hdrs, err);
-	struct watch w = { .b = { .max = KUBE_BODY_MAX }, .on_line = on_line, .arg = arg, .err = err,
-			  .abort_on = c->abort_on };
+	dhi_autofree char *full = xasprintf("%s&allowWatchBookmarks=true%s%s", path,
+					    *rv ? "&resourceVersion=" : "", rv);
+	autocurl CURL *h = handle_new(c, full, &hdrs, err);
+	dhi_autofree char *body = NULL;
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 
 	if (!h)
 		return -1;
-	w.h = h;
+	*w = (struct watch){ .b = { .max = KUBE_BODY_MAX }, .on_line = w->on_line, .arg = w->arg,
+			     .err = err, .abort_on = c->abort_on, .h = h };
+	snprintf(w->rv, sizeof(w->rv), "%s", rv);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, watch_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
 	if (c->abort_on) {
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &w);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-	if (w.aborted_by) {
-		free(w.b.p);
-		return dhi_err_set(err, EINTR, "interrupted by signal %d", w.aborted_by);
-	}
-	if (w.result < 0) {
-		free(w.b.p);
-		return -1;
-	}
-	if (w.result > 0) {
-		free(w.b.p);
-		return 0;
-	}
-	if (*status != 200 && *status != 0) {
-		dhi_autofree char *msg = kube_status_message(w.b.p ? w.b.p : "");
+	snprintf(rv, KUBE_RV_MAX + 1, "%s", w->expired || *status == 410 ? "" : w->rv);
+	body = w->b.p;
 
-		free(w.b.p);
+	if (w->aborted_by)
+		return dhi_err_set(err, EINTR, "interrupted by signal %d", w->aborted_by);
+	if (w->result < 0)
+		return -1;
+	if (w->result > 0)
+		return WATCH_DONE;
+	/* 410 Gone: as an ERROR event (from the watch cache) or as the answer (from etcd) */
+	if (w->expired || *status == 410)
+		return WATCH_AGAIN;
+	if (*status != 200 && *status != 0) {
+		dhi_autofree char *msg = kube_status_message(body ? body : "");
+
 		return dhi_err_set(err, 0, "watch `%s` failed (HTTP %ld): %s", path, *status, msg);
 	}
-	free(w.b.p);
-	if (w.b.too_big)
+	if (w->b.too_big)
 		return dhi_err_set(err, 0, "watch `%s%s`: an event larger than %u MiB", c->server,
 				   path, KUBE_BODY_MAX >> 20);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return dhi_err_set(err, ETIMEDOUT, "gave up waiting after %ld s", timeout);
-	if (rc != CURLE_OK)
-		return dhi_err_set(err, 0, "watch `%s%s`: %s", c->server, path,
-				   *ebuf ? ebuf : curl_easy_strerror(rc));
-	return dhi_err_set(err, 0, "the API server ended the watch before the container ran");
+	/* the server ended the watch, or the connection was cut after the 200 */
+	if (rc == CURLE_OK || (*status == 200 && (rc == CURLE_PARTIAL_FILE ||
+						  rc == CURLE_RECV_ERROR)))
+		return WATCH_AGAIN;
+	return dhi_err_set(err, 0, "watch `%s%s`: %s", c->server, path,
+			   *ebuf ? ebuf : curl_easy_strerror(rc));
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A watch ends before what we wait for happens (the API server ends watches
+ * at its request timeout and when it restarts; a proxy cuts idle ones): watch
+ * again, from the last resourceVersion seen, or from the current state after
+ * a 410 Gone, within the same `timeout`. After a watch that brought nothing,
+ * a second's pause first.
+ */
+int kube_watch(const struct kube_conn *c, const char *path, long timeout,
+	       int (*on_line)(const char *line, void *arg, struct dhi_err **err), void *arg,
+	       long *status, struct dhi_err **err)
+{
+	struct watch w = { .on_line = on_line, .arg = arg };
+	char rv[KUBE_RV_MAX + 1] = "";
+	struct timespec t0;
+	int r, again = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		long left = timeout * 1000 - ms_since(&t0);
+
+		if (left <= 0)
+			return dhi_err_set(err, ETIMEDOUT, "gave up waiting after %ld s (the API server "
+						      "ended the watch %d times)", timeout, again);
+		r = watch_once(c, path, timeout, left, &w, rv, status, err);
+		if (r != WATCH_AGAIN)
+			return r;
+		again++;
+		for (int i = 0; !w.progress && i < 10 && ms_since(&t0) < timeout * 1000; i++) {
+			int s = pending_in(c->abort_on);
+
+			if (s)
+				return dhi_err_set(err, EINTR, "interrupted by signal %d", s);
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		}
+	}
 }
 
 /* The length of the UTF-8 sequence at s and its code point, or 0 when it is not valid UTF-8. */

@@ -345,10 +345,17 @@ static int on_event(const char *line, void *arg, struct dhi_err **err)
 		if (json_object_get(state, "running"))
 			return 1;
 		if ((tm = json_object_get(state, "terminated"))) {
+			/* (its termination message, dhidebug's error, ends with a newline) */
+			dhi_autofree char *m = xstrdup(json_is_string(json_object_get(tm, "message")) ?
+				json_string_value(json_object_get(tm, "message")) : "no message");
+			size_t n = strlen(m);
+
+			while (n > 0 && strchr(" \t\r\n", m[n - 1]))
+				m[--n] = '\0';
 			reason = kube_text_at(tm, "reason", "?");
-			msg = kube_text_at(tm, "message", "");
-			return dhi_err_set(err, 0, "ephemeral container `%s` exited (code %lld, %s): %s",
-					   w->name,
+			msg = kube_printable(m);
+			/* (run_ephemeral names the container) */
+			return dhi_err_set(err, 0, "exited before the attach (code %lld, %s): %s",
 					   (long long)json_integer_value(json_object_get(tm, "exitCode")),
 					   reason, msg);
 		}
@@ -546,6 +553,15 @@ static int session_result(int st, int sig, struct dhi_err **err)
 	return 0;
 }
 
+/* A 422 that names our container: its name is taken (changed or a duplicate, it says which). */
+static bool name_refused(const char *resp, const char *name)
+{
+	dhi_autofree char *msg = kube_status_message(resp);
+	dhi_autofree char *quoted = xasprintf("\"%s\"", name);
+
+	return strstr(msg, quoted) != NULL;
+}
+
 static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const char *ns,
 			 json_t *pod, const char *target, json_t *op, struct dhi_err **err)
 {
@@ -556,14 +572,31 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 	long status = 0;
 	int st = 0, sig = 0;
 
-	random_suffix(suffix, sizeof(suffix));
-	snprintf(name, sizeof(name), "dhidebug-%s", suffix);
-	patch = ephemeral_patch(o, name, target);
-	body = json_dumps(patch, JSON_COMPACT);
 	path = xasprintf("/api/v1/namespaces/%s/pods/%s/ephemeralcontainers", ns, o->pod);
-	if (kube_request(c, "PATCH", path, "application/strategic-merge-patch+json", body, &status,
-			 &resp, err) < 0)
-		return -1;
+	/*
+	 * The patch merges by name: a container of our name added since (a name
+	 * taken, however unlikely) would be changed, which the API server refuses
+	 * (422: existing ephemeral containers may not be changed); then another name.
+	 */
+	for (int tries = 0;; tries++) {
+		random_suffix(suffix, sizeof(suffix));
+		snprintf(name, sizeof(name), "dhidebug-%s", suffix);
+		json_decref(patch);
+		free(body);
+		free(resp);
+		resp = NULL;
+		patch = ephemeral_patch(o, name, target);
+		body = json_dumps(patch, JSON_COMPACT);
+		if (kube_request(c, "PATCH", path, "application/strategic-merge-patch+json", body,
+				 &status, &resp, err) < 0)
+			return -1;
+		if (status == 422 && tries < 2 && name_refused(resp, name)) {
+			fprintf(stderr, "kubectl-dhidebug: the pod has an ephemeral container `%s` "
+					"already; trying another name\n", name);
+			continue;
+		}
+		break;
+	}
 	if (status != 200 && status != 201)
 		return api_error("cannot add the ephemeral container", status, resp, true, err);
 	fprintf(stderr, "kubectl-dhidebug: added ephemeral container `%s` targeting `%s`, waiting "

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* ship.c - POST audit records and the recording to the policy's collector, exactly once. */
+/* ship.c - POST audit records and the recording to the policy's collector, in order. */
 #include "injector/record/ship.h"
 
 #include <curl/curl.h>
@@ -60,19 +60,26 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * One POST. A record (small, sent while the session runs) has 10 s in all; the
+ * recording (up to CAST_MAX, at the end) as long as it needs while it moves:
+ * only a transfer that stalls (under 1 KiB/s for 10 s, as waiting for an answer
+ * that never comes) is given up.
+ */
 static int post(const struct collector *c, const char *key, const char *kind, const char *type,
-		const char *body, size_t len, struct dhi_err **err)
+		const char *body, size_t len, bool bulk, struct dhi_err **err)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
-	char *k = xasprintf("Idempotency-Key: %s", key);
-	char *t = xasprintf("Content-Type: %s", type);
-	char *w = xasprintf("X-Dhidebug-Kind: %s", kind);
+	char *k, *t, *w;
 	long code = 0;
 	CURLcode rc;
 
 	if (!h)
 		return dhi_err_set(err, ENOMEM, "cannot start an HTTP request");
+	k = xasprintf("Idempotency-Key: %s", key);
+	t = xasprintf("Content-Type: %s", type);
+	w = xasprintf("X-Dhidebug-Kind: %s", kind);
 	hdrs = curl_slist_append(hdrs, k);
 	hdrs = curl_slist_append(hdrs, t);
 	hdrs = curl_slist_append(hdrs, w);
@@ -84,12 +91,20 @@ static int post(const struct collector *c, const char *key, const char *kind, co
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	if (bulk) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 10L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	if (c->ca)
+	if (c->ca) {
+		/* the policy's CA only: not the system's as well (libcurl's default CA path) */
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	}
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -138,11 +153,13 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 			break;	/* a record still being written */
 		*nl = '\0';
 		next = nl + 1;
-		ended = strstr(line, "\"type\":\"session.end\"") != NULL;
+		/* (a session whose supervisor died is ended by the session.lost another wrote) */
+		ended = strstr(line, "\"type\":\"session.end\"") != NULL ||
+			strstr(line, "\"type\":\"session.lost\"") != NULL;
 		if (seq < done)
 			continue;
 		snprintf(key, sizeof(key), "%s:%ld", id, seq);
-		if (post(c, key, "record", "application/json", line, strlen(line), err) < 0)
+		if (post(c, key, "record", "application/json", line, strlen(line), false, err) < 0)
 			return -1;
 		/* acknowledged: counted before the next one goes, so it never goes twice */
 		if (write_cursor(dirfd, seq + 1, 0) < 0)
@@ -156,7 +173,7 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 		if (read_all_at(dirfd, "session.cast", CAST_MAX, &cast, &len, err) < 0)
 			return -1;
 		snprintf(key, sizeof(key), "%s:cast", id);
-		if (post(c, key, "recording", "application/x-asciicast", cast, len, err) < 0)
+		if (post(c, key, "recording", "application/x-asciicast", cast, len, true, err) < 0)
 			return -1;
 		if (write_cursor(dirfd, seq, 1) < 0)
 			return dhi_err_set(err, errno, "cannot update the ship cursor");

@@ -13,14 +13,15 @@
 struct collector {
 	char *url;				/* NULL: no collector */
 	char *headers[SHIP_MAX_HEADERS + 1];	/* "Name: value", NULL-terminated */
-	char *ca;				/* CA bundle for https, NULL for the system's */
+	char *ca;				/* CA bundle for https, the only one trusted; NULL for the system's */
 };
 
 /*
  * Sends, in order, the records of the session in folder `dirfd` that the
  * collector has not acknowledged yet (a `shipped` file in the folder counts
- * them), each as one POST with `Idempotency-Key: <id>:<seq>`; when `final`
- * and every record is acknowledged, the recording too (`<id>:cast`). Stops at
+ * them), each as one POST with `Idempotency-Key: <id>:<seq>`; when `final`,
+ * the session has ended (session.end, or session.lost written by another) and
+ * every record is acknowledged, the recording too (`<id>:cast`). Stops at
  * the first failure: what is left waits in the folder, in order, for the next
  * try. Nothing acknowledged is ever sent again. Returns how many were sent,
  * or -1 with `err` when the collector could not take one.

@@ -10,10 +10,24 @@ does not match the reference:
 
   GET   /api/v1/namespaces/{ns}/pods/{name}                        read Pod
   PATCH /api/v1/namespaces/{ns}/pods/{name}/ephemeralcontainers    Content-Type
-        application/strategic-merge-patch+json (or json-patch / merge-patch),
-        body a partial Pod: {"spec": {"ephemeralContainers": [EphemeralContainer]}}
+        application/strategic-merge-patch+json (spec.ephemeralContainers merged by name),
+        application/merge-patch+json (RFC 7386: the list replaced) or
+        application/json-patch+json (RFC 6902: add, remove, replace, test under
+        /spec/ephemeralContainers); another type is a 415. The body of the first two is a
+        partial Pod: {"spec": {"ephemeralContainers": [EphemeralContainer]}}. Then, as
+        ValidatePodEphemeralContainersUpdate: an existing ephemeral container changed or
+        removed, or a name the pod has already, is a 422 Invalid Status with details.causes;
+        a new one is validated (check_ephemeral) and defaulted. Answers 200 with the Pod.
   GET   /api/v1/namespaces/{ns}/pods?watch=true&fieldSelector=metadata.name={name}
-        a stream of WatchEvent objects {"type": ..., "object": Pod}, one per line
+        [&resourceVersion=RV][&allowWatchBookmarks=true][&timeoutSeconds=N]: a chunked
+        stream of WatchEvent objects {"type": ..., "object": Pod}, one per line. Every
+        change of the pod has its resourceVersion. Without resourceVersion the watch starts
+        with the pod as ADDED (Get State and Start at Most Recent); from RV it sends the
+        changes after RV (Start at Exact), or, for a compacted RV, 410 Gone: an ERROR event
+        whose object is a Status with code 410 (or, with `gone`, an HTTP 410). Then the
+        kubelet's progress (MODIFIED); BOOKMARK events (a Pod with only its
+        resourceVersion) only when allowWatchBookmarks=true; the watch stays open until
+        timeoutSeconds (then its last chunk) or until the client leaves.
   GET   /api/v1/namespaces/{ns}/pods?labelSelector=k%3Dv[,...]    list Pod: a PodList
         of the pods created here whose labels match (equality requirements; a selector
         that does not parse is a 400)
@@ -42,7 +56,9 @@ same paths, dhidebug's command); a pod that is not is rejected too.
 
 TLS with the test's CA, and every request must carry `Authorization: Bearer TOKEN`.
 
-The log has a line per request served: `GET pod`, `PATCH body {...}`, `WATCH pod`,
+The log has a line per request served: `GET pod`, `PATCH body {...}`, `PATCH -> 200 added
+NAMES`, `PATCH -> 422 MESSAGE`, `WATCH pod [from resourceVersion RV]`, `WATCH asks for
+bookmarks`, `EVENT TYPE RV` per watch event sent, `GONE RV`,
 `POST pod body {...}`, `CREATED pod NAME`, `WATCH node pod NAME`,
 `LIST pods NS labelSelector SEL -> NAMES`,
 `DELETE pod NAME body {...}`, `SSR VERSION body {...}` and `SSR VERSION -> STATUS`;
@@ -66,12 +82,23 @@ MODE: a comma-separated list of
   404, as on Kubernetes 1.27) | nossr (404 on both, as before 1.27) | ssrforbidden (403
   on both, as when RBAC lacks system:basic-user's rule) | ssrhostile (a username with
   terminal control sequences, and 100 groups); endless (the target pod's GET answers
-  with a body that never ends, without Content-Length)
+  with a body that never ends, without Content-Length); for the target pod's watches:
+  watchclose (the first watch ends after its first events, as at the API server's request
+  timeout or a restart) | watchcut (the first watch's connection is cut: no last chunk, no
+  TLS close, as a proxy's idle timeout does) | closeall (every watch ends so) | expired (the
+  history is compacted while the first watch is open: an ERROR 410 event) | gone (the first
+  watch ends, the history is compacted, and a watch from an old resourceVersion is an HTTP
+  410) | bookmark (the first watch sends a BOOKMARK, if asked for) | terminated (the
+  ephemeral container exits before it is seen running) | watcherror (the first watch
+  sends an ERROR event with a 500 Status, then ends) | nametaken (the first
+  strategic-merge PATCH finds a container of its name there already, as another session
+  left it: the merge changes it, a 422)
 """
 import os
 import json
 import random
 import re
+import select
 import ssl
 import string
 import sys
@@ -85,6 +112,16 @@ FLAGS = set(MODE.split(","))
 NS, POD, NODE = "default", "app", "node-1"
 CID = "4f1c" * 16  # a container ID: 64 hex digits
 PATCHED = []  # the ephemeral containers added, as the API server keeps them
+# The target pod's history, as etcd and the watch cache keep it. Every write bumps the
+# cluster's resourceVersion (RV); the pod's metadata.resourceVersion is that of its last write.
+RV = [100]
+POD_RV = [100]
+HISTORY = []  # (resourceVersion, type, Pod) of each change of the target pod
+COMPACTED = [0]  # changes up to this resourceVersion are compacted away: a watch from one is Gone
+EC_STATE = {}  # ephemeral container name -> its state as the kubelet reports it
+PLAN = []  # the states the kubelet will report next for the newest ephemeral container
+TARGET_WATCHES = [0]  # watches of the target pod served so far
+PRESET = [False]  # nametaken: a container of the name was put there once
 CREATED = {}  # the pods created, by name, as the API server keeps them
 LOCK = threading.Lock()
 # the user the bearer token authenticates as (the kubeconfig's user entry is named otherwise)
@@ -108,7 +145,8 @@ EC_FORBIDDEN = {"ports", "livenessProbe", "readinessProbe", "startupProbe", "lif
 SC_FIELDS = {"allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged",
              "procMount", "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser",
              "seLinuxOptions", "seccompProfile", "windowsOptions"}
-PATCH_TYPES = {"application/strategic-merge-patch+json", "application/merge-patch+json"}
+PATCH_TYPES = {"application/strategic-merge-patch+json", "application/merge-patch+json",
+               "application/json-patch+json"}
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 CAP_NAME = re.compile(r"^[A-Z_]+$")
 
@@ -118,9 +156,10 @@ def log(msg):
         f.write(msg + "\n")
 
 
-def pod(ec_state=None):
+def pod():
+    """The target Pod as the API server serves it now."""
     p = {"apiVersion": "v1", "kind": "Pod",
-         "metadata": {"name": POD, "namespace": NS, "resourceVersion": "100",
+         "metadata": {"name": POD, "namespace": NS, "resourceVersion": str(POD_RV[0]),
                       "annotations": {"kubectl.kubernetes.io/default-container": "web"}},
          "spec": {"containers": [{"name": "web", "image": "dhi.io/nginx:1-debian12"},
                                  {"name": "sidecar", "image": "dhi.io/busybox:1-debian12"}],
@@ -141,11 +180,47 @@ def pod(ec_state=None):
     if "notrunning" in FLAGS:
         web["state"] = {"waiting": {"reason": "CrashLoopBackOff",
                                     "message": "back-off 5m0s restarting failed container"}}
-    if ec_state is not None:
+    if EC_STATE:
         p["status"]["ephemeralContainerStatuses"] = [
-            {"name": ec["name"], "image": ec["image"], "ready": False, "state": ec_state}
-            for ec in PATCHED]
-    return p
+            {"name": ec["name"], "image": ec["image"], "ready": False,
+             "state": EC_STATE[ec["name"]]} for ec in PATCHED if ec["name"] in EC_STATE]
+    return json.loads(json.dumps(p))
+
+
+def pod_changed(typ="MODIFIED"):
+    """A write of the target pod (LOCK held): a new resourceVersion, kept in the history."""
+    RV[0] += 1
+    POD_RV[0] = RV[0]
+    HISTORY.append((RV[0], typ, pod()))
+
+
+def kubelet_step():
+    """The kubelet reports the next state of the newest ephemeral container (LOCK held)."""
+    if not PLAN:
+        return False
+    EC_STATE[PATCHED[-1]["name"]] = PLAN.pop(0)
+    pod_changed()
+    return True
+
+
+def kubelet_plan(image):
+    """What the kubelet will report for a new ephemeral container, by MODE."""
+    plan = []
+    if "hostile" in FLAGS:
+        plan.append({"waiting": {"reason": text("Slow"), "message": text("still")}})
+    if "imagepull" in FLAGS:
+        plan.append({"waiting": {"reason": "ErrImagePull", "message": text(
+            'failed to pull and unpack image "%s": not found' % image)}})
+    elif "terminated" in FLAGS:
+        # dhidebug exited before the kubelet saw it run (between two status updates)
+        plan.append({"terminated": {
+            "exitCode": 125, "reason": "Error",
+            "message": "dhidebug: cannot enter pid://1: no such process\n",
+            "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:01Z",
+            "containerID": "containerd://" + "5e" * 32}})
+    else:
+        plan.append({"running": {"startedAt": "2026-01-01T00:00:00Z"}})
+    return plan
 
 
 # what a hostile API server (or a proxy on the path) puts into its texts
@@ -199,6 +274,140 @@ def check_ephemeral(ec):
     if "privileged" in sc and not isinstance(sc["privileged"], bool):
         return "privileged must be a boolean"
     return None
+
+
+# --- PATCH of pods/ephemeralcontainers: the three patch types, then update validation -------
+# EC_DEFAULTS: what defaulting fills into a stored (Ephemeral)Container
+EC_DEFAULTS = {"terminationMessagePath": "/dev/termination-log",
+               "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}
+
+
+def smp_merge(old, patch):
+    """Strategic merge of a map (the fields of a container): maps merge, null deletes, other
+    values (lists of strings here) replace."""
+    out = json.loads(json.dumps(old))
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = smp_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def apply_smp(old_ecs, body):
+    """application/strategic-merge-patch+json: spec.ephemeralContainers has patchStrategy merge
+    and patchMergeKey name, so each entry merges into the existing one of its name or is
+    added. Returns (new list, None) or (None, why the fake does not take it)."""
+    ecs = body["spec"]["ephemeralContainers"]
+    if not isinstance(ecs, list):
+        return None, "spec.ephemeralContainers must be a list"
+    new = json.loads(json.dumps(old_ecs))
+    for ec in ecs:
+        if not isinstance(ec, dict):
+            return None, "ephemeralContainers[] must be objects"
+        if any(k.startswith("$") for k in ec):
+            return None, "patch directives ($patch, $setElementOrder...) are not served here"
+        at = [i for i, o in enumerate(new) if o.get("name") == ec.get("name")]
+        if at:
+            new[at[0]] = smp_merge(new[at[0]], ec)
+        else:
+            new.append(ec)
+    return new, None
+
+
+def apply_merge_patch(old_ecs, body):
+    """application/merge-patch+json (RFC 7386): a list is replaced as a whole."""
+    ecs = body["spec"]["ephemeralContainers"]
+    if ecs is None:
+        return [], None
+    if not isinstance(ecs, list):
+        return None, "spec.ephemeralContainers must be a list"
+    return json.loads(json.dumps(ecs)), None
+
+
+def json_pointer(path):
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
+
+
+def apply_json_patch(old_ecs, ops):
+    """application/json-patch+json (RFC 6902) on the Pod; the fake takes operations on
+    /spec/ephemeralContainers only. Returns (new list, None), (None, why) for what it does not
+    take, or raises ValueError for an operation that fails (the API server's 422)."""
+    if not isinstance(ops, list):
+        return None, "a JSON patch is a list of operations"
+    doc = {"spec": {"ephemeralContainers": json.loads(json.dumps(old_ecs))}}
+    for op in ops:
+        if not isinstance(op, dict) or op.get("op") not in ("add", "remove", "replace", "test"):
+            return None, "JSON patch operation %s is not served here" % json.dumps(op)
+        toks = json_pointer(op.get("path"))
+        if not toks or toks[:2] != ["spec", "ephemeralContainers"]:
+            return None, "JSON patch path `%s` is outside /spec/ephemeralContainers" \
+                % op.get("path")
+        parent, last = doc, toks[-1]
+        for t in toks[:-1]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent.get(t)
+            if parent is None:
+                raise ValueError("missing path %s" % op["path"])
+        if op["op"] in ("add", "replace", "test") and "value" not in op:
+            return None, "JSON patch %s needs a value" % op["op"]
+        if isinstance(parent, list):
+            idx = len(parent) if last == "-" and op["op"] == "add" else int(last)
+            if idx > len(parent) or (op["op"] != "add" and idx >= len(parent)):
+                raise ValueError("index %s out of range" % last)
+            if op["op"] == "add":
+                parent.insert(idx, op["value"])
+            elif op["op"] == "remove":
+                del parent[idx]
+            elif op["op"] == "replace":
+                parent[idx] = op["value"]
+            elif parent[idx] != op["value"]:
+                raise ValueError("test failed at %s" % op["path"])
+        else:
+            if op["op"] != "add" and last not in parent:
+                raise ValueError("missing path %s" % op["path"])
+            if op["op"] in ("add", "replace"):
+                parent[last] = op["value"]
+            elif op["op"] == "remove":
+                del parent[last]
+            elif parent[last] != op["value"]:
+                raise ValueError("test failed at %s" % op["path"])
+    return doc["spec"]["ephemeralContainers"], None
+
+
+def check_ec_update(old_ecs, new_ecs):
+    """ValidatePodEphemeralContainersUpdate and the names' uniqueness, as the API server
+    reports them: a list of (field, reason, message)."""
+    errs = []
+    if not isinstance(new_ecs, list):
+        return [("spec.ephemeralContainers", "FieldValueInvalid", "Invalid value: must be a list")]
+    names = {"web", "sidecar"}
+    for i, ec in enumerate(new_ecs):
+        f = "spec.ephemeralContainers[%d]" % i
+        known = [o for o in old_ecs if isinstance(ec, dict) and o["name"] == ec.get("name")]
+        why = None if known else check_ephemeral(ec)
+        if why:
+            errs.append((f, "FieldValueInvalid", "Invalid value: " + why))
+        elif ec["name"] in names:
+            errs.append((f + ".name", "FieldValueDuplicate", 'Duplicate value: "%s"' % ec["name"]))
+        else:
+            names.add(ec["name"])
+    index = {ec.get("name"): ec for ec in new_ecs if isinstance(ec, dict)}
+    for old in old_ecs:
+        new = index.get(old["name"])
+        if new is None:
+            errs.append(("spec.ephemeralContainers", "FieldValueForbidden",
+                         'Forbidden: existing ephemeral containers "%s" may not be removed\n'
+                         % old["name"]))
+        elif new != old:
+            diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+            errs.append(("spec.ephemeralContainers", "FieldValueForbidden",
+                         'Forbidden: existing ephemeral containers "%s" may not be changed\n'
+                         "  (fields %s differ)" % (old["name"], ", ".join(diff))))
+    return errs
 
 
 # --- Pod (core/v1), for the create: the fields of each type in the reference -----------------
@@ -575,13 +784,12 @@ class Handler(BaseHTTPRequestHandler):
             key = (m.group(1), sel[len("metadata.name="):])
             if sel.startswith("metadata.name=") and key in CREATED:
                 log("WATCH node pod %s" % key[1])
-                return self.watch_node(key)
+                return self.watch_node(key, q)
             if q.get("fieldSelector") != ["metadata.name=%s" % POD] or m.group(1) != NS:
                 return self.reject("fieldSelector must be metadata.name=%s" % POD)
             if not PATCHED:
                 return self.reject("watch before any ephemeral container was added")
-            log("WATCH pod")
-            return self.watch()
+            return self.watch(q)
         return self.reject("no such path")
 
     def list_pods(self, ns, q):
@@ -602,61 +810,160 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(200, {"apiVersion": "v1", "kind": "PodList",
                                 "metadata": {"resourceVersion": "300"}, "items": items})
 
-    def watch(self):
-        # A watch answers 200 and keeps the connection open, one WatchEvent per line.
+    # --- watches: chunked streams of WatchEvents, as the API server sends them -------------
+    def stream_start(self):
+        self.protocol_version = "HTTP/1.1"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Connection", "close")
         self.end_headers()
-        events = [("ADDED", {"waiting": {"reason": "ContainerCreating"}})]
-        if "hostile" in FLAGS:
-            events.append(("MODIFIED", {"waiting": {"reason": text("Slow"),
-                                                    "message": text("still")}}))
-        if "imagepull" in FLAGS:
-            events.append(("MODIFIED", {"waiting": {
-                "reason": "ErrImagePull",
-                "message": text('failed to pull and unpack image "%s": not found'
-                                % PATCHED[-1]["image"])}}))
-        else:
-            events.append(("MODIFIED", {"running": {"startedAt": "2026-01-01T00:00:00Z"}}))
-        for typ, state in events:
-            self.wfile.write((json.dumps({"type": typ, "object": pod(state)}) + "\n").encode())
-            self.wfile.flush()
 
-    def watch_node(self, key):
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Connection", "close")
-        self.end_headers()
+    def event(self, typ, obj):
+        data = (json.dumps({"type": typ, "object": obj}) + "\n").encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+        rv = obj.get("metadata", {}).get("resourceVersion", "-")
+        log("EVENT %s %s" % (typ, rv))
+
+    def stream_end(self):
+        """The server ends the watch: the last chunk (a client may watch again)."""
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    @staticmethod
+    def watch_end(q):
+        """When the server ends a watch: at its timeoutSeconds, else (here) after 120 s."""
+        t = q.get("timeoutSeconds", [""])[0]
+        return time.time() + (int(t) if t.isdigit() else 120)
+
+    def hold(self, until):
+        """Nothing to say until `until`: False if the client went away meanwhile."""
+        while time.time() < until:
+            r, _, _ = select.select([self.connection], [], [], min(0.1, until - time.time()))
+            if r:
+                try:
+                    if not self.connection.recv(1):
+                        return False
+                except (OSError, ssl.SSLError):
+                    return False
+        return True
+
+    def expired(self, rv):
+        return status(410, "Expired", "too old resource version: %s (%d)" % (rv, COMPACTED[0] + 1))
+
+    def watch(self, q):
+        """The target pod. Without resourceVersion (Get State and Start at Most Recent) the
+        watch starts with the pod as an ADDED event; from a resourceVersion (Start at Exact) it
+        sends the changes after it, or, when that version is compacted away, 410 Gone: an ERROR
+        event with a Status (served from the watch cache), or with `gone` an HTTP 410 (served
+        from etcd). Then the kubelet's progress as MODIFIED events; the watch stays open until
+        timeoutSeconds or until the client leaves. BOOKMARKs only when allowWatchBookmarks."""
+        end = self.watch_end(q)
+        rv = q.get("resourceVersion", [None])[0]
+        bookmarks = q.get("allowWatchBookmarks", [""])[0] == "true"
+        with LOCK:
+            TARGET_WATCHES[0] += 1
+            first = TARGET_WATCHES[0] == 1
+        log("WATCH pod" + (" from resourceVersion %s" % rv if rv else ""))
+        if bookmarks:
+            log("WATCH asks for bookmarks")
+        if rv is not None and not rv.isdigit():
+            return self.reply(*status(400, "BadRequest", "invalid resource version %s" % rv))
+        if rv and rv != "0" and int(rv) <= COMPACTED[0] and "gone" in FLAGS:
+            log("GONE %s" % rv)
+            return self.reply(*self.expired(rv))
+        self.stream_start()
+        try:
+            if not rv or rv == "0":
+                with LOCK:
+                    now = pod()
+                self.event("ADDED", now)
+            elif int(rv) <= COMPACTED[0]:
+                self.event("ERROR", self.expired(rv)[1])
+                return self.stream_end()
+            else:
+                with LOCK:
+                    since = [(t, o) for r, t, o in HISTORY if r > int(rv)]
+                for t, o in since:
+                    self.event(t, o)
+            if first and ("expired" in FLAGS or "gone" in FLAGS):
+                with LOCK:
+                    RV[0] += 5  # other objects' writes, and etcd compacts
+                    COMPACTED[0] = RV[0]
+                if "expired" in FLAGS:
+                    # (the watch cache lost the history while the watch was open)
+                    self.event("ERROR", status(410, "Expired", "The resourceVersion for the "
+                                               "provided watch is too old.")[1])
+                    return self.stream_end()
+            if first and "watcherror" in FLAGS:
+                self.event("ERROR", status(500, "InternalError", "Internal error occurred: "
+                                           "etcdserver: request timed out")[1])
+                return self.stream_end()
+            if first and bookmarks and "bookmark" in FLAGS:
+                with LOCK:
+                    RV[0] += 3  # other pods' writes: the bookmark is ahead of the pod
+                    mark = RV[0]
+                self.event("BOOKMARK", {"kind": "Pod", "apiVersion": "v1",
+                                        "metadata": {"resourceVersion": str(mark)}})
+            if (first and ("watchclose" in FLAGS or "gone" in FLAGS)) or "closeall" in FLAGS:
+                log("WATCH pod ended by the server")
+                return self.stream_end()
+            if first and "watchcut" in FLAGS:
+                # the connection is cut (a proxy's idle timeout): no last chunk, no TLS close
+                log("WATCH pod cut")
+                self.close_connection = True
+                return
+            while True:
+                with LOCK:
+                    if not kubelet_step():
+                        break
+                    now = pod()
+                self.event("MODIFIED", now)
+            if self.hold(end):
+                self.stream_end()
+        except OSError:
+            pass  # the client went away
+
+    def watch_node(self, key, q):
+        """The node pod: its states by MODE as ADDED then MODIFIED events, each with its own
+        resourceVersion; then open until timeoutSeconds, the client leaves, or (pending) the pod
+        is deleted, which sends DELETED. (This fake does not resume a node pod's watch from a
+        resourceVersion: no test ends that watch early.)"""
+        if "resourceVersion" in q:
+            return self.reject("a node pod's watch from a resourceVersion is not served here")
         p = CREATED[key]
-        events = [("ADDED", node_pod_state(p, "Pending", {"waiting": {
-            "reason": "ContainerCreating"}}))]
+        states = [("Pending", {"waiting": {"reason": "ContainerCreating"}}, None)]
         if "hostile" in FLAGS:
-            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
-                "reason": text("Slow"), "message": text("still")}})))
+            states.append(("Pending", {"waiting": {"reason": text("Slow"),
+                                                   "message": text("still")}}, None))
         if "unschedulable" in FLAGS:
-            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
-                "reason": "ContainerCreating"}}, [{
-                    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                    "message": text("0/1 nodes are available: 1 Insufficient memory.")}])))
+            states.append(("Pending", {"waiting": {"reason": "ContainerCreating"}}, [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": text("0/1 nodes are available: 1 Insufficient memory.")}]))
         elif "imagepull" in FLAGS:
-            events.append(("MODIFIED", node_pod_state(p, "Pending", {"waiting": {
+            states.append(("Pending", {"waiting": {
                 "reason": "ErrImagePull",
                 "message": text('failed to pull and unpack image "%s": not found'
-                                % p["spec"]["containers"][0]["image"])}})))
+                                % p["spec"]["containers"][0]["image"])}}, None))
         elif "pending" not in FLAGS:
-            events.append(("MODIFIED", node_pod_state(p, "Running", {"running": {
-                "startedAt": "2026-01-01T00:00:00Z"}})))
+            states.append(("Running", {"running": {"startedAt": "2026-01-01T00:00:00Z"}}, None))
+        self.stream_start()
         try:
-            for typ, obj in events:
-                self.wfile.write((json.dumps({"type": typ, "object": obj}) + "\n").encode())
-                self.wfile.flush()
-            # pending: the pod stays Pending; the watch stays open until it is deleted
-            deadline = time.time() + 120
-            while "pending" in FLAGS and key in CREATED and time.time() < deadline:
-                time.sleep(0.1)
-            if "pending" in FLAGS and key not in CREATED:
-                self.wfile.write((json.dumps({"type": "DELETED", "object": p}) + "\n").encode())
+            for i, (phase, state, conds) in enumerate(states):
+                obj = node_pod_state(p, phase, state, conds)
+                with LOCK:
+                    RV[0] += 1
+                    obj["metadata"]["resourceVersion"] = str(RV[0])
+                self.event("MODIFIED" if i else "ADDED", obj)
+            # the watch stays open; pending: until the pod is deleted
+            end = self.watch_end(q)
+            while key in CREATED and time.time() < end:
+                if not self.hold(min(end, time.time() + 0.2)):
+                    return
+            if key not in CREATED:
+                self.event("DELETED", p)
+            self.stream_end()
         except OSError:
             pass  # the client went away
 
@@ -781,9 +1088,15 @@ class Handler(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(url.query)
         if set(q) - {"dryRun", "fieldManager", "fieldValidation", "force", "pretty"}:
             return self.reject("unknown PATCH parameters")
-        ctype = self.headers.get("Content-Type", "")
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+        if ctype == "application/apply-patch+yaml":
+            return self.reject("server-side apply is not served by this fake")
         if ctype not in PATCH_TYPES:
-            return self.reject("Content-Type `%s` is not a patch type" % ctype)
+            log("REJECT PATCH %s: Content-Type `%s`" % (self.path, ctype))
+            return self.reply(*status(415, "UnsupportedMediaType", "the body of the request was "
+                                      "in an unknown format - accepted media types include: "
+                                      + ", ".join(sorted(PATCH_TYPES)
+                                                  + ["application/apply-patch+yaml"])))
         n = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(n)
         try:
@@ -798,25 +1111,68 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: User '
                                       '"dev" cannot patch resource "pods/ephemeralcontainers" '
                                       'in API group "" in the namespace "%s"' % (POD, NS)))
-        if not isinstance(body, dict) or set(body) - {"apiVersion", "kind", "metadata", "spec"}:
-            return self.reject("body must be a partial Pod")
-        spec = body.get("spec")
-        if not isinstance(spec, dict) or set(spec) != {"ephemeralContainers"}:
-            return self.reject("the subresource only takes spec.ephemeralContainers")
-        ecs = spec["ephemeralContainers"]
-        if not isinstance(ecs, list) or not ecs:
-            return self.reject("spec.ephemeralContainers must be a non-empty list")
-        for ec in ecs:
-            why = check_ephemeral(ec)
+        if ctype != "application/json-patch+json":
+            if not isinstance(body, dict) \
+                    or set(body) - {"apiVersion", "kind", "metadata", "spec"}:
+                return self.reject("body must be a partial Pod")
+            spec = body.get("spec")
+            if not isinstance(spec, dict) or set(spec) != {"ephemeralContainers"}:
+                return self.reject("the subresource only takes spec.ephemeralContainers")
+        with LOCK:
+            if "nametaken" in FLAGS and not PRESET[0] and ctype.startswith("application/str"):
+                # a container of the name the client chose is there already (another session
+                # added it since the client read the pod): the API server merges by name
+                PRESET[0] = True
+                ecs = body["spec"]["ephemeralContainers"]
+                for ec in ecs if isinstance(ecs, list) else []:
+                    if isinstance(ec, dict) and isinstance(ec.get("name"), str):
+                        prev = dict(EC_DEFAULTS, name=ec["name"], image=ec.get("image", "x"),
+                                    command=["dhidebug", "--profile", "observe", "pid://1"],
+                                    targetContainerName="web", stdin=True, tty=True)
+                        PATCHED.append(prev)
+                        EC_STATE[ec["name"]] = {"terminated": {"exitCode": 0,
+                                                               "reason": "Completed"}}
+                        log("PRESET ephemeral container %s" % ec["name"])
+                pod_changed()
+            old = json.loads(json.dumps(PATCHED))
+            try:
+                if ctype == "application/json-patch+json":
+                    new, why = apply_json_patch(old, body)
+                elif ctype == "application/merge-patch+json":
+                    new, why = apply_merge_patch(old, body)
+                else:
+                    new, why = apply_smp(old, body)
+            except (ValueError, KeyError, TypeError, IndexError) as e:
+                return self.reply(*status(422, "Invalid", "the JSON patch could not be applied:"
+                                          " %s" % e))
             if why:
-                return self.reply(*status(422, "Invalid", 'Pod "%s" is invalid: %s'
-                                          % (POD, why)))
-        if "podsecurity" in FLAGS:
-            return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: violates '
-                                      'PodSecurity "baseline:latest": non-default '
-                                      'capabilities' % POD))
-        PATCHED.extend(ec for ec in ecs if ec["name"] not in [p["name"] for p in PATCHED])
-        return self.reply(200, pod())
+                return self.reject(why)
+            for ec in new if isinstance(new, list) else []:
+                if isinstance(ec, dict):
+                    for k, v in EC_DEFAULTS.items():
+                        ec.setdefault(k, v)
+            errs = check_ec_update(old, new)
+            if errs:
+                code, st = status(422, "Invalid", 'Pod "%s" is invalid: %s' % (
+                    POD, "; ".join("%s: %s" % (f, m) for f, _, m in errs)))
+                st["details"] = {"name": POD, "kind": "Pod", "causes": [
+                    {"reason": r, "message": m, "field": f} for f, r, m in errs]}
+                log("PATCH -> 422 %s" % st["message"].replace("\n", " "))
+                return self.reply(code, st)
+            if "podsecurity" in FLAGS:
+                return self.reply(*status(403, "Forbidden", 'pods "%s" is forbidden: violates '
+                                          'PodSecurity "baseline:latest": non-default '
+                                          'capabilities' % POD))
+            added = [ec for ec in new if ec["name"] not in [o["name"] for o in old]]
+            if added:
+                PATCHED[:] = new
+                for ec in added:
+                    EC_STATE[ec["name"]] = {"waiting": {"reason": "ContainerCreating"}}
+                PLAN[:] = kubelet_plan(added[-1]["image"])
+                pod_changed()
+                log("PATCH -> 200 added %s" % " ".join(ec["name"] for ec in added))
+            answer = pod()
+        return self.reply(200, answer)
 
     def do_PUT(self):
         if not self.not_allowed():

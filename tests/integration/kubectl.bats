@@ -89,10 +89,11 @@ teardown()
 	[ -z "${KLOG:-}" ] || { echo "fake_kube log:"; cat "$KLOG"; }
 }
 
-# kdbg ARGS...: the plugin as kubectl runs it, with the test's kubeconfig
+# kdbg ARGS...: the plugin ($PLUGIN, named kubectl-dhidebug) as kubectl runs it, with the test's
+# kubeconfig
 kdbg()
 {
-	PATH=$BUILD:$PATH kubectl dhidebug --kubeconfig "$KCFG" "$@"
+	PATH=$(dirname "$PLUGIN"):$PATH kubectl dhidebug --kubeconfig "$KCFG" "$@"
 }
 
 @test "kubectl plugin list finds kubectl-dhidebug on PATH" {
@@ -1048,4 +1049,175 @@ exec_kubeconfig()
 	[[ "$output" != *"wrong cred"* ]]
 	[ "$(wc -l <"$XDIR/calls")" -ge 1 ]
 	grep -q '^GET pod$' "$KLOG"
+}
+
+# --- watches and the ephemeralcontainers subresource as the API server serves them -----------
+# From the API reference (api-concepts: resource versions, "410 Gone" responses, watch
+# bookmarks) and the apiserver's ValidatePodEphemeralContainersUpdate: the test server's
+# watches carry a resourceVersion per change, end early, answer 410 Gone (as an ERROR event
+# or an HTTP 410) and send BOOKMARKs when asked; its PATCH takes the three patch types and
+# refuses to change or remove an existing ephemeral container (422).
+
+# stop_kube: the test server of this test stopped (and its log shown), for the next start_kube
+stop_kube()
+{
+	teardown
+	KPID= KLOG=
+	rm -f "$BATS_TEST_TMPDIR/port"
+}
+
+# watch_lines: the target pod's watches the plugin made, as `WATCH pod[ from resourceVersion N]|…`
+watch_lines()
+{
+	grep -E '^WATCH pod( from resourceVersion [0-9]+)?$' "$KLOG" | tr '\n' '|'
+}
+
+@test "ephemeral: a watch the API server ends early (its timeout, a restart), or a proxy cuts, is watched again from the last resourceVersion" {
+	local mode rv
+	for mode in watchclose watchcut; do
+		start_kube "ok,$mode"
+		run kdbg app --no-attach
+		echo "$mode: $status"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"ephemeral container dhidebug-"*" is running"* ]]
+		run_fails grep -E '^REJECT [A-Z]+ /api/v1/' "$KLOG"
+		grep -qE '^WATCH pod (ended by the server|cut)$' "$KLOG"
+		rv=$(sed -n 's/^EVENT ADDED //p' "$KLOG")
+		[ "$(watch_lines)" = "WATCH pod|WATCH pod from resourceVersion $rv|" ]
+		stop_kube
+	done
+}
+
+@test "ephemeral: 410 Gone, as an ERROR event or as the answer to a watch from a compacted resourceVersion: the plugin starts over from the pod's current state" {
+	local rv
+	start_kube ok,expired
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" is running"* ]]
+	grep -q '^EVENT ERROR -$' "$KLOG"
+	# (a watch without resourceVersion starts with the current state: a new list and watch)
+	[ "$(watch_lines)" = "WATCH pod|WATCH pod|" ]
+	stop_kube
+	start_kube ok,gone
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" is running"* ]]
+	rv=$(sed -n 's/^EVENT ADDED //p' "$KLOG" | head -n1)
+	grep -q "^GONE $rv$" "$KLOG"
+	[ "$(watch_lines)" = "WATCH pod|WATCH pod from resourceVersion $rv|WATCH pod|" ]
+}
+
+@test "ephemeral: an ERROR event that is not a 410 (an internal error) ends the wait with the Status message, status 125" {
+	start_kube ok,watcherror
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'`: watch error: Internal error occurred: etcdserver: request timed out' ]]
+	[ "$(watch_lines)" = "WATCH pod|" ]
+}
+
+@test "ephemeral: BOOKMARKs are asked for and only move the resourceVersion: a watch ended after one resumes from it" {
+	local mark
+	start_kube ok,bookmark,watchclose
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" is running"* ]]
+	grep -q '^WATCH asks for bookmarks$' "$KLOG"
+	mark=$(sed -n 's/^EVENT BOOKMARK //p' "$KLOG")
+	[ -n "$mark" ]
+	[ "$(watch_lines)" = "WATCH pod|WATCH pod from resourceVersion $mark|" ]
+	# the bookmark, a Pod with only a resourceVersion, was not taken for a state: not a word
+	[ "$(grep -c . <<<"$output")" -eq 3 ]
+}
+
+@test "ephemeral: a container that exits before the attach: its exit code, reason and message, status 125, no attach" {
+	start_kube ok,terminated
+	fake_attach
+	run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" --kubeconfig "$KCFG" app --no-record \
+		</dev/null
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"kubectl-dhidebug: ephemeral container \`dhidebug-"*"\`: exited before the attach (code 125, Error): dhidebug: cannot enter pid://1: no such process" ]]
+	[[ "$output" != *"stand-in:"* ]]
+	# `added`, and the error
+	[ "$(grep -c . <<<"$output")" -eq 2 ]
+}
+
+@test "ephemeral: a name taken meanwhile is refused (422) as the API server refuses changing an existing ephemeral container; the plugin adds its own under a fresh name" {
+	local names first second
+	start_kube ok,nametaken
+	run kdbg app --no-attach
+	echo "$output"
+	[ "$status" -eq 0 ]
+	names=$(sed -n 's/^PATCH body //p' "$KLOG" | jq -r '.spec.ephemeralContainers[0].name')
+	[ "$(wc -l <<<"$names")" -eq 2 ]
+	first=$(head -n1 <<<"$names")
+	second=$(tail -n1 <<<"$names")
+	[ "$first" != "$second" ]
+	grep -q "^PRESET ephemeral container $first$" "$KLOG"
+	grep -q "^PATCH -> 422 .*existing ephemeral containers \"$first\" may not be changed" "$KLOG"
+	grep -q "^PATCH -> 200 added $second$" "$KLOG"
+	[[ "$output" == *"ephemeral container $second is running"* ]]
+	[[ "$output" == *"kubectl attach -it app -c $second -n default"* ]]
+}
+
+@test "fake_kube: pods/ephemeralcontainers takes the three patch types as the API server does, and refuses changing or removing an existing ephemeral container" {
+	start_kube ok
+	command -v curl >/dev/null || skip "needs curl"
+	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt ec
+	url=$(awk '/server:/ { print $2 }' "$KCFG")/api/v1/namespaces/default/pods/app/ephemeralcontainers
+	patch() { curl -sS -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" -X PATCH -H "Content-Type: $1" -d "$2" "$url"; }
+	ec() { printf '{"name":"%s","image":"%s","targetContainerName":"web"}' "$1" "$2"; }
+	# strategic merge: merged by name, so a new name adds one
+	[ "$(patch application/strategic-merge-patch+json "{\"spec\":{\"ephemeralContainers\":[$(ec one img:1)]}}")" = 200 ]
+	[ "$(jq -r '[.spec.ephemeralContainers[].name] | join(",")' "$BATS_TEST_TMPDIR/answer")" = one ]
+	# the same name with another image changes it: 422
+	[ "$(patch application/strategic-merge-patch+json "{\"spec\":{\"ephemeralContainers\":[$(ec one img:2)]}}")" = 422 ]
+	jq -e '.reason == "Invalid" and (.details.causes[0].message | test("existing ephemeral containers \"one\" may not be changed"))' "$BATS_TEST_TMPDIR/answer"
+	# json-patch: an add at the end
+	[ "$(patch application/json-patch+json "[{\"op\":\"add\",\"path\":\"/spec/ephemeralContainers/-\",\"value\":$(ec two img:1)}]")" = 200 ]
+	[ "$(jq -r '[.spec.ephemeralContainers[].name] | join(",")' "$BATS_TEST_TMPDIR/answer")" = one,two ]
+	[ "$(patch application/json-patch+json '[{"op":"remove","path":"/spec/ephemeralContainers/0"}]')" = 422 ]
+	jq -e '.details.causes[0].message | test("existing ephemeral containers \"one\" may not be removed")' "$BATS_TEST_TMPDIR/answer"
+	# merge-patch (RFC 7386) replaces the list: without the existing ones, it removes them
+	[ "$(patch application/merge-patch+json "{\"spec\":{\"ephemeralContainers\":[$(ec three img:1)]}}")" = 422 ]
+	[ "$(jq '.details.causes | length' "$BATS_TEST_TMPDIR/answer")" -eq 2 ]
+	# a name of one of the pod's containers is a duplicate
+	[ "$(patch application/strategic-merge-patch+json "{\"spec\":{\"ephemeralContainers\":[$(ec web img:1)]}}")" = 422 ]
+	jq -e '.details.causes[0].message | test("Duplicate value: \"web\"")' "$BATS_TEST_TMPDIR/answer"
+	# not a patch type: 415
+	[ "$(patch application/json "{\"spec\":{\"ephemeralContainers\":[$(ec four img:1)]}}")" = 415 ]
+	jq -e '.reason == "UnsupportedMediaType"' "$BATS_TEST_TMPDIR/answer"
+	# nothing of the refused ones was kept
+	[ "$(patch application/strategic-merge-patch+json '{"spec":{"ephemeralContainers":[]}}')" = 200 ]
+	[ "$(jq -r '[.spec.ephemeralContainers[].name] | join(",")' "$BATS_TEST_TMPDIR/answer")" = one,two ]
+}
+
+@test "node: SIGHUP (the terminal closed) while attached deletes the pod and exits 129" {
+	start_kube node
+	fake_attach
+	local out=$BATS_TEST_TMPDIR/out name st=0
+	STANDIN=sleep plugin_bg "$out" --no-record
+	wait_line "$out" '^stand-in: attached'
+	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
+	run_fails grep -q "^DELETE pod $name " "$KLOG"
+	kill -HUP "$BGPID"
+	wait "$BGPID" || st=$?
+	cat "$out"
+	[ "$st" -eq 129 ]
+	grep -q "stopped by SIGHUP; pod \`$name\` deleted" "$out"
+	assert_deleted
+}
+
+@test "ephemeral: an API server that ends every watch at once: the plugin's --timeout holds across the watches" {
+	start_kube ok,closeall
+	run kdbg app --no-attach --timeout 3
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'`: gave up waiting after 3 s (the API server ended the watch '*' times)'* ]]
+	[ "$(grep -c '^WATCH pod ended by the server$' "$KLOG")" -ge 2 ]
 }
