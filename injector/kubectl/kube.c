@@ -269,6 +269,14 @@ int kube_conn_parse(const char *json, size_t len, struct kube_conn *c, struct dh
 	s = str_at(ctx, "namespace");
 	c->namespace = xstrdup(s && *s ? s : "default");
 	c->insecure = json_is_true(json_object_get(cluster, "insecure-skip-tls-verify"));
+	/* (client-go refuses the pair: which of the two was meant cannot be known) */
+	if (c->insecure && (str_at(cluster, "certificate-authority-data") ||
+			    str_at(cluster, "certificate-authority"))) {
+		kube_conn_free(c);
+		return dhi_err_set(err, 0, "the kubeconfig's cluster sets insecure-skip-tls-verify "
+					   "and a certificate-authority: specifying a root "
+					   "certificate with the insecure flag is not allowed");
+	}
 	if ((s = str_at(cluster, "certificate-authority-data")) &&
 	    b64_decode(s, &c->ca_pem, &c->ca_len, "certificate-authority-data", err) < 0)
 		goto fail;
@@ -430,6 +438,14 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 		return -1;
 	if (kube_conn_parse(out, len, c, err) < 0)
 		return -1;
+	if (c->insecure) {
+		dhi_autofree char *shown = kube_printable(c->server);
+
+		/* (honoured, as kubectl does; but nobody should miss that it is) */
+		fprintf(stderr, "kubectl-dhidebug: warning: insecure-skip-tls-verify: the certificate "
+				"of `%s` is not checked; its credentials go to whoever answers\n",
+			shown);
+	}
 	if (c->exec) {
 		const char *env = getenv("KUBECONFIG");
 

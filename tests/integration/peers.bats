@@ -1,20 +1,36 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# peers.bats: hostile network peers (issue 22). A malicious registry (hostile_registry.py) and
-# a malicious Docker Engine (hostile_engine.py), python on 127.0.0.1 or a unix socket, each
-# serving what a real one serves except for the one thing a test is about. A test first shows
-# the harmless variant (the positive control: the technique works, the server is right), then
-# what dhidebug makes of the attack. Caches and configs are the tests' own.
+# peers.bats: hostile network peers (issue 22). A malicious registry (hostile_registry.py), a
+# malicious Docker Engine (hostile_engine.py) and a malicious Kubernetes API server
+# (hostile_kube.py), python on 127.0.0.1 or a unix socket, each serving what a real one serves
+# except for the one thing a test is about. A test first shows the harmless variant (the
+# positive control: the technique works, the server is right), then what dhidebug or
+# kubectl-dhidebug makes of the attack. Caches, configs and kubeconfigs are the tests' own.
 
 load helpers
 
 HREG=$BATS_TEST_DIRNAME/hostile_registry.py
 HENGINE=$BATS_TEST_DIRNAME/hostile_engine.py
+HKUBE=$BATS_TEST_DIRNAME/hostile_kube.py
+PLUGIN=${PLUGIN:-$BUILD/kubectl-dhidebug}
 ESC=$'\e'
 BEL=$'\a'
 
 setup_file()
 {
+	local d=$BATS_FILE_TMPDIR/pki
+
+	# a CA and a server certificate for 127.0.0.1, for the API server
+	if command -v openssl >/dev/null; then
+		mkdir -p "$d"
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=hostile-kube-ca \
+			-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+		openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+			-keyout "$d/srv.key" -out "$d/srv.csr" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1\n' >"$d/ext"
+		openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 2 -extfile "$d/ext" -out "$d/srv.crt" 2>/dev/null
+	fi
 	# a gzip bomb: one file of 1 GiB of zeros, about 1 MB compressed (the issue's was 3 GiB)
 	command -v python3 >/dev/null || return 0
 	python3 "$BATS_TEST_DIRNAME/hostile_registry.py" mkbomb "$BATS_FILE_TMPDIR/bomb.tar.gz" 1024
@@ -297,3 +313,148 @@ PY
 	raw_free "$stderr"
 }
 
+# --- a lying Kubernetes API server ---
+
+TOKEN=hostile-token-$$
+
+# hkube MODE [KUBECONFIG-CLUSTER-YAML]: hostile_kube.py in MODE and a kubeconfig ($KCFG) for
+# it; the cluster entry is the CA by default, or the YAML given (indented for `cluster:`)
+hkube()
+{
+	local d=$BATS_FILE_TMPDIR/pki i port cluster=${2:-}
+
+	requires python3
+	command -v kubectl >/dev/null || { echo "needs kubectl (kubernetes-client)" >&2; return 1; }
+	[ -s "$d/srv.crt" ] || { echo "needs openssl to make the test CA" >&2; return 1; }
+	KLOG=$BATS_TEST_TMPDIR/kube.log
+	: >"$KLOG"
+	rm -f "$BATS_TEST_TMPDIR/kube.port"
+	daemon "$BATS_TEST_TMPDIR/kube.pid" "$BATS_TEST_TMPDIR/kube.out" python3 "$HKUBE" \
+		"$d/srv.crt" "$d/srv.key" "$TOKEN" "$1" "$KLOG" "$BATS_TEST_TMPDIR/kube.port"
+	for i in $(seq 100); do
+		[ -s "$BATS_TEST_TMPDIR/kube.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$BATS_TEST_TMPDIR/kube.port" ] || { cat "$BATS_TEST_TMPDIR/kube.out"; return 1; }
+	port=$(cat "$BATS_TEST_TMPDIR/kube.port")
+	[ -n "$cluster" ] || cluster="    certificate-authority-data: $(base64 -w0 "$d/ca.crt")"
+	KCFG=$BATS_TEST_TMPDIR/kubeconfig
+	cat >"$KCFG" <<EOF2
+apiVersion: v1
+kind: Config
+clusters:
+- name: hostile
+  cluster:
+    server: https://127.0.0.1:$port
+$cluster
+users:
+- name: dev
+  user:
+    token: $TOKEN
+contexts:
+- name: hostile
+  context: {cluster: hostile, user: dev, namespace: default}
+current-context: hostile
+EOF2
+}
+
+# plugin ARGS...: kubectl-dhidebug with the test's kubeconfig, bounded by timeout(1) only so
+# that a plugin that never stops fails its test instead of the run
+plugin()
+{
+	run --separate-stderr timeout 60 "$PLUGIN" --kubeconfig "$KCFG" --no-record "$@"
+	echo "plugin $* -> $status"
+	echo "stdout: $output"
+	echo "stderr: $(cat -v <<<"$stderr")"
+}
+
+# created_uid: the uid of the node pod the server made
+created_uid()
+{
+	sed -n 's/^CREATED dhidebug-node-[a-z0-9]* uid //p' "$KLOG"
+}
+
+@test "node mode: the node pod is deleted with its uid as the DELETE's precondition" {
+	local uid
+
+	# (an honest create; the node pod's container ends, so the plugin deletes it at once)
+	hkube ok
+	plugin --mode node app
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"exited before the attach"* ]]
+	uid=$(created_uid)
+	[ -n "$uid" ]
+	grep -q "^DELETE dhidebug-node-[a-z0-9]* body .*\"preconditions\": {\"uid\": \"$uid\"}" "$KLOG"
+	grep -q '^DELETED dhidebug-node-' "$KLOG"
+}
+
+@test "node mode: a create answer naming another pod is refused; that pod stays, the one made is deleted" {
+	local uid
+
+	hkube victim
+	plugin --mode node app
+	[ "$status" -eq 125 ]
+	# (the server did make a node pod, and named another in its answer)
+	uid=$(created_uid)
+	[ -n "$uid" ]
+	[[ "$stderr" == *"the API server's answer to the create (HTTP 201) is not the pod asked for: it names pod \`victim-db-0\`, not one of generateName \`dhidebug-node-\`"* ]]
+	[[ "$stderr" != *"created pod \`victim-db-0\`"* ]]
+	! grep -q '^DELETE victim-db-0' "$KLOG"
+	# the list returned every pod: the victim and the target are named, not deleted
+	[[ "$stderr" == *"not deleting what the pod list returned: it names pod \`victim-db-0\`"* ]]
+	! grep -q '^DELETE app' "$KLOG"
+	# and the pod the create did make is found by the session's labels and deleted by uid
+	grep -q "^DELETE dhidebug-node-[a-z0-9]* body .*\"uid\": \"$uid\"" "$KLOG"
+	grep -q '^DELETED dhidebug-node-' "$KLOG"
+}
+
+@test "node mode: a GET of the target answered with another pod is refused before anything is made" {
+	hkube wrongget
+	plugin --mode node app
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"the API server answered the GET of pod \`app\` in namespace \`default\` with another object"* ]]
+	! grep -q '^POST' "$KLOG"
+}
+
+@test "ephemeral mode: the PATCH carries the uid read, so a pod recreated under the name is not patched" {
+	# (positive control: the uid matches, the server takes the patch)
+	hkube ok
+	plugin app --timeout 5
+	grep -q '^PATCH app body .*"metadata": {"uid": "a0a0a0a0-0000-4000-8000-000000000001"}' "$KLOG"
+	grep -q '^PATCHED app uid a0a0a0a0-' "$KLOG"
+	kill "$(cat "$BATS_TEST_TMPDIR/kube.pid")"
+
+	hkube replaced
+	plugin app --timeout 5
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"(422, invalid or refused by admission)"*"metadata.uid"*"field is immutable"* ]]
+	! grep -q '^PATCHED' "$KLOG"
+}
+
+@test "insecure-skip-tls-verify is honoured with a warning" {
+	hkube ok "    insecure-skip-tls-verify: true"
+	plugin --mode node app
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == "kubectl-dhidebug: warning: insecure-skip-tls-verify: the certificate of \`https://127.0.0.1:"*"\` is not checked; its credentials go to whoever answers"* ]]
+	# (the requests were made: the flag is honoured)
+	grep -q '^GET pod app' "$KLOG"
+}
+
+@test "insecure-skip-tls-verify together with a certificate-authority is refused, as client-go refuses it" {
+	# (positive control: the CA alone verifies the server, and requests are made)
+	hkube ok
+	plugin --mode node app
+	[[ "$stderr" == *"exited before the attach"* ]]
+	grep -q '^GET pod app' "$KLOG"
+	kill "$(cat "$BATS_TEST_TMPDIR/kube.pid")"
+
+	hkube ok "    insecure-skip-tls-verify: true
+    certificate-authority-data: $(base64 -w0 "$BATS_FILE_TMPDIR/pki/ca.crt")"
+	plugin --mode node app
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == *"sets insecure-skip-tls-verify and a certificate-authority: specifying a root certificate with the insecure flag is not allowed"* ]]
+	[ ! -s "$KLOG" ]
+}
