@@ -33,9 +33,9 @@ struct cache_opts {
  * entry), checked before every write: without --max-unpacked (or the policy's
  * `toolbox_max_unpacked`) it is CACHE_UNPACK_RATIO times the image's
  * compressed size (its layers' descriptor sizes), at least CACHE_UNPACK_MIN;
- * and in every case at most CACHE_FREE_SHARE percent of the space free for
- * root on the cache's filesystem when the pull starts (and of its free
- * inodes, for the number of entries). A pull past it fails, and its partial
+ * and in every case at most CACHE_FREE_SHARE percent of the space available
+ * on the cache's filesystem when the pull starts (f_bavail: its reserve for
+ * root stays untouched; and of its free inodes, for the number of entries). A pull past it fails, and its partial
  * entry is removed.
  */
 #define CACHE_UNPACK_RATIO 20ULL
