@@ -3,6 +3,7 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +72,95 @@ void dhi_err_clear(struct dhi_err **err)
 	*err = NULL;
 }
 
+/* The length of the UTF-8 sequence at s and its code point, or 0 when it is not valid UTF-8. */
+static size_t utf8_seq(const unsigned char *s, unsigned *cp)
+{
+	size_t n;
+	unsigned c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+bool dhi_is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned cp;
+	size_t n;
+
+	for (; *p; p += n)
+		if (!(n = utf8_seq(p, &cp)))
+			return false;
+	return true;
+}
+
+/*
+ * What a terminal would take as a command rather than text: C0 and C1 controls
+ * (ESC starts a sequence, CR/LF would forge a line, 0x9b is CSI), DEL, and
+ * Unicode's line separators and bidirectional overrides, which reorder or
+ * break what follows.
+ */
+static bool is_control(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *dhi_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+
+	while (*p) {
+		unsigned cp;
+		size_t n = utf8_seq(p, &cp);
+
+		if (n == 0 || is_control(cp)) {
+			*o++ = '?';
+			p += n ? n : 1;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The message is made printable here, where every error is turned into text:
+ * names, media types, paths and messages of registries, runtimes, images and
+ * containers end up in it, and they reach a terminal or a log only this way.
+ */
 char *dhi_err_string(const struct dhi_err *err)
 {
-	if (err->errnum)
-		return xasprintf("%s: %s", err->msg, strerror(err->errnum));
-	return xstrdup(err->msg);
+	char *shown = dhi_printable(err->msg), *s;
+
+	if (!err->errnum)
+		return shown;
+	s = xasprintf("%s: %s", shown, strerror(err->errnum));
+	free(shown);
+	return s;
 }
 
 int dhi_err_print(const struct dhi_err *err, const char *prog)

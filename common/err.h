@@ -4,6 +4,7 @@
 #define DHI_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 /*
  * A function that can fail returns a negative int (or NULL) and takes
@@ -32,10 +33,25 @@ int dhi_err_prefix(struct dhi_err **err, const char *fmt, ...)
 /* Frees *err and sets it to NULL (for deliberate fallbacks). */
 void dhi_err_clear(struct dhi_err **err);
 
-/* Formats "<msg>: <strerror(errnum)>" into a new string (the caller frees it). */
+/*
+ * Formats "<msg>: <strerror(errnum)>" into a new string (the caller frees it),
+ * the message made printable by dhi_printable(): the one way an error becomes text.
+ */
 char *dhi_err_string(const struct dhi_err *err);
 
 /* Prints "<prog>: <msg>[: <strerror>]" on stderr and returns the exit status (125 default). */
 int dhi_err_print(const struct dhi_err *err, const char *prog);
+
+/*
+ * `s` as text that is safe on a terminal and in a log line (a new string): every
+ * control character (C0, DEL, C1: ESC, CR, LF, TAB, CSI...), Unicode line
+ * separator and bidirectional override, and every byte that is not valid UTF-8
+ * becomes `?`. For whatever a peer wrote (registry, runtime, image, container,
+ * API server) before it is printed.
+ */
+char *dhi_printable(const char *s);
+
+/* True when `s` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
+bool dhi_is_utf8(const char *s);
 
 #endif

@@ -26,6 +26,8 @@ enum {
 	OPT_INSECURE_REGISTRY,
 	OPT_WRITE,
 	OPT_NET,
+	OPT_MAX_UNPACKED,
+	OPT_PULL_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +51,8 @@ static const struct option long_opts[] = {
 	{ "insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "net", required_argument, NULL, OPT_NET },
+	{ "max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED },
+	{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -134,6 +138,11 @@ void cli_usage(FILE *f)
 	      "                        toolbox for images no rule matches\n"
 	      "  --insecure-registry=<host>[:<port>][,...]\n"
 	      "                        registries that may use plain HTTP or unverified TLS\n"
+	      "  --max-unpacked=<size> the most a pulled image may unpack to (K, M, G, T: KiB...;\n"
+	      "                        default 20 times its compressed size, at least 64M, and\n"
+	      "                        never more than 90% of the cache's free space)\n"
+	      "  --pull-timeout=<s>    a pull that has not ended after <s> seconds fails\n"
+	      "                        (default 600)\n"
 	      "  --view=<mode>         auto (default), union or toolbox:\n"
 	      "                          union    the container's files over the toolbox, read-only\n"
 	      "                          toolbox  the toolbox as /, the container at /target\n"
@@ -350,6 +359,45 @@ static int toolbox_args(int argc, char **argv, struct cli *out, struct dhi_err *
 			   sub);
 }
 
+/* "<n>[K|M|G|T]" (powers of 1024), at least 1 byte */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n = 0;
+	const char *p = s, *u;
+	int shift = 0;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (~0ULL - 9) / 10)
+			return -1;
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	if (p == s)
+		return -1;
+	if (*p) {
+		if (!(u = strchr(units, *p)) || p[1] != '\0')
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (n == 0 || n > (~0ULL >> shift))
+		return -1;
+	*out = n << shift;
+	return 0;
+}
+
+static int parse_seconds(const char *s, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < 1)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 {
 	int c;
@@ -395,6 +443,16 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_WRITE:
 			out->write = true;
+			break;
+		case OPT_MAX_UNPACKED:
+			if (parse_size(optarg, &out->max_unpacked) < 0)
+				return dhi_err_set(err, 0, "invalid --max-unpacked `%s` (a size: 512M, "
+							   "4G, or bytes)", optarg);
+			break;
+		case OPT_PULL_TIMEOUT:
+			if (parse_seconds(optarg, &out->pull_timeout) < 0)
+				return dhi_err_set(err, 0, "invalid --pull-timeout `%s` (seconds, at "
+							   "least 1)", optarg);
 			break;
 		case OPT_NET:
 			if (strcmp(optarg, "host") != 0 && strcmp(optarg, "none") != 0)

@@ -29,6 +29,8 @@ struct cli {
 	const char *toolbox_cache;	/* --toolbox-cache DIR */
 	const char *default_toolbox;	/* --default-toolbox REF: when no rule matches */
 	const char *insecure_registry;	/* --insecure-registry HOST[:PORT],... */
+	unsigned long long max_unpacked; /* --max-unpacked SIZE in bytes; 0: not given */
+	long pull_timeout;		/* --pull-timeout SECONDS; 0: not given */
 	enum view_mode view;		/* --view */
 	const char *runtime_root;	/* --runtime-root */
 	const char *containerd_root;	/* --containerd-root */

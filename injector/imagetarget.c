@@ -26,6 +26,7 @@
 #include "common/xalloc.h"
 #include "common/fdio.h"
 #include "nsenter/path.h"
+#include "injector/toolbox_cmd.h"
 #include "toolbox/cache.h"
 
 #include <jansson.h>
@@ -393,9 +394,7 @@ static struct rt_process *image_process(const char *rootfs)
 int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
 		       struct dhi_err **err)
 {
-	struct cache_opts o = { .dir = cli->toolbox_cache,
-				.quiet = cli->quiet,
-				.reg = { .insecure = cli->insecure_registry } };
+	struct cache_opts o;
 	const char *ref = cli->target + 8;
 	dhi_autofree char *digest = NULL, *rootfs = NULL;
 	struct rt_fs *fs;
@@ -405,6 +404,9 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	memset(rt, 0, sizeof(*rt));
 	it->keeper = -1;
 	it->holder = -1;
+	if (toolbox_cache_opts(cli, &o, err) < 0)
+		return -1;
+	o.json = false;
 	if (cache_pull(&o, ref, &digest, err) < 0 || cache_resolve(&o, digest, false, &rootfs, err) < 0)
 		return dhi_err_prefix(err, "image `%s`", ref);
 	fs = rt_fs_dir(rootfs);

@@ -17,6 +17,7 @@
 #include "injector/runtime/runtime.h"
 #include "nsenter/path.h"
 #include "nsenter/target.h"
+#include "injector/toolbox_cmd.h"
 #include "toolbox/cache.h"
 #include "toolbox/ref.h"
 
@@ -258,12 +259,16 @@ static void __attribute__((format(printf, 4, 5)))
 add(struct report *r, const char *check, enum verdict v, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
 	if (r->n >= sizeof(r->f) / sizeof(r->f[0]))
 		return;
 	va_start(ap, fmt);
-	r->f[r->n] = (struct finding){ .check = check, .v = v, .msg = xvasprintf(fmt, ap) };
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* names and paths from the image or container: text, whether printed or in JSON */
+	r->f[r->n] = (struct finding){ .check = check, .v = v, .msg = dhi_printable(msg) };
+	free(msg);
 	r->n++;
 }
 
@@ -271,11 +276,14 @@ add(struct report *r, const char *check, enum verdict v, const char *fmt, ...)
 static void __attribute__((format(printf, 2, 3))) hint(struct report *r, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
 
 	va_start(ap, fmt);
-	free(r->f[r->n - 1].hint);
-	r->f[r->n - 1].hint = xvasprintf(fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	free(r->f[r->n - 1].hint);
+	r->f[r->n - 1].hint = dhi_printable(msg);
+	free(msg);
 }
 
 static const char *env_get(char **env, const char *key)
@@ -708,9 +716,7 @@ static int read_json_file(int dirfd, const char *name, json_t **out, struct dhi_
 static int input_from_image(const struct cli *cli, const char *ref, struct lint_input *in,
 			    struct dhi_err **err)
 {
-	struct cache_opts o = { .dir = cli->toolbox_cache,
-				.quiet = cli->quiet,
-				.reg = { .insecure = cli->insecure_registry } };
+	struct cache_opts o;
 	dhi_autofree char *rootfs = NULL, *entry = NULL;
 	dhi_autoclose int entryfd = -1;
 	json_t *j = NULL;
@@ -718,6 +724,9 @@ static int input_from_image(const struct cli *cli, const char *ref, struct lint_
 
 	if (geteuid() != 0)
 		return dhi_err_set(err, 0, "must run as root (the image cache is root's)");
+	if (toolbox_cache_opts(cli, &o, err) < 0)
+		return -1;
+	o.json = false; /* (--json is lint's report) */
 	if (cache_pull(&o, ref, &in->digest, err) < 0 ||
 	    cache_resolve(&o, in->digest, false, &rootfs, err) < 0)
 		return -1;

@@ -93,6 +93,7 @@ static void print_table(const struct rt_list *l, FILE *out)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct rt_target *t = &l->v[i];
 		dhi_autofree char *when = started(t), *name = NULL, *debug = NULL;
+		dhi_autofree char *line = NULL, *shown = NULL;
 		char idb[80], digb[80], nameb[80], pid[16] = "-";
 
 		if (t->pod_name)
@@ -103,10 +104,13 @@ static void print_table(const struct rt_list *l, FILE *out)
 		debug = !t->unusable		 ? xstrdup("yes")
 			: t->exited && t->fs ? xasprintf("its files: %s", t->unusable)
 					     : xasprintf("no: %s", t->unusable);
-		fprintf(out, "%-10s  %-19s  %-24s  %-30s  %-19s  %7s  %-20s  %s\n", t->runtime,
+		line = xasprintf("%-10s  %-19s  %-24s  %-30s  %-19s  %7s  %-20s  %s", t->runtime,
 			shorter(t->id, idb, sizeof(idb)), name ? name : shorter(t->name, nameb, sizeof(nameb)),
 			t->image_ref ? t->image_ref : "-",
 			shorter(t->image_digest, digb, sizeof(digb)), pid, when ? when : "-", debug);
+		/* (names, images and reasons are the runtimes' words) */
+		shown = dhi_printable(line);
+		fprintf(out, "%s\n", shown);
 	}
 }
 

@@ -116,9 +116,12 @@ static const char *sane_term(void)
 	return t;
 }
 
+/* (what the session's processes send is text from a process that entered the container) */
 static void print_line(struct relay *r, const char *text)
 {
-	fprintf(stderr, "dhidebug: %s%s", text, r->raw ? "\r\n" : "\n");
+	dhi_autofree char *shown = dhi_printable(text);
+
+	fprintf(stderr, "dhidebug: %s%s", shown, r->raw ? "\r\n" : "\n");
 	fflush(stderr);
 }
 
@@ -659,7 +662,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	record_end(r, status);
 
 	if (r->error) {
-		fprintf(stderr, "dhidebug: %s\n", r->error);
+		print_line(r, r->error);
 		code = WIFEXITED(status) ? WEXITSTATUS(status) : 125;
 	} else if (r->end_signal) {
 		code = 128 + r->end_signal;

@@ -17,14 +17,37 @@
 #include "toolbox/cache.h"
 #include "toolbox/ref.h"
 
-static struct cache_opts opts_of(const struct cli *cli)
+int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_err **err)
 {
-	return (struct cache_opts){
+	struct policy pol;
+
+	*o = (struct cache_opts){
 		.dir = cli->toolbox_cache,
 		.quiet = cli->quiet,
 		.json = cli->json,
-		.reg = { .insecure = cli->insecure_registry },
+		.max_unpacked = cli->max_unpacked,
+		.reg = { .insecure = cli->insecure_registry, .timeout = cli->pull_timeout },
 	};
+	if (policy_load(cli->policy, &pol, err) < 0)
+		return -1;
+	/* the site's limits are the most an option may ask for (an option may lower them) */
+	if (pol.toolbox_max_unpacked) {
+		if (cli->max_unpacked > pol.toolbox_max_unpacked)
+			return dhi_err_set(err, 0, "--max-unpacked: the policy allows at most %llu "
+						   "bytes (`toolbox_max_unpacked`)",
+					   pol.toolbox_max_unpacked);
+		if (!cli->max_unpacked)
+			o->max_unpacked = pol.toolbox_max_unpacked;
+	}
+	if (pol.toolbox_pull_timeout) {
+		if (cli->pull_timeout > pol.toolbox_pull_timeout)
+			return dhi_err_set(err, 0, "--pull-timeout: the policy allows at most %ld s "
+						   "(`toolbox_pull_timeout`)",
+					   pol.toolbox_pull_timeout);
+		if (!cli->pull_timeout)
+			o->reg.timeout = pol.toolbox_pull_timeout;
+	}
+	return 0;
 }
 
 /*
@@ -83,7 +106,7 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 
 int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 {
-	struct cache_opts o = opts_of(cli);
+	struct cache_opts o;
 	const char *sub = cli->argv[0], *arg = cli->argv[1];
 	dhi_autofree char *digest = NULL;
 
@@ -91,6 +114,8 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 		return rule_print(cli, arg, err) < 0 ? -1 : 0;
 	if (geteuid() != 0)
 		return dhi_err_set(err, 0, "must run as root (the toolbox cache is root's)");
+	if (toolbox_cache_opts(cli, &o, err) < 0)
+		return -1;
 	if (!strcmp(sub, "pull")) {
 		if (cache_pull(&o, arg, &digest, err) < 0)
 			return -1;
@@ -130,20 +155,22 @@ static bool is_dir(const char *p)
 int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char **dir,
 		       struct dhi_err **err)
 {
-	struct cache_opts o = opts_of(cli);
+	struct cache_opts o;
 	struct tb_ref image, tb;
 	const char *rule = NULL;
 	dhi_autofree char *why = NULL, *ref = NULL;
 	int rc;
 
-	if (cli->toolbox) {
+	if (cli->toolbox &&
+	    (cli->toolbox[0] == '/' || cli->toolbox[0] == '.' || is_dir(cli->toolbox))) {
 		/* a path wins over a reference that happens to look the same */
-		if (cli->toolbox[0] == '/' || cli->toolbox[0] == '.' || is_dir(cli->toolbox)) {
-			*dir = xstrdup(cli->toolbox);
-			return 0;
-		}
-		return cache_resolve(&o, cli->toolbox, true, dir, err);
+		*dir = xstrdup(cli->toolbox);
+		return 0;
 	}
+	if (toolbox_cache_opts(cli, &o, err) < 0)
+		return -1;
+	if (cli->toolbox)
+		return cache_resolve(&o, cli->toolbox, true, dir, err);
 	if (!rt->image_ref)
 		return dhi_err_set(err, 0,
 				   "no toolbox given and `%s` does not say which image it runs "

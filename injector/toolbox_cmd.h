@@ -7,6 +7,15 @@
 #include "injector/cli.h"
 #include "injector/runtime/runtime.h"
 
+struct cache_opts;
+
+/*
+ * The toolbox cache's options from the command line and the policy: the
+ * policy's `toolbox_max_unpacked` and `toolbox_pull_timeout` apply when no
+ * option is given, and an option may not ask for more than they allow.
+ */
+int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_err **err);
+
 /* Runs `dhidebug toolbox <subcommand>`; returns the exit status or -1 with *err. */
 int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -261,7 +262,8 @@ static long long tree_size_at(int dirfd, int depth)
 /* Where an entry's blobs come from: a registry, or the files of an OCI layout or docker-archive. */
 struct blobs {
 	int (*config)(void *ctx, const char *digest, char **out, size_t *len, struct dhi_err **err);
-	int (*open)(void *ctx, const char *digest, struct layer_src *src, struct dhi_err **err);
+	int (*open)(void *ctx, const char *digest, long long size, struct layer_src *src,
+		    struct dhi_err **err);
 	void (*close)(struct layer_src *src);
 	void *ctx;
 };
@@ -272,10 +274,100 @@ static int reg_config(void *ctx, const char *digest, char **out, size_t *len,
 	return reg_fetch_blob_mem(ctx, digest, CONFIG_MAX, out, len, err);
 }
 
-static int reg_open_blob(void *ctx, const char *digest, struct layer_src *src,
+static int reg_open_blob(void *ctx, const char *digest, long long size, struct layer_src *src,
 			 struct dhi_err **err)
 {
-	return reg_blob_open(ctx, digest, src, err);
+	return reg_blob_open(ctx, digest, size, src, err);
+}
+
+/* --- the unpacked budget --- */
+
+static char *mib(unsigned long long n)
+{
+	return xasprintf("%.1f MiB", (double)n / 1048576.0);
+}
+
+unsigned long long cache_unpack_cap(unsigned long long compressed, unsigned long long configured,
+				    unsigned long long avail, char **why)
+{
+	unsigned long long cap, room = avail / 100 * CACHE_FREE_SHARE;
+	dhi_autofree char *c = mib(compressed), *f = mib(avail);
+
+	if (configured) {
+		cap = configured;
+		*why = xstrdup("--max-unpacked or the policy's `toolbox_max_unpacked`");
+	} else {
+		/* (a ratio no real toolbox comes near: tar+gzip of a distribution is 2 to 4) */
+		cap = compressed > ~0ULL / CACHE_UNPACK_RATIO ? ~0ULL
+							       : compressed * CACHE_UNPACK_RATIO;
+		if (cap < CACHE_UNPACK_MIN)
+			cap = CACHE_UNPACK_MIN;
+		*why = xasprintf("%llu × its %s of layers, at least %llu MiB; --max-unpacked "
+				 "sets another", CACHE_UNPACK_RATIO, c, CACHE_UNPACK_MIN >> 20);
+	}
+	if (room < cap) {
+		free(*why);
+		*why = xasprintf("%llu%% of the %s free on the cache's filesystem", CACHE_FREE_SHARE,
+				 f);
+		cap = room;
+	}
+	return cap;
+}
+
+/* What an image may still take: bytes and entries, and how the caps came about. */
+struct budget {
+	unsigned long long cap, used;
+	unsigned long long max_entries, entries; /* max_entries 0: the filesystem has no limit */
+	char *why;
+};
+
+/* The caps of an image of `compressed` bytes unpacked below `dirfd`, from statvfs(2) there. */
+static int budget_init(const struct cache_opts *o, int dirfd, unsigned long long compressed,
+		       struct budget *b, struct dhi_err **err)
+{
+	struct statvfs sv;
+
+	memset(b, 0, sizeof(*b));
+	if (fstatvfs(dirfd, &sv) < 0)
+		return dhi_err_set(err, errno, "cannot learn the free space of `%s`", cache_dir(o));
+	b->cap = cache_unpack_cap(compressed, o->max_unpacked,
+				  (unsigned long long)sv.f_bavail * sv.f_frsize, &b->why);
+	/* (btrfs and some others count no inodes: f_files is 0 there) */
+	if (sv.f_files > 0)
+		b->max_entries = (unsigned long long)sv.f_favail / 100 * CACHE_FREE_SHARE + 1;
+	return 0;
+}
+
+/* The part of the budget one layer may take (its descriptor's digest and size). */
+static int budget_want(struct budget *b, const char *digest, long long size,
+		       struct layer_want *w, struct dhi_err **err);
+
+/* Replaces a layer's over-cap error with the image's, which names the cap and its origin. */
+static int budget_error(const struct budget *b, const struct layer_stats *st,
+			struct dhi_err **err)
+{
+	dhi_autofree char *c = mib(b->cap);
+
+	dhi_err_clear(err);
+	if (b->max_entries && b->entries + st->headers >= b->max_entries)
+		return dhi_err_set(err, 0, "the image has more than %llu entries, %llu%% of the "
+					       "free inodes of the cache's filesystem; nothing of it "
+					       "is kept", b->max_entries, CACHE_FREE_SHARE);
+	return dhi_err_set(err, 0, "the image unpacks to more than %s (%llu bytes), its cap "
+				       "(%s); nothing of it is kept", c, b->cap, b->why);
+}
+
+static int budget_want(struct budget *b, const char *digest, long long size,
+		       struct layer_want *w, struct dhi_err **err)
+{
+	struct layer_stats none = { 0 };
+
+	*w = (struct layer_want){ .digest = digest, .size = size };
+	if (b->used >= b->cap || (b->max_entries && b->entries >= b->max_entries))
+		return budget_error(b, &none, err);
+	w->max_unpacked = b->cap - b->used;
+	w->max_entries = b->max_entries ? b->max_entries - b->entries : 0;
+	return 0;
 }
 
 /* Builds tmp/<hex>.<pid> from `b` and renames it to sha256/<hex>. */
@@ -289,6 +381,9 @@ static int build_entry(const struct cache_opts *o, int cfd, const struct blobs *
 	dhi_autoclose int tfd = -1, rootfd = -1, sfd = -1;
 	struct progress pr = { .on = o->json || (!o->quiet && isatty(2)), .json = o->json,
 			       .n = m->nlayers };
+	struct budget bud = { 0 };
+	unsigned long long compressed = 0;
+	json_auto_t *cj = NULL;
 	size_t clen;
 	int rc = -1;
 
@@ -301,26 +396,45 @@ static int build_entry(const struct cache_opts *o, int cfd, const struct blobs *
 		dhi_err_set(err, errno, "cannot create `%s/%s/rootfs`", cache_dir(o), tmp);
 		goto out;
 	}
-	if (b->config(b->ctx, m->config_digest, &config, &clen, err) < 0 ||
-	    write_file_at(tfd, "config.json", config, clen, err) < 0 ||
+	if (b->config(b->ctx, m->config_digest, &config, &clen, err) < 0)
+		goto out;
+	/* whoever reads config.json later (users, environment) may take it for JSON */
+	cj = json_loadb(config, clen, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(cj)) {
+		dhi_err_set(err, 0, "the image config `%s` is not a JSON object", m->config_digest);
+		goto out;
+	}
+	if (write_file_at(tfd, "config.json", config, clen, err) < 0 ||
 	    write_file_at(tfd, "manifest.json", m->body, m->len, err) < 0)
+		goto out;
+	for (size_t i = 0; i < m->nlayers; i++)
+		compressed += (unsigned long long)m->layers[i].size;
+	if (budget_init(o, tfd, compressed, &bud, err) < 0)
 		goto out;
 	for (size_t i = 0; i < m->nlayers; i++) {
 		struct layer_src src = { 0 };
 		struct layer_stats st;
+		struct layer_want want;
 		int r;
 
 		pr.i = i;
 		pr.digest = m->layers[i].digest;
 		pr.size = m->layers[i].size;
 		clock_gettime(CLOCK_MONOTONIC, &pr.start);
-		if (b->open(b->ctx, m->layers[i].digest, &src, err) < 0)
+		if (budget_want(&bud, m->layers[i].digest, m->layers[i].size, &want, err) < 0)
 			goto out;
-		r = layer_unpack_at(rootfd, &src, m->layers[i].digest,
-				    pr.on ? progress_cb : NULL, &pr, &st, err);
+		if (b->open(b->ctx, m->layers[i].digest, m->layers[i].size, &src, err) < 0)
+			goto out;
+		r = layer_unpack_at(rootfd, &src, &want, pr.on ? progress_cb : NULL, &pr, &st, err);
 		b->close(&src);
+		if (pr.on && !pr.json && r < 0)
+			fputc('\n', stderr); /* (the error goes on a line of its own) */
+		if (r < 0 && st.over_cap)
+			budget_error(&bud, &st, err);
 		if (r < 0)
 			goto out;
+		bud.used += st.unpacked;
+		bud.entries += st.headers;
 		if (pr.on)
 			progress_print(&pr, st.bytes, true);
 	}
@@ -354,6 +468,7 @@ out:
 		if (layer_remove_at(cfd, tmp, &e) < 0)
 			dhi_err_clear(&e);
 	}
+	free(bud.why);
 	return rc;
 }
 
@@ -813,7 +928,8 @@ static int import_config(void *ctx, const char *digest, char **out, size_t *len,
 	return layout_blob(im->dirfd, digest, CONFIG_MAX, out, len, err);
 }
 
-static int import_open(void *ctx, const char *digest, struct layer_src *src, struct dhi_err **err)
+static int import_open(void *ctx, const char *digest, long long size, struct layer_src *src,
+		       struct dhi_err **err)
 {
 	struct import *im = ctx;
 	dhi_autofree char *name = xasprintf("blobs/sha256/%s", digest + 7);
@@ -821,6 +937,7 @@ static int import_open(void *ctx, const char *digest, struct layer_src *src, str
 	struct file_src *f;
 	int fd = -1;
 
+	(void)size; /* (layer_unpack_at enforces it) */
 	for (size_t i = 0; i < im->n; i++)
 		if (!strcmp(im->digests[i], digest))
 			file = im->files[i];
@@ -988,12 +1105,16 @@ static int unpack_archive(const struct cache_opts *o, int cfd, const char *path,
 	struct file_src *f = xzalloc(sizeof(*f));
 	struct layer_src src = { file_read, f };
 	struct layer_stats st;
+	struct layer_want want;
+	struct budget bud = { 0 };
+	struct stat fst;
 	int r;
 
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
-		free(f);
-		return dhi_err_set(err, errno, "cannot open `%s`", path);
+	if (f->fd < 0 || fstat(f->fd, &fst) < 0) {
+		r = dhi_err_set(err, errno, "cannot open `%s`", path);
+		file_close(&src);
+		return r;
 	}
 	*tmpname = xasprintf("tmp/import.%d", (int)getpid());
 	if (mkdirat(cfd, *tmpname, 0700) < 0 ||
@@ -1001,8 +1122,18 @@ static int unpack_archive(const struct cache_opts *o, int cfd, const char *path,
 		file_close(&src);
 		return dhi_err_set(err, errno, "cannot create `%s/%s`", cache_dir(o), *tmpname);
 	}
-	r = layer_unpack_at(*dirfd, &src, NULL, NULL, NULL, &st, err);
+	/* the archive may be compressed too: it gets an image's budget, its size the compressed */
+	if (budget_init(o, *dirfd, (unsigned long long)fst.st_size, &bud, err) < 0 ||
+	    budget_want(&bud, NULL, -1, &want, err) < 0) {
+		file_close(&src);
+		free(bud.why);
+		return -1;
+	}
+	r = layer_unpack_at(*dirfd, &src, &want, NULL, NULL, &st, err);
 	file_close(&src);
+	if (r < 0 && st.over_cap)
+		budget_error(&bud, &st, err);
+	free(bud.why);
 	return r < 0 ? dhi_err_prefix(err, "`%s`", path) : 0;
 }
 

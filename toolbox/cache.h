@@ -24,8 +24,31 @@ struct cache_opts {
 	const char *dir;	/* NULL: CACHE_DEFAULT_DIR */
 	bool quiet;		/* no progress and no notices */
 	bool json;		/* progress as JSON lines on stderr, terminal or not */
-	struct reg_opts reg;
+	unsigned long long max_unpacked; /* bytes an image may unpack to; 0: derived (below) */
+	struct reg_opts reg;	/* reg.timeout: the pull's deadline (--pull-timeout) */
 };
+
+/*
+ * The cap on what one image may unpack to (file data plus LAYER_ENTRY_COST an
+ * entry), checked before every write: without --max-unpacked (or the policy's
+ * `toolbox_max_unpacked`) it is CACHE_UNPACK_RATIO times the image's
+ * compressed size (its layers' descriptor sizes), at least CACHE_UNPACK_MIN;
+ * and in every case at most CACHE_FREE_SHARE percent of the space available
+ * on the cache's filesystem when the pull starts (f_bavail: its reserve for
+ * root stays untouched; and of its free inodes, for the number of entries). A pull past it fails, and its partial
+ * entry is removed.
+ */
+#define CACHE_UNPACK_RATIO 20ULL
+#define CACHE_UNPACK_MIN (64ULL << 20)
+#define CACHE_FREE_SHARE 90ULL
+
+/*
+ * The cap for an image of `compressed` bytes with `configured` (0: none) given,
+ * on a filesystem with `avail` bytes free; *why (a new string) says how it came
+ * about, for the error that names it. Exposed for the unit tests.
+ */
+unsigned long long cache_unpack_cap(unsigned long long compressed, unsigned long long configured,
+				    unsigned long long avail, char **why);
 
 /*
  * Pulls `ref` (always asking the registry what it points at) unless the

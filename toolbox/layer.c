@@ -298,7 +298,36 @@ struct unpack {
 	struct archive *a;
 	struct pathset created;
 	struct layer_stats *st;
+	const struct layer_want *w;
+	const char *digest;	/* for messages */
 };
+
+/*
+ * Takes `n` bytes of the unpacked budget before they are written: past the cap
+ * nothing more is written, so a bomb fills no more than the cap of the disk.
+ */
+static int charge(struct unpack *u, unsigned long long n, struct dhi_err **err)
+{
+	if (u->w->max_unpacked && n > u->w->max_unpacked - u->st->unpacked) {
+		u->st->over_cap = true;
+		return dhi_err_set(err, 0, "layer `%.19s` unpacks to more than %llu bytes",
+				   u->digest, u->w->max_unpacked);
+	}
+	u->st->unpacked += n;
+	return 0;
+}
+
+/* One entry: its cost in bytes and in number. */
+static int charge_entry(struct unpack *u, struct dhi_err **err)
+{
+	if (u->w->max_entries && u->st->headers >= u->w->max_entries) {
+		u->st->over_cap = true;
+		return dhi_err_set(err, 0, "layer `%.19s` holds more than %llu entries",
+				   u->digest, u->w->max_entries);
+	}
+	u->st->headers++;
+	return charge(u, LAYER_ENTRY_COST, err);
+}
 
 static int set_meta(int fd, struct archive_entry *e, bool is_link, int dirfd, const char *base,
 		    struct dhi_err **err)
@@ -336,6 +365,8 @@ static int write_data(struct unpack *u, int fd, const char *name, struct dhi_err
 	while ((r = archive_read_data_block(u->a, &buf, &len, &off)) == ARCHIVE_OK) {
 		const char *p = buf;
 
+		if (charge(u, len, err) < 0)
+			return -1;
 		while (len > 0) {
 			ssize_t w = pwrite(fd, p, len, off);
 
@@ -494,6 +525,7 @@ struct reader {
 	struct layer_src *src;
 	struct layer_hash *hash;
 	struct dhi_err *err;
+	const struct layer_want *w;
 	bool eof;
 	unsigned long long bytes;
 	void (*progress)(void *arg, unsigned long long bytes);
@@ -513,6 +545,13 @@ static ssize_t reader_next(struct reader *r, const void **buf)
 		r->eof = true;
 		return 0;
 	}
+	/* the descriptor says how long the blob is: no time limit stops a server that goes on */
+	if (r->w->size >= 0 && (unsigned long long)n > (unsigned long long)r->w->size - r->bytes) {
+		dhi_err_set(&r->err, 0, "blob `%s` is longer than the %lld bytes its descriptor says "
+					"(refused)",
+			    r->w->digest ? r->w->digest : "archive", r->w->size);
+		return -1;
+	}
 	layer_hash_update(r->hash, *buf, (size_t)n);
 	r->bytes += (unsigned long long)n;
 	if (r->progress)
@@ -530,12 +569,14 @@ static la_ssize_t archive_read_cb(struct archive *a, void *p, const void **buf)
 	return n;
 }
 
-int layer_unpack_at(int rootfd, struct layer_src *src, const char *digest,
+int layer_unpack_at(int rootfd, struct layer_src *src, const struct layer_want *w,
 		    void (*progress)(void *arg, unsigned long long bytes), void *arg,
 		    struct layer_stats *st, struct dhi_err **err)
 {
-	struct reader r = { .src = src, .progress = progress, .arg = arg };
-	struct unpack u = { .rootfd = rootfd, .st = st };
+	const char *digest = w->digest;
+	struct reader r = { .src = src, .w = w, .progress = progress, .arg = arg };
+	struct unpack u = { .rootfd = rootfd, .st = st, .w = w,
+			    .digest = digest ? digest : "archive" };
 	struct archive_entry *e;
 	dhi_autofree char *got = NULL;
 	int rc = 0, ar;
@@ -556,7 +597,7 @@ int layer_unpack_at(int rootfd, struct layer_src *src, const char *digest,
 		goto out;
 	}
 	while ((ar = archive_read_next_header(u.a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
-		if (apply_entry(&u, e, err) < 0) {
+		if (charge_entry(&u, err) < 0 || apply_entry(&u, e, err) < 0) {
 			rc = dhi_err_prefix(err, "layer `%.19s`", digest ? digest : "archive");
 			goto out;
 		}

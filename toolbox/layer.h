@@ -3,6 +3,7 @@
 #ifndef TB_LAYER_H
 #define TB_LAYER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,6 +32,20 @@ struct layer_stats {
 	unsigned long long entries;	/* entries applied */
 	unsigned long long bytes;	/* compressed bytes read (what the digest covers) */
 	unsigned long long skipped;	/* device nodes and other refused-but-harmless entries */
+	unsigned long long headers;	/* tar entries read, whiteouts included */
+	unsigned long long unpacked;	/* file data written plus LAYER_ENTRY_COST an entry */
+	bool over_cap;			/* stopped at `max_unpacked` or `max_entries` */
+};
+
+/* What an entry costs the unpacked budget besides its data: its tar header, about an inode. */
+#define LAYER_ENTRY_COST 512ULL
+
+/* What a layer must be, and the most it may take. */
+struct layer_want {
+	const char *digest;	/* "sha256:<hex>"; NULL for a tar that has none */
+	long long size;		/* the descriptor's: one byte more is an error; -1: unknown */
+	unsigned long long max_unpacked; /* st->unpacked may not pass it; 0: no cap */
+	unsigned long long max_entries;	/* tar entries, whiteouts included; 0: no cap */
 };
 
 /*
@@ -44,13 +59,16 @@ struct layer_stats {
  * archive are refused outright (the pull fails), device nodes are skipped.
  * The compression (none, gzip, zstd) is detected from the data.
  *
- * The stream is hashed as it is read, read to its end, and compared with
- * `digest` ("sha256:<hex>"; NULL for a tar that has none, such as the archive an
- * OCI layout or docker-archive comes in): a mismatch is an error, and the caller must then
+ * The stream is hashed as it is read, read to its end (but never past
+ * `w->size`: a longer stream is an error at the first byte too many), and
+ * compared with `w->digest`: a mismatch is an error, and the caller must then
  * throw the whole root away (what was written came from unverified bytes).
- * `progress`, when not NULL, is called with the bytes read so far.
+ * The budget is checked before every write: a layer that would pass
+ * `w->max_unpacked` bytes or `w->max_entries` entries stops there with
+ * st->over_cap set (a gzip bomb writes no more than the cap). `progress`,
+ * when not NULL, is called with the bytes read so far.
  */
-int layer_unpack_at(int rootfd, struct layer_src *src, const char *digest,
+int layer_unpack_at(int rootfd, struct layer_src *src, const struct layer_want *w,
 		    void (*progress)(void *arg, unsigned long long bytes), void *arg,
 		    struct layer_stats *st, struct dhi_err **err);
 

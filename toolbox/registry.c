@@ -46,6 +46,8 @@ struct reg_client {
 	char *userpass;		/* "user:pass" from config.json, NULL when none */
 	char *authz;		/* "Authorization: ..." once authenticated */
 	char *config_path;	/* where credentials were looked for, for messages */
+	long timeout;		/* seconds, for messages */
+	long long deadline_ms;	/* CLOCK_MONOTONIC: every request ends by then */
 };
 
 /* --- small helpers --- */
@@ -56,6 +58,30 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What is left of the client's deadline, in ms (0 when it has passed). */
+static long long left_ms(const struct reg_client *c)
+{
+	long long n = c->deadline_ms - now_ms();
+
+	return n > 0 ? n : 0;
+}
+
+static int deadline_error(const struct reg_client *c, struct dhi_err **err)
+{
+	return dhi_err_set(err, 0,
+			   "the pull from `%s` did not end within its deadline of %ld s "
+			   "(--pull-timeout, policy `toolbox_pull_timeout`)",
+			   c->ref.registry, c->timeout);
 }
 
 static bool retryable(long status)
@@ -356,6 +382,8 @@ static void setup_easy(struct reg_client *c, CURL *h, const char *url, struct cu
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	/* a server that drips bytes beats any speed limit: the pull's deadline does not bend */
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left_ms(c) > 0 ? left_ms(c) : 1));
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	if (c->ca_file)
@@ -401,12 +429,17 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 	long backoff = 250;
 
 	for (int attempt = 1;; attempt++) {
-		dhi_autofree char *url = make_url(c, kind, what);
-		struct curl_slist *hdrs = headers(c, accept);
-		CURL *h = curl_easy_init();
+		dhi_autofree char *url = NULL;
+		struct curl_slist *hdrs = NULL;
+		CURL *h = NULL;
 		CURLcode rc;
 		char errbuf[CURL_ERROR_SIZE] = "";
 
+		if (left_ms(c) == 0)
+			return deadline_error(c, err);
+		url = make_url(c, kind, what);
+		hdrs = headers(c, accept);
+		h = curl_easy_init();
 		if (!h)
 			abort();
 		resp_free(r);
@@ -433,6 +466,8 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 		if (rc == CURLE_WRITE_ERROR && r->body.too_big)
 			return dhi_err_set(err, EFBIG, "`%s` from `%s` is larger than %zu bytes",
 					   what, c->ref.registry, max);
+		if (rc == CURLE_OPERATION_TIMEDOUT && left_ms(c) == 0)
+			return deadline_error(c, err);
 		if (rc == CURLE_OK && !retryable(r->status))
 			return 0;
 		if (attempt >= MAX_ATTEMPTS) {
@@ -448,7 +483,7 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 		    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_UNSUPPORTED_PROTOCOL)
 			return dhi_err_set(err, 0, "cannot reach registry `%s`: %s", c->ref.registry,
 					   *errbuf ? errbuf : curl_easy_strerror(rc));
-		sleep_ms(backoff);
+		sleep_ms(backoff < left_ms(c) ? backoff : (long)left_ms(c));
 		backoff *= 2;
 	}
 }
@@ -487,6 +522,46 @@ static char *url_escape(const char *s)
 	return out;
 }
 
+/* The host of `url` (lowercase, without port or user), or NULL when it has none. */
+static char *url_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *out = NULL;
+
+	if (!u)
+		abort();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK && h && *h) {
+		out = xstrdup(h);
+		for (char *p = out; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	curl_free(h);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/*
+ * Whether the registry's credentials may go to this token realm: https
+ * anywhere (the registry names its token server, as Docker Hub's is
+ * auth.docker.io), plain HTTP only to the registry's own host (any port), and
+ * only while the registry itself is spoken to in plain HTTP: it has them in
+ * clear text already, nobody else may.
+ */
+static bool realm_ok(const struct reg_client *c, const char *realm)
+{
+	dhi_autofree char *rh = NULL, *gh = NULL, *reg_url = NULL;
+
+	if (!strncasecmp(realm, "https://", 8))
+		return true;
+	if (!c->scheme || strcmp(c->scheme, "http") != 0)
+		return false;
+	reg_url = xasprintf("http://%s/", c->ref.registry);
+	rh = url_host(realm);
+	gh = url_host(reg_url);
+	return rh && gh && strcmp(rh, gh) == 0;
+}
+
 static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **err)
 {
 	dhi_autofree char *realm = challenge_param(ch, "realm");
@@ -501,9 +576,15 @@ static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **e
 	CURL *h;
 	CURLcode rc;
 
-	if (!realm || (strncmp(realm, "https://", 8) && !(c->may_http && !strncmp(realm, "http://", 7))))
+	if (!realm || (strncasecmp(realm, "https://", 8) && strncasecmp(realm, "http://", 7)))
 		return dhi_err_set(err, 0, "registry `%s` sent a token realm that is not https: `%s`",
 				   c->ref.registry, realm ? realm : "");
+	if (!realm_ok(c, realm))
+		return dhi_err_set(err, 0,
+				   "registry `%s` sent a plain-HTTP token realm `%s` on another host: "
+				   "credentials go in clear text only to the registry's own host "
+				   "(refused; a token server elsewhere must use https)",
+				   c->ref.registry, realm);
 	es = url_escape(service ? service : c->ref.registry);
 	esc = url_escape(scope ? scope : def_scope);
 	url = xasprintf("%s%sservice=%s&scope=%s", realm, strchr(realm, '?') ? "&" : "?", es, esc);
@@ -640,6 +721,8 @@ struct reg_client *reg_open(const struct tb_ref *ref, const struct reg_opts *o,
 	c->no_verify = o && in_list(o->insecure, ref->registry);
 	c->may_http = c->no_verify || is_loopback(ref->registry);
 	c->ca_file = find_ca(o, ref->registry);
+	c->timeout = o && o->timeout > 0 ? o->timeout : REG_DEFAULT_TIMEOUT;
+	c->deadline_ms = now_ms() + (long long)c->timeout * 1000;
 	load_credentials(c, o);
 	return c;
 }
@@ -860,6 +943,8 @@ int reg_fetch_blob_mem(struct reg_client *c, const char *digest, size_t max, cha
 struct blob {
 	struct reg_client *c;
 	char *digest;
+	long long size;		/* the descriptor's: a longer body is cut off */
+	bool too_long;
 	CURLM *multi;
 	CURL *easy;
 	struct curl_slist *hdrs;
@@ -886,6 +971,11 @@ static size_t blob_write(char *p, size_t sz, size_t n, void *arg)
 		memcpy(b->errbody + b->errlen, p, k);
 		b->errlen += k;
 		return len;
+	}
+	/* (the bytes of this attempt: a retry starts only while none were delivered) */
+	if (b->size >= 0 && b->delivered + b->len + len > (unsigned long long)b->size) {
+		b->too_long = true;
+		return 0;
 	}
 	if (b->len + len > b->cap) {
 		b->cap = (b->len + len) * 2;
@@ -929,6 +1019,8 @@ static ssize_t blob_read(void *ctx, const void **out, struct dhi_err **err)
 		int still = 0, nmsg;
 		CURLMsg *msg;
 
+		if (left_ms(b->c) == 0)
+			return deadline_error(b->c, err);
 		if (curl_multi_perform(b->multi, &still) != CURLM_OK)
 			return dhi_err_set(err, 0, "libcurl failed downloading `%s`", b->digest);
 		if (b->len)
@@ -947,10 +1039,18 @@ static ssize_t blob_read(void *ctx, const void **out, struct dhi_err **err)
 			curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &status);
 			if (rc == CURLE_OK && status == 200)
 				break;
+			if (b->too_long)
+				return dhi_err_set(err, 0, "blob `%s` from `%s` is longer than the %lld "
+							   "bytes its descriptor says (refused)",
+						   b->digest, b->c->ref.registry, b->size);
+			if (left_ms(b->c) == 0)
+				return deadline_error(b->c, err);
 			/* nothing reached the reader yet: the request can be made again */
 			if (b->delivered == 0 && b->attempt < MAX_ATTEMPTS &&
 			    (rc != CURLE_OK || retryable(status))) {
-				sleep_ms(250L << (b->attempt - 1));
+				long wait = 250L << (b->attempt - 1);
+
+				sleep_ms(wait < left_ms(b->c) ? wait : (long)left_ms(b->c));
 				blob_start(b);
 				break;
 			}
@@ -970,13 +1070,17 @@ static ssize_t blob_read(void *ctx, const void **out, struct dhi_err **err)
 	return (ssize_t)b->len;
 }
 
-int reg_blob_open(struct reg_client *c, const char *digest, struct layer_src *src,
-		  struct dhi_err **err)
+int reg_blob_open(struct reg_client *c, const char *digest, long long size,
+		  struct layer_src *src, struct dhi_err **err)
 {
-	struct blob *b = xzalloc(sizeof(*b));
+	struct blob *b;
 
+	if (left_ms(c) == 0)
+		return deadline_error(c, err);
+	b = xzalloc(sizeof(*b));
 	b->c = c;
 	b->digest = xstrdup(digest);
+	b->size = size;
 	b->multi = curl_multi_init();
 	if (!b->multi)
 		abort();

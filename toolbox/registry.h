@@ -15,7 +15,12 @@ struct reg_opts {
 	const char *docker_config; /* directory of config.json; NULL: $DOCKER_CONFIG, ~/.docker */
 	const char *certs_d;	/* <dir>/<host[:port]>/ca.crt; NULL: /etc/containers/certs.d
 				   and /etc/docker/certs.d */
+	long timeout;		/* seconds from reg_open() by which every request of the
+				   client must be done; 0: REG_DEFAULT_TIMEOUT */
 };
+
+/* A pull that has not ended after this many seconds is stopped (--pull-timeout). */
+#define REG_DEFAULT_TIMEOUT 600L
 
 struct reg_layer {
 	char *digest;
@@ -40,7 +45,9 @@ struct reg_client;
  * A client for the registry of `ref`. Credentials come from config.json's
  * `auths` for that registry; the scheme is HTTPS with the system CAs (plus
  * certs.d), and plain HTTP only for a loopback registry or one listed in
- * `insecure`, when HTTPS fails to connect. Free with reg_close().
+ * `insecure`, when HTTPS fails to connect. Its deadline starts now: every
+ * request, retry and blob read after `o->timeout` seconds fails with an error
+ * that says so. Free with reg_close().
  */
 struct reg_client *reg_open(const struct tb_ref *ref, const struct reg_opts *o,
 			    struct dhi_err **err);
@@ -51,8 +58,10 @@ void reg_close(struct reg_client *c);
  * Docker manifest list) is resolved to linux/<host architecture>. Every
  * manifest is verified against the digest it was asked for (the reference's
  * digest, or the index's entry). Answers 401 by authenticating (Basic, or a
- * Bearer token from the WWW-Authenticate realm) and retrying; 429 and 5xx are
- * retried with backoff.
+ * Bearer token from the WWW-Authenticate realm, which must be https unless it
+ * is on the registry's own host and the registry itself speaks plain HTTP:
+ * credentials never go in clear text to another host) and retrying; 429 and
+ * 5xx are retried with backoff.
  */
 int reg_fetch_manifest(struct reg_client *c, struct reg_manifest *m, struct dhi_err **err);
 
@@ -61,12 +70,14 @@ int reg_fetch_blob_mem(struct reg_client *c, const char *digest, size_t max, cha
 		       size_t *len, struct dhi_err **err);
 
 /*
- * Opens a streaming download of blob `digest` (redirects followed, retried
- * while nothing has been delivered). The stream does not verify: the consumer
- * does (layer_unpack_at()). Close with reg_blob_close().
+ * Opens a streaming download of blob `digest` of `size` bytes, the
+ * descriptor's (redirects followed, retried while nothing has been
+ * delivered). A body longer than `size` is cut off as an error. The stream
+ * does not verify: the consumer does (layer_unpack_at()). Close with
+ * reg_blob_close().
  */
-int reg_blob_open(struct reg_client *c, const char *digest, struct layer_src *src,
-		  struct dhi_err **err);
+int reg_blob_open(struct reg_client *c, const char *digest, long long size,
+		  struct layer_src *src, struct dhi_err **err);
 void reg_blob_close(struct layer_src *src);
 
 /* Parses a manifest body (exposed for the OCI layout import and unit tests). */

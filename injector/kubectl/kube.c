@@ -269,6 +269,14 @@ int kube_conn_parse(const char *json, size_t len, struct kube_conn *c, struct dh
 	s = str_at(ctx, "namespace");
 	c->namespace = xstrdup(s && *s ? s : "default");
 	c->insecure = json_is_true(json_object_get(cluster, "insecure-skip-tls-verify"));
+	/* (client-go refuses the pair: which of the two was meant cannot be known) */
+	if (c->insecure && (str_at(cluster, "certificate-authority-data") ||
+			    str_at(cluster, "certificate-authority"))) {
+		kube_conn_free(c);
+		return dhi_err_set(err, 0, "the kubeconfig's cluster sets insecure-skip-tls-verify "
+					   "and a certificate-authority: specifying a root "
+					   "certificate with the insecure flag is not allowed");
+	}
 	if ((s = str_at(cluster, "certificate-authority-data")) &&
 	    b64_decode(s, &c->ca_pem, &c->ca_len, "certificate-authority-data", err) < 0)
 		goto fail;
@@ -430,6 +438,14 @@ int kube_conn_load(const char *kubeconfig, const char *context, struct kube_conn
 		return -1;
 	if (kube_conn_parse(out, len, c, err) < 0)
 		return -1;
+	if (c->insecure) {
+		dhi_autofree char *shown = kube_printable(c->server);
+
+		/* (honoured, as kubectl does; but nobody should miss that it is) */
+		fprintf(stderr, "kubectl-dhidebug: warning: insecure-skip-tls-verify: the certificate "
+				"of `%s` is not checked; its credentials go to whoever answers\n",
+			shown);
+	}
 	if (c->exec) {
 		const char *env = getenv("KUBECONFIG");
 
@@ -1177,79 +1193,15 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 	}
 }
 
-/* The length of the UTF-8 sequence at s and its code point, or 0 when it is not valid UTF-8. */
-static size_t utf8_seq(const unsigned char *s, unsigned *cp)
-{
-	size_t n;
-	unsigned c = s[0], min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
+/* (one decoder and one idea of "printable" for both programs: common/err.c) */
 bool kube_is_utf8(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned cp;
-	size_t n;
-
-	for (; *p; p += n)
-		if (!(n = utf8_seq(p, &cp)))
-			return false;
-	return true;
-}
-
-/*
- * What a terminal would take as a command rather than text: C0 and C1 controls
- * (ESC starts a sequence, CR/LF would forge a line, 0x9b is CSI), DEL, and
- * Unicode's line separators and bidirectional overrides, which reorder or
- * break what follows.
- */
-static bool is_control(unsigned cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	return dhi_is_utf8(s);
 }
 
 char *kube_printable(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	while (*p) {
-		unsigned cp;
-		size_t n = utf8_seq(p, &cp);
-
-		if (n == 0 || is_control(cp)) {
-			*o++ = '?';
-			p += n ? n : 1;
-			continue;
-		}
-		memcpy(o, p, n);
-		o += n;
-		p += n;
-	}
-	*o = '\0';
-	return out;
+	return dhi_printable(s);
 }
 
 char *kube_status_message(const char *body)

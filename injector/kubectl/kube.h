@@ -134,10 +134,9 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 char *kube_status_message(const char *body);
 
 /*
- * `s` as text that is safe on a terminal, in one line (a new string): every
- * control character (C0, DEL, C1: ESC, CR, LF, CSI...), Unicode line separator
- * and bidirectional override, and every byte that is not valid UTF-8 becomes
- * `?`. For whatever the API server says before it is printed.
+ * `s` as text that is safe on a terminal, in one line (a new string): dhi_printable()
+ * (common/err.h), the one sanitiser of both programs. For whatever the API server
+ * says before it is printed.
  */
 char *kube_printable(const char *s);
 

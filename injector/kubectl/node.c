@@ -176,6 +176,53 @@ json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const ch
 	return cmd;
 }
 
+/* A uid as the API server writes one (a UUID): what goes back in a precondition and a message. */
+static bool is_uid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+int kube_node_pod_check(json_t *pod, const char *ns, const char *session, const char **name,
+			const char **uid, struct dhi_err **err)
+{
+	json_t *meta = json_object_get(pod, "metadata"), *labels = json_object_get(meta, "labels");
+	const char *n = str_at(meta, "name"), *pns = str_at(meta, "namespace");
+	const char *u = str_at(meta, "uid"), *sess = str_at(labels, "dhidebug.io/session");
+	const char *comp = str_at(labels, "app.kubernetes.io/component");
+	size_t plen = strlen(KUBE_NODE_PREFIX);
+	dhi_autofree char *shown_n = kube_printable(n ? n : "");
+	dhi_autofree char *shown_ns = kube_printable(pns ? pns : "");
+
+	if (!n || strncmp(n, KUBE_NODE_PREFIX, plen) != 0 || strlen(n) == plen ||
+	    strlen(n) > 63 ||
+	    strspn(n + plen, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(n + plen))
+		return dhi_err_set(err, 0, "it names pod `%s`, not one of generateName `%s`",
+				   shown_n, KUBE_NODE_PREFIX);
+	if (!pns || strcmp(pns, ns) != 0)
+		return dhi_err_set(err, 0, "it names pod `%s` in namespace `%s`, not `%s`", shown_n,
+				   shown_ns, ns);
+	if (!sess || strcmp(sess, session) != 0 || !comp || strcmp(comp, "node-session") != 0)
+		return dhi_err_set(err, 0, "pod `%s` does not carry this session's labels "
+					   "(dhidebug.io/session=%s)", n, session);
+	if (!is_uid(u))
+		return dhi_err_set(err, 0, "pod `%s` has no uid", n);
+	*name = n;
+	*uid = u;
+	return 0;
+}
+
+char *kube_delete_options(const char *uid)
+{
+	json_auto_t *o = json_pack("{s:s, s:s, s:i, s:{s:s}}", "apiVersion", "v1", "kind",
+				   "DeleteOptions", "gracePeriodSeconds", 0, "preconditions",
+				   "uid", uid);
+
+	return json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
 json_t *kube_node_pod(const struct kube_node_spec *s)
 {
 	json_t *labels, *annotations, *volumes = json_array(), *mounts = json_array(), *ctr, *cmd;
@@ -207,7 +254,7 @@ json_t *kube_node_pod(const struct kube_node_spec *s)
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o},"
 			 " s:{s:s, s:b, s:s, s:I, s:b, s:[{s:s}], s:[o], s:o}}",
 			 "apiVersion", "v1", "kind", "Pod",
-			 "metadata", "generateName", "dhidebug-node-", "namespace", s->namespace,
+			 "metadata", "generateName", KUBE_NODE_PREFIX, "namespace", s->namespace,
 			 "labels", labels, "annotations", annotations,
 			 "spec", "nodeName", s->target->node, "hostPID", 1, "restartPolicy", "Never",
 			 "activeDeadlineSeconds", (json_int_t)s->deadline,
@@ -244,6 +291,14 @@ int kube_node_on_event(const char *line, void *arg, struct dhi_err **err)
 	/* (every text of the API server goes through kube_text_at: it reaches the terminal) */
 	if (kube_watch_event(line, what, &ev, &type, &obj, err) < 0)
 		return -1;
+	/* (the watch selects our pod by name: an event of another object says nothing of it) */
+	{
+		const char *n = str_at(json_object_get(obj, "metadata"), "name");
+		const char *id = str_at(json_object_get(obj, "metadata"), "uid");
+
+		if ((n && strcmp(n, w->name) != 0) || (w->uid && id && strcmp(id, w->uid) != 0))
+			return 0;
+	}
 	status = json_object_get(obj, "status");
 	if ((u = unschedulable(status))) {
 		dhi_autofree char *m = kube_text_at(u, "message", "no message");

@@ -57,9 +57,32 @@ json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const ch
  */
 json_t *kube_node_pod(const struct kube_node_spec *s);
 
+/* The generateName of the node pod: the API server appends a few characters. */
+#define KUBE_NODE_PREFIX "dhidebug-node-"
+
+/*
+ * Whether `pod` (an API server's answer: to the create, or an item of the
+ * session's list) is the node pod this session asked for: named
+ * KUBE_NODE_PREFIX<suffix of [a-z0-9]>, in namespace `ns`, labelled
+ * dhidebug.io/session=`session` and app.kubernetes.io/component=node-session,
+ * with a uid. *name and *uid point into `pod`. -1 with *err saying what
+ * differs (printable) otherwise: a name the server returned is deleted only
+ * when it passes, and then with the uid as the DELETE's precondition.
+ */
+int kube_node_pod_check(json_t *pod, const char *ns, const char *session, const char **name,
+			const char **uid, struct dhi_err **err);
+
+/*
+ * A DeleteOptions that deletes now (gracePeriodSeconds 0) and only the object
+ * whose uid is `uid` (preconditions.uid: a pod recreated under the name, or
+ * another pod, answers 409 and stays). The caller frees the string.
+ */
+char *kube_delete_options(const char *uid);
+
 /* What kube_node_on_event waits for. */
 struct kube_node_wait {
 	const char *name, *image, *node;
+	const char *uid;	/* the created pod's: events of another object are not ours */
 };
 
 /*

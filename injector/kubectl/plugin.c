@@ -417,6 +417,19 @@ static int node_create_error(const char *ns, long status, const char *body, stru
 	return dhi_err_set(err, 0, "%s: HTTP %ld: %s", what, status, msg);
 }
 
+/* Whether `o` is pod `ns`/`name` (and, when `uid` is not NULL, has that uid). */
+static bool is_pod(json_t *o, const char *ns, const char *name, const char *uid)
+{
+	json_t *meta = json_object_get(o, "metadata");
+	const char *n = json_string_value(json_object_get(meta, "name"));
+	const char *pns = json_string_value(json_object_get(meta, "namespace"));
+	const char *u = json_string_value(json_object_get(meta, "uid"));
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+
+	return (!kind || strcmp(kind, "Pod") == 0) && n && strcmp(n, name) == 0 && pns &&
+	       strcmp(pns, ns) == 0 && (!uid || (u && strcmp(u, uid) == 0));
+}
+
 /* GET the pod; a missing pod is a usage error (2). */
 static int get_pod(const struct kube_conn *c, const char *ns, const char *name, json_t **out,
 		   struct dhi_err **err)
@@ -435,6 +448,13 @@ static int get_pod(const struct kube_conn *c, const char *ns, const char *name, 
 		json_decref(*out);
 		*out = NULL;
 		return dhi_err_set(err, 0, "the API server's pod is not JSON");
+	}
+	/* what it says (node, container ids) picks what is debugged: only the pod asked for */
+	if (!is_pod(*out, ns, name, NULL)) {
+		json_decref(*out);
+		*out = NULL;
+		return dhi_err_set(err, 0, "the API server answered the GET of pod `%s` in namespace "
+					   "`%s` with another object", name, ns);
 	}
 	return 0;
 }
@@ -568,10 +588,16 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 	dhi_autofree char *path = NULL, *resp = NULL, *body = NULL, *wpath = NULL;
 	json_auto_t *patch = NULL;
 	json_t *cmd;
+	const char *uid;
 	char suffix[6], name[32];
 	long status = 0;
 	int st = 0, sig = 0;
 
+	/*
+	 * metadata.uid of the pod read: the API server refuses to change a pod's uid
+	 * (422), so the patch applies to that pod only, not to one recreated under its name
+	 */
+	uid = json_string_value(json_object_get(json_object_get(pod, "metadata"), "uid"));
 	path = xasprintf("/api/v1/namespaces/%s/pods/%s/ephemeralcontainers", ns, o->pod);
 	/*
 	 * The patch merges by name: a container of our name added since (a name
@@ -586,6 +612,8 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 		free(resp);
 		resp = NULL;
 		patch = ephemeral_patch(o, name, target);
+		if (uid)
+			json_object_set_new(patch, "metadata", json_pack("{s:s}", "uid", uid));
 		body = json_dumps(patch, JSON_COMPACT);
 		if (kube_request(c, "PATCH", path, "application/strategic-merge-patch+json", body,
 				 &status, &resp, err) < 0)
@@ -599,6 +627,13 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 	}
 	if (status != 200 && status != 201)
 		return api_error("cannot add the ephemeral container", status, resp, true, err);
+	{
+		json_auto_t *answer = json_loads(resp, 0, NULL);
+
+		if (json_is_object(answer) && !is_pod(answer, ns, o->pod, uid))
+			return dhi_err_set(err, 0, "the API server answered the PATCH of pod `%s` in "
+						   "namespace `%s` with another object", o->pod, ns);
+	}
 	fprintf(stderr, "kubectl-dhidebug: added ephemeral container `%s` targeting `%s`, waiting "
 			"for it to run\n", name, target);
 	wpath = xasprintf("/api/v1/namespaces/%s/pods?watch=true&fieldSelector=metadata.name%%3D%s",
@@ -636,13 +671,14 @@ static int take_signal(const sigset_t *set)
 
 /*
  * DELETE the node pod now (gracePeriodSeconds 0: nothing in it needs to shut
- * down). A failure is reported at once, with the command that deletes it by
- * hand. True when the pod is gone (deleted, or not found).
+ * down), with the uid of the pod the session created as its precondition. A
+ * failure is reported at once, with the command that deletes it by hand. True
+ * when the pod is gone (deleted, or not found).
  */
-static bool node_delete(struct kube_conn *c, const char *ns, const char *name)
+static bool node_delete(struct kube_conn *c, const char *ns, const char *name, const char *uid)
 {
-	static const char body[] =
-		"{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"gracePeriodSeconds\":0}";
+	/* (only the pod this session created: not one recreated under its name, nor another) */
+	dhi_autofree char *body = kube_delete_options(uid);
 	dhi_autofree char *path = xasprintf("/api/v1/namespaces/%s/pods/%s", ns, name);
 	dhi_autofree char *resp = NULL, *msg = NULL;
 	struct dhi_err *e = NULL;
@@ -669,6 +705,11 @@ static bool node_delete(struct kube_conn *c, const char *ns, const char *name)
 		/* (404: gone already, e.g. its deadline passed) */
 		fprintf(stderr, "kubectl-dhidebug: deleted pod `%s`\n", name);
 		return true;
+	} else if (status == 409) {
+		dhi_autofree char *m = kube_status_message(resp);
+
+		msg = xasprintf("HTTP 409: the pod of that name is not the one this session created "
+				"(uid %s): %s", uid, m);
 	} else {
 		dhi_autofree char *m = kube_status_message(resp);
 
@@ -722,14 +763,18 @@ static void node_delete_session(struct kube_conn *c, const char *ns, const char 
 		return;
 	}
 	json_array_foreach(items, i, it) {
-		const char *n = json_string_value(json_object_get(json_object_get(it, "metadata"),
-								  "name"));
+		const char *n = NULL, *uid = NULL;
 
-		if (!n || check_name("pod name", n, &e) < 0) {
+		/* (a list is the API server's word too: only a pod that is this session's) */
+		if (kube_node_pod_check(it, ns, session, &n, &uid, &e) < 0) {
+			dhi_autofree char *m = dhi_err_string(e);
+
+			fprintf(stderr, "kubectl-dhidebug: not deleting what the pod list returned: "
+					"%s\n", m);
 			dhi_err_clear(&e);
 			continue;
 		}
-		node_delete(c, ns, n);
+		node_delete(c, ns, n, uid);
 	}
 }
 
@@ -745,7 +790,7 @@ static void node_delete_session(struct kube_conn *c, const char *ns, const char 
 static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, json_t *pod,
 		    const char *target, json_t *op, struct dhi_err **err)
 {
-	const char *pns = o->node_namespace ? o->node_namespace : ns, *nm;
+	const char *pns = o->node_namespace ? o->node_namespace : ns, *nm = NULL, *uid = NULL;
 	struct kube_node_target t;
 	struct kube_node_spec spec;
 	json_auto_t *manifest = NULL, *created = NULL;
@@ -789,10 +834,15 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 		goto out;
 	}
 	created = json_loads(resp, 0, NULL);
-	nm = json_string_value(json_object_get(json_object_get(created, "metadata"), "name"));
-	if (!nm || check_name("pod name", nm, err) < 0) {
+	/* the name the answer gives is deleted later: only the pod asked for is taken */
+	if (!json_is_object(created)) {
 		dhi_err_set(err, 0, "the API server's answer to the create (HTTP %ld) names no pod",
 			    status);
+		goto delete_session;
+	}
+	if (kube_node_pod_check(created, pns, session, &nm, &uid, err) < 0) {
+		dhi_err_prefix(err, "the API server's answer to the create (HTTP %ld) is not the "
+				    "pod asked for", status);
 		goto delete_session;
 	}
 	name = xstrdup(nm);
@@ -803,7 +853,8 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 	wpath = xasprintf("/api/v1/namespaces/%s/pods?watch=true&fieldSelector=metadata.name%%3D%s",
 			  pns, name);
 	{
-		struct kube_node_wait w = { .name = name, .image = o->image, .node = t.node };
+		struct kube_node_wait w = { .name = name, .image = o->image, .node = t.node,
+					    .uid = uid };
 
 		if (kube_watch(c, wpath, o->timeout, kube_node_on_event, &w, &status, err) < 0) {
 			if ((sig = take_signal(&stop)))
@@ -842,7 +893,7 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 		r = session_result(st, sig, err);
 	}
 delete:
-	fate = node_delete(c, pns, name) ? POD_DELETED : POD_LEFT;
+	fate = node_delete(c, pns, name, uid) ? POD_DELETED : POD_LEFT;
 	goto out;
 delete_session:
 	node_delete_session(c, pns, session);

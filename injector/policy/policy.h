@@ -54,6 +54,8 @@ struct policy {
 	struct policy_toolbox_rule toolbox_rules[POLICY_MAX_TOOLBOX_RULES];
 	int n_toolbox_rules;
 	char *default_toolbox;		/* when no rule matches (--default-toolbox overrides) */
+	unsigned long long toolbox_max_unpacked; /* bytes a pulled image may take; 0: derived */
+	long toolbox_pull_timeout;	/* seconds a pull may take; 0: the default */
 	enum policy_record record;
 	bool record_input;	/* "i" events: what the operator typed (never while ECHO is off) */
 	struct profile profiles[POLICY_MAX_PROFILES];

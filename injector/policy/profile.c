@@ -247,6 +247,32 @@ static int parse_toolbox_rules(json_t *root, struct policy *pol, struct dhi_err 
 	return 0;
 }
 
+/*
+ * "toolbox_max_unpacked": the most bytes a pulled image may unpack to;
+ * "toolbox_pull_timeout": seconds after which a pull fails. Options may lower
+ * them, never raise them (toolbox_cmd.c).
+ */
+static int parse_toolbox_limits(json_t *root, struct policy *pol, struct dhi_err **err)
+{
+	json_t *max = json_object_get(root, "toolbox_max_unpacked");
+	json_t *tmo = json_object_get(root, "toolbox_pull_timeout");
+
+	if (max) {
+		if (!json_is_integer(max) || json_integer_value(max) < 1)
+			return dhi_err_set(err, 0, "`toolbox_max_unpacked` must be a number of bytes "
+						   "(at least 1)");
+		pol->toolbox_max_unpacked = (unsigned long long)json_integer_value(max);
+	}
+	if (tmo) {
+		if (!json_is_integer(tmo) || json_integer_value(tmo) < 1 ||
+		    json_integer_value(tmo) > 7 * 86400)
+			return dhi_err_set(err, 0, "`toolbox_pull_timeout` must be a number of seconds "
+						   "(1 to 604800)");
+		pol->toolbox_pull_timeout = (long)json_integer_value(tmo);
+	}
+	return 0;
+}
+
 static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 {
 	json_t *profiles = json_object_get(root, "profiles");
@@ -264,7 +290,9 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		    strcmp(key, "default_profile") != 0 && strcmp(key, "version") != 0 &&
 		    strcmp(key, "record") != 0 && strcmp(key, "record_input") != 0 &&
 		    strcmp(key, "collector") != 0 && strcmp(key, "toolbox_rules") != 0 &&
-		    strcmp(key, "default_toolbox") != 0)
+		    strcmp(key, "default_toolbox") != 0 &&
+		    strcmp(key, "toolbox_max_unpacked") != 0 &&
+		    strcmp(key, "toolbox_pull_timeout") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -289,6 +317,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		}
 	}
 	if (parse_toolbox_rules(root, pol, err) < 0)
+		return -1;
+	if (parse_toolbox_limits(root, pol, err) < 0)
 		return -1;
 	if (json_object_get(root, "collector") &&
 	    ship_parse_collector(json_object_get(root, "collector"), &pol->collector, err) < 0)

@@ -400,13 +400,21 @@ tree_listing()
 	# the docker-archive's RepoTags name the entry
 	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c-small.docker.tar" toolbox ls --json
 	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/small:docker" ]
-	# a layer that does not match its digest is refused
+	# a layer that does not match its digest is refused (bytes changed, same size)
 	blob=$(jq -r '.layers[0].digest' "$RT/small-oci/blobs/sha256/${pulled#sha256:}")
 	cp -a "$RT/small-oci" "$BATS_TEST_TMPDIR/bad-oci"
-	printf 'x' >>"$BATS_TEST_TMPDIR/bad-oci/blobs/sha256/${blob#sha256:}"
+	printf 'XXXXXXXXXXXXXXXX' | dd of="$BATS_TEST_TMPDIR/bad-oci/blobs/sha256/${blob#sha256:}" \
+		bs=1 seek=100 conv=notrunc status=none
 	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/bad" toolbox import "$BATS_TEST_TMPDIR/bad-oci"
 	[ "$status" -eq 125 ]
 	[[ "$stderr" == *"digest mismatch"* ]]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/bad/sha256")" ]
+	# and one longer than its descriptor says, at the first byte too many
+	cp "$RT/small-oci/blobs/sha256/${blob#sha256:}" "$BATS_TEST_TMPDIR/bad-oci/blobs/sha256/"
+	printf 'x' >>"$BATS_TEST_TMPDIR/bad-oci/blobs/sha256/${blob#sha256:}"
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/bad" toolbox import "$BATS_TEST_TMPDIR/bad-oci"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"is longer than the "*" bytes its descriptor says (refused)"* ]]
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/bad/sha256")" ]
 }
 

@@ -121,9 +121,37 @@ static void test_cli_parse_help_and_version(void **state)
 	assert_int_equal(c.cmd, CLI_VERSION);
 }
 
+static void test_cli_parse_pull_limits(void **state)
+{
+	struct cli c;
+	char *msg;
+
+	(void)state;
+	assert_int_equal(parse(ARGV("--max-unpacked", "512M", "--pull-timeout", "30", "toolbox",
+				    "pull", "r/x:1"), &c, &msg), 0);
+	assert_int_equal(c.max_unpacked, 512ULL << 20);
+	assert_int_equal(c.pull_timeout, 30);
+	assert_int_equal(parse(ARGV("--max-unpacked=4096", "pid://1"), &c, &msg), 0);
+	assert_int_equal(c.max_unpacked, 4096);
+	assert_int_equal(parse(ARGV("--max-unpacked=2T", "pid://1"), &c, &msg), 0);
+	assert_int_equal(c.max_unpacked, 2ULL << 40);
+	for (int i = 0; i < 5; i++) {
+		const char *bad[] = { "0", "12X", "G", "-1", "99999999999999999999" };
+
+		assert_int_equal(parse(ARGV("--max-unpacked", (char *)bad[i], "pid://1"), &c, &msg),
+				 -1);
+		assert_non_null(strstr(msg, "invalid --max-unpacked"));
+		free(msg);
+	}
+	assert_int_equal(parse(ARGV("--pull-timeout=0", "pid://1"), &c, &msg), -1);
+	assert_non_null(strstr(msg, "invalid --pull-timeout"));
+	free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_parse_pull_limits),
 		cmocka_unit_test(test_cli_parse_program_after_dashdash),
 		cmocka_unit_test(test_cli_parse_command_and_options),
 		cmocka_unit_test(test_cli_parse_bad_view),

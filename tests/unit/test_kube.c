@@ -706,9 +706,94 @@ static void test_kube_user_parse_hostile(void **state)
 	}
 }
 
+static void test_kube_conn_parse_insecure_with_ca_refused(void **state)
+{
+	struct kube_conn c;
+	struct dhi_err *err = NULL;
+
+	(void)state;
+	assert_int_equal(parse("{\"clusters\":[{\"cluster\":{\"server\":\"https://k\","
+			       "\"insecure-skip-tls-verify\":true,\"certificate-authority-data\":\""
+			       PEM_B64 "\"}}],\"users\":[{\"user\":{}}],\"contexts\":[{}]}",
+			       &c, &err), -1);
+	assert_non_null(strstr(err->msg, "insecure-skip-tls-verify and a certificate-authority"));
+	dhi_err_clear(&err);
+	assert_int_equal(parse("{\"clusters\":[{\"cluster\":{\"server\":\"https://k\","
+			       "\"insecure-skip-tls-verify\":true,\"certificate-authority\":"
+			       "\"/etc/ca.crt\"}}],\"users\":[{\"user\":{}}],\"contexts\":[{}]}",
+			       &c, &err), -1);
+	dhi_err_clear(&err);
+	/* (false with a CA is simply verified) */
+	assert_int_equal(parse("{\"clusters\":[{\"cluster\":{\"server\":\"https://k\","
+			       "\"insecure-skip-tls-verify\":false,\"certificate-authority\":"
+			       "\"/etc/ca.crt\"}}],\"users\":[{\"user\":{}}],\"contexts\":[{}]}",
+			       &c, &err), 0);
+	kube_conn_free(&c);
+}
+
+static json_t *node_pod_answer(const char *name, const char *ns, const char *session,
+			       const char *uid)
+{
+	return json_pack("{s:s, s:{s:s, s:s, s:s?, s:{s:s, s:s}}}", "kind", "Pod", "metadata",
+			 "name", name, "namespace", ns, "uid", uid, "labels", "dhidebug.io/session",
+			 session, "app.kubernetes.io/component", "node-session");
+}
+
+static void test_kube_node_pod_check(void **state)
+{
+	struct {
+		const char *name, *ns, *session, *uid, *want;
+	} cases[] = {
+		{ "dhidebug-node-x7k2p", "dbg", "s3ss10n", "0f3c-11aa", NULL },
+		{ "victim-db-0", "dbg", "s3ss10n", "0f3c-11aa", "generateName" },
+		{ "dhidebug-node-", "dbg", "s3ss10n", "0f3c-11aa", "generateName" },
+		{ "dhidebug-node-../x", "dbg", "s3ss10n", "0f3c-11aa", "generateName" },
+		{ "dhidebug-node-x7k2p", "default", "s3ss10n", "0f3c-11aa", "namespace `default`" },
+		{ "dhidebug-node-x7k2p", "dbg", "other", "0f3c-11aa", "labels" },
+		{ "dhidebug-node-x7k2p", "dbg", "s3ss10n", NULL, "no uid" },
+		{ "dhidebug-node-x7k2p", "dbg", "s3ss10n", "\"}, \"x", "no uid" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_auto_t *p = node_pod_answer(cases[i].name, cases[i].ns, cases[i].session,
+						 cases[i].uid);
+		struct dhi_err *err = NULL;
+		const char *n = NULL, *u = NULL;
+		int r = kube_node_pod_check(p, "dbg", "s3ss10n", &n, &u, &err);
+
+		if (!cases[i].want) {
+			assert_int_equal(r, 0);
+			assert_string_equal(n, cases[i].name);
+			assert_string_equal(u, cases[i].uid);
+			continue;
+		}
+		assert_int_equal(r, -1);
+		if (!strstr(err->msg, cases[i].want))
+			fail_msg("case %zu: `%s` lacks `%s`", i, err->msg, cases[i].want);
+		dhi_err_clear(&err);
+	}
+}
+
+static void test_kube_delete_options_precondition(void **state)
+{
+	char *s = kube_delete_options("0f3c-11aa");
+	json_auto_t *o = json_loads(s, 0, NULL);
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(o, "kind")), "DeleteOptions");
+	assert_int_equal(json_integer_value(json_object_get(o, "gracePeriodSeconds")), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "preconditions"),
+							      "uid")), "0f3c-11aa");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kube_conn_parse_insecure_with_ca_refused),
+		cmocka_unit_test(test_kube_node_pod_check),
+		cmocka_unit_test(test_kube_delete_options_precondition),
 		cmocka_unit_test(test_kube_conn_parse_token_and_ca_data),
 		cmocka_unit_test(test_kube_conn_parse_client_cert_and_default_namespace),
 		cmocka_unit_test(test_kube_conn_parse_exec_plugin),
