@@ -901,12 +901,20 @@ static CURL *handle_new(const struct kube_conn *c, const char *path, struct curl
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 15L);
+	/*
+	 * The kubeconfig's CA is the only one trusted, as client-go trusts it: libcurl
+	 * would otherwise keep its compiled-in CA file and directory beside it, and any
+	 * CA of the host's could vouch for the API server.
+	 */
 	if (c->ca_pem) {
 		struct curl_blob blob = { .data = c->ca_pem, .len = c->ca_len,
 					  .flags = CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
 	} else if (c->ca_file) {
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	}
 	if (c->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -256,6 +256,38 @@ kdbg()
 	[[ "$output" == *"GET \`https://127.0.0.1:"* ]]
 }
 
+@test "ephemeral: the kubeconfig's certificate-authority is the only CA trusted, not the system's too" {
+	start_kube ok
+	local d=$BATS_FILE_TMPDIR/pki certs=$BATS_TEST_TMPDIR/certs
+	# the system's CA directory, in a private mount namespace, knows the test server's CA
+	mkdir -p "$certs"
+	cp "$d/ca.crt" "$certs/fake-kube-ca.pem"
+	cp "$d/ca.crt" "$certs/ca-certificates.crt"
+	openssl rehash "$certs" 2>/dev/null
+	in_system_certs()
+	{
+		unshare -m --propagation private sh -c 'mount --bind "$1" /etc/ssl/certs && shift && exec "$@"' \
+			sh "$certs" "$@"
+	}
+	# the control: with no certificate-authority the system's CAs are used, and know the server
+	sed -i "/certificate-authority-data/d" "$KCFG"
+	run in_system_certs env PATH="$(dirname "$PLUGIN"):$PATH" kubectl dhidebug --kubeconfig "$KCFG" \
+		app --no-attach
+	echo "no CA: $output"
+	grep -q 'GET /api/v1/namespaces/default/pods/app' "$KLOG"
+	# a certificate-authority that is not the server's: refused, though the system's would do
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca \
+		-keyout "$BATS_TEST_TMPDIR/other.key" -out "$BATS_TEST_TMPDIR/other.crt" 2>/dev/null
+	sed -i "s|^    server: .*|&\n    certificate-authority-data: $(base64 -w0 "$BATS_TEST_TMPDIR/other.crt")|" "$KCFG"
+	: >"$KLOG"
+	run in_system_certs env PATH="$(dirname "$PLUGIN"):$PATH" kubectl dhidebug --kubeconfig "$KCFG" \
+		app --no-attach
+	echo "other CA: $output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"GET \`https://127.0.0.1:"* ]]
+	[ -z "$(grep 'GET /api' "$KLOG")" ]
+}
+
 # assert_plain: $output holds no ESC, no CR and no C1 CSI (U+009B) from the API server
 assert_plain()
 {
