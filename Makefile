@@ -69,11 +69,12 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_V
 ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
 
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
-	common/rfc3339.c common/membuf.c \
+	common/rfc3339.c common/membuf.c common/selfexe.c \
 	common/nonss.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
+	injector/handoff.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/record/record.c injector/record/execaudit.c injector/record/ship.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
@@ -81,12 +82,13 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/runtime/process.c injector/policy/profile.c injector/policy/seccomp.c \
 	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \
-	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c
+	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
+	injector/init/memfd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/injector/init/image.o
 
 DHIDEBUG := $(BUILD)/dhidebug
 # the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
@@ -111,6 +113,23 @@ $(KUBECTL_PLUGIN): $(KUBECTL_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB_OBJS) \
 		$(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)
 	@[ "$(V)" = 1 ] || echo "  LD      $@"
 	$(Q)$(CC) $(LINK_MODE) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
+
+# --- dhidebug-init (injector/init/init.h): what the session's processes run, embedded ---
+# Static, against musl, linked with nothing of dhidebug's: a small program of its own. Not a
+# PIE: Debian's musl-gcc links no static PIE, and a fixed text address gives nothing away in a
+# program whose memory a tracer reads anyway. The kernel's uapi headers come after musl's.
+MUSL_CC ?= musl-gcc
+INIT_BIN := $(BUILD)/init/dhidebug-init
+INIT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Os $(WARN) -fstack-protector-strong -I. \
+	-idirafter /usr/include -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+$(INIT_BIN): injector/init/init.c injector/init/init.h injector/record/execaudit_bpf.h
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  MUSLCC  $<"
+	$(Q)$(MUSL_CC) $(INIT_CFLAGS) -static -Wl,-z,relro,-z,now,-z,noexecstack -s -o $@ $<
+$(BUILD)/obj/injector/init/image.o: injector/init/image.S $(INIT_BIN)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  AS      $<"
+	$(Q)$(CC) -c -DINIT_BIN='"$(abspath $(INIT_BIN))"' -o $@ $<
 
 # --- asciinema-player for `sessions export` (the npm package, fetched once, embedded) ---
 # Outside $(BUILD) so that build-san and other build trees share one download; npm runs only
@@ -141,6 +160,8 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libcurl4-openssl-dev libreadline-dev libarchive-dev libssl-dev libcmocka-dev \
 	libnghttp2-dev libssh2-1-dev libpsl-dev libzstd-dev libunistring-dev libidn2-dev \
 	libbrotli-dev zlib1g-dev
+# dhidebug-init is built against musl (see above)
+DEPS_BUILD += musl-tools
 # npm fetches asciinema-player once (see above); a nodejs from elsewhere often brings its own
 DEPS_BUILD += $(if $(shell command -v $(NPM)),,npm)
 # What the tests, the demo and the benchmarks run, as COMMAND:PACKAGE: scripts/check-deps
@@ -186,7 +207,7 @@ check-deps:
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
-	$(BUILD)/tests/probe $(BUILD)/tests/attacker
+	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -200,6 +221,10 @@ $(BUILD)/tests/probe: tests/fixtures/probe.c
 $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
+# attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller
+$(BUILD)/tests/seizer $(BUILD)/tests/waitgone: $(BUILD)/tests/%: tests/fixtures/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $$($(PKG_CONFIG) --libs libseccomp)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +15,17 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
-#include "injector/record/execaudit.h"
+#include "injector/handoff.h"
+#include "injector/init/init.h"
 #include "injector/session.h"
 #include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
@@ -171,66 +175,24 @@ static const char *const *exec_roots(const struct session_spec *s)
 	return s->profile->container_exec ? NULL : roots;
 }
 
-static void notice_cb(const char *msg, void *arg)
+/* --- the session's first process: host pid namespace, then the profile, then dhidebug-init --- */
+
+/* Clears close-on-exec on the fds dhidebug-init is handed (they are close-on-exec until now). */
+static int pass_fd(int fd)
 {
-	const struct session_chan *ch = arg;
+	int fl;
 
-	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "%s", msg);
-}
-
-static void line_hook(const char *line, const char *cwd, void *arg)
-{
-	const struct session_chan *ch = arg;
-
-	session_msg_send(ch->msg, SESSION_MSG_LINE, "%s\n%s", cwd, line);
-}
-
-static void done_hook(const char *line, int status, double seconds, void *arg)
-{
-	const struct session_chan *ch = arg;
-
-	session_msg_send(ch->msg, SESSION_MSG_DONE, "%d %.6f\n%s", status, seconds, line);
-}
-
-/*
- * The exec audit filter goes on last; its listener goes to the supervisor
- * over the notify socket (SCM_RIGHTS) and is closed here: the session never
- * holds it. From here on every exec waits for the supervisor's answer.
- */
-static int start_exec_audit(const struct session_chan *ch, struct dhi_err **err)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char one = 'x';
-	struct iovec iov = { &one, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int listener = -1, r;
-
-	if (ch->notify < 0)
+	if (fd < 0)
 		return 0;
-	if (execaudit_install(&listener, err) < 0)
-		return -1;
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &listener, sizeof(int));
-	r = (int)sendmsg(ch->notify, &mh, MSG_NOSIGNAL);
-	close(listener);
-	close(ch->notify);
-	if (r < 0)
-		return dhi_err_set(err, errno, "cannot hand the exec audit to the supervisor");
-	return 0;
+	fl = fcntl(fd, F_GETFD);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
-/* dhish, in this very process: dhidebug's own code, already under the profile. */
-static void run_dhish(const struct session_spec *s, const struct session_chan *ch,
-		      const struct run_ctx *ctx, char **env)
+/* dhish's configuration, in a memfd handed to the sealed copy of dhidebug that runs it. */
+static int dhish_config_fd(const struct session_spec *s, const struct session_chan *ch,
+			   const struct run_ctx *ctx, struct dhi_err **err)
 {
 	char *target = xasprintf("%s://%s", s->rt->runtime, s->rt->id);
-
-	/* what `ps` in the container shows for the shell: not a second "dhidebug" */
-	prctl(PR_SET_NAME, "dhish", 0, 0, 0);
 	struct dhish_config cfg = {
 		.target = target,
 		.profile = s->profile->name,
@@ -239,224 +201,270 @@ static void run_dhish(const struct session_spec *s, const struct session_chan *c
 		.allow_shells = s->profile->allow_shells,
 		.exec_anywhere = s->profile->container_exec,
 		.command = s->command,
-		.env = env,
 		.history = s->history.lines,
 		.inputrc = s->inputrc,
-		.hooks = { .line = line_hook, .done = done_hook, .arg = (void *)ch },
 	};
+	dhi_autoclose int fd = memfd_create("dhish-config", MFD_CLOEXEC);
+	int r;
 
-	_exit(dhish_run(&cfg));
+	if (fd < 0) {
+		free(target);
+		return dhi_err_set(err, errno, "cannot create dhish's configuration");
+	}
+	r = handoff_write(fd, &cfg, ch->notify >= 0, err);
+	free(target);
+	return r < 0 ? -1 : dhi_steal_fd(&fd);
 }
 
-static void run_program(const struct session_spec *s, const struct session_chan *ch,
-			const struct run_ctx *ctx)
+static void notice_cb(const char *msg, void *arg)
 {
+	const struct session_chan *ch = arg;
+
+	session_msg_send(ch->msg, SESSION_MSG_NOTICE, "%s", msg);
+}
+
+/*
+ * The stage's child. It is in the host's pid namespace, where nothing of the
+ * container can see it, until the end: it joins the target's pid namespace
+ * (for its children) and user namespace, gives up every host fd, takes the
+ * profile (ids, capabilities, no_new_privs, Landlock, seccomp) and only then
+ * runs dhidebug-init, whose children are the first processes the container
+ * can reach. So none of them is ever more privileged than the profile, or
+ * dhidebug's binary, or holds anything of dhidebug's memory.
+ */
+static void __attribute__((noreturn)) run_session(const struct session_spec *s,
+						  const struct session_chan *ch,
+						  const struct run_ctx *ctx, int keeper_w, int ended_w)
+{
+	struct ns_target t = s->target;
 	struct dhi_err *err = NULL;
-	sigset_t all;
-	char **env, *path;
-	int e;
+	char **env, *path = NULL, **argv;
+	int cfg = -1, exe = -1;
+	size_t n = 0, argc = 0;
 
-	/* handlers do not survive exec and nothing on the way set SIG_IGN; only the mask does */
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (ns_target_join(&t, NS_BIT(NS_PID), &err) < 0 || ns_target_join_user(&t, &err) < 0)
+		session_child_fail(ch->msg, err);
+	enter_workdir(s, ch, ctx);
+	if (s->argv) {
+		path = find_program(s->argv[0]);
+		if (!path) {
+			dhi_err_set_status(&err, 127, ENOENT, "cannot execute `%s`", s->argv[0]);
+			session_child_fail(ch->msg, err);
+		}
+		/* `-- bash` must not be the way around dhish's refusal of shells */
+		if (!s->profile->allow_shells && dhish_is_shell(path)) {
+			dhi_err_set_status(&err, 126, 0,
+					   "cannot execute `%s`: it is a shell, which profile `%s` "
+					   "does not run (sysadmin does)",
+					   s->argv[0], s->profile->name);
+			session_child_fail(ch->msg, err);
+		}
+	} else {
+		cfg = dhish_config_fd(s, ch, ctx, &err);
+		if (cfg < 0)
+			session_child_fail(ch->msg, err);
+		exe = s->dhish_exe;
+	}
+	{
+		/* nothing of the host goes further: only the session's channels and our programs */
+		const int keep[11] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg,
+				       ch->notify, keeper_w, ended_w, s->init_exe, exe, cfg, -1 };
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-		dhi_err_set(&err, errno, "cannot set the parent-death signal");
-		session_child_fail(ch->msg, err);
+		fd_close_all_but(keep, 10);
 	}
-	if (setsid() < 0) {
-		dhi_err_set(&err, errno, "cannot start a new session");
-		session_child_fail(ch->msg, err);
-	}
-	if (ctx->tty && ioctl(ch->stdio[0], TIOCSCTTY, 0) < 0) {
-		dhi_err_set(&err, errno, "cannot take the terminal");
-		session_child_fail(ch->msg, err);
-	}
-	for (int i = 0; i < 3; i++) {
-		if (dup2(ch->stdio[i], i) < 0) {
-			dhi_err_set(&err, errno, "cannot set up standard fds");
+	env = build_env(s);
+	{
+		const int exec_fds[3] = { s->init_exe, exe, -1 };
+
+		if (policy_apply(s->profile, &s->user, &s->filters, exec_roots(s), exec_fds,
+				 s->quiet ? NULL : notice_cb, (void *)ch, &err) < 0) {
+			dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
 			session_child_fail(ch->msg, err);
 		}
 	}
-	/*
-	 * Only 0, 1, 2 and the CLOEXEC message fd survive to exec: the kernel makes
-	 * the process dumpable again at exec before it closes CLOEXEC fds, so
-	 * anything else left open would be reachable through /proc.
-	 */
-	{
-		/* 0-2, the message fd and, until the exec audit is handed over, its socket */
-		const int keep[2] = { ch->msg, ch->notify };
 
-		fd_close_all_but(keep, 2);
+	/* dhidebug-init session KEY=VALUE... -- PROGRAM ARG... (injector/init/init.h) */
+	while (s->argv && s->argv[argc])
+		argc++;
+	argv = xzalloc((12 + (argc ? argc : 2)) * sizeof(char *));
+	argv[n++] = xstrdup("dhidebug-init");
+	argv[n++] = xstrdup(INIT_ROLE_SESSION);
+	argv[n++] = xasprintf(INIT_KEY_STDIO "=%d,%d,%d", ch->stdio[0], ch->stdio[1], ch->stdio[2]);
+	argv[n++] = xasprintf(INIT_KEY_TTY "=%d", ctx->tty ? 1 : 0);
+	argv[n++] = xasprintf(INIT_KEY_MSG "=%d", ch->msg);
+	if (ch->notify >= 0)
+		argv[n++] = xasprintf(INIT_KEY_NOTIFY "=%d", ch->notify);
+	argv[n++] = xasprintf(INIT_KEY_KEEPER "=%d", keeper_w);
+	argv[n++] = xasprintf(INIT_KEY_ENDED "=%d", ended_w);
+	if (exe >= 0) {
+		argv[n++] = xasprintf(INIT_KEY_EXE "=%d", exe);
+		argv[n++] = xasprintf(INIT_KEY_PASS "=%d", cfg);
+	} else {
+		argv[n++] = xasprintf(INIT_KEY_PATH "=%s", path);
 	}
-	umask(022);
-	enter_workdir(s, ch, ctx);
-
-	env = build_env(s);
-	if (policy_apply(s->profile, &s->user, &s->filters, exec_roots(s),
-			 s->quiet ? NULL : notice_cb, (void *)ch, &err) < 0) {
-		dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
-		session_child_fail(ch->msg, err);
+	argv[n++] = xstrdup("--");
+	if (exe >= 0) {
+		argv[n++] = xstrdup("dhish");
+		argv[n++] = xstrdup(HANDOFF_ARG);
 	}
-	if (start_exec_audit(ch, &err) < 0)
-		session_child_fail(ch->msg, err);
-	if (!s->argv)
-		run_dhish(s, ch, ctx, env);
-
-	path = find_program(s->argv[0]);
-	if (!path) {
-		dhi_err_set_status(&err, 127, ENOENT, "cannot execute `%s`", s->argv[0]);
-		session_child_fail(ch->msg, err);
-	}
-	/* `-- bash` must not be the way around dhish's refusal of shells */
-	if (!s->profile->allow_shells && dhish_is_shell(path)) {
-		dhi_err_set_status(&err, 126, 0,
-				   "cannot execute `%s`: it is a shell, which profile `%s` does not "
-				   "run (sysadmin does)",
-				   s->argv[0], s->profile->name);
-		session_child_fail(ch->msg, err);
-	}
-	execve(path, s->argv, env);
-	e = errno;
-	dhi_err_set_status(&err, e == ENOENT || e == ENOTDIR ? 127 : 126, e,
-			   "cannot execute `%s`", s->argv[0]);
+	for (size_t i = 0; i < argc; i++)
+		argv[n++] = s->argv[i];
+	argv[n] = NULL;
+	for (int i = 0; i < 3; i++)
+		if (pass_fd(ch->stdio[i]) < 0)
+			goto fail;
+	if (pass_fd(ch->msg) < 0 || pass_fd(ch->notify) < 0 || pass_fd(keeper_w) < 0 ||
+	    pass_fd(ended_w) < 0 || pass_fd(exe) < 0 || pass_fd(cfg) < 0)
+		goto fail;
+	syscall(SYS_execveat, s->init_exe, "", argv, env, AT_EMPTY_PATH);
+fail:
+	dhi_err_set(&err, errno, "cannot run dhidebug-init");
 	session_child_fail(ch->msg, err);
 }
 
-/* --- the session's init: a subreaper inside the target's pid namespace --- */
+/* --- the stage: joins, builds the view, then keeps the session from the host's side --- */
 
-/* Lists our children from /proc (the view's, verified to be procfs) and kills them. */
-static int kill_children(void)
+/* Signals `pid` (pinned by a pidfd where the kernel has them, 5.3+). */
+static int kill_pid(pid_t pid, int pidfd)
 {
-	DIR *d = opendir("/proc");
+	if (pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	return kill(pid, SIGKILL);
+}
+
+/*
+ * The session's processes, by what they share: the view's mount namespace,
+ * which the stage made and only the session holds (leaving it needs setns or
+ * unshare, which no profile but sysadmin has). Parentage would miss what the
+ * container took from us: it can kill the session's init, and then the
+ * orphans are its PID 1's. Returns how many were signalled.
+ */
+static int kill_session(int proc, ino_t mntns, pid_t spare1, pid_t spare2)
+{
+	dhi_autoclose int dfd = openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
-	pid_t self = getpid();
 	int n = 0;
 
 	if (!d)
 		return 0;
+	dfd = -1;	/* owned by d */
 	while ((de = readdir(d))) {
-		char path[300], buf[512];
-		int fd;
-		ssize_t len;
-		char *p;
+		char path[64];
+		struct stat st;
+		pid_t pid;
+		int pfd;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		pid = (pid_t)atoi(de->d_name);
+		if (pid == getpid() || pid == spare1 || pid == spare2)
 			continue;
-		len = fd_read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
+		snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
+		if (fstatat(proc, path, &st, 0) < 0 || st.st_ino != mntns)
 			continue;
-		buf[len] = '\0';
-		/* comm can hold anything, including ") 1 "; the ppid follows the last ')' */
-		p = strrchr(buf, ')');
-		if (p && strlen(p) > 4 && atoi(p + 4) == self) {
-			kill(atoi(de->d_name), SIGKILL);
+		/* pinned, then checked again: a pid reused meanwhile is not ours */
+		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (fstatat(proc, path, &st, 0) == 0 && st.st_ino == mntns && kill_pid(pid, pfd) == 0)
 			n++;
-		}
+		if (pfd >= 0)
+			close(pfd);
 	}
 	closedir(d);
 	return n;
 }
 
-/*
- * Every orphan of the session is reparented to us (we are the subreaper), so
- * killing our children until none is left ends the whole session, and no
- * zombie ever reaches the container's PID 1.
- */
-static void end_session(void)
+/* Our mount namespace, the view's: on the host's procfs, "self" is us. 0 if unknown. */
+static ino_t mntns_of(int proc)
 {
-	for (;;) {
-		kill_children();
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-	}
+	struct stat st;
+
+	return fstatat(proc, "self/ns/mnt", &st, 0) == 0 ? st.st_ino : 0;
 }
 
-static void session_init(const struct session_spec *s, const struct session_chan *ch,
-			 const struct run_ctx *ctx)
+/* Init's pid, as dhidebug-init's first process reports it on `fd`; -1 when it never forked. */
+static pid_t read_init(int fd)
 {
-	struct dhi_err *err = NULL;
-	sigset_t set;
-	int sfd, code = 125;
-	pid_t prog;
+	char buf[24];
+	ssize_t n = fd_read(fd, buf, sizeof(buf) - 1);
 
-	prctl(PR_SET_NAME, "dhidebug-init", 0, 0, 0);
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-		dhi_err_set(&err, errno, "cannot become a subreaper");
-		session_child_fail(ch->msg, err);
-	}
-	/* the container may signal us; only SIGKILL gets through, and then the stage notices */
-	sigfillset(&set);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0) {
-		dhi_err_set(&err, errno, "cannot create a signalfd");
-		session_child_fail(ch->msg, err);
-	}
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return (pid_t)atoi(buf) > 0 ? (pid_t)atoi(buf) : -1;
+}
 
-	prog = fork();
-	if (prog < 0) {
-		dhi_err_set(&err, errno, "cannot fork");
-		session_child_fail(ch->msg, err);
-	}
-	if (prog == 0) {
-		close(sfd);
-		run_program(s, ch, ctx);
-	}
-	/* the session's stdio lives in the program only: EOF when it and its children are gone */
-	for (int i = 0; i < 3; i++)
-		if (ch->stdio[i] >= 0 && (i == 0 || ch->stdio[i] != ch->stdio[i - 1]))
-			close(ch->stdio[i]);
+/*
+ * What the stage does once the session runs: wait until the program exits
+ * (init closes "ended"), the supervisor goes or asks us to end it all (the
+ * lifeline), or the session's first process (so init) has exited; then
+ * SIGKILL every process of the session, init last, until init, which reaps
+ * them, has exited. The stage is in the host's pid namespace, invisible to
+ * the container, and keeps its privileges: the session's init has none, and
+ * could not kill what the session runs as other users. Returns the first
+ * process's wait status.
+ */
+static int keep_session(const struct session_chan *ch, int proc, pid_t first, int keeper_r,
+			int ended_r)
+{
+	ino_t self = mntns_of(proc);
+	sigset_t chld;
+	dhi_autoclose int sfd = -1, initfd = -1;
+	pid_t init = -1;
+	bool ending = false;
+	int idle = 0, st = 0;
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	for (;;) {
-		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ch->lifeline, POLLIN, 0 } };
-		struct signalfd_siginfo si;
-		int st;
-		pid_t r;
+		/* once ending, the pipes have said all they will: scan every 10 ms */
+		struct pollfd p[4] = { { ending ? -1 : ch->lifeline, POLLIN, 0 },
+				       { ending ? -1 : ended_r, POLLIN, 0 },
+				       { keeper_r, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		pid_t w = waitpid(first, &st, WNOHANG);
+		int r;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (w == first || (w < 0 && errno == ECHILD))
+			return st;	/* init is gone too: it exits before the first process does */
+		r = poll(p, 4, ending ? 10 : -1);
+		if (r < 0 && errno != EINTR)
 			break;
-		if (p[1].revents) {
-			/* the supervisor is gone (or wants us gone): end it all */
-			code = 128 + SIGKILL;
-			break;
+		if (p[3].revents) {
+			struct signalfd_siginfo si;
+
+			while (fd_read(sfd, &si, sizeof(si)) > 0)
+				;
 		}
-		if (p[0].revents && fd_read(sfd, &si, sizeof(si)) < 0)
+		if (keeper_r >= 0 && p[2].revents) {
+			/* pinned while the first process, its parent, has not reaped it */
+			init = read_init(keeper_r);
+			if (init > 0)
+				initfd = (int)syscall(SYS_pidfd_open, init, 0);
+			dhi_close_reset(&keeper_r);
+		}
+		if (p[0].revents || p[1].revents)
+			ending = true;
+		if (!ending || !self)
 			continue;
-		while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (r == prog) {
-				code = status_to_code(st);
-				prog = -1;
-			}
-		}
-		if (prog < 0)
-			break;
+		if (kill_session(proc, self, first, init) > 0)
+			idle = 0;
+		/* init has nothing left to reap and still runs: it was made to, so it goes */
+		else if (++idle == 50 && init > 0)
+			kill_pid(init, initfd);
 	}
-	end_session();
-	_exit(code);
+	while (waitpid(first, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
 }
 
-/* --- the stage: host pid namespace, joins everything, waits for init --- */
-
-
-/*
- * Closes every fd but the session's channels: the target's /proc dir, the
- * toolbox's host directory and the like must never enter the pid namespace
- * (a host directory fd is a way out of any chroot, CVE-2024-21626).
- */
-static void close_host_fds(const struct session_chan *ch)
+static int wait_cgroups(const struct session_chan *ch)
 {
-	const int keep[7] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg, ch->lifeline,
-			      ch->cgsync, ch->notify };
+	char c;
+	ssize_t n = fd_read(ch->cgsync, &c, 1);
 
-	fd_close_all_but(keep, 7);
+	close(ch->cgsync);
+	return n == 1 ? 0 : -1;
 }
 
 /*
@@ -471,15 +479,6 @@ static void copy_rlimits(pid_t pid)
 		if (prlimit(pid, (enum __rlimit_resource)r, NULL, &lim) == 0)
 			setrlimit((enum __rlimit_resource)r, &lim);
 	}
-}
-
-static int wait_cgroups(const struct session_chan *ch)
-{
-	char c;
-	ssize_t n = fd_read(ch->cgsync, &c, 1);
-
-	close(ch->cgsync);
-	return n == 1 ? 0 : -1;
 }
 
 /* The operator's terminal stays with the supervisor; the stage gets /dev/null. */
@@ -506,13 +505,16 @@ static void report_view(const struct session_spec *s, const struct session_chan 
 
 /*
  * The whole privileged order in one place, so it can be reviewed at once:
- *   not dumpable → every namespace but the user one → private view (needs
- *   host privilege over the mounts) → user namespace → wait until the
- *   supervisor has moved us into the target's cgroups (it does that from the
- *   host while we work: cgroup v1 migrations are slow) → fork into the pid
- *   namespace → subreaper → drop to the profile → program.
+ *   not dumpable → every namespace but the pid and user ones → private view
+ *   (needs host privilege over the mounts) → wait until the supervisor has
+ *   moved us into the target's cgroups (it does that from the host while we
+ *   work: cgroup v1 migrations are slow) → fork the session's first process,
+ *   which joins the pid and user namespaces, takes the profile and runs
+ *   dhidebug-init (run_session) → keep the session (keep_session).
  * Being non-dumpable before the first setns keeps processes already in the
  * target from ptracing us or opening our /proc files while we hold host fds.
+ * The stage itself never enters the target's pid namespace: the container
+ * cannot see it, so it may keep what it needs to end the session.
  */
 void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 {
@@ -520,27 +522,32 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	struct dhi_err *err = NULL;
 	struct view_spec vs;
 	struct view_result vr;
-	dhi_autoclose int procself = -1;
+	dhi_autoclose int procself = -1, proc = -1;
 	struct run_ctx ctx = { .tty = isatty(ch->stdio[0]) };
-	pid_t init;
-	int st;
+	int keeper[2] = { -1, -1 }, ended[2] = { -1, -1 }, st;
+	sigset_t all;
+	pid_t first;
 
+	/* the terminal's signals reach our process group: the supervisor alone decides */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dhi_err_set(&err, errno, "cannot make the session non-dumpable");
 		session_child_fail(ch->msg, err);
 	}
 	procself = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (procself < 0) {
-		dhi_err_set(&err, errno, "cannot open /proc/self");
+	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procself < 0 || proc < 0) {
+		dhi_err_set(&err, errno, "cannot open /proc");
 		session_child_fail(ch->msg, err);
 	}
 	if (path_check_fs(procself, PROC_SUPER_MAGIC, "/proc/self", &err) < 0 ||
-	    detach_stdio(&err) < 0)
+	    path_check_fs(proc, PROC_SUPER_MAGIC, "/proc", &err) < 0 || detach_stdio(&err) < 0)
 		session_child_fail(ch->msg, err);
 
 	copy_rlimits(t.pid);
 
-	if (ns_target_join(&t, ~0u, &err) < 0)
+	if (ns_target_join(&t, ~NS_BIT(NS_PID), &err) < 0)
 		session_child_fail(ch->msg, err);
 
 	vs = (struct view_spec){
@@ -557,29 +564,37 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	report_view(s, ch, &vr);
 	ctx.view = vr.mode;
 	dhi_close_reset(&procself);
-
-	if (ns_target_join_user(&t, &err) < 0)
+	if (pipe2(keeper, O_CLOEXEC) < 0 || pipe2(ended, O_CLOEXEC) < 0) {
+		dhi_err_set(&err, errno, "cannot create pipes");
 		session_child_fail(ch->msg, err);
-	close_host_fds(ch);
+	}
 
 	/* what is forked from here on must be born in the target's cgroups */
 	if (wait_cgroups(ch) < 0)
 		_exit(125);	/* the supervisor failed to join them, and says why */
-	init = fork();
-	if (init < 0) {
-		dhi_err_set(&err, errno, "cannot fork into the target's pid namespace");
+	first = fork();
+	if (first < 0) {
+		dhi_err_set(&err, errno, "cannot fork the session");
 		session_child_fail(ch->msg, err);
 	}
-	if (init == 0)
-		session_init(s, ch, &ctx);
-
+	if (first == 0) {
+		dhi_close_reset(&proc);
+		close(keeper[0]);
+		close(ended[0]);
+		close(ch->lifeline);
+		run_session(s, ch, &ctx, keeper[1], ended[1]);
+	}
+	close(keeper[1]);
+	close(ended[1]);
 	for (int i = 0; i < 3; i++)
 		if (ch->stdio[i] >= 0 && (i == 0 || ch->stdio[i] != ch->stdio[i - 1]))
 			close(ch->stdio[i]);
-	close(ch->lifeline);
-	while (waitpid(init, &st, 0) < 0) {
-		if (errno != EINTR)
-			_exit(125);
-	}
+	if (ch->notify >= 0)
+		close(ch->notify);
+	st = keep_session(ch, proc, first, keeper[0], ended[0]);
+	/* what init could not reap (the container killed it, say): by the namespace, until none */
+	for (int i = 0; mntns_of(proc) && i < 100 && kill_session(proc, mntns_of(proc), first, -1) > 0;
+	     i++)
+		usleep(1000);
 	_exit(status_to_code(st));
 }

@@ -25,6 +25,7 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "common/fdio.h"
+#include "injector/init/init.h"
 #include "nsenter/path.h"
 #include "injector/toolbox_cmd.h"
 #include "toolbox/cache.h"
@@ -95,19 +96,21 @@ struct holder_spec {
 
 /*
  * The holder's life once its namespaces are ready. It is PID 1 of the
- * session's pid namespace, where a profile with CAP_SYS_PTRACE may trace it:
- * so nothing privileged stays. Every capability goes (bounding set too), it
- * becomes nobody with no_new_privs, and seccomp's strict mode leaves it
- * read(2), write(2) and _exit(2) only; only then does it say "ok", and it
- * blocks in read(2) until it is killed. Ptracing it gains nothing.
+ * session's pid namespace, where a profile with CAP_SYS_PTRACE may trace it,
+ * or open its /proc/1/exe: so nothing privileged stays, and it is not
+ * dhidebug's binary. Every capability goes (bounding set too), it becomes
+ * nobody with no_new_privs, and then it runs dhidebug-init `hold` from its
+ * sealed memfd, which enters seccomp's strict mode (read(2), write(2) and
+ * _exit(2) only), says "ok" and blocks in read(2) until it is killed.
+ * Ptracing it gains nothing.
  */
-static void __attribute__((noreturn)) holder_idle(int sock)
+static void __attribute__((noreturn)) holder_idle(int sock, int init)
 {
-	int p[2];
-	char c;
+	char arg[16];
+	char *argv[] = { "dhidebug-init", INIT_ROLE_HOLD, arg, NULL };
+	char *envp[] = { NULL };
+	int fl;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		die(sock, "pipe");
 	for (int cap = 0; cap < 64; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
 			die(sock, "cannot drop the bounding set");
@@ -123,14 +126,15 @@ static void __attribute__((noreturn)) holder_idle(int sock)
 		if (poll(&pfd, 1, 0) != 0)
 			_exit(1);
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(sock, "cannot confine the namespace holder");
-	/* write(2) on the SEQPACKET socket: send(2) is not allowed any more */
-	if (write(sock, "ok", 2) != 2)
-		syscall(SYS_exit, 1);
-	for (;;)
-		(void)!read(p[0], &c, 1);
+	/* the socket is the one fd dhidebug-init keeps */
+	snprintf(arg, sizeof(arg), "%d", sock);
+	fl = fcntl(sock, F_GETFD);
+	if (fl < 0 || fcntl(sock, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+		die(sock, "fcntl");
+	syscall(SYS_execveat, init, "", argv, envp, AT_EMPTY_PATH);
+	die(sock, "cannot run dhidebug-init");
 }
 
 /*
@@ -139,7 +143,7 @@ static void __attribute__((noreturn)) holder_idle(int sock)
  * waits to be killed. It runs no program of the image's: a session attaches
  * to it as to a container's init.
  */
-static void __attribute__((noreturn)) holder(int sock, const struct holder_spec *h)
+static void __attribute__((noreturn)) holder(int sock, int init, const struct holder_spec *h)
 {
 	static const char *const devs[] = { "null", "zero", "full", "random", "urandom", "tty", NULL };
 
@@ -174,7 +178,7 @@ static void __attribute__((noreturn)) holder(int sock, const struct holder_spec 
 			close(null);
 		}
 	}
-	holder_idle(sock);
+	holder_idle(sock, init);
 }
 
 /* An O_PATH fd of directory `dir`, named /proc/self/fd/N in overlay options. */
@@ -286,7 +290,8 @@ static void build_root(int sock, const struct holder_spec *h)
  * forks the holder (the new pid namespace applies to children) and reports
  * its pid, then waits. It dies with dhidebug and the holder with it.
  */
-static void __attribute__((noreturn)) keeper(int sock, const struct holder_spec *h, pid_t parent)
+static void __attribute__((noreturn)) keeper(int sock, int init, const struct holder_spec *h,
+					      pid_t parent)
 {
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	pid_t pid;
@@ -300,13 +305,13 @@ static void __attribute__((noreturn)) keeper(int sock, const struct holder_spec 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		die(sock, "cannot make the mounts private");
 	build_root(sock, h);
-	/* the layers' fds go (all but the socket): the holder and the session inherit none */
-	fd_close_all_but(&sock, 1);
+	/* the layers' fds go (all but the socket and dhidebug-init): none goes further */
+	fd_close_all_but((const int[]){ sock, init }, 2);
 	pid = fork();
 	if (pid < 0)
 		die(sock, "fork");
 	if (pid == 0)
-		holder(sock, h);
+		holder(sock, init, h);
 	if (send(sock, &pid, sizeof(pid), MSG_NOSIGNAL) < 0)
 		_exit(1);
 	close(sock);
@@ -324,8 +329,13 @@ static int holder_start(const struct holder_spec *h, const char *what, struct im
 	ssize_t n;
 	int sv[2];
 
+	dhi_autoclose int init = -1;
+
 	it->keeper = -1;
 	it->holder = -1;
+	init = init_memfd(err);
+	if (init < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return dhi_err_set(err, errno, "socketpair");
 	it->keeper = fork();
@@ -336,7 +346,7 @@ static int holder_start(const struct holder_spec *h, const char *what, struct im
 	}
 	if (it->keeper == 0) {
 		close(sv[0]);
-		keeper(sv[1], h, parent);
+		keeper(sv[1], init, h, parent);
 	}
 	close(sv[1]);
 	/*

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/selfexe.h"
 #include "common/xalloc.h"
 #include "injector/cli.h"
+#include "injector/handoff.h"
 #include "injector/history.h"
+#include "injector/init/init.h"
 #include "injector/imagetarget.h"
 #include "injector/record/record.h"
 #include "injector/lint.h"
@@ -136,13 +139,17 @@ int main(int argc, char **argv)
 	struct cli cli;
 	struct rt_opts ro;
 	struct rt_target rt;
-	struct session_spec s = { .target_root = -1, .toolbox_tree = -1 };
+	struct session_spec s = { .target_root = -1, .toolbox_tree = -1, .init_exe = -1,
+				  .dhish_exe = -1 };
 	struct os_release target_os;
 	struct policy pol;
 	struct image_target image = { .keeper = -1, .holder = -1 };
 	char *toolbox_dir = NULL;
 	int code;
 
+	/* dhish, in the sealed copy of ourselves that a session runs (injector/handoff.h) */
+	if (argc == 2 && strcmp(argv[1], HANDOFF_ARG) == 0)
+		return handoff_main();
 	if (cli_parse(argc, argv, &cli, &err) < 0)
 		return fail(err);
 	if (cli.cmd == CLI_HELP) {
@@ -250,6 +257,13 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
+		return fail(err);
+	/*
+	 * What the session's processes run, made while we may: the profile
+	 * refuses memfd_create, and the view hides our binary.
+	 */
+	s.init_exe = init_memfd(&err);
+	if (s.init_exe < 0 || (!cli.argv && (s.dhish_exe = selfexe_open_sealed(&err)) < 0))
 		return fail(err);
 	/* built here, loaded last, in the program's process (crun does the same) */
 	if (policy_build_filters(s.profile, POLICY_CACHE_DIR, &s.filters, &err) < 0)

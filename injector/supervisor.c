@@ -22,6 +22,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/record/execaudit.h"
+#include "injector/init/init.h"
 #include "injector/record/ship.h"
 #include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
@@ -289,6 +290,20 @@ static void handle_exec(struct relay *r)
 	execaudit_event_free(&ev);
 }
 
+/* dhidebug-init could not execute the program: "errno\nname". */
+static void exec_failed(struct relay *r, const char *text)
+{
+	const struct profile *p = r->spec->profile;
+	const char *nl = strchr(text, '\n');
+	int e = atoi(text);
+	bool noexec = e == EACCES && !p->container_exec;
+
+	free(r->error);
+	r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?", strerror(e),
+			     noexec ? " (profile `" : "", noexec ? p->name : "",
+			     noexec ? "` runs programs from the toolbox only)" : "");
+}
+
 static void take_messages(struct relay *r)
 {
 	ssize_t n = fd_read(r->msg, r->msgbuf + r->msglen, sizeof(r->msgbuf) - r->msglen);
@@ -313,6 +328,8 @@ static void take_messages(struct relay *r)
 			rec_line(r, m + 1);
 		} else if (m[0] == SESSION_MSG_DONE) {
 			rec_line_end(r, m + 1);
+		} else if (m[0] == INIT_MSG_EXEC_FAILED) {
+			exec_failed(r, m + 1);
 		}
 		start = i + 1;
 	}
@@ -598,8 +615,12 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		goto out_mask;
 	}
 	if (stage == 0) {
-		/* dies with us; if we are already gone, do not start at all */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != me)
+		/*
+		 * If we are already gone, do not start at all. The stage does not die
+		 * with us: it ends the session when our lifeline closes, and must
+		 * outlive the session's init, or that would be the container's PID 1's.
+		 */
+		if (getppid() != me)
 			_exit(125);
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &old, NULL);

@@ -94,7 +94,17 @@ out:
  * directories). Other accesses are left to mounts and permissions.
  * Returns 1 when the kernel has no Landlock.
  */
-static int restrict_exec(const char *const *roots, struct dhi_err **err)
+static int allow_exec_fd(int rs, int fd, const char *what, struct dhi_err **err)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = LANDLOCK_ACCESS_FS_EXECUTE,
+						 .parent_fd = fd };
+
+	if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+		return dhi_err_set(err, errno, "cannot add a Landlock rule for %s", what);
+	return 0;
+}
+
+static int restrict_exec(const char *const *roots, const int *fds, struct dhi_err **err)
 {
 	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_EXECUTE };
 	dhi_autoclose int rs = -1;
@@ -107,15 +117,25 @@ static int restrict_exec(const char *const *roots, struct dhi_err **err)
 	if (rs < 0)
 		return dhi_err_set(err, errno, "cannot create a Landlock ruleset");
 	for (int i = 0; roots[i]; i++) {
-		struct landlock_path_beneath_attr pb = { .allowed_access =
-								 LANDLOCK_ACCESS_FS_EXECUTE };
 		dhi_autoclose int fd = open(roots[i], O_PATH | O_CLOEXEC);
 
 		if (fd < 0)
 			continue;	/* the toolbox may not have /sbin, say */
-		pb.parent_fd = fd;
-		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
-			return dhi_err_set(err, errno, "cannot add a Landlock rule for `%s`", roots[i]);
+		if (allow_exec_fd(rs, fd, roots[i], err) < 0)
+			return -1;
+	}
+	/*
+	 * dhidebug's own programs: a file on a detached mount needs its rule; a
+	 * memfd cannot have one (EBADFD: Landlock leaves internal filesystems
+	 * alone, so it can be executed anyway).
+	 */
+	for (int i = 0; fds && fds[i] >= 0; i++) {
+		struct landlock_path_beneath_attr pb = { .allowed_access = LANDLOCK_ACCESS_FS_EXECUTE,
+							 .parent_fd = fds[i] };
+
+		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0 &&
+		    errno != EBADFD)
+			return dhi_err_set(err, errno, "cannot add a Landlock rule for dhidebug");
 	}
 	if (syscall(SYS_landlock_restrict_self, rs, 0) < 0)
 		return dhi_err_set(err, errno, "cannot enforce the Landlock ruleset");
@@ -146,7 +166,7 @@ static uint64_t permitted_now(void)
 }
 
 int policy_apply(const struct profile *p, const struct session_user *u,
-		 const struct policy_filters *f, const char *const *exec_roots,
+		 const struct policy_filters *f, const char *const *exec_roots, const int *exec_fds,
 		 void (*notice)(const char *msg, void *arg), void *arg, struct dhi_err **err)
 {
 	uint64_t keep = p->caps & permitted_now();
@@ -158,7 +178,7 @@ int policy_apply(const struct profile *p, const struct session_user *u,
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return dhi_err_set(err, errno, "cannot set no_new_privs");
 	if (p->landlock_exec && exec_roots) {
-		r = restrict_exec(exec_roots, err);
+		r = restrict_exec(exec_roots, exec_fds, err);
 		if (r < 0)
 			return -1;
 		if (r > 0 && notice)

@@ -133,11 +133,12 @@ void policy_free_filters(struct policy_filters *f);
  * In the program's process, just before exec: ids and groups, capabilities
  * (bounding, permitted, effective, inheritable, ambient), no_new_privs,
  * Landlock (where the kernel has it: exec only below `exec_roots`), then the
- * seccomp filters. Order and reasons: docs/security.md. `notice` receives the
- * one line printed when Landlock is missing.
+ * seccomp filters. Order and reasons: docs/security.md. `exec_fds` (-1 ends the
+ * list) are files Landlock lets run too: dhidebug's own programs, which are on
+ * no path. `notice` receives the one line printed when Landlock is missing.
  */
 int policy_apply(const struct profile *p, const struct session_user *u,
-		 const struct policy_filters *f, const char *const *exec_roots,
+		 const struct policy_filters *f, const char *const *exec_roots, const int *exec_fds,
 		 void (*notice)(const char *msg, void *arg), void *arg, struct dhi_err **err);
 
 #endif

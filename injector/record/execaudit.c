@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* execaudit.c - exec audit through seccomp user notification. */
 #include "injector/record/execaudit.h"
+#include "injector/record/execaudit_bpf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,34 +23,12 @@
 #define MAX_ARGS 256
 #define MAX_ARG_LEN 4096
 
-/* x86-64 and i386 numbers of execve and execveat (the other filters kill any other ABI). */
-#define NR64_EXECVE 59
-#define NR64_EXECVEAT 322
-#define NR32_EXECVE 11
-#define NR32_EXECVEAT 358
+#define NR64_EXECVEAT EXECAUDIT_NR64_EXECVEAT
+#define NR32_EXECVEAT EXECAUDIT_NR32_EXECVEAT
 
 int execaudit_install(int *listener, struct dhi_err **err)
 {
-	/*
-	 * A hand-written filter: four comparisons are all it takes, and it needs
-	 * no cache. x32 calls (nr | 0x40000000) never match, and the allowlist
-	 * kills them anyway. Jumps count from the next instruction: the last one
-	 * (index 11) notifies, index 5 and 10 allow.
-	 */
-	struct sock_filter prog[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR64_EXECVE, 7, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR64_EXECVEAT, 6, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR32_EXECVE, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR32_EXECVEAT, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-	};
+	struct sock_filter prog[] = EXECAUDIT_FILTER;
 	struct sock_fprog fp = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
 	int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 			      SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);

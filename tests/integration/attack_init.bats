@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# attack_init.bats: a container that attacks the processes a session starts (THREATS.md 41,
+# issue 14 findings 1 and 7). Its PID 1 holds CAP_SYS_PTRACE, as `--cap-add SYS_PTRACE`
+# gives, and seizes every new process: none may hold more than the profile grants, take an
+# injected remount or open_by_handle_at, or hand out a directory outside the container; and
+# when dhidebug is killed, the session is gone at once.
+
+load helpers
+
+setup()
+{
+	requires root runc toolbox
+}
+
+teardown()
+{
+	[ -n "${HOSTCTL_PID:-}" ] && kill -9 "$HOSTCTL_PID" 2>/dev/null
+	container_rm
+}
+
+# set_mask PROFILE: what the seizer lets the next session's processes hold, as a hex mask
+set_mask()
+{
+	local names name mask=0 bit
+	names=$("$DHIDEBUG" profiles --json | jq -r --arg p "$1" \
+		'.[] | select(.name == $p) | .capabilities[]')
+	for name in $names; do
+		for bit in $(seq 0 63); do
+			if [ "$(capsh --decode="$(printf '0x%x' $((1 << bit)))" | sed 's/.*=//')" = "$name" ]; then
+				mask=$((mask | (1 << bit)))
+				break
+			fi
+		done
+	done
+	printf '%x\n' "$mask" >"$VOLDIR/mask"
+}
+
+seizer_bundle()
+{
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/seizer" "$1/rootfs/seizer"
+		jq '.process.args = ["/seizer", "/vol/report", "/vol/mask"]
+		    | .process.capabilities.bounding += ["CAP_SYS_PTRACE"]
+		    | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
+		    | .process.capabilities.permitted += ["CAP_SYS_PTRACE"]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready' "$VOLDIR/report" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "the seizer never got ready" >&2
+	cat "$VOLDIR/report" >&2
+	return 1
+}
+
+@test "a CAP_SYS_PTRACE PID 1 seizes every session process: no capability, injected call or host fd gained" {
+	requires probe
+	local p
+	seizer_bundle
+	# the positive controls: our own child could be seized, injected into and robbed of a
+	# directory fd; a host process put into the container's pid namespace is flagged
+	grep -E '^control [0-9]+ seizer .*seize=ok getpid=[0-9]+ .*openat=[0-9]+ .*dirs=[1-9]' \
+		"$VOLDIR/report"
+	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/hostctl"
+	echo 0 >"$VOLDIR/mask"
+	nsenter -t "$CPID" -p -- bash -c "exec 9</etc; exec $BATS_TEST_TMPDIR/hostctl 30" &
+	HOSTCTL_PID=$!
+	for i in $(seq 100); do
+		grep -q ' hostctl ' "$VOLDIR/report" && break
+		sleep 0.05
+	done
+	for p in observe general netadmin; do
+		set_mask "$p"
+		run_dhi --profile "$p" "$TARGET" -- sleep 0.5
+		[ "$status" -eq 0 ]
+		run_dhi --profile "$p" -c 'sleep 0.5' "$TARGET"
+		[ "$status" -eq 0 ]
+	done
+	kill -9 "$HOSTCTL_PID"
+	echo "report:"
+	cat "$VOLDIR/report"
+	# the host process was seen, and its capabilities and host directory flagged
+	grep -E '^BREACH [0-9]+ hostctl capabilities' "$VOLDIR/report"
+	grep -E '^BREACH [0-9]+ hostctl 1 directory fd' "$VOLDIR/report"
+	# the session's processes were reached (seized and injected into) ...
+	grep -E '^proc [0-9]+ dhidebug-init .*seize=ok getpid=' "$VOLDIR/report"
+	grep -E '^proc [0-9]+ sleep .*seize=ok getpid=[0-9]+ ' "$VOLDIR/report"
+	grep -E '^proc [0-9]+ dhish .*seize=ok getpid=[0-9]+ ' "$VOLDIR/report"
+	# ... and gave nothing: no breach but the host control's (by its pid: before it ran
+	# hostctl, it was nsenter and bash)
+	local ctl
+	ctl=$(awk '$1 == "BREACH" && $3 == "hostctl" { print $2; exit }' "$VOLDIR/report")
+	[ -z "$(awk -v c="$ctl" '$1 == "BREACH" && $2 != c' "$VOLDIR/report")" ]
+}
+
+@test "the session's init holds no capability, has no_new_privs and a seccomp filter, and is not dhidebug" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$TARGET" -- sleep 30
+	wait_for_session
+	local pid found=0 exe
+	for pid in $(session_pids); do
+		[ "$(cat "/proc/$pid/comm")" = dhidebug-init ] || continue
+		found=1
+		grep -E '^Cap(Inh|Prm|Eff|Amb):' "/proc/$pid/status"
+		for set in CapInh CapPrm CapEff CapAmb; do
+			[ "$(awk -v k="$set:" '$1 == k { print $2 }' "/proc/$pid/status")" = 0000000000000000 ]
+		done
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status"
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status"
+		# its program is a sealed memfd, not the host's dhidebug
+		exe=$(readlink "/proc/$pid/exe")
+		echo "init's exe: $exe"
+		[[ "$exe" == "/memfd:dhidebug-init"* ]]
+		run cmp -s "/proc/$pid/exe" "$DHIDEBUG"
+		[ "$status" -ne 0 ]
+		# and nothing can write it
+		run sh -c "echo x >>'/proc/$pid/exe'"
+		[ "$status" -ne 0 ]
+	done
+	[ "$found" = 1 ]
+	# no session process runs the host's binary
+	for pid in $(session_pids); do
+		exe=$(readlink "/proc/$pid/exe")
+		echo "$pid $(cat "/proc/$pid/comm") $exe"
+		[ "$exe" != "$(realpath "$DHIDEBUG")" ]
+	done
+	kill "$DHI_PID"
+}
+
+@test "dhish runs from a sealed copy of dhidebug, not the host's binary" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" -c 'sleep 30' "$TARGET"
+	wait_for_session
+	local pid found=0 exe
+	for pid in $(session_pids); do
+		[ "$(cat "/proc/$pid/comm")" = dhish ] || continue
+		found=1
+		exe=$(readlink "/proc/$pid/exe")
+		echo "dhish's exe: $exe"
+		[ "$exe" != "$(realpath "$DHIDEBUG")" ]
+		# the same bytes, through a mount nobody can write
+		cmp "/proc/$pid/exe" "$DHIDEBUG"
+		run sh -c "echo x >>'/proc/$pid/exe'"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Read-only file system"* ]]
+	done
+	[ "$found" = 1 ]
+	kill "$DHI_PID"
+}
+
+@test "dhidebug-init and the dhish entry refuse to run outside a session" {
+	run "$DHIDEBUG" --dhish-handoff
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"for dhidebug's own use"* ]]
+}
+
+@test "SIGKILL of dhidebug: no session process is left in the container 100 ms later" {
+	container_start static
+	local gone rc
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$TARGET" -- sleep 100
+	wait_for_session
+	kill -9 "$DHI_PID"
+	# polled from the moment of the kill, sub-millisecond (a shell loop is too slow to tell)
+	set +e
+	gone=$("$BUILD/tests/waitgone" "/proc/$CPID/ns/pid" "$CPID" 100)
+	rc=$?
+	set -e
+	echo "the session was gone after $gone ms"
+	echo "# SIGKILL of the supervisor: the session was gone after $gone ms" >&3
+	[ "$rc" -eq 0 ]
+	[ "$(zombie_children_of "$CPID")" -eq 0 ]
+}
+
+@test "the container kills the session's init: its orphans are killed all the same" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --profile sysadmin "$TARGET" -- \
+		sh -c 'sleep 100 & sleep 100 & wait'
+	wait_for_session
+	local pid init=
+	for pid in $(session_pids); do
+		[ "$(cat "/proc/$pid/comm")" = dhidebug-init ] && init=$pid
+	done
+	[ -n "$init" ]
+	kill -9 "$init"
+	run "$BUILD/tests/waitgone" "/proc/$CPID/ns/pid" "$CPID" 2000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_pid_exit "$DHI_PID" 10
+}
