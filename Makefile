@@ -207,7 +207,8 @@ check-deps:
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
-	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone
+	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
+	$(BUILD)/tests/plant
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -221,8 +222,9 @@ $(BUILD)/tests/probe: tests/fixtures/probe.c
 $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
-# attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller
-$(BUILD)/tests/seizer $(BUILD)/tests/waitgone: $(BUILD)/tests/%: tests/fixtures/%.c
+# attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller;
+# attack_reads.bats: FIFOs, device nodes, huge files and terminals where dhidebug reads
+$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c

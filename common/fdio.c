@@ -4,13 +4,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/xalloc.h"
 
 int fd_write_all(int fd, const void *buf, size_t len)
@@ -72,6 +76,117 @@ int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **e
 	*out = buf;
 	if (len)
 		*len = used;
+	return 0;
+}
+
+const char *fd_mode_name(unsigned int mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symbolic link";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFSOCK:
+		return "a socket";
+	default:
+		return "of an unknown type";
+	}
+}
+
+/* Refuses what is not a regular file of at most `max` bytes (0: any). */
+static int check_regular(const struct stat *st, const char *what, size_t max,
+			 struct dhi_err **err)
+{
+	if (!S_ISREG(st->st_mode))
+		return dhi_err_set(err, 0, "`%s` is %s, not a regular file", what,
+				   fd_mode_name(st->st_mode));
+	if (max && (unsigned long long)st->st_size > max)
+		return dhi_err_set(err, 0, "`%s` is too large (%lld bytes, at most %zu are read)",
+				   what, (long long)st->st_size, max);
+	return 0;
+}
+
+int fd_reopen_regular(int fd, const char *what, size_t max, int *out, struct stat *st,
+		      struct dhi_err **err)
+{
+	struct stat before, after;
+	char path[64];
+	int nfd;
+
+	if (fstat(fd, &before) < 0)
+		return dhi_err_set(err, errno, "cannot stat `%s`", what);
+	if (check_regular(&before, what, max, err) < 0)
+		return -1;
+	/*
+	 * The magic link reopens the inode the fd holds, not a path: nothing can
+	 * be swapped in between. O_NONBLOCK all the same (a mandatory lock, a
+	 * file system that would wait), and the inode checked again below.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (nfd < 0)
+		return dhi_err_set(err, errno, "cannot open `%s`", what);
+	if (fstat(nfd, &after) < 0 || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino || !S_ISREG(after.st_mode)) {
+		close(nfd);
+		return dhi_err_set(err, 0, "cannot open `%s`: /proc/self/fd gave another file", what);
+	}
+	if (st)
+		*st = after;
+	*out = nfd;
+	return 0;
+}
+
+int fd_read_regular(int fd, const char *what, size_t max, char **out, size_t *len,
+		    struct dhi_err **err)
+{
+	dhi_autoclose int rfd = -1;
+
+	if (fd_reopen_regular(fd, what, max, &rfd, NULL, err) < 0)
+		return -1;
+	/* (a file that grows after the fstat still stops at `max`) */
+	if (fd_read_file(rfd, max, out, len, err) < 0)
+		return dhi_err_prefix(err, "`%s`", what);
+	return 0;
+}
+
+int fd_read_regular_at(int dirfd, const char *name, size_t max, char **out, size_t *len,
+		       struct dhi_err **err)
+{
+	dhi_autoclose int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open `%s`", name);
+	return fd_read_regular(fd, name, max, out, len, err);
+}
+
+int fd_read_proc_at(int procfd, const char *name, size_t max, char **out, size_t *len,
+		    struct dhi_err **err)
+{
+	dhi_autoclose int fd =
+		openat(procfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	struct statfs sfs;
+	struct stat st;
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open `%s`", name);
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+		return dhi_err_set(err, errno, "cannot stat `%s`", name);
+	if ((unsigned long)sfs.f_type != PROC_SUPER_MAGIC)
+		return dhi_err_set(err, 0, "`%s` is not on procfs (magic 0x%lx)", name,
+				   (unsigned long)sfs.f_type);
+	if (check_regular(&st, name, 0, err) < 0)
+		return -1;
+	if (fd_read_file(fd, max, out, len, err) < 0)
+		return dhi_err_prefix(err, "`%s`", name);
 	return 0;
 }
 

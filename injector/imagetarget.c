@@ -386,19 +386,30 @@ static bool host_net(const struct cli *cli)
 	return cli->net && strcmp(cli->net, "host") == 0;
 }
 
-/* The image's config.json beside its cached rootfs: Env, User, WorkingDir. */
-static struct rt_process *image_process(const char *rootfs)
+/*
+ * The image's config.json beside its cached rootfs: Env, User, WorkingDir.
+ * None when it is missing; one that is there but not a regular file is an
+ * error (the session would start as root instead of the image's user).
+ */
+static int image_process(const char *rootfs, struct rt_process **out, struct dhi_err **err)
 {
-	dhi_autofree char *path = xasprintf("%s/../config.json", rootfs), *buf = NULL;
-	dhi_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct rt_process *p = NULL;
-	struct dhi_err *err = NULL;
+	/* the entry's directory: cache_resolve() gives an absolute <entry>/rootfs */
+	const char *slash = strrchr(rootfs, '/');
+	dhi_autofree char *path = xasprintf("%.*s/config.json", (int)(slash ? slash - rootfs : 0),
+					    rootfs), *buf = NULL;
+	struct dhi_err *e = NULL;
 	size_t len;
 
-	if (fd >= 0 && fd_read_file(fd, 4u << 20, &buf, &len, &err) == 0)
-		rt_image_parse_process(buf, len, &p, &err);
-	dhi_err_clear(&err);
-	return p;
+	*out = NULL;
+	if (fd_read_regular_at(AT_FDCWD, path, 4u << 20, &buf, &len, err) < 0) {
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		dhi_err_clear(err);
+		return 0;
+	}
+	rt_image_parse_process(buf, len, out, &e);
+	dhi_err_clear(&e);
+	return 0;
 }
 
 int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
@@ -433,7 +444,10 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	rt->image_ref = xstrdup(ref);
 	rt->image_digest = xstrdup(digest);
 	rt->state = xstrdup("running");
-	rt->proc = image_process(rootfs);
+	if (image_process(rootfs, &rt->proc, err) < 0) {
+		image_target_stop(it);
+		return dhi_err_prefix(err, "image `%s`", ref);
+	}
 	return 0;
 }
 

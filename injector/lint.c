@@ -310,6 +310,26 @@ static int open_in(const struct lint_input *in, const char *path, int flags)
 	return fd;
 }
 
+/*
+ * Opens the regular file `path` inside the root for reading (a FIFO or a
+ * device of the image is never opened); -1 with `*why` set (the caller frees
+ * it) when it is there but not a regular file, -1 alone when it is not there.
+ */
+static int open_file_in(const struct lint_input *in, const char *path, char **why)
+{
+	struct dhi_err *e = NULL;
+	int fd = -1;
+
+	*why = NULL;
+	if (path_open_regular_at(in->rootfd, path, 0, &fd, &e) < 0) {
+		if (e->errnum != ENOENT)
+			*why = dhi_err_string(e);
+		dhi_err_clear(&e);
+		return -1;
+	}
+	return fd;
+}
+
 static bool exists_in(const struct lint_input *in, const char *path)
 {
 	dhi_autoclose int fd = open_in(in, path, O_PATH);
@@ -394,14 +414,13 @@ static bool musl_builtin(const char *name)
  */
 static char *musl_path(const struct lint_input *in, const char *arch)
 {
-	dhi_autofree char *file = xasprintf("/etc/ld-musl-%s.path", arch);
-	dhi_autoclose int fd = open_in(in, file, O_RDONLY | O_NONBLOCK);
+	dhi_autofree char *file = xasprintf("/etc/ld-musl-%s.path", arch), *why = NULL;
+	dhi_autoclose int fd = open_file_in(in, file, &why);
 	char buf[4096];
-	struct stat st;
 	ssize_t n;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+	/* (not a regular file: the default path, as for a missing file) */
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
 		return xstrdup("/lib:/usr/local/lib:/usr/lib");
 	buf[n] = '\0';
 	for (char *c = buf; *c; c++)
@@ -466,11 +485,24 @@ static void check_elf(struct report *r, const struct lint_input *in, const char 
 	queue[nq++] = xstrdup(prog);
 	while (head < nq) {
 		dhi_autofree char *path = queue[head++], *ip = NULL, *rp = NULL, *origin = NULL;
-		dhi_autoclose int fd = open_in(in, path, O_RDONLY);
+		dhi_autofree char *why = NULL;
+		dhi_autoclose int fd = open_file_in(in, path, &why);
 		char **needed = NULL;
 		struct dhi_err *e = NULL;
 		char *slash;
 
+		if (fd < 0 && why && head == 1) {
+			add(r, "elf", V_WARN, "cannot read `%s` as ELF: %s", path, why);
+			goto out;
+		}
+		if (fd < 0 && why) {
+			/* there, and not a file the loader could map: as good as missing */
+			char *m = xasprintf("%s%s%s", missing, *missing ? ", " : "", why);
+
+			free(missing);
+			missing = m;
+			continue;
+		}
 		if (fd < 0)
 			continue;
 		if (lint_elf_read(fd, &ip, &needed, &rp, &machine, &e) < 0) {
@@ -555,7 +587,7 @@ static bool is_shell(const char *p)
 
 static void check_entrypoint(struct report *r, const struct lint_input *in)
 {
-	dhi_autofree char *prog = NULL, *line = NULL;
+	dhi_autofree char *prog = NULL, *line = NULL, *why = NULL;
 	dhi_autoclose int fd = -1;
 	unsigned char magic[4] = { 0 };
 
@@ -582,7 +614,12 @@ static void check_entrypoint(struct report *r, const struct lint_input *in)
 	}
 	prog = resolve_prog(in, in->args[0]);
 	if (prog)
-		fd = open_in(in, prog, O_RDONLY);
+		fd = open_file_in(in, prog, &why);
+	if (fd < 0 && why) {
+		add(r, "entrypoint", V_FAIL, "%s", why);
+		hint(r, "the entrypoint must be a program file of the image");
+		return;
+	}
 	if (fd < 0) {
 		add(r, "entrypoint", V_FAIL, "`%s` is not in the image", in->args[0]);
 		hint(r, "copy the program into the final image, or fix the path in ENTRYPOINT");
@@ -765,17 +802,15 @@ static void input_from_image_config(json_t *cfg, struct lint_input *in)
 		in->cwd = xstrdup(json_string_value(json_object_get(cfg, "WorkingDir")));
 }
 
+/* A runtime's state, a bundle's or an image's config: not our files, regular or refused. */
 static int read_json_file(int dirfd, const char *name, json_t **out, struct dhi_err **err)
 {
-	dhi_autoclose int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	dhi_autofree char *buf = NULL;
 	size_t len = 0;
 	json_error_t je;
 
-	if (fd < 0)
-		return dhi_err_set(err, errno, "cannot open `%s`", name);
-	if (fd_read_file(fd, LINT_CONFIG_MAX, &buf, &len, err) < 0)
-		return dhi_err_prefix(err, "`%s`", name);
+	if (fd_read_regular_at(dirfd, name, LINT_CONFIG_MAX, &buf, &len, err) < 0)
+		return -1;
 	*out = json_loadb(buf, len, 0, &je);
 	if (!*out)
 		return dhi_err_set(err, 0, "`%s` is not JSON: %s", name, je.text);
@@ -854,13 +889,12 @@ static char *oci_bundle(const struct rt_target *rt, const struct cli *cli)
 /* NUL-separated /proc/<pid>/<name> as a string vector. */
 static char **proc_strv(int procfd, const char *name)
 {
-	dhi_autoclose int fd = openat(procfd, name, O_RDONLY | O_CLOEXEC);
 	dhi_autofree char *buf = NULL;
 	struct dhi_err *e = NULL;
 	size_t len = 0, n = 0;
 	char **v;
 
-	if (fd < 0 || fd_read_file(fd, 1u << 20, &buf, &len, &e) < 0) {
+	if (fd_read_proc_at(procfd, name, 1u << 20, &buf, &len, &e) < 0) {
 		dhi_err_clear(&e);
 		return xzalloc(sizeof(char *));
 	}
@@ -912,6 +946,13 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 			json_decref(j);
 			return 0;
 		}
+		/* the bundle's owner may have put anything there: the next source, said so */
+		if (e && e->errnum != ENOENT && !cli->quiet) {
+			dhi_autofree char *why = dhi_err_string(e), *dir = dhi_printable(bundle);
+
+			fprintf(stderr, "dhidebug: notice: bundle `%s`: %s (taken as missing)\n", dir,
+				why);
+		}
 		dhi_err_clear(&e);
 	}
 	/* docker and podman: the engine's record of it (a script by its name, not its interpreter) */
@@ -928,13 +969,12 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 	in->args = proc_strv(t->procfd, "cmdline");
 	in->env = proc_strv(t->procfd, "environ");
 	{
-		dhi_autoclose int fd = openat(t->procfd, "status", O_RDONLY | O_CLOEXEC);
 		dhi_autofree char *buf = NULL;
 		size_t len = 0;
 		char *u;
 
-		if (fd < 0 || fd_read_file(fd, 1u << 16, &buf, &len, err) < 0)
-			return dhi_err_set(err, errno, "cannot read the status of pid %d", (int)rt->pid);
+		if (fd_read_proc_at(t->procfd, "status", 1u << 16, &buf, &len, err) < 0)
+			return dhi_err_prefix(err, "cannot read the status of pid %d", (int)rt->pid);
 		u = strstr(buf, "\nUid:");
 		in->user = xasprintf("%u", u ? (unsigned)strtoul(u + 5, NULL, 10) : 0);
 	}

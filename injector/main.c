@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/err.h"
 #include "common/selfexe.h"
 #include "common/xalloc.h"
@@ -36,6 +37,18 @@ static int fail(struct dhi_err *err)
 
 	dhi_err_clear(&err);
 	return code;
+}
+
+/*
+ * A file of the target or the toolbox that was there but not readable as a
+ * regular file (common/fdio.h): the step goes on as if it were missing.
+ */
+static void notice_unread(const struct cli *cli, const char *whose, const char *name,
+			  const char *why)
+{
+	if (why && !cli->quiet)
+		fprintf(stderr, "dhidebug: notice: %s `%s`: %s (taken as missing)\n", whose, name,
+			why);
 }
 
 /*
@@ -142,6 +155,8 @@ int main(int argc, char **argv)
 	struct session_spec s = { .target_root = -1, .toolbox_tree = -1, .init_exe = -1,
 				  .dhish_exe = -1 };
 	struct os_release target_os;
+	dhi_autofree char *uri = NULL;
+	char *why = NULL;
 	struct policy pol;
 	struct image_target image = { .keeper = -1, .holder = -1 };
 	char *toolbox_dir = NULL;
@@ -232,6 +247,7 @@ int main(int argc, char **argv)
 	if (toolbox_cmd_choose(&cli, &rt, &toolbox_dir, &err) < 0 ||
 	    toolbox_open_dir(toolbox_dir, &s.toolbox, &err) < 0)
 		return fail(err);
+	notice_unread(&cli, "toolbox", s.toolbox.ref, s.toolbox.os_notice);
 
 	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
 	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
@@ -239,7 +255,11 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	/* read on the host, resolved inside the target's root: hostile input */
-	toolbox_read_os_release(s.target_root, &target_os);
+	uri = rt_target_uri(&rt);
+	toolbox_read_os_release(s.target_root, &target_os, &why);
+	notice_unread(&cli, "target", uri, why);
+	free(why);
+	why = NULL;
 	/* a stopped container or an image: its session starts as its process would */
 	if (image.holder > 0) {
 		s.config = rt.proc;
@@ -249,7 +269,11 @@ int main(int argc, char **argv)
 	if (s.config && s.config->user && (cli.user ? strcmp(cli.user, "target") == 0
 						    : !s.profile->has_user)) {
 		/* the user its config names */
-		if (policy_user_of_config(s.config->user, s.target_root, &s.user, &err) < 0)
+		int r = policy_user_of_config(s.config->user, s.target_root, &s.user, &why, &err);
+
+		notice_unread(&cli, "target", uri, why);
+		free(why);
+		if (r < 0)
 			return fail(err);
 	} else if (cli.user && strcmp(cli.user, "target") == 0 && image.holder <= 0 &&
 		   policy_user_of_pid(s.target.procfd, &s.user, &err) < 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdio.h"
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 
@@ -175,6 +176,26 @@ int path_open_at(int rootfd, const char *path, int flags, unsigned int pflags, i
 		return dhi_err_set(err, errno, "cannot open `%s` inside the target", path);
 	*out = fd;
 	return 0;
+}
+
+int path_open_regular_at(int rootfd, const char *path, size_t max, int *out,
+			 struct dhi_err **err)
+{
+	dhi_autoclose int fd = -1;
+
+	if (path_open_at(rootfd, path, O_PATH, 0, &fd, err) < 0)
+		return -1;
+	return fd_reopen_regular(fd, path, max, out, NULL, err);
+}
+
+int path_read_regular_at(int rootfd, const char *path, size_t max, char **out, size_t *len,
+			 struct dhi_err **err)
+{
+	dhi_autoclose int fd = -1;
+
+	if (path_open_at(rootfd, path, O_PATH, 0, &fd, err) < 0)
+		return -1;
+	return fd_read_regular(fd, path, max, out, len, err);
 }
 
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err)

@@ -3,6 +3,8 @@
 #ifndef NS_PATH_H
 #define NS_PATH_H
 
+#include <stddef.h>
+
 #include "common/err.h"
 
 enum {
@@ -20,6 +22,19 @@ enum {
  */
 int path_open_at(int rootfd, const char *path, int flags, unsigned int pflags, int *out,
 		 struct dhi_err **err);
+
+/*
+ * A readable fd of the regular file `path` inside `rootfd` (resolved as
+ * path_open_at() does, opened O_PATH first so that no FIFO or device is ever
+ * opened, then fd_reopen_regular()); a file of more than `max` bytes (0: any
+ * size) is refused too. A missing file is an error whose errnum is ENOENT.
+ */
+int path_open_regular_at(int rootfd, const char *path, size_t max, int *out,
+			 struct dhi_err **err);
+
+/* path_open_regular_at() and fd_read_file(): the whole file, NUL-terminated. */
+int path_read_regular_at(int rootfd, const char *path, size_t max, char **out, size_t *len,
+			 struct dhi_err **err);
 
 /* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);

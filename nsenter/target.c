@@ -44,14 +44,11 @@ const char *ns_kind_name(enum ns_kind k)
 /* Parses state and start time from /proc/<pid>/stat; comm may hold any byte. */
 static int read_stat(int procfd, char *state, unsigned long long *start, struct dhi_err **err)
 {
-	dhi_autoclose int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
 	dhi_autofree char *buf = NULL;
 	char *p;
 	int field;
 
-	if (fd < 0)
-		return dhi_err_set(err, errno, "cannot open `stat`");
-	if (fd_read_file(fd, 4096, &buf, NULL, err) < 0)
+	if (fd_read_proc_at(procfd, "stat", 4096, &buf, NULL, err) < 0)
 		return -1;
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2])

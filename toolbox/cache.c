@@ -869,21 +869,23 @@ static void file_close(struct layer_src *src)
 	src->ctx = NULL;
 }
 
-/* Opens `name` inside the import's root (a hostile layout cannot point outside it). */
+/*
+ * Opens `name` inside the import's root: a hostile layout cannot point outside
+ * it, nor make us open a FIFO or a device it holds instead of a file.
+ */
 static int open_in(int dirfd, const char *name, int *fd, struct dhi_err **err)
 {
-	if (path_open_at(dirfd, name, O_RDONLY, 0, fd, err) < 0)
+	if (path_open_regular_at(dirfd, name, 0, fd, err) < 0)
 		return dhi_err_prefix(err, "import");
 	return 0;
 }
 
+/* ... and reads it whole when it is at most `max` bytes. */
 static int read_in(int dirfd, const char *name, size_t max, char **out, size_t *len,
 		   struct dhi_err **err)
 {
-	dhi_autoclose int fd = -1;
-
-	if (open_in(dirfd, name, &fd, err) < 0 || fd_read_file(fd, max, out, len, err) < 0)
-		return -1;
+	if (path_read_regular_at(dirfd, name, max, out, len, err) < 0)
+		return dhi_err_prefix(err, "import");
 	return 0;
 }
 

@@ -14,19 +14,23 @@
 #include "common/xalloc.h"
 #include "nsenter/path.h"
 
-void toolbox_read_os_release(int rootfd, struct os_release *out)
+/* os-release(5) is a few hundred bytes */
+#define OS_RELEASE_MAX (64 * 1024)
+
+void toolbox_read_os_release(int rootfd, struct os_release *out, char **notice)
 {
-	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release", NULL };
+	static const char *const paths[] = { "/etc/os-release", "/usr/lib/os-release", NULL };
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; paths[i]; i++) {
-		dhi_autoclose int fd = -1;
 		dhi_autofree char *buf = NULL;
 		struct dhi_err *e = NULL;
 		size_t len;
 
-		if (path_open_at(rootfd, paths[i], O_RDONLY, 0, &fd, &e) < 0 ||
-		    fd_read_file(fd, 64 * 1024, &buf, &len, &e) < 0) {
+		if (path_read_regular_at(rootfd, paths[i], OS_RELEASE_MAX, &buf, &len, &e) < 0) {
+			/* there but unusable: as if missing, and said once */
+			if (e->errnum != ENOENT && notice && !*notice)
+				*notice = dhi_err_string(e);
 			dhi_err_clear(&e);
 			continue;
 		}
@@ -62,7 +66,7 @@ int toolbox_open_dir(const char *path, struct toolbox *tb, struct dhi_err **err)
 		return dhi_err_set(err, ENOTDIR, "cannot open toolbox `%s`", path);
 	}
 	tb->ref = xstrdup(path);
-	toolbox_read_os_release(tb->dirfd, &tb->os);
+	toolbox_read_os_release(tb->dirfd, &tb->os, &tb->os_notice);
 	for (int i = 0; shells[i] && !tb->shell; i++)
 		if (is_executable_at(tb->dirfd, shells[i]))
 			tb->shell = shells[i];
@@ -74,4 +78,6 @@ void toolbox_close(struct toolbox *tb)
 	dhi_close_reset(&tb->dirfd);
 	free(tb->ref);
 	tb->ref = NULL;
+	free(tb->os_notice);
+	tb->os_notice = NULL;
 }

@@ -13,6 +13,7 @@ struct toolbox {
 	int dirfd;		/* O_PATH fd of the root directory */
 	struct os_release os;	/* from its /etc/os-release (or /usr/lib/os-release) */
 	const char *shell;	/* "/bin/bash" or "/bin/sh"; NULL when it has none */
+	char *os_notice;	/* why its os-release was read as missing; NULL when it was not */
 };
 
 /*
@@ -26,8 +27,12 @@ void toolbox_close(struct toolbox *tb);
 
 /*
  * Reads os-release below `rootfd` (etc/os-release, then usr/lib/os-release),
- * resolving inside that root; missing files leave `out` empty.
+ * resolving inside that root; missing files leave `out` empty. A file that is
+ * there but is not a regular file of at most 64 KiB (a FIFO, a device node, a
+ * huge sparse file: hostile input) is skipped as if missing, and the first
+ * such reason goes to `*notice` (when `notice` is not NULL and *notice is
+ * NULL; the caller frees it).
  */
-void toolbox_read_os_release(int rootfd, struct os_release *out);
+void toolbox_read_os_release(int rootfd, struct os_release *out, char **notice);
 
 #endif

@@ -104,9 +104,12 @@ int policy_user_of_pid(int procfd, struct session_user *out, struct dhi_err **er
  * "UID[:GID]", "NAME[:GROUP]" and mixes, names looked up in the container's
  * /etc/passwd and /etc/group under `rootfd` (its root); a numeric uid not in
  * /etc/passwd gets gid 0, as with runc. Supplementary groups are those of
- * /etc/group that list the user.
+ * /etc/group that list the user. The files are hostile: one that is not a
+ * regular file of at most 4 MiB is read as missing, so a name in it is not
+ * found (the error says why); when the lookup succeeds without it, `*why`
+ * says what was skipped (the caller frees it; NULL when nothing was).
  */
-int policy_user_of_config(const char *spec, int rootfd, struct session_user *out,
+int policy_user_of_config(const char *spec, int rootfd, struct session_user *out, char **why,
 			  struct dhi_err **err);
 
 /* The two seccomp filters of a profile as BPF, built before entering and loaded last. */

@@ -504,14 +504,13 @@ static int status_field(const char *buf, const char *key, unsigned long *out)
 
 int policy_user_of_pid(int procfd, struct session_user *out, struct dhi_err **err)
 {
-	dhi_autoclose int fd = openat(procfd, "status", O_RDONLY | O_CLOEXEC);
 	dhi_autofree char *buf = NULL;
 	unsigned long uid, gid;
 	const char *g;
 
 	memset(out, 0, sizeof(*out));
-	if (fd < 0 || fd_read_file(fd, 1 << 16, &buf, NULL, err) < 0)
-		return dhi_err_set(err, errno, "cannot read the target's status");
+	if (fd_read_proc_at(procfd, "status", 1 << 16, &buf, NULL, err) < 0)
+		return dhi_err_prefix(err, "cannot read the target's status");
 	if (status_field(buf, "\nUid:", &uid) < 0 || status_field(buf, "\nGid:", &gid) < 0)
 		return dhi_err_set(err, 0, "cannot parse the target's uid and gid");
 	out->uid = (uid_t)uid;

@@ -5,6 +5,7 @@
  * own /etc/passwd and /etc/group, read from the host inside its root (hostile
  * files: bounded, no symlink out, nothing trusted but numbers).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +37,20 @@ static bool parse_num(const char *s, size_t n, unsigned long *out)
 	return true;
 }
 
-/* /etc/<name> of the container, NUL-terminated; NULL when it has none (or it is not a file). */
-static char *read_db(int rootfd, const char *path)
+/*
+ * /etc/<name> of the container, NUL-terminated; NULL when it has none. One
+ * that is there but not a regular file of at most DB_MAX bytes is read as
+ * missing too, and `*why` says why (the caller frees it).
+ */
+static char *read_db(int rootfd, const char *path, char **why)
 {
 	struct dhi_err *err = NULL;
-	dhi_autoclose int fd = -1;
 	char *buf = NULL;
 
-	if (path_open_at(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, &fd, &err) < 0 ||
-	    fd_read_file(fd, DB_MAX, &buf, NULL, &err) < 0) {
+	if (path_read_regular_at(rootfd, path, DB_MAX, &buf, NULL, &err) < 0) {
+		if (err->errnum != ENOENT)
+			*why = dhi_err_string(err);
 		dhi_err_clear(&err);
-		free(buf);
 		return NULL;
 	}
 	return buf;
@@ -144,19 +148,31 @@ static bool gr_match(char *f[], void *arg)
 	return false;
 }
 
-int policy_user_of_config(const char *spec, int rootfd, struct session_user *out,
+/* A name not found: not in the file, or the file was not read (`why`). */
+static int unknown(struct dhi_err **err, const char *kind, const char *name, const char *why,
+		   const char *file)
+{
+	if (why)
+		return dhi_err_set(err, 0, "the container's %s `%s` cannot be looked up: %s", kind,
+				   name, why);
+	return dhi_err_set(err, 0, "the container's %s `%s` is not in its %s", kind, name, file);
+}
+
+int policy_user_of_config(const char *spec, int rootfd, struct session_user *out, char **why,
 			  struct dhi_err **err)
 {
 	const char *colon = strchr(spec, ':');
 	size_t ulen = colon ? (size_t)(colon - spec) : strlen(spec);
 	dhi_autofree char *user = xstrndup(spec, ulen), *passwd = NULL, *group = NULL;
+	dhi_autofree char *pw_why = NULL, *gr_why = NULL;
 	struct pw_find pw = { 0 };
 	unsigned long id;
 
 	memset(out, 0, sizeof(*out));
+	*why = NULL;
 	if (!*user || (colon && !colon[1]))
 		return dhi_err_set(err, 0, "the container's user `%s` is not valid", spec);
-	passwd = read_db(rootfd, "/etc/passwd");
+	passwd = read_db(rootfd, "/etc/passwd", &pw_why);
 	if (parse_num(user, ulen, &id)) {
 		pw.uid = id;
 		if (passwd)
@@ -168,13 +184,11 @@ int policy_user_of_config(const char *spec, int rootfd, struct session_user *out
 		if (passwd)
 			each_line(passwd, 4, pw_match, &pw);
 		if (!pw.found)
-			return dhi_err_set(err, 0,
-					   "the container's user `%s` is not in its /etc/passwd",
-					   user);
+			return unknown(err, "user", user, pw_why, "/etc/passwd");
 		out->uid = (uid_t)pw.pw_uid;
 		out->gid = (gid_t)pw.pw_gid;
 	}
-	group = read_db(rootfd, "/etc/group");
+	group = read_db(rootfd, "/etc/group", &gr_why);
 	if (colon) {
 		if (parse_num(colon + 1, strlen(colon + 1), &id)) {
 			out->gid = (gid_t)id;
@@ -185,9 +199,7 @@ int policy_user_of_config(const char *spec, int rootfd, struct session_user *out
 				each_line(group, 4, gr_match, &g);
 			if (!g.found) {
 				free(pw.pw_name);
-				return dhi_err_set(err, 0,
-						   "the container's group `%s` is not in its /etc/group",
-						   colon + 1);
+				return unknown(err, "group", colon + 1, gr_why, "/etc/group");
 			}
 			out->gid = (gid_t)g.gid;
 		}
@@ -199,5 +211,9 @@ int policy_user_of_config(const char *spec, int rootfd, struct session_user *out
 		each_line(group, 4, gr_match, &g);
 	}
 	free(pw.pw_name);
+	/* what was read as missing while the lookup went on: the caller's notice */
+	if (pw_why || gr_why)
+		*why = xasprintf("%s%s%s", pw_why ? pw_why : "", pw_why && gr_why ? "; " : "",
+				 gr_why ? gr_why : "");
 	return 0;
 }

@@ -152,21 +152,21 @@ bool rt_valid_id(const char *id)
 int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
 		    struct dhi_err **err)
 {
-	/* O_NONBLOCK: a FIFO planted under a name we read must not hang us */
-	dhi_autoclose int fd =
-		openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
+	/*
+	 * O_PATH: a FIFO or a device planted under a name we read is never
+	 * opened (no hang, no driver's open); only a regular file is reopened.
+	 */
+	dhi_autoclose int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	dhi_autoclose int rfd = -1;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1;
 		return dhi_err_set(err, errno, "cannot open `%s`", name);
 	}
-	if (fstat(fd, &st) < 0)
-		return dhi_err_set(err, errno, "cannot stat `%s`", name);
-	if (!S_ISREG(st.st_mode))
-		return dhi_err_set(err, 0, "`%s` is not a regular file", name);
-	if (fd_read_file(fd, max, buf, len, err) < 0)
+	if (fd_reopen_regular(fd, name, max, &rfd, NULL, err) < 0)
+		return -1;
+	if (fd_read_file(rfd, max, buf, len, err) < 0)
 		return dhi_err_prefix(err, "`%s`", name);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -148,11 +149,93 @@ static void test_path_open_at_walk_fallback(void **state)
 	force_enosys = 0;
 }
 
+/* Reads `path` as path_read_regular_at() does; NULL with the error's text in *why. */
+static char *read_regular(const char *path, size_t max, char **why)
+{
+	struct dhi_err *err = NULL;
+	char *buf = NULL;
+
+	*why = NULL;
+	if (path_read_regular_at(rootfd, path, max, &buf, NULL, &err) < 0) {
+		*why = dhi_err_string(err);
+		dhi_err_clear(&err);
+		return NULL;
+	}
+	return buf;
+}
+
+static void check_regular(void)
+{
+	char p[512], *s, *why;
+	int fd;
+
+	s = read_regular("etc/abs", 64, &why);
+	assert_string_equal(s, "ID=inside\n");
+	free(s);
+	snprintf(p, sizeof(p), "%s/root/fifo", tmpdir);
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	/* (opening it for reading would block: nobody writes) */
+	assert_null(read_regular("/fifo", 64, &why));
+	assert_string_equal(why, "`/fifo` is a FIFO, not a regular file");
+	free(why);
+	snprintf(p, sizeof(p), "%s/root/big", tmpdir);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1LL << 30), 0);
+	close(fd);
+	assert_null(read_regular("big", 65536, &why));
+	assert_string_equal(why, "`big` is too large (1073741824 bytes, at most 65536 are read)");
+	free(why);
+	assert_null(read_regular("etc", 64, &why));
+	assert_string_equal(why, "`etc` is a directory, not a regular file");
+	free(why);
+	assert_null(read_regular("nothing", 64, &why));
+	assert_non_null(strstr(why, "No such file"));
+	free(why);
+	snprintf(p, sizeof(p), "%s/root/zero", tmpdir);
+	unlink(p);
+	if (mknod(p, S_IFCHR | 0600, makedev(1, 5)) == 0) {
+		assert_null(read_regular("zero", 64, &why));
+		assert_string_equal(why, "`zero` is a character device, not a regular file");
+		free(why);
+	}
+}
+
+static void test_path_read_regular_at(void **state)
+{
+	force_enosys = 0;
+	check_regular();
+	force_enosys = 1;
+	check_regular();
+	force_enosys = 0;
+}
+
+/* A /proc file is read only from procfs: the same name below a tmpfs or ext4 dir is refused. */
+static void test_fd_read_proc_at(void **state)
+{
+	struct dhi_err *err = NULL;
+	char *buf = NULL;
+	int proc = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(proc >= 0);
+	assert_int_equal(fd_read_proc_at(proc, "stat", 4096, &buf, NULL, &err), 0);
+	assert_non_null(strchr(buf, ')'));
+	free(buf);
+	close(proc);
+	put("root/stat", "1 (fake) R");
+	assert_int_equal(fd_read_proc_at(rootfd, "stat", 4096, &buf, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "`stat` is not on procfs"));
+	dhi_err_clear(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_open_at_openat2),
 		cmocka_unit_test(test_path_open_at_walk_fallback),
+		cmocka_unit_test(test_path_read_regular_at),
+		cmocka_unit_test(test_fd_read_proc_at),
 	};
 
 	return cmocka_run_group_tests_name("path", tests, setup, teardown);
