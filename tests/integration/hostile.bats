@@ -57,7 +57,7 @@ sums()
 }
 
 @test "a tmpfs over the container's /proc is refused: only a real procfs is trusted" {
-	command -v busybox >/dev/null || skip "needs busybox (busybox-static)"
+	command -v busybox >/dev/null || missing "needs busybox (busybox-static)"
 	customize_bundle()
 	{
 		install -m 0755 "$(command -v busybox)" "$1/rootfs/busybox"

@@ -33,9 +33,10 @@ teardown_file()
 setup()
 {
 	requires root toolbox
-	command -v docker-registry >/dev/null || skip "needs docker-registry"
-	command -v skopeo >/dev/null || skip "needs skopeo"
-	REG=$(cat "$BATS_FILE_TMPDIR/reg/addr" 2>/dev/null) || skip "the test image was not pushed"
+	command -v docker-registry >/dev/null || missing "needs docker-registry"
+	command -v skopeo >/dev/null || missing "needs skopeo"
+	REG=$(cat "$BATS_FILE_TMPDIR/reg/addr" 2>/dev/null) ||
+		missing "the test image was not pushed: $(tail -n 3 "$BATS_FILE_TMPDIR/reg/log" "$BATS_FILE_TMPDIR/build.log" 2>/dev/null | tr '\n' ' ')"
 	IMG=image://$REG/img/small:1
 	CACHE=$BATS_FILE_TMPDIR/cache
 }

@@ -47,8 +47,8 @@ start_kube()
 	local d=$BATS_FILE_TMPDIR/pki i
 
 	requires python3
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
-	[ -s "$d/srv.crt" ] || skip "needs openssl to make the test CA"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
+	[ -s "$d/srv.crt" ] || missing "needs openssl to make the test CA"
 	[ -x "$PLUGIN" ] || { echo "no plugin at $PLUGIN (make all)" >&2; return 1; }
 	KLOG=$BATS_TEST_TMPDIR/kube.log
 	: >"$KLOG"
@@ -97,14 +97,14 @@ kdbg()
 }
 
 @test "kubectl plugin list finds kubectl-dhidebug on PATH" {
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
 	run env PATH="$BUILD:$PATH" kubectl plugin list
 	echo "$output"
 	[[ "$output" == *"$BUILD/kubectl-dhidebug"* ]]
 }
 
 @test "kubectl dhidebug --help prints the usage" {
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
 	run env PATH="$BUILD:$PATH" kubectl dhidebug --help
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -625,7 +625,7 @@ recorded_start()
 
 @test "fake_kube: selfsubjectreviews is as strict as the API server (method, content type, body)" {
 	start_kube ok
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt
 	url=$(awk '/server:/ { print $2 }' "$KCFG")/apis/authentication.k8s.io/v1/selfsubjectreviews
 	post() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$@" "$url"; }
@@ -1199,7 +1199,7 @@ watch_lines()
 
 @test "fake_kube: pods/ephemeralcontainers takes the three patch types as the API server does, and refuses changing or removing an existing ephemeral container" {
 	start_kube ok
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt ec
 	url=$(awk '/server:/ { print $2 }' "$KCFG")/api/v1/namespaces/default/pods/app/ephemeralcontainers
 	patch() { curl -sS -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" -X PATCH -H "Content-Type: $1" -d "$2" "$url"; }

@@ -9,7 +9,7 @@ load helpers
 setup()
 {
 	requires root runc python3
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	container_start static
 	NETNS=/proc/$CPID/ns/net
 	# runc leaves the container's loopback down when the config has no network hooks

@@ -106,7 +106,7 @@ expect_bad()
 }
 
 @test "asciinema cat of a recording prints what the session printed; asciinema play -s 100 exits 0" {
-	command -v asciinema >/dev/null || skip "needs asciinema"
+	command -v asciinema >/dev/null || missing "needs asciinema"
 	record 'echo hello-from-session; seq 1 50; echo "tab	and ünïcode ✓"'
 	# asciinema 2.2 opens /dev/tty even for `cat`: script gives it one, the output goes to a file
 	script -qec "asciinema cat '$SESSION_DIR/session.cast' >'$BATS_TEST_TMPDIR/cat.out'" /dev/null </dev/null
@@ -228,7 +228,7 @@ chromium_headless()
 }
 
 @test "the HTML export opens in headless Chromium: the player shows the session's text beside the timeline" {
-	command -v chromium >/dev/null || skip "needs chromium"
+	command -v chromium >/dev/null || missing "needs chromium"
 	record 'echo hello-from-the-export; ls /proc | wc -l; echo "<b>not bold</b> & done"'
 	local page=$BATS_TEST_TMPDIR/session.html png=$BATS_TEST_TMPDIR/shot.png
 	run review sessions export "$SESSION" --html "$page"

@@ -98,9 +98,9 @@ setup()
 requires_registry()
 {
 	requires root
-	command -v docker-registry >/dev/null || skip "needs docker-registry"
-	command -v skopeo >/dev/null || skip "needs skopeo"
-	[ -n "$REG" ] || skip "the test registry did not start: $(tail -n 3 "$RT/registry-setup.log" | tr '\n' ' ')"
+	command -v docker-registry >/dev/null || missing "needs docker-registry"
+	command -v skopeo >/dev/null || missing "needs skopeo"
+	[ -n "$REG" ] || missing "the test registry did not start: $(tail -n 3 "$RT/registry-setup.log" | tr '\n' ' ')"
 }
 
 tb()
@@ -306,8 +306,8 @@ tree_listing()
 
 @test "a registry with TLS (test CA) and htpasswd: credentials from config.json work, wrong ones fail clearly" {
 	requires_registry
-	command -v htpasswd >/dev/null || skip "needs htpasswd (apache2-utils)"
-	command -v openssl >/dev/null || skip "needs openssl"
+	command -v htpasswd >/dev/null || missing "needs htpasswd (apache2-utils)"
+	command -v openssl >/dev/null || missing "needs openssl"
 	d=$RT/tls
 	mkdir -p "$d"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=dhi-test-ca \
@@ -443,8 +443,8 @@ podman_service()
 
 @test "a target running 127.0.0.1:PORT/dhi/app:1-debian12 gets …:1-debian12-dev from the registry without --toolbox" {
 	requires_registry podman
-	podman_service || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
-	[ -x /bin/busybox ] || skip "needs busybox-static"
+	podman_service || missing "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
+	[ -x /bin/busybox ] || missing "needs busybox-static"
 	# the app: a static binary and an os-release, nothing else
 	mkdir -p "$BATS_TEST_TMPDIR/app/etc"
 	cp "$BUILD/tests/app-static" "$BATS_TEST_TMPDIR/app/app"
