@@ -172,7 +172,7 @@ exe_handle_control()
 		echo "init's exe: $exe"
 		[[ "$exe" == "/memfd:dhidebug-init"* ]]
 		run cmp -s "/proc/$pid/exe" "$DHIDEBUG"
-		[ "$status" -ne 0 ]
+		[ "$status" -eq 1 ] # differ (2 would be an error)
 		# and nothing can write it, even once it no longer runs (the seal, not ETXTBSY)
 		exe_handle "$pid" "$BATS_TEST_TMPDIR/init.result"
 	done
