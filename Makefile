@@ -349,6 +349,7 @@ bench: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/runtimes
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/toolbox
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/record
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/limits
 
 # bench/toolbox times this: resolving a cached toolbox, linked as dhidebug is
 $(BUILD)/bench/tbresolve: bench/tbresolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)

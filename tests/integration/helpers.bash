@@ -699,3 +699,63 @@ wait_for()
 		sleep 0.05
 	done
 }
+
+# session_runs NAME [N]: at least N (default 1) processes named NAME run in the target's pid
+# namespace (zombies do not count). For wait_for: a program of the session has started.
+session_runs()
+{
+	local p n=0
+
+	for p in $(session_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] || continue
+		[ "$(pid_state "$p")" != Z ] && n=$((n + 1))
+	done
+	[ "$n" -ge "${2:-1}" ]
+}
+
+# session_pid NAME: the pid (as the host numbers it) of a process NAME in the target, if any
+session_pid()
+{
+	local p
+
+	for p in $(session_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# tty_state PID: the terminal on PID's fd 0 as "echo|noecho ROWS COLS" (read from the host,
+# without making it anyone's controlling terminal)
+tty_state()
+{
+	python3 - "/proc/$1/fd/0" <<-'PY'
+		import fcntl, os, struct, sys, termios
+		fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+		lflag = termios.tcgetattr(fd)[3]
+		rows, cols = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+		print("echo" if lflag & termios.ECHO else "noecho", rows, cols)
+	PY
+}
+
+# session_tty_is NAME STATE...: a process NAME runs in the target and its terminal is in STATE
+# (tty_state's words; `noecho' alone, or `echo 25 90'). For wait_for.
+session_tty_is()
+{
+	local pid name=$1
+
+	shift
+	pid=$(session_pid "$name") || return 1
+	[[ "$(tty_state "$pid" 2>/dev/null)" == "$*"* ]]
+}
+
+# nobody_has_open FILE: no process holds FILE open (so nothing can still write it)
+nobody_has_open()
+{
+	local f want
+
+	want=$(realpath "$1")
+	for f in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$want" ] && return 1
+	done
+	return 0
+}

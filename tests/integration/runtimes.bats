@@ -515,14 +515,12 @@ in_container()
 	done
 }
 
-@test "docker://: an engine that never answers times out: one line (125) within seconds" {
+# (how long the timeout takes is measured by bench/limits, not asserted here)
+@test "docker://: an engine that never answers times out: one line (125)" {
 	requires root python3
-	local t0
 	fake_engine hang
-	t0=$(date +%s)
 	run_err docker://web -- true
 	[[ "$stderr" == *"cannot talk to docker"*"timed out"* || "$stderr" == *"Timeout"* ]]
-	[ $(($(date +%s) - t0)) -le 8 ]
 }
 
 @test "docker://: an engine newer than API 1.41 is asked again in the version it names" {
