@@ -207,7 +207,7 @@ deps:
 
 # Every command the tests call is there, and podman can create a pod in an empty store.
 check-deps:
-	$(Q)DEPS_CMDS='$(DEPS_CMDS)' scripts/check-deps
+	$(Q)DEPS_CMDS='$(DEPS_CMDS)' DEPS_BUILD='$(DEPS_BUILD)' scripts/check-deps
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \

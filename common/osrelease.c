@@ -2,6 +2,7 @@
 /* osrelease.c - parse os-release(5) text; input may come from a hostile container. */
 #include "common/osrelease.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Copies a value, dropping one level of '…' or "…" quoting and any control bytes. */
@@ -51,8 +52,28 @@ void os_release_parse(const char *buf, size_t len, struct os_release *out)
 	}
 }
 
+/* The length of the first two dot-separated parts of a version: "3.21" of "3.21.3". */
+static size_t major_minor(const char *v)
+{
+	const char *dot = strchr(v, '.');
+
+	if (dot && (dot = strchr(dot + 1, '.')))
+		return (size_t)(dot - v);
+	return strlen(v);
+}
+
 int os_release_same(const struct os_release *a, const struct os_release *b)
 {
-	return a->id[0] && b->id[0] && strcmp(a->id, b->id) == 0 &&
-	       strcmp(a->version_id, b->version_id) == 0;
+	size_t na = major_minor(a->version_id), nb = major_minor(b->version_id);
+
+	return a->id[0] && b->id[0] && strcmp(a->id, b->id) == 0 && na == nb &&
+	       strncmp(a->version_id, b->version_id, na) == 0;
+}
+
+void os_release_describe(const struct os_release *o, char *buf, size_t len)
+{
+	if (!o->id[0])
+		snprintf(buf, len, "of no known distribution (no os-release ID)");
+	else
+		snprintf(buf, len, "%s %s", o->id, o->version_id[0] ? o->version_id : "(no VERSION_ID)");
 }

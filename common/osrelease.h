@@ -16,7 +16,14 @@ struct os_release {
  */
 void os_release_parse(const char *buf, size_t len, struct os_release *out);
 
-/* True when both have an ID and their ID and VERSION_ID are equal. */
+/*
+ * True when both have an ID, the IDs are equal and so are their VERSION_IDs'
+ * major.minor: Alpine's 3.21.3 is the same release as a 3.21 toolbox's 3.21.0,
+ * Debian's 12 is 12.
+ */
 int os_release_same(const struct os_release *a, const struct os_release *b);
+
+/* "alpine 3.21.3", for a message saying which releases differ. */
+void os_release_describe(const struct os_release *o, char *buf, size_t len);
 
 #endif

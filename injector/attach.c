@@ -553,6 +553,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	vs = (struct view_spec){
 		.mode = s->view,
 		.same_release = s->same_release,
+		.release_why = s->release_why,
 		.toolbox_tree = s->toolbox_tree,
 		.target_root = s->target_root,
 		.host_procself = procself,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -358,9 +359,63 @@ static const char *triplet(unsigned machine)
 	}
 }
 
-/* Finds library `name` as ld.so would (RUNPATH, LD_LIBRARY_PATH, the default directories). */
+/* --- musl (Alpine): its loader is its libc, and has its own search path --- */
+
+/* True for musl's loader, /lib/ld-musl-<arch>.so.1; *arch gets <arch>. */
+static bool is_musl_loader(const char *interp, char *arch, size_t len)
+{
+	const char *base = strrchr(interp, '/'), *end;
+
+	base = base ? base + 1 : interp;
+	if (strncmp(base, "ld-musl-", 8) != 0 || !(end = strstr(base + 8, ".so.1")) ||
+	    end[5] != '\0' || end == base + 8 || (size_t)(end - base - 8) >= len)
+		return false;
+	snprintf(arch, len, "%.*s", (int)(end - base - 8), base + 8);
+	return strspn(arch, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(arch);
+}
+
+/* libc, libm, libpthread, librt, libdl, libutil, libxnet: musl's loader provides them itself. */
+static bool musl_builtin(const char *name)
+{
+	static const char *const libs[] = { "c", "m", "pthread", "rt", "dl", "util", "xnet" };
+	const char *dot = strchr(name, '.');
+
+	if (strncmp(name, "lib", 3) != 0 || !dot)
+		return false;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if ((size_t)(dot - name - 3) == strlen(libs[i]) && !strncmp(name + 3, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/*
+ * musl's library path: the image's /etc/ld-musl-<arch>.path (directories separated by
+ * colons or newlines), else its built-in /lib:/usr/local/lib:/usr/lib.
+ */
+static char *musl_path(const struct lint_input *in, const char *arch)
+{
+	dhi_autofree char *file = xasprintf("/etc/ld-musl-%s.path", arch);
+	dhi_autoclose int fd = open_in(in, file, O_RDONLY | O_NONBLOCK);
+	char buf[4096];
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+		return xstrdup("/lib:/usr/local/lib:/usr/lib");
+	buf[n] = '\0';
+	for (char *c = buf; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ':';
+	return xstrdup(buf);
+}
+
+/*
+ * Finds library `name` as the loader would: RUNPATH, LD_LIBRARY_PATH, then glibc's default
+ * directories, or musl's path (`musl_dirs`, with the libraries musl itself provides).
+ */
 static char *find_lib(const struct lint_input *in, const char *name, const char *runpath,
-		      const char *origin, unsigned machine)
+		      const char *origin, unsigned machine, const char *musl_dirs)
 {
 	const char *tri = triplet(machine);
 	dhi_autofree char *dirs = NULL;
@@ -369,8 +424,14 @@ static char *find_lib(const struct lint_input *in, const char *name, const char 
 
 	if (strchr(name, '/'))
 		return exists_in(in, name) ? xstrdup(name) : NULL;
-	dirs = xasprintf("%s:%s:/lib/%s:/usr/lib/%s:/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib",
-			 runpath ? runpath : "", llp ? llp : "", tri, tri);
+	if (musl_dirs && musl_builtin(name))
+		return xstrdup("");
+	if (musl_dirs)
+		dirs = xasprintf("%s:%s:%s", runpath ? runpath : "", llp ? llp : "", musl_dirs);
+	else
+		dirs = xasprintf("%s:%s:/lib/%s:/usr/lib/%s:/lib64:/usr/lib64:/lib:/usr/lib:"
+				 "/usr/local/lib",
+				 runpath ? runpath : "", llp ? llp : "", tri, tri);
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		dhi_autofree char *dir = NULL;
 		char *p;
@@ -397,9 +458,10 @@ static void check_elf(struct report *r, const struct lint_input *in, const char 
 {
 	char *queue[LINT_MAX_LIBS + 1] = { 0 }, *seen[LINT_MAX_LIBS + 1] = { 0 };
 	size_t nq = 0, nseen = 0, head = 0;
-	dhi_autofree char *missing = xstrdup(""), *interp = NULL;
+	dhi_autofree char *missing = xstrdup(""), *interp = NULL, *musl_dirs = NULL;
 	bool has_interp_missing = false, is_static = false;
 	unsigned machine = 0;
+	char arch[32];
 
 	queue[nq++] = xstrdup(prog);
 	while (head < nq) {
@@ -428,6 +490,8 @@ static void check_elf(struct report *r, const struct lint_input *in, const char 
 			if (ip) {
 				interp = xstrdup(ip);
 				has_interp_missing = !exists_in(in, ip);
+				if (is_musl_loader(ip, arch, sizeof(arch)))
+					musl_dirs = musl_path(in, arch);
 			}
 		}
 		for (size_t i = 0; needed && needed[i]; i++) {
@@ -439,7 +503,12 @@ static void check_elf(struct report *r, const struct lint_input *in, const char 
 			if (dup || nseen >= LINT_MAX_LIBS)
 				continue;
 			seen[nseen++] = xstrdup(needed[i]);
-			found = find_lib(in, needed[i], rp, origin, machine);
+			found = find_lib(in, needed[i], rp, origin, machine, musl_dirs);
+			if (found && !*found) {
+				/* one of musl's own: its loader, checked above */
+				free(found);
+				continue;
+			}
 			if (!found) {
 				char *m = xasprintf("%s%s%s", missing, *missing ? ", " : "", needed[i]);
 
@@ -465,8 +534,8 @@ static void check_elf(struct report *r, const struct lint_input *in, const char 
 		hint(r, "copy the missing files from the build stage (the -dev image) into the final "
 			"image, or link the program statically");
 	} else {
-		add(r, "elf", V_PASS, "`%s`: interpreter `%s` and every needed library are present",
-		    prog, interp ? interp : "(none)");
+		add(r, "elf", V_PASS, "`%s`: interpreter `%s`%s and every needed library are present",
+		    prog, interp ? interp : "(none)", musl_dirs ? " (musl)" : "");
 	}
 out:
 	for (size_t i = head; i < nq; i++)

@@ -272,6 +272,14 @@ int main(int argc, char **argv)
 	s.rt = &rt;
 	s.view = cli.view;
 	s.same_release = os_release_same(&s.toolbox.os, &target_os);
+	if (!s.same_release) {
+		char tb[136], tg[136];
+
+		os_release_describe(&s.toolbox.os, tb, sizeof(tb));
+		os_release_describe(&target_os, tg, sizeof(tg));
+		snprintf(s.release_why, sizeof(s.release_why),
+			 "the toolbox is %s, the target %s: not the same release", tb, tg);
+	}
 	s.join_cgroup = cli.join_cgroup;
 	s.quiet = cli.quiet;
 	s.argv = cli.argv;

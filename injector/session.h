@@ -30,6 +30,7 @@ struct session_spec {
 	int dhish_exe;			/* a sealed copy of dhidebug that runs dhish (-1: a program) */
 	enum view_mode view;
 	bool same_release;		/* toolbox and target os-release match */
+	char release_why[336];		/* when they do not: both releases, for the notice */
 	bool join_cgroup;
 	bool quiet;
 	const struct profile *profile;	/* what the session may do */

@@ -55,12 +55,13 @@ int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_e
  * `{tag}` in the toolbox replaced by the image's tag), then the built-in ones,
  * then the default: --default-toolbox, else the policy's default_toolbox.
  */
-static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct tb_ref *out,
-		       const char **rule, char **why, struct dhi_err **err)
+static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct tb_rule *out,
+		       struct dhi_err **err)
 {
 	struct policy pol;
 	dhi_autofree char *name = ref_format(image);
 
+	memset(out, 0, sizeof(*out));
 	if (policy_load(cli->policy, &pol, err) < 0)
 		return -1;
 	for (int i = 0; i < pol.n_toolbox_rules; i++) {
@@ -74,33 +75,54 @@ static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct
 		ref = at ? xasprintf("%.*s%s%s", (int)(at - r->toolbox), r->toolbox,
 				     image->tag ? image->tag : "latest", at + 5)
 			 : xstrdup(r->toolbox);
-		if (ref_parse(ref, out, err) < 0)
+		if (ref_parse(ref, &out->cand[0], err) < 0)
 			return dhi_err_prefix(err, "policy `toolbox_rules`: `%s`", r->match);
-		*rule = "site";
-		*why = xasprintf("the policy's rule `%s`", r->match);
+		out->n = 1;
+		out->name = "site";
+		out->why = xasprintf("the policy's rule `%s`", r->match);
 		return 0;
 	}
 	return ref_toolbox_rule(image, cli->default_toolbox ? cli->default_toolbox
 							    : pol.default_toolbox,
-				out, rule, why, err);
+				out, err);
 }
 
+/* `toolbox rule IMAGE`: the choice, the rule and why, then each step that led there. */
 static int rule_print(const struct cli *cli, const char *image, struct dhi_err **err)
 {
-	struct tb_ref in, out;
-	const char *rule = NULL;
-	dhi_autofree char *why = NULL, *s = NULL;
+	struct tb_ref in;
+	struct tb_rule r;
+	struct dhi_tag t;
+	dhi_autofree char *first = NULL;
 
 	if (ref_parse(image, &in, err) < 0)
 		return -1;
-	if (choose_rule(cli, &in, &out, &rule, &why, err) < 0) {
+	if (choose_rule(cli, &in, &r, err) < 0) {
+		ref_rule_free(&r);
 		ref_free(&in);
 		return -1;
 	}
-	s = ref_format(&out);
-	printf("%s\nrule: %s: %s\n", s, rule, why);
+	first = ref_format(&r.cand[0]);
+	printf("%s\nrule: %s: %s\n", first, r.name, r.why);
+	printf("  image: registry %s, repository %s, tag %s, digest %s\n", in.registry, in.repo,
+	       in.tag ? in.tag : "(none)", in.digest ? in.digest : "(none)");
+	if (in.tag && ref_dhi_tag_parse(in.tag, &t) == 0) {
+		printf("  tag fields: version %s, distribution %s, variants", t.version,
+		       t.distro[0] ? t.distro : "(none: the -dev's is checked against the "
+						 "target's os-release)");
+		for (int i = 0; i < t.n_variants; i++)
+			printf("%s%s", i ? ", " : " ", t.variants[i]);
+		printf("%s\n", t.n_variants ? "" : " (none)");
+	}
+	printf("  %s:", r.n > 1 ? "tried in this order, the first the registry has" : "toolbox");
+	for (int i = 0; i < r.n; i++) {
+		dhi_autofree char *c = ref_format(&r.cand[i]);
+
+		printf("%s%s", i ? ", " : " ", c);
+	}
+	printf("\n");
+	ref_rule_free(&r);
 	ref_free(&in);
-	ref_free(&out);
 	return 0;
 }
 
@@ -152,13 +174,79 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/*
+ * A target started from a digest only (`repo@sha256:…`): the tag its runtime
+ * recorded for the image stands in for it, so the rule has a tag to work on.
+ */
+static int image_of(const struct rt_target *rt, bool quiet, struct tb_ref *image,
+		    struct dhi_err **err)
+{
+	if (ref_parse(rt->image_ref, image, err) < 0)
+		return dhi_err_prefix(err, "image of the target");
+	if (image->tag || !rt->image_tagged)
+		return 0;
+	{
+		struct tb_ref tagged;
+		struct dhi_err *e = NULL;
+
+		if (ref_parse(rt->image_tagged, &tagged, &e) < 0 || !tagged.tag) {
+			dhi_err_clear(&e);
+			return 0;
+		}
+		if (!quiet)
+			fprintf(stderr, "dhidebug: image `%s` is pinned by digest; its runtime "
+					"records it as `%s`\n",
+				rt->image_ref, rt->image_tagged);
+		free(tagged.digest);
+		tagged.digest = image->digest;
+		image->digest = NULL;
+		ref_free(image);
+		*image = tagged;
+	}
+	return 0;
+}
+
+/*
+ * Each candidate in order: the cache's entry, else a pull; a reference the
+ * registry does not have (a manifest or platform not found) moves on to the
+ * next, and the error at the end names every one tried.
+ */
+static int resolve_candidates(const struct cache_opts *o, const struct tb_rule *r, bool quiet,
+			      char **dir, struct dhi_err **err)
+{
+	dhi_autofree char *tried = NULL;
+
+	for (int i = 0; i < r->n; i++) {
+		dhi_autofree char *ref = ref_format(&r->cand[i]), *why = NULL;
+		char *t;
+
+		if (cache_resolve(o, ref, true, dir, err) == 0) {
+			if (i && !quiet)
+				fprintf(stderr, "dhidebug: toolbox `%s` (the registry has it)\n",
+					ref);
+			return 0;
+		}
+		if ((*err)->errnum != ENOENT || r->n == 1)
+			return -1;
+		/* (the message alone: "No such file or directory" says nothing here) */
+		why = dhi_printable((*err)->msg);
+		dhi_err_clear(err);
+		if (!quiet && i + 1 < r->n)
+			fprintf(stderr, "dhidebug: %s; trying the next toolbox\n", why);
+		t = xasprintf("%s%s`%s` (%s)", tried ? tried : "", tried ? ", " : "", ref, why);
+		free(tried);
+		tried = t;
+	}
+	return dhi_err_set(err, 0, "no toolbox for this image in the registry: tried %s", tried);
+}
+
 int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char **dir,
 		       struct dhi_err **err)
 {
 	struct cache_opts o;
-	struct tb_ref image, tb;
-	const char *rule = NULL;
-	dhi_autofree char *why = NULL, *ref = NULL;
+	struct tb_ref image;
+	struct tb_rule r;
+	dhi_autofree char *ref = NULL;
 	int rc;
 
 	if (cli->toolbox &&
@@ -176,15 +264,18 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 				   "no toolbox given and `%s` does not say which image it runs "
 				   "(use --toolbox DIR|REF)",
 				   rt->name ? rt->name : rt->id);
-	if (ref_parse(rt->image_ref, &image, err) < 0)
-		return dhi_err_prefix(err, "image of the target");
-	rc = choose_rule(cli, &image, &tb, &rule, &why, err);
-	ref_free(&image);
-	if (rc < 0)
+	if (image_of(rt, cli->quiet, &image, err) < 0)
 		return -1;
-	ref = ref_format(&tb);
-	ref_free(&tb);
+	rc = choose_rule(cli, &image, &r, err);
+	ref_free(&image);
+	if (rc < 0) {
+		ref_rule_free(&r);
+		return -1;
+	}
+	ref = ref_format(&r.cand[0]);
 	if (!cli->quiet)
-		fprintf(stderr, "dhidebug: toolbox `%s` (rule %s: %s)\n", ref, rule, why);
-	return cache_resolve(&o, ref, true, dir, err);
+		fprintf(stderr, "dhidebug: toolbox `%s` (rule %s: %s)\n", ref, r.name, r.why);
+	rc = resolve_candidates(&o, &r, cli->quiet, dir, err);
+	ref_rule_free(&r);
+	return rc;
 }

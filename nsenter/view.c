@@ -539,8 +539,11 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	if (mode == VIEW_AUTO) {
 		if (!spec->same_release) {
 			mode = VIEW_TOOLBOX;
-			snprintf(res->reason, sizeof(res->reason),
-				 "toolbox and target are not the same distribution and release");
+			snprintf(res->reason, sizeof(res->reason), "%s",
+				 spec->release_why && spec->release_why[0]
+					 ? spec->release_why
+					 : "toolbox and target are not the same distribution and "
+					   "release");
 		} else if (build_union(err) < 0) {
 			char *why = dhi_err_string(*err);
 

@@ -25,6 +25,7 @@ const char *view_mode_name(enum view_mode m);
 struct view_spec {
 	enum view_mode mode;
 	bool same_release;	/* VIEW_AUTO: toolbox and target os-release match */
+	const char *release_why; /* when they do not: which releases they are (or NULL) */
 	int toolbox_tree;	/* from view_open_toolbox() */
 	int target_root;	/* O_PATH fd of the target's root (/proc/<pid>/root) */
 	int host_procself;	/* the calling process's /proc/<pid> on the host procfs */
@@ -34,7 +35,7 @@ struct view_spec {
 
 struct view_result {
 	enum view_mode mode;	/* the view that was built */
-	char reason[160];	/* why, for VIEW_AUTO */
+	char reason[336];	/* why, for VIEW_AUTO */
 };
 
 /*

@@ -226,45 +226,79 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* The DHI distributions (DESIGN.md): alpine3.21|alpine3.22|debian12|debian13 and later ones. */
+/* [0-9]+ (\.[0-9]+){0,3}: `3`, `3.13`, `3.13.7`, `22`, `1.25` */
+static bool is_app_version(const char *s, size_t n)
+{
+	int parts = 1;
+
+	if (n == 0 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (!isdigit((unsigned char)s[i + 1]) || ++parts > 4)
+				return false;
+		} else if (!isdigit((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The DHI distributions: alpine3.21, alpine3.22, debian12, debian13 and later ones. */
 static bool is_dhi_distro(const char *s, size_t n)
 {
-	size_t p;
+	size_t p = 6;
 
-	if (n > 6 && !strncmp(s, "debian", 6))
-		p = 6;
-	else if (n > 6 && !strncmp(s, "alpine", 6))
-		p = 6;
-	else
+	if (n <= 6 || (strncmp(s, "debian", 6) != 0 && strncmp(s, "alpine", 6) != 0))
+		return false;
+	if (!isdigit((unsigned char)s[p]) || !isdigit((unsigned char)s[n - 1]))
 		return false;
 	for (; p < n; p++)
-		if (!isdigit((unsigned char)s[p]) && s[p] != '.')
+		if (!isdigit((unsigned char)s[p]) && !(s[p] == '.' && s[p + 1] != '.'))
 			return false;
 	return true;
 }
 
-/*
- * A DHI tag: <app-version>-<distribution>[-<variant>...]. Sets *is_dev when a
- * variant is dev or sdk (the image already has a shell and tools).
- */
-static bool is_dhi_tag(const char *tag, bool *is_dev)
+/* A variant: dev, sdk, fips, stig, compat, sfw, ent or an image's own ([a-z][a-z0-9]*). */
+static bool is_variant(const char *s, size_t n)
 {
-	const char *p = tag;
-	bool distro = false;
+	if (n == 0 || n >= sizeof(((struct dhi_tag *)0)->variants[0]) || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
 
-	*is_dev = false;
-	while ((p = strchr(p, '-'))) {
-		const char *start = ++p, *end = strchr(start, '-');
-		size_t n = end ? (size_t)(end - start) : strlen(start);
+int ref_dhi_tag_parse(const char *tag, struct dhi_tag *out)
+{
+	const char *p = tag, *end;
+	size_t n;
 
-		if (!distro && is_dhi_distro(start, n)) {
-			distro = true;
-		} else if (distro && ((n == 3 && !strncmp(start, "dev", 3)) ||
-				      (n == 3 && !strncmp(start, "sdk", 3)))) {
-			*is_dev = true;
+	memset(out, 0, sizeof(*out));
+	end = strchr(p, '-');
+	n = end ? (size_t)(end - p) : strlen(p);
+	if (!is_app_version(p, n) || n >= sizeof(out->version))
+		return -1;
+	memcpy(out->version, p, n);
+	for (p = end; p; p = end) {
+		p++;
+		end = strchr(p, '-');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (out->n_variants == 0 && !out->distro[0] && is_dhi_distro(p, n) &&
+		    n < sizeof(out->distro)) {
+			memcpy(out->distro, p, n);
+			continue;
 		}
+		/* (a distribution is named once, before the variants) */
+		if (!is_variant(p, n) || is_dhi_distro(p, n) ||
+		    out->n_variants == DHI_TAG_MAX_VARIANTS)
+			return -1;
+		memcpy(out->variants[out->n_variants++], p, n);
+		if ((n == 3 && !strncmp(p, "dev", 3)) || (n == 3 && !strncmp(p, "sdk", 3)))
+			out->is_dev = true;
 	}
-	return distro;
+	return 0;
 }
 
 static bool repo_is_dhi(const struct tb_ref *r)
@@ -281,62 +315,99 @@ static bool repo_is_dhi(const struct tb_ref *r)
 	return strcmp(r->registry, "docker.io") == 0 && last && !strncmp(last + 1, "dhi-", 4);
 }
 
-static void with_tag(const struct tb_ref *image, const char *tag, struct tb_ref *out)
+static void add_candidate(struct tb_rule *r, const struct tb_ref *image, const char *tag)
 {
-	out->registry = xstrdup(image->registry);
-	out->repo = xstrdup(image->repo);
-	out->tag = xstrdup(tag);
-	out->digest = NULL;
+	struct tb_ref *c;
+
+	if (r->n == TB_RULE_MAX_CANDIDATES)
+		return;
+	c = &r->cand[r->n++];
+	c->registry = xstrdup(image->registry);
+	c->repo = xstrdup(image->repo);
+	c->tag = xstrdup(tag);
+	c->digest = NULL;
+}
+
+static char *tag_without(const struct dhi_tag *t, int keep)
+{
+	char *s = xasprintf("%s%s%s", t->version, t->distro[0] ? "-" : "", t->distro);
+
+	for (int i = 0; i < keep; i++) {
+		char *next = xasprintf("%s-%s", s, t->variants[i]);
+
+		free(s);
+		s = next;
+	}
+	return s;
 }
 
 enum rule_result { RULE_NO, RULE_YES, RULE_SELF };
 
-typedef enum rule_result (*rule_fn)(const struct tb_ref *image, char **tag, char **why);
+typedef enum rule_result (*rule_fn)(const struct tb_ref *image, struct tb_rule *r);
 
-static enum rule_result rule_dhi(const struct tb_ref *image, char **tag, char **why)
+/*
+ * DHI: <version>[-<distribution>][-<variant>...]. The `-dev` of the same tag
+ * first; a runtime variant (fips, stig, compat, an image's own) then without
+ * its variants, one at a time from the right: Docker publishes `-fips-dev`
+ * (docs/toolbox.md says where this is written), but marks STIG in its
+ * catalog rather than always in a tag, and `-compat` has no dev of its own.
+ */
+static enum rule_result rule_dhi(const struct tb_ref *image, struct tb_rule *r)
 {
-	bool is_dev;
+	struct dhi_tag t;
 
-	if (!image->tag || !repo_is_dhi(image) || !is_dhi_tag(image->tag, &is_dev))
+	if (!image->tag || !repo_is_dhi(image) || ref_dhi_tag_parse(image->tag, &t) < 0)
 		return RULE_NO;
-	if (is_dev) {
-		*why = xasprintf("a DHI `-dev`/`-sdk` image is its own toolbox");
+	if (t.is_dev) {
+		r->why = xasprintf("a DHI `-dev`/`-sdk` image is its own toolbox");
 		return RULE_SELF;
 	}
-	*tag = xasprintf("%s-dev", image->tag);
-	*why = xasprintf("DHI image: tag `%s` → `%s` (same distribution and versions, with a "
-			 "shell and tools)",
-			 image->tag, *tag);
+	for (int keep = t.n_variants; keep >= 0; keep--) {
+		dhi_autofree char *base = tag_without(&t, keep);
+		dhi_autofree char *tag = xasprintf("%s-dev", base);
+
+		add_candidate(r, image, tag);
+	}
+	r->why = xasprintf("DHI image: tag `%s` → `%s` (same distribution and versions, with a "
+			   "shell and tools)%s",
+			   image->tag, r->cand[0].tag,
+			   r->n > 1 ? "; then without its variants, in this order" : "");
 	return RULE_YES;
 }
 
-static enum rule_result rule_chainguard(const struct tb_ref *image, char **tag, char **why)
+static enum rule_result rule_chainguard(const struct tb_ref *image, struct tb_rule *r)
 {
+	dhi_autofree char *tag = NULL;
+
 	if (!image->tag || strcmp(image->registry, "cgr.dev") != 0)
 		return RULE_NO;
 	if (ends_with(image->tag, "-dev") || strcmp(image->tag, "dev") == 0) {
-		*why = xasprintf("a Chainguard `-dev` image is its own toolbox");
+		r->why = xasprintf("a Chainguard `-dev` image is its own toolbox");
 		return RULE_SELF;
 	}
-	*tag = xasprintf("%s-dev", image->tag);
-	*why = xasprintf("Chainguard image: tag `%s` → `%s`", image->tag, *tag);
+	tag = xasprintf("%s-dev", image->tag);
+	add_candidate(r, image, tag);
+	r->why = xasprintf("Chainguard image: tag `%s` → `%s`", image->tag, tag);
 	return RULE_YES;
 }
 
-static enum rule_result rule_distroless(const struct tb_ref *image, char **tag, char **why)
+static enum rule_result rule_distroless(const struct tb_ref *image, struct tb_rule *r)
 {
+	dhi_autofree char *tag = NULL;
+
 	if (strcmp(image->registry, "gcr.io") != 0 || strncmp(image->repo, "distroless/", 11) != 0)
 		return RULE_NO;
 	if (image->tag && !strncmp(image->tag, "debug", 5)) {
-		*why = xasprintf("a distroless `debug` image is its own toolbox");
+		r->why = xasprintf("a distroless `debug` image is its own toolbox");
 		return RULE_SELF;
 	}
 	if (!image->tag || strcmp(image->tag, "latest") == 0)
-		*tag = xstrdup("debug");
+		tag = xstrdup("debug");
 	else
-		*tag = xasprintf("debug-%s", image->tag);
-	*why = xasprintf("distroless image: `:%s` → `:%s` (busybox shell)",
-			 image->tag ? image->tag : "latest", *tag);
+		tag = xasprintf("debug-%s", image->tag);
+	add_candidate(r, image, tag);
+	r->why = xasprintf("distroless image: `:%s` → `:%s` (busybox shell)",
+			   image->tag ? image->tag : "latest", tag);
 	return RULE_YES;
 }
 
@@ -350,35 +421,48 @@ static const struct {
 	{ NULL, NULL },
 };
 
-int ref_toolbox_rule(const struct tb_ref *image, const char *default_ref, struct tb_ref *out,
-		     const char **rule, char **why, struct dhi_err **err)
+void ref_rule_free(struct tb_rule *r)
+{
+	for (int i = 0; i < r->n; i++)
+		ref_free(&r->cand[i]);
+	free(r->why);
+	memset(r, 0, sizeof(*r));
+}
+
+int ref_toolbox_rule(const struct tb_ref *image, const char *default_ref, struct tb_rule *out,
+		     struct dhi_err **err)
 {
 	memset(out, 0, sizeof(*out));
-	*why = NULL;
 	for (int i = 0; rules[i].name; i++) {
-		dhi_autofree char *tag = NULL;
-		enum rule_result r = rules[i].fn(image, &tag, why);
+		enum rule_result r = rules[i].fn(image, out);
 
 		if (r == RULE_NO)
 			continue;
-		*rule = rules[i].name;
-		if (r == RULE_SELF)
-			ref_copy(image, out);
-		else
-			with_tag(image, tag, out);
+		out->name = rules[i].name;
+		if (r == RULE_SELF) {
+			ref_copy(image, &out->cand[0]);
+			out->n = 1;
+		}
 		return 0;
 	}
 	if (default_ref && *default_ref) {
-		if (ref_parse(default_ref, out, err) < 0)
+		if (ref_parse(default_ref, &out->cand[0], err) < 0)
 			return dhi_err_prefix(err, "default toolbox");
-		*rule = "default";
-		*why = xasprintf("no rule matches `%s/%s`: the configured default", image->registry,
-				 image->repo);
+		out->n = 1;
+		out->name = "default";
+		out->why = xasprintf("no rule matches `%s/%s`: the configured default", image->registry,
+				     image->repo);
 		return 0;
 	}
 	{
 		dhi_autofree char *s = ref_format(image);
 
+		if (!image->tag && repo_is_dhi(image))
+			return dhi_err_set(err, 0,
+					   "image `%s` is pinned by digest only: its `-dev` tag "
+					   "cannot be derived from a digest (use --toolbox "
+					   "%s/%s:<version>-dev)",
+					   s, image->registry, image->repo);
 		return dhi_err_set(err, 0,
 				   "no toolbox rule matches image `%s` and no default is set (use "
 				   "--toolbox or --default-toolbox)",

@@ -153,10 +153,23 @@ struct rt_fs *rt_fs_from_graphdriver(json_t *gd);
 /*
  * GET /images/{id}/json: the digest of the image the container runs, taken
  * from RepoDigests (the entry whose repository matches `ref`, else the first)
- * or, for an image never pushed or pulled, the image id.
+ * or, for an image never pushed or pulled, the image id. With `tagged` (may be
+ * NULL), also a tagged reference of the image from RepoTags (the container's
+ * repository first, else the first), NULL when it has none.
  */
 int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **digest,
-			  struct dhi_err **err);
+			  char **tagged, struct dhi_err **err);
+
+/*
+ * A tagged reference for an image known by `ref` (a digest-only reference)
+ * from the image's labels: org.opencontainers.image.ref.name (a reference, or
+ * a tag of `ref`'s repository), else org.opencontainers.image.version as a
+ * tag. NULL when neither is a valid tag.
+ */
+char *rt_image_tag_from_labels(const char *ref, char *const *labels);
+
+/* True when the reference `ref` names a tag (a ':' after its last '/', before any '@'). */
+bool rt_ref_has_tag(const char *ref);
 
 /* GET /containers/json: the ids, at most `max`. The caller frees each and the array. */
 int rt_docker_parse_list(const char *buf, size_t len, size_t max, char ***ids, size_t *n,

@@ -5,6 +5,7 @@
  * libcurl. The engine's answers are untrusted: sizes are capped, redirects
  * refused, every field checked.
  */
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -207,8 +208,58 @@ static char *repository(const char *ref)
 	return r;
 }
 
+bool rt_ref_has_tag(const char *ref)
+{
+	const char *at = strchr(ref, '@'), *slash = strrchr(ref, '/'), *colon;
+	size_t n = at ? (size_t)(at - ref) : strlen(ref);
+
+	if (slash && (size_t)(slash - ref) >= n)
+		return false;
+	colon = memchr(slash ? slash : ref, ':', n - (size_t)((slash ? slash : ref) - ref));
+	return colon != NULL;
+}
+
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}: the distribution spec's tag */
+static bool valid_tag(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+char *rt_image_tag_from_labels(const char *ref, char *const *labels)
+{
+	static const char *const keys[] = { "org.opencontainers.image.ref.name=",
+					    "org.opencontainers.image.version=" };
+	dhi_autofree char *repo = repository(ref);
+
+	for (size_t k = 0; k < 2 && labels; k++)
+		for (size_t i = 0; labels[i]; i++) {
+			const char *v;
+
+			if (strncmp(labels[i], keys[k], strlen(keys[k])) != 0)
+				continue;
+			v = labels[i] + strlen(keys[k]);
+			if (valid_tag(v))
+				return xasprintf("%s:%s", repo, v);
+			/* a whole reference: only one of the same repository */
+			if (k == 0 && rt_ref_has_tag(v) && !strchr(v, '@')) {
+				dhi_autofree char *vr = repository(v);
+
+				if (strcmp(vr, repo) == 0 && valid_tag(v + strlen(vr) + 1))
+					return xstrdup(v);
+			}
+		}
+	return NULL;
+}
+
 int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **digest,
-			  struct dhi_err **err)
+			  char **tagged, struct dhi_err **err)
 {
 	json_t *j = rt_json_parse(buf, len, "image inspect", err), *v;
 	dhi_autofree char *repo = ref ? repository(ref) : NULL;
@@ -216,6 +267,8 @@ int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **d
 	size_t i;
 
 	*digest = NULL;
+	if (tagged)
+		*tagged = NULL;
 	if (!j)
 		return -1;
 	json_array_foreach(json_object_get(j, "RepoDigests"), i, v) {
@@ -240,6 +293,27 @@ int rt_docker_parse_image(const char *buf, size_t len, const char *ref, char **d
 		*digest = id;
 	} else {
 		free(id);
+	}
+	json_array_foreach(tagged ? json_object_get(j, "RepoTags") : NULL, i, v) {
+		const char *s = json_string_value(v);
+		dhi_autofree char *r = NULL;
+
+		if (i >= 1024)
+			break;
+		/* names it did not ask for stay names: printable, a tag, no digest */
+		if (!s || strlen(s) > 1024 || strchr(s, '@') || !rt_ref_has_tag(s) ||
+		    !dhi_is_utf8(s) || strpbrk(s, " \t\r\n\033"))
+			continue;
+		r = repository(s);
+		if (!valid_tag(s + strlen(r) + 1))
+			continue;
+		if (repo && strcmp(r, repo) == 0) {
+			free(*tagged);
+			*tagged = xstrdup(s);
+			break;
+		}
+		if (!*tagged)
+			*tagged = xstrdup(s);
 	}
 	json_decref(j);
 	return 0;
@@ -459,29 +533,38 @@ static long api_get(struct api *a, const char *path, size_t max, char **out, siz
 	return api_call(a, "GET", path, max, out, len, err);
 }
 
-/* A container's digest: the reference's own, RepoDigests, or the image id. */
+/*
+ * A container's digest: the reference's own, RepoDigests, or the image id;
+ * for a reference with a digest only, also the tag its engine records for the
+ * image (RepoTags, else the image's labels), for the toolbox rule.
+ */
 static void find_digest(struct api *a, struct rt_target *t, const char *image_id)
 {
-	dhi_autofree char *path = NULL, *buf = NULL;
+	dhi_autofree char *path = NULL, *buf = NULL, *digest = NULL;
 	const char *at = t->image_ref ? strchr(t->image_ref, '@') : NULL;
+	bool tagless = t->image_ref && !rt_ref_has_tag(t->image_ref);
 	struct dhi_err *err = NULL;
 	size_t len;
 
 	if (at && valid_digest(at + 1)) {
 		t->image_digest = xstrdup(at + 1);
-		return;
+		if (!tagless)
+			return;
 	}
-	if (!image_id)
-		return;
-	path = xasprintf("/images/%s/json", image_id);
-	/* an image removed under a running container still has its id: that is the digest */
-	if (api_get(a, path, INSPECT_MAX, &buf, &len, &err) != 200 ||
-	    rt_docker_parse_image(buf, len, t->image_ref, &t->image_digest, &err) < 0 ||
-	    !t->image_digest) {
-		dhi_err_clear(&err);
-		if (valid_digest(image_id))
+	if (image_id) {
+		path = xasprintf("/images/%s/json", image_id);
+		/* an image removed under a running container still has its id: that is the digest */
+		if (api_get(a, path, INSPECT_MAX, &buf, &len, &err) != 200 ||
+		    rt_docker_parse_image(buf, len, t->image_ref, &digest,
+					  tagless ? &t->image_tagged : NULL, &err) < 0)
+			dhi_err_clear(&err);
+		if (!t->image_digest && digest)
+			t->image_digest = xstrdup(digest);
+		if (!t->image_digest && valid_digest(image_id))
 			t->image_digest = xstrdup(image_id);
 	}
+	if (tagless && !t->image_tagged)
+		t->image_tagged = rt_image_tag_from_labels(t->image_ref, t->labels);
 }
 
 /* Inspects one container: 0 appended, 1 no such container, -1 error. */

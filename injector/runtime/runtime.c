@@ -58,6 +58,7 @@ void rt_target_free(struct rt_target *t)
 	free(t->id);
 	free(t->name);
 	free(t->image_ref);
+	free(t->image_tagged);
 	free(t->image_digest);
 	free(t->pod_name);
 	free(t->pod_namespace);

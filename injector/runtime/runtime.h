@@ -43,6 +43,9 @@ struct rt_target {
 	unsigned long long start_time;	/* its start time in clock ticks; 0 = not known */
 	char *image_ref;		/* image reference, NULL when not known */
 	char *image_digest;		/* image digest (sha256:...), NULL when not known */
+	char *image_tagged;		/* when image_ref has a digest only: the tagged
+					 * reference the runtime records for the image
+					 * (RepoTags, the image's ref.name/version labels) */
 	char *pod_name;			/* Kubernetes pod, namespace and container (CRI */
 	char *pod_namespace;		/* annotations); NULL outside Kubernetes */
 	char *container_name;

@@ -32,10 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 1: {
-		char *digest = NULL;
+		char *digest = NULL, *tagged = NULL;
 
-		rt_docker_parse_image(buf, len, "localhost/dhi-app:1", &digest, &err);
+		rt_docker_parse_image(buf, len, "localhost/dhi-app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", &digest, &tagged,
+				      &err);
 		free(digest);
+		free(tagged);
 		break;
 	}
 	case 2: {

@@ -22,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] % 2 == 0) {
 		char *s = xstrndup((const char *)data + 1, size - 1);
-		struct tb_ref r, out;
-		const char *rule;
-		char *why = NULL;
+		struct tb_ref r;
+		struct tb_rule out;
+		struct dhi_tag t;
 
 		if (ref_parse(s, &r, &err) == 0) {
 			char *f = ref_format(&r);
@@ -35,9 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			ref_free(&again);
 			free(f);
-			if (ref_toolbox_rule(&r, "busybox", &out, &rule, &why, &err) == 0)
-				ref_free(&out);
-			free(why);
+			/* every candidate is a reference that parses back */
+			if (ref_toolbox_rule(&r, "busybox", &out, &err) == 0)
+				for (int i = 0; i < out.n; i++) {
+					char *c = ref_format(&out.cand[i]);
+
+					if (ref_parse(c, &again, &err) != 0)
+						abort();
+					ref_free(&again);
+					free(c);
+				}
+			ref_rule_free(&out);
+			if (r.tag)
+				(void)ref_dhi_tag_parse(r.tag, &t);
 			ref_free(&r);
 		}
 		dhi_err_clear(&err);

@@ -38,9 +38,35 @@ sums()
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = app ]
-	# the container has no /usr/lib/os-release: no match, so the toolbox view
-	[[ "$stderr" == *"view: toolbox (toolbox and target are not the same"* ]]
+	# the container has no /usr/lib/os-release: no match, so the toolbox view, saying both
+	[[ "$stderr" == *"view: toolbox (the toolbox is debian 12, the target of no known distribution"*"not the same release)"* ]]
 	[ "$(sums)" = "$before" ]
+}
+
+@test "toolbox and target of other releases: the toolbox view, one line naming both; a point release is the same" {
+	customize_bundle()
+	{
+		rm -f "$1/rootfs/etc/os-release"
+		printf 'ID=alpine\nVERSION_ID=3.21.3\n' >"$1/rootfs/etc/os-release"
+	}
+	container_start static
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" "$TARGET" -- true
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"view: toolbox (the toolbox is debian 12, the target alpine 3.21.3: not the same release)"* ]]
+	[ "$(grep -c 'view:' <<<"$stderr")" -eq 1 ]
+	# Debian's point releases name only the major version; a toolbox of 12 matches 12
+	container_rm
+	customize_bundle()
+	{
+		rm -f "$1/rootfs/etc/os-release"
+		printf 'ID=debian\nVERSION_ID="12"\n' >"$1/rootfs/etc/os-release"
+	}
+	container_start static
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" "$TARGET" -- true
+	echo "stderr: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"view: union (toolbox and target are the same distribution and release)"* ]]
 }
 
 @test "a symlink through /proc/1/root (a magic link) is not followed" {

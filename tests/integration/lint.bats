@@ -75,9 +75,45 @@ build_images()
 	mkdir -p "$d/d/app"
 	cp "$BUILD/tests/app-static" "$d/d/app/server"
 	image "$d" "$reg" d:1 "$d/d" '{"Entrypoint":["/app/server"],"Cmd":["--port","8080"],"User":"65532","Env":["PATH=/app"]}'
+	# Alpine-style, musl: a program built with musl-gcc against its own libfoo.so.1, the
+	# loader at /lib/ld-musl-x86_64.so.1 (which is musl's libc too) and an Alpine os-release
+	musl_images "$d" "$reg"
 	# (e) the same as root, tagged latest, and as a -dev variant
 	image "$d" "$reg" e:latest "$d/d" '{"Entrypoint":["server"],"Env":["PATH=/usr/bin:/app"]}'
 	image "$d" "$reg" e:1-debian12-dev "$d/d" '{"Entrypoint":["/app/server"],"User":"nonroot"}'
+}
+
+# musl_images DIR REG: (m) a musl program with its library in /usr/lib: passes; (m2) the
+# library missing: fails naming it; (m3) the library in /opt/lib, which the image's
+# /etc/ld-musl-x86_64.path names: passes; (m4) a shell-form entrypoint where /bin/sh is a
+# link to a busybox that is not there (an Alpine runtime image)
+musl_images()
+{
+	local d=$1 reg=$2 src=$1/src musl m
+
+	command -v musl-gcc >/dev/null || return 1
+	musl=$(readlink -f /lib/ld-musl-x86_64.so.1)
+	printf 'int foo(void) { return 0; }\n' >"$src/foo.c"
+	printf 'int foo(void);\nint main(void) { return foo(); }\n' >"$src/mmain.c"
+	musl-gcc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "$src/libfoo.so.1" "$src/foo.c"
+	musl-gcc -o "$src/mapp" "$src/mmain.c" "$src/libfoo.so.1"
+	for m in m m2 m3; do
+		mkdir -p "$d/$m/app" "$d/$m/lib" "$d/$m/etc"
+		cp "$src/mapp" "$d/$m/app/mapp"
+		cp "$musl" "$d/$m/lib/ld-musl-x86_64.so.1"
+		printf 'ID=alpine\nVERSION_ID=3.21.3\n' >"$d/$m/etc/os-release"
+	done
+	mkdir -p "$d/m/usr/lib" "$d/m3/opt/lib"
+	cp "$src/libfoo.so.1" "$d/m/usr/lib/"
+	cp "$src/libfoo.so.1" "$d/m3/opt/lib/"
+	printf '/opt/lib\n/usr/lib\n' >"$d/m3/etc/ld-musl-x86_64.path"
+	image "$d" "$reg" m:1 "$d/m" '{"Entrypoint":["/app/mapp"],"User":"65532"}'
+	image "$d" "$reg" m2:1 "$d/m2" '{"Entrypoint":["/app/mapp"],"User":"65532"}'
+	image "$d" "$reg" m3:1 "$d/m3" '{"Entrypoint":["/app/mapp"],"User":"65532"}'
+	mkdir -p "$d/m4/bin"
+	cp -a "$d/m/." "$d/m4/"
+	ln -s /bin/busybox "$d/m4/bin/sh"
+	image "$d" "$reg" m4:1 "$d/m4" '{"Entrypoint":["/bin/sh","-c","exec /app/mapp"],"User":"65532"}'
 }
 
 setup()
@@ -141,6 +177,28 @@ lint()
 	lint b2:1
 	[ "$status" -eq 0 ]
 	[ "$V_elf" = pass ]
+}
+
+@test "lint: musl (Alpine) programs: the musl loader is their libc, its path file is read, a missing library is named" {
+	requires_images
+	lint m:1
+	[ "$status" -eq 0 ]
+	[ "$V_elf" = pass ]
+	[[ "$M_elf" == *"interpreter \`/lib/ld-musl-x86_64.so.1\` (musl) and every needed library are present"* ]]
+	lint m2:1
+	[ "$status" -eq 1 ]
+	[ "$V_elf" = fail ]
+	[[ "$M_elf" == *"needs libraries missing from the image: libfoo.so.1" ]]
+	# (musl's libc.so is its loader: not reported missing)
+	[[ "$M_elf" != *"libc.so"* ]]
+	lint m3:1
+	[ "$status" -eq 0 ]
+	[ "$V_elf" = pass ]
+	# an Alpine runtime image whose /bin/sh is busybox's link, without busybox
+	lint m4:1
+	[ "$status" -eq 1 ]
+	[ "$V_entrypoint" = fail ]
+	[[ "$M_entrypoint" == *"shell form"*"/bin/sh"* ]]
 }
 
 @test "lint (c): a #!/bin/bash script entrypoint without bash fails" {

@@ -491,6 +491,125 @@ podman_service()
 	[ "$(jq -r '.[0].references[0]' <<<"$output")" = "$REG/dhi/app:1-debian12-dev" ]
 }
 
+# dhi_images REPO TAG... / dhi_dev_images REPO TAG...: the app (a static binary and an
+# os-release) and a -dev toolbox (busybox and a marker file) pushed under each tag
+dhi_images()
+{
+	local repo=$1 t
+	shift
+	mkdir -p "$BATS_TEST_TMPDIR/app/etc"
+	cp "$BUILD/tests/app-static" "$BATS_TEST_TMPDIR/app/app"
+	cp /usr/lib/os-release "$BATS_TEST_TMPDIR/app/etc/os-release"
+	for t in "$@"; do
+		# one image per tag (their own digests, so each has one tag)
+		echo "$t" >"$BATS_TEST_TMPDIR/app/etc/tag"
+		rm -rf "$BATS_TEST_TMPDIR/app-oci"
+		"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/app" --oci "$BATS_TEST_TMPDIR/app-oci" --no-build >/dev/null
+		push "$BATS_TEST_TMPDIR/app-oci:latest" "$repo:$t"
+	done
+}
+
+dhi_dev_images()
+{
+	local repo=$1 t a
+	shift
+	if [ ! -d "$BATS_TEST_TMPDIR/dev-oci" ]; then
+		mkdir -p "$BATS_TEST_TMPDIR/dev/bin" "$BATS_TEST_TMPDIR/dev/etc"
+		cp /bin/busybox "$BATS_TEST_TMPDIR/dev/bin/busybox"
+		for a in sh cat ls ps; do ln -s busybox "$BATS_TEST_TMPDIR/dev/bin/$a"; done
+		cp /usr/lib/os-release "$BATS_TEST_TMPDIR/dev/etc/os-release"
+		echo dev-toolbox >"$BATS_TEST_TMPDIR/dev/etc/dhi-toolbox"
+		"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/dev" --oci "$BATS_TEST_TMPDIR/dev-oci" --no-build >/dev/null
+	fi
+	for t in "$@"; do push "$BATS_TEST_TMPDIR/dev-oci:latest" "$repo:$t"; done
+}
+
+# dhi_session NAME: dhidebug on podman://NAME without --toolbox; the toolbox's marker and the
+# app's command line on stdout
+dhi_session()
+{
+	run --separate-stderr "$DHIDEBUG" --toolbox-cache "$CACHE" --view toolbox --profile sysadmin \
+		"podman://$1" -- /bin/cat /proc/1/cmdline /etc/dhi-toolbox
+	echo "podman://$1: status $status; stdout: $output; stderr: $stderr"
+}
+
+@test "targets pinned by digest (REG/dhi/python:3.13@sha256:…, REG/dhi/python@sha256:…) get 3.13-dev; a fips one falls back, naming each toolbox tried" {
+	requires_registry podman
+	podman_service || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
+	[ -x /bin/busybox ] || skip "needs busybox-static"
+	dhi_images dhi/python 3.13 3.13-debian12-fips
+	# DHI publishes -fips-dev; this registry has only the plain -dev of the fips tag
+	dhi_dev_images dhi/python 3.13-dev 3.13-debian12-dev
+	pm pull -q --tls-verify=false "$REG/dhi/python:3.13" >/dev/null
+	digest=$(pm image inspect --format '{{.Digest}}' "$REG/dhi/python:3.13")
+	[[ "$digest" == sha256:* ]]
+	export CONTAINER_HOST=unix://$PSOCK
+	pm run -d --name "pin-tag-$$" --network none "$REG/dhi/python:3.13@$digest" /app /nonexistent/1 >/dev/null
+	pm run -d --name "pin-digest-$$" --network none "$REG/dhi/python@$digest" /app /nonexistent/2 >/dev/null
+	pm pull -q --tls-verify=false "$REG/dhi/python:3.13-debian12-fips" >/dev/null
+	pm run -d --name "fips-$$" --network none "$REG/dhi/python:3.13-debian12-fips" /app /nonexistent/3 >/dev/null
+
+	# the tag beside the digest: its -dev, from the registry
+	dhi_session "pin-tag-$$"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/python:3.13-dev\` (rule dhi: "* ]]
+	[[ "$output" == *"/app"*"/nonexistent/1"*"dev-toolbox"* ]]
+	# a digest only: the tag podman records for the image (RepoTags)
+	dhi_session "pin-digest-$$"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"image \`$REG/dhi/python@$digest\` is pinned by digest; its runtime records it as \`$REG/dhi/python:3.13\`"* ]]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/python:3.13-dev\` (rule dhi: "* ]]
+	[[ "$output" == *"/nonexistent/2"*"dev-toolbox"* ]]
+	# fips: -fips-dev is not there, the plain -dev is, and both names are said
+	dhi_session "fips-$$"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/python:3.13-debian12-fips-dev\` (rule dhi: "* ]]
+	[[ "$stderr" == *"3.13-debian12-fips-dev\` not found in the registry"*"trying the next toolbox"* ]]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/python:3.13-debian12-dev\` (the registry has it)"* ]]
+	[[ "$output" == *"/nonexistent/3"*"dev-toolbox"* ]]
+	# both pulled into the cache under their own references
+	run_tb toolbox ls --json
+	[ "$(jq -r '[.[].references[]] | sort | join(" ")' <<<"$output")" = "$REG/dhi/python:3.13-debian12-dev $REG/dhi/python:3.13-dev" ]
+	# no tag left anywhere: one line naming --toolbox, nothing pulled
+	pm untag "$REG/dhi/python:3.13"
+	dhi_session "pin-digest-$$"
+	pm rm -f -t 0 "pin-tag-$$" "pin-digest-$$" "fips-$$" >/dev/null 2>&1 || true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"is pinned by digest only"*"(use --toolbox $REG/dhi/python:<version>-dev)"* ]]
+}
+
+@test "toolbox rule explains itself: the parsed fields, each candidate in order, the DHI grammar of the seed" {
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13
+	[ "${lines[0]}" = dhi.io/python:3.13-dev ]
+	[[ "$output" == *"image: registry dhi.io, repository python, tag 3.13, digest (none)"* ]]
+	[[ "$output" == *"tag fields: version 3.13, distribution (none"* ]]
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3
+	[ "${lines[0]}" = dhi.io/python:3-dev ]
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13-dev
+	[ "${lines[0]}" = dhi.io/python:3.13-dev ]
+	[[ "$output" == *"its own toolbox"* ]]
+	run -0 "$DHIDEBUG" toolbox rule "dhi.io/python:3.13@sha256:$(printf '%064d' 1)"
+	[ "${lines[0]}" = dhi.io/python:3.13-dev ]
+	[[ "$output" == *"digest sha256:$(printf '%064d' 1)"* ]]
+	run -0 "$DHIDEBUG" toolbox rule docker.io/acme/dhi-python:3.13
+	[ "${lines[0]}" = docker.io/acme/dhi-python:3.13-dev ]
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13-debian13-fips
+	[ "${lines[0]}" = dhi.io/python:3.13-debian13-fips-dev ]
+	[[ "$output" == *"variants fips"* ]]
+	[[ "$output" == *"tried in this order, the first the registry has: dhi.io/python:3.13-debian13-fips-dev, dhi.io/python:3.13-debian13-dev"* ]]
+	run -0 "$DHIDEBUG" toolbox rule dhi.io/nginx:1-debian13-stig
+	[[ "$output" == *": dhi.io/nginx:1-debian13-stig-dev, dhi.io/nginx:1-debian13-dev"* ]]
+	# the seed's examples: each -dev is its own, each runtime tag gets its -dev
+	for t in node:22-debian13-dev python:3.13-alpine3.21-dev golang:1-alpine3.21-dev golang:1.25-debian12-dev \
+		golang:1.25-alpine3.22-dev node:23-alpine3.21-dev; do
+		run -0 "$DHIDEBUG" toolbox rule "dhi.io/$t"
+		[ "${lines[0]}" = "dhi.io/$t" ]
+	done
+	run -125 "$DHIDEBUG" toolbox rule "dhi.io/python@sha256:$(printf '%064d' 1)"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"pinned by digest only"*"--toolbox dhi.io/python:<version>-dev"* ]]
+}
+
 @test "toolbox rule: a site's rules from the policy file come first, then the built-in ones, then its default" {
 	local pol=$BATS_TEST_TMPDIR/policy.json
 	cat >"$pol" <<'JSON'

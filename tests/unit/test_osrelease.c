@@ -69,6 +69,31 @@ static void test_os_release_same(void **state)
 	parse("ID=debian\nVERSION_ID=13\n", &b);
 	assert_false(os_release_same(&a, &b));
 	assert_false(os_release_same(&empty, &empty));	/* unknown is never "the same" */
+	/* major.minor: an Alpine point release is the same release */
+	parse("ID=alpine\nVERSION_ID=3.21.3\n", &a);
+	parse("ID=alpine\nVERSION_ID=3.21.0\n", &b);
+	assert_true(os_release_same(&a, &b));
+	parse("ID=alpine\nVERSION_ID=3.21\n", &b);
+	assert_true(os_release_same(&a, &b));
+	parse("ID=alpine\nVERSION_ID=3.22.1\n", &b);
+	assert_false(os_release_same(&a, &b));
+	parse("ID=alpine\nVERSION_ID=3.2\n", &b);
+	assert_false(os_release_same(&a, &b));
+	parse("ID=debian\nVERSION_ID=3.21.3\n", &b);
+	assert_false(os_release_same(&a, &b));
+}
+
+static void test_os_release_describe(void **state)
+{
+	struct os_release a;
+	char buf[96];
+
+	parse("ID=alpine\nVERSION_ID=3.21.3\n", &a);
+	os_release_describe(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "alpine 3.21.3");
+	parse("VERSION_ID=1\n", &a);
+	os_release_describe(&a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "no known distribution"));
 }
 
 int main(void)
@@ -79,6 +104,7 @@ int main(void)
 		cmocka_unit_test(test_os_release_parse_ignores_lookalike_keys),
 		cmocka_unit_test(test_os_release_parse_hostile),
 		cmocka_unit_test(test_os_release_same),
+		cmocka_unit_test(test_os_release_describe),
 	};
 
 	return cmocka_run_group_tests_name("osrelease", tests, NULL, NULL);

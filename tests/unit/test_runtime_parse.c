@@ -159,11 +159,64 @@ static char *image_digest(const char *json, const char *ref)
 	struct dhi_err *err = NULL;
 	char *d = NULL;
 
-	if (rt_docker_parse_image(json, strlen(json), ref, &d, &err) < 0) {
+	if (rt_docker_parse_image(json, strlen(json), ref, &d, NULL, &err) < 0) {
 		dhi_err_clear(&err);
 		return strdup("error");
 	}
 	return d;
+}
+
+static char *image_tagged(const char *json, const char *ref)
+{
+	struct dhi_err *err = NULL;
+	char *d = NULL, *t = NULL;
+
+	if (rt_docker_parse_image(json, strlen(json), ref, &d, &t, &err) < 0) {
+		dhi_err_clear(&err);
+		return strdup("error");
+	}
+	free(d);
+	return t;
+}
+
+/* a target started from a digest only: the tag its engine records, for the toolbox rule */
+static void test_rt_docker_parse_image_tag(void **st)
+{
+	char *t;
+	char *labels[] = { "a=b", "org.opencontainers.image.version=3.13.7", NULL };
+	char *refname[] = { "org.opencontainers.image.version=3.13.7",
+			    "org.opencontainers.image.ref.name=3.13-debian12", NULL };
+	char *hostile[] = { "org.opencontainers.image.ref.name=other/x:1",
+			    "org.opencontainers.image.version=1 2\033[2J", NULL };
+
+	/* the container's repository first */
+	t = image_tagged("{\"RepoTags\":[\"other/x:1\",\"reg:5000/dhi/py:3.13\"]}",
+			 "reg:5000/dhi/py@sha256:" HEX64);
+	assert_string_equal(t, "reg:5000/dhi/py:3.13");
+	free(t);
+	t = image_tagged("{\"RepoTags\":[\"other/x:1\"]}", "reg:5000/dhi/py@sha256:" HEX64);
+	assert_string_equal(t, "other/x:1");
+	free(t);
+	/* names it did not ask for: no digests, control bytes or bad tags */
+	t = image_tagged("{\"RepoTags\":[\"a/b@sha256:" HEX64 "\",\"a/b:1\\u001b[2J\",\"a/b:-x\","
+			 "\"reg:5000/b\",7,null]}",
+			 "a/b@sha256:" HEX64);
+	assert_null(t);
+	t = image_tagged("{\"RepoTags\":\"a/b:1\"}", "a/b@sha256:" HEX64);
+	assert_null(t);
+	/* labels: ref.name first, then version */
+	t = rt_image_tag_from_labels("dhi.io/python@sha256:" HEX64, labels);
+	assert_string_equal(t, "dhi.io/python:3.13.7");
+	free(t);
+	t = rt_image_tag_from_labels("dhi.io/python@sha256:" HEX64, refname);
+	assert_string_equal(t, "dhi.io/python:3.13-debian12");
+	free(t);
+	assert_null(rt_image_tag_from_labels("dhi.io/python@sha256:" HEX64, hostile));
+	assert_null(rt_image_tag_from_labels("dhi.io/python@sha256:" HEX64, NULL));
+	assert_true(rt_ref_has_tag("reg:5000/a:1"));
+	assert_false(rt_ref_has_tag("reg:5000/a"));
+	assert_false(rt_ref_has_tag("reg:5000/a@sha256:" HEX64));
+	assert_true(rt_ref_has_tag("a:1@sha256:" HEX64));
 }
 
 static void test_rt_docker_parse_image_digest(void **st)
@@ -651,6 +704,7 @@ int main(void)
 		cmocka_unit_test(test_rt_docker_parse_inspect_states),
 		cmocka_unit_test(test_rt_docker_parse_inspect_hostile),
 		cmocka_unit_test(test_rt_docker_parse_image_digest),
+		cmocka_unit_test(test_rt_docker_parse_image_tag),
 		cmocka_unit_test(test_rt_docker_parse_list_ids),
 		cmocka_unit_test(test_rt_docker_parse_host_unix_only),
 		cmocka_unit_test(test_rt_oci_parse_config_cri_annotations),
