@@ -535,8 +535,8 @@ dhi_session()
 
 @test "targets pinned by digest (REG/dhi/python:3.13@sha256:…, REG/dhi/python@sha256:…) get 3.13-dev; a fips one falls back, naming each toolbox tried" {
 	requires_registry podman
-	podman_service || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
-	[ -x /bin/busybox ] || skip "needs busybox-static"
+	podman_service || missing "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
+	[ -x /bin/busybox ] || missing "needs busybox-static"
 	dhi_images dhi/python 3.13 3.13-debian12-fips
 	# DHI publishes -fips-dev; this registry has only the plain -dev of the fips tag
 	dhi_dev_images dhi/python 3.13-dev 3.13-debian12-dev
