@@ -58,6 +58,61 @@ seizer_bundle()
 	return 1
 }
 
+# exe_handle PID OUT: hold /proc/PID/exe as an O_PATH handle (the CVE-2019-5736 way: a running
+# binary refuses writers with ETXTBSY, its file does not once it stopped running), wait until
+# PID has exited, then reopen the handle for writing and write one byte. OUT says `written', or
+# the errno of the open (`EROFS') or of the write (`write:EPERM'). OUT.held appears once held.
+exe_handle()
+{
+	python3 - "$1" "$2" <<-'PY' 3>&- &
+		import errno, os, sys, time
+		pid, out = int(sys.argv[1]), sys.argv[2]
+		def gone():
+		    try:
+		        with open("/proc/%d/stat" % pid) as f:
+		            return f.read().rsplit(") ", 1)[1][0] == "Z"
+		    except FileNotFoundError:
+		        return True
+		fd = os.open("/proc/%d/exe" % pid, os.O_PATH | os.O_CLOEXEC)
+		open(out + ".held", "w").close()
+		for _ in range(3000):
+		    if gone():
+		        break
+		    time.sleep(0.01)
+		try:
+		    w = os.open("/proc/self/fd/%d" % fd, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+		except OSError as e:
+		    result = errno.errorcode[e.errno]
+		else:
+		    try:
+		        os.write(w, b"x")
+		        result = "written"
+		    except OSError as e:
+		        result = "write:" + errno.errorcode[e.errno]
+		with open(out, "w") as f:
+		    f.write(result + "\n")
+	PY
+	echo $! >>"$BATS_TEST_TMPDIR/bg.pids"
+	wait_for -t 5 -m "an O_PATH handle of /proc/$1/exe" test -e "$2.held"
+}
+
+# exe_handle_control: the technique works on this kernel: a copy of sleep, run from the test's
+# directory, is rewritten through its handle once it has exited
+exe_handle_control()
+{
+	local ctl=$BATS_TEST_TMPDIR/ctl-sleep pid
+
+	cp "$(command -v sleep)" "$ctl"
+	"$ctl" 0.5 &
+	pid=$!
+	exe_handle "$pid" "$BATS_TEST_TMPDIR/ctl.result"
+	wait "$pid"
+	wait_for -t 5 test -s "$BATS_TEST_TMPDIR/ctl.result"
+	echo "control: $(cat "$BATS_TEST_TMPDIR/ctl.result")"
+	[ "$(cat "$BATS_TEST_TMPDIR/ctl.result")" = written ]
+	[ "$(tail -c 1 "$ctl")" = x ]
+}
+
 @test "a CAP_SYS_PTRACE PID 1 seizes every session process: no capability, injected call or host fd gained" {
 	requires probe
 	local p
@@ -117,10 +172,9 @@ seizer_bundle()
 		echo "init's exe: $exe"
 		[[ "$exe" == "/memfd:dhidebug-init"* ]]
 		run cmp -s "/proc/$pid/exe" "$DHIDEBUG"
-		[ "$status" -ne 0 ]
-		# and nothing can write it
-		run sh -c "echo x >>'/proc/$pid/exe'"
-		[ "$status" -ne 0 ]
+		[ "$status" -eq 1 ] # differ (2 would be an error)
+		# and nothing can write it, even once it no longer runs (the seal, not ETXTBSY)
+		exe_handle "$pid" "$BATS_TEST_TMPDIR/init.result"
 	done
 	[ "$found" = 1 ]
 	# no session process runs the host's binary
@@ -130,6 +184,11 @@ seizer_bundle()
 		[ "$exe" != "$(realpath "$DHIDEBUG")" ]
 	done
 	kill "$DHI_PID"
+	wait_no_session 5
+	wait_for -t 5 test -s "$BATS_TEST_TMPDIR/init.result"
+	echo "init's exe after the session: $(cat "$BATS_TEST_TMPDIR/init.result")"
+	[ "$(cat "$BATS_TEST_TMPDIR/init.result")" = write:EPERM ]
+	exe_handle_control
 }
 
 @test "dhish runs from a sealed copy of dhidebug, not the host's binary" {
@@ -143,14 +202,17 @@ seizer_bundle()
 		exe=$(readlink "/proc/$pid/exe")
 		echo "dhish's exe: $exe"
 		[ "$exe" != "$(realpath "$DHIDEBUG")" ]
-		# the same bytes, through a mount nobody can write
+		# the same bytes, through a mount nobody can write, even once it no longer runs
 		cmp "/proc/$pid/exe" "$DHIDEBUG"
-		run sh -c "echo x >>'/proc/$pid/exe'"
-		[ "$status" -ne 0 ]
-		[[ "$output" == *"Read-only file system"* ]]
+		exe_handle "$pid" "$BATS_TEST_TMPDIR/dhish.result"
 	done
 	[ "$found" = 1 ]
 	kill "$DHI_PID"
+	wait_no_session 5
+	wait_for -t 5 test -s "$BATS_TEST_TMPDIR/dhish.result"
+	echo "dhish's exe after the session: $(cat "$BATS_TEST_TMPDIR/dhish.result")"
+	[ "$(cat "$BATS_TEST_TMPDIR/dhish.result")" = EROFS ]
+	exe_handle_control
 }
 
 @test "dhidebug-init and the dhish entry refuse to run outside a session" {

@@ -113,7 +113,10 @@ chain_ok()
 		sleep 0.1
 	done
 	kill -KILL "$DHI_PID"
-	sleep 1
+	# nothing is left that could still write the log
+	wait_pid_exit "$DHI_PID" 5
+	wait_no_session 5
+	wait_for -t 5 -m "no process holding $d/audit.jsonl" nobody_has_open "$d/audit.jsonl"
 	chain_ok "$d"
 	run_fails audit_has "$d" '.type == "session.end"'
 	assert_no_leftovers
@@ -205,7 +208,8 @@ chain_ok()
 	tm send-keys -t t 'echo typed-text' Enter
 	screen_has 'typed-text'
 	tm send-keys -t t "bash -c 'read -s pw; echo got-\${#pw}'" Enter
-	sleep 0.5
+	# typed only once `read -s` has turned echo off, as a password is
+	wait_for -m "bash's read -s turning echo off" session_tty_is bash noecho
 	tm send-keys -t t 'secret-pw' Enter
 	screen_has 'got-9'
 	tm send-keys -t t 'exit' Enter

@@ -30,7 +30,8 @@ pm()
 }
 
 # The image is built once for the file. A host where buildah cannot run at all is the only
-# reason to skip (found out by really making a container); a failed build fails every test.
+# reason to skip (found out by really making a container); no root or no buildah, and a failed
+# build, fail every test.
 setup_file()
 {
 	local d=$BATS_FILE_TMPDIR ctr start rc=0
@@ -38,11 +39,11 @@ setup_file()
 	mkdir -p "$d/store" "$d/tmp"
 	containers_conf "$d/containers.conf"
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "needs root" >"$d/skip"
+		echo "needs root" >"$d/missing"
 		return 0
 	fi
 	if ! command -v buildah >/dev/null; then
-		echo "needs buildah (make deps)" >"$d/skip"
+		echo "needs buildah (make deps)" >"$d/missing"
 		return 0
 	fi
 	if ! ctr=$(bah from scratch 2>"$d/probe.err") || ! bah mount "$ctr" >/dev/null 2>>"$d/probe.err"; then
@@ -73,11 +74,15 @@ teardown_file()
 	rm -rf "$d/store" "$d/tmp"
 }
 
-# image_built: skip where buildah cannot run; fail, with the build's log, where it did not build
+# image_built: skip where buildah cannot run; fail where root or buildah is missing, and, with
+# the build's log, where it did not build
 image_built()
 {
 	local d=$BATS_FILE_TMPDIR
 
+	if [ -e "$d/missing" ]; then
+		missing "$(cat "$d/missing")"
+	fi
 	if [ -e "$d/skip" ]; then
 		skip "$(cat "$d/skip")"
 	fi

@@ -242,6 +242,90 @@ teardown()
 # would, so dhidebug has to join namespace by namespace, mount with mount(2), and (with
 # --no-openat2) resolve container paths by O_NOFOLLOW walks. The checks are the same.
 
+# syscall_counts OUT [PREFIX...]: one session (`-- true`) under strace -ff with PREFIX before
+# dhidebug; OUT gets how often each traced call returned what, as "COUNT CALL RESULT" lines
+# (RESULT `ok' or the errno). setns is setns-all when it names several namespaces at once
+# (the pidfd form) and setns-one otherwise; openat with O_NOFOLLOW is openat-nofollow.
+syscall_counts()
+{
+	local out=$1 dir
+
+	shift
+	dir=$(mktemp -d "$BATS_TEST_TMPDIR/strace.XXXXXX")
+	strace -ff -qq -o "$dir/t" -e trace=fsopen,fsmount,mount,mount_setattr,setns,openat2,openat,close_range,close \
+		"$@" "$DHIDEBUG" --toolbox "$TOOLBOX" -q "$TARGET" -- true </dev/null >"$dir/out" 2>&1 || {
+		cat "$dir/out"
+		return 1
+	}
+	cat "$dir"/t.* | python3 -c '
+import re, sys, collections
+n = collections.Counter()
+for line in sys.stdin:
+    m = re.match(r"(\w+)\((.*)\) += (-1 (\w+)|\d+)", line)
+    if not m:
+        continue
+    call, args, res = m.group(1), m.group(2), m.group(4) or "ok"
+    if call == "setns":
+        call = "setns-all" if "|" in args else "setns-one"
+    elif call == "openat" and "O_NOFOLLOW" in args:
+        call = "openat-nofollow"
+    n[call, res] += 1
+for (call, res), c in sorted(n.items()):
+    print(c, call, res)
+' >"$out"
+}
+
+# count FILE CALL RESULT: how often CALL returned RESULT in syscall_counts' FILE (0 if never)
+count()
+{
+	awk -v c="$2" -v r="$3" '$2 == c && $3 == r { n = $1 } END { print n + 0 }' "$1"
+}
+
+# check_fallback_taken [--no-openat2]: the fallback tests really run the fallbacks. A traced
+# session without enosys (the control) uses pidfd setns, fsopen, mount_setattr, close_range and
+# openat2; the same session under enosys sees each fail with ENOSYS and makes the fallback's
+# calls instead: one setns per namespace, mount(2), close(2) on every fd number, O_NOFOLLOW
+# walks.
+check_fallback_taken()
+{
+	local p=$BATS_TEST_TMPDIR/primary.counts f=$BATS_TEST_TMPDIR/fallback.counts
+
+	syscall_counts "$p"
+	syscall_counts "$f" "$ENOSYS" "$@"
+	echo "without enosys:"
+	cat "$p"
+	echo "with enosys $*:"
+	cat "$f"
+	# the control: the primary paths, nothing refused
+	[ "$(count "$p" setns-all ok)" -eq 1 ]
+	[ "$(count "$p" fsopen ok)" -ge 1 ]
+	[ "$(count "$p" mount_setattr ok)" -ge 1 ]
+	[ "$(count "$p" close_range ok)" -ge 1 ]
+	[ "$(count "$p" openat2 ok)" -ge 1 ]
+	run_fails grep -q ENOSYS "$p"
+	# under enosys: the primary call refused, the fallback's calls made
+	[ "$(count "$f" setns-all ok)" -eq 0 ]
+	[ "$(count "$f" setns-all ENOSYS)" -eq 1 ]
+	[ "$(count "$f" setns-one ok)" -ge $(($(count "$p" setns-one ok) + 4)) ]
+	[ "$(count "$f" fsopen ok)" -eq 0 ]
+	[ "$(count "$f" fsopen ENOSYS)" -ge 1 ]
+	[ "$(count "$f" fsmount ok)" -eq 0 ]
+	[ "$(count "$f" mount ok)" -gt "$(count "$p" mount ok)" ]
+	[ "$(count "$f" mount_setattr ok)" -eq 0 ]
+	[ "$(count "$f" mount_setattr ENOSYS)" -ge 1 ]
+	[ "$(count "$f" close_range ok)" -eq 0 ]
+	[ "$(count "$f" close_range ENOSYS)" -ge 1 ]
+	# (one close per fd number, almost all of them not open)
+	[ "$(count "$f" close EBADF)" -gt $(($(count "$p" close EBADF) + 1000)) ]
+	if [ "${1:-}" = --no-openat2 ]; then
+		[ "$(count "$f" openat2 ok)" -eq 0 ]
+		[ "$(count "$f" openat2 ENOSYS)" -ge 1 ]
+		[ "$(count "$f" openat-nofollow ok)" -gt "$(count "$p" openat-nofollow ok)" ]
+	else
+		[ "$(count "$f" openat2 ok)" -ge 1 ]
+	fi
+}
+
 @test "enosys really hides the syscalls it claims to (sanity check of the fallback tests)" {
 	requires enosys
 	run "$ENOSYS" grep '^Seccomp:' /proc/self/status
@@ -257,6 +341,7 @@ teardown()
 	container_start static
 	DHI_PREFIX=("$ENOSYS")
 	check_core
+	check_fallback_taken
 }
 
 @test "dynamic: core checks pass without pidfd setns and the new mount API (enosys)" {
@@ -264,6 +349,7 @@ teardown()
 	container_start dynamic
 	DHI_PREFIX=("$ENOSYS")
 	check_core
+	check_fallback_taken
 }
 
 @test "static: core checks pass without openat2 either (enosys --no-openat2)" {
@@ -271,6 +357,7 @@ teardown()
 	container_start static
 	DHI_PREFIX=("$ENOSYS" --no-openat2)
 	check_core
+	check_fallback_taken --no-openat2
 }
 
 @test "dynamic: core checks pass without openat2 either (enosys --no-openat2)" {
@@ -278,4 +365,5 @@ teardown()
 	container_start dynamic
 	DHI_PREFIX=("$ENOSYS" --no-openat2)
 	check_core
+	check_fallback_taken --no-openat2
 }

@@ -54,8 +54,8 @@ leftovers_after_signal()
 	shift
 	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$@"
 	wait_for_session
-	# Let the shell start its children too, so there is a tree to clean up, not one process.
-	sleep 0.5
+	# Every `sleep 100` of ARGS runs, so there is a tree to clean up, not one process.
+	wait_for -m "the session's sleeps" session_runs sleep "$(grep -o 'sleep 100' <<<"$*" | wc -l)"
 	kill -s "$sig" "$DHI_PID"
 	wait_pid_exit "$DHI_PID" 5
 	echo "dhidebug status after SIG$sig: $WAIT_STATUS"

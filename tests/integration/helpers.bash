@@ -54,7 +54,9 @@ run_dhi()
 	echo "$output"
 }
 
-# requires WHAT...: skip the test, with the reason, unless every prerequisite holds.
+# requires WHAT...: every prerequisite holds, or the test fails naming the one that does not
+# (`missing`). The only skips are for what cannot exist here: crun on a cgroup layout it refuses,
+# a sanitizer build that cannot run inside a container.
 requires()
 {
 	local what
@@ -62,21 +64,21 @@ requires()
 	for what in "$@"; do
 		case $what in
 		root)
-			[ "$(id -u)" -eq 0 ] || skip "needs root"
+			[ "$(id -u)" -eq 0 ] || missing "needs root"
 			;;
 		runc)
-			command -v runc >/dev/null || skip "needs runc"
+			command -v runc >/dev/null || missing "needs runc"
 			;;
 		podman)
-			command -v podman >/dev/null || skip "needs podman"
-			podman info >/dev/null 2>&1 || skip "podman info fails on this host"
+			command -v podman >/dev/null || missing "needs podman"
+			podman info >/dev/null 2>&1 || missing "podman info fails on this host"
 			;;
 		crun)
-			command -v crun >/dev/null || skip "needs crun"
+			command -v crun >/dev/null || missing "needs crun"
 			crun_works || skip "crun cannot run containers here: $(cat "$BATS_RUN_TMPDIR/crun.err")"
 			;;
 		toolbox)
-			[ -e "$TOOLBOX/bin/sh" ] || skip "no toolbox at $TOOLBOX (make toolbox)"
+			[ -e "$TOOLBOX/bin/sh" ] || missing "no toolbox at $TOOLBOX (make toolbox)"
 			;;
 		static-dhidebug)
 			# mounted into a container that has no loader or libraries of the host's
@@ -85,25 +87,25 @@ requires()
 			fi
 			;;
 		containerd)
-			command -v containerd >/dev/null || skip "needs containerd"
-			command -v ctr >/dev/null || skip "needs ctr (containerd)"
+			command -v containerd >/dev/null || missing "needs containerd"
+			command -v ctr >/dev/null || missing "needs ctr (containerd)"
 			;;
 		docker-cli)
-			command -v docker >/dev/null || skip "needs the docker CLI"
+			command -v docker >/dev/null || missing "needs the docker CLI"
 			;;
 		python3)
-			command -v python3 >/dev/null || skip "needs python3"
+			command -v python3 >/dev/null || missing "needs python3"
 			;;
 		enosys)
-			[ -x "$ENOSYS" ] || skip "no $ENOSYS (make fixtures)"
+			[ -x "$ENOSYS" ] || missing "no $ENOSYS (make fixtures)"
 			;;
 		tmux)
-			command -v tmux >/dev/null || skip "needs tmux"
+			command -v tmux >/dev/null || missing "needs tmux"
 			;;
 		probe)
 			[ -x "$TOOLBOX/usr/local/bin/dhi-probe" ] ||
-				skip "no dhi-probe in the test toolbox (make check-integration)"
-			command -v capsh >/dev/null || skip "needs capsh (libcap2-bin)"
+				missing "no dhi-probe in the test toolbox (make check-integration)"
+			command -v capsh >/dev/null || missing "needs capsh (libcap2-bin)"
 			;;
 		*)
 			echo "requires: unknown prerequisite \`$what'" >&2
@@ -656,4 +658,104 @@ registry_start()
 containers_conf()
 {
 	cp "$REPO/tests/integration/containers.conf" "$1"
+}
+
+# --- what is missing, and waiting for a condition ---
+
+# missing REASON: something the suite needs (a command of `make deps`, a service the test
+# starts, a build) is not there or did not start. That is a failure, never a skip: a green run
+# must mean every test ran. DHI_ALLOW_MISSING=1 makes it a skip instead, for a developer who
+# runs a file on a machine without that part; `make check` never sets it. What cannot exist
+# on a machine at all (crun under a hybrid cgroup layout) is a plain `skip` with its reason.
+missing()
+{
+	if [ "${DHI_ALLOW_MISSING:-0}" = 1 ]; then
+		skip "missing (DHI_ALLOW_MISSING=1): $1"
+	fi
+	echo "missing: $1 (a failure: \`make deps' installs every command; DHI_ALLOW_MISSING=1 skips instead)" >&2
+	return 1
+}
+
+# wait_for [-t SECONDS] [-m MESSAGE] CMD...: poll CMD every 0.05 s until it succeeds; fails,
+# saying what was awaited, after SECONDS (default 10). For acting on a condition (a prompt
+# shown, echo turned off, a process started) instead of sleeping a fixed time before it.
+wait_for()
+{
+	local limit=10 msg='' end
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-t) limit=$2; shift 2 ;;
+		-m) msg=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	end=$(($(date +%s%N) + limit * 1000000000))
+	until "$@"; do
+		if [ "$(date +%s%N)" -ge "$end" ]; then
+			echo "wait_for: ${msg:-$*}: not true within ${limit}s" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# session_runs NAME [N]: at least N (default 1) processes named NAME run in the target's pid
+# namespace (zombies do not count). For wait_for: a program of the session has started.
+session_runs()
+{
+	local p n=0
+
+	for p in $(session_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] || continue
+		[ "$(pid_state "$p")" != Z ] && n=$((n + 1))
+	done
+	[ "$n" -ge "${2:-1}" ]
+}
+
+# session_pid NAME: the pid (as the host numbers it) of a process NAME in the target, if any
+session_pid()
+{
+	local p
+
+	for p in $(session_pids); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$1" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# tty_state PID: the terminal on PID's fd 0 as "echo|noecho ROWS COLS" (read from the host,
+# without making it anyone's controlling terminal)
+tty_state()
+{
+	python3 - "/proc/$1/fd/0" <<-'PY'
+		import fcntl, os, struct, sys, termios
+		fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
+		lflag = termios.tcgetattr(fd)[3]
+		rows, cols = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))[:2]
+		print("echo" if lflag & termios.ECHO else "noecho", rows, cols)
+	PY
+}
+
+# session_tty_is NAME STATE...: a process NAME runs in the target and its terminal is in STATE
+# (tty_state's words; `noecho' alone, or `echo 25 90'). For wait_for.
+session_tty_is()
+{
+	local pid name=$1
+
+	shift
+	pid=$(session_pid "$name") || return 1
+	[[ "$(tty_state "$pid" 2>/dev/null)" == "$*"* ]]
+}
+
+# nobody_has_open FILE: no process holds FILE open (so nothing can still write it)
+nobody_has_open()
+{
+	local f want
+
+	want=$(realpath "$1")
+	for f in /proc/[0-9]*/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$want" ] && return 1
+	done
+	return 0
 }

@@ -33,9 +33,10 @@ teardown_file()
 setup()
 {
 	requires root toolbox
-	command -v docker-registry >/dev/null || skip "needs docker-registry"
-	command -v skopeo >/dev/null || skip "needs skopeo"
-	REG=$(cat "$BATS_FILE_TMPDIR/reg/addr" 2>/dev/null) || skip "the test image was not pushed"
+	command -v docker-registry >/dev/null || missing "needs docker-registry"
+	command -v skopeo >/dev/null || missing "needs skopeo"
+	REG=$(cat "$BATS_FILE_TMPDIR/reg/addr" 2>/dev/null) ||
+		missing "the test image was not pushed: $(tail -n 3 "$BATS_FILE_TMPDIR/reg/log" "$BATS_FILE_TMPDIR/build.log" 2>/dev/null | tr '\n' ' ')"
 	IMG=image://$REG/img/small:1
 	CACHE=$BATS_FILE_TMPDIR/cache
 }
@@ -63,10 +64,11 @@ img()
 	[ "${lines[1]}" = " lo" ]
 	[ "${#lines[@]}" -eq 3 ]
 	[ "${lines[2]}" = image ]
-	# none of the host's processes is visible
-	run img "$IMG" -- sh -c 'ps -e -o comm= | sort -u'
+	# none of the host's processes is visible: only the image's holder and the session's own
+	run img "$IMG" -- sh -c 'ps -e -o comm= | sort -u | paste -sd " "'
 	echo "$output"
-	[[ "$output" != *bats* ]]
+	[ "$status" -eq 0 ]
+	[ "$output" = "dhi-image dhidebug-init paste ps sh sort" ]
 }
 
 @test "image://: writes are discarded: not in the cache, not in the next session" {
@@ -74,10 +76,15 @@ img()
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = written ]
+	# the cache entry is there, the written file is not
+	ls "$CACHE"/sha256/*/rootfs/etc/hello
 	run ls "$CACHE"/sha256/*/rootfs/etc/new
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"/rootfs/etc/new': No such file or directory" ]]
 	run img "$IMG" -- cat /target/etc/new
-	[ "$status" -ne 0 ]
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "cat: /target/etc/new: No such file or directory" ]
 }
 
 @test "image://: no process is left behind, also after SIGKILL of dhidebug" {

@@ -47,8 +47,8 @@ start_kube()
 	local d=$BATS_FILE_TMPDIR/pki i
 
 	requires python3
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
-	[ -s "$d/srv.crt" ] || skip "needs openssl to make the test CA"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
+	[ -s "$d/srv.crt" ] || missing "needs openssl to make the test CA"
 	[ -x "$PLUGIN" ] || { echo "no plugin at $PLUGIN (make all)" >&2; return 1; }
 	KLOG=$BATS_TEST_TMPDIR/kube.log
 	: >"$KLOG"
@@ -97,14 +97,14 @@ kdbg()
 }
 
 @test "kubectl plugin list finds kubectl-dhidebug on PATH" {
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
 	run env PATH="$BUILD:$PATH" kubectl plugin list
 	echo "$output"
 	[[ "$output" == *"$BUILD/kubectl-dhidebug"* ]]
 }
 
 @test "kubectl dhidebug --help prints the usage" {
-	command -v kubectl >/dev/null || skip "needs kubectl (kubernetes-client)"
+	command -v kubectl >/dev/null || missing "needs kubectl (kubernetes-client)"
 	run env PATH="$BUILD:$PATH" kubectl dhidebug --help
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -182,10 +182,13 @@ kdbg()
 	[ "$status" -eq 0 ]
 	[ "$(sed -n 's/^PATCH body //p' "$KLOG" | jq -r '.spec.ephemeralContainers[0].targetContainerName')" = sidecar ]
 	run kdbg app -c nope --no-attach
-	[ "$status" -ne 0 ]
+	echo "$output"
+	# 2: a usage error or what does not exist (docs/kubernetes.md)
+	[ "$status" -eq 2 ]
 	[[ "$output" == *'no container `nope`'* ]]
 	run kdbg ghost --no-attach
-	[ "$status" -ne 0 ]
+	echo "$output"
+	[ "$status" -eq 2 ]
 	[[ "$output" == *'pod `ghost` not found in namespace `default`'* ]]
 }
 
@@ -230,14 +233,13 @@ kdbg()
 	[[ "$output" == *'cannot pull the dhidebug image `127.0.0.1:1/nope:1` (ErrImagePull)'* ]]
 }
 
-@test "an API server answer that never ends is cut at 16 MiB: one error, well before the server gives up" {
+# (how long the cut takes is measured by bench/limits, not asserted here)
+@test "an API server answer that never ends is cut at 16 MiB: one error, before the server gives up" {
 	start_kube endless
-	SECONDS=0
 	run kdbg app --no-attach
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"the answer is larger than 16 MiB"* ]]
-	[ "$SECONDS" -lt 20 ]
 	[ "$(grep -c ENDLESS "$KLOG")" -eq 1 ]
 	grep -q "ENDLESS stopped by the client" "$KLOG"
 }
@@ -410,7 +412,8 @@ debug_run()
 	[[ "$output" == *"/app/app/nonexistent/marker"* ]]
 	# an unknown pid in the pod's namespace is an error, not a session elsewhere
 	debug_run --pod "$pod" -- pid://4000000 -- true
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"pid://4000000"* ]]
 }
 
 @test "in-pod: joined to the app container's own pid namespace (targetContainerName), the app is pid://1" {
@@ -625,7 +628,7 @@ recorded_start()
 
 @test "fake_kube: selfsubjectreviews is as strict as the API server (method, content type, body)" {
 	start_kube ok
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt
 	url=$(awk '/server:/ { print $2 }' "$KCFG")/apis/authentication.k8s.io/v1/selfsubjectreviews
 	post() { curl -sS -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" "$@" "$url"; }
@@ -925,6 +928,8 @@ wait_line()
 	start_kube node,nodelete
 	fake_attach
 	STANDIN=ok node_run --no-record
+	# the session's own status (docs/kubernetes.md): the session ran, only the clean-up failed
+	[ "$status" -eq 0 ]
 	name=$(sed -n 's/^CREATED pod //p' "$KLOG")
 	[[ "$output" == *"cannot delete pod \`$name\` in namespace \`default\`: HTTP 403 (RBAC: needs \`delete\` on \`pods\`)"* ]]
 	[[ "$output" == *"kubectl delete pod $name -n default"* ]]
@@ -1199,7 +1204,7 @@ watch_lines()
 
 @test "fake_kube: pods/ephemeralcontainers takes the three patch types as the API server does, and refuses changing or removing an existing ephemeral container" {
 	start_kube ok
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	local url ca=$BATS_FILE_TMPDIR/pki/ca.crt ec
 	url=$(awk '/server:/ { print $2 }' "$KCFG")/api/v1/namespaces/default/pods/app/ephemeralcontainers
 	patch() { curl -sS -o "$BATS_TEST_TMPDIR/answer" -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $TOKEN" -X PATCH -H "Content-Type: $1" -d "$2" "$url"; }

@@ -130,10 +130,10 @@ teardown()
 requires_images()
 {
 	requires root
-	command -v docker-registry >/dev/null || skip "needs docker-registry"
-	command -v skopeo >/dev/null || skip "needs skopeo"
-	command -v cc >/dev/null || skip "needs a C compiler"
-	[ -n "$REG" ] || skip "the test images were not built: $(tail -n 3 "$BATS_FILE_TMPDIR/build.log" | tr '\n' ' ')"
+	command -v docker-registry >/dev/null || missing "needs docker-registry"
+	command -v skopeo >/dev/null || missing "needs skopeo"
+	command -v cc >/dev/null || missing "needs a C compiler"
+	[ -n "$REG" ] || missing "the test images were not built: $(tail -n 3 "$BATS_FILE_TMPDIR/build.log" | tr '\n' ' ')"
 }
 
 # lint REF [ARGS...]: dhidebug lint image://REG/lint/REF --json; sets $status, $output, and

@@ -257,7 +257,7 @@ docker_config()
 	[ "$status" -eq 125 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"sent a plain-HTTP token realm \`http://127.0.0.2:"*"/token\` on another host: credentials go in clear text only to the registry's own host"* ]]
-	! grep -q '^TOKEN' "$RLOG"
+	run_fails grep -q '^TOKEN' "$RLOG"
 }
 
 @test "runtime text: an engine's error message with C1 controls and a bidi override is printed as text" {
@@ -399,10 +399,10 @@ created_uid()
 	[ -n "$uid" ]
 	[[ "$stderr" == *"the API server's answer to the create (HTTP 201) is not the pod asked for: it names pod \`victim-db-0\`, not one of generateName \`dhidebug-node-\`"* ]]
 	[[ "$stderr" != *"created pod \`victim-db-0\`"* ]]
-	! grep -q '^DELETE victim-db-0' "$KLOG"
+	run_fails grep -q '^DELETE victim-db-0' "$KLOG"
 	# the list returned every pod: the victim and the target are named, not deleted
 	[[ "$stderr" == *"not deleting what the pod list returned: it names pod \`victim-db-0\`"* ]]
-	! grep -q '^DELETE app' "$KLOG"
+	run_fails grep -q '^DELETE app' "$KLOG"
 	# and the pod the create did make is found by the session's labels and deleted by uid
 	grep -q "^DELETE dhidebug-node-[a-z0-9]* body .*\"uid\": \"$uid\"" "$KLOG"
 	grep -q '^DELETED dhidebug-node-' "$KLOG"
@@ -414,7 +414,7 @@ created_uid()
 	[ "$status" -eq 125 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"the API server answered the GET of pod \`app\` in namespace \`default\` with another object"* ]]
-	! grep -q '^POST' "$KLOG"
+	run_fails grep -q '^POST' "$KLOG"
 }
 
 @test "ephemeral mode: the PATCH carries the uid read, so a pod recreated under the name is not patched" {
@@ -430,7 +430,7 @@ created_uid()
 	[ "$status" -eq 125 ]
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == *"(422, invalid or refused by admission)"*"metadata.uid"*"field is immutable"* ]]
-	! grep -q '^PATCHED' "$KLOG"
+	run_fails grep -q '^PATCHED' "$KLOG"
 }
 
 @test "insecure-skip-tls-verify is honoured with a warning" {

@@ -107,7 +107,7 @@ podman_start_service()
 requires_podman()
 {
 	requires root podman
-	[ -S "$PSOCK" ] || skip "podman's API service did not start here: $(tail -n 3 "$RT/podman-setup.log" "$RT/podman-service.log" 2>/dev/null | tr '\n' ' ')"
+	[ -S "$PSOCK" ] || missing "podman's API service did not start here: $(tail -n 3 "$RT/podman-setup.log" "$RT/podman-service.log" 2>/dev/null | tr '\n' ' ')"
 }
 
 # podman_run NAME: a running shell-less container NAME from the test image. Sets PCID and PPID_.
@@ -180,7 +180,7 @@ containerd_start()
 requires_containerd()
 {
 	requires root containerd
-	[ -S "$RT/ctrd/c.sock" ] || skip "containerd did not start here: $(tail -n 3 "$RT/containerd-setup.log" 2>/dev/null | tr '\n' ' ')"
+	[ -S "$RT/ctrd/c.sock" ] || missing "containerd did not start here: $(tail -n 3 "$RT/containerd-setup.log" 2>/dev/null | tr '\n' ' ')"
 }
 
 # ctrd_run ID [ANNOTATION...]: a running task ID in namespace CTRD_NS. Sets TPID.
@@ -482,7 +482,7 @@ in_container()
 
 @test "docker://: a socket the user may not open is a one-line error in ls (125)" {
 	requires root python3
-	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	command -v setpriv >/dev/null || missing "needs setpriv (util-linux)"
 	fake_engine badjson
 	chmod 0600 "$BATS_TEST_TMPDIR/fake.sock"
 	chmod 0755 "$BATS_TEST_TMPDIR"
@@ -515,14 +515,12 @@ in_container()
 	done
 }
 
-@test "docker://: an engine that never answers times out: one line (125) within seconds" {
+# (how long the timeout takes is measured by bench/limits, not asserted here)
+@test "docker://: an engine that never answers times out: one line (125)" {
 	requires root python3
-	local t0
 	fake_engine hang
-	t0=$(date +%s)
 	run_err docker://web -- true
 	[[ "$stderr" == *"cannot talk to docker"*"timed out"* || "$stderr" == *"Timeout"* ]]
-	[ $(($(date +%s) - t0)) -le 8 ]
 }
 
 @test "docker://: an engine newer than API 1.41 is asked again in the version it names" {

@@ -50,13 +50,15 @@ attach()
 	tmux_start
 	attach
 	tm send-keys -t t 'sleep 100' Enter
-	sleep 0.5
+	wait_for -m "sleep running in the session" session_runs sleep
 	tm send-keys -t t C-c
 	tm send-keys -t t 'echo alive=$?' Enter
 	screen_has 'alive=130' 1
-	tm send-keys -t t 'false' Enter
-	# Ctrl-D at the prompt, not while `false` still has the terminal
-	sleep 0.5
+	tm send-keys -t t 'false; echo rc=$?' Enter
+	# Ctrl-D at the prompt, not while `false` still has the terminal: `false` is done and dhish
+	# is back in readline (which reads with echo off)
+	screen_has 'rc=1'
+	wait_for -m "dhish reading its next line" session_tty_is dhish noecho
 	tm send-keys -t t C-d
 	screen_has 'EXIT=0'
 	assert_no_leftovers

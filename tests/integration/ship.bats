@@ -205,7 +205,7 @@ spooled_session()
 }
 
 @test "collector.py refuses what a receiver would not take: the checks behind check_arrived can fail" {
-	command -v curl >/dev/null || skip "needs curl"
+	command -v curl >/dev/null || missing "needs curl"
 	collector_start
 	local url=http://127.0.0.1:$PORT/records id=20260101T000000Z-0123abcd
 	local rec0="{\"seq\":0,\"time\":\"t\",\"type\":\"session.start\",\"session\":\"$id\",\"prev\":\"0\",\"cast_bytes\":0,\"cast_sha256\":\"x\"}"
