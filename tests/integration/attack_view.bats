@@ -82,3 +82,158 @@ fs_dev()
 		done
 	done
 }
+
+# --- the container's code in the session (finding 2) ---
+
+# plant_bundle SETUP: a dynamic container (its loader and libc at their paths, a writable
+# root) run as root, whose root SETUP (a function given the rootfs) has planted into.
+plant_bundle()
+{
+	PLANT=$1
+	customize_bundle()
+	{
+		jq '.process.user = {uid: 0, gid: 0}' "$1/config.json" >"$1/c.json" &&
+			mv "$1/c.json" "$1/config.json"
+		"$PLANT" "$1/rootfs"
+	}
+	container_start dynamic
+}
+
+# attack VIEW PROGRAM [ARG...]: run PROGRAM in a session in every profile. The planted code
+# runs in sysadmin's union view (the control: the plant works) and nowhere else; where it
+# does not run, the toolbox's program still does (status 0) unless refused (126, 127).
+attack()
+{
+	local view=$1 p
+	shift
+	for p in observe general netadmin sysadmin; do
+		rm -f "$VOLDIR/evil-ran"
+		# not `run`: 127 (the planted library lacks the real one's symbols) is expected here
+		status=0
+		output=$(dhidebug --profile "$p" --view "$view" "$TARGET" -- "$@" 2>&1) || status=$?
+		echo "dhidebug --profile $p --view $view -- $* -> status $status, output:"
+		echo "$output"
+		if [ "$p" = sysadmin ] && [ "$view" = union ]; then
+			[[ "$output" == *"EVIL CODE RAN"* ]]
+			[ -e "$VOLDIR/evil-ran" ]
+		else
+			[[ "$output" != *"EVIL CODE RAN"* ]]
+			[ ! -e "$VOLDIR/evil-ran" ]
+			[ "$status" -eq 0 ] || [ "$status" -eq 126 ] || [ "$status" -eq 127 ]
+			if [ "$status" -eq 0 ] && [ "$1" = id ]; then
+				[[ "$output" == uid=* ]]
+			fi
+		fi
+	done
+}
+
+plant_preload()
+{
+	install -m 0755 "$BUILD/tests/libevil.so" "$1/evil.so"
+	echo /evil.so >"$1/etc/ld.so.preload"
+}
+
+@test "/etc/ld.so.preload naming a planted /evil.so loads nothing outside sysadmin" {
+	plant_bundle plant_preload
+	attack union id
+	attack toolbox id
+}
+
+plant_preload_proc()
+{
+	install -m 0755 "$BUILD/tests/libevil.so" "$1/evil.so"
+	# through the container's own root, where the view's noexec does not reach
+	echo /proc/1/root/evil.so >"$1/etc/ld.so.preload"
+}
+
+@test "/etc/ld.so.preload naming /proc/1/root/evil.so loads nothing outside sysadmin" {
+	plant_bundle plant_preload_proc
+	attack union id
+	attack toolbox id
+}
+
+plant_ldconfig()
+{
+	mkdir -p "$1/evillib" "$1/etc/ld.so.conf.d"
+	install -m 0755 "$BUILD/tests/libevil.so" "$1/evillib/libselinux.so.1"
+	echo 'include /etc/ld.so.conf.d/*.conf' >"$1/etc/ld.so.conf"
+	echo /evillib >"$1/etc/ld.so.conf.d/evil.conf"
+	# the cache the container's own ldconfig would write from that configuration
+	ldconfig -r "$1"
+	[ -s "$1/etc/ld.so.cache" ]
+}
+
+@test "/etc/ld.so.conf.d naming a planted directory, and the ld.so.cache built from it, load nothing outside sysadmin" {
+	command -v ldconfig >/dev/null || skip "needs ldconfig"
+	plant_bundle plant_ldconfig
+	attack union id
+	attack toolbox id
+}
+
+plant_libdir()
+{
+	install -m 0755 "$BUILD/tests/libevil.so" "$1/lib/x86_64-linux-gnu/libselinux.so.1"
+}
+
+@test "a library planted in the container's library directory is not loaded outside sysadmin" {
+	[ "$(uname -m)" = x86_64 ] || skip "the plant's path is x86-64's"
+	plant_bundle plant_libdir
+	attack union id
+	attack toolbox id
+}
+
+plant_libdir_proc()
+{
+	install -m 0755 "$BUILD/tests/libevil.so" "$1/evil.so"
+	ln -s /proc/1/root/evil.so "$1/lib/x86_64-linux-gnu/libselinux.so.1"
+}
+
+@test "a library link in the container's library directory to /proc/1/root is not followed outside sysadmin" {
+	[ "$(uname -m)" = x86_64 ] || skip "the plant's path is x86-64's"
+	plant_bundle plant_libdir_proc
+	attack union id
+	attack toolbox id
+}
+
+plant_script()
+{
+	install -m 0755 "$BUILD/tests/evil" "$1/evil-interp"
+	printf '#!/evil-interp\n' >"$1/script"
+	chmod 0755 "$1/script"
+}
+
+@test "a container script whose interpreter is a container file does not run outside sysadmin" {
+	plant_bundle plant_script
+	attack union /script
+	attack toolbox /target/script
+}
+
+plant_sh()
+{
+	mkdir -p "$1/usr/bin"
+	install -m 0755 "$BUILD/tests/evil" "$1/usr/bin/sh"
+}
+
+@test "a toolbox script does not run the container's /bin/sh as its interpreter outside sysadmin" {
+	# egrep is a `#!/bin/sh` script of the toolbox's; the container planted a /usr/bin/sh
+	grep -q '^#!/bin/sh' "$TOOLBOX/usr/bin/egrep" || skip "the toolbox's egrep is not a script"
+	plant_bundle plant_sh
+	attack union egrep -c ID /etc/os-release
+	attack toolbox egrep -c ID /etc/os-release
+	# and the script still works, with the toolbox's shell
+	run_dhi --view union "$TARGET" -- egrep -c ID /etc/os-release
+	[ "$status" -eq 0 ]
+	[ "$output" -ge 1 ]
+}
+
+plant_path()
+{
+	mkdir -p "$1/usr/local/bin"
+	install -m 0755 "$BUILD/tests/evil" "$1/usr/local/bin/id"
+}
+
+@test "a container program first on PATH does not run outside sysadmin" {
+	plant_bundle plant_path
+	attack union id
+	attack toolbox id
+}
