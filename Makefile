@@ -212,7 +212,7 @@ check-deps:
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
-	$(BUILD)/tests/plant
+	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -231,6 +231,13 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 $(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+# attack_view.bats: the shocker attack on a mount; code a container plants for the session
+$(BUILD)/tests/fhandle $(BUILD)/tests/evil: $(BUILD)/tests/%: tests/fixtures/%.c tests/fixtures/evil.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+$(BUILD)/tests/libevil.so: tests/fixtures/libevil.c tests/fixtures/evil.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC -Wl,-soname,libselinux.so.1 -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $$($(PKG_CONFIG) --libs libseccomp)

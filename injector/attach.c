@@ -48,6 +48,8 @@ static int status_to_code(int st)
 struct run_ctx {
 	bool tty;		/* the session's stdio is a terminal */
 	enum view_mode view;	/* the view that was built */
+	const char *path;	/* the session's PATH */
+	const char *lib_path;	/* LD_LIBRARY_PATH, or NULL: the view's (view_result) */
 };
 
 /*
@@ -86,7 +88,7 @@ static bool env_refused(const char *var)
 	return false;
 }
 
-static char **build_env(const struct session_spec *s)
+static char **build_env(const struct session_spec *s, const struct run_ctx *ctx)
 {
 	char *const *cfg = s->config ? s->config->env : NULL;
 	size_t ncfg = 0, n = 0, fixed;
@@ -94,9 +96,11 @@ static char **build_env(const struct session_spec *s)
 
 	while (cfg && cfg[ncfg])
 		ncfg++;
-	env = xzalloc((8 + ncfg) * sizeof(char *));
+	env = xzalloc((9 + ncfg) * sizeof(char *));
 	/* an allowlist: nothing from the operator's or the container's environment leaks in */
-	env[n++] = xstrdup("PATH=" SESSION_PATH);
+	env[n++] = xasprintf("PATH=%s", ctx->path);
+	if (ctx->lib_path)
+		env[n++] = xasprintf("LD_LIBRARY_PATH=%s", ctx->lib_path);
 	env[n++] = xstrdup("HOME=" VIEW_SCRATCH_DIR);
 	env[n++] = xstrdup("TMPDIR=" VIEW_SCRATCH_DIR);
 	env[n++] = xasprintf("DHIDEBUG_TARGET=%s://%s", s->rt->runtime, s->rt->id);
@@ -145,11 +149,11 @@ static void enter_workdir(const struct session_spec *s, const struct session_cha
 }
 
 /* The program as execvp would find it with the session's PATH; NULL when it is nowhere. */
-static char *find_program(const char *file)
+static char *find_program(const char *file, const char *search)
 {
 	if (strchr(file, '/'))
 		return xstrdup(file);
-	for (const char *p = SESSION_PATH; *p;) {
+	for (const char *p = search; *p;) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
 		char *path = xasprintf("%.*s/%s", (int)n, p, file);
@@ -246,7 +250,7 @@ static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 		session_child_fail(ch->msg, err);
 	enter_workdir(s, ch, ctx);
 	if (s->argv) {
-		path = find_program(s->argv[0]);
+		path = find_program(s->argv[0], ctx->path);
 		if (!path) {
 			dhi_err_set_status(&err, 127, ENOENT, "cannot execute `%s`", s->argv[0]);
 			session_child_fail(ch->msg, err);
@@ -272,7 +276,7 @@ static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 
 		fd_close_all_but(keep, 10);
 	}
-	env = build_env(s);
+	env = build_env(s, ctx);
 	{
 		const int exec_fds[3] = { s->init_exe, exe, -1 };
 
@@ -523,7 +527,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	struct view_spec vs;
 	struct view_result vr;
 	dhi_autoclose int procself = -1, proc = -1;
-	struct run_ctx ctx = { .tty = isatty(ch->stdio[0]) };
+	struct run_ctx ctx = { .tty = isatty(ch->stdio[0]), .path = SESSION_PATH };
 	int keeper[2] = { -1, -1 }, ended[2] = { -1, -1 }, st;
 	sigset_t all;
 	pid_t first;
@@ -564,6 +568,11 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		session_child_fail(ch->msg, err);
 	report_view(s, ch, &vr);
 	ctx.view = vr.mode;
+	/* a noexec union: programs and libraries from /.dhi (nsenter/view.h) */
+	if (vr.path[0])
+		ctx.path = vr.path;
+	if (vr.lib_path[0])
+		ctx.lib_path = vr.lib_path;
 	dhi_close_reset(&procself);
 	if (pipe2(keeper, O_CLOEXEC) < 0 || pipe2(ended, O_CLOEXEC) < 0) {
 		dhi_err_set(&err, errno, "cannot create pipes");

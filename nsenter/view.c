@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -25,17 +26,37 @@
 /*
  * Layout while building, all on a private staging tmpfs that becomes our root
  * first and is detached when we pivot into the finished view:
- *   /all   the target's root with every submount (recursive clone)
- *   /top   the target's root mount alone (the union's upper lower layer)
- *   /tb    the toolbox, read-only
- *   /skel  empty mount points that the union root must offer
- *   /view  the view being built
+ *   /all    the target's root with every submount (recursive clone)
+ *   /top    the target's root mount alone (the union's upper lower layer)
+ *   /tbsrc  the toolbox directory, read-only (a clone of the host's mount)
+ *   /empty  an empty read-only tmpfs, the toolbox overlay's second layer
+ *   /tb     the toolbox served by its own overlayfs superblock (/tbsrc + /empty)
+ *   /mask   the union's top layer: the toolbox's loader inputs (see build_mask)
+ *   /skel   empty mount points that the union root must offer
+ *   /view   the view being built
  */
 #define S_ALL "/all"
 #define S_TOP "/top"
+#define S_TBSRC "/tbsrc"
+#define S_EMPTY "/empty"
 #define S_TB "/tb"
+#define S_MASK "/mask"
 #define S_SKEL "/skel"
 #define S_VIEW "/view"
+
+#if defined(__x86_64__)
+#define LIB_TRIPLET "x86_64-linux-gnu"
+#define MUSL_ARCH "x86_64"
+#define GLIBC_LOADER "/lib64/ld-linux-x86-64.so.2"
+#elif defined(__aarch64__)
+#define LIB_TRIPLET "aarch64-linux-gnu"
+#define MUSL_ARCH "aarch64"
+#define GLIBC_LOADER "/lib/ld-linux-aarch64.so.1"
+#else
+#error "add this architecture's loader, musl name and multiarch triplet"
+#endif
+#define MUSL_LOADER "/lib/ld-musl-" MUSL_ARCH ".so.1"
+#define MUSL_PATH_FILE "/etc/ld-musl-" MUSL_ARCH ".path"
 
 static const struct {
 	const char *name;
@@ -113,10 +134,11 @@ static int make_ro(const char *path, struct dhi_err **err)
 /*
  * Mounts a new filesystem at `target`: fsopen/fsconfig/fsmount/move_mount
  * (5.2+), or mount(2) with the same options joined by commas.
- * `opts` is a NULL-terminated list of "key=value" or "flag" strings.
+ * `opts` is a NULL-terminated list of "key=value" or "flag" strings; `attr`
+ * is MOUNT_ATTR_RDONLY and/or MOUNT_ATTR_NOEXEC (nosuid and nodev always).
  */
-static int new_fs(const char *fstype, const char *const *opts, int ro, const char *target,
-		  struct dhi_err **err)
+static int new_fs(const char *fstype, const char *const *opts, unsigned int attr,
+		  const char *target, struct dhi_err **err)
 {
 	dhi_autoclose int fs = fsopen(fstype, FSOPEN_CLOEXEC);
 	dhi_autoclose int mnt = -1;
@@ -140,8 +162,7 @@ static int new_fs(const char *fstype, const char *const *opts, int ro, const cha
 		}
 		if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 			return dhi_err_set(err, errno, "cannot create a %s filesystem", fstype);
-		mnt = fsmount(fs, FSMOUNT_CLOEXEC,
-			      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0));
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | attr);
 		if (mnt < 0)
 			return dhi_err_set(err, errno, "cannot mount a %s filesystem", fstype);
 		if (move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -158,7 +179,10 @@ static int new_fs(const char *fstype, const char *const *opts, int ro, const cha
 		free(joined);
 		joined = j;
 	}
-	if (mount(fstype, target, fstype, MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), joined) < 0)
+	if (mount(fstype, target, fstype,
+		  MS_NOSUID | MS_NODEV | (attr & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0) |
+			  (attr & MOUNT_ATTR_NOEXEC ? MS_NOEXEC : 0),
+		  joined) < 0)
 		return dhi_err_set(err, errno, "cannot mount %s at `%s`", fstype, target);
 	return 0;
 }
@@ -379,13 +403,349 @@ static int graft_submounts(int host_procself, int all_fd, int view_fd, struct dh
 	return 0;
 }
 
-static int build_union(struct dhi_err **err)
-{
-	static const char *const opts[] = { "lowerdir=" S_SKEL ":" S_TOP ":" S_TB,
-					    "redirect_dir=nofollow", "xino=off", NULL };
+/* --- the toolbox's own superblock --- */
 
-	/* read-only overlay: the target's files first, the toolbox filling in the rest */
-	return new_fs("overlay", opts, 1, S_VIEW, err);
+/*
+ * /tb: the toolbox through an overlayfs of its own, whose layers are the
+ * toolbox directory and an empty tmpfs (an overlay without an upper layer
+ * needs two). A bind of the directory would share the host filesystem's
+ * superblock: open_by_handle_at() with any handle, inode 2 for one, on a
+ * mount of it opens that filesystem's root, wherever the toolbox lies in it.
+ * This superblock holds the toolbox only, and with nfs_export and index off it
+ * decodes no file handle at all. No upper layer: read-only whatever a remount
+ * says.
+ */
+static int build_toolbox_fs(struct dhi_err **err)
+{
+	static const char *const empty[] = { "mode=0555", "size=4k", NULL };
+	static const char *const opts[] = { "lowerdir=" S_TBSRC ":" S_EMPTY, "xino=off",
+					    "index=off", "nfs_export=off", "metacopy=off",
+					    "redirect_dir=off", NULL };
+
+	if (new_fs("tmpfs", empty, MOUNT_ATTR_RDONLY, S_EMPTY, err) < 0 ||
+	    new_fs("overlay", opts, MOUNT_ATTR_RDONLY, S_TB, err) < 0)
+		return dhi_err_prefix(err, "cannot serve the toolbox from its own filesystem");
+	return 0;
+}
+
+/* --- the union's mask: what the toolbox's loader and libc read, from the toolbox --- */
+
+/*
+ * Paths inside the toolbox are walked here by hand, component by component,
+ * with its symlinks spliced in as they would resolve were the toolbox the
+ * root (an absolute target starts again at the toolbox's root, ".." stops
+ * there). The kernel never follows a link of the toolbox for us, so nothing
+ * leaves it. `cur` is the resolved path so far, without a leading slash.
+ */
+enum mask_do {
+	MASK_WALK,		/* resolve only */
+	MASK_LINK,		/* the toolbox's file, through /.dhi; nothing where it has none */
+	MASK_LINK_OR_HIDE,	/* the toolbox's file, or a whiteout where it has none */
+	MASK_HIDE,		/* a whiteout: the target's file is not there either */
+};
+
+#define MASK_MAX_LINKS 40
+
+static void pop_component(char *cur)
+{
+	char *slash = strrchr(cur, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		*cur = '\0';
+}
+
+/*
+ * Walks `path` in the toolbox `tb`. With a mask fd, every directory on the way
+ * is made in the mask and every symlink on the way copied there (so that the
+ * path resolves in the union through the mask only, never through a directory
+ * or link of the target's), and the last component gets `what`. With
+ * MASK_WALK, the last component is followed too and `resolved` gets the
+ * toolbox path it leads to. Returns 1 when that exists in the toolbox, 0
+ * when not, -1 on an error of the mask's.
+ */
+static int mask_walk(int tb, int mask, const char *path, enum mask_do what, char *resolved,
+		     size_t rsize, struct dhi_err **err)
+{
+	char todo[PATH_MAX], cur[PATH_MAX] = "", child[PATH_MAX];
+	int links = 0;
+
+	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+		return 0;
+	for (;;) {
+		char *p = todo, *c, *rest;
+		bool last;
+		struct stat st;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		c = p;
+		rest = strchr(c, '/');
+		if (rest)
+			*rest++ = '\0';
+		else
+			rest = c + strlen(c);
+		while (*rest == '/')
+			rest++;
+		last = !*rest;
+		if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+			if (c[1] == '.')
+				pop_component(cur);
+			memmove(todo, rest, strlen(rest) + 1);
+			continue;
+		}
+		if (snprintf(child, sizeof(child), "%s%s%s", cur, *cur ? "/" : "", c) >=
+		    (int)sizeof(child))
+			return 0;
+		if (fstatat(tb, child, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			st.st_mode = 0;
+			if (!last || what == MASK_WALK)
+				return 0;
+		}
+		if (last && what != MASK_WALK) {
+			char full[PATH_MAX];
+			int has = st.st_mode ? mask_walk(tb, -1, child, MASK_WALK, full,
+							 sizeof(full), err) : 0;
+
+			if (has && what != MASK_HIDE) {
+				dhi_autofree char *to = xasprintf(VIEW_TOOLBOX_DIR "/%s", full);
+
+				if (symlinkat(to, mask, child) < 0 && errno != EEXIST)
+					return dhi_err_set(err, errno, "cannot mask `/%s`", child);
+				return 1;
+			}
+			if (what == MASK_LINK)
+				return 0;
+			if (mknodat(mask, child, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+				return dhi_err_set(err, errno, "cannot hide `/%s`", child);
+			return has;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX], next[PATH_MAX];
+			ssize_t n = readlinkat(tb, child, target, sizeof(target) - 1);
+
+			if (n <= 0 || ++links > MASK_MAX_LINKS)
+				return 0;
+			target[n] = '\0';
+			if (mask >= 0 && symlinkat(target, mask, child) < 0 && errno != EEXIST)
+				return dhi_err_set(err, errno, "cannot mask `/%s`", child);
+			if (snprintf(next, sizeof(next), "%s/%s", target, rest) >= (int)sizeof(next))
+				return 0;
+			memcpy(todo, next, strlen(next) + 1);
+			if (target[0] == '/')
+				*cur = '\0';
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && !last)
+			return 0;
+		if (S_ISDIR(st.st_mode) && mask >= 0 && mkdirat(mask, child, 0755) < 0 &&
+		    errno != EEXIST)
+			return dhi_err_set(err, errno, "cannot mask `/%s`", child);
+		memcpy(cur, child, strlen(child) + 1);
+		memmove(todo, rest, strlen(rest) + 1);
+	}
+	if (resolved)
+		snprintf(resolved, rsize, "%s", cur);
+	return 1;
+}
+
+static int mask_add(int tb, int mask, const char *path, enum mask_do what, struct dhi_err **err)
+{
+	return mask_walk(tb, mask, path, what, NULL, 0, err) < 0 ? -1 : 0;
+}
+
+/* The toolbox's library directories, as /.dhi paths joined by ':' (glibc's order). */
+static void toolbox_lib_path(int tb, char *out, size_t size)
+{
+	static const char *const dirs[] = {
+		"/lib/" LIB_TRIPLET, "/usr/lib/" LIB_TRIPLET, "/lib64", "/usr/lib64", "/lib",
+		"/usr/lib", "/usr/local/lib/" LIB_TRIPLET, "/usr/local/lib", NULL,
+	};
+	char seen[8][PATH_MAX];
+	int n = 0;
+	size_t len = 0;
+
+	*out = '\0';
+	for (int i = 0; dirs[i]; i++) {
+		char r[PATH_MAX];
+		bool dup = false;
+		struct stat st;
+
+		if (mask_walk(tb, -1, dirs[i], MASK_WALK, r, sizeof(r), NULL) != 1 ||
+		    fstatat(tb, *r ? r : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		for (int j = 0; j < n && !dup; j++)
+			dup = strcmp(seen[j], r) == 0;
+		if (dup)
+			continue;
+		memcpy(seen[n++], r, sizeof(r));
+		len += (size_t)snprintf(out + len, size - len, "%s" VIEW_TOOLBOX_DIR "/%s",
+					len ? ":" : "", r);
+		if (len >= size) {
+			out[size - 1] = '\0';
+			break;
+		}
+	}
+}
+
+/*
+ * musl reads its library path from /etc/ld-musl-ARCH.path: the toolbox's own
+ * (or musl's default), each directory under /.dhi.
+ */
+static int mask_musl_path(int tb, int mask, struct dhi_err **err)
+{
+	char buf[2048] = "/lib\n/usr/local/lib\n/usr/lib\n", out[4096];
+	dhi_autoclose int fd = -1;
+	size_t len = 0;
+	char *save = NULL;
+	ssize_t n;
+
+	fd = openat(tb, MUSL_PATH_FILE + 1, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && (n = read(fd, buf, sizeof(buf) - 1)) > 0)
+		buf[n] = '\0';
+	dhi_close_reset(&fd);
+	*out = '\0';
+	for (char *d = strtok_r(buf, ":\n", &save); d; d = strtok_r(NULL, ":\n", &save))
+		if (d[0] == '/' && len < sizeof(out))
+			len += (size_t)snprintf(out + len, sizeof(out) - len,
+						VIEW_TOOLBOX_DIR "%s\n", d);
+	if (mask_add(tb, mask, MUSL_PATH_FILE, MASK_HIDE, err) < 0)
+		return -1;
+	/* the whiteout made the parent directories; the file replaces it */
+	if (unlinkat(mask, MUSL_PATH_FILE + 1, 0) < 0 && errno != ENOENT)
+		return dhi_err_set(err, errno, "cannot mask `%s`", MUSL_PATH_FILE);
+	fd = openat(mask, MUSL_PATH_FILE + 1, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || fd_write_all(fd, out, strlen(out)) < 0)
+		return dhi_err_set(err, errno, "cannot write `%s` in the mask", MUSL_PATH_FILE);
+	return 0;
+}
+
+/*
+ * Absolute symlinks in the toolbox's program directories (/usr/sbin/ip ->
+ * /bin/ip) would be resolved in the union, among the target's files: their
+ * targets are masked with the toolbox's.
+ */
+static int mask_program_links(int tb, int mask, struct dhi_err **err)
+{
+	static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+					    "/usr/bin", "/sbin", "/bin", NULL };
+	char seen[6][PATH_MAX];
+	int n = 0;
+
+	for (int i = 0; dirs[i]; i++) {
+		char r[PATH_MAX];
+		bool dup = false;
+		dhi_autoclose int dfd = -1;
+		DIR *d;
+		struct dirent *de;
+
+		if (mask_walk(tb, -1, dirs[i], MASK_WALK, r, sizeof(r), NULL) != 1 || !*r)
+			continue;
+		for (int j = 0; j < n && !dup; j++)
+			dup = strcmp(seen[j], r) == 0;
+		if (dup)
+			continue;
+		memcpy(seen[n++], r, sizeof(r));
+		dfd = openat(tb, r, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0 || !(d = fdopendir(dfd)))
+			continue;
+		dfd = -1;	/* owned by d now */
+		while ((de = readdir(d))) {
+			char target[PATH_MAX];
+			ssize_t len;
+
+			if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+				continue;
+			len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+			if (len <= 0 || target[0] != '/')
+				continue;
+			target[len] = '\0';
+			if (mask_add(tb, mask, target, MASK_LINK, err) < 0) {
+				closedir(d);
+				return -1;
+			}
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+/*
+ * The union's top layer, where the target's files must not run. The merge is
+ * noexec, so the toolbox's programs run from /.dhi (PATH), find their
+ * libraries there (LD_LIBRARY_PATH), and the kernel finds their loader and
+ * their scripts' interpreters at paths that the mask leads to /.dhi. What the
+ * toolbox's loader and libc read at fixed paths is the toolbox's here, or
+ * nothing: a preload list, the library cache and the loader's configuration,
+ * nsswitch.conf (it names NSS modules to load), the gconv modules. Without the
+ * mask the target would name the code those load, and /proc/<pid>/root leads
+ * to its own mounts, where our noexec does not apply.
+ */
+static int build_mask(int tb, struct view_result *res, struct dhi_err **err)
+{
+	static const char *const opts[] = { "mode=0755", "size=1m", NULL };
+	static const struct {
+		const char *path;
+		enum mask_do what;
+	} entries[] = {
+		{ GLIBC_LOADER, MASK_LINK },
+		{ MUSL_LOADER, MASK_LINK },
+		{ "/etc/ld.so.preload", MASK_HIDE },
+		{ "/etc/ld.so.cache", MASK_HIDE },
+		{ "/etc/ld.so.conf", MASK_LINK_OR_HIDE },
+		{ "/etc/ld.so.conf.d", MASK_LINK_OR_HIDE },
+		{ "/etc/nsswitch.conf", MASK_LINK_OR_HIDE },
+		{ "/usr/lib/" LIB_TRIPLET "/gconv", MASK_LINK_OR_HIDE },
+		{ "/usr/lib64/gconv", MASK_LINK },
+		{ "/usr/lib/gconv", MASK_LINK },
+		/* the interpreters of the toolbox's own scripts */
+		{ "/bin/sh", MASK_LINK },
+		{ "/bin/bash", MASK_LINK },
+		{ "/usr/bin/env", MASK_LINK },
+		{ "/usr/bin/perl", MASK_LINK },
+		{ "/usr/bin/python3", MASK_LINK },
+		{ NULL, 0 },
+	};
+	dhi_autoclose int mask = -1;
+
+	if (new_fs("tmpfs", opts, 0, S_MASK, err) < 0)
+		return dhi_err_prefix(err, "cannot mask the target's loader files");
+	mask = open(S_MASK, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mask < 0)
+		return dhi_err_set(err, errno, "cannot open the mask");
+	for (int i = 0; entries[i].path; i++)
+		if (mask_add(tb, mask, entries[i].path, entries[i].what, err) < 0)
+			return dhi_err_prefix(err, "cannot mask the target's loader files");
+	if (mask_walk(tb, -1, MUSL_LOADER, MASK_WALK, NULL, 0, NULL) == 1 &&
+	    mask_musl_path(tb, mask, err) < 0)
+		return -1;
+	if (mask_program_links(tb, mask, err) < 0)
+		return -1;
+	snprintf(res->path, sizeof(res->path), "%s", VIEW_TOOLBOX_PATH);
+	toolbox_lib_path(tb, res->lib_path, sizeof(res->lib_path));
+	return 0;
+}
+
+/*
+ * Read-only overlay: the target's files first, the toolbox filling in the
+ * rest; no file handle of it can be decoded (nfs_export, index off). Where the
+ * target's files must not run, the whole merge is noexec, and the mask layer
+ * (build_mask) lies over the target's files.
+ */
+static int build_union(bool noexec, struct dhi_err **err)
+{
+	static const char *const plain[] = { "lowerdir=" S_SKEL ":" S_TOP ":" S_TBSRC,
+					     "redirect_dir=nofollow", "xino=off", "index=off",
+					     "nfs_export=off", NULL };
+	static const char *const masked[] = { "lowerdir=" S_MASK ":" S_SKEL ":" S_TOP ":" S_TBSRC,
+					      "redirect_dir=nofollow", "xino=off", "index=off",
+					      "nfs_export=off", NULL };
+
+	return new_fs("overlay", noexec ? masked : plain,
+		      MOUNT_ATTR_RDONLY | (noexec ? MOUNT_ATTR_NOEXEC : 0), S_VIEW, err);
 }
 
 /* The toolbox as root: a read-only tmpfs whose top-level entries bind the toolbox's. */
@@ -497,11 +857,26 @@ static int graft_system(int all_fd, int view_fd, struct dhi_err **err)
 	return 0;
 }
 
+/* Builds the union; where the target may not run code, under the mask and noexec. */
+static int union_view(const struct view_spec *spec, int tbsrc_fd, struct view_result *res,
+		      struct dhi_err **err)
+{
+	if (spec->target_noexec && build_mask(tbsrc_fd, res, err) < 0)
+		return -1;
+	if (build_union(spec->target_noexec, err) < 0) {
+		res->path[0] = res->lib_path[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 int view_build(const struct view_spec *spec, struct view_result *res, struct dhi_err **err)
 {
-	static const char *const stage_dirs[] = { "all", "top", "tb", "skel", "view", NULL };
+	static const char *const stage_dirs[] = { "all",  "top",  "tbsrc", "empty", "tb",
+						  "mask", "skel", "view",  NULL };
 	static const char *const skel_dirs[] = { "target", ".dhi", ".dhi-scratch", NULL };
-	dhi_autoclose int all = -1, top = -1, all_fd = -1, tb_fd = -1, view_fd = -1, proc = -1;
+	dhi_autoclose int all = -1, top = -1, all_fd = -1, tb_fd = -1, tbsrc_fd = -1;
+	dhi_autoclose int view_fd = -1, proc = -1;
 	enum view_mode mode = spec->mode;
 
 	memset(res, 0, sizeof(*res));
@@ -523,17 +898,18 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	if (mkdirs("", stage_dirs, err) < 0 || mkdirs(S_SKEL, skel_dirs, err) < 0)
 		return -1;
 	if (attach(all, S_ALL, err) < 0 || attach(top, S_TOP, err) < 0 ||
-	    attach(spec->toolbox_tree, S_TB, err) < 0)
+	    attach(spec->toolbox_tree, S_TBSRC, err) < 0)
 		return dhi_err_prefix(err, "cannot build the view");
 	/* mount_setattr made it read-only already where the kernel has it (5.12+) */
-	if (make_ro(S_TB, err) < 0)
+	if (make_ro(S_TBSRC, err) < 0 || build_toolbox_fs(err) < 0)
 		return -1;
 
 	if (restrict_attached(spec, spec->host_procself, err) < 0)
 		return -1;
 	all_fd = open(S_ALL, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	tb_fd = open(S_TB, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (all_fd < 0 || tb_fd < 0)
+	tbsrc_fd = open(S_TBSRC, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (all_fd < 0 || tb_fd < 0 || tbsrc_fd < 0)
 		return dhi_err_set(err, errno, "cannot open the staging mounts");
 
 	if (mode == VIEW_AUTO) {
@@ -544,7 +920,7 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 					 ? spec->release_why
 					 : "toolbox and target are not the same distribution and "
 					   "release");
-		} else if (build_union(err) < 0) {
+		} else if (union_view(spec, tbsrc_fd, res, err) < 0) {
 			char *why = dhi_err_string(*err);
 
 			dhi_err_clear(err);
@@ -556,7 +932,7 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 			snprintf(res->reason, sizeof(res->reason),
 				 "toolbox and target are the same distribution and release");
 		}
-	} else if (mode == VIEW_UNION && build_union(err) < 0) {
+	} else if (mode == VIEW_UNION && union_view(spec, tbsrc_fd, res, err) < 0) {
 		return dhi_err_prefix(err, "cannot build the union view");
 	}
 	if (mode == VIEW_TOOLBOX && build_toolbox(tb_fd, err) < 0)
@@ -580,6 +956,7 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 
 	dhi_close_reset(&all_fd);
 	dhi_close_reset(&tb_fd);
+	dhi_close_reset(&tbsrc_fd);
 	dhi_close_reset(&view_fd);
 	if (enter_root(S_VIEW, err) < 0)
 		return dhi_err_prefix(err, "cannot enter the view");

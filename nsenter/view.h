@@ -17,6 +17,11 @@ enum view_mode {
 #define VIEW_TARGET_DIR "/target"
 #define VIEW_TOOLBOX_DIR "/.dhi"
 #define VIEW_SCRATCH_DIR "/.dhi-scratch"
+/* The session's PATH where programs run from /.dhi only (the masked, noexec union). */
+#define VIEW_TOOLBOX_PATH                                                                  \
+	VIEW_TOOLBOX_DIR "/usr/local/sbin:" VIEW_TOOLBOX_DIR "/usr/local/bin:" VIEW_TOOLBOX_DIR \
+			 "/usr/sbin:" VIEW_TOOLBOX_DIR "/usr/bin:" VIEW_TOOLBOX_DIR         \
+			 "/sbin:" VIEW_TOOLBOX_DIR "/bin"
 
 /* Parses "auto", "union" or "toolbox"; returns -1 for anything else. */
 int view_mode_parse(const char *s, enum view_mode *out);
@@ -36,12 +41,20 @@ struct view_spec {
 struct view_result {
 	enum view_mode mode;	/* the view that was built */
 	char reason[336];	/* why, for VIEW_AUTO */
+	/*
+	 * Where the session must find programs and libraries, when not at their
+	 * usual paths: in a union whose target files may not run (the merge is
+	 * noexec), the toolbox's directories under /.dhi. Empty otherwise.
+	 */
+	char path[256];
+	char lib_path[512];
 };
 
 /*
  * Host side, before entering the target's mount namespace: makes a detached,
  * read-only, nosuid, nodev copy of the toolbox directory `toolbox_dir` (an fd)
- * with open_tree(OPEN_TREE_CLONE). *out is the tree's fd.
+ * with open_tree(OPEN_TREE_CLONE). *out is the tree's fd. view_build() serves
+ * it to the session through an overlayfs of its own, never as this bind.
  */
 int view_open_toolbox(int toolbox_dir, int *out, struct dhi_err **err);
 

@@ -66,7 +66,7 @@ probe_expect()
 	local profile=$1 kv
 
 	shift
-	run_dhi --profile "$profile" "$TARGET" -- /usr/local/bin/dhi-probe
+	run_dhi --profile "$profile" "$TARGET" -- dhi-probe
 	[ "$status" -eq 0 ]
 	for kv in "$@"; do
 		grep -qx -- "$kv" <<<"$output" || { echo "$profile: expected $kv"; return 1; }
@@ -167,7 +167,12 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 	[[ "$output" != *LD_PRELOAD=* ]]
 	[[ "$output" != *BASH_ENV=* ]]
 	[[ "$output" != *PROMPT_COMMAND=* ]]
+	# the union view (auto, here) runs programs from /.dhi, with the toolbox's libraries
+	[[ "$output" == *"PATH=/.dhi/usr/local/sbin:"* ]]
+	[[ "$output" == *"LD_LIBRARY_PATH=/.dhi/"* ]]
+	run_dhi --view toolbox "$TARGET" -- env
 	[[ "$output" == *"PATH=/usr/local/sbin"* ]]
+	[[ "$output" != *LD_LIBRARY_PATH=* ]]
 }
 
 @test "a policy that allows only observe refuses general with 125, before entering" {
@@ -215,9 +220,9 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 
 @test "memfd execution (which noexec mounts do not cover) is refused unless the profile runs anything" {
 	container_start static
-	run_dhi "$TARGET" -- /usr/local/bin/dhi-probe memfd-exec
+	run_dhi "$TARGET" -- dhi-probe memfd-exec
 	[ "$output" = "memfd_exec=EPERM" ]
-	run_dhi --profile sysadmin "$TARGET" -- /usr/local/bin/dhi-probe memfd-exec
+	run_dhi --profile sysadmin "$TARGET" -- dhi-probe memfd-exec
 	[ "$output" = "memfd_exec=ok" ]
 }
 
@@ -229,11 +234,11 @@ MOUNT_FAMILY=(mount=EPERM umount2=EPERM pivot_root=EPERM chroot=EPERM open_tree=
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Operation not permitted"* ]]
 	# toolbox programs still run
-	run_dhi --policy "$pol" --profile locked "$TARGET" -- /bin/true
+	run_dhi --policy "$pol" --profile locked "$TARGET" -- true
 	[ "$status" -eq 0 ]
 	# a kernel without Landlock: one notice, and the session goes on (and ptrace works)
 	run --separate-stderr "$ENOSYS" --no-landlock "$DHIDEBUG" --toolbox "$TOOLBOX" \
-		--policy "$pol" --profile locked "$TARGET" -- /bin/true
+		--policy "$pol" --profile locked "$TARGET" -- true
 	echo "stderr: $stderr"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"landlock: not in this kernel"* ]]
