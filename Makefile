@@ -70,11 +70,11 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDF
 
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
 	common/rfc3339.c common/membuf.c common/selfexe.c \
-	common/nonss.c
+	common/nonss.c common/trust.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
-	injector/handoff.c \
+	injector/handoff.c injector/delegate.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/record/record.c injector/record/execaudit.c injector/record/ship.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
@@ -289,7 +289,7 @@ FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
 # the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
 FUZZ_TARGETS += runtime_docker runtime_oci
 FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
-	common/fdio.c common/rfc3339.c common/membuf.c
+	common/fdio.c common/rfc3339.c common/membuf.c common/trust.c
 FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
 FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)
