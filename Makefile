@@ -187,6 +187,8 @@ DEPS_CMDS += clang:clang
 #   is kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another
 #   repository)
 DEPS_CMDS += $(if $(shell command -v kubectl),,kubectl:kubernetes-client)
+# - attack_trust.bats: a delegated operator through a real sudo
+DEPS_CMDS += sudo:sudo
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
 	libclang-rt-14-dev
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.

@@ -138,7 +138,9 @@ site_start()
 	local f
 
 	for f in "$SITE"/sessions/*/audit.jsonl; do
-		head -n1 "$f" | jq -e '.refused != true' >/dev/null && head -n1 "$f"
+		if head -n1 "$f" | jq -e '.refused != true' >/dev/null; then
+			head -n1 "$f"
+		fi
 	done
 }
 
@@ -501,4 +503,58 @@ site_strict()
 	[[ "$output" == "/app"* ]]
 	site_run SUDO_USER=alice -- -q "pid://$CPID" -- true
 	one_line_125
+}
+
+# sudo_run [VAR=VALUE...] -- ARGS...: site_run's dhidebug ARGS through a real sudo, as the
+# user nobody, with a sudoers of the test's own bound over /etc/sudoers: the setup
+# docs/security.md shows, plus env_keep of the engine variables (a site that keeps them)
+sudo_run()
+{
+	local envs=()
+
+	while [ "$1" != -- ]; do
+		envs+=("$1")
+		shift
+	done
+	shift
+	printf '%s\n' 'Defaults env_reset' 'Defaults !fqdn' 'Defaults !syslog' 'Defaults !lecture' \
+		'Defaults env_keep += "DOCKER_HOST CONTAINER_HOST"' \
+		"nobody ALL=(root) NOPASSWD: $DHIDEBUG" >"$BATS_TEST_TMPDIR/sudoers"
+	chmod 0440 "$BATS_TEST_TMPDIR/sudoers"
+	run --separate-stderr unshare -m --propagation private sh -c '
+		mount --bind "$1/etc" /etc/dhidebug &&
+			mount --bind "$1/sessions" /var/lib/dhidebug/sessions &&
+			mount --bind "$2" /etc/sudoers || exit 99
+		shift 2
+		cd / && exec "$@"' sh "$SITE" "$BATS_TEST_TMPDIR/sudoers" \
+		env "${envs[@]}" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" \
+		--clear-groups sudo -n "$DHIDEBUG" --toolbox "$TOOLBOX" "$@" </dev/null
+	echo "sudo_run $* -> status $status"
+	echo "stdout: $output"
+	echo "stderr: $stderr"
+}
+
+@test "delegated through a real sudo: the site policy's boundary holds, the session names the user" {
+	command -v sudo >/dev/null || skip "needs sudo"
+	container_start static
+	site_strict
+	echo '{"record": "off", "allowed_profiles": ["sysadmin"]}' >"$BATS_TEST_TMPDIR/mine.json"
+	# the attack of the issue: a policy of one's own for sysadmin and no recording
+	sudo_run -- -q --policy "$BATS_TEST_TMPDIR/mine.json" --profile sysadmin "$TARGET" -- id -u
+	one_line_125
+	[[ "$stderr" == "dhidebug: --policy is refused in delegated mode (sudo by \`nobody\`)"* ]]
+	[ "$(refusals "--policy ")" -eq 1 ]
+	# an engine socket kept through sudo is not used
+	sudo_run DOCKER_HOST="unix://$BATS_TEST_TMPDIR/e.sock" -- docker://web -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"dhidebug: DOCKER_HOST ignored in delegated mode"* ]]
+	# what the site allows works, and is recorded as the delegating user's
+	sudo_run -- -q --profile observe "$TARGET" -- id -u
+	[ "$status" -eq 0 ]
+	[ "$output" = 65534 ]
+	local start
+	start=$(site_start)
+	[ "$(jq -r .operator.sudo_user <<<"$start")" = nobody ]
+	[ "$(jq -r .operator.sudo_uid <<<"$start")" = "$(id -u nobody)" ]
+	[ "$(jq -r .operator.delegated <<<"$start")" = true ]
 }
