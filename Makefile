@@ -242,7 +242,7 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user
+	user trust
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
