@@ -68,13 +68,12 @@ static int open_root(struct dhi_err **err)
 	return dhi_steal_fd(&fd);
 }
 
-/* `shown` without its last component ("/a/b" → "/a", "/a" → ""). */
+/* `shown` without its last component ("/a/b" → "/a", "/a" → "", "a" → ""). */
 static void drop_last(char *shown)
 {
 	char *s = strrchr(shown, '/');
 
-	if (s)
-		*s = '\0';
+	*(s ? s : shown) = '\0';
 }
 
 /* The last component of the walk: `cur` as the caller asked for it. */
@@ -128,8 +127,6 @@ int trust_openat(int dirfd, const char *path, int flags, int *out, struct dhi_er
 		cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 		if (cur < 0)
 			return dhi_err_set(err, errno, "cannot duplicate an fd");
-		free(shown);
-		shown = xstrdup(".");
 	}
 	p = rest;
 	for (;;) {
@@ -156,7 +153,9 @@ int trust_openat(int dirfd, const char *path, int flags, int *out, struct dhi_er
 		if (strcmp(name, "..") == 0) {
 			drop_last(shown);
 		} else {
-			char *s = xasprintf("%s/%s", shown, name);
+			/* (below a caller's directory, the names as the caller gave them) */
+			char *s = *shown || rest[0] == '/' ? xasprintf("%s/%s", shown, name)
+							   : xstrdup(name);
 
 			free(shown);
 			shown = s;

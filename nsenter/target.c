@@ -244,13 +244,16 @@ int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_er
 		*why = "it shares the host's mount namespace";
 	else if (same_inode(&root, &ref))
 		*why = "its root directory is the host's";
-	/* PID 1 may keep its secrets (EACCES): then it is not a reference */
-	else if (descends_from_init(proc)) {
-		if (fstatat(proc, "1/ns/mnt", &ref, 0) == 0 && same_inode(&mnt, &ref))
-			*why = "it shares the mount namespace of the host's PID 1";
-		else if (fstatat(proc, "1/root", &ref, 0) == 0 && same_inode(&root, &ref))
-			*why = "its root directory is that of the host's PID 1";
-	}
+	/*
+	 * PID 1 may keep its secrets (EACCES): then it is not a reference. The
+	 * ancestry is walked only for a target that matches it.
+	 */
+	else if (fstatat(proc, "1/ns/mnt", &ref, 0) == 0 && same_inode(&mnt, &ref) &&
+		 descends_from_init(proc))
+		*why = "it shares the mount namespace of the host's PID 1";
+	else if (fstatat(proc, "1/root", &ref, 0) == 0 && same_inode(&root, &ref) &&
+		 descends_from_init(proc))
+		*why = "its root directory is that of the host's PID 1";
 	return *why != NULL;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -184,16 +185,20 @@ static void free_roots(char *roots[], size_t n)
 static int read_one(const struct oci_runtime *rt, const char *root, const char *id,
 		    struct rt_list *out, struct dhi_err **err)
 {
-	dhi_autoclose int dir = -1;
-	dhi_autofree char *buf = NULL, *path = NULL;
+	dhi_autoclose int rootfd = -1, dir = -1;
+	dhi_autofree char *buf = NULL;
 	struct rt_target t = { 0 };
 	size_t len;
 	int r;
 
-	path = xasprintf("%s/%s", root, id);
-	r = rt_open_state(path, O_PATH | O_DIRECTORY, &dir, err);
+	/* (the root itself passed find_roots(): only root can have changed it since) */
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open %s root `%s`",
+							  rt->name, root);
+	r = trust_openat(rootfd, id, O_PATH | O_DIRECTORY, &dir, err);
 	if (r != 0)
-		return r;
+		return r < 0 ? dhi_err_prefix(err, "%s state `%s/%s`", rt->name, root, id) : 1;
 	r = rt_read_state_at(dir, rt->state_file, STATE_MAX, &buf, &len, err);
 	if (r != 0)
 		return r < 0 ? dhi_err_prefix(err, "%s state of `%s`", rt->name, id) : 1;

@@ -189,7 +189,7 @@ site_start()
 	chmod o+w "$r/web"
 	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --runtime-root "$r" runc://web -- true
 	one_line_125
-	[[ "$stderr" == *"\`$r/web\` is writable by others"* ]]
+	[[ "$stderr" == *"runc state \`$r/web\`: \`web\` is writable by others"* ]]
 	chmod o-w "$r/web"
 	chmod g+w "$BATS_TEST_TMPDIR/st"
 	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --runtime-root "$r" runc://web -- true
