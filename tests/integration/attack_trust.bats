@@ -93,13 +93,15 @@ fake_engine()
 	return 1
 }
 
-# site_run [VAR=VALUE...] -- ARGS...: dhidebug ARGS (test toolbox, no terminal) with
-# $SITE/etc as /etc/dhidebug and $SITE/sessions as /var/lib/dhidebug/sessions, in an
-# environment with the VARs; `run --separate-stderr`.
-site_run()
+# in_site SUDOERS [VAR=VALUE...] -- ARGS...: dhidebug ARGS (test toolbox, no terminal) with
+# $SITE/etc as /etc/dhidebug and $SITE/sessions as /var/lib/dhidebug/sessions, in a mount
+# namespace of its own, in an environment with the VARs; with a SUDOERS file, through sudo
+# as the user nobody, SUDOERS bound over /etc/sudoers. `run --separate-stderr`.
+in_site()
 {
-	local envs=()
+	local sudoers=$1 envs=() via=()
 
+	shift
 	while [ "$1" != -- ]; do
 		envs+=("$1")
 		shift
@@ -107,14 +109,24 @@ site_run()
 	shift
 	# (`sessions` must come first on its command line)
 	[ "$1" = sessions ] || set -- --toolbox "$TOOLBOX" "$@"
+	[ -z "$sudoers" ] ||
+		via=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups sudo -n)
 	run --separate-stderr unshare -m --propagation private sh -c '
 		mount --bind "$1/etc" /etc/dhidebug &&
 			mount --bind "$1/sessions" /var/lib/dhidebug/sessions || exit 99
-		shift
-		exec "$@"' sh "$SITE" env "${envs[@]}" "$DHIDEBUG" "$@" </dev/null
-	echo "site_run $* -> status $status"
+		if [ -n "$2" ]; then mount --bind "$2" /etc/sudoers || exit 99; fi
+		shift 2
+		cd / && exec "$@"' sh "$SITE" "$sudoers" env "${envs[@]}" "${via[@]}" "$DHIDEBUG" "$@" \
+		</dev/null
+	echo "dhidebug $* -> status $status"
 	echo "stdout: $output"
 	echo "stderr: $stderr"
+}
+
+# site_run [VAR=VALUE...] -- ARGS...: in_site, run as root (SUDO_* among the VARs or not)
+site_run()
+{
+	in_site "" "$@"
 }
 
 # refusals TEXT: how many refusal records in the site's sessions folder have TEXT in their
@@ -505,33 +517,15 @@ site_strict()
 	one_line_125
 }
 
-# sudo_run [VAR=VALUE...] -- ARGS...: site_run's dhidebug ARGS through a real sudo, as the
-# user nobody, with a sudoers of the test's own bound over /etc/sudoers: the setup
+# sudo_run [VAR=VALUE...] -- ARGS...: in_site through a real sudo with the sudoers setup
 # docs/security.md shows, plus env_keep of the engine variables (a site that keeps them)
 sudo_run()
 {
-	local envs=()
-
-	while [ "$1" != -- ]; do
-		envs+=("$1")
-		shift
-	done
-	shift
 	printf '%s\n' 'Defaults env_reset' 'Defaults !fqdn' 'Defaults !syslog' 'Defaults !lecture' \
 		'Defaults env_keep += "DOCKER_HOST CONTAINER_HOST"' \
 		"nobody ALL=(root) NOPASSWD: $DHIDEBUG" >"$BATS_TEST_TMPDIR/sudoers"
 	chmod 0440 "$BATS_TEST_TMPDIR/sudoers"
-	run --separate-stderr unshare -m --propagation private sh -c '
-		mount --bind "$1/etc" /etc/dhidebug &&
-			mount --bind "$1/sessions" /var/lib/dhidebug/sessions &&
-			mount --bind "$2" /etc/sudoers || exit 99
-		shift 2
-		cd / && exec "$@"' sh "$SITE" "$BATS_TEST_TMPDIR/sudoers" \
-		env "${envs[@]}" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" \
-		--clear-groups sudo -n "$DHIDEBUG" --toolbox "$TOOLBOX" "$@" </dev/null
-	echo "sudo_run $* -> status $status"
-	echo "stdout: $output"
-	echo "stderr: $stderr"
+	in_site "$BATS_TEST_TMPDIR/sudoers" "$@"
 }
 
 @test "delegated through a real sudo: the site policy's boundary holds, the session names the user" {
