@@ -70,11 +70,11 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDF
 
 COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
 	common/rfc3339.c common/membuf.c common/selfexe.c \
-	common/nonss.c
+	common/nonss.c common/trust.c
 NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
-	injector/handoff.c \
+	injector/handoff.c injector/delegate.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/record/record.c injector/record/execaudit.c injector/record/ship.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
@@ -191,6 +191,8 @@ DEPS_CMDS += clang:clang
 #   is kubernetes-client (installed only when no kubectl is on PATH, e.g. one from another
 #   repository)
 DEPS_CMDS += $(if $(shell command -v kubectl),,kubectl:kubernetes-client)
+# - attack_trust.bats: a delegated operator through a real sudo
+DEPS_CMDS += sudo:sudo
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
 	libclang-rt-14-dev
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
@@ -253,7 +255,7 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user
+	user trust
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -302,7 +304,7 @@ FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
 # the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
 FUZZ_TARGETS += runtime_docker runtime_oci
 FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
-	common/fdio.c common/rfc3339.c common/membuf.c
+	common/fdio.c common/rfc3339.c common/membuf.c common/trust.c
 FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
 FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)

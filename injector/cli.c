@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
+
 enum {
 	OPT_TOOLBOX = 0x100,
 	OPT_VIEW,
@@ -28,6 +30,7 @@ enum {
 	OPT_NET,
 	OPT_MAX_UNPACKED,
 	OPT_PULL_TIMEOUT,
+	OPT_ALLOW_HOST,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +56,7 @@ static const struct option long_opts[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED },
 	{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
+	{ "allow-host", no_argument, NULL, OPT_ALLOW_HOST },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -165,6 +169,8 @@ void cli_usage(FILE *f)
 	      "  --net=none|host       network of a stopped container's or an image's session:\n"
 	      "                        none (default: loopback only) or the host's\n"
 	      "  --sessions-dir=<dir>  where recordings go (default /var/lib/dhidebug/sessions)\n"
+	      "  --allow-host          the target may be the host itself (its mount namespace\n"
+	      "                        or root), where the policy allows it; refused otherwise\n"
 	      "  -c <line>             run one line of dhish (the session shell), exit with its status\n"
 	      "  -q, --quiet           print no notices\n"
 	      "  -h, --help            show this help\n"
@@ -176,6 +182,21 @@ void cli_usage(FILE *f)
 	      "Exit status: the program's own; 125 when dhidebug fails, 126 when the program\n"
 	      "cannot be executed, 127 when it is not found, 128+N when killed by signal N.\n",
 	      f);
+}
+
+char *cli_command_text(const struct cli *cli)
+{
+	char *command = NULL;
+
+	if (cli->command)
+		return xstrdup(cli->command);
+	for (int i = 0; cli->argv && cli->argv[i]; i++) {
+		char *n = xasprintf("%s%s%s", command ? command : "", i ? " " : "", cli->argv[i]);
+
+		free(command);
+		command = n;
+	}
+	return command;
 }
 
 /* --- dhidebug sessions VERB …, dhidebug replay ID … --- */
@@ -479,6 +500,9 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 			break;
 		case OPT_SESSIONS_DIR:
 			out->sessions_dir = optarg;
+			break;
+		case OPT_ALLOW_HOST:
+			out->allow_host = true;
 			break;
 		case 'q':
 			out->quiet = true;

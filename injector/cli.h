@@ -43,6 +43,7 @@ struct cli {
 	const char *policy;		/* --policy FILE */
 	bool json;			/* profiles --json, ls --json */
 	bool no_record;			/* --no-record */
+	bool allow_host;		/* --allow-host: the target may be the host itself */
 	bool write;			/* --write: a stopped container's session writes to it */
 	const char *net;		/* --net none|host (stopped containers, images); NULL: none */
 	const char *sessions_dir;	/* --sessions-dir */
@@ -56,6 +57,9 @@ struct cli {
  * arguments. Bad input is an error naming the argument.
  */
 int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err);
+
+/* The -c line, or the program and its arguments joined by spaces; NULL for a shell. */
+char *cli_command_text(const struct cli *cli);
 
 /* Prints the usage text (docs/dhidebug.1.md says the same). */
 void cli_usage(FILE *f);

@@ -16,6 +16,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/runtime/runtime.h"
+#include "injector/session.h"
 #include "nsenter/path.h"
 #include "nsenter/target.h"
 #include "injector/toolbox_cmd.h"
@@ -920,6 +921,9 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 	if (ns_target_open(rt->pid, rt->start_time, t, err) < 0 ||
 	    ns_target_open_root(t, &in->rootfd, err) < 0)
 		return dhi_err_prefix(err, "container `%s://%s`", rt->runtime, rt->id);
+	/* its files would be the host's */
+	if (session_check_host(cli->allow_host, cli->quiet, t, rt, &(bool){ false }, err) < 0)
+		return -1;
 	if (rt->image_ref)
 		in->ref = xstrdup(rt->image_ref);
 	if (rt->image_digest)

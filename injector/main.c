@@ -11,6 +11,7 @@
 #include "common/selfexe.h"
 #include "common/xalloc.h"
 #include "injector/cli.h"
+#include "injector/delegate.h"
 #include "injector/handoff.h"
 #include "injector/history.h"
 #include "injector/init/init.h"
@@ -37,6 +38,14 @@ static int fail(struct dhi_err *err)
 
 	dhi_err_clear(&err);
 	return code;
+}
+
+/* A refusal: in delegated mode it is recorded too (injector/delegate.h), then printed. */
+static int refuse(const struct delegate *d, const struct policy *site, const struct cli *cli,
+		  struct dhi_err *err)
+{
+	delegate_record_refusal(d, site, cli, err);
+	return fail(err);
 }
 
 /*
@@ -71,33 +80,22 @@ static int recording_wanted(const struct cli *cli, const struct policy *pol, str
  * The session's record_start hook: the supervisor calls it once the stage is
  * forked, so opening the recording overlaps the stage's work. With `record:
  * required` a session that cannot be recorded does not start; otherwise it
- * starts unrecorded, and says so.
+ * starts unrecorded, and says so (in delegated mode even with -q).
  */
 static int start_recording(struct session_spec *s, void *arg, struct dhi_err **err)
 {
 	const struct cli *cli = arg;
 	const char *dir = cli->sessions_dir ? cli->sessions_dir : RECORD_DIR;
-	char *command = NULL;
+	char *command = cli_command_text(cli);
 	char id[40];
 	int r;
 
-	if (cli->command) {
-		command = xstrdup(cli->command);
-	} else if (cli->argv) {
-		command = xstrdup("");
-		for (int i = 0; cli->argv[i]; i++) {
-			char *n = xasprintf("%s%s%s", command, i ? " " : "", cli->argv[i]);
-
-			free(command);
-			command = n;
-		}
-	}
 	r = session_record_start(s, dir, command, id, err);
 	free(command);
 	if (r < 0) {
 		if (s->record_required)
 			return dhi_err_prefix(err, "recording is required");
-		if (!cli->quiet) {
+		if (!cli->quiet || s->delegated) {
 			char *why = dhi_err_string(*err);
 
 			fprintf(stderr, "dhidebug: not recording: %s\n", why);
@@ -110,7 +108,8 @@ static int start_recording(struct session_spec *s, void *arg, struct dhi_err **e
 }
 
 /* dhidebug port-forward: parse every spec, pin the target, relay until Ctrl-C */
-static int port_forward(const struct cli *cli, const struct rt_opts *ro)
+static int port_forward(const struct cli *cli, const struct rt_opts *ro, const struct delegate *d,
+			const struct policy *site)
 {
 	struct dhi_err *err = NULL;
 	struct portfwd_spec *specs;
@@ -136,6 +135,12 @@ static int port_forward(const struct cli *cli, const struct rt_opts *ro)
 		rt_target_free(&rt);
 		goto fail;
 	}
+	if (session_check_host(cli->allow_host, cli->quiet, &t, &rt, &(bool){ false }, &err) < 0) {
+		ns_target_close(&t);
+		rt_target_free(&rt);
+		free(specs);
+		return refuse(d, site, cli, err);
+	}
 	r = portfwd_run(&t, cli->target, specs, n, cli->quiet, &err);
 	ns_target_close(&t);
 	rt_target_free(&rt);
@@ -157,7 +162,9 @@ int main(int argc, char **argv)
 	struct os_release target_os;
 	dhi_autofree char *uri = NULL;
 	char *why = NULL;
-	struct policy pol;
+	struct policy site, other;
+	const struct policy *pol = &site;
+	struct delegate d;
 	struct image_target image = { .keeper = -1, .holder = -1 };
 	char *toolbox_dir = NULL;
 	int code;
@@ -175,9 +182,29 @@ int main(int argc, char **argv)
 		printf("dhidebug %s\n", DHIDEBUG_VERSION);
 		return 0;
 	}
+	/*
+	 * The site's policy first: in delegated mode (sudo) it is the boundary
+	 * of every option, and nothing runs before they are checked against it.
+	 */
+	if (policy_load(NULL, &site, &err) < 0)
+		return fail(err);
+	delegate_detect(&site, &d);
+	if (delegate_check_cli(&d, &site, &cli, &err) < 0)
+		return refuse(&d, &site, &cli, err);
 	if (cli.cmd == CLI_SESSIONS) {
 		code = sessions_run(&cli.sessions, stdout, &err);
 		return code < 0 ? fail(err) : code;
+	}
+	/* another policy file (a delegated operator's only when the site lists it) */
+	if (cli.policy) {
+		if (policy_load(cli.policy, &other, &err) < 0)
+			return fail(err);
+		pol = &other;
+	}
+	if (cli.allow_host && pol->host_forbidden) {
+		dhi_err_set(&err, 0, "--allow-host: policy `%s` forbids the host as a target "
+			    "(`allow_host`: false)", pol->source);
+		return refuse(&d, &site, &cli, err);
 	}
 	ro = (struct rt_opts){ .runtime_root = cli.runtime_root,
 			       .containerd_root = cli.containerd_root,
@@ -193,17 +220,15 @@ int main(int argc, char **argv)
 		return code < 0 ? fail(err) : code;
 	}
 	if (cli.cmd == CLI_PORT_FORWARD)
-		return port_forward(&cli, &ro);
+		return port_forward(&cli, &ro, &d, &site);
 	/* the profile is settled before anything is entered: a refused one touches nothing */
-	if (policy_load(cli.policy, &pol, &err) < 0)
-		return fail(err);
 	if (cli.cmd == CLI_PROFILES) {
-		policy_print(&pol, cli.json);
+		policy_print(pol, cli.json);
 		return 0;
 	}
-	if (policy_select(&pol, cli.profile, &s.profile, &err) < 0)
-		return fail(err);
-	s.policy = &pol;
+	if (policy_select(pol, cli.profile, &s.profile, &err) < 0)
+		return refuse(&d, &site, &cli, err);
+	s.policy = pol;
 	if (cli.user && strcmp(cli.user, "target") != 0 &&
 	    policy_user_parse(cli.user, &s.user, &err) < 0)
 		return fail(err);
@@ -211,10 +236,16 @@ int main(int argc, char **argv)
 		s.user.uid = s.profile->uid;
 		s.user.gid = s.profile->gid;
 	}
+	if (delegate_check_session(&d, &site, s.profile, &cli, s.user.uid, s.user.gid, &err) < 0)
+		return refuse(&d, &site, &cli, err);
+	code = recording_wanted(&cli, pol, &err);
+	if (code < 0)
+		return refuse(&d, &site, &cli, err);
 	if (geteuid() != 0) {
 		dhi_err_set(&err, 0, "must run as root (it joins other processes' namespaces)");
 		return fail(err);
 	}
+	s.delegated = d.on;
 
 	/* image://REF: a holder in fresh namespaces on the image's root stands in for a container */
 	if (image_target_is(cli.target)) {
@@ -243,17 +274,24 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 
+	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
+	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
+		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
+		image_target_stop(&image);
+		return fail(err);
+	}
+	/* before anything is pulled or prepared for it */
+	if (session_check_host(cli.allow_host, cli.quiet, &s.target, &rt, &s.host, &err) < 0) {
+		image_target_stop(&image);
+		return refuse(&d, &site, &cli, err);
+	}
+
 	/* a directory, a cached or pulled reference, or the rule for the target's image */
 	if (toolbox_cmd_choose(&cli, &rt, &toolbox_dir, &err) < 0 ||
 	    toolbox_open_dir(toolbox_dir, &s.toolbox, &err) < 0)
 		return fail(err);
 	notice_unread(&cli, "toolbox", s.toolbox.ref, s.toolbox.os_notice);
 
-	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
-	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
-		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
-		return fail(err);
-	}
 	/* read on the host, resolved inside the target's root: hostile input */
 	uri = rt_target_uri(&rt);
 	toolbox_read_os_release(s.target_root, &target_os, &why);
@@ -316,15 +354,12 @@ int main(int argc, char **argv)
 	} else {
 		s.history.fd = -1;
 	}
-	code = recording_wanted(&cli, &pol, &err);
-	if (code < 0)
-		return fail(err);
 	if (code > 0) {
 		s.record_start = start_recording;
 		s.record_arg = &cli;
-		s.record_required = pol.record == POLICY_RECORD_REQUIRED;
-		s.record_input = pol.record_input;
-		s.collector = pol.collector.url ? &pol.collector : NULL;
+		s.record_required = pol->record == POLICY_RECORD_REQUIRED;
+		s.record_input = pol->record_input;
+		s.collector = pol->collector.url ? &pol->collector : NULL;
 		/*
 		 * The recording's SHA-256 is libcrypto's first use when the toolbox
 		 * was not pulled: loading openssl.cnf's module machinery then costs
@@ -333,6 +368,10 @@ int main(int argc, char **argv)
 		 */
 		if (!s.collector)
 			OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	} else if (d.on) {
+		/* a delegated operator's unrecorded session is never silent about it */
+		fprintf(stderr, "dhidebug: not recording: %s\n",
+			cli.no_record ? "--no-record" : "the policy's `record` is off");
 	}
 	code = supervisor_run(&s, &err);
 	record_close(s.rec);

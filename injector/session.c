@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void session_msg_send(int fd, char kind, const char *fmt, ...)
@@ -53,10 +54,10 @@ void session_child_fail(int msgfd, struct dhi_err *err)
 	_exit(status);
 }
 
-static json_t *operator_json(void)
+json_t *session_operator_json(bool delegated)
 {
 	char host[256] = "", loginuid[32] = "";
-	const char *sudo = getenv("SUDO_USER");
+	const char *sudo = getenv("SUDO_USER"), *sudo_uid = getenv("SUDO_UID");
 	char *tty = ttyname(STDIN_FILENO);
 	int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
 	json_t *o;
@@ -69,9 +70,13 @@ static json_t *operator_json(void)
 	}
 	gethostname(host, sizeof(host) - 1);
 	/* 4294967295 (-1) is "not set": no login session behind this process */
-	o = json_pack("{s:i, s:I, s:s?, s:s, s:s?}", "uid", (int)getuid(), "loginuid",
+	o = json_pack("{s:i, s:I, s:s?, s:s, s:s?, s:b}", "uid", (int)getuid(), "loginuid",
 		      (json_int_t)strtoll(loginuid, NULL, 10), "sudo_user", sudo, "host", host, "tty",
-		      tty);
+		      tty, "delegated", delegated);
+	/* the delegating user's uid, as sudo tells it (a number, or nothing) */
+	if (sudo_uid && *sudo_uid && strspn(sudo_uid, "0123456789") == strlen(sudo_uid) &&
+	    strlen(sudo_uid) < 11)
+		json_object_set_new(o, "sudo_uid", json_integer(strtoll(sudo_uid, NULL, 10)));
 	return o;
 }
 
@@ -107,7 +112,7 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	f = json_pack("{s:s, s:o, s:{s:s, s:s, s:s, s:s?, s:s?, s:i, s:s?, s:b, s:s?, s:s?, s:s?,"
 		      " s:s?}, s:{s:i, s:i}, s:{s:s?, s:s?}, s:{s:s, s:n}, s:{s:s, s:s, s:s}, s:s,"
 		      " s:s?, s:s}",
-		      "session", id, "operator", operator_json(), "target", "runtime",
+		      "session", id, "operator", session_operator_json(s->delegated), "target", "runtime",
 		      s->rt->runtime, "id", s->rt->id, "name", s->rt->name, "image",
 		      s->rt->image_ref, "image_digest", s->rt->image_digest, "pid", (int)s->rt->pid,
 		      "state", s->rt->state, "write", s->write, "net", s->net, "pod", s->rt->pod_name,
@@ -118,6 +123,9 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 		      s->profile->name, "capabilities", caps, "filter_sha256", filter, "view",
 		      view_mode_name(s->view), "command", command, "dhidebug", DHIDEBUG_VERSION);
 	free(caps);
+	/* a session on the host itself says so (--allow-host) */
+	if (s->host)
+		json_object_set_new(json_object_get(f, "target"), "host", json_true());
 	/*
 	 * On disk before the shell starts, so a session that runs has a start on
 	 * record: the supervisor fsyncs it (record_sync_audit) while the stage
@@ -125,5 +133,32 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	 */
 	if (record_audit(s->rec, "session.start", f, false) < 0)
 		return dhi_err_set(err, errno, "cannot write the session's start record");
+	return 0;
+}
+
+int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
+		       const struct rt_target *rt, bool *is_host, struct dhi_err **err)
+{
+	const char *why = NULL;
+	struct stat root, st;
+	int r = ns_target_is_host(t, &why, err);
+
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; !why && rt->exited && rt->fs && stat("/", &root) == 0 &&
+			   rt->fs->layers && rt->fs->layers[i]; i++)
+		if (stat(rt->fs->layers[i], &st) == 0 && st.st_dev == root.st_dev &&
+		    st.st_ino == root.st_ino)
+			why = "its files are the host's root directory";
+	*is_host = why != NULL;
+	if (!why)
+		return 0;
+	if (!allow_host)
+		return dhi_err_set(err, 0, "`%s://%s` is the host, not a container: %s (--allow-host "
+				   "debugs the host itself, where the policy allows it)",
+				   rt->runtime, rt->id, why);
+	if (!quiet)
+		fprintf(stderr, "dhidebug: `%s://%s` is the host (%s): debugging the host "
+			"(--allow-host)\n", rt->runtime, rt->id, why);
 	return 0;
 }

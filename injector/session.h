@@ -33,6 +33,8 @@ struct session_spec {
 	char release_why[336];		/* when they do not: both releases, for the notice */
 	bool join_cgroup;
 	bool quiet;
+	bool delegated;			/* delegated mode (injector/delegate.h): recorded */
+	bool host;			/* the target is the host, by --allow-host: recorded */
 	const struct profile *profile;	/* what the session may do */
 	const struct policy *policy;	/* where the profile came from (its file is hashed) */
 	struct policy_filters filters;	/* built before entering, loaded last */
@@ -81,6 +83,22 @@ enum {
  */
 int session_record_start(struct session_spec *s, const char *dir, const char *command,
 			 char id[40], struct dhi_err **err);
+
+/*
+ * Who runs the session, for session.start: uid, loginuid, the delegating
+ * user (SUDO_USER, SUDO_UID), host, tty, and whether in delegated mode.
+ */
+json_t *session_operator_json(bool delegated);
+
+/*
+ * A target that is the host rather than a container (its mount namespace or
+ * its root, see ns_target_is_host(); a stopped container whose files are the
+ * host's root directory) is refused unless `allow_host` (--allow-host, which
+ * the policy may forbid and delegated mode allows only where the site says
+ * so), and then said unless `quiet`. *is_host tells the session record.
+ */
+int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
+		       const struct rt_target *rt, bool *is_host, struct dhi_err **err);
 
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

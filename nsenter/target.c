@@ -172,6 +172,88 @@ int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err)
 	return dhi_err_set(err, 0, "process `%d` exited during the attach", (int)t->pid);
 }
 
+/*
+ * The initial mount namespace's inode number (PROC_MNT_INIT_INO, Linux 6.x).
+ * Older kernels number every namespace from 0xF0000000 up: none has it
+ * there, and the comparison is simply never true.
+ */
+#define MNT_NS_INIT_INO 0xEFFFFFF8U
+
+/* The parent of `pid` (field 4 of /proc/<pid>/stat); -1 when it cannot be read. */
+static pid_t parent_of(int proc, pid_t pid)
+{
+	dhi_autofree char *buf = NULL;
+	struct dhi_err *err = NULL;
+	char name[32], *p;
+	dhi_autoclose int fd = -1;
+
+	snprintf(name, sizeof(name), "%d/stat", (int)pid);
+	fd = openat(proc, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fd_read_file(fd, 4096, &buf, NULL, &err) < 0) {
+		dhi_err_clear(&err);
+		return -1;
+	}
+	p = strrchr(buf, ')');
+	if (!p || !p[1] || !p[2] || !p[3])
+		return -1;
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+/*
+ * Whether PID 1 of our pid namespace is the system we run on: we descend from
+ * it. A process put into the namespace from outside (an ephemeral container,
+ * `podman run --pid container:app`) has parent 0 there, and its PID 1 is the
+ * pod's or the app's: a target, not a host. Unreadable ancestry counts as
+ * descent, which only compares more.
+ */
+static bool descends_from_init(int proc)
+{
+	pid_t pid = getpid();
+
+	for (int i = 0; i < 65536 && pid > 1; i++)
+		pid = parent_of(proc, pid);
+	return pid != 0;
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_err **err)
+{
+	dhi_autoclose int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat mnt, root, ours, ref;
+
+	*why = NULL;
+	if (proc < 0)
+		return dhi_err_set(err, errno, "cannot open /proc");
+	if (path_check_fs(proc, PROC_SUPER_MAGIC, "/proc", err) < 0)
+		return -1;
+	if (fstatat(t->procfd, "ns/mnt", &mnt, 0) < 0 || fstatat(t->procfd, "root", &root, 0) < 0)
+		return dhi_err_set(err, errno, "cannot stat the mount namespace and root of process "
+				   "`%d`", (int)t->pid);
+	if (ns_target_check_alive(t, err) < 0)
+		return -1;
+	if (fstatat(proc, "self/ns/mnt", &ours, 0) < 0 || stat("/", &ref) < 0)
+		return dhi_err_set(err, errno, "cannot stat our own mount namespace and root");
+	if (same_inode(&mnt, &ours) || (mnt.st_dev == ours.st_dev && mnt.st_ino == MNT_NS_INIT_INO))
+		*why = "it shares the host's mount namespace";
+	else if (same_inode(&root, &ref))
+		*why = "its root directory is the host's";
+	/*
+	 * PID 1 may keep its secrets (EACCES): then it is not a reference. The
+	 * ancestry is walked only for a target that matches it.
+	 */
+	else if (fstatat(proc, "1/ns/mnt", &ref, 0) == 0 && same_inode(&mnt, &ref) &&
+		 descends_from_init(proc))
+		*why = "it shares the mount namespace of the host's PID 1";
+	else if (fstatat(proc, "1/root", &ref, 0) == 0 && same_inode(&root, &ref) &&
+		 descends_from_init(proc))
+		*why = "its root directory is that of the host's PID 1";
+	return *why != NULL;
+}
+
 int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err)
 {
 	*out = openat(t->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);

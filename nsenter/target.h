@@ -47,6 +47,15 @@ int ns_target_open(pid_t pid, unsigned long long expect_start, struct ns_target 
 /* Fails when the pinned process has exited since it was opened. */
 int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err);
 
+/*
+ * Whether the pinned process is the host rather than a container: it shares
+ * the host's mount namespace (ours, the kernel's initial one, or that of PID 1
+ * when we descend from it), or its root directory is the host's (ours, PID
+ * 1's), by device and inode. 1 with *why (static text) saying which, 0 when
+ * it is none of them, -1 on error.
+ */
+int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_err **err);
+
 /* Opens the target's root directory (/proc/<pid>/root) as an O_PATH fd. */
 int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err);
 

@@ -49,6 +49,27 @@ struct policy_toolbox_rule {
 	char *toolbox;	/* the toolbox reference; `{tag}` is replaced by the image's tag */
 };
 
+#define POLICY_MAX_LISTED 32
+
+/*
+ * What a delegated operator (sudo, docs/security.md) may do beyond the
+ * narrowest session: the site policy's "delegation". Every option that would
+ * widen the site policy is refused unless a key here allows it.
+ */
+struct policy_delegation {
+	bool always;		/* delegated mode without sudo too */
+	bool socket_env;	/* DOCKER_HOST, CONTAINER_HOST, CONTAINERD_ADDRESS are honoured */
+	bool pid_targets;	/* pid:// targets */
+	bool allow_host;	/* --allow-host (and --net host) */
+	bool no_record;		/* --no-record, where `record` is optional */
+	int n_profiles;		/* -1: every profile `allowed_profiles` has */
+	char profiles[POLICY_MAX_PROFILES][32];	/* the profiles it may pick */
+	int n_policies;
+	char *policies[POLICY_MAX_LISTED];	/* files --policy may name */
+	int n_roots;
+	char *roots[POLICY_MAX_LISTED];	/* --runtime-root, --containerd-root, --crio-root */
+};
+
 struct policy {
 	struct collector collector;	/* where audit records are shipped; url NULL: nowhere */
 	struct policy_toolbox_rule toolbox_rules[POLICY_MAX_TOOLBOX_RULES];
@@ -62,6 +83,8 @@ struct policy {
 	int n;
 	char default_profile[32];
 	uint64_t allowed;	/* bit i: profiles[i] may be used */
+	bool host_forbidden;	/* "allow_host": false: --allow-host is refused */
+	struct policy_delegation delegation;
 	char *source;		/* the file it came from, or NULL for the built-in policy */
 	char *text;		/* that file's bytes, as parsed (the recording hashes them) */
 	size_t text_len;

@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/policy/policy.h"
 
@@ -273,6 +274,81 @@ static int parse_toolbox_limits(json_t *root, struct policy *pol, struct dhi_err
 	return 0;
 }
 
+/* A list of absolute paths (at most POLICY_MAX_LISTED). */
+static int parse_paths(json_t *arr, const char *key, char **dst, int *n, struct dhi_err **err)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr))
+		return dhi_err_set(err, 0, "`%s` must be a list of absolute paths", key);
+	json_array_foreach(arr, i, v) {
+		const char *path = json_string_value(v);
+
+		if (!path || path[0] != '/' || strlen(path) > 4096)
+			return dhi_err_set(err, 0, "`%s`[%zu] must be an absolute path", key, i);
+		if (*n == POLICY_MAX_LISTED)
+			return dhi_err_set(err, 0, "too many paths in `%s`", key);
+		dst[(*n)++] = xstrdup(path);
+	}
+	return 0;
+}
+
+/*
+ * "delegation": what a delegated operator may do beyond the narrowest session
+ * (booleans default to false, lists to empty; `allowed_profiles` to every
+ * profile the policy allows).
+ */
+static int parse_delegation(json_t *o, struct policy *pol, struct dhi_err **err)
+{
+	struct policy_delegation *d = &pol->delegation;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(o))
+		return dhi_err_set(err, 0, "`delegation` must be an object");
+	json_object_foreach(o, key, v) {
+		int r = 0;
+
+		if (strcmp(key, "always") == 0)
+			r = want_bool(v, key, &d->always, err);
+		else if (strcmp(key, "socket_env") == 0)
+			r = want_bool(v, key, &d->socket_env, err);
+		else if (strcmp(key, "pid_targets") == 0)
+			r = want_bool(v, key, &d->pid_targets, err);
+		else if (strcmp(key, "allow_host") == 0)
+			r = want_bool(v, key, &d->allow_host, err);
+		else if (strcmp(key, "no_record") == 0)
+			r = want_bool(v, key, &d->no_record, err);
+		else if (strcmp(key, "policies") == 0)
+			r = parse_paths(v, key, d->policies, &d->n_policies, err);
+		else if (strcmp(key, "runtime_roots") == 0)
+			r = parse_paths(v, key, d->roots, &d->n_roots, err);
+		else if (strcmp(key, "allowed_profiles") == 0) {
+			size_t i;
+			json_t *p;
+
+			if (!json_is_array(v))
+				return dhi_err_set(err, 0, "`delegation`: `allowed_profiles` must be "
+							   "a list");
+			d->n_profiles = 0;
+			json_array_foreach(v, i, p) {
+				const char *name = json_string_value(p);
+
+				if (!name || find(pol, name) < 0)
+					return dhi_err_set(err, 0, "unknown profile `%s` in "
+								   "`delegation.allowed_profiles`",
+							   name ? name : "?");
+				snprintf(d->profiles[d->n_profiles++], 32, "%s", name);
+			}
+		} else
+			r = dhi_err_set(err, 0, "unknown key `%s`", key);
+		if (r < 0)
+			return dhi_err_prefix(err, "`delegation`");
+	}
+	return 0;
+}
+
 static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 {
 	json_t *profiles = json_object_get(root, "profiles");
@@ -292,7 +368,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		    strcmp(key, "collector") != 0 && strcmp(key, "toolbox_rules") != 0 &&
 		    strcmp(key, "default_toolbox") != 0 &&
 		    strcmp(key, "toolbox_max_unpacked") != 0 &&
-		    strcmp(key, "toolbox_pull_timeout") != 0)
+		    strcmp(key, "toolbox_pull_timeout") != 0 && strcmp(key, "allow_host") != 0 &&
+		    strcmp(key, "delegation") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -339,6 +416,16 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		else
 			return dhi_err_set(err, 0, "`record` must be \"required\", \"optional\" or \"off\"");
 	}
+	if (json_object_get(root, "allow_host")) {
+		bool allow = true;
+
+		if (want_bool(json_object_get(root, "allow_host"), "allow_host", &allow, err) < 0)
+			return -1;
+		pol->host_forbidden = !allow;
+	}
+	if (json_object_get(root, "delegation") &&
+	    parse_delegation(json_object_get(root, "delegation"), pol, err) < 0)
+		return -1;
 	if (def) {
 		if (!json_is_string(def) || find(pol, json_string_value(def)) < 0)
 			return dhi_err_set(err, 0, "unknown profile `%s` in `default_profile`",
@@ -363,13 +450,17 @@ int policy_load(const char *path, struct policy *out, struct dhi_err **err)
 	out->n = (int)(sizeof(builtin) / sizeof(builtin[0]));
 	memcpy(out->profiles, builtin, sizeof(builtin));
 	out->allowed = (1ull << out->n) - 1;
+	out->delegation.n_profiles = -1;
 	snprintf(out->default_profile, sizeof(out->default_profile), "general");
 
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (!path && errno == ENOENT)
+	/* what a session may do is only what root wrote down: nobody else may have changed it */
+	r = trust_open(file, O_RDONLY, &fd, err);
+	if (r < 0)
+		return dhi_err_prefix(err, "policy `%s`", file);
+	if (r == 1) {
+		if (!path)
 			return 0;	/* no site policy: the built-in one */
-		return dhi_err_set(err, errno, "cannot open policy `%s`", file);
+		return dhi_err_set(err, ENOENT, "cannot open policy `%s`", file);
 	}
 	if (fd_read_file(fd, 1 << 20, &buf, &len, err) < 0)
 		return dhi_err_prefix(err, "policy `%s`", file);

@@ -80,6 +80,18 @@ int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t 
 		    struct dhi_err **err);
 
 /*
+ * Runtime state names the process dhidebug enters and the files it opens: it
+ * is believed only when nobody but root can have written it (common/trust.h).
+ * rt_open_state() opens `path` (a state directory, a socket) with every
+ * directory on the way checked: 0 opened, 1 absent, -1 error or untrusted
+ * (the message names what and why). rt_read_state_at() is rt_read_file_at()
+ * for a file under such a directory: the directory and the file are checked.
+ */
+int rt_open_state(const char *path, int flags, int *out, struct dhi_err **err);
+int rt_read_state_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		     struct dhi_err **err);
+
+/*
  * The subdirectories of `dirfd` whose names are valid ids and, when `suffix` is
  * not NULL, end in it: sorted (output and errors do not depend on readdir's
  * order), at most `max`. Free them with rt_names_free().

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -31,14 +32,16 @@ static const char *state_dir(const struct rt_opts *opts)
 	return opts && opts->containerd_root ? opts->containerd_root : DEFAULT_STATE;
 }
 
-/* <state>/io.containerd.runtime.v2.task as an fd; -1 with errno ENOENT when absent. */
-static int open_tasks(const struct rt_opts *opts)
+/*
+ * <state>/io.containerd.runtime.v2.task as *fd, every directory on the way
+ * root's alone (runtime state picks the process dhidebug enters): 0, 1 when
+ * absent, -1 on error.
+ */
+static int open_tasks(const struct rt_opts *opts, int *fd, struct dhi_err **err)
 {
-	dhi_autoclose int st = open(state_dir(opts), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dhi_autofree char *path = xasprintf("%s/%s", state_dir(opts), TASK_DIR);
 
-	if (st < 0)
-		return -1;
-	return openat(st, TASK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return rt_open_state(path, O_RDONLY | O_DIRECTORY, fd, err);
 }
 
 /* The runc root of the task: options.json's "root" (or "Root"), else the shim's default. */
@@ -50,7 +53,7 @@ static char *runc_root(int taskfd)
 	size_t len;
 	json_t *j;
 
-	if (rt_read_file_at(taskfd, "options.json", 64 * 1024, &buf, &len, &err) == 0 &&
+	if (rt_read_state_at(taskfd, "options.json", 64 * 1024, &buf, &len, &err) == 0 &&
 	    (j = json_loadb(buf, len, 0, NULL))) {
 		root = rt_json_str(j, "root", 1024);
 		if (!root)
@@ -81,8 +84,8 @@ static void find_start(int taskfd, const char *ns, const char *id, struct rt_tar
 	size_t len;
 
 	path = xasprintf("%s/%s/%s", root, ns, id);
-	dir = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir >= 0 && rt_read_file_at(dir, "state.json", 8u << 20, &buf, &len, &err) == 0 &&
+	if (rt_open_state(path, O_PATH | O_DIRECTORY, &dir, &err) == 0 &&
+	    rt_read_state_at(dir, "state.json", 8u << 20, &buf, &len, &err) == 0 &&
 	    rt_runc_parse_state(buf, len, "init_process_pid", "init_process_start", &pid, &start,
 				&err) == 0 &&
 	    pid == t->pid && start) {
@@ -101,7 +104,7 @@ static int read_task(int tasks, const char *state, const char *ns, const char *i
 		     bool skip_sandbox, struct rt_list *out, struct dhi_err **err)
 {
 	dhi_autofree char *path = xasprintf("%s/%s", ns, id), *buf = NULL;
-	dhi_autoclose int fd = openat(tasks, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dhi_autoclose int fd = -1;
 	dhi_autofree char *rootfs = NULL;
 	struct rt_process *proc = NULL;
 	struct rt_target t = { 0 };
@@ -109,11 +112,12 @@ static int read_task(int tasks, const char *state, const char *ns, const char *i
 	size_t len;
 	int r;
 
-	if (fd < 0)
-		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open task `%s`", path);
+	r = trust_openat(tasks, path, O_PATH | O_DIRECTORY, &fd, err);
+	if (r != 0)
+		return r < 0 ? dhi_err_prefix(err, "containerd task `%s`", path) : 1;
 	t.runtime = xstrdup("containerd");
 	t.id = xstrdup(path);
-	r = rt_read_file_at(fd, "config.json", CONFIG_MAX, &buf, &len, err);
+	r = rt_read_state_at(fd, "config.json", CONFIG_MAX, &buf, &len, err);
 	if (r < 0 || (r == 0 && rt_oci_parse_config(buf, len, &t, &sandbox, NULL, err) < 0)) {
 		rt_target_free(&t);
 		return dhi_err_prefix(err, "containerd task `%s`", path);
@@ -127,7 +131,7 @@ static int read_task(int tasks, const char *state, const char *ns, const char *i
 		dhi_err_clear(err);
 	free(buf);
 	buf = NULL;
-	r = rt_read_file_at(fd, "init.pid", 64, &buf, &len, err);
+	r = rt_read_state_at(fd, "init.pid", 64, &buf, &len, err);
 	if (r < 0 || (r == 0 && rt_parse_pidfile(buf, len, &t.pid, err) < 0)) {
 		rt_process_free(proc);
 		rt_target_free(&t);
@@ -167,15 +171,16 @@ static bool accepts(const char *spec)
 
 static int containerd_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
-	dhi_autoclose int tasks = open_tasks(opts);
+	dhi_autoclose int tasks = -1;
+	int r = open_tasks(opts, &tasks, err);
 
-	return tasks >= 0;
+	return r < 0 ? -1 : r == 0;
 }
 
 static int containerd_lookup(const char *spec, const struct rt_opts *opts, struct rt_list *out,
 			     struct dhi_err **err)
 {
-	dhi_autoclose int tasks = open_tasks(opts);
+	dhi_autoclose int tasks = -1;
 	const char *slash = strchr(spec, '/');
 	dhi_autofree char *ns = slash ? xstrndup(spec, (size_t)(slash - spec)) : NULL;
 	const char *id = slash ? slash + 1 : spec;
@@ -186,9 +191,9 @@ static int containerd_lookup(const char *spec, const struct rt_opts *opts, struc
 	if (!accepts(spec))
 		return dhi_err_set(err, 0, "invalid containerd target `%s` (use [NAMESPACE/]ID)",
 				   spec);
-	if (tasks < 0)
-		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s/%s`",
-							  state_dir(opts), TASK_DIR);
+	r = open_tasks(opts, &tasks, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	if (ns)
 		return read_task(tasks, state_dir(opts), ns, id, false, out, err) < 0 ? -1 : 0;
 	/* as ctr: the namespace `default`; else whichever namespace has it (k8s.io...) */
@@ -221,12 +226,12 @@ static void list_one(int tasks, const char *ns, const char *id, void *arg)
 
 static int containerd_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
-	dhi_autoclose int tasks = open_tasks(opts);
-
-	if (tasks < 0)
-		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s/%s`",
-							  state_dir(opts), TASK_DIR);
+	dhi_autoclose int tasks = -1;
 	struct list_arg a = { state_dir(opts), out };
+	int r = open_tasks(opts, &tasks, err);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 
 	rt_each_subdir2(tasks, NULL, list_one, &a);
 	return 0;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -81,15 +82,15 @@ static size_t drivers(int rootfd, char ***out)
 static int read_bundle(const char *bundle, struct rt_target *t, char **manager, bool *sandbox,
 		       struct dhi_err **err)
 {
-	dhi_autoclose int fd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dhi_autoclose int fd = -1;
 	dhi_autofree char *buf = NULL;
 	struct stat st;
 	size_t len;
-	int r;
+	int r = rt_open_state(bundle, O_PATH | O_DIRECTORY, &fd, err);
 
-	if (fd < 0)
-		return 1;
-	r = rt_read_file_at(fd, "config.json", FILE_MAX, &buf, &len, err);
+	if (r != 0)
+		return r;
+	r = rt_read_state_at(fd, "config.json", FILE_MAX, &buf, &len, err);
 	if (r != 0)
 		return r;
 	if (rt_oci_parse_config(buf, len, t, sandbox, manager, err) < 0)
@@ -105,15 +106,15 @@ static int read_container(int rootfd, const char *drv, const char *id, bool skip
 {
 	dhi_autofree char *path = xasprintf("%s/%s/userdata", drv, id), *buf = NULL,
 			  *bundle = NULL, *manager = NULL;
-	dhi_autoclose int fd = openat(rootfd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dhi_autoclose int fd = -1;
 	struct rt_target t = { 0 };
 	bool sandbox = false;
 	size_t len;
-	int r;
+	int r = trust_openat(rootfd, path, O_PATH | O_DIRECTORY, &fd, err);
 
-	if (fd < 0)
-		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open `%s`", path);
-	r = rt_read_file_at(fd, "state.json", FILE_MAX, &buf, &len, err);
+	if (r != 0)
+		return r < 0 ? dhi_err_prefix(err, "CRI-O container `%s`", id) : 1;
+	r = rt_read_state_at(fd, "state.json", FILE_MAX, &buf, &len, err);
 	if (r != 0)
 		return r < 0 ? dhi_err_prefix(err, "CRI-O container `%s`", id) : 1;
 	if (rt_crio_parse_state(buf, len, &t, &bundle, err) < 0)
@@ -144,15 +145,17 @@ fail:
  */
 static int crio_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
-	dhi_autoclose int fd = open(storage_root(opts), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dhi_autoclose int fd = -1;
 	char **drv = NULL;
 	size_t n;
+	int r;
 
-	if (fd < 0)
-		return 0;
 	if (!(opts && opts->crio_root) && access("/run/crio", F_OK) != 0 &&
 	    access("/var/lib/crio", F_OK) != 0)
 		return 0;
+	r = rt_open_state(storage_root(opts), O_RDONLY | O_DIRECTORY, &fd, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	n = drivers(fd, &drv);
 	rt_names_free(drv, n);
 	return n > 0;
@@ -168,10 +171,9 @@ static int crio_lookup(const char *id, const struct rt_opts *opts, struct rt_lis
 
 	if (!rt_valid_id(id))
 		return dhi_err_set(err, 0, "invalid CRI-O container id `%s`", id);
-	fd = open(storage_root(opts), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s`",
-							  storage_root(opts));
+	ret = rt_open_state(storage_root(opts), O_RDONLY | O_DIRECTORY, &fd, err);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
 	n = drivers(fd, &drv);
 	for (size_t i = 0; i < n && ret == 0; i++)
 		if (read_container(fd, drv[i], id, false, out, err) < 0)
@@ -191,11 +193,11 @@ static void list_one(int rootfd, const char *drv, const char *id, void *out)
 
 static int crio_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
-	dhi_autoclose int fd = open(storage_root(opts), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dhi_autoclose int fd = -1;
+	int r = rt_open_state(storage_root(opts), O_RDONLY | O_DIRECTORY, &fd, err);
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : dhi_err_set(err, errno, "cannot open `%s`",
-							  storage_root(opts));
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	rt_each_subdir2(fd, "-containers", list_one, out);
 	return 0;
 }

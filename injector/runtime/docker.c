@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/membuf.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -387,19 +389,39 @@ static int try_connect(const char *sock, struct dhi_err **err)
 		return dhi_err_set(err, errno, "cannot create a socket");
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return 0;
+		/* whoever serves it decides what dhidebug enters: root, or nobody */
+		return trust_check_peer(fd, sock, err) < 0 ? -1 : 0;
 	if (errno == ENOENT || errno == ECONNREFUSED)
 		return 1;
 	return dhi_err_set(err, errno, "cannot connect to `%s`", sock);
 }
 
+static void api_close(struct api *a);
+
 static int api_open(const struct engine *e, struct api *a, struct dhi_err **err)
 {
+	dhi_autoclose int fd = -1;
+
 	memset(a, 0, sizeof(*a));
 	a->e = e;
 	snprintf(a->version, sizeof(a->version), "%s", API_VERSION);
 	if (rt_docker_parse_host(e->env, getenv(e->env), e->dflt, &a->sock, err) < 0)
 		return -1;
+	/*
+	 * Only root can have put the socket there and only root can replace it
+	 * (a rootless engine's, under the user's /run/user/UID, is neither):
+	 * every later connection to the path reaches what was checked here.
+	 */
+	if (trust_open(a->sock, O_PATH, &fd, err) < 0) {
+		/* (a user who cannot reach it cannot connect either: the connect says so) */
+		if ((*err)->errnum == EACCES && geteuid() != 0) {
+			dhi_err_clear(err);
+			return 0;
+		}
+		dhi_err_prefix(err, "%s socket `%s`", e->scheme, a->sock);
+		api_close(a);
+		return -1;
+	}
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/rfc3339.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -149,8 +150,8 @@ bool rt_valid_id(const char *id)
 	return true;
 }
 
-int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
-		    struct dhi_err **err)
+static int read_at(int dirfd, const char *name, size_t max, bool state, char **buf, size_t *len,
+		   struct dhi_err **err)
 {
 	/*
 	 * O_PATH: a FIFO or a device planted under a name we read is never
@@ -158,17 +159,44 @@ int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t 
 	 */
 	dhi_autoclose int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	dhi_autoclose int rfd = -1;
+	struct stat st;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1;
 		return dhi_err_set(err, errno, "cannot open `%s`", name);
 	}
-	if (fd_reopen_regular(fd, name, max, &rfd, NULL, err) < 0)
+	if (fd_reopen_regular(fd, name, max, &rfd, &st, err) < 0)
+		return -1;
+	if (state && (trust_check_fd(dirfd, ".", err) < 0 || trust_check_stat(&st, name, err) < 0))
 		return -1;
 	if (fd_read_file(rfd, max, buf, len, err) < 0)
 		return dhi_err_prefix(err, "`%s`", name);
 	return 0;
+}
+
+int rt_read_file_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		    struct dhi_err **err)
+{
+	return read_at(dirfd, name, max, false, buf, len, err);
+}
+
+int rt_read_state_at(int dirfd, const char *name, size_t max, char **buf, size_t *len,
+		     struct dhi_err **err)
+{
+	return read_at(dirfd, name, max, true, buf, len, err);
+}
+
+int rt_open_state(const char *path, int flags, int *out, struct dhi_err **err)
+{
+	int r = trust_open(path, flags, out, err);
+
+	/* a user's own `dhidebug ls`: what it cannot even reach is not there for it */
+	if (r < 0 && (*err)->errnum == EACCES && geteuid() != 0) {
+		dhi_err_clear(err);
+		return 1;
+	}
+	return r < 0 ? dhi_err_prefix(err, "runtime state `%s`", path) : r;
 }
 
 static int cmp_names(const void *a, const void *b)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
 
@@ -133,31 +134,45 @@ static void read_stopped(const char *buf, size_t len, struct rt_target *t)
 	dhi_err_clear(&err);
 }
 
-/* The existing roots of `rt`: --runtime-root alone when given, else every known one. */
-static size_t find_roots(const struct oci_runtime *rt, const struct rt_opts *opts,
-			 char *out[ROOTS_MAX])
+/*
+ * The existing roots of `rt`: --runtime-root alone when given, else every
+ * known one. A root that is there but not root's alone is an error: its
+ * state.json would pick the process dhidebug enters and the files it opens.
+ */
+static int find_roots(const struct oci_runtime *rt, const struct rt_opts *opts,
+		      char *out[ROOTS_MAX], size_t *n, struct dhi_err **err)
 {
-	size_t n = 0;
-	struct stat st;
+	const char *only[2] = { opts ? opts->runtime_root : NULL, NULL };
+	const char *const *roots = only[0] ? only : rt->roots;
 
-	if (opts && opts->runtime_root) {
-		if (stat(opts->runtime_root, &st) == 0 && S_ISDIR(st.st_mode))
-			out[n++] = xstrdup(opts->runtime_root);
-		return n;
+	*n = 0;
+	for (int i = 0; roots[i]; i++) {
+		dhi_autoclose int fd = -1;
+		int r = rt_open_state(roots[i], O_PATH | O_DIRECTORY, &fd, err);
+
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			out[(*n)++] = xstrdup(roots[i]);
 	}
-	for (int i = 0; rt->roots[i]; i++)
-		if (stat(rt->roots[i], &st) == 0 && S_ISDIR(st.st_mode))
-			out[n++] = xstrdup(rt->roots[i]);
-	for (int i = 0; rt->ns_roots[i]; i++) {
-		dhi_autoclose int fd = open(rt->ns_roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; !only[0] && rt->ns_roots[i]; i++) {
+		dhi_autoclose int fd = -1;
 		char **ns = NULL;
-		size_t m = fd >= 0 ? rt_subdirs_at(fd, NULL, ROOTS_MAX - n, &ns) : 0;
+		size_t m;
+		int r = rt_open_state(rt->ns_roots[i], O_RDONLY | O_DIRECTORY, &fd, err);
 
+		if (r < 0)
+			goto fail;
+		m = r == 0 ? rt_subdirs_at(fd, NULL, ROOTS_MAX - *n, &ns) : 0;
 		for (size_t j = 0; j < m; j++)
-			out[n++] = xasprintf("%s/%s", rt->ns_roots[i], ns[j]);
+			out[(*n)++] = xasprintf("%s/%s", rt->ns_roots[i], ns[j]);
 		rt_names_free(ns, m);
 	}
-	return n;
+	return 0;
+fail:
+	while (*n)
+		free(out[--*n]);
+	return -1;
 }
 
 static void free_roots(char *roots[], size_t n)
@@ -170,24 +185,21 @@ static void free_roots(char *roots[], size_t n)
 static int read_one(const struct oci_runtime *rt, const char *root, const char *id,
 		    struct rt_list *out, struct dhi_err **err)
 {
-	dhi_autoclose int dir = -1;
+	dhi_autoclose int rootfd = -1, dir = -1;
 	dhi_autofree char *buf = NULL;
 	struct rt_target t = { 0 };
 	size_t len;
 	int r;
 
-	dir = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dir >= 0) {
-		int d = openat(dir, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		close(dir);
-		dir = d;
-	}
-	if (dir < 0)
-		return errno == ENOENT ? 1
-				       : dhi_err_set(err, errno, "cannot open %s state `%s/%s`",
-						     rt->name, root, id);
-	r = rt_read_file_at(dir, rt->state_file, STATE_MAX, &buf, &len, err);
+	/* (the root itself passed find_roots(): only root can have changed it since) */
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return errno == ENOENT ? 1 : dhi_err_set(err, errno, "cannot open %s root `%s`",
+							  rt->name, root);
+	r = trust_openat(rootfd, id, O_PATH | O_DIRECTORY, &dir, err);
+	if (r != 0)
+		return r < 0 ? dhi_err_prefix(err, "%s state `%s/%s`", rt->name, root, id) : 1;
+	r = rt_read_state_at(dir, rt->state_file, STATE_MAX, &buf, &len, err);
 	if (r != 0)
 		return r < 0 ? dhi_err_prefix(err, "%s state of `%s`", rt->name, id) : 1;
 	if (rt_runc_parse_state(buf, len, rt->pid_key, rt->start_key, &t.pid, &t.start_time,
@@ -224,7 +236,8 @@ static int lookup(const struct oci_runtime *rt, const char *id, const struct rt_
 
 	if (!rt_valid_id(id))
 		return dhi_err_set(err, 0, "invalid %s container id `%s`", rt->name, id);
-	n = find_roots(rt, opts, roots);
+	if (find_roots(rt, opts, roots, &n, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		int r = read_one(rt, roots[i], id, out, err);
 
@@ -257,9 +270,11 @@ static int list(const struct oci_runtime *rt, const struct rt_opts *opts, struct
 		struct dhi_err **err)
 {
 	char *roots[ROOTS_MAX];
-	size_t n = find_roots(rt, opts, roots);
+	size_t n;
 	int ret = 0;
 
+	if (find_roots(rt, opts, roots, &n, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		dhi_autoclose int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		char **ids = NULL;
@@ -282,23 +297,25 @@ static int list(const struct oci_runtime *rt, const struct rt_opts *opts, struct
 	return ret;
 }
 
-static int probe(const struct oci_runtime *rt, const struct rt_opts *opts)
+static int probe(const struct oci_runtime *rt, const struct rt_opts *opts, struct dhi_err **err)
 {
 	char *roots[ROOTS_MAX];
-	size_t n = find_roots(rt, opts, roots);
+	size_t n;
 
+	if (find_roots(rt, opts, roots, &n, err) < 0)
+		return -1;
 	free_roots(roots, n);
 	return n > 0;
 }
 
 static int runc_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
-	return probe(&runc, opts);
+	return probe(&runc, opts, err);
 }
 
 static int crun_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
-	return probe(&crun, opts);
+	return probe(&crun, opts, err);
 }
 
 static int runc_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,

@@ -12,6 +12,8 @@ whatever an engine answers. Every request line is appended to LOG. MODE is one o
   oldapi    400 "client version too old" with Api-Version: 1.44, then 404 for /v1.44/
   liar      200 with a running container whose pid is 1 (the host's init) and a start
             time long after the host booted: a pid that is not the container's
+  pid       200 with a running container whose pid is $FAKE_PID, started now: a
+            process of the test's choosing (a host process, or a real container's)
 """
 import os
 import socketserver
@@ -75,6 +77,12 @@ class Handler(socketserver.StreamRequestHandler):
             w.write(reply("200 OK", b'{"Id":"' + b"ab" * 32 + b'","Name":"/liar",'
                           b'"State":{"Status":"running","Running":true,"Pid":1,'
                           b'"StartedAt":"2001-01-01T00:00:00Z"},"Config":{"Image":"x"}}'))
+        elif MODE == "pid":
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            w.write(reply("200 OK", ('{"Id":"' + "cd" * 32 + '","Name":"/web",'
+                          '"State":{"Status":"running","Running":true,"Pid":%d,'
+                          '"StartedAt":"%s"},"Config":{"Image":"x"}}'
+                          % (int(os.environ["FAKE_PID"]), now)).encode()))
         w.flush()
         return True
 
