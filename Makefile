@@ -82,6 +82,7 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/runtime/process.c injector/policy/profile.c injector/policy/seccomp.c \
 	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \
+	injector/policy/execid.c \
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
@@ -240,7 +241,7 @@ $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user
+	user execid
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -249,6 +250,7 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$*) -o $@ $< $(LIB_OBJS) \
 		$(CMOCKA_LIBS) $$($(PKG_CONFIG) --libs $(PKGS))
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
+UNIT_LDFLAGS_execid := -Wl,--wrap=dhi_sys_openat2
 # kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
 UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
 $(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
