@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,8 +25,9 @@
 #include "injector/record/execaudit.h"
 #include "injector/init/init.h"
 #include "injector/record/ship.h"
-#include "injector/shell/shell.h"
+#include "injector/policy/execid.h"
 #include "nsenter/cgroup.h"
+#include "nsenter/path.h"
 
 #define RELAY_BUF 65536
 
@@ -49,6 +51,8 @@ struct relay {
 	const struct session_spec *spec;
 	int notify_sock;	/* where the session hands over its exec audit listener */
 	int listener;		/* the exec audit listener, once received */
+	int procfd;		/* the host's /proc, for the exec policy (-1 until the first exec) */
+	struct execid *execid;	/* what the toolbox's shells are; files judged so far */
 	unsigned long long bytes_in, bytes_out;
 	const char *end_reason;	/* set when the supervisor ends the session itself */
 	bool collector_down;	/* a record could not be shipped: the rest waits for the end */
@@ -251,15 +255,64 @@ static void take_listener(struct relay *r)
 	dhi_close_reset(&r->notify_sock);
 }
 
-/* The profile's exec policy, applied at the kernel's door (a record; see docs/recording.md). */
+/*
+ * The profile's exec policy, applied at the kernel's door (a record: another
+ * thread can change the path after this; see docs/security.md). The path is
+ * resolved in the process's own root from its cwd or execveat's dirfd, and
+ * the file judged by what it is (injector/policy/execid.h), never by the
+ * host's files or a name the process chose.
+ */
 static void decide_exec(struct exec_event *ev, void *arg)
 {
-	const struct relay *r = arg;
+	struct relay *r = arg;
+	bool allow = r->spec->profile->allow_shells;
+	struct execid_proc p = { -1, -1, -1 };
+	struct execid_verdict v;
+	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
+	dhi_autoclose int dirfd = -1;
 
-	if (!r->spec->profile->allow_shells && dhish_is_shell(ev->path)) {
-		ev->denied = true;
-		ev->reason = "a shell, which the profile does not run";
+	if (r->procfd < 0) {
+		struct dhi_err *err = NULL;
+
+		r->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (r->procfd >= 0 && path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
+			dhi_close_reset(&r->procfd);
+			dhi_err_clear(&err);
+		}
 	}
+	if (!r->execid && r->procfd >= 0)
+		r->execid = execid_new(r->spec->toolbox.dirfd, r->procfd);
+	if (!ev->path_read) {
+		ev->error = EFAULT;	/* what the kernel says of a path it cannot read */
+		return;
+	}
+	if (ev->at && ev->dirfd != AT_FDCWD && ev->procdir >= 0) {
+		char fd[32];
+
+		snprintf(fd, sizeof(fd), "fd/%d", ev->dirfd);
+		dirfd = openat(ev->procdir, fd, O_PATH | O_CLOEXEC);
+		if (dirfd < 0 && ev->path[0] != '/') {
+			ev->error = EBADF;
+			return;
+		}
+		e.dirfd = dirfd;
+	}
+	if (!r->execid || ev->procdir < 0 ||
+	    execid_proc_of(fcntl(ev->procdir, F_DUPFD_CLOEXEC, 3), &p) < 0) {
+		/* gone (its answer is never read) or nothing to judge with */
+		ev->denied = !allow;
+		snprintf(ev->reason, sizeof(ev->reason), "a file that cannot be judged");
+		return;
+	}
+	execid_decide(r->execid, &p, &e, allow, &v);
+	execid_proc_close(&p);
+	ev->denied = v.denied;
+	ev->error = v.error;
+	snprintf(ev->file, sizeof(ev->file), "%s", v.file);
+	snprintf(ev->applet, sizeof(ev->applet), "%s", v.applet);
+	if (v.denied)
+		snprintf(ev->reason, sizeof(ev->reason), "%s, which the profile does not run",
+			 v.reason);
 }
 
 static void handle_exec(struct relay *r)
@@ -282,10 +335,15 @@ static void handle_exec(struct relay *r)
 	argv = json_array();
 	for (int i = 0; ev.argv && ev.argv[i]; i++)
 		json_array_append_new(argv, json_string(ev.argv[i]));
-	f = json_pack("{s:i, s:i, s:s, s:o, s:s}", "pid", (int)ev.pid, "ppid", (int)ev.ppid, "path",
-		      ev.path, "argv", argv, "decision", ev.denied ? "denied" : "allowed");
+	f = json_pack("{s:i, s:i, s:s, s:o, s:o, s:s}", "pid", (int)ev.pid, "ppid", (int)ev.ppid,
+		      "path", ev.path, "file", ev.file[0] ? json_string(ev.file) : json_null(),
+		      "argv", argv, "decision", ev.denied ? "denied" : "allowed");
+	if (ev.applet[0])
+		json_object_set_new(f, "applet", json_string(ev.applet));
 	if (ev.denied)
 		json_object_set_new(f, "reason", json_string(ev.reason));
+	else if (ev.error)
+		json_object_set_new(f, "error", json_string(strerror(ev.error)));
 	rec_audit(r, "exec", f, false);
 	execaudit_event_free(&ev);
 }
@@ -564,7 +622,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	r->in_src = STDIN_FILENO;
 	r->history = &s->history;
 	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
-	r->notify_sock = r->listener = -1;
+	r->notify_sock = r->listener = r->procfd = -1;
 	r->rec = s->rec;
 	r->rec_required = s->record_required;
 	r->spec = s;
@@ -702,10 +760,11 @@ out:
 	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,
 				msg[0], msg[1], life[0], life[1], in[0], in[1], out[0], out[1],
 				errp[0], errp[1], cg[0], cg[1], ns[0], ns[1], r->notify_sock,
-				r->listener, -2 };
+				r->listener, r->procfd, -2 };
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	execid_free(r->execid);
 	free(r->error);
 	free(r);
 	return code;

@@ -2,7 +2,6 @@
 /* exec.c - run dhish's pipelines: checks before fork, redirections, process groups. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,13 +14,11 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
+#include "injector/policy/execid.h"
 #include "injector/shell/internal.h"
+#include "nsenter/view.h"
 
 extern char **environ;
-
-/* Programs that would give the operator a shell that is not dhish. */
-static const char *const shells[] = { "sh",   "bash", "dash", "ash", "ksh",	"mksh", "zsh",
-				      "csh",  "tcsh", "fish", "yash", "busybox", "rbash", NULL };
 
 /* One command of a pipeline, ready to fork. */
 struct job_cmd {
@@ -47,23 +44,33 @@ static int status_of(int st)
 	return 1;
 }
 
-bool dhish_is_shell(const char *path)
+/*
+ * The exec policy's verdict on running `path` as `argv` from here (our root,
+ * our cwd, our /proc: dhish lives in the target's pid namespace), the same
+ * the supervisor gives the exec itself (injector/policy/execid.h): a shell,
+ * the shell applet of a multi-call binary, a script or the loader running
+ * one. Fills `v`; false when it runs.
+ */
+static bool refused(struct dhish *sh, const char *path, char **argv, struct execid_verdict *v)
 {
-	char real[PATH_MAX], *base;
+	struct execid_proc p;
+	struct execid_exec e = { path, -1, 0, argv };
 
-	/* by what it really is: /bin/sh -> dash, /usr/bin/rbash -> bash, … */
-	if (!realpath(path, real))
-		snprintf(real, sizeof(real), "%s", path);
-	base = basename(real);
-	for (int i = 0; shells[i]; i++)
-		if (strcmp(base, shells[i]) == 0)
-			return true;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : (char *)path;
-	for (int i = 0; shells[i]; i++)
-		if (strcmp(base, shells[i]) == 0)
-			return true;
-	return false;
+	if (!sh->execid) {
+		sh->toolbox = open(VIEW_TOOLBOX_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		sh->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		sh->execid = execid_new(sh->toolbox, sh->procfd);
+	}
+	if (execid_proc_self(sh->procfd, &p) < 0) {
+		memset(v, 0, sizeof(*v));
+		v->denied = true;
+		snprintf(v->reason, sizeof(v->reason), "a file that cannot be judged (%s)",
+			 strerror(errno));
+		return true;
+	}
+	execid_decide(sh->execid, &p, &e, sh->cfg->allow_shells, v);
+	execid_proc_close(&p);
+	return v->denied;
 }
 
 static bool is_program(const char *path)
@@ -81,6 +88,7 @@ static int resolve(struct dhish *sh, struct job_cmd *c)
 {
 	const char *name = c->argv[0];
 	const char *pathvar = getenv("PATH");
+	struct execid_verdict v;
 	struct statvfs vfs;
 
 	c->builtin = sh_builtin_find(name);
@@ -111,9 +119,9 @@ static int resolve(struct dhish *sh, struct job_cmd *c)
 			return 127;
 		}
 	}
-	if (!sh->cfg->allow_shells && dhish_is_shell(c->path)) {
-		sh_error("`%s` is a shell, which profile `%s` does not run here (sysadmin does)",
-			 name, sh->cfg->profile);
+	if (!sh->cfg->allow_shells && refused(sh, c->path, c->argv, &v)) {
+		sh_error("`%s` is %s, which profile `%s` does not run here (sysadmin does)", name,
+			 v.reason, sh->cfg->profile);
 		return 126;
 	}
 	if (!sh->cfg->exec_anywhere && statvfs(c->path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
