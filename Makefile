@@ -208,7 +208,8 @@ check-deps:
 
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
-	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone
+	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
+	$(BUILD)/tests/execat
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -223,7 +224,8 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 # attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller
-$(BUILD)/tests/seizer $(BUILD)/tests/waitgone: $(BUILD)/tests/%: tests/fixtures/%.c
+# attack_exec.bats: execveat with a dirfd (put in a copy of the test toolbox)
+$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/execat: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 $(BUILD)/tests/enosys: tests/helpers/enosys.c
@@ -237,6 +239,19 @@ toolbox: $(TOOLBOX_ROOTFS)
 $(TOOLBOX_ROOTFS): toolbox/mkdev
 	$(Q)toolbox/mkdev --rootfs $@ --cache $(BUILD)/debs
 $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
+	$(Q)install -D -m 0755 $< $@
+# An Alpine-style toolbox (mkdev --busybox: busybox and musl from Debian's packages), with a
+# musl-linked program for the tests of musl's loader (attack_exec.bats).
+BUSYBOX_ROOTFS := $(BUILD)/toolbox/busybox
+TEST_BUSYBOX_TOOLBOX := $(BUSYBOX_ROOTFS)/usr/local/bin/musl-hello
+.PHONY: toolbox-busybox
+toolbox-busybox: $(TEST_BUSYBOX_TOOLBOX)
+$(BUSYBOX_ROOTFS): toolbox/mkdev
+	$(Q)toolbox/mkdev --busybox --rootfs $@ --cache $(BUILD)/debs
+$(BUILD)/tests/musl-hello: tests/fixtures/musl-hello.c
+	@mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) -std=gnu11 -O2 -Wall -o $@ $<
+$(TEST_BUSYBOX_TOOLBOX): $(BUILD)/tests/musl-hello $(BUSYBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
@@ -258,7 +273,7 @@ $(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)
 
-check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) check-deps
+check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) $(TEST_BUSYBOX_TOOLBOX) check-deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
 
 # The README's test command: everything, as root, from a clean clone.
@@ -267,7 +282,8 @@ check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) check-deps
 SAN_UNIT_BINS := $(UNIT_TESTS:%=build-san/tests/unit/test_%)
 check test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX) \
+		$(TEST_BUSYBOX_TOOLBOX)
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined STATIC=0 unit-bins
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) $(SAN_UNIT_BINS) \

@@ -251,6 +251,9 @@ static void check_program(const struct session_spec *s, const struct session_cha
 	execid_free(x);
 	if (!v.denied)
 		return;
+	/* the supervisor records it as the exec it would have been */
+	session_msg_send(ch->msg, SESSION_MSG_REFUSED, "%d %d\n%s\n%s\n%s\n%s", (int)getpid(),
+			 (int)getppid(), path, v.file, v.applet, v.reason);
 	dhi_err_set_status(&err, 126, 0,
 			   "cannot execute `%s`: it is %s, which profile `%s` does not run "
 			   "(sysadmin does)",

@@ -315,10 +315,46 @@ static void decide_exec(struct exec_event *ev, void *arg)
 			 v.reason);
 }
 
+/* The exec record's fields but the decision's, from the event or a refusal. */
+static json_t *exec_record(pid_t pid, pid_t ppid, const char *path, const char *file,
+			   const char *applet, char *const *argv)
+{
+	json_t *a = json_array(), *f;
+
+	for (int i = 0; argv && argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	f = json_pack("{s:i, s:i, s:s, s:o, s:o}", "pid", (int)pid, "ppid", (int)ppid, "path", path,
+		      "file", file && *file ? json_string(file) : json_null(), "argv", a);
+	if (applet && *applet)
+		json_object_set_new(f, "applet", json_string(applet));
+	return f;
+}
+
+/* "pid ppid\npath\nfile\napplet\nreason": `-- PROGRAM` refused before it was executed. */
+static void rec_refused(struct relay *r, char *text)
+{
+	char *field[5] = { NULL };
+	int pid = 0, ppid = 0;
+	json_t *f;
+
+	for (int i = 0; i < 5; i++) {
+		field[i] = text;
+		text = text ? strchr(text, '\n') : NULL;
+		if (text)
+			*text++ = '\0';
+	}
+	if (!field[4] || sscanf(field[0], "%d %d", &pid, &ppid) != 2)
+		return;
+	f = exec_record(pid, ppid, field[1], field[2], field[3], r->spec->argv);
+	json_object_set_new(f, "decision", json_string("denied"));
+	json_object_set_new(f, "reason", json_string(field[4]));
+	rec_audit(r, "exec", f, false);
+}
+
 static void handle_exec(struct relay *r)
 {
 	struct exec_event ev;
-	json_t *argv, *f;
+	json_t *f;
 	int n = execaudit_handle(r->listener, decide_exec, r, &ev);
 
 	if (n < 0) {
@@ -332,14 +368,8 @@ static void handle_exec(struct relay *r)
 	}
 	if (n == 0)
 		return;
-	argv = json_array();
-	for (int i = 0; ev.argv && ev.argv[i]; i++)
-		json_array_append_new(argv, json_string(ev.argv[i]));
-	f = json_pack("{s:i, s:i, s:s, s:o, s:o, s:s}", "pid", (int)ev.pid, "ppid", (int)ev.ppid,
-		      "path", ev.path, "file", ev.file[0] ? json_string(ev.file) : json_null(),
-		      "argv", argv, "decision", ev.denied ? "denied" : "allowed");
-	if (ev.applet[0])
-		json_object_set_new(f, "applet", json_string(ev.applet));
+	f = exec_record(ev.pid, ev.ppid, ev.path, ev.file, ev.applet, ev.argv);
+	json_object_set_new(f, "decision", json_string(ev.denied ? "denied" : "allowed"));
 	if (ev.denied)
 		json_object_set_new(f, "reason", json_string(ev.reason));
 	else if (ev.error)
@@ -388,6 +418,8 @@ static void take_messages(struct relay *r)
 			rec_line_end(r, m + 1);
 		} else if (m[0] == INIT_MSG_EXEC_FAILED) {
 			exec_failed(r, m + 1);
+		} else if (m[0] == SESSION_MSG_REFUSED) {
+			rec_refused(r, m + 1);
 		}
 		start = i + 1;
 	}
