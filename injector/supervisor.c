@@ -255,6 +255,22 @@ static void take_listener(struct relay *r)
 	dhi_close_reset(&r->notify_sock);
 }
 
+/* The host's procfs and what the toolbox's shells are, once: the exec policy's judge. */
+static void exec_policy_init(struct relay *r)
+{
+	struct dhi_err *err = NULL;
+
+	if (r->procfd < 0) {
+		r->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (r->procfd >= 0 && path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
+			dhi_close_reset(&r->procfd);
+			dhi_err_clear(&err);
+		}
+	}
+	if (!r->execid && r->procfd >= 0)
+		r->execid = execid_new(r->spec->toolbox.dirfd, r->procfd);
+}
+
 /*
  * The profile's exec policy, applied at the kernel's door (a record: another
  * thread can change the path after this; see docs/security.md). The path is
@@ -271,17 +287,7 @@ static void decide_exec(struct exec_event *ev, void *arg)
 	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
 	dhi_autoclose int dirfd = -1;
 
-	if (r->procfd < 0) {
-		struct dhi_err *err = NULL;
-
-		r->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (r->procfd >= 0 && path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
-			dhi_close_reset(&r->procfd);
-			dhi_err_clear(&err);
-		}
-	}
-	if (!r->execid && r->procfd >= 0)
-		r->execid = execid_new(r->spec->toolbox.dirfd, r->procfd);
+	exec_policy_init(r);
 	if (!ev->path_read) {
 		ev->error = EFAULT;	/* what the kernel says of a path it cannot read */
 		return;
@@ -752,6 +758,9 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		goto out_mask;
 	}
 	dhi_close_reset(&cg[1]);
+	/* ready before the first exec, while the stage starts the session */
+	if (r->notify_sock >= 0)
+		exec_policy_init(r);
 	r->msg = msg[0];
 	r->lifeline = life[1];
 	msg[0] = life[1] = -1;

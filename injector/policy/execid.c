@@ -2,6 +2,7 @@
 /* execid.c - resolve an exec in the session's root and judge the file by what it is. */
 #include "injector/policy/execid.h"
 
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@
 #define MAX_LINKS 40		/* symlinks followed in one walk, as the kernel allows */
 #define HEAD_LEN 4096		/* enough for an ELF header and its program headers, and `#!` */
 #define SHEBANG_LEN 256		/* what the kernel reads of a `#!` line (BINPRM_BUF_SIZE) */
-#define SCAN_MAX (32 << 20)	/* no multi-call binary is larger; bigger files are not scanned */
+#define SCAN_MAX (4 << 20)	/* no multi-call binary is larger (busybox, all applets: 2.3 MiB) */
 #define SCAN_CHUNK (256 << 10)
 #define PROC_ROOT_INO 1
 
@@ -66,7 +67,7 @@ struct ident {
 struct known {
 	struct ident id;
 	enum kind kind;		/* K_SHELL, K_BUSYBOX or K_TOYBOX */
-	char path[128];		/* inside the toolbox tree, to hash it when a size matches */
+	char path[320];		/* inside the toolbox tree, to hash it when a size matches */
 	int hashed;		/* 0: not yet; 1: sha is set; -1: cannot be read */
 	unsigned char sha[32];
 };
@@ -75,7 +76,9 @@ struct seen {
 	struct ident id;
 	enum kind kind;
 	bool copies_checked;	/* K_PROGRAM: compared with the toolbox's shells already */
-	char interp[128];	/* an ELF program's PT_INTERP, "" when none */
+	size_t len;
+	char text[SHEBANG_LEN + 1];	/* K_PROGRAM: its PT_INTERP ("" when none); K_SCRIPT:
+					 * what the kernel reads of it, NUL-terminated */
 };
 
 struct execid {
@@ -154,72 +157,85 @@ static void add_known(struct execid *x, const struct stat *st, enum kind kind, c
 	snprintf(k->path, sizeof(k->path), "%s", path);
 }
 
-/* One name of a bin directory: a regular file (symlinks followed inside the toolbox). */
-static void collect_name(struct execid *x, int dir, const char *dirname, const char *name,
-			 enum kind kind)
+/* A name of a bin directory, if it names a shell or a multi-call binary. */
+static enum kind kind_of_name(const char *name)
 {
-	char path[128];
+	if (strcmp(name, "busybox") == 0)
+		return K_BUSYBOX;
+	if (strcmp(name, "toybox") == 0)
+		return K_TOYBOX;
+	return execid_is_shell_name(name) ? K_SHELL : K_PROGRAM;
+}
+
+/* `path` in the toolbox, a regular file (symlinks followed inside the toolbox). */
+static void collect_path(struct execid *x, const char *path, enum kind kind)
+{
+	struct dhi_err *err = NULL;
+	dhi_autoclose int fd = -1;
 	struct stat st;
 
-	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (path_open_at(x->toolbox, path, O_PATH, 0, &fd, &err) < 0) {
+		dhi_err_clear(&err);
 		return;
-	snprintf(path, sizeof(path), "%s/%s", dirname, name);
-	if (S_ISLNK(st.st_mode)) {
-		struct dhi_err *err = NULL;
-		dhi_autoclose int fd = -1;
-
-		if (path_open_at(x->toolbox, path, O_PATH, 0, &fd, &err) < 0) {
-			dhi_err_clear(&err);
-			return;
-		}
-		if (fstat(fd, &st) < 0)
-			return;
 	}
-	if (S_ISREG(st.st_mode))
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		add_known(x, &st, kind, path);
 }
 
 /*
- * Multi-call binaries first: a shell's name that leads to one (/bin/sh ->
- * busybox) is that binary, whose applet decides.
+ * The names of the toolbox's bin directories (one listing each, nothing
+ * stat'ed that is not a shell's or a multi-call binary's name); multi-call
+ * binaries first, so that a shell's name leading to one (/bin/sh -> busybox)
+ * is that binary, whose applet decides.
  */
 static void collect(struct execid *x)
 {
-	struct stat seen_dirs[8];
-	int n_dirs = 0;
+	struct stat dirs[8];
+	char found[MAX_KNOWN][320];
+	enum kind kinds[MAX_KNOWN];
+	int n_dirs = 0, n = 0;
 
 	for (int i = 0; bin_dirs[i]; i++) {
 		struct dhi_err *err = NULL;
-		dhi_autoclose int dir = -1;
+		int fd = -1;
 		struct stat st;
+		struct dirent *de;
 		bool dup = false;
+		DIR *d;
 
-		if (path_open_at(x->toolbox, bin_dirs[i], O_PATH | O_DIRECTORY, 0, &dir, &err) < 0) {
+		if (path_open_at(x->toolbox, bin_dirs[i], O_RDONLY | O_DIRECTORY, 0, &fd, &err) < 0) {
 			dhi_err_clear(&err);
 			continue;
 		}
 		/* merged /usr: bin is usr/bin */
-		if (fstat(dir, &st) < 0)
-			continue;
-		for (int j = 0; j < n_dirs && !dup; j++)
-			dup = seen_dirs[j].st_dev == st.st_dev && seen_dirs[j].st_ino == st.st_ino;
-		if (dup || n_dirs == 8)
-			continue;
-		seen_dirs[n_dirs++] = st;
-		collect_name(x, dir, bin_dirs[i], "busybox", K_BUSYBOX);
-		collect_name(x, dir, bin_dirs[i], "toybox", K_TOYBOX);
-	}
-	for (int i = 0; bin_dirs[i]; i++) {
-		struct dhi_err *err = NULL;
-		dhi_autoclose int dir = -1;
-
-		if (path_open_at(x->toolbox, bin_dirs[i], O_PATH | O_DIRECTORY, 0, &dir, &err) < 0) {
-			dhi_err_clear(&err);
+		if (fstat(fd, &st) < 0) {
+			close(fd);
 			continue;
 		}
-		for (int j = 0; shell_names[j]; j++)
-			collect_name(x, dir, bin_dirs[i], shell_names[j], K_SHELL);
+		for (int j = 0; j < n_dirs && !dup; j++)
+			dup = dirs[j].st_dev == st.st_dev && dirs[j].st_ino == st.st_ino;
+		if (dup || n_dirs == 8 || !(d = fdopendir(fd))) {
+			close(fd);
+			continue;
+		}
+		dirs[n_dirs++] = st;
+		while ((de = readdir(d)) && n < MAX_KNOWN) {
+			enum kind k = kind_of_name(de->d_name);
+
+			if (k == K_PROGRAM || (de->d_type != DT_REG && de->d_type != DT_LNK &&
+					       de->d_type != DT_UNKNOWN))
+				continue;
+			kinds[n] = k;
+			snprintf(found[n++], sizeof(found[0]), "%s/%s", bin_dirs[i], de->d_name);
+		}
+		closedir(d);
 	}
+	for (int i = 0; i < n; i++)
+		if (kinds[i] != K_SHELL)
+			collect_path(x, found[i], kinds[i]);
+	for (int i = 0; i < n; i++)
+		if (kinds[i] == K_SHELL)
+			collect_path(x, found[i], kinds[i]);
 }
 
 struct execid *execid_new(int toolbox_dirfd, int procfd)
@@ -872,7 +888,7 @@ static struct seen *seen_find(struct execid *x, const struct ident *id)
 }
 
 static struct seen *remember(struct execid *x, const struct ident *id, enum kind kind,
-			     const char *interp)
+			     const char *text, size_t len)
 {
 	struct seen *s;
 
@@ -885,17 +901,11 @@ static struct seen *remember(struct execid *x, const struct ident *id, enum kind
 	memset(s, 0, sizeof(*s));
 	s->id = *id;
 	s->kind = kind;
-	snprintf(s->interp, sizeof(s->interp), "%s", interp);
+	s->len = len < SHEBANG_LEN ? len : SHEBANG_LEN;
+	memcpy(s->text, text, s->len);
+	s->text[s->len] = '\0';
 	return s;
 }
-
-/* What a file is, as far as running it goes. */
-struct what {
-	enum kind kind;
-	char interp[128];		/* K_PROGRAM: its PT_INTERP, "" when none */
-	char head[SHEBANG_LEN + 1];	/* K_SCRIPT: what the kernel reads of it, NUL-terminated */
-	size_t head_len;
-};
 
 /* An ELF file's kind, by content: loader, multi-call binary, the toolbox's shell, program. */
 static enum kind classify_elf(struct execid *x, int rfd, const struct ident *id,
@@ -918,50 +928,44 @@ static enum kind classify_elf(struct execid *x, int rfd, const struct ident *id,
 }
 
 /*
- * Judged once per file (by identity); a copy of a shell, which costs a hash
- * when the size matches, only where shells are refused. Returns 0, or -1
- * when the file cannot be read: it cannot be judged.
+ * What a file is, judged once per file (by identity: a hit costs nothing
+ * but the fstat already made); a copy of a shell, which costs a hash when
+ * the size matches one, only where shells are refused. Returns the entry,
+ * or NULL when the file cannot be read: it cannot be judged.
  */
-static int classify(struct execid *x, int fd, const struct stat *st, bool look_for_copies,
-		    struct what *out)
+static const struct seen *classify(struct execid *x, int fd, const struct stat *st,
+				   bool look_for_copies)
 {
 	dhi_autoclose int rfd = -1;
-	dhi_autofree unsigned char *head = xmalloc(HEAD_LEN);
 	struct ident id;
 	struct seen *s;
-	ssize_t n;
 
-	memset(out, 0, sizeof(*out));
 	ident_of(st, &id);
+	s = seen_find(x, &id);
+	if (s && (s->kind != K_PROGRAM || s->copies_checked || !look_for_copies))
+		return s;
 	rfd = reopen(x, fd);
 	if (rfd < 0)
-		return -1;
-	n = pread_full(rfd, head, HEAD_LEN, 0);
-	if (n < 0)
-		return -1;
-	if (n >= 2 && head[0] == '#' && head[1] == '!') {
-		out->kind = K_SCRIPT;
-		out->head_len = (size_t)n < SHEBANG_LEN ? (size_t)n : SHEBANG_LEN;
-		memcpy(out->head, head, out->head_len);
-		out->head[out->head_len] = '\0';
-		return 0;
-	}
-	s = seen_find(x, &id);
+		return NULL;
 	if (!s) {
+		dhi_autofree unsigned char *head = xmalloc(HEAD_LEN);
+		ssize_t n = pread_full(rfd, head, HEAD_LEN, 0);
 		struct elf_info elf;
 
+		if (n < 0)
+			return NULL;
+		if (n >= 2 && head[0] == '#' && head[1] == '!')
+			return remember(x, &id, K_SCRIPT, (const char *)head, (size_t)n);
 		elf_read(rfd, head, (size_t)n, &elf);
 		s = remember(x, &id, elf.valid ? classify_elf(x, rfd, &id, &elf) : K_OTHER,
-			     elf.has_interp ? elf.interp : "");
+			     elf.has_interp ? elf.interp : "", elf.has_interp ? strlen(elf.interp) : 0);
 	}
 	if (s->kind == K_PROGRAM && look_for_copies && !s->copies_checked) {
 		if (is_shell_copy(x, rfd, &id))
 			s->kind = K_SHELL;
 		s->copies_checked = true;
 	}
-	out->kind = s->kind;
-	snprintf(out->interp, sizeof(out->interp), "%s", s->interp);
-	return 0;
+	return s;
 }
 
 void execid_applet(char *const *argv, const char *prefix, char *out, size_t len)
@@ -1034,18 +1038,18 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
  * argument (the rest of the line, trimmed). The interpreter runs with argv
  * INTERP [ARG] PATH ARGV[1]…, found from the process's working directory.
  */
-static void judge_script(struct judge *j, const struct what *w, const char *path, char *const *argv,
+static void judge_script(struct judge *j, const struct seen *w, const char *path, char *const *argv,
 			 int level)
 {
 	char line[SHEBANG_LEN + 1], *interp, *arg, *end;
 	char **nargv;
 	size_t n = 0, argc = 0;
 
-	memcpy(line, w->head, w->head_len + 1);
-	end = memchr(line, '\n', w->head_len);
+	memcpy(line, w->text, w->len + 1);
+	end = memchr(line, '\n', w->len);
 	if (end) {
 		*end = '\0';
-	} else if (w->head_len == SHEBANG_LEN && strlen(line) == SHEBANG_LEN) {
+	} else if (w->len == SHEBANG_LEN && strlen(line) == SHEBANG_LEN) {
 		/* no end within what the kernel reads: it refuses a cut interpreter name */
 		char *p = line + 2;
 
@@ -1193,7 +1197,7 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 	dhi_autoclose int fd = -1;
 	char name[PATH_MAX];
 	struct stat st;
-	struct what w;
+	const struct seen *w;
 
 	if (level > MAX_LEVELS) {
 		undecidable(j, "too many interpreters at", path, 0);
@@ -1227,27 +1231,28 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 			v->error = EACCES;	/* what execve says of anything else */
 		return;
 	}
-	if (classify(j->x, fd, &st, !j->allow_shells, &w) < 0) {
+	w = classify(j->x, fd, &st, !j->allow_shells);
+	if (!w) {
 		undecidable(j, "cannot read", name, errno);
 		return;
 	}
-	switch (w.kind) {
+	switch (w->kind) {
 	case K_SCRIPT:
 		/* as an ELF interpreter: the kernel takes ELF files only */
 		if (!as_interp)
-			judge_script(j, &w, path, argv, level);
+			judge_script(j, w, path, argv, level);
 		return;
 	case K_LOADER_GLIBC:
 	case K_LOADER_MUSL:
 		/* as an ELF interpreter: it loads the program the kernel mapped, not an argument */
 		if (!as_interp)
-			judge_loader(j, w.kind, argv, level);
+			judge_loader(j, w->kind, argv, level);
 		return;
 	case K_BUSYBOX:
 	case K_TOYBOX: {
 		char applet[64];
 
-		execid_applet(argv, w.kind == K_BUSYBOX ? "busybox" : "toybox", applet,
+		execid_applet(argv, w->kind == K_BUSYBOX ? "busybox" : "toybox", applet,
 			      sizeof(applet));
 		snprintf(v->applet, sizeof(v->applet), "%s", applet);
 		if (execid_is_shell_name(applet))
@@ -1268,9 +1273,13 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		return;
 	}
 	/* a program that the kernel starts through its PT_INTERP */
-	if (w.interp[0] && !as_interp) {
-		judge_file(j, j->p->cwd, w.interp, 0, argv, level + 1, true);
-		wrap_reason(j, "a program whose ELF interpreter is `%s`", w.interp);
+	if (w->text[0] && !as_interp) {
+		/* (a copy: the entry may be reused while the interpreter is judged) */
+		char interp[SHEBANG_LEN + 1];
+
+		snprintf(interp, sizeof(interp), "%s", w->text);
+		judge_file(j, j->p->cwd, interp, 0, argv, level + 1, true);
+		wrap_reason(j, "a program whose ELF interpreter is `%s`", interp);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "injector/policy/execid.h"
 #include "injector/shell/internal.h"
@@ -49,27 +50,28 @@ static int status_of(int st)
  * our cwd, our /proc: dhish lives in the target's pid namespace), the same
  * the supervisor gives the exec itself (injector/policy/execid.h): a shell,
  * the shell applet of a multi-call binary, a script or the loader running
- * one. Fills `v`; false when it runs.
+ * one. Fills `v`; false when it runs. Nothing stays open after it: a
+ * container that seizes dhish finds no directory of the toolbox's or of
+ * /proc among its fds.
  */
 static bool refused(struct dhish *sh, const char *path, char **argv, struct execid_verdict *v)
 {
-	struct execid_proc p;
+	dhi_autoclose int toolbox = open(VIEW_TOOLBOX_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dhi_autoclose int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct execid *x = execid_new(toolbox, procfd);
 	struct execid_exec e = { path, -1, 0, argv };
+	struct execid_proc p;
 
-	if (!sh->execid) {
-		sh->toolbox = open(VIEW_TOOLBOX_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		sh->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		sh->execid = execid_new(sh->toolbox, sh->procfd);
-	}
-	if (execid_proc_self(sh->procfd, &p) < 0) {
+	if (execid_proc_self(procfd, &p) < 0) {
 		memset(v, 0, sizeof(*v));
 		v->denied = true;
 		snprintf(v->reason, sizeof(v->reason), "a file that cannot be judged (%s)",
 			 strerror(errno));
-		return true;
+	} else {
+		execid_decide(x, &p, &e, sh->cfg->allow_shells, v);
+		execid_proc_close(&p);
 	}
-	execid_decide(sh->execid, &p, &e, sh->cfg->allow_shells, v);
-	execid_proc_close(&p);
+	execid_free(x);
 	return v->denied;
 }
 

@@ -10,8 +10,6 @@
 #include "injector/shell/lang.h"
 #include "injector/shell/shell.h"
 
-struct execid;
-
 struct dhish {
 	const struct dhish_config *cfg;
 	int last_status;
@@ -21,8 +19,6 @@ struct dhish {
 	struct termios modes;	/* the terminal as dhish left it, restored after each job */
 	bool exiting;		/* `exit` was run */
 	int exit_status;
-	struct execid *execid;	/* the exec policy's judge (exec.c), made at the first command */
-	int toolbox, procfd;	/* what it reads: /.dhi and /proc */
 };
 
 /* builtins.c */
