@@ -246,7 +246,10 @@ static void check_program(const struct session_spec *s, const struct session_cha
 		dhi_err_set_status(&err, 126, errno, "cannot execute `%s`: cannot judge it", s->argv[0]);
 		session_child_fail(ch->msg, err);
 	}
-	execid_decide(x, &p, &e, s->profile->allow_shells, &v);
+	execid_decide(x, &p, &e,
+		      (s->profile->allow_shells ? EXECID_SHELLS : 0) |
+			      (s->profile->container_exec ? EXECID_ANYWHERE : 0),
+		      &v);
 	execid_proc_close(&p);
 	execid_free(x);
 	if (!v.denied)

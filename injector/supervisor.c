@@ -281,7 +281,9 @@ static void exec_policy_init(struct relay *r)
 static void decide_exec(struct exec_event *ev, void *arg)
 {
 	struct relay *r = arg;
-	bool allow = r->spec->profile->allow_shells;
+	const struct profile *prof = r->spec->profile;
+	unsigned int allow = (prof->allow_shells ? EXECID_SHELLS : 0) |
+			     (prof->container_exec ? EXECID_ANYWHERE : 0);
 	struct execid_proc p = { -1, -1, -1 };
 	struct execid_verdict v;
 	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
@@ -306,7 +308,7 @@ static void decide_exec(struct exec_event *ev, void *arg)
 	if (!r->execid || ev->procdir < 0 ||
 	    execid_proc_of(fcntl(ev->procdir, F_DUPFD_CLOEXEC, 3), &p) < 0) {
 		/* gone (its answer is never read) or nothing to judge with */
-		ev->denied = !allow;
+		ev->denied = !prof->allow_shells;
 		snprintf(ev->reason, sizeof(ev->reason), "a file that cannot be judged");
 		return;
 	}

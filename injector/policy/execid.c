@@ -23,6 +23,10 @@
 #include "common/xalloc.h"
 #include "nsenter/path.h"
 
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+
 #define MAX_KNOWN 96		/* the toolbox's shells and multi-call binaries */
 #define MAX_SEEN 512		/* files judged, by identity */
 #define MAX_LEVELS 6		/* script → interpreter → loader → program … */
@@ -84,6 +88,9 @@ struct seen {
 struct execid {
 	int toolbox;
 	int procfd;
+	ino_t mntns;		/* the mount namespace whose mounts are below (0: none read) */
+	int n_mnts;
+	unsigned long long *mnts;	/* its mount ids, from the process's mountinfo */
 	struct known known[MAX_KNOWN];
 	int n_known;
 	struct seen seen[MAX_SEEN];
@@ -251,6 +258,8 @@ struct execid *execid_new(int toolbox_dirfd, int procfd)
 
 void execid_free(struct execid *x)
 {
+	if (x)
+		free(x->mnts);
 	free(x);
 }
 
@@ -988,9 +997,70 @@ void execid_applet(char *const *argv, const char *prefix, char *out, size_t len)
 struct judge {
 	struct execid *x;
 	const struct execid_proc *p;
-	bool allow_shells;
+	bool allow_shells;	/* EXECID_SHELLS */
+	bool anywhere;		/* EXECID_ANYWHERE */
 	struct execid_verdict *v;
 };
+
+/* The mount ids of the process's mount namespace (the view), read once per namespace. */
+static void read_mounts(struct execid *x, int self)
+{
+	dhi_autoclose int fd = -1;
+	dhi_autofree char *buf = NULL;
+	struct stat st;
+	size_t len = 0, cap = 1 << 16;
+	ssize_t n;
+
+	if (fstatat(self, "ns/mnt", &st, 0) < 0 || (x->mntns && st.st_ino == x->mntns))
+		return;
+	fd = openat(self, "mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	buf = xmalloc(cap + 1);
+	/* bounded: a view has tens of mounts, a hostile mount table no say in our memory */
+	while ((n = read(fd, buf + len, cap - len)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		len += (size_t)n;
+		if (len == cap) {
+			if (cap >= (1 << 22))
+				return;
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	buf[len] = '\0';
+	free(x->mnts);
+	x->mnts = NULL;
+	x->n_mnts = 0;
+	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		x->mnts = xrealloc(x->mnts, sizeof(*x->mnts) * (size_t)(x->n_mnts + 1));
+		x->mnts[x->n_mnts++] = strtoull(line, NULL, 10);
+	}
+	x->mntns = st.st_ino;
+}
+
+/*
+ * The file is on one of the process's own mounts: the view. Not so for what
+ * another process's magic links lead to (/proc/1/root/…, /proc/1/fd/N: the
+ * container's own mounts, without the view's noexec). True when it cannot be
+ * told (statx without mount ids, before 5.8; no mountinfo).
+ */
+static bool in_view(struct judge *j, int fd)
+{
+	struct statx sx;
+
+	if (j->p->self < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return true;
+	read_mounts(j->x, j->p->self);
+	if (!j->x->mntns)
+		return true;
+	for (int i = 0; i < j->x->n_mnts; i++)
+		if (j->x->mnts[i] == sx.stx_mnt_id)
+			return true;
+	return false;
+}
 
 /* What cannot be judged is refused unless the profile runs shells anyway. */
 static void undecidable(struct judge *j, const char *what, const char *path, int e)
@@ -1004,8 +1074,6 @@ static void __attribute__((format(printf, 2, 3))) deny(struct judge *j, const ch
 {
 	va_list ap;
 
-	if (j->allow_shells)
-		return;
 	j->v->denied = true;
 	va_start(ap, fmt);
 	vsnprintf(j->v->reason, sizeof(j->v->reason), fmt, ap);
@@ -1231,6 +1299,11 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 			v->error = EACCES;	/* what execve says of anything else */
 		return;
 	}
+	if (!j->anywhere && !in_view(j, fd)) {
+		deny(j, "a file outside the session's view (`%s`, reached through another process)",
+		     name);
+		return;
+	}
 	w = classify(j->x, fd, &st, !j->allow_shells);
 	if (!w) {
 		undecidable(j, "cannot read", name, errno);
@@ -1255,12 +1328,13 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		execid_applet(argv, w->kind == K_BUSYBOX ? "busybox" : "toybox", applet,
 			      sizeof(applet));
 		snprintf(v->applet, sizeof(v->applet), "%s", applet);
-		if (execid_is_shell_name(applet))
+		if (execid_is_shell_name(applet) && !j->allow_shells)
 			deny(j, "the shell applet `%s` of a multi-call binary (`%s`)", applet, name);
 		return;
 	}
 	case K_SHELL:
-		deny(j, "a shell (`%s`)", name);
+		if (!j->allow_shells)
+			deny(j, "a shell (`%s`)", name);
 		return;
 	case K_OTHER:
 		return;	/* ENOEXEC, after which execvp runs /bin/sh, which is decided */
@@ -1269,7 +1343,8 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 	}
 	/* the file's own name, not the path that reached it: the toolbox names its shells */
 	if (execid_is_shell_name(base_of(name))) {
-		deny(j, "a shell (`%s`)", name);
+		if (!j->allow_shells)
+			deny(j, "a shell (`%s`)", name);
 		return;
 	}
 	/* a program that the kernel starts through its PT_INTERP */
@@ -1284,9 +1359,9 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 }
 
 void execid_decide(struct execid *x, const struct execid_proc *p, const struct execid_exec *e,
-		   bool allow_shells, struct execid_verdict *v)
+		   unsigned int allow, struct execid_verdict *v)
 {
-	struct judge j = { x, p, allow_shells, v };
+	struct judge j = { x, p, allow & EXECID_SHELLS, allow & EXECID_ANYWHERE, v };
 	char *const none[] = { NULL };
 
 	memset(v, 0, sizeof(*v));

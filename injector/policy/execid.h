@@ -85,12 +85,16 @@ struct execid_verdict {
 	char applet[64];	/* the multi-call binary's applet that runs; "" if none */
 };
 
-/*
- * Decides `e` for process `p`. `allow_shells`: the profile runs shells (and
- * what cannot be judged). Fills `v`; never fails.
- */
+/* What the profile allows beyond the rules (`allow` of execid_decide()). */
+enum {
+	EXECID_SHELLS = 1 << 0,		/* shells, and what cannot be judged (sysadmin) */
+	EXECID_ANYWHERE = 1 << 1,	/* files outside the process's own mounts: what another
+					 * process's root or fds lead to (sysadmin) */
+};
+
+/* Decides `e` for process `p` under `allow` (EXECID_*). Fills `v`; never fails. */
 void execid_decide(struct execid *x, const struct execid_proc *p, const struct execid_exec *e,
-		   bool allow_shells, struct execid_verdict *v);
+		   unsigned int allow, struct execid_verdict *v);
 
 /* True when `name` (a basename) is one of the shells' names. */
 bool execid_is_shell_name(const char *name);

@@ -68,7 +68,10 @@ static bool refused(struct dhish *sh, const char *path, char **argv, struct exec
 		snprintf(v->reason, sizeof(v->reason), "a file that cannot be judged (%s)",
 			 strerror(errno));
 	} else {
-		execid_decide(x, &p, &e, sh->cfg->allow_shells, v);
+		execid_decide(x, &p, &e,
+			      (sh->cfg->allow_shells ? EXECID_SHELLS : 0) |
+				      (sh->cfg->exec_anywhere ? EXECID_ANYWHERE : 0),
+			      v);
 		execid_proc_close(&p);
 	}
 	execid_free(x);
@@ -121,7 +124,7 @@ static int resolve(struct dhish *sh, struct job_cmd *c)
 			return 127;
 		}
 	}
-	if (!sh->cfg->allow_shells && refused(sh, c->path, c->argv, &v)) {
+	if (refused(sh, c->path, c->argv, &v)) {
 		sh_error("`%s` is %s, which profile `%s` does not run here (sysadmin does)", name,
 			 v.reason, sh->cfg->profile);
 		return 126;

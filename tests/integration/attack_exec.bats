@@ -181,6 +181,21 @@ derived_toolbox()
 	[ "$(audit_count '.type == "exec" and .file == "/usr/bin/bash" and .decision == "denied"')" -eq 2 ]
 }
 
+@test "a container file reached through /proc/1/root runs only in sysadmin (no view mount, no noexec)" {
+	container_start static
+	# the control: the app is there to run, and does (it waits for signals: timeout ends it)
+	run_dhi --profile sysadmin -c 'timeout 1 /proc/1/root/app' "$TARGET"
+	[ "$status" -eq 124 ]
+	# at its own path the view's noexec refuses it; through PID 1's root it is on the
+	# container's own mount, which the view's noexec does not cover
+	run_dhi -c '/target/app' "$TARGET"
+	[ "$status" -eq 126 ]
+	run_dhi --sessions-dir "$SDIR" -c 'timeout 1 /proc/1/root/app' "$TARGET"
+	[ "$status" -eq 126 ]
+	audit_has '.type == "exec" and .path == "/proc/1/root/app" and .decision == "denied" and
+		(.reason | contains("outside the session'"'"'s view"))'
+}
+
 @test "a #! script is judged by its interpreter: Debian's egrep runs /bin/sh (general refuses it)" {
 	container_start static
 	[ "$(head -c 9 "$TOOLBOX/usr/bin/egrep")" = '#!/bin/sh' ]

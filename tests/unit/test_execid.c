@@ -132,7 +132,7 @@ static void decide(const char *cwd, const char *path, char *const *argv, bool al
 	p.root = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	p.cwd = openat(rootfd, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(p.root >= 0 && p.cwd >= 0);
-	execid_decide(x, &p, &e, allow, v);
+	execid_decide(x, &p, &e, allow ? EXECID_SHELLS | EXECID_ANYWHERE : 0, v);
 	execid_proc_close(&p);
 	execid_free(x);
 }
