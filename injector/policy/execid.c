@@ -58,6 +58,7 @@ enum kind {
 	K_LOADER_MUSL,
 	K_SCRIPT,	/* `#!`: runs its interpreter */
 	K_OTHER,	/* neither ELF nor `#!`: the kernel refuses it (ENOEXEC) */
+	K_UNJUDGED,	/* an ELF interpreter's name too long to be kept: cannot be judged */
 };
 
 /* What makes a file the same file: a view may show another device for it. */
@@ -658,7 +659,8 @@ struct elf_info {
 	bool has_interp;
 	bool has_soname;
 	bool entry;		/* a non-zero entry point */
-	char interp[128];
+	char interp[SHEBANG_LEN + 1];
+	bool interp_too_long;
 	char soname[64];
 };
 
@@ -814,8 +816,10 @@ static void elf_read(int fd, const unsigned char *head, size_t len, struct elf_i
 
 			info->interp[got > 0 ? got : 0] = '\0';
 			info->has_interp = info->interp[0] != '\0';
+		} else if (ph[i].type == PT_INTERP && ph[i].filesz >= sizeof(info->interp)) {
+			info->has_interp = info->interp_too_long = true;
 		} else if (ph[i].type == PT_INTERP) {
-			/* the kernel refuses such a program; whatever it would name, it is not run */
+			/* an empty name: the kernel refuses the program (ENOEXEC) */
 			info->has_interp = true;
 		}
 	}
@@ -966,7 +970,10 @@ static const struct seen *classify(struct execid *x, int fd, const struct stat *
 		if (n >= 2 && head[0] == '#' && head[1] == '!')
 			return remember(x, &id, K_SCRIPT, (const char *)head, (size_t)n);
 		elf_read(rfd, head, (size_t)n, &elf);
-		s = remember(x, &id, elf.valid ? classify_elf(x, rfd, &id, &elf) : K_OTHER,
+		s = remember(x, &id,
+			     !elf.valid ? K_OTHER
+			     : elf.interp_too_long ? K_UNJUDGED
+						    : classify_elf(x, rfd, &id, &elf),
 			     elf.has_interp ? elf.interp : "", elf.has_interp ? strlen(elf.interp) : 0);
 	}
 	if (s->kind == K_PROGRAM && look_for_copies && !s->copies_checked) {
@@ -1066,8 +1073,10 @@ static bool in_view(struct judge *j, int fd)
 static void undecidable(struct judge *j, const char *what, const char *path, int e)
 {
 	j->v->denied = !j->allow_shells;
-	snprintf(j->v->reason, sizeof(j->v->reason), "a file that cannot be judged (%s `%s`%s%s)",
-		 what, path, e ? ": " : "", e ? strerror(e) : "");
+	/* (a long path is cut: the reason is for a record and a message) */
+	if (snprintf(j->v->reason, sizeof(j->v->reason), "a file that cannot be judged (%s `%s`%s%s)",
+		     what, path, e ? ": " : "", e ? strerror(e) : "") < 0)
+		j->v->reason[0] = '\0';
 }
 
 static void __attribute__((format(printf, 2, 3))) deny(struct judge *j, const char *fmt, ...)
@@ -1338,6 +1347,9 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		return;
 	case K_OTHER:
 		return;	/* ENOEXEC, after which execvp runs /bin/sh, which is decided */
+	case K_UNJUDGED:
+		undecidable(j, "an ELF interpreter's name too long in", name, 0);
+		return;
 	case K_PROGRAM:
 		break;
 	}
