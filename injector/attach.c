@@ -224,18 +224,20 @@ static void notice_cb(const char *msg, void *arg)
 }
 
 /*
- * `-- PROGRAM` as the exec policy will judge it (injector/policy/execid.h),
- * said here with the reason: the supervisor refuses the same exec anyway,
- * but could only say "Permission denied". Runs under the profile, as the
- * program will. We are not in the target's pid namespace, so the view's
+ * `-- PROGRAM` as the exec policy judges it (injector/policy/execid.h), said
+ * here with the reason and recorded, before anything runs. Under the
+ * profile, as the program will run. By content and by the file's own name:
+ * the toolbox's shells by identity (a hard link, a copy) are left to the
+ * supervisor, which collected them while the session started and refuses
+ * the exec itself (and says why); collecting them again here would cost every
+ * session's start. We are not in the target's pid namespace, so the view's
  * /proc does not know us: `hostproc` (the host's procfs) is where our own
  * fds are reopened, and what "self" names.
  */
 static void check_program(const struct session_spec *s, const struct session_chan *ch,
 			  const char *path, int hostproc)
 {
-	dhi_autoclose int tb = open(VIEW_TOOLBOX_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct execid *x = execid_new(tb, hostproc);
+	struct execid *x = execid_new(-1, hostproc);
 	struct execid_proc p;
 	struct execid_exec e = { path, -1, 0, s->argv };
 	struct execid_verdict v;

@@ -53,6 +53,8 @@ struct relay {
 	int listener;		/* the exec audit listener, once received */
 	int procfd;		/* the host's /proc, for the exec policy (-1 until the first exec) */
 	struct execid *execid;	/* what the toolbox's shells are; files judged so far */
+	unsigned long long execs;	/* exec notifications handled */
+	char *first_denied;	/* why the first exec (the program's) was denied, or NULL */
 	unsigned long long bytes_in, bytes_out;
 	const char *end_reason;	/* set when the supervisor ends the session itself */
 	bool collector_down;	/* a record could not be shipped: the rest waits for the end */
@@ -321,6 +323,9 @@ static void decide_exec(struct exec_event *ev, void *arg)
 	if (v.denied)
 		snprintf(ev->reason, sizeof(ev->reason), "%s, which the profile does not run",
 			 v.reason);
+	/* the first exec is the program's: dhidebug-init only knows it got EACCES */
+	if (v.denied && r->execs == 0)
+		r->first_denied = xstrdup(v.reason);
 }
 
 /* The exec record's fields but the decision's, from the event or a refusal. */
@@ -376,6 +381,7 @@ static void handle_exec(struct relay *r)
 	}
 	if (n == 0)
 		return;
+	r->execs++;
 	f = exec_record(ev.pid, ev.ppid, ev.path, ev.file, ev.applet, ev.argv);
 	json_object_set_new(f, "decision", json_string(ev.denied ? "denied" : "allowed"));
 	if (ev.denied)
@@ -395,9 +401,15 @@ static void exec_failed(struct relay *r, const char *text)
 	bool noexec = e == EACCES && !p->container_exec;
 
 	free(r->error);
-	r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?", strerror(e),
-			     noexec ? " (profile `" : "", noexec ? p->name : "",
-			     noexec ? "` runs programs from the toolbox only)" : "");
+	if (e == EACCES && r->first_denied)
+		r->error = xasprintf("cannot execute `%s`: it is %s, which profile `%s` does not run "
+				     "(sysadmin does)",
+				     nl ? nl + 1 : "?", r->first_denied, p->name);
+	else
+		r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?",
+				     strerror(e), noexec ? " (profile `" : "",
+				     noexec ? p->name : "",
+				     noexec ? "` runs programs from the toolbox only)" : "");
 }
 
 static void take_messages(struct relay *r)
@@ -808,6 +820,7 @@ out:
 		if (*fd >= 0)
 			close(*fd);
 	execid_free(r->execid);
+	free(r->first_denied);
 	free(r->error);
 	free(r);
 	return code;

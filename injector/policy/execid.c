@@ -533,8 +533,12 @@ static int walk_path(const struct execid_proc *p, int start, const char *path, b
  * is the kernel's own lookup for the process; RESOLVE_BENEATH from `start` is
  * exact as long as it stays beneath it); anything else (magic links, "self",
  * ".." or an absolute symlink out of `start`, a kernel before 5.6) takes the walk.
+ * *in_root: the file was reached from the root without a magic link, so it is
+ * on a mount of the root's tree (a working directory or a dirfd may be
+ * anywhere the process went: `cd /proc/1/root`).
  */
-static int resolve(const struct execid_proc *p, int start, const char *path, bool nofollow)
+static int resolve(const struct execid_proc *p, int start, const char *path, bool nofollow,
+		   bool *in_root)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
@@ -547,11 +551,15 @@ static int resolve(const struct execid_proc *p, int start, const char *path, boo
 		errno = ENOENT;
 		return -1;
 	}
+	*in_root = false;
 	do
 		fd = dhi_sys_openat2(path[0] == '/' ? p->root : start, path, &how, sizeof(how));
 	while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 16);
-	if (fd >= 0)
+	if (fd >= 0) {
+		/* from the root, no magic link: on the root's own mounts, nowhere else */
+		*in_root = path[0] == '/';
 		return fd;
+	}
 	return walk_path(p, start, path, nofollow);
 }
 
@@ -1249,7 +1257,8 @@ static void judge_loader(struct judge *j, enum kind kind, char *const *argv, int
 
 		for (int d = 0; glibc_dirs[d] && !j->v->denied; d++) {
 			char *cand = xasprintf("%s/%s", glibc_dirs[d], argv[i]);
-			dhi_autoclose int fd = resolve(j->p, j->p->root, cand, false);
+			bool in_root;
+			dhi_autoclose int fd = resolve(j->p, j->p->root, cand, false, &in_root);
 
 			if (fd >= 0) {
 				found = true;
@@ -1272,6 +1281,7 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 {
 	struct execid_verdict *v = j->v;
 	dhi_autoclose int fd = -1;
+	bool in_root = false;
 	char name[PATH_MAX];
 	struct stat st;
 	const struct seen *w;
@@ -1283,7 +1293,7 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 	if (!*path && (flags & AT_EMPTY_PATH))
 		fd = fcntl(start, F_DUPFD_CLOEXEC, 3);
 	else
-		fd = resolve(j->p, start, path, flags & AT_SYMLINK_NOFOLLOW);
+		fd = resolve(j->p, start, path, flags & AT_SYMLINK_NOFOLLOW, &in_root);
 	if (fd < 0) {
 		int e = errno;
 
@@ -1308,7 +1318,7 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 			v->error = EACCES;	/* what execve says of anything else */
 		return;
 	}
-	if (!j->anywhere && !in_view(j, fd)) {
+	if (!j->anywhere && !in_root && !in_view(j, fd)) {
 		deny(j, "a file outside the session's view (`%s`, reached through another process)",
 		     name);
 		return;
