@@ -35,7 +35,7 @@
 #define HEAD_LEN 4096		/* enough for an ELF header and its program headers, and `#!` */
 #define SHEBANG_LEN 256		/* what the kernel reads of a `#!` line (BINPRM_BUF_SIZE) */
 #define SCAN_MAX (4 << 20)	/* no multi-call binary is larger (busybox, all applets: 2.3 MiB) */
-#define SCAN_CHUNK (256 << 10)
+#define SCAN_CHUNK (64 << 10)
 #define PROC_ROOT_INO 1
 
 /* Every shell's name (a basename). A multi-call binary's applet of that name is a shell too. */
@@ -1310,7 +1310,11 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		undecidable(j, "cannot stat", path, errno);
 		return;
 	}
-	name_of(j->x, fd, name, sizeof(name));
+	/* (an ELF interpreter is judged by what it is alone: its name costs a lookup each exec) */
+	if (as_interp)
+		snprintf(name, sizeof(name), "%s", path);
+	else
+		name_of(j->x, fd, name, sizeof(name));
 	if (level == 0)
 		snprintf(v->file, sizeof(v->file), "%s", name);
 	if (!S_ISREG(st.st_mode)) {
@@ -1364,7 +1368,7 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		break;
 	}
 	/* the file's own name, not the path that reached it: the toolbox names its shells */
-	if (execid_is_shell_name(base_of(name))) {
+	if (!as_interp && execid_is_shell_name(base_of(name))) {
 		if (!j->allow_shells)
 			deny(j, "a shell (`%s`)", name);
 		return;
