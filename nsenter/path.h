@@ -3,6 +3,8 @@
 #ifndef NS_PATH_H
 #define NS_PATH_H
 
+#include <stdbool.h>
+
 #include "common/err.h"
 
 enum {
@@ -20,6 +22,14 @@ enum {
  */
 int path_open_at(int rootfd, const char *path, int flags, unsigned int pflags, int *out,
 		 struct dhi_err **err);
+
+/*
+ * For walks that resolve a path component by component: splits the first
+ * component off `path`, in place. *name is it (leading slashes skipped,
+ * NUL-terminated), *next what follows it (slashes skipped: "" when it was the
+ * last). Returns false when nothing is left (an empty path, or slashes only).
+ */
+bool path_split_first(char *path, char **name, char **next);
 
 /* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);

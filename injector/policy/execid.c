@@ -413,25 +413,15 @@ static int walk_path(const struct execid_proc *p, int start, const char *path, b
 	if (walk_restart(&w, path[0] == '/' ? p->root : start) < 0)
 		return -1;
 	for (;;) {
-		char *s = rest, *name, *next;
 		int top = w.stack[w.depth - 1], fd;
+		char *name, *next;
 		struct stat st;
 		bool last;
 
-		while (*s == '/')
-			s++;
-		if (*s == '\0') {
+		if (!path_split_first(rest, &name, &next)) {
 			ret = fcntl(top, F_DUPFD_CLOEXEC, 3);
 			break;
 		}
-		name = s;
-		next = strchr(s, '/');
-		if (next)
-			*next++ = '\0';
-		else
-			next = s + strlen(s);
-		while (*next == '/')
-			next++;
 		last = *next == '\0';
 		if (strcmp(name, ".") == 0 || (strcmp(name, "..") == 0 && walk_up(&w, p) == 0)) {
 			memmove(rest, next, strlen(next) + 1);
