@@ -249,7 +249,6 @@ static void check_program(const struct session_spec *s, const struct session_cha
 	if (allow == (EXECID_SHELLS | EXECID_ANYWHERE))
 		return;
 	x = execid_new(-1, hostproc);
-
 	if (execid_proc_self(hostproc, &p) < 0) {
 		execid_free(x);
 		dhi_err_set_status(&err, 126, errno, "cannot execute `%s`: cannot judge it", s->argv[0]);

@@ -51,7 +51,7 @@ struct relay {
 	const struct session_spec *spec;
 	int notify_sock;	/* where the session hands over its exec audit listener */
 	int listener;		/* the exec audit listener, once received */
-	int procfd;		/* the host's /proc, for the exec policy (-1 until the first exec) */
+	int procfd;		/* the host's /proc, for the exec policy (made as the session starts) */
 	struct execid *execid;	/* what the toolbox's shells are; files judged so far */
 	unsigned long long execs;	/* exec notifications handled */
 	char *first_denied;	/* why the first exec (the program's) was denied, or NULL */

@@ -26,12 +26,14 @@
  *   - the dynamic loader (glibc's ld.so, musl's libc.so: a shared object with
  *     an entry point, no PT_INTERP and no PIE flag) with a program argument
  *     runs that program, which is judged after the loader's own options;
- *   - an ELF program whose PT_INTERP is a shell is a shell.
+ *   - an ELF program whose PT_INTERP is a shell is a shell;
+ *   - a file on none of the process's own mounts (reached through another
+ *     process's /proc links: the container's own files) is outside the view.
  *
  * Anything that cannot be judged (unreadable, gone while it was read, a loop
  * of interpreters) is undecidable: refused unless the profile runs shells
- * anyway. This decides; it cannot enforce (docs/security.md, "What the exec
- * policy is"): another thread may change the path after the check.
+ * anyway. This decides; it cannot enforce (docs/security.md, "What runs: the
+ * exec policy"): another thread may change the path after the check.
  */
 
 /* What the toolbox's shells and multi-call binaries are, and the files judged so far. */
@@ -39,11 +41,12 @@ struct execid;
 
 /*
  * Collects, from the toolbox tree `toolbox_dirfd` (its root, an O_PATH or
- * directory fd, borrowed and kept), the shells and multi-call binaries under
- * its bin directories. `procfd` is a procfs on which "self" is the caller
- * (borrowed and kept): an O_PATH fd of a file is reopened for reading through
- * it. The caller keeps both open until execid_free(). Never fails: what cannot
- * be read is left out (and judged by content when it is executed).
+ * directory fd, borrowed and kept; -1: none, then files are judged by content
+ * and name alone), the shells and multi-call binaries under its bin
+ * directories. `procfd` is a procfs on which "self" is the caller (borrowed
+ * and kept): an O_PATH fd of a file is reopened for reading through it. The
+ * caller keeps both open until execid_free(). Never fails: what cannot be read
+ * is left out (and judged by content when it is executed).
  */
 struct execid *execid_new(int toolbox_dirfd, int procfd);
 void execid_free(struct execid *x);

@@ -749,7 +749,6 @@ static void show_record(json_t *r, double t0, FILE *out)
 	} else if (strcmp(type, "exec") == 0) {
 		dhi_autofree char *a = sessions_argv_string(json_object_get(r, "argv"));
 		const char *dec = str_at(r, NULL, "decision");
-
 		const char *path = str_at(r, NULL, "path"), *file = str_at(r, NULL, "file");
 
 		fprintf(out, "exec      %-7s ", dec ? dec : "?");
