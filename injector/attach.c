@@ -251,7 +251,8 @@ static void check_program(const struct session_spec *s, const struct session_cha
 	x = execid_new(-1, hostproc);
 	if (execid_proc_self(hostproc, &p) < 0) {
 		execid_free(x);
-		dhi_err_set_status(&err, 126, errno, "cannot execute `%s`: cannot judge it", s->argv[0]);
+		dhi_err_set_status(&err, 126, errno, "cannot execute `%s`: cannot judge it",
+				   s->argv[0]);
 		session_child_fail(ch->msg, err);
 	}
 	execid_decide(x, &p, &e, allow, &v);
@@ -280,8 +281,8 @@ static void check_program(const struct session_spec *s, const struct session_cha
  */
 static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 						  const struct session_chan *ch,
-						  const struct run_ctx *ctx, int keeper_w, int ended_w,
-						  int hostproc)
+						  const struct run_ctx *ctx, int keeper_w,
+						  int ended_w, int hostproc)
 {
 	struct ns_target t = s->target;
 	struct dhi_err *err = NULL;

@@ -264,7 +264,8 @@ static void exec_policy_init(struct relay *r)
 
 	if (r->procfd < 0) {
 		r->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (r->procfd >= 0 && path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
+		if (r->procfd >= 0 &&
+		    path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
 			dhi_close_reset(&r->procfd);
 			dhi_err_clear(&err);
 		}
@@ -402,8 +403,8 @@ static void exec_failed(struct relay *r, const char *text)
 
 	free(r->error);
 	if (e == EACCES && r->first_denied)
-		r->error = xasprintf("cannot execute `%s`: it is %s, which profile `%s` does not run "
-				     "(sysadmin does)",
+		r->error = xasprintf("cannot execute `%s`: it is %s, which profile `%s` does not "
+				     "run (sysadmin does)",
 				     nl ? nl + 1 : "?", r->first_denied, p->name);
 	else
 		r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?",

@@ -5,11 +5,11 @@
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,7 +211,8 @@ static void collect(struct execid *x)
 		bool dup = false;
 		DIR *d;
 
-		if (path_open_at(x->toolbox, bin_dirs[i], O_RDONLY | O_DIRECTORY, 0, &fd, &err) < 0) {
+		if (path_open_at(x->toolbox, bin_dirs[i], O_RDONLY | O_DIRECTORY, 0, &fd, &err) <
+		    0) {
 			dhi_err_clear(&err);
 			continue;
 		}
@@ -439,7 +440,8 @@ static int walk_path(const struct execid_proc *p, int start, const char *path, b
 			struct stat dst;
 			bool proc_root = fstat(top, &dst) == 0 && dst.st_ino == PROC_ROOT_INO;
 
-			if (proc_root && (strcmp(name, "self") == 0 || strcmp(name, "thread-self") == 0)) {
+			if (proc_root &&
+			    (strcmp(name, "self") == 0 || strcmp(name, "thread-self") == 0)) {
 				close(fd);
 				if (p->self < 0) {
 					errno = ENOENT;
@@ -872,7 +874,8 @@ static bool is_shell_copy(struct execid *x, int rfd, const struct ident *id)
 			dhi_autoclose int fd = -1;
 
 			k->hashed = -1;
-			if (path_open_at(x->toolbox, k->path, O_RDONLY | O_NONBLOCK, 0, &fd, &err) == 0 &&
+			if (path_open_at(x->toolbox, k->path, O_RDONLY | O_NONBLOCK, 0, &fd, &err) ==
+				    0 &&
 			    sha256_fd(fd, k->id.size, k->sha) == 0)
 				k->hashed = 1;
 			dhi_err_clear(&err);
@@ -972,7 +975,8 @@ static const struct seen *classify(struct execid *x, int fd, const struct stat *
 			     !elf.valid ? K_OTHER
 			     : elf.interp_too_long ? K_UNJUDGED
 						    : classify_elf(x, rfd, &id, &elf),
-			     elf.has_interp ? elf.interp : "", elf.has_interp ? strlen(elf.interp) : 0);
+			     elf.has_interp ? elf.interp : "",
+			     elf.has_interp ? strlen(elf.interp) : 0);
 	}
 	if (s->kind == K_PROGRAM && look_for_copies && !s->copies_checked) {
 		if (is_shell_copy(x, rfd, &id))
@@ -1038,9 +1042,12 @@ static void read_mounts(struct execid *x, int self)
 	free(x->mnts);
 	x->mnts = NULL;
 	x->n_mnts = 0;
-	for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+
 		x->mnts = xrealloc(x->mnts, sizeof(*x->mnts) * (size_t)(x->n_mnts + 1));
 		x->mnts[x->n_mnts++] = strtoull(line, NULL, 10);
+		line = nl ? nl + 1 : NULL;
 	}
 	x->mntns = st.st_ino;
 }
@@ -1072,8 +1079,9 @@ static void undecidable(struct judge *j, const char *what, const char *path, int
 {
 	j->v->denied = !j->allow_shells;
 	/* (a long path is cut: the reason is for a record and a message) */
-	if (snprintf(j->v->reason, sizeof(j->v->reason), "a file that cannot be judged (%s `%s`%s%s)",
-		     what, path, e ? ": " : "", e ? strerror(e) : "") < 0)
+	if (snprintf(j->v->reason, sizeof(j->v->reason),
+		     "a file that cannot be judged (%s `%s`%s%s)", what, path, e ? ": " : "",
+		     e ? strerror(e) : "") < 0)
 		j->v->reason[0] = '\0';
 }
 
@@ -1342,7 +1350,8 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 			      sizeof(applet));
 		snprintf(v->applet, sizeof(v->applet), "%s", applet);
 		if (execid_is_shell_name(applet) && !j->allow_shells)
-			deny(j, "the shell applet `%s` of a multi-call binary (`%s`)", applet, name);
+			deny(j, "the shell applet `%s` of a multi-call binary (`%s`)", applet,
+			     name);
 		return;
 	}
 	case K_SHELL:

@@ -81,8 +81,9 @@ struct execid_exec {
 
 struct execid_verdict {
 	bool denied;
-	int error;		/* the path does not lead to a file (ENOENT, ENOTDIR): the exec fails
-				 * with this errno whatever is decided; 0 otherwise */
+	int error;		/* the path leads to no file that runs (ENOENT, ENOTDIR,
+				 * EACCES for a directory): the exec fails with this errno
+				 * whatever is decided; 0 otherwise */
 	char reason[512];	/* why it was denied: what runs, a noun phrase */
 	char file[PATH_MAX];	/* the file executed, as the session names it; "" if none */
 	char applet[64];	/* the multi-call binary's applet that runs; "" if none */

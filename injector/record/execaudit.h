@@ -23,7 +23,8 @@ struct exec_event {
 	bool path_read;		/* false: the path could not be read (a bad pointer: EFAULT) */
 	char **argv;		/* NULL-terminated; freed by execaudit_event_free() */
 	bool at;		/* execveat, with: */
-	int dirfd;		/* its dirfd argument, a number in the process (AT_FDCWD for execve) */
+	int dirfd;		/* its dirfd argument, a number in the process (AT_FDCWD:
+				 * execve) */
 	int flags;		/* its flags (AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW) */
 	int procdir;		/* O_PATH fd of the process's /proc/<pid>, opened before the
 				 * notification was checked to be alive (so it is that

@@ -17,7 +17,7 @@
 #include "injector/policy/execid.h"
 #include "tests/unit/testutil.h"
 
-/* Link-level mock: when `force_enosys` is set, openat2 is "missing" and every path takes the walk. */
+/* Link-level mock: with `force_enosys` set, openat2 is "missing": every path takes the walk. */
 static int force_enosys;
 int __real_dhi_sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size);
 int __wrap_dhi_sys_openat2(int dirfd, const char *path, struct open_how *how, size_t size);
@@ -222,6 +222,35 @@ static void test_execid_missing_fails_as_the_kernel_would(void **state)
 	assert_int_equal(v.error, EACCES);
 }
 
+/* /proc/self in the process's own procfs is the process: here, with "/" as the root, us. */
+static void test_execid_proc_self_is_the_process(void **state)
+{
+	struct execid *x = execid_new(rootfd, procfd);
+	struct execid_proc p = { -1, -1, -1 };
+	struct execid_exec e = { "/proc/self/exe", -1, 0, ARGV("me") };
+	struct execid_verdict v;
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	p.root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p.cwd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	p.self = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	execid_decide(x, &p, &e, 0, &v);
+	assert_false(v.denied);
+	assert_string_equal(v.file, self);
+	e.path = "/proc/thread-self/exe";
+	execid_decide(x, &p, &e, 0, &v);
+	assert_string_equal(v.file, self);
+	/* the root magic link: the host's bash, seen from "/", is a shell */
+	e.path = "/proc/self/root/usr/bin/bash";
+	execid_decide(x, &p, &e, 0, &v);
+	assert_true(v.denied);
+	execid_proc_close(&p);
+	execid_free(x);
+}
+
 static void test_execid_applet(void **state)
 {
 	char a[64];
@@ -250,6 +279,7 @@ static void test_execid_without_openat2(void **state)
 	run_walk(test_execid_symlink_to_shell_is_the_shell, state);
 	run_walk(test_execid_loader_runs_its_program, state);
 	run_walk(test_execid_missing_fails_as_the_kernel_would, state);
+	run_walk(test_execid_proc_self_is_the_process, state);
 }
 
 int main(void)
@@ -261,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_execid_multicall_applet_decides),
 		cmocka_unit_test(test_execid_script_runs_its_interpreter),
 		cmocka_unit_test(test_execid_missing_fails_as_the_kernel_would),
+		cmocka_unit_test(test_execid_proc_self_is_the_process),
 		cmocka_unit_test(test_execid_applet),
 		cmocka_unit_test(test_execid_without_openat2),
 	};
