@@ -702,8 +702,12 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	ch.msg = msg[1];
 	ch.lifeline = life[0];
 	ch.cgsync = cg[0];
-	/* the exec audit is part of the recording */
-	if ((s->rec || s->record_start) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
+	/*
+	 * The exec audit: the exec policy's decisions, and part of the recording
+	 * when there is one. A session that is not recorded is decided all the
+	 * same: --no-record must not be the way around the refusal of shells.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
 		dhi_err_set(err, errno, "cannot create a socket pair");
 		goto out;
 	}

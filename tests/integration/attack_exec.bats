@@ -83,6 +83,11 @@ derived_toolbox()
 		.file == "/usr/bin/bash" and .decision == "denied"')" -eq 7 ]
 	audit_has '.type == "exec" and .path == "/.dhi-scratch/y" and .file == "/usr/bin/id" and
 		.decision == "allowed"'
+	# not recording changes nothing of that
+	run_dhi --no-record -c "$line" "$TARGET"
+	[ "${lines[0]}" = 0 ]
+	[[ "$output" != *RAN-* ]]
+	[ "$status" -eq 126 ]
 }
 
 @test "the host's own symlinks do not answer for a path in the session (union view)" {
