@@ -82,6 +82,7 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/runtime/process.c injector/policy/profile.c injector/policy/seccomp.c \
 	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \
+	injector/policy/execid.c \
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
@@ -214,7 +215,8 @@ check-deps:
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
-	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so
+	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
+	$(BUILD)/tests/execat
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -229,8 +231,10 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 # attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller;
-# attack_reads.bats: FIFOs, device nodes, huge files and terminals where dhidebug reads
-$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant: $(BUILD)/tests/%: tests/fixtures/%.c
+# attack_reads.bats: FIFOs, device nodes, huge files and terminals where dhidebug reads;
+# attack_exec.bats: execveat with a dirfd (put in a copy of the test toolbox)
+$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant $(BUILD)/tests/execat: \
+		$(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 # attack_view.bats: the shocker attack on a mount; code a container plants for the session
@@ -252,10 +256,23 @@ $(TOOLBOX_ROOTFS): toolbox/mkdev
 	$(Q)toolbox/mkdev --rootfs $@ --cache $(BUILD)/debs
 $(TEST_TOOLBOX): $(BUILD)/tests/probe $(TOOLBOX_ROOTFS)
 	$(Q)install -D -m 0755 $< $@
+# An Alpine-style toolbox (mkdev --busybox: busybox and musl from Debian's packages), with a
+# musl-linked program for the tests of musl's loader (attack_exec.bats).
+BUSYBOX_ROOTFS := $(BUILD)/toolbox/busybox
+TEST_BUSYBOX_TOOLBOX := $(BUSYBOX_ROOTFS)/usr/local/bin/musl-hello
+.PHONY: toolbox-busybox
+toolbox-busybox: $(TEST_BUSYBOX_TOOLBOX)
+$(BUSYBOX_ROOTFS): toolbox/mkdev
+	$(Q)toolbox/mkdev --busybox --rootfs $@ --cache $(BUILD)/debs
+$(BUILD)/tests/musl-hello: tests/fixtures/musl-hello.c
+	@mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) -std=gnu11 -O2 -Wall -o $@ $<
+$(TEST_BUSYBOX_TOOLBOX): $(BUILD)/tests/musl-hello $(BUSYBOX_ROOTFS)
+	$(Q)install -D -m 0755 $< $@
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user trust
+	user trust execid
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -264,6 +281,7 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -pie $(ALL_LDFLAGS) $(UNIT_LDFLAGS_$*) -o $@ $< $(LIB_OBJS) \
 		$(CMOCKA_LIBS) $$($(PKG_CONFIG) --libs $(PKGS))
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
+UNIT_LDFLAGS_execid := -Wl,--wrap=dhi_sys_openat2
 # kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
 UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
 $(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
@@ -271,7 +289,7 @@ $(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)
 
-check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) check-deps
+check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) $(TEST_BUSYBOX_TOOLBOX) check-deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap integration tests/integration/*.bats
 
 # The README's test command: everything, as root, from a clean clone.
@@ -280,7 +298,8 @@ check-integration: $(DHIDEBUG) $(FIXTURES) $(TEST_TOOLBOX) check-deps
 SAN_UNIT_BINS := $(UNIT_TESTS:%=build-san/tests/unit/test_%)
 check test: deps
 	$(Q)$(MAKE) --no-print-directory check-deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) $(FIXTURES) $(TEST_TOOLBOX) \
+		$(TEST_BUSYBOX_TOOLBOX)
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined STATIC=0 unit-bins
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) tests/run-tap all $(UNIT_BINS) $(SAN_UNIT_BINS) \

@@ -26,8 +26,8 @@
 #include "common/xalloc.h"
 #include "injector/handoff.h"
 #include "injector/init/init.h"
+#include "injector/policy/execid.h"
 #include "injector/session.h"
-#include "injector/shell/shell.h"
 #include "nsenter/cgroup.h"
 #include "nsenter/path.h"
 
@@ -228,6 +228,53 @@ static void notice_cb(const char *msg, void *arg)
 }
 
 /*
+ * `-- PROGRAM` as the exec policy judges it (injector/policy/execid.h), said
+ * here with the reason and recorded, before anything runs. Under the
+ * profile, as the program will run. By content and by the file's own name:
+ * the toolbox's shells by identity (a hard link, a copy) are left to the
+ * supervisor, which collected them while the session started and refuses
+ * the exec itself (and says why); collecting them again here would cost every
+ * session's start. We are not in the target's pid namespace, so the view's
+ * /proc does not know us: `hostproc` (the host's procfs) is where our own
+ * fds are reopened, and what "self" names.
+ */
+static void check_program(const struct session_spec *s, const struct session_chan *ch,
+			  const char *path, int hostproc)
+{
+	unsigned int allow = (s->profile->allow_shells ? EXECID_SHELLS : 0) |
+			     (s->profile->container_exec ? EXECID_ANYWHERE : 0);
+	struct execid_exec e = { path, -1, 0, s->argv };
+	struct execid_verdict v;
+	struct dhi_err *err = NULL;
+	struct execid_proc p;
+	struct execid *x;
+
+	/* a profile that runs everything (sysadmin) has nothing to refuse */
+	if (allow == (EXECID_SHELLS | EXECID_ANYWHERE))
+		return;
+	x = execid_new(-1, hostproc);
+	if (execid_proc_self(hostproc, &p) < 0) {
+		execid_free(x);
+		dhi_err_set_status(&err, 126, errno, "cannot execute `%s`: cannot judge it",
+				   s->argv[0]);
+		session_child_fail(ch->msg, err);
+	}
+	execid_decide(x, &p, &e, allow, &v);
+	execid_proc_close(&p);
+	execid_free(x);
+	if (!v.denied)
+		return;
+	/* the supervisor records it as the exec it would have been */
+	session_msg_send(ch->msg, SESSION_MSG_REFUSED, "%d %d\n%s\n%s\n%s\n%s", (int)getpid(),
+			 (int)getppid(), path, v.file, v.applet, v.reason);
+	dhi_err_set_status(&err, 126, 0,
+			   "cannot execute `%s`: it is %s, which profile `%s` does not run "
+			   "(sysadmin does)",
+			   s->argv[0], v.reason, s->profile->name);
+	session_child_fail(ch->msg, err);
+}
+
+/*
  * The stage's child. It is in the host's pid namespace, where nothing of the
  * container can see it, until the end: it joins the target's pid namespace
  * (for its children) and user namespace, gives up every host fd, takes the
@@ -238,7 +285,8 @@ static void notice_cb(const char *msg, void *arg)
  */
 static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 						  const struct session_chan *ch,
-						  const struct run_ctx *ctx, int keeper_w, int ended_w)
+						  const struct run_ctx *ctx, int keeper_w,
+						  int ended_w, int hostproc)
 {
 	struct ns_target t = s->target;
 	struct dhi_err *err = NULL;
@@ -255,14 +303,6 @@ static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 			dhi_err_set_status(&err, 127, ENOENT, "cannot execute `%s`", s->argv[0]);
 			session_child_fail(ch->msg, err);
 		}
-		/* `-- bash` must not be the way around dhish's refusal of shells */
-		if (!s->profile->allow_shells && dhish_is_shell(path)) {
-			dhi_err_set_status(&err, 126, 0,
-					   "cannot execute `%s`: it is a shell, which profile `%s` "
-					   "does not run (sysadmin does)",
-					   s->argv[0], s->profile->name);
-			session_child_fail(ch->msg, err);
-		}
 	} else {
 		cfg = dhish_config_fd(s, ch, ctx, &err);
 		if (cfg < 0)
@@ -271,10 +311,11 @@ static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 	}
 	{
 		/* nothing of the host goes further: only the session's channels and our programs */
-		const int keep[11] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg,
-				       ch->notify, keeper_w, ended_w, s->init_exe, exe, cfg, -1 };
+		const int keep[12] = { ch->stdio[0], ch->stdio[1], ch->stdio[2], ch->msg,
+				       ch->notify, keeper_w, ended_w, s->init_exe, exe, cfg,
+				       s->argv ? hostproc : -1, -1 };
 
-		fd_close_all_but(keep, 10);
+		fd_close_all_but(keep, 11);
 	}
 	env = build_env(s, ctx);
 	{
@@ -285,6 +326,12 @@ static void __attribute__((noreturn)) run_session(const struct session_spec *s,
 			dhi_err_prefix(&err, "cannot apply profile `%s`", s->profile->name);
 			session_child_fail(ch->msg, err);
 		}
+	}
+	/* `-- bash` must not be the way around dhish's refusal of shells */
+	if (s->argv) {
+		check_program(s, ch, path, hostproc);
+		/* the host's procfs goes no further than the check (dhish's was closed above) */
+		close(hostproc);
 	}
 
 	/* dhidebug-init session KEY=VALUE... -- PROGRAM ARG... (injector/init/init.h) */
@@ -588,11 +635,10 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		session_child_fail(ch->msg, err);
 	}
 	if (first == 0) {
-		dhi_close_reset(&proc);
 		close(keeper[0]);
 		close(ended[0]);
 		close(ch->lifeline);
-		run_session(s, ch, &ctx, keeper[1], ended[1]);
+		run_session(s, ch, &ctx, keeper[1], ended[1], dhi_steal_fd(&proc));
 	}
 	close(keeper[1]);
 	close(ended[1]);

@@ -73,6 +73,8 @@ enum {
 	SESSION_MSG_ERROR = 'E',	/* the session failed; printed after the terminal is back */
 	SESSION_MSG_LINE = 'L',		/* "cwd\nline": a line dhish is about to run */
 	SESSION_MSG_DONE = 'S',		/* "status seconds\nline": a line dhish has run */
+	SESSION_MSG_REFUSED = 'R',	/* "pid ppid\npath\nfile\napplet\nreason": the session's first
+					 * process refused `-- PROGRAM` before any exec */
 };
 #define SESSION_MSG_MAX 4096	/* PIPE_BUF: one write stays atomic */
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,8 +25,9 @@
 #include "injector/record/execaudit.h"
 #include "injector/init/init.h"
 #include "injector/record/ship.h"
-#include "injector/shell/shell.h"
+#include "injector/policy/execid.h"
 #include "nsenter/cgroup.h"
+#include "nsenter/path.h"
 
 #define RELAY_BUF 65536
 
@@ -49,6 +51,10 @@ struct relay {
 	const struct session_spec *spec;
 	int notify_sock;	/* where the session hands over its exec audit listener */
 	int listener;		/* the exec audit listener, once received */
+	int procfd;		/* the host's /proc, for the exec policy (made as the session starts) */
+	struct execid *execid;	/* what the toolbox's shells are; files judged so far */
+	unsigned long long execs;	/* exec notifications handled */
+	char *first_denied;	/* why the first exec (the program's) was denied, or NULL */
 	unsigned long long bytes_in, bytes_out;
 	const char *end_reason;	/* set when the supervisor ends the session itself */
 	bool collector_down;	/* a record could not be shipped: the rest waits for the end */
@@ -251,21 +257,118 @@ static void take_listener(struct relay *r)
 	dhi_close_reset(&r->notify_sock);
 }
 
-/* The profile's exec policy, applied at the kernel's door (a record; see docs/recording.md). */
+/* The host's procfs and what the toolbox's shells are, once: the exec policy's judge. */
+static void exec_policy_init(struct relay *r)
+{
+	struct dhi_err *err = NULL;
+
+	if (r->procfd < 0) {
+		r->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (r->procfd >= 0 &&
+		    path_check_fs(r->procfd, PROC_SUPER_MAGIC, "/proc", &err) < 0) {
+			dhi_close_reset(&r->procfd);
+			dhi_err_clear(&err);
+		}
+	}
+	if (!r->execid && r->procfd >= 0)
+		r->execid = execid_new(r->spec->toolbox.dirfd, r->procfd);
+}
+
+/*
+ * The profile's exec policy, applied at the kernel's door (a record: another
+ * thread can change the path after this; see docs/security.md). The path is
+ * resolved in the process's own root from its cwd or execveat's dirfd, and
+ * the file judged by what it is (injector/policy/execid.h), never by the
+ * host's files or a name the process chose.
+ */
 static void decide_exec(struct exec_event *ev, void *arg)
 {
-	const struct relay *r = arg;
+	struct relay *r = arg;
+	const struct profile *prof = r->spec->profile;
+	unsigned int allow = (prof->allow_shells ? EXECID_SHELLS : 0) |
+			     (prof->container_exec ? EXECID_ANYWHERE : 0);
+	struct execid_proc p = { -1, -1, -1 };
+	struct execid_verdict v;
+	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
+	dhi_autoclose int dirfd = -1;
 
-	if (!r->spec->profile->allow_shells && dhish_is_shell(ev->path)) {
-		ev->denied = true;
-		ev->reason = "a shell, which the profile does not run";
+	exec_policy_init(r);
+	if (!ev->path_read) {
+		ev->error = EFAULT;	/* what the kernel says of a path it cannot read */
+		return;
 	}
+	if (ev->at && ev->dirfd != AT_FDCWD && ev->procdir >= 0) {
+		char fd[32];
+
+		snprintf(fd, sizeof(fd), "fd/%d", ev->dirfd);
+		dirfd = openat(ev->procdir, fd, O_PATH | O_CLOEXEC);
+		if (dirfd < 0 && ev->path[0] != '/') {
+			ev->error = EBADF;
+			return;
+		}
+		e.dirfd = dirfd;
+	}
+	if (!r->execid || ev->procdir < 0 ||
+	    execid_proc_of(fcntl(ev->procdir, F_DUPFD_CLOEXEC, 3), &p) < 0) {
+		/* gone (its answer is never read) or nothing to judge with */
+		ev->denied = !prof->allow_shells;
+		snprintf(ev->reason, sizeof(ev->reason), "a file that cannot be judged");
+		return;
+	}
+	execid_decide(r->execid, &p, &e, allow, &v);
+	execid_proc_close(&p);
+	ev->denied = v.denied;
+	ev->error = v.error;
+	snprintf(ev->file, sizeof(ev->file), "%s", v.file);
+	snprintf(ev->applet, sizeof(ev->applet), "%s", v.applet);
+	if (v.denied)
+		snprintf(ev->reason, sizeof(ev->reason), "%s, which the profile does not run",
+			 v.reason);
+	/* the first exec is the program's: dhidebug-init only knows it got EACCES */
+	if (v.denied && r->execs == 0)
+		r->first_denied = xstrdup(v.reason);
+}
+
+/* The exec record's fields but the decision's, from the event or a refusal. */
+static json_t *exec_record(pid_t pid, pid_t ppid, const char *path, const char *file,
+			   const char *applet, char *const *argv)
+{
+	json_t *a = json_array(), *f;
+
+	for (int i = 0; argv && argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	f = json_pack("{s:i, s:i, s:s, s:o, s:o}", "pid", (int)pid, "ppid", (int)ppid, "path", path,
+		      "file", file && *file ? json_string(file) : json_null(), "argv", a);
+	if (applet && *applet)
+		json_object_set_new(f, "applet", json_string(applet));
+	return f;
+}
+
+/* "pid ppid\npath\nfile\napplet\nreason": `-- PROGRAM` refused before it was executed. */
+static void rec_refused(struct relay *r, char *text)
+{
+	char *field[5] = { NULL };
+	int pid = 0, ppid = 0;
+	json_t *f;
+
+	for (int i = 0; i < 5; i++) {
+		field[i] = text;
+		text = text ? strchr(text, '\n') : NULL;
+		if (text)
+			*text++ = '\0';
+	}
+	if (!field[4] || sscanf(field[0], "%d %d", &pid, &ppid) != 2)
+		return;
+	f = exec_record(pid, ppid, field[1], field[2], field[3], r->spec->argv);
+	json_object_set_new(f, "decision", json_string("denied"));
+	json_object_set_new(f, "reason", json_string(field[4]));
+	rec_audit(r, "exec", f, false);
 }
 
 static void handle_exec(struct relay *r)
 {
 	struct exec_event ev;
-	json_t *argv, *f;
+	json_t *f;
 	int n = execaudit_handle(r->listener, decide_exec, r, &ev);
 
 	if (n < 0) {
@@ -279,13 +382,13 @@ static void handle_exec(struct relay *r)
 	}
 	if (n == 0)
 		return;
-	argv = json_array();
-	for (int i = 0; ev.argv && ev.argv[i]; i++)
-		json_array_append_new(argv, json_string(ev.argv[i]));
-	f = json_pack("{s:i, s:i, s:s, s:o, s:s}", "pid", (int)ev.pid, "ppid", (int)ev.ppid, "path",
-		      ev.path, "argv", argv, "decision", ev.denied ? "denied" : "allowed");
+	r->execs++;
+	f = exec_record(ev.pid, ev.ppid, ev.path, ev.file, ev.applet, ev.argv);
+	json_object_set_new(f, "decision", json_string(ev.denied ? "denied" : "allowed"));
 	if (ev.denied)
 		json_object_set_new(f, "reason", json_string(ev.reason));
+	else if (ev.error)
+		json_object_set_new(f, "error", json_string(strerror(ev.error)));
 	rec_audit(r, "exec", f, false);
 	execaudit_event_free(&ev);
 }
@@ -299,9 +402,15 @@ static void exec_failed(struct relay *r, const char *text)
 	bool noexec = e == EACCES && !p->container_exec;
 
 	free(r->error);
-	r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?", strerror(e),
-			     noexec ? " (profile `" : "", noexec ? p->name : "",
-			     noexec ? "` runs programs from the toolbox only)" : "");
+	if (e == EACCES && r->first_denied)
+		r->error = xasprintf("cannot execute `%s`: it is %s, which profile `%s` does not "
+				     "run (sysadmin does)",
+				     nl ? nl + 1 : "?", r->first_denied, p->name);
+	else
+		r->error = xasprintf("cannot execute `%s`: %s%s%s%s", nl ? nl + 1 : "?",
+				     strerror(e), noexec ? " (profile `" : "",
+				     noexec ? p->name : "",
+				     noexec ? "` runs programs from the toolbox only)" : "");
 }
 
 static void take_messages(struct relay *r)
@@ -330,6 +439,8 @@ static void take_messages(struct relay *r)
 			rec_line_end(r, m + 1);
 		} else if (m[0] == INIT_MSG_EXEC_FAILED) {
 			exec_failed(r, m + 1);
+		} else if (m[0] == SESSION_MSG_REFUSED) {
+			rec_refused(r, m + 1);
 		}
 		start = i + 1;
 	}
@@ -564,7 +675,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	r->in_src = STDIN_FILENO;
 	r->history = &s->history;
 	r->in_dst = r->out_src = r->err_src = r->lifeline = r->msg = r->sig = -1;
-	r->notify_sock = r->listener = -1;
+	r->notify_sock = r->listener = r->procfd = -1;
 	r->rec = s->rec;
 	r->rec_required = s->record_required;
 	r->spec = s;
@@ -591,8 +702,12 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	ch.msg = msg[1];
 	ch.lifeline = life[0];
 	ch.cgsync = cg[0];
-	/* the exec audit is part of the recording */
-	if ((s->rec || s->record_start) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
+	/*
+	 * The exec audit: the exec policy's decisions, and part of the recording
+	 * when there is one. A session that is not recorded is decided all the
+	 * same: --no-record must not be the way around the refusal of shells.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
 		dhi_err_set(err, errno, "cannot create a socket pair");
 		goto out;
 	}
@@ -662,6 +777,9 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		goto out_mask;
 	}
 	dhi_close_reset(&cg[1]);
+	/* ready before the first exec, while the stage starts the session */
+	if (r->notify_sock >= 0)
+		exec_policy_init(r);
 	r->msg = msg[0];
 	r->lifeline = life[1];
 	msg[0] = life[1] = -1;
@@ -702,10 +820,12 @@ out:
 	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,
 				msg[0], msg[1], life[0], life[1], in[0], in[1], out[0], out[1],
 				errp[0], errp[1], cg[0], cg[1], ns[0], ns[1], r->notify_sock,
-				r->listener, -2 };
+				r->listener, r->procfd, -2 };
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	execid_free(r->execid);
+	free(r->first_denied);
 	free(r->error);
 	free(r);
 	return code;

@@ -75,26 +75,16 @@ static int walk_path(int rootfd, const char *path, int flags, unsigned int pflag
 	w.depth = 1;
 
 	for (;;) {
-		char *p = rest, *name, *next;
+		char *name, *next;
 		bool last;
 		struct stat st;
 		int fd;
 
-		while (*p == '/')
-			p++;
-		if (*p == '\0') {
+		if (!path_split_first(rest, &name, &next)) {
 			/* the path named a directory we already hold */
 			ret = openat(w.stack[w.depth - 1], ".", flags | O_CLOEXEC);
 			break;
 		}
-		name = p;
-		next = strchr(p, '/');
-		if (next)
-			*next++ = '\0';
-		else
-			next = p + strlen(p);
-		while (*next == '/')
-			next++;
 		last = *next == '\0';
 
 		if (strcmp(name, ".") == 0) {
@@ -163,6 +153,25 @@ static int walk_path(int rootfd, const char *path, int flags, unsigned int pflag
 		errno = saved;
 	}
 	return ret;
+}
+
+bool path_split_first(char *path, char **name, char **next)
+{
+	char *p = path;
+
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return false;
+	*name = p;
+	*next = strchr(p, '/');
+	if (*next)
+		*(*next)++ = '\0';
+	else
+		*next = p + strlen(p);
+	while (**next == '/')
+		(*next)++;
+	return true;
 }
 
 int path_open_at(int rootfd, const char *path, int flags, unsigned int pflags, int *out,

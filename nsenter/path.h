@@ -3,6 +3,7 @@
 #ifndef NS_PATH_H
 #define NS_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -35,6 +36,14 @@ int path_open_regular_at(int rootfd, const char *path, size_t max, int *out,
 /* path_open_regular_at() and fd_read_file(): the whole file, NUL-terminated. */
 int path_read_regular_at(int rootfd, const char *path, size_t max, char **out, size_t *len,
 			 struct dhi_err **err);
+
+/*
+ * For walks that resolve a path component by component: splits the first
+ * component off `path`, in place. *name is it (leading slashes skipped,
+ * NUL-terminated), *next what follows it (slashes skipped: "" when it was the
+ * last). Returns false when nothing is left (an empty path, or slashes only).
+ */
+bool path_split_first(char *path, char **name, char **next);
 
 /* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);

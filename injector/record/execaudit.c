@@ -111,23 +111,31 @@ int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *a
 	struct seccomp_notif_resp resp;
 	dhi_autoclose int mem = -1;
 	char path[64];
-	bool compat, at;
+	bool compat;
 
 	memset(&req, 0, sizeof(req));
 	memset(ev, 0, sizeof(*ev));
+	ev->procdir = -1;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
 		return errno == ENOENT || errno == EINTR ? 0 : -1;
 	compat = req.data.arch == AUDIT_ARCH_I386;
-	at = req.data.nr == (compat ? NR32_EXECVEAT : NR64_EXECVEAT);
+	ev->at = req.data.nr == (compat ? NR32_EXECVEAT : NR64_EXECVEAT);
+	/* the syscall's int arguments are the low 32 bits of their registers */
+	ev->dirfd = ev->at ? (int)(unsigned int)req.data.args[0] : AT_FDCWD;
+	ev->flags = ev->at ? (int)(unsigned int)req.data.args[4] : 0;
 	ev->pid = (pid_t)req.pid;
 	ev->ppid = ppid_of(ev->pid);
-	snprintf(path, sizeof(path), "/proc/%u/mem", req.pid);
-	mem = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%u", req.pid);
+	ev->procdir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ev->procdir >= 0)
+		mem = openat(ev->procdir, "mem", O_RDONLY | O_CLOEXEC);
 	/* the process may have died meanwhile, and its pid been reused: check before trusting */
 	if (mem >= 0 && ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) == 0) {
-		if (read_str(mem, req.data.args[at ? 1 : 0], ev->path, sizeof(ev->path)) < 0)
+		ev->path_read = read_str(mem, req.data.args[ev->at ? 1 : 0], ev->path,
+					 sizeof(ev->path)) == 0;
+		if (!ev->path_read)
 			snprintf(ev->path, sizeof(ev->path), "?");
-		ev->argv = read_argv(mem, req.data.args[at ? 2 : 1], compat);
+		ev->argv = read_argv(mem, req.data.args[ev->at ? 2 : 1], compat);
 	} else {
 		snprintf(ev->path, sizeof(ev->path), "?");
 		ev->argv = xzalloc(sizeof(char *));
@@ -141,6 +149,8 @@ int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *a
 	resp.id = req.id;
 	if (ev->denied)
 		resp.error = -EACCES;
+	else if (ev->error)
+		resp.error = -ev->error;
 	else
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
@@ -150,6 +160,7 @@ int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *a
 
 void execaudit_event_free(struct exec_event *ev)
 {
+	dhi_close_reset(&ev->procdir);
 	for (int i = 0; ev->argv && ev->argv[i]; i++)
 		free(ev->argv[i]);
 	free(ev->argv);

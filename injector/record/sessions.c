@@ -749,9 +749,20 @@ static void show_record(json_t *r, double t0, FILE *out)
 	} else if (strcmp(type, "exec") == 0) {
 		dhi_autofree char *a = sessions_argv_string(json_object_get(r, "argv"));
 		const char *dec = str_at(r, NULL, "decision");
+		const char *path = str_at(r, NULL, "path"), *file = str_at(r, NULL, "file");
 
 		fprintf(out, "exec      %-7s ", dec ? dec : "?");
-		put_safe(out, str_at(r, NULL, "path"));
+		put_safe(out, path);
+		/* what the path led to, and the applet a multi-call binary ran */
+		if (file && (!path || strcmp(file, path) != 0)) {
+			fputs(" -> ", out);
+			put_safe(out, file);
+		}
+		if (str_at(r, NULL, "applet")) {
+			fputs(" [applet ", out);
+			put_safe(out, str_at(r, NULL, "applet"));
+			fputc(']', out);
+		}
 		fputs(": ", out);
 		put_safe(out, a);
 		fprintf(out, "  (pid %" JSON_INTEGER_FORMAT ", ppid %" JSON_INTEGER_FORMAT ")",

@@ -2,7 +2,6 @@
 /* exec.c - run dhish's pipelines: checks before fork, redirections, process groups. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,14 +13,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "injector/policy/execid.h"
 #include "injector/shell/internal.h"
+#include "nsenter/view.h"
 
 extern char **environ;
-
-/* Programs that would give the operator a shell that is not dhish. */
-static const char *const shells[] = { "sh",   "bash", "dash", "ash", "ksh",	"mksh", "zsh",
-				      "csh",  "tcsh", "fish", "yash", "busybox", "rbash", NULL };
 
 /* One command of a pipeline, ready to fork. */
 struct job_cmd {
@@ -47,23 +45,43 @@ static int status_of(int st)
 	return 1;
 }
 
-bool dhish_is_shell(const char *path)
+/*
+ * The exec policy's verdict on running `path` as `argv` from here (our root,
+ * our cwd, our /proc: dhish lives in the target's pid namespace), the same
+ * the supervisor gives the exec itself (injector/policy/execid.h): a shell,
+ * the shell applet of a multi-call binary, a script or the loader running
+ * one. Fills `v`; false when it runs. Nothing stays open after it: a
+ * container that seizes dhish finds no directory of the toolbox's or of
+ * /proc among its fds.
+ */
+static bool refused(struct dhish *sh, const char *path, char **argv, struct execid_verdict *v)
 {
-	char real[PATH_MAX], *base;
+	unsigned int allow = (sh->cfg->allow_shells ? EXECID_SHELLS : 0) |
+			     (sh->cfg->exec_anywhere ? EXECID_ANYWHERE : 0);
+	dhi_autoclose int toolbox = -1;
+	dhi_autoclose int procfd = -1;
+	struct execid_exec e = { path, -1, 0, argv };
+	struct execid_proc p;
+	struct execid *x;
 
-	/* by what it really is: /bin/sh -> dash, /usr/bin/rbash -> bash, … */
-	if (!realpath(path, real))
-		snprintf(real, sizeof(real), "%s", path);
-	base = basename(real);
-	for (int i = 0; shells[i]; i++)
-		if (strcmp(base, shells[i]) == 0)
-			return true;
-	base = strrchr(path, '/');
-	base = base ? base + 1 : (char *)path;
-	for (int i = 0; shells[i]; i++)
-		if (strcmp(base, shells[i]) == 0)
-			return true;
-	return false;
+	/* a profile that runs everything (sysadmin) has nothing to refuse */
+	memset(v, 0, sizeof(*v));
+	if (allow == (EXECID_SHELLS | EXECID_ANYWHERE))
+		return false;
+	toolbox = open(VIEW_TOOLBOX_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	x = execid_new(toolbox, procfd);
+	if (execid_proc_self(procfd, &p) < 0) {
+		memset(v, 0, sizeof(*v));
+		v->denied = true;
+		snprintf(v->reason, sizeof(v->reason), "a file that cannot be judged (%s)",
+			 strerror(errno));
+	} else {
+		execid_decide(x, &p, &e, allow, v);
+		execid_proc_close(&p);
+	}
+	execid_free(x);
+	return v->denied;
 }
 
 static bool is_program(const char *path)
@@ -81,6 +99,7 @@ static int resolve(struct dhish *sh, struct job_cmd *c)
 {
 	const char *name = c->argv[0];
 	const char *pathvar = getenv("PATH");
+	struct execid_verdict v;
 	struct statvfs vfs;
 
 	c->builtin = sh_builtin_find(name);
@@ -111,9 +130,9 @@ static int resolve(struct dhish *sh, struct job_cmd *c)
 			return 127;
 		}
 	}
-	if (!sh->cfg->allow_shells && dhish_is_shell(c->path)) {
-		sh_error("`%s` is a shell, which profile `%s` does not run here (sysadmin does)",
-			 name, sh->cfg->profile);
+	if (refused(sh, c->path, c->argv, &v)) {
+		sh_error("`%s` is %s, which profile `%s` does not run here (sysadmin does)", name,
+			 v.reason, sh->cfg->profile);
 		return 126;
 	}
 	if (!sh->cfg->exec_anywhere && statvfs(c->path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))

@@ -42,11 +42,4 @@ struct dhish_config {
  */
 int dhish_run(const struct dhish_config *cfg);
 
-/*
- * True when `path` is a shell (sh, bash, dash, busybox, …), judged by what it
- * resolves to and by its name: profiles without allow_shells refuse those as
- * commands, in dhish and as `dhidebug … -- PROGRAM` alike.
- */
-bool dhish_is_shell(const char *path);
-
 #endif
