@@ -213,7 +213,8 @@ check-deps:
 	$(Q)DEPS_CMDS='$(DEPS_CMDS)' DEPS_BUILD='$(DEPS_BUILD)' scripts/check-deps
 
 # --- test fixtures and the test toolbox ---
-FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
+FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/app-musl \
+	$(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
 	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
 	$(BUILD)/tests/execat
@@ -224,6 +225,10 @@ $(BUILD)/tests/app-static: tests/fixtures/app.c
 $(BUILD)/tests/app-dynamic: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -o $@ $<
+# the app of bundle.bash's musl kind (an Alpine-style target)
+$(BUILD)/tests/app-musl: tests/fixtures/app.c
+	@mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) -std=gnu11 -O2 -Wall -o $@ $<
 $(BUILD)/tests/probe: tests/fixtures/probe.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<

@@ -61,6 +61,8 @@ derived_toolbox()
 }
 
 @test "a symlink in the scratch space to bash is bash, through every launcher (general)" {
+	# (the toolbox view: the toolbox at its own paths; in the union view outside sysadmin those
+	# paths are the container's, noexec, and the toolbox runs from /.dhi)
 	container_start static
 	local line='ln -s /usr/bin/bash /.dhi-scratch/x; ln -s /usr/bin/id /.dhi-scratch/y;
 		timeout 5 /.dhi-scratch/y -u;
@@ -69,12 +71,12 @@ derived_toolbox()
 		taskset -c 0 /.dhi-scratch/x -c "echo RAN-taskset"; nohup /.dhi-scratch/x -c "echo RAN-nohup";
 		timeout 5 /proc/self/root/.dhi-scratch/x -c "echo RAN-proc-self"'
 	# the control: under sysadmin every launcher runs it, and it is bash
-	run_dhi --profile sysadmin -c "$line" "$TARGET"
+	run_dhi --view toolbox --profile sysadmin -c "$line" "$TARGET"
 	[ "$status" -eq 0 ]
 	for l in timeout nice setsid stdbuf taskset nohup proc-self; do
 		[[ "$output" == *"RAN-$l"* ]] || { echo "sysadmin did not run it through $l"; return 1; }
 	done
-	run_dhi --sessions-dir "$SDIR" -c "$line" "$TARGET"
+	run_dhi --view toolbox --sessions-dir "$SDIR" -c "$line" "$TARGET"
 	# the symlink to id runs: symlinks from the scratch to the toolbox's programs work
 	[ "${lines[0]}" = 0 ]
 	[[ "$output" != *RAN-* ]]
@@ -84,7 +86,7 @@ derived_toolbox()
 	audit_has '.type == "exec" and .path == "/.dhi-scratch/y" and .file == "/usr/bin/id" and
 		.decision == "allowed"'
 	# not recording changes nothing of that
-	run_dhi --no-record -c "$line" "$TARGET"
+	run_dhi --view toolbox --no-record -c "$line" "$TARGET"
 	[ "${lines[0]}" = 0 ]
 	[[ "$output" != *RAN-* ]]
 	[ "$status" -eq 126 ]
@@ -92,12 +94,12 @@ derived_toolbox()
 
 @test "the host's own symlinks do not answer for a path in the session (union view)" {
 	# the same path on the host and in the container: the host's leads to id, the container's
-	# to bash (which, in the union view, is the toolbox's)
+	# to bash (the toolbox's, which the union view runs from /.dhi)
 	local t=$BATS_TEST_TMPDIR/tool
 	customize_bundle()
 	{
 		mkdir -p "$1/rootfs$BATS_TEST_TMPDIR"
-		ln -s /usr/bin/bash "$1/rootfs$t"
+		ln -s /.dhi/usr/bin/bash "$1/rootfs$t"
 	}
 	ln -s /usr/bin/id "$t"
 	container_start static
@@ -108,29 +110,31 @@ derived_toolbox()
 	run_dhi --view union --sessions-dir "$SDIR" -c "timeout 5 $t -c 'echo RAN'" "$TARGET"
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]
-	audit_has --arg t "$t" '.type == "exec" and .path == $t and .file == "/usr/bin/bash" and
+	audit_has --arg t "$t" '.type == "exec" and .path == $t and .file == "/.dhi/usr/bin/bash" and
 		.decision == "denied"'
 }
 
 @test "the dynamic loader running bash is bash: as -- PROGRAM, in dhish, and through a launcher" {
+	# (the toolbox view: the toolbox at its own paths; in the union view outside sysadmin those
+	# paths are the container's, noexec, and the toolbox runs from /.dhi)
 	container_start static
 	local ld=/lib64/ld-linux-x86-64.so.2
 	# the controls: the loader runs programs; under sysadmin it runs bash
-	run_dhi "$TARGET" -- "$ld" /usr/bin/id -u
+	run_dhi --view toolbox "$TARGET" -- "$ld" /usr/bin/id -u
 	[ "$status" -eq 0 ]
 	[ "$output" = 0 ]
-	run_dhi --profile sysadmin "$TARGET" -- "$ld" /bin/bash -c 'echo RAN'
+	run_dhi --view toolbox --profile sysadmin "$TARGET" -- "$ld" /bin/bash -c 'echo RAN'
 	[ "$output" = RAN ]
 	# refused before anything runs, with the reason
-	run_dhi "$TARGET" -- "$ld" /bin/bash -c 'echo RAN'
+	run_dhi --view toolbox "$TARGET" -- "$ld" /bin/bash -c 'echo RAN'
 	[ "$status" -eq 126 ]
 	[[ "$output" == *"the dynamic loader running \`/bin/bash\`, which is a shell"* ]]
 	[[ "$output" != *RAN* ]]
-	run_dhi -c "$ld --argv0 x /bin/bash -c 'echo RAN'" "$TARGET"
+	run_dhi --view toolbox -c "$ld --argv0 x /bin/bash -c 'echo RAN'" "$TARGET"
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]
 	# the loader's options skipped, by the supervisor
-	run_dhi --sessions-dir "$SDIR" -c "timeout 5 $ld --inhibit-cache --library-path /usr/lib \
+	run_dhi --view toolbox --sessions-dir "$SDIR" -c "timeout 5 $ld --inhibit-cache --library-path /usr/lib \
 		--argv0 x /usr/bin/bash -c 'echo RAN'; timeout 5 $ld --preload /nonexistent /bin/sh -c 'echo RAN'" "$TARGET"
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]
@@ -154,32 +158,36 @@ derived_toolbox()
 }
 
 @test "a copy of bash under another name is bash (a toolbox that has one)" {
+	# (the toolbox view: the toolbox at its own paths; in the union view outside sysadmin those
+	# paths are the container's, noexec, and the toolbox runs from /.dhi)
 	local tb=$BATS_TEST_TMPDIR/tb
 	derived_toolbox "$tb"
 	install -D -m 0755 "$TOOLBOX/usr/bin/bash" "$tb/usr/local/bin/notashell"
 	container_start static
-	TOOLBOX=$tb run_dhi --profile sysadmin "$TARGET" -- notashell -c 'echo RAN'
+	TOOLBOX=$tb run_dhi --view toolbox --profile sysadmin "$TARGET" -- notashell -c 'echo RAN'
 	[ "$output" = RAN ]
-	TOOLBOX=$tb run_dhi "$TARGET" -- notashell -c 'echo RAN'
+	TOOLBOX=$tb run_dhi --view toolbox "$TARGET" -- notashell -c 'echo RAN'
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]
-	TOOLBOX=$tb run_dhi --sessions-dir "$SDIR" -c "timeout 5 notashell -c 'echo RAN'" "$TARGET"
+	TOOLBOX=$tb run_dhi --view toolbox --sessions-dir "$SDIR" -c "timeout 5 notashell -c 'echo RAN'" "$TARGET"
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]
 	audit_has '.type == "exec" and .file == "/usr/local/bin/notashell" and .decision == "denied"'
 }
 
 @test "execveat of bash by its fd or from a directory fd is bash" {
+	# (the toolbox view: the toolbox at its own paths; in the union view outside sysadmin those
+	# paths are the container's, noexec, and the toolbox runs from /.dhi)
 	local tb=$BATS_TEST_TMPDIR/tb
 	derived_toolbox "$tb"
 	install -D -m 0755 "$BUILD/tests/execat" "$tb/usr/local/bin/execat"
 	container_start static
 	# the control: execveat runs what it is given
-	TOOLBOX=$tb run_dhi -c 'execat fd /usr/bin/id id -u; execat dir /usr/bin id id -u' "$TARGET"
+	TOOLBOX=$tb run_dhi --view toolbox -c 'execat fd /usr/bin/id id -u; execat dir /usr/bin id id -u' "$TARGET"
 	[ "$status" -eq 0 ]
 	[ "$output" = "0
 0" ]
-	TOOLBOX=$tb run_dhi --sessions-dir "$SDIR" -c 'execat fd /usr/bin/bash bash -c "echo RAN";
+	TOOLBOX=$tb run_dhi --view toolbox --sessions-dir "$SDIR" -c 'execat fd /usr/bin/bash bash -c "echo RAN";
 		cd /usr; execat dir bin bash bash -c "echo RAN"' "$TARGET"
 	[ "$status" -eq 126 ]
 	[[ "$output" != *RAN* ]]

@@ -7,6 +7,9 @@
 #            Nothing in the container can help the debugger: no libc, no /bin, no /tmp.
 #   dynamic  /app linked against glibc plus exactly the libraries ldd names; writable root,
 #            runs as 65532:65532 (the DHI "nonroot" user).
+#   musl     an Alpine-style target: /app linked against musl (musl-gcc), musl's loader at
+#            /lib/ld-musl-x86_64.so.1 (which is also its libc), Alpine 3.21's os-release;
+#            read-only root, runs as root.
 # Both mount a host directory at /vol and use runc spec's default namespaces and mounts.
 
 # bundle_make KIND BUNDLE_DIR VOL_DIR
@@ -29,8 +32,14 @@ bundle_make()
 		ro=false
 		uid=65532
 		;;
+	musl)
+		app=$BUILD/tests/app-musl
+		args='["/app", "/vol/from-app"]'
+		ro=true
+		uid=0
+		;;
 	*)
-		echo "bundle_make: unknown kind \`$kind' (static or dynamic)" >&2
+		echo "bundle_make: unknown kind \`$kind' (static, dynamic or musl)" >&2
 		return 1
 		;;
 	esac
@@ -47,6 +56,13 @@ bundle_make()
 	# matches the Debian 12 toolbox that toolbox/mkdev builds from the host's mirror.
 	mkdir -p "$rootfs/etc" || return 1
 	install -m 0644 /usr/lib/os-release "$rootfs/etc/os-release" || return 1
+	if [ "$kind" = musl ]; then
+		# Alpine 3.21's fields; the loader is musl's libc.so from Debian's musl package
+		printf '%s\n' 'NAME="Alpine Linux"' 'ID=alpine' 'VERSION_ID=3.21.3' \
+			'PRETTY_NAME="the musl target"' >"$rootfs/etc/os-release" || return 1
+		mkdir -p "$rootfs/lib" || return 1
+		cp -L /lib/ld-musl-x86_64.so.1 "$rootfs/lib/ld-musl-x86_64.so.1" || return 1
+	fi
 	if [ "$kind" = dynamic ]; then
 		bundle_copy_libs "$app" "$rootfs" || return 1
 		# The app writes /from-app into its own root as 65532.
