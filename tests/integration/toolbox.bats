@@ -578,6 +578,35 @@ dhi_session()
 	[[ "$stderr" == *"is pinned by digest only"*"(use --toolbox $REG/dhi/python:<version>-dev)"* ]]
 }
 
+@test "an Alpine target from the registry (REG/dhi/alp:1-alpine3.21) gets its -alpine3.21-dev toolbox (mkdev --busybox) pulled and a union session in general" {
+	requires_registry podman
+	podman_service || missing "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
+	local bb=$BUILD/toolbox/busybox app=$BATS_TEST_TMPDIR/alp
+	[ -x "$bb/bin/busybox" ] || missing "no busybox toolbox at $bb (make toolbox-busybox)"
+	[ -x "$BUILD/tests/app-musl" ] || missing "no $BUILD/tests/app-musl (make fixtures)"
+	# the app: musl-linked, musl's loader, Alpine 3.21's os-release
+	mkdir -p "$app/lib" "$app/etc"
+	cp "$BUILD/tests/app-musl" "$app/app"
+	cp -L /lib/ld-musl-x86_64.so.1 "$app/lib/ld-musl-x86_64.so.1"
+	printf '%s\n' ID=alpine VERSION_ID=3.21.3 'PRETTY_NAME="alpine app"' >"$app/etc/os-release"
+	"$REPO/toolbox/mkdev" --rootfs "$app" --oci "$BATS_TEST_TMPDIR/alp-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/alp-oci:latest" dhi/alp:1-alpine3.21
+	# its -dev: the Alpine-style toolbox, as an OCI image
+	"$REPO/toolbox/mkdev" --rootfs "$bb" --oci "$BATS_TEST_TMPDIR/bb-oci" --no-build >/dev/null
+	push "$BATS_TEST_TMPDIR/bb-oci:latest" dhi/alp:1-alpine3.21-dev
+	pm pull -q --tls-verify=false "$REG/dhi/alp:1-alpine3.21" >/dev/null
+	pm run -d --name "alp-$$" --network none "$REG/dhi/alp:1-alpine3.21" /app /nonexistent/alp >/dev/null
+	export CONTAINER_HOST=unix://$PSOCK
+	run --separate-stderr "$DHIDEBUG" --toolbox-cache "$CACHE" "podman://alp-$$" -- \
+		cat /proc/1/cmdline /etc/os-release
+	echo "status $status; stdout: $output; stderr: $stderr"
+	pm rm -f -t 0 "alp-$$" >/dev/null 2>&1 || true
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"toolbox \`$REG/dhi/alp:1-alpine3.21-dev\` (rule dhi: "* ]]
+	[[ "$stderr" == *"view: union (toolbox and target are the same distribution and release)"* ]]
+	[[ "$output" == "/app"*"/nonexistent/alp"*'PRETTY_NAME="alpine app"'* ]]
+}
+
 @test "toolbox rule explains itself: the parsed fields, each candidate in order, the DHI grammar of the seed" {
 	run -0 "$DHIDEBUG" toolbox rule dhi.io/python:3.13
 	[ "${lines[0]}" = dhi.io/python:3.13-dev ]
