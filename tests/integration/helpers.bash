@@ -267,9 +267,11 @@ pid_state()
 # wait_for_session [SECONDS]: wait until a dhidebug session process exists in the target.
 wait_for_session()
 {
-	local limit=$((${1:-10} * 10)) i
+	# a deadline in seconds, not a count of polls: one scan of /proc can take long on a
+	# loaded machine with many processes
+	local end=$((SECONDS + ${1:-10}))
 
-	for ((i = 0; i < limit; i++)); do
+	while ((SECONDS < end)); do
 		[ -n "$(session_pids)" ] && return 0
 		sleep 0.1
 	done
@@ -504,7 +506,7 @@ check_no_trace()
 	tb=$(realpath "$TOOLBOX")
 	host0=$(grep -cF "$tb" /proc/self/mountinfo || true)
 
-	dhidebug_bg "$out" "$TARGET" -- sleep 2
+	dhidebug_bg "$out" "$TARGET" -- sleep 5
 	wait_for_session
 	diff -u <(echo "$mi0") <(target_mountinfo)
 	diff -u <(echo "$ls0") <(target_root_listing)
