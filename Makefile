@@ -212,7 +212,8 @@ check-deps:
 # --- test fixtures and the test toolbox ---
 FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
-	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so
+	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
+	$(BUILD)/tests/nest
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -228,7 +229,8 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 # attack_init.bats: a PID 1 that seizes the session's processes, and a fast poller;
 # attack_reads.bats: FIFOs, device nodes, huge files and terminals where dhidebug reads
-$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant: $(BUILD)/tests/%: tests/fixtures/%.c
+# attack_redteam.bats: a PID 1 that moves itself into a user namespace of its own
+$(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant $(BUILD)/tests/nest: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 # attack_view.bats: the shocker attack on a mount; code a container plants for the session

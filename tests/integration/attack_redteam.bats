@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# attack_redteam.bats: findings of the red-team review of main (a compromised container's
+# root, a delegated operator, a hostile runtime). Each test FAILS on the code it was written
+# against, showing the breach; each has a positive control that shows the attack itself works
+# (against an ordinary process, or without the defence), so a pass can only mean the defence
+# held. The finding (what, impact, how to fix) is the comment above each test.
+
+load helpers
+
+setup()
+{
+	requires root runc toolbox
+	for f in nest libevil.so; do
+		[ -e "$BUILD/tests/$f" ] || missing "no $BUILD/tests/$f (make fixtures)"
+	done
+	SDIR=$BATS_TEST_TMPDIR/sessions
+	mkdir -m 0700 "$SDIR"
+}
+
+teardown()
+{
+	container_rm
+}
+
+# Docker's default capabilities: what a container's root holds unless told otherwise (no
+# CAP_SYS_PTRACE, no CAP_SYS_ADMIN)
+DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
+	"CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE",
+	"CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+
+# session_audit: the audit.jsonl of the only session recorded in $SDIR
+session_audit()
+{
+	local d
+	d=$(ls -d "$SDIR"/*/ 2>/dev/null | head -1)
+	[ -n "$d" ] || return 1
+	echo "${d%/}/audit.jsonl"
+}
+
+# nest_bundle MODE: a static container, root with Docker's default capabilities, whose PID 1
+# is tests/fixtures/nest.c in MODE, reporting to $VOLDIR/report; waits until it is ready
+nest_bundle()
+{
+	NEST_MODE=$1
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
+		jq --argjson caps "$DOCKER_CAPS" --arg mode "$NEST_MODE" \
+			'.process.args = ["/nest", $mode, "/vol/report", "by-the-container"]
+			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	wait_for -t 5 -m "nest ready" grep -q '^ready' "$VOLDIR/report"
+	echo "--- nest $NEST_MODE:"
+	cat "$VOLDIR/report"
+}
+
+# nest_session: a recorded dhish line in the nest container; what it printed in $output
+nest_session()
+{
+	rm -rf "${SDIR:?}"/* "$SDIR"/.open
+	run_dhi --sessions-dir "$SDIR" --profile general -c 'sleep 1; echo session-done' "$TARGET"
+	echo "--- report:"
+	cat "$VOLDIR/report"
+	echo "--- audit:"
+	cat "$(session_audit)"
+}
+
+# Finding 1 (high): the session joins a user namespace the container made for itself.
+# ns_target_join_user() joins the user namespace the target process is in *now*. A
+# container's root with no CAP_SYS_PTRACE (Docker's defaults) unshares CLONE_NEWUSER in its
+# PID 1 (no privilege is needed where unprivileged user namespaces are allowed, runc's and
+# Kubernetes' default seccomp-less setups among them; CAP_SETUID/CAP_SETGID, which Docker
+# gives, let a child of it write the 0-65535 identity maps). The session then runs in a user
+# namespace that the container's root owns and where PID 1 holds every capability, so the
+# kernel lets the container PTRACE_SEIZE, pidfd_getfd and read /proc/<pid>/* of every
+# session process: dhidebug-init's init and program during the window before exec, dhish,
+# and what it runs. Shown here: text written into the operator's output (and the recording)
+# and made-up `line` records in the hash-chained audit, both through the session's own fds;
+# in a tty session the same fd is the operator's terminal (escape sequences in, keystrokes
+# out). The residual risk in docs/security.md grants this only to a container whose root
+# holds CAP_SYS_PTRACE; here none is needed. The profile's capabilities also become
+# capabilities in the container's private user namespace only (general's CAP_SYS_PTRACE no
+# longer reaches the application's processes). Fix: join the user namespace that owns the
+# target's pid namespace (ioctl(NS_GET_USERNS) on /proc/<pid>/ns/pid, which a process
+# cannot change for itself) and refuse a target whose own user namespace (or mount, net...
+# namespace owner) differs from it, naming the reason.
+@test "a container root without CAP_SYS_PTRACE, its PID 1 in a user namespace of its own, cannot trace the session or forge its output and audit" {
+	# the positive controls: nest can seize and write through the fds of a process of its
+	# own; and where the session is not in its user namespace, the same attacks on every
+	# session process are refused (EPERM), so the property holds without the trick
+	nest_bundle plain
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok' "$VOLDIR/report"
+	nest_session
+	[ "$status" -eq 0 ]
+	grep -qE '^proc [0-9]+ (dhidebug-init|dhish|sleep) seize=EPERM' "$VOLDIR/report"
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		return 1
+	fi
+	container_rm
+	rm -f "$VOLDIR/report"
+
+	# the attack: PID 1 in a user namespace of its own
+	nest_bundle userns
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok' "$VOLDIR/report"
+	nest_session
+	[ "$status" -eq 0 ]
+	[[ "$output" == *session-done* ]]
+	# no session process was traced, and nothing of the container's reached the operator's
+	# output or the audit
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		echo "BREACH: the container traced or wrote through session processes (above)"
+		return 1
+	fi
+	[[ "$output" != *FORGED-OUTPUT* ]]
+	if grep FORGED-LINE "$(session_audit)"; then
+		return 1
+	fi
+	# and the session's user namespace is the container's, not one the container made later
+	# (the host's here: runc gave the container none)
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --profile general "$TARGET" -- sleep 5
+	wait_for -t 5 -m "the session's sleep" session_runs sleep
+	local pid
+	for pid in $(session_pids); do
+		[ "$(cat "/proc/$pid/comm")" = sleep ] || continue
+		echo "sleep: $(readlink "/proc/$pid/ns/user"), the container's: $(readlink /proc/self/ns/user)"
+		[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/self/ns/user)" ]
+	done
+}
+
+# Finding 2 (high): a submount of the container's at /etc brings back its ld.so.preload
+# outside sysadmin. In the union view the mask (nsenter/view.c build_mask) is the top layer
+# of the union's overlay, but graft_submounts() then clones every direct submount of the
+# target onto its path in the view, *over* the overlay: a volume, tmpfs or configuration
+# mount at /etc (or at /usr, /usr/lib/<triplet>, /etc/ld.so.conf.d, a gconv directory...)
+# replaces the masked directory wholesale, and the toolbox's loader reads the container's
+# /etc/ld.so.preload, ld.so.cache, ld.so.conf and nsswitch.conf again. The graft is noexec,
+# but a preload naming /proc/1/root/evil.so ends on the container's own root mount, so the
+# container's library runs in every session process of every profile with the profile's
+# capabilities (invariant 8, THREATS 42). The container needs only write access to such a
+# mount (here a tmpfs at /etc, as a deployment with a read-only root gives it), or
+# CAP_SYS_ADMIN, to make one. Fix: do not graft a submount whose mount point is a mask path
+# or one of its ancestors (it stays at /target, like a submount under a symlink does now), or
+# graft it and then mount the mask's entries for that directory again on top.
+@test "a container's mount at /etc does not bring its ld.so.preload back outside sysadmin" {
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/libevil.so" "$1/rootfs/evil.so"
+		jq '.process.user = {uid: 0, gid: 0}
+		    | .mounts += [{destination: "/etc", type: "tmpfs", source: "tmpfs",
+				   options: ["nosuid", "nodev", "mode=755"]}]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start dynamic
+	# what the container's root writes into its /etc mount (the host writes it here)
+	cp /usr/lib/os-release "/proc/$CPID/root/etc/os-release"
+	echo /proc/1/root/evil.so >"/proc/$CPID/root/etc/ld.so.preload"
+	local p out st
+	for p in sysadmin observe general netadmin; do
+		rm -f "$VOLDIR/evil-ran"
+		st=0
+		out=$(dhidebug --profile "$p" --view union "$TARGET" -- id 2>&1) || st=$?
+		echo "$p: status $st: $out"
+		if [ "$p" = sysadmin ]; then
+			# the control: sysadmin may run the container's code, and the plant runs
+			[[ "$out" == *"EVIL CODE RAN"* ]]
+			[ -e "$VOLDIR/evil-ran" ]
+		else
+			[[ "$out" != *"EVIL CODE RAN"* ]]
+			[ ! -e "$VOLDIR/evil-ran" ]
+			[ "$st" -eq 0 ]
+			[[ "$out" == uid=* ]]
+		fi
+	done
+}
+
+# Finding 3 (medium): an operator (or a file name) can make any exec and line record empty.
+# The supervisor builds the audit's records with jansson, whose json_string() and json_pack()
+# refuse a string that is not UTF-8: handle_exec() then writes an `exec` record with no path,
+# argv, pid or decision at all (record_audit() with NULL fields), rec_line() a `line` with no
+# text, rec_line_end() a `line.end` with nothing, and an argv element that is not UTF-8 is
+# dropped from the array without a trace. Any byte string is a valid path: a symlink in the
+# scratch space named "\377" pointing at any toolbox program (a shell in sysadmin) runs it,
+# and what ran is recorded nowhere; `sessions verify` then calls the whole session invalid
+# (as if tampered with), which hides it in the noise of a real tamper. The same happens to
+# session.start (no operator, target or profile) when the -c line or a runtime's container
+# name is not UTF-8 (the -c case is refused later only by accident: dhish's configuration
+# fails to encode). Fix: record bytes losslessly (escape what is not UTF-8, e.g. \xNN, the
+# way the cast replaces it, or add a base64 field), and end the session (record: required
+# semantics) rather than write a record whose fields could not be built.
+@test "an exec through a name that is not UTF-8 is recorded with its path and argv" {
+	container_start static
+	# the positive control: the same two lines with a UTF-8 name are recorded in full
+	printf 'ln -s /.dhi/usr/bin/id /.dhi-scratch/ok\n/.dhi-scratch/ok\n' |
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET"
+	cat "$(session_audit)"
+	jq -e -s 'any(.[]; .type == "exec" and .path == "/.dhi-scratch/ok" and .argv == ["/.dhi-scratch/ok"])' \
+		"$(session_audit)"
+	jq -e -s 'any(.[]; .type == "line" and .text == "/.dhi-scratch/ok")' "$(session_audit)"
+	run "$DHIDEBUG" sessions verify --dir "$SDIR" --all
+	[ "$status" -eq 0 ]
+	rm -rf "${SDIR:?}"/* "$SDIR"/.open
+
+	# the attack: the operator names the link "\377"
+	printf 'ln -s /.dhi/usr/bin/id /.dhi-scratch/\377\n/.dhi-scratch/\377\n' |
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET"
+	cat "$(session_audit)"
+	# id ran (its output is in the recording) ...
+	grep -q 'uid=0' "$(dirname "$(session_audit)")/session.cast"
+	# ... so every exec record names what ran, with its pid, and every line its text
+	jq -e -s 'all(.[]; .type != "exec" or (has("path") and has("argv") and has("pid") and has("decision")))' \
+		"$(session_audit)"
+	jq -e -s '[.[] | select(.type == "exec")] | length == 2' "$(session_audit)"
+	jq -e -s '[.[] | select(.type == "exec") | .argv | length] == [3, 1]' "$(session_audit)"
+	jq -e -s 'all(.[]; .type != "line" or has("text"))' "$(session_audit)"
+	run "$DHIDEBUG" sessions verify --dir "$SDIR" --all
+	echo "verify: $output"
+	[ "$status" -eq 0 ]
+}
