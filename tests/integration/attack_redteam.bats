@@ -219,3 +219,37 @@ nest_session()
 	echo "verify: $output"
 	[ "$status" -eq 0 ]
 }
+
+# Finding 4 (medium): dhish's prompt sends the container's directory names to the operator's
+# terminal raw. prompt() in injector/shell/dhish.c puts getcwd() into the prompt as it is,
+# and readline writes the prompt unfiltered; a directory name is any bytes but `/` and NUL,
+# and the container names its own directories (and an image its WorkingDir, where a session
+# of a stopped container or an image starts). Once the operator is in such a directory, every
+# prompt carries the container's escape sequences to the operator's terminal: a title, a
+# cleared screen (shown here), cursor moves that overwrite what the session printed, OSC 52
+# clipboard writes, and whatever a terminal emulator's own parser bugs allow. The recording
+# keeps the bytes, so a replay does it again to the reviewer. (The supervisor's own notices
+# go through dhi_printable(); the prompt does not.) Fix: make the cwd printable in prompt()
+# (the same escaping as dhi_printable() or put_safe() in sessions.c), and likewise any
+# container string dhish prints itself (sh_error() messages with expanded words).
+@test "a container's directory name does not reach the operator's terminal raw through dhish's prompt" {
+	container_start static
+	local raw=$BATS_TEST_TMPDIR/terminal
+	# a directory of the container's whose name sets the title and clears the screen
+	mkdir "$VOLDIR/$(printf 'logs\033]2;PWNED-TITLE\007\033[2J')"
+	# the positive control: a raw escape that the session prints is seen in the capture
+	# (the capture is of the operator's terminal, through a real pty)
+	printf 'printf "\\033]2;CONTROL-TITLE\\007\\n"\ncd /vol/logs*\npwd >/dev/null\nexit\n' \
+		>"$BATS_TEST_TMPDIR/typed"
+	TERM=xterm script -q -e -c "$DHIDEBUG --toolbox $TOOLBOX -q --no-record $TARGET" /dev/null \
+		<"$BATS_TEST_TMPDIR/typed" >"$raw" || true
+	od -c "$raw" | tail -20
+	grep -q $'\033]2;CONTROL-TITLE\007' "$raw"
+	# the cd worked: the prompt shows the directory
+	grep -q '\] /vol/logs' "$raw"
+	# but the container's escape sequences never reached the terminal
+	if grep -q $'\033]2;PWNED-TITLE' "$raw" || grep -q $'\033\\[2J' "$raw"; then
+		echo "BREACH: the prompt carried the container's escape sequences to the terminal"
+		return 1
+	fi
+}
