@@ -20,6 +20,7 @@ setup()
 
 teardown()
 {
+	[ -n "${CID:-}" ] && rm -f "/var/lib/dhidebug/history/runc_$CID"
 	container_rm
 }
 
@@ -38,16 +39,20 @@ session_audit()
 	echo "${d%/}/audit.jsonl"
 }
 
-# nest_bundle MODE: a static container, root with Docker's default capabilities, whose PID 1
-# is tests/fixtures/nest.c in MODE, reporting to $VOLDIR/report; waits until it is ready
+# nest_bundle MODE [UID CAPS]: a static container whose PID 1 is tests/fixtures/nest.c in
+# MODE, reporting to $VOLDIR/report, run as UID (default root) with the capabilities CAPS (a
+# JSON list, default Docker's); waits until it is ready
 nest_bundle()
 {
 	NEST_MODE=$1
+	NEST_UID=${2:-0}
+	NEST_CAPS=${3:-$DOCKER_CAPS}
 	customize_bundle()
 	{
 		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
-		jq --argjson caps "$DOCKER_CAPS" --arg mode "$NEST_MODE" \
+		jq --argjson caps "$NEST_CAPS" --arg mode "$NEST_MODE" --argjson uid "$NEST_UID" \
 			'.process.args = ["/nest", $mode, "/vol/report", "by-the-container"]
+			 | .process.user = {uid: $uid, gid: $uid}
 			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
 			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
 	}
@@ -57,11 +62,13 @@ nest_bundle()
 	cat "$VOLDIR/report"
 }
 
-# nest_session: a recorded dhish line in the nest container; what it printed in $output
+# nest_session [ARGS...]: a recorded dhish line in the nest container (with ARGS, default
+# the general profile); what it printed in $output
 nest_session()
 {
 	rm -rf "${SDIR:?}"/* "$SDIR"/.open
-	run_dhi --sessions-dir "$SDIR" --profile general -c 'sleep 1; echo session-done' "$TARGET"
+	[ $# -gt 0 ] || set -- --profile general
+	run_dhi --sessions-dir "$SDIR" "$@" -c 'sleep 1; echo session-done' "$TARGET"
 	echo "--- report:"
 	cat "$VOLDIR/report"
 	echo "--- audit:"
@@ -252,4 +259,86 @@ nest_session()
 		echo "BREACH: the prompt carried the container's escape sequences to the terminal"
 		return 1
 	fi
+}
+
+# Finding 5 (medium): with a profile whose capabilities the container's user also has (none,
+# say), dhish is traceable by the container. dhish is exec'd from dhidebug-init, and exec
+# makes a process dumpable again; nothing in dhish sets PR_SET_DUMPABLE back to 0, and
+# docs/security.md's argument ("the program has capabilities the container's root lacks, so
+# the kernel refuses a ptrace") holds only while that is true. A site profile of no
+# capabilities as nobody (the least-privilege reading profile a site writes first; `--user`
+# the app's own uid does the same with such a profile) runs dhish as the application's own
+# uid with nothing the application lacks: the compromised application, with no capability at
+# all, seizes dhish, writes into the operator's output (in a tty session: the operator's
+# terminal, and reads the keystrokes), forges `line` records in the audit (which also go into
+# the operator's host-side history, to be offered again by the up arrow next time), and reads
+# dhish's configuration memfd (fd 6), which holds the history of every earlier session into
+# this container. Fix: PR_SET_DUMPABLE 0 as dhish's first act (handoff entry), and close the
+# configuration memfd once read; say in docs/security.md that programs the session runs are
+# reachable by a same-uid container process when the profile holds no capability it lacks.
+@test "with a profile of no capabilities, the container's same-uid app cannot trace dhish or read its history" {
+	local pol=$BATS_TEST_TMPDIR/policy.json
+	cat >"$pol" <<-'JSON'
+		{"default_profile": "observe", "allowed_profiles": ["observe", "reader"],
+		 "profiles": {"reader": {"base": "observe", "capabilities": [], "user": "65534:65534"}}}
+	JSON
+	chmod 0644 "$pol"
+	# the application: nobody, no capability at all
+	nest_bundle plain 65534 '[]'
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok config=secret' "$VOLDIR/report"
+	# an earlier session into this container, whose line is in the history
+	run_dhi --policy "$pol" --profile reader --no-record -c 'echo SECRET-typed-earlier' "$TARGET"
+	[ "$status" -eq 0 ]
+	# the positive control: observe's capabilities, which the app lacks, keep it out
+	: >"$VOLDIR/report"
+	nest_session --policy "$pol" --profile observe
+	[ "$status" -eq 0 ]
+	grep -qE '^proc [0-9]+ dhish seize=EPERM' "$VOLDIR/report"
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		return 1
+	fi
+	# the attack: the same session with the reader profile
+	: >"$VOLDIR/report"
+	nest_session --policy "$pol" --profile reader
+	[ "$status" -eq 0 ]
+	[[ "$output" == *session-done* ]]
+	if grep -E '^proc .* (seize|out|line)=ok|config=secret' "$VOLDIR/report"; then
+		echo "BREACH: the app traced dhish or read its configuration (above)"
+		return 1
+	fi
+	[[ "$output" != *FORGED-OUTPUT* ]]
+}
+
+# Finding 6 (medium): every program dhish runs inherits the supervisor's message channel.
+# dhidebug-init hands dhish its channel as fd 3 without close-on-exec (init.c program():
+# dup3(msg, 3, 0) when exe >= 0), and dhish never sets FD_CLOEXEC on it, so each program the
+# operator runs holds the write end of the pipe whose `L` (line), `S` (line.end), `E` (error)
+# and `N` (notice) messages the supervisor writes into the hash-chained audit, the recording
+# and the host-side history as dhish's own. The operator (adversary B) forges audit lines
+# with `tee /proc/self/fd/3` (shown here; in a tty session the payload can come from a file
+# typed in, which is not recorded by default), makes the session end "with an error" of any
+# text, and any program of the session, or whoever traces one, can do the same. THREATS 1
+# ("every session pid's fd directory contains only 0, 1 and 2") fails for every program run
+# from dhish. Fix: fcntl(3, F_SETFD, FD_CLOEXEC) as dhish starts (it keeps writing to it;
+# the kernel closes it in its children at exec), the same for fd 4 if it is kept.
+@test "programs run from dhish hold no fd but 0, 1 and 2, and cannot write dhish's audit records" {
+	container_start static
+	# the positive control: a program run without dhish holds 0, 1 and 2 only (what every
+	# session process should hold), so the listing below tells the two apart
+	run_dhi --no-record "$TARGET" -- ls /proc/self/fd/
+	[ "$status" -eq 0 ]
+	echo "without dhish: $(echo $output)"
+	[ "$(echo $output)" = "0 1 2 3" ] # 3 is ls's own directory
+	# the attack: list, then forge a line record through fd 3
+	run_dhi --sessions-dir "$SDIR" \
+		-c 'ls /proc/self/fd/; printf "L/\nrm -rf /precious # FORGED\000" | tee /proc/self/fd/3 >/dev/null' \
+		"$TARGET"
+	echo "audit:"
+	jq -c '{type, text}' "$(session_audit)"
+	if jq -e -s 'any(.[]; .type == "line" and (.text | test("FORGED")) and (.text | test("^rm")))' \
+		"$(session_audit)" >/dev/null; then
+		echo "BREACH: a program of the session wrote a line record of its own"
+		return 1
+	fi
+	[ "$(echo "${lines[@]:0:4}")" = "0 1 2 3" ]
 }
