@@ -342,3 +342,31 @@ nest_session()
 	fi
 	[ "$(echo "${lines[@]:0:4}")" = "0 1 2 3" ]
 }
+
+# Finding 7 (low): the container multiplies what a session shows six-fold on the host's disk,
+# without limit. record_event() escapes each control byte of the output as \u00XX (six bytes),
+# and nothing bounds session.cast: a sparse file or a log stream of NUL bytes, which costs the
+# container no disk, that the operator cats or tails (also piped into grep in non-tty mode,
+# so nobody sees it scroll) becomes six times its size in /var/lib/dhidebug/sessions on the
+# host: 1 GiB shown, 6 GiB written, until the host's /var is full (other sessions' recordings
+# and every other service on that file system fail with it). Fix: a size limit on the
+# recording (the policy's, with a default), after which the session ends under `record:
+# required` or goes on unrecorded saying so, as for a failed write; and a compact form for
+# runs of control bytes (or dropping NULs, which terminals ignore) so the factor is near 1.
+@test "NUL bytes the container makes a session show are not recorded at six times their size" {
+	container_start static
+	local cast size=$((8 << 20))
+	# the positive control: 8 MiB of text is recorded at about its size
+	head -c "$size" /dev/zero | tr '\0' a >"$VOLDIR/text"
+	truncate -s "$size" "$VOLDIR/sparse" # no disk at all in the container
+	"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" "$TARGET" -- cat /vol/text >/dev/null
+	cast=$(stat -c %s "$(dirname "$(session_audit)")/session.cast")
+	echo "8 MiB of text: a recording of $cast bytes"
+	[ "$cast" -lt $((size * 11 / 10)) ]
+	rm -rf "${SDIR:?}"/* "$SDIR"/.open
+	# the attack: 8 MiB of NULs
+	"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" "$TARGET" -- cat /vol/sparse >/dev/null
+	cast=$(stat -c %s "$(dirname "$(session_audit)")/session.cast")
+	echo "8 MiB of NULs: a recording of $cast bytes"
+	[ "$cast" -lt $((size * 2)) ]
+}
