@@ -39,6 +39,24 @@ session_audit()
 	echo "${d%/}/audit.jsonl"
 }
 
+# in_target NAME: host pids of the processes called NAME in the target's pid namespace (with
+# pgrep: a walk of /proc in shell is too slow on a loaded machine for short sessions)
+in_target()
+{
+	local p ns
+	ns=$(readlink "/proc/$CPID/ns/pid")
+	for p in $(pgrep -x "$1"); do
+		[ "$p" != "$CPID" ] && [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "$ns" ] && echo "$p"
+	done
+	return 0
+}
+
+# state_is PID S: PID's one-letter state is S (for wait_for)
+state_is()
+{
+	[ "$(pid_state "$1")" = "$2" ]
+}
+
 # nest_bundle MODE [UID CAPS]: a static container whose PID 1 is tests/fixtures/nest.c in
 # MODE, reporting to $VOLDIR/report, run as UID (default root) with the capabilities CAPS (a
 # JSON list, default Docker's); waits until it is ready
@@ -113,6 +131,13 @@ nest_session()
 	nest_bundle userns
 	grep -E '^control [0-9]+ child seize=ok out=ok line=ok' "$VOLDIR/report"
 	nest_session
+	# refusing such a target (one line naming the user namespace) is a defence too
+	if [ "$status" -eq 125 ] && [[ "$output" == *"user namespace"* ]]; then
+		if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+			return 1
+		fi
+		return 0
+	fi
 	[ "$status" -eq 0 ]
 	[[ "$output" == *session-done* ]]
 	# no session process was traced, and nothing of the container's reached the operator's
@@ -127,14 +152,17 @@ nest_session()
 	fi
 	# and the session's user namespace is the container's, not one the container made later
 	# (the host's here: runc gave the container none)
-	dhidebug_bg "$BATS_TEST_TMPDIR/out" --profile general "$TARGET" -- sleep 5
-	wait_for -t 5 -m "the session's sleep" session_runs sleep
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --no-record --profile general "$TARGET" -- sleep 60
+	wait_for -t 10 -m "the session's sleep" sleep_in_target
 	local pid
-	for pid in $(session_pids); do
-		[ "$(cat "/proc/$pid/comm")" = sleep ] || continue
-		echo "sleep: $(readlink "/proc/$pid/ns/user"), the container's: $(readlink /proc/self/ns/user)"
-		[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/self/ns/user)" ]
-	done
+	pid=$(in_target sleep)
+	echo "sleep: $(readlink "/proc/$pid/ns/user"), the container's: $(readlink /proc/self/ns/user)"
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/self/ns/user)" ]
+}
+
+sleep_in_target()
+{
+	[ -n "$(in_target sleep)" ]
 }
 
 # Finding 2 (high): a submount of the container's at /etc brings back its ld.so.preload
@@ -177,8 +205,9 @@ nest_session()
 		else
 			[[ "$out" != *"EVIL CODE RAN"* ]]
 			[ ! -e "$VOLDIR/evil-ran" ]
-			[ "$st" -eq 0 ]
-			[[ "$out" == uid=* ]]
+			# the toolbox's id ran, or the view was refused (125, one line)
+			[ "$st" -eq 0 ] || [ "$st" -eq 125 ]
+			[ "$st" -eq 125 ] || [[ "$out" == uid=* ]]
 		fi
 	done
 }
@@ -369,4 +398,42 @@ nest_session()
 	cast=$(stat -c %s "$(dirname "$(session_audit)")/session.cast")
 	echo "8 MiB of NULs: a recording of $cast bytes"
 	[ "$cast" -lt $((size * 2)) ]
+}
+
+# Finding 8 (low): the container can make a session hang after its program has ended by
+# stopping the session's init. Init blocks every signal but the two no process can block;
+# SIGSTOP from the container's root (same uid, or CAP_KILL, which Docker gives) freezes it.
+# The program then exits into a zombie nobody reaps, init never closes the "ended" pipe, and
+# the stage (keep_session) waits for that pipe, the lifeline or init's exit, none of which
+# comes: dhidebug hangs with the operator's terminal in raw mode until someone kills it from
+# another terminal. Fix: let the stage watch the program itself (init can report its pid on
+# the keeper pipe as the first process reports init's; a pidfd of it polls readable when it
+# exits), or SIGCONT init from the stage once output has ended.
+init_and_sleep()
+{
+	[ -n "$(in_target dhidebug-init)" ] && [ -n "$(in_target sleep)" ]
+}
+
+@test "a session whose init the container stopped still ends when its program exits" {
+	container_start static
+	local init= prog=
+	# the positive control: the same session ends by itself
+	run_dhi --no-record "$TARGET" -- sleep 1
+	[ "$status" -eq 0 ]
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --no-record "$TARGET" -- sleep 60
+	wait_for -t 10 -m "the session's init and program" init_and_sleep
+	init=$(in_target dhidebug-init)
+	prog=$(in_target sleep)
+	echo "init $init, program $prog"
+	# what the container's root can do: stop init
+	kill -STOP "$init"
+	wait_for -t 2 -m "init stopped" state_is "$init" T
+	# the program ends (killed here; the same as exiting), a zombie of the stopped init
+	kill -TERM "$prog"
+	wait_for -t 2 -m "the program's end" state_is "$prog" Z
+	if ! wait_pid_exit "$DHI_PID" 5; then
+		echo "BREACH: dhidebug still runs 5 s after its program ended (init stopped)"
+		kill -CONT "$init"
+		return 1
+	fi
 }
