@@ -437,3 +437,40 @@ init_and_sleep()
 		return 1
 	fi
 }
+
+# Finding 9 (high, under delegation): a delegated operator reads the host's files by naming the
+# host's root as the toolbox. `--toolbox=<dir>` takes any directory of the host and nothing
+# limits it: under sudo (THREATS 46, invariant 11: options narrow the site policy, never widen
+# it), `sudo dhidebug --toolbox / --view toolbox --profile observe CONTAINER -- cat
+# /etc/shadow` prints the host's shadow file; any profile with CAP_DAC_READ_SEARCH or
+# CAP_DAC_OVERRIDE reads every host file, and runs the host's binaries in the container's
+# namespaces. The same mount is then the session's /.dhi, which a container whose root holds
+# CAP_SYS_PTRACE reaches through /proc/<pid>/root (docs/security.md promises it "cannot take
+# ... the host's binary"), and so does the container of findings 1 and 5. Neither the policy
+# (it names toolboxes only through rules) nor dhidebug (nothing on main looks at SUDO_USER
+# but the audit) knows a delegated run from root's own. Fix: under sudo (SUDO_UID set and the
+# real uid root), take toolboxes only from the cache or the policy (rules, default_toolbox,
+# an allowed list) and refuse --toolbox=<dir>, --policy, --toolbox-cache, --sessions-dir and
+# --runtime-root unless the policy allows them; and refuse as a toolbox, for everyone, a
+# directory that is the root of a mount namespace or holds the host's /etc/shadow.
+@test "under sudo, --toolbox / does not hand the host's files to the session" {
+	container_start static
+	local want
+	want=$(head -c 40 /etc/shadow)
+	# the positive control: what the session prints when it reads the host's file, as root
+	# itself (not delegated) may
+	run_dhi --no-record --toolbox / --view toolbox --profile observe "$TARGET" -- head -c 40 /etc/shadow
+	echo "as root: status $status"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	# the attack: the same, as a delegated operator (what sudo puts in the environment)
+	run env SUDO_USER=nobody SUDO_UID=65534 SUDO_GID=65534 SUDO_COMMAND="$DHIDEBUG" \
+		"$DHIDEBUG" -q --no-record --toolbox / --view toolbox --profile observe "$TARGET" -- \
+		head -c 40 /etc/shadow </dev/null
+	echo "under sudo: status $status"
+	if [ "$output" = "$want" ]; then
+		echo "BREACH: the delegated operator read the host's /etc/shadow"
+		return 1
+	fi
+	[ "$status" -eq 125 ]
+}
