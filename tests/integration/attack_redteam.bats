@@ -474,3 +474,43 @@ init_and_sleep()
 	fi
 	[ "$status" -eq 125 ]
 }
+
+# Finding 10 (low): an image's or a stopped container's configured environment still defines
+# the operator's shell functions and prompts. build_env() adds the configured Env minus a
+# denylist (env_refused() in injector/attach.c) that has BASH_ENV, ENV, PROMPT_COMMAND, PS4
+# and SHELLOPTS, but not bash's exported functions (`BASH_FUNC_<name>%%=() { ...; }`, which
+# every bash imports and which then replace commands of that name) nor PS0/PS2 (expanded,
+# command substitutions included, in an interactive bash: PROMPT_COMMAND by another name). A
+# hostile image's Env thus runs its own shell code in the operator's shell, in sysadmin or
+# any profile that allows shells, with the profile's privileges, whatever the operator types
+# (shown: `id` replaced). Fix: refuse the BASH_FUNC_ prefix, and PS0, PS2 and PS3 (or keep only
+# names matching [A-Za-z_][A-Za-z0-9_]* and not a shell's), and list them in
+# docs/image-sessions.md.
+@test "a stopped container's configured environment defines no shell function for the session" {
+	customize_bundle()
+	{
+		jq '.process.env += ["BASH_FUNC_id%%=() {  echo REPLACED-BY-THE-IMAGE; }",
+				     "BASH_ENV=/vol/bashenv"]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	rt kill "$CID" KILL
+	wait_for -t 5 -m "the container stopped" container_stopped
+	# the positive control: what the denylist is for (BASH_ENV) is refused, so the session
+	# sees the configured env only minus the list
+	run_dhi --no-record --profile sysadmin --view toolbox "$TARGET" -- \
+		bash -c 'echo "BASH_ENV=${BASH_ENV-unset}"; id -u'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = BASH_ENV=unset ]
+	# the attack: the function the image defined replaces id in the operator's bash
+	if [[ "$output" == *REPLACED-BY-THE-IMAGE* ]]; then
+		echo "BREACH: the configured environment defined a shell function"
+		return 1
+	fi
+	[ "${lines[1]}" = 0 ]
+}
+
+container_stopped()
+{
+	[ "$(rt state "$CID" | jq -r .status)" = stopped ]
+}
