@@ -514,3 +514,37 @@ container_stopped()
 {
 	[ "$(rt state "$CID" | jq -r .status)" = stopped ]
 }
+
+# Finding 11 (medium): what the operator ran past the first 4 KiB of a line or an argument is
+# in no record, and nothing says so. dhish's line goes to the supervisor in one message of at
+# most SESSION_MSG_MAX (4096) bytes, cut silently (session_msg_send); the exec audit reads
+# each argument with read_str() into 4096 bytes, also cut silently (only the 257th argument
+# gets a "…"). An operator who pads a line and a program argument with 4 KiB of blanks has
+# the `line` record and the `exec` record end in the blanks: `awk '<4 KiB of spaces> BEGIN {
+# while ((getline l < "/target/etc/shadow") > 0) print l }'` reads any file the profile may,
+# and neither record shows which, nor that it was cut (with input from a pipe nothing of it
+# is in the recording either; only its output). Fix: carry the whole line (several messages,
+# or a memfd), read arguments up to the kernel's own limit (MAX_ARG_STRLEN, 128 KiB), and
+# where something is still cut say so in the record ("truncated": true).
+@test "a line and an argument longer than 4 KiB are recorded whole, or marked as cut" {
+	container_start static
+	local pad
+	pad=$(printf '%4200s' '')
+	# the positive control: the short program is recorded, line and argv
+	printf '%s\n' "awk 'BEGIN { print \"AWK-RAN\" }'" |
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET"
+	jq -e -s 'any(.[]; .type == "exec" and (.argv | join(" ") | test("AWK-RAN")))' "$(session_audit)"
+	jq -e -s 'any(.[]; .type == "line" and (.text | test("AWK-RAN")))' "$(session_audit)"
+	rm -rf "${SDIR:?}"/* "$SDIR"/.open
+	# the attack: the same program after 4 KiB of blanks
+	printf '%s\n' "awk '$pad BEGIN { print \"AWK-RAN\" }'" |
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET" |
+		grep -q AWK-RAN # it ran
+	jq -c '{type, argv_len: (.argv // [] | map(length)), text_len: (.text // "" | length), truncated}' \
+		"$(session_audit)"
+	# what ran is in the exec record, or the record says it was cut
+	jq -e -s 'any(.[]; .type == "exec" and ((.argv | join(" ") | test("AWK-RAN")) or .truncated == true))' \
+		"$(session_audit)"
+	jq -e -s 'any(.[]; .type == "line" and ((.text | test("AWK-RAN")) or .truncated == true))' \
+		"$(session_audit)"
+}
