@@ -212,6 +212,47 @@ sleep_in_target()
 	done
 }
 
+# Finding 2, continued: the container needs no privilege to make such a mount itself. With
+# Docker's default capabilities (no CAP_SYS_ADMIN) PID 1 unshares a user and a mount
+# namespace, builds a root of its own there (tests/fixtures/nest.c cover_etc(): a tmpfs
+# with binds of /proc, /dev, /sys and /vol, and a tmpfs at /etc), and pivots into it; mounts
+# made inside its own user namespace are not locked, so dhidebug clones that root like any
+# other, grafts the /etc tmpfs over the mask, and the toolbox's `id` loads the container's
+# library in every profile (finding 1's user namespace comes with it). Fix: as above, and
+# finding 1's (a target whose mount namespace belongs to a user namespace the container made
+# is the container's own construction, not the runtime's).
+@test "a container with no privilege cannot mount its own /etc and bring its ld.so.preload back outside sysadmin" {
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
+		install -m 0755 "$BUILD/tests/libevil.so" "$1/rootfs/evil.so"
+		jq --argjson caps "$DOCKER_CAPS" \
+			'.process.args = ["/nest", "userns-etc", "/vol/report", "by-the-container"]
+			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	wait_for -t 5 -m "nest ready" grep -q '^ready' "$VOLDIR/report"
+	local p out st
+	for p in sysadmin observe general netadmin; do
+		rm -f "$VOLDIR/evil-ran"
+		st=0
+		out=$(dhidebug --no-record --profile "$p" --view union "$TARGET" -- id 2>&1) || st=$?
+		echo "$p: status $st: $out"
+		if [ "$p" = sysadmin ]; then
+			# the control: sysadmin may run the container's code (or the target is refused
+			# for every profile alike, a defence as well)
+			[ "$st" -eq 125 ] && break
+			[[ "$out" == *"EVIL CODE RAN"* ]]
+			[ -e "$VOLDIR/evil-ran" ]
+		else
+			[[ "$out" != *"EVIL CODE RAN"* ]]
+			[ ! -e "$VOLDIR/evil-ran" ]
+			[ "$st" -eq 0 ] || [ "$st" -eq 125 ]
+		fi
+	done
+}
+
 # Finding 3 (medium): an operator (or a file name) can make any exec and line record empty.
 # The supervisor builds the audit's records with jansson, whose json_string() and json_pack()
 # refuse a string that is not UTF-8: handle_exec() then writes an `exec` record with no path,
