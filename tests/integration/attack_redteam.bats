@@ -21,6 +21,7 @@ setup()
 teardown()
 {
 	[ -n "${CID:-}" ] && rm -f "/var/lib/dhidebug/history/runc_$CID"
+	[ -e "$BATS_TEST_TMPDIR/loopdev" ] && losetup -d "$(cat "$BATS_TEST_TMPDIR/loopdev")"
 	container_rm
 }
 
@@ -588,4 +589,47 @@ container_stopped()
 		"$(session_audit)"
 	jq -e -s 'any(.[]; .type == "line" and ((.text | test("AWK-RAN")) or .truncated == true))' \
 		"$(session_audit)"
+}
+
+# Finding 12 (high, with --no-cgroup): the container's device nodes open host devices in a
+# session outside its cgroups. The view clears nodev on the container's /dev (graft()) and
+# counts on the container's device cgroup (v1 devices.list, v2's BPF program) to keep its
+# nodes to the devices the runtime allowed; `--no-cgroup`, documented as "not accounted to
+# the container", also takes the session out of that cgroup. The container's root (CAP_MKNOD
+# is among Docker's defaults) replaces its /dev/null with a node of a host block device:
+# every `2>/dev/null` and `>/dev/null` of the operator's then writes the host's disk, and a
+# read of it reads the disk raw (shown with a loop device standing in for the host's disk:
+# the session reads its marker and writes over it). Fix: give the session a /dev of its own
+# (null, zero, full, random, urandom, tty, pts, ptmx, shm from the host's devtmpfs or the
+# toolbox) and graft the container's /dev nodev or at /target/dev only; or keep the session
+# in the container's device cgroup even with --no-cgroup.
+@test "with --no-cgroup, a device node the container put at /dev/null does not open a host device" {
+	command -v losetup >/dev/null || missing "needs losetup"
+	local img=$BATS_TEST_TMPDIR/disk.img maj min
+	truncate -s 1M "$img"
+	printf 'HOST-DISK-MARKER' | dd of="$img" conv=notrunc status=none
+	LOOPDEV=$(losetup -f --show "$img")
+	echo "$LOOPDEV" >"$BATS_TEST_TMPDIR/loopdev"
+	maj=$((16#$(stat -c %t "$LOOPDEV")))
+	min=$((16#$(stat -c %T "$LOOPDEV")))
+	container_start static
+	# what the container's root does with CAP_MKNOD (done from the host here)
+	rm -f "/proc/$CPID/root/dev/null"
+	mknod -m 0666 "/proc/$CPID/root/dev/null" b "$maj" "$min"
+	# the positive control: in the container's cgroups (the default) the node opens nothing
+	run_dhi --no-record "$TARGET" -- head -c 16 /dev/null
+	echo "joined: status $status"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *HOST-DISK-MARKER* ]]
+	# the attack: the same with --no-cgroup, then a write the operator thinks is discarded
+	run_dhi --no-record --no-cgroup "$TARGET" -- head -c 16 /dev/null
+	echo "not joined: status $status"
+	run_dhi --no-record --no-cgroup -c 'echo DISCARDED-BY-THE-OPERATOR >/dev/null' "$TARGET"
+	losetup -d "$LOOPDEV"
+	rm -f "$BATS_TEST_TMPDIR/loopdev"
+	echo "the host device now starts with: $(head -c 26 "$img" | tr -c '[:print:]' .)"
+	if [[ "$output" == *HOST-DISK-MARKER* ]] || grep -q DISCARDED-BY-THE-OPERATOR "$img"; then
+		echo "BREACH: the session read or wrote a host block device through the container's /dev/null"
+		return 1
+	fi
 }
