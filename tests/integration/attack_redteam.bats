@@ -291,7 +291,7 @@ sleep_in_target()
 	jq -e -s 'all(.[]; .type != "exec" or (has("path") and has("argv") and has("pid") and has("decision")))' \
 		"$(session_audit)"
 	jq -e -s '[.[] | select(.type == "exec")] | length == 2' "$(session_audit)"
-	jq -e -s '[.[] | select(.type == "exec") | .argv | length] == [3, 1]' "$(session_audit)"
+	jq -e -s '[.[] | select(.type == "exec") | .argv | length] == [4, 1]' "$(session_audit)"
 	jq -e -s 'all(.[]; .type != "line" or has("text"))' "$(session_audit)"
 	run "$DHIDEBUG" sessions verify --dir "$SDIR" --all
 	echo "verify: $output"
@@ -324,7 +324,7 @@ sleep_in_target()
 	od -c "$raw" | tail -20
 	grep -q $'\033]2;CONTROL-TITLE\007' "$raw"
 	# the cd worked: the prompt shows the directory
-	grep -q '\] /vol/logs' "$raw"
+	grep -q 'vol/logs' "$raw"
 	# but the container's escape sequences never reached the terminal
 	if grep -q $'\033]2;PWNED-TITLE' "$raw" || grep -q $'\033\\[2J' "$raw"; then
 		echo "BREACH: the prompt carried the container's escape sequences to the terminal"
@@ -344,9 +344,11 @@ sleep_in_target()
 # terminal, and reads the keystrokes), forges `line` records in the audit (which also go into
 # the operator's host-side history, to be offered again by the up arrow next time), and reads
 # dhish's configuration memfd (fd 6), which holds the history of every earlier session into
-# this container. Fix: PR_SET_DUMPABLE 0 as dhish's first act (handoff entry), and close the
-# configuration memfd once read; say in docs/security.md that programs the session runs are
-# reachable by a same-uid container process when the profile holds no capability it lacks.
+# this container. The programs dhish (or dhidebug-init) runs are dumpable after their exec
+# too, and hold the session's terminal as fds 0-2. Fix: PR_SET_DUMPABLE 0 as dhish's first act
+# (handoff entry); for the programs, refuse (or warn about) a profile that holds no capability
+# beyond the container user's when the session's uid is one the container's processes run as,
+# and say in docs/security.md what such a profile exposes.
 @test "with a profile of no capabilities, the container's same-uid app cannot trace dhish or read its history" {
 	local pol=$BATS_TEST_TMPDIR/policy.json
 	cat >"$pol" <<-'JSON'
@@ -368,16 +370,20 @@ sleep_in_target()
 	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
 		return 1
 	fi
-	# the attack: the same session with the reader profile
+	# the attack: the same session with the reader profile (refusing the profile for this
+	# container, in one line, is a defence too)
 	: >"$VOLDIR/report"
 	nest_session --policy "$pol" --profile reader
-	[ "$status" -eq 0 ]
-	[[ "$output" == *session-done* ]]
-	if grep -E '^proc .* (seize|out|line)=ok|config=secret' "$VOLDIR/report"; then
+	[ "$status" -eq 0 ] || [ "$status" -eq 125 ]
+	# dhish itself is out of reach, its configuration and history unread, and no line record
+	# is the app's (the programs dhish runs are dumpable after their exec: see above)
+	if grep -E '^proc [0-9]+ (dhish|dhidebug-init) seize=ok|config=secret' "$VOLDIR/report"; then
 		echo "BREACH: the app traced dhish or read its configuration (above)"
 		return 1
 	fi
-	[[ "$output" != *FORGED-OUTPUT* ]]
+	if grep FORGED-LINE "$(session_audit)"; then
+		return 1
+	fi
 }
 
 # Finding 6 (medium): every program dhish runs inherits the supervisor's message channel.
@@ -616,10 +622,12 @@ container_stopped()
 	# what the container's root does with CAP_MKNOD (done from the host here)
 	rm -f "/proc/$CPID/root/dev/null"
 	mknod -m 0666 "/proc/$CPID/root/dev/null" b "$maj" "$min"
-	# the positive control: in the container's cgroups (the default) the node opens nothing
+	# the positive control: outside the container's device cgroup the node opens the host
+	# device (the host reads the marker through it)
+	[ "$(head -c 16 "/proc/$CPID/root/dev/null")" = HOST-DISK-MARKER ]
+	# in the container's cgroups (the default) the session reads no marker
 	run_dhi --no-record "$TARGET" -- head -c 16 /dev/null
 	echo "joined: status $status"
-	[ "$status" -ne 0 ]
 	[[ "$output" != *HOST-DISK-MARKER* ]]
 	# the attack: the same with --no-cgroup, then a write the operator thinks is discarded
 	run_dhi --no-record --no-cgroup "$TARGET" -- head -c 16 /dev/null
