@@ -346,9 +346,14 @@ sleep_in_target()
 # dhish's configuration memfd (fd 6), which holds the history of every earlier session into
 # this container. The programs dhish (or dhidebug-init) runs are dumpable after their exec
 # too, and hold the session's terminal as fds 0-2. Fix: PR_SET_DUMPABLE 0 as dhish's first act
-# (handoff entry); for the programs, refuse (or warn about) a profile that holds no capability
-# beyond the container user's when the session's uid is one the container's processes run as,
-# and say in docs/security.md what such a profile exposes.
+# is not enough: with only that (tried on a scratch build), the app seizes the process in the
+# window between the exec and the prctl ("proc N dhidebug seize=ok ... config=secret") and
+# reads the history all the same. Keep it non-dumpable across the exec instead: the kernel
+# does so when the executable is not readable by the process (would_dump()), so serve dhish's
+# copy of dhidebug mode 0111 (or 0100 root-owned for root sessions without CAP_DAC_*), or
+# hand the history over only after dhish is non-dumpable. For the programs, refuse (or warn
+# about) a profile that holds no capability beyond the container user's when the session's
+# uid is one the container's processes run as, and say in docs/security.md what it exposes.
 @test "with a profile of no capabilities, the container's same-uid app cannot trace dhish or read its history" {
 	local pol=$BATS_TEST_TMPDIR/policy.json
 	cat >"$pol" <<-'JSON'
