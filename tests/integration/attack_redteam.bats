@@ -76,9 +76,14 @@ nest_bundle()
 			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
 	}
 	container_start static
-	wait_for -t 5 -m "nest ready" grep -q '^ready' "$VOLDIR/report"
+	wait_for -t 5 -m "nest ready" grep -qE '^(ready|error)' "$VOLDIR/report"
 	echo "--- nest $NEST_MODE:"
 	cat "$VOLDIR/report"
+	# where the kernel lets no one make a user namespace the attack cannot exist
+	if grep -q '^error unshare' "$VOLDIR/report"; then
+		skip "unprivileged user namespaces are off on this host ($(grep '^error' "$VOLDIR/report"))"
+	fi
+	grep -q '^ready' "$VOLDIR/report"
 }
 
 # nest_session [ARGS...]: a recorded dhish line in the nest container (with ARGS, default
@@ -233,7 +238,12 @@ sleep_in_target()
 			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
 	}
 	container_start static
-	wait_for -t 5 -m "nest ready" grep -q '^ready' "$VOLDIR/report"
+	wait_for -t 5 -m "nest ready" grep -qE '^(ready|error)' "$VOLDIR/report"
+	cat "$VOLDIR/report"
+	if grep -q '^error unshare' "$VOLDIR/report"; then
+		skip "unprivileged user namespaces are off on this host ($(grep '^error' "$VOLDIR/report"))"
+	fi
+	grep -q '^ready' "$VOLDIR/report"
 	local p out st
 	for p in sysadmin observe general netadmin; do
 		rm -f "$VOLDIR/evil-ran"
