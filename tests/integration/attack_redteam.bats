@@ -284,8 +284,8 @@ sleep_in_target()
 	printf 'ln -s /.dhi/usr/bin/id /.dhi-scratch/ok\n/.dhi-scratch/ok\n' |
 		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET"
 	cat "$(session_audit)"
-	jq -e -s 'any(.[]; .type == "exec" and .path == "/.dhi-scratch/ok" and .argv == ["/.dhi-scratch/ok"])' \
-		"$(session_audit)"
+	jq -e -s 'any(.[]; .type == "exec" and .path == "/.dhi-scratch/ok"
+		    and .argv == ["/.dhi-scratch/ok"])' "$(session_audit)"
 	jq -e -s 'any(.[]; .type == "line" and .text == "/.dhi-scratch/ok")' "$(session_audit)"
 	run "$DHIDEBUG" sessions verify --dir "$SDIR" --all
 	[ "$status" -eq 0 ]
@@ -298,8 +298,8 @@ sleep_in_target()
 	# id ran (its output is in the recording) ...
 	grep -q 'uid=0' "$(dirname "$(session_audit)")/session.cast"
 	# ... so every exec record names what ran, with its pid, and every line its text
-	jq -e -s 'all(.[]; .type != "exec" or (has("path") and has("argv") and has("pid") and has("decision")))' \
-		"$(session_audit)"
+	jq -e -s 'all(.[]; .type != "exec"
+		    or (has("path") and has("argv") and has("pid") and has("decision")))' "$(session_audit)"
 	jq -e -s '[.[] | select(.type == "exec")] | length == 2' "$(session_audit)"
 	jq -e -s '[.[] | select(.type == "exec") | .argv | length] == [4, 1]' "$(session_audit)"
 	jq -e -s 'all(.[]; .type != "line" or has("text"))' "$(session_audit)"
@@ -424,7 +424,8 @@ sleep_in_target()
 	[ "$(echo $output)" = "0 1 2 3" ] # 3 is ls's own directory
 	# the attack: list, then forge a line record through fd 3
 	run_dhi --sessions-dir "$SDIR" \
-		-c 'ls /proc/self/fd/; printf "L/\nrm -rf /precious # FORGED\000" | tee /proc/self/fd/3 >/dev/null' \
+		-c 'ls /proc/self/fd/;
+		    printf "L/\nrm -rf /precious # FORGED\000" | tee /proc/self/fd/3 >/dev/null' \
 		"$TARGET"
 	echo "audit:"
 	jq -c '{type, text}' "$(session_audit)"
@@ -508,9 +509,10 @@ init_and_sleep()
 # it), `sudo dhidebug --toolbox / --view toolbox --profile observe CONTAINER -- cat
 # /etc/shadow` prints the host's shadow file (a root-only marker file in the test); any
 # profile with CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE reads every host file, and runs the
-# host's binaries in the container's namespaces. The same mount is then the session's /.dhi, which a container whose root holds
-# CAP_SYS_PTRACE reaches through /proc/<pid>/root (docs/security.md promises it "cannot take
-# ... the host's binary"), and so does the container of findings 1 and 5. Neither the policy
+# host's binaries in the container's namespaces. The same mount is then the session's /.dhi,
+# which a container whose root holds CAP_SYS_PTRACE reaches through /proc/<pid>/root
+# (docs/security.md promises it "cannot take ... the host's binary"), and so does the
+# container of findings 1 and 5. Neither the policy
 # (it names toolboxes only through rules) nor dhidebug (nothing on main looks at SUDO_USER
 # but the audit) knows a delegated run from root's own. Fix: under sudo (SUDO_UID set and the
 # real uid root), take toolboxes only from the cache or the policy (rules, default_toolbox,
@@ -607,11 +609,11 @@ container_stopped()
 	printf '%s\n' "awk '$pad BEGIN { print \"AWK-RAN\" }'" |
 		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" --profile general "$TARGET" |
 		grep -q AWK-RAN # it ran
-	jq -c '{type, argv_len: (.argv // [] | map(length)), text_len: (.text // "" | length), truncated}' \
-		"$(session_audit)"
+	jq -c '{type, argv_len: (.argv // [] | map(length)), text_len: (.text // "" | length),
+		truncated}' "$(session_audit)"
 	# what ran is in the exec record, or the record says it was cut
-	jq -e -s 'any(.[]; .type == "exec" and ((.argv | join(" ") | test("AWK-RAN")) or .truncated == true))' \
-		"$(session_audit)"
+	jq -e -s 'any(.[]; .type == "exec"
+		    and ((.argv | join(" ") | test("AWK-RAN")) or .truncated == true))' "$(session_audit)"
 	jq -e -s 'any(.[]; .type == "line" and ((.text | test("AWK-RAN")) or .truncated == true))' \
 		"$(session_audit)"
 }
