@@ -64,7 +64,7 @@ struct run_ctx {
 static bool env_refused(const char *var)
 {
 	static const char *const names[] = {
-		"PATH", "HOME", "TMPDIR", "TERM", "PS1", "GCONV_PATH", "GETCONF_DIR",
+		"PATH", "HOME", "TMPDIR", "TERM", "PS0", "PS1", "PS2", "PS3", "GCONV_PATH", "GETCONF_DIR",
 		"HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH",
 		"RESOLV_HOST_CONF", "RES_OPTIONS", "TZDIR", "BASH_ENV", "ENV", "SHELLOPTS",
 		"BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "CDPATH", "ZDOTDIR", "TERMINFO",
@@ -75,7 +75,7 @@ static bool env_refused(const char *var)
 	};
 	static const char *const prefixes[] = {
 		"LD_", "MALLOC_", "GLIBC_", "DHIDEBUG_", "PYTHON", "PERL", "NODE_", "RUBY",
-		"GEM_", "LUA_", "OPENSSL_", "GIT_", NULL,
+		"GEM_", "LUA_", "OPENSSL_", "GIT_", "BASH_FUNC_", NULL,
 	};
 	size_t n = strcspn(var, "=");
 

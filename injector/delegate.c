@@ -99,11 +99,21 @@ static int check_target(const struct delegate *d, const struct policy *site, con
  * A toolbox directory: its files run with the profile's capabilities under the
  * names the audit records, so one the operator can change is refused.
  */
-static int check_toolbox_dir(const struct delegate *d, const char *dir, struct dhi_err **err)
+static int check_toolbox_dir(const struct delegate *d, const struct policy *site,
+			     const char *dir, struct dhi_err **err)
 {
 	dhi_autoclose int fd = -1;
 	struct dhi_err *why = NULL;
-	int r = trust_open(dir, O_PATH | O_DIRECTORY, &fd, &why);
+	int r;
+
+	/* any directory of the host would do otherwise (`--toolbox /`: every host file) */
+	if (!listed(site->delegation.toolboxes, site->delegation.n_toolboxes, dir))
+		return refuse(d, err, "--toolbox",
+			      "a toolbox directory must be one the site lists in "
+			      "`delegation.toolboxes` (`%s` is not); toolboxes otherwise come from "
+			      "the cache and the site's rules",
+			      dir);
+	r = trust_open(dir, O_PATH | O_DIRECTORY, &fd, &why);
 
 	if (r == 0)
 		return 0;
@@ -173,7 +183,7 @@ int delegate_check_cli(const struct delegate *d, const struct policy *site, cons
 	/* a directory as toolbox_cmd_choose() takes one */
 	if (cli->cmd == CLI_ATTACH && cli->toolbox &&
 	    (cli->toolbox[0] == '/' || cli->toolbox[0] == '.' || is_dir(cli->toolbox)) &&
-	    check_toolbox_dir(d, cli->toolbox, err) < 0)
+	    check_toolbox_dir(d, site, cli->toolbox, err) < 0)
 		return -1;
 	for (int i = 0; !dl->socket_env && socket_vars[i]; i++) {
 		if (!getenv(socket_vars[i]))

@@ -3,6 +3,7 @@
 #include "injector/handoff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,14 @@ int handoff_main(void)
 		return 125;
 	}
 	prctl(PR_SET_NAME, "dhish", 0, 0, 0);
+	/*
+	 * The supervisor's message pipe is dhish's alone: a program dhish runs that held it
+	 * could write line and done records of its own choosing (tee /proc/self/fd/3).
+	 */
+	if (fcntl(HANDOFF_MSG_FD, F_SETFD, FD_CLOEXEC) < 0) {
+		dhi_err_set(&err, errno, "cannot make the message pipe close-on-exec");
+		session_child_fail(HANDOFF_MSG_FD, err);
+	}
 	if (fd_read_file(HANDOFF_CONFIG_FD, HANDOFF_MAX, &text, NULL, &err) < 0) {
 		dhi_err_prefix(&err, "cannot read dhish's configuration");
 		session_child_fail(HANDOFF_MSG_FD, err);

@@ -65,6 +65,16 @@ int toolbox_open_dir(const char *path, struct toolbox *tb, struct dhi_err **err)
 		toolbox_close(tb);
 		return dhi_err_set(err, ENOTDIR, "cannot open toolbox `%s`", path);
 	}
+	{
+		/* the host's own root would hand every host file and binary to the session */
+		struct stat root;
+
+		if (stat("/", &root) == 0 && root.st_dev == st.st_dev && root.st_ino == st.st_ino) {
+			toolbox_close(tb);
+			return dhi_err_set(err, 0, "`%s` is the host's root directory, not a toolbox",
+					   path);
+		}
+	}
 	tb->ref = xstrdup(path);
 	toolbox_read_os_release(tb->dirfd, &tb->os, &tb->os_notice);
 	for (int i = 0; shells[i] && !tb->shell; i++)

@@ -68,6 +68,8 @@ struct policy_delegation {
 	char *policies[POLICY_MAX_LISTED];	/* files --policy may name */
 	int n_roots;
 	char *roots[POLICY_MAX_LISTED];	/* --runtime-root, --containerd-root, --crio-root */
+	int n_toolboxes;
+	char *toolboxes[POLICY_MAX_LISTED];	/* directories --toolbox may name */
 };
 
 struct policy {

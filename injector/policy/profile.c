@@ -324,6 +324,8 @@ static int parse_delegation(json_t *o, struct policy *pol, struct dhi_err **err)
 			r = parse_paths(v, key, d->policies, &d->n_policies, err);
 		else if (strcmp(key, "runtime_roots") == 0)
 			r = parse_paths(v, key, d->roots, &d->n_roots, err);
+		else if (strcmp(key, "toolboxes") == 0)
+			r = parse_paths(v, key, d->toolboxes, &d->n_toolboxes, err);
 		else if (strcmp(key, "allowed_profiles") == 0) {
 			size_t i;
 			json_t *p;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "common/err.h"
 #include "injector/shell/internal.h"
 
 extern char **environ;
@@ -23,7 +25,9 @@ static int b_cd(struct dhish *sh, char **argv)
 		return 2;
 	}
 	if (!dir || chdir(dir) < 0) {
-		sh_error("cd: `%s`: %s", dir ? dir : "", dir ? strerror(errno) : "HOME is not set");
+		dhi_autofree char *safe = dhi_printable(dir ? dir : "");
+
+		sh_error("cd: `%s`: %s", safe, dir ? strerror(errno) : "HOME is not set");
 		return 1;
 	}
 	if (getcwd(cwd, sizeof(cwd)))

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
+#include "common/err.h"
 #include "common/xalloc.h"
 #include "injector/shell/internal.h"
 
@@ -180,10 +182,13 @@ static char **complete(const char *text, int start, int end)
 static char *prompt(struct dhish *sh)
 {
 	char cwd[PATH_MAX];
+	dhi_autofree char *safe = NULL;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "?");
-	return xasprintf("[dhidebug %s %s] %s %c ", sh->cfg->target, sh->cfg->profile, cwd,
+	/* a directory name is the container's: never escape sequences on the operator's terminal */
+	safe = dhi_printable(cwd);
+	return xasprintf("[dhidebug %s %s] %s %c ", sh->cfg->target, sh->cfg->profile, safe,
 			 geteuid() == 0 ? '#' : '$');
 }
 

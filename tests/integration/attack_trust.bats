@@ -109,6 +109,7 @@ in_site()
 	shift
 	# (`sessions` must come first on its command line)
 	[ "$1" = sessions ] || set -- --toolbox "$TOOLBOX" "$@"
+	site_lists_toolbox
 	[ -z "$sudoers" ] ||
 		via=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups sudo -n)
 	run --separate-stderr unshare -m --propagation private sh -c '
@@ -121,6 +122,24 @@ in_site()
 	echo "dhidebug $* -> status $status"
 	echo "stdout: $output"
 	echo "stderr: $stderr"
+}
+
+# site_lists_toolbox: the test toolbox is a directory, which a delegated operator may name only
+# when the site lists it (`delegation.toolboxes`): added to the site policy (made when there is
+# none), in place so that its owner and mode stay what the test made them; a file that is not
+# JSON is left as it is
+site_lists_toolbox()
+{
+	local pol=$SITE/etc/policy.json
+
+	if [ ! -e "$pol" ]; then
+		printf '{"delegation": {"toolboxes": ["%s"]}}\n' "$TOOLBOX" >"$pol"
+	elif jq --arg tb "$TOOLBOX" \
+		'.delegation.toolboxes = ((.delegation.toolboxes // []) + [$tb] | unique)' \
+		"$pol" >"$pol.new" 2>/dev/null; then
+		cat "$pol.new" >"$pol"
+	fi
+	rm -f "$pol.new"
 }
 
 # site_run [VAR=VALUE...] -- ARGS...: in_site, run as root (SUDO_* among the VARs or not)
