@@ -88,4 +88,10 @@ void fd_close_all_but(const int *keep, size_t n);
 /* Sets or clears O_NONBLOCK. */
 int fd_set_nonblock(int fd, int on);
 
+/*
+ * pread() until `len` bytes are read or the file ends, EINTR retried: the number read (short
+ * only at the end of the file), or -1 with errno.
+ */
+ssize_t fd_pread_full(int fd, void *buf, size_t len, off_t off);
+
 #endif

@@ -30,20 +30,10 @@
 
 /* --- ELF: PT_INTERP, DT_NEEDED, DT_RUNPATH (64-bit and 32-bit, little-endian) --- */
 
+/* all of `len` bytes at `off`, or -1 (a short file is as bad as an error here) */
 static int pread_all(int fd, void *buf, size_t len, off_t off)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, off + (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
+	return fd_pread_full(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
 }
 
 /* A NUL-terminated string of at most `max` bytes at `off`, or NULL. */

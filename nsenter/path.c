@@ -106,9 +106,7 @@ static int walk_path(int rootfd, const char *path, int flags, unsigned int pflag
 			break;
 		}
 		if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n;
-			char *joined;
+			int r;
 
 			if ((pflags & PATH_F_NO_SYMLINKS) || ++links > MAX_SYMLINKS ||
 			    (last && (flags & O_NOFOLLOW))) {
@@ -116,16 +114,11 @@ static int walk_path(int rootfd, const char *path, int flags, unsigned int pflag
 				errno = ELOOP;
 				break;
 			}
-			n = readlinkat(fd, "", target, sizeof(target) - 1);
-			close(fd);
-			if (n < 0)
+			r = path_follow_link(fd, next, &rest);
+			if (r < 0)
 				break;
-			target[n] = '\0';
-			if (target[0] == '/')
+			if (r > 0)
 				walk_to_root(&w);
-			joined = xasprintf("%s/%s", target, next);
-			free(rest);
-			rest = joined;
 			continue;
 		}
 		if (last) {
@@ -153,6 +146,22 @@ static int walk_path(int rootfd, const char *path, int flags, unsigned int pflag
 		errno = saved;
 	}
 	return ret;
+}
+
+int path_follow_link(int fd, const char *next, char **rest)
+{
+	char target[PATH_MAX], *joined;
+	ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+
+	close(fd);
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	/* (`next` may point into *rest: joined before *rest is freed) */
+	joined = xasprintf("%s/%s", target, next);
+	free(*rest);
+	*rest = joined;
+	return target[0] == '/';
 }
 
 bool path_split_first(char *path, char **name, char **next)

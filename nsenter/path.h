@@ -45,6 +45,13 @@ int path_read_regular_at(int rootfd, const char *path, size_t max, char **out, s
  */
 bool path_split_first(char *path, char **name, char **next);
 
+/*
+ * For the same walks, at a symlink: reads the link `fd` (an O_PATH fd, closed here) and
+ * makes *rest its target followed by `next` (which may point into *rest). Returns 1 when the
+ * target is absolute (the walk restarts at its root), 0 when relative, -1 with errno.
+ */
+int path_follow_link(int fd, const char *next, char **rest);
+
 /* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdio.h"
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 #include "nsenter/path.h"
@@ -474,27 +475,16 @@ static int walk_path(const struct execid_proc *p, int start, const char *path, b
 			/* /proc/mounts, /proc/net: ordinary links ("self/…") */
 		}
 		if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n;
+			int r;
 
 			if ((last && nofollow) || ++links > MAX_LINKS) {
 				close(fd);
 				errno = ELOOP;
 				break;
 			}
-			n = readlinkat(fd, "", target, sizeof(target) - 1);
-			close(fd);
-			if (n < 0)
+			r = path_follow_link(fd, next, &rest);
+			if (r < 0 || (r > 0 && walk_restart(&w, p->root) < 0))
 				break;
-			target[n] = '\0';
-			if (target[0] == '/' && walk_restart(&w, p->root) < 0)
-				break;
-			{
-				char *joined = xasprintf("%s/%s", target, next);
-
-				free(rest);
-				rest = joined;
-			}
 			continue;
 		}
 		if (last) {
@@ -576,24 +566,6 @@ static void name_of(const struct execid *x, int fd, char *out, size_t len)
 	out[n > 0 ? n : 0] = '\0';
 }
 
-static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static int sha256_fd(int fd, off_t size, unsigned char out[32])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -605,7 +577,7 @@ static int sha256_fd(int fd, off_t size, unsigned char out[32])
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		goto out;
 	while (off < size) {
-		ssize_t got = pread_full(fd, buf, SCAN_CHUNK, off);
+		ssize_t got = fd_pread_full(fd, buf, SCAN_CHUNK, off);
 
 		if (got <= 0 || !EVP_DigestUpdate(ctx, buf, (size_t)got))
 			goto out;
@@ -634,7 +606,7 @@ static enum kind scan_banner(int fd, off_t size)
 		return K_PROGRAM;
 	buf = xmalloc(SCAN_CHUNK + keep);
 	while (off < size) {
-		ssize_t got = pread_full(fd, buf + have, SCAN_CHUNK, off);
+		ssize_t got = fd_pread_full(fd, buf + have, SCAN_CHUNK, off);
 
 		if (got <= 0)
 			break;
@@ -701,7 +673,7 @@ static int elf_phdrs(const unsigned char *head, size_t len, int fd, bool is64, s
 	tab = xmalloc(tablen ? tablen : 1);
 	if (phoff + tablen <= len)
 		memcpy(tab, head + phoff, tablen);
-	else if (pread_full(fd, tab, tablen, (off_t)phoff) != (ssize_t)tablen)
+	else if (fd_pread_full(fd, tab, tablen, (off_t)phoff) != (ssize_t)tablen)
 		return -1;
 	for (unsigned int i = 0; i < num; i++) {
 		if (is64) {
@@ -729,7 +701,7 @@ static void elf_string(int fd, const struct phdr *ph, int n, uint64_t vaddr, cha
 		if (ph[i].type != PT_LOAD || vaddr < ph[i].vaddr ||
 		    vaddr >= ph[i].vaddr + ph[i].filesz)
 			continue;
-		got = pread_full(fd, out, len - 1, (off_t)(ph[i].offset + (vaddr - ph[i].vaddr)));
+		got = fd_pread_full(fd, out, len - 1, (off_t)(ph[i].offset + (vaddr - ph[i].vaddr)));
 		out[got > 0 ? got : 0] = '\0';
 		out[strnlen(out, len - 1)] = '\0';
 		return;
@@ -745,7 +717,7 @@ static void elf_dynamic(int fd, bool is64, const struct phdr *ph, int n, const s
 	dhi_autofree unsigned char *buf = xmalloc(len ? len : 1);
 	uint64_t strtab = 0, soname = 0;
 	bool has_strtab = false;
-	ssize_t got = pread_full(fd, buf, len, (off_t)dyn->offset);
+	ssize_t got = fd_pread_full(fd, buf, len, (off_t)dyn->offset);
 
 	for (size_t off = 0; got > 0 && off + entsize <= (size_t)got; off += entsize) {
 		int64_t tag;
@@ -811,7 +783,7 @@ static void elf_read(int fd, const unsigned char *head, size_t len, struct elf_i
 	for (int i = 0; i < n; i++) {
 		if (ph[i].type == PT_INTERP && ph[i].filesz > 1 &&
 		    ph[i].filesz < sizeof(info->interp)) {
-			ssize_t got = pread_full(fd, info->interp, (size_t)ph[i].filesz,
+			ssize_t got = fd_pread_full(fd, info->interp, (size_t)ph[i].filesz,
 						 (off_t)ph[i].offset);
 
 			info->interp[got > 0 ? got : 0] = '\0';
@@ -963,7 +935,7 @@ static const struct seen *classify(struct execid *x, int fd, const struct stat *
 		return NULL;
 	if (!s) {
 		dhi_autofree unsigned char *head = xmalloc(HEAD_LEN);
-		ssize_t n = pread_full(rfd, head, HEAD_LEN, 0);
+		ssize_t n = fd_pread_full(rfd, head, HEAD_LEN, 0);
 		struct elf_info elf;
 
 		if (n < 0)

@@ -1,19 +1,17 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
 # attack_redteam.bats: findings of the red-team review of main (a compromised container's
-# root, a delegated operator, a hostile runtime). Each test FAILS on the code it was written
-# against, showing the breach; each has a positive control that shows the attack itself works
-# (against an ordinary process, or without the defence), so a pass can only mean the defence
-# held. The finding (what, impact, how to fix) is the comment above each test.
+# root, a delegated operator, a hostile runtime) that are fixed. Each test failed on the code
+# it was written against, showing the breach; each has a positive control that shows the
+# attack itself works (against an ordinary process, or without the defence), so a pass can
+# only mean the defence held. The finding (what, impact, the fix) is the comment
+# above each test. The findings still open have their tests on the branch wt/attack.
 
 load helpers
 
 setup()
 {
 	requires root runc toolbox
-	for f in nest libevil.so; do
-		[ -e "$BUILD/tests/$f" ] || missing "no $BUILD/tests/$f (make fixtures)"
-	done
 	SDIR=$BATS_TEST_TMPDIR/sessions
 	mkdir -m 0700 "$SDIR"
 }
@@ -21,15 +19,14 @@ setup()
 teardown()
 {
 	[ -n "${CID:-}" ] && rm -f "/var/lib/dhidebug/history/runc_$CID"
-	[ -e "$BATS_TEST_TMPDIR/loopdev" ] && losetup -d "$(cat "$BATS_TEST_TMPDIR/loopdev")"
 	container_rm
 }
 
-# Docker's default capabilities: what a container's root holds unless told otherwise (no
-# CAP_SYS_PTRACE, no CAP_SYS_ADMIN)
-DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
-	"CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE",
-	"CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+# container_stopped: the test's container has exited (for wait_for)
+container_stopped()
+{
+	[ "$(rt state "$CID" | jq -r .status)" = stopped ]
+}
 
 # session_audit: the audit.jsonl of the only session recorded in $SDIR
 session_audit()
@@ -40,84 +37,18 @@ session_audit()
 	echo "${d%/}/audit.jsonl"
 }
 
-# in_target NAME: host pids of the processes called NAME in the target's pid namespace (with
-# pgrep: a walk of /proc in shell is too slow on a loaded machine for short sessions)
-in_target()
-{
-	local p ns
-	ns=$(readlink "/proc/$CPID/ns/pid")
-	for p in $(pgrep -x "$1"); do
-		[ "$p" != "$CPID" ] && [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "$ns" ] && echo "$p"
-	done
-	return 0
-}
-
-# state_is PID S: PID's one-letter state is S (for wait_for)
-state_is()
-{
-	[ "$(pid_state "$1")" = "$2" ]
-}
-
-# nest_bundle MODE [UID CAPS]: a static container whose PID 1 is tests/fixtures/nest.c in
-# MODE, reporting to $VOLDIR/report, run as UID (default root) with the capabilities CAPS (a
-# JSON list, default Docker's); waits until it is ready
-nest_bundle()
-{
-	NEST_MODE=$1
-	NEST_UID=${2:-0}
-	NEST_CAPS=${3:-$DOCKER_CAPS}
-	customize_bundle()
-	{
-		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
-		jq --argjson caps "$NEST_CAPS" --arg mode "$NEST_MODE" --argjson uid "$NEST_UID" \
-			'.process.args = ["/nest", $mode, "/vol/report", "by-the-container"]
-			 | .process.user = {uid: $uid, gid: $uid}
-			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
-			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
-	}
-	container_start static
-	wait_for -t 5 -m "nest ready" grep -qE '^(ready|error)' "$VOLDIR/report"
-	echo "--- nest $NEST_MODE:"
-	cat "$VOLDIR/report"
-	# where the kernel lets no one make a user namespace the attack cannot exist
-	if grep -q '^error unshare' "$VOLDIR/report"; then
-		skip "unprivileged user namespaces are off on this host ($(grep '^error' "$VOLDIR/report"))"
-	fi
-	grep -q '^ready' "$VOLDIR/report"
-}
-
-# nest_session [ARGS...]: a recorded dhish line in the nest container (with ARGS, default
-# the general profile); what it printed in $output
-nest_session()
-{
-	rm -rf "${SDIR:?}"/* "$SDIR"/.open
-	[ $# -gt 0 ] || set -- --profile general
-	run_dhi --sessions-dir "$SDIR" "$@" -c 'sleep 1; echo session-done' "$TARGET"
-	echo "--- report:"
-	cat "$VOLDIR/report"
-	echo "--- audit:"
-	cat "$(session_audit)"
-}
-
-# Finding 1 (high): the session joins a user namespace the container made for itself.
-# ns_target_join_user() joins the user namespace the target process is in *now*. A
-# container's root with no CAP_SYS_PTRACE (Docker's defaults) unshares CLONE_NEWUSER in its
-# PID 1 (no privilege is needed where unprivileged user namespaces are allowed, runc's and
-# Kubernetes' default seccomp-less setups among them; CAP_SETUID/CAP_SETGID, which Docker
-# gives, let a child of it write the 0-65535 identity maps). The session then runs in a user
-# namespace that the container's root owns and where PID 1 holds every capability, so the
-# kernel lets the container PTRACE_SEIZE, pidfd_getfd and read /proc/<pid>/* of every
-# session process: dhidebug-init's init and program during the window before exec, dhish,
-# and what it runs. Shown here: text written into the operator's output (and the recording)
-# and made-up `line` records in the hash-chained audit, both through the session's own fds;
-# in a tty session the same fd is the operator's terminal (escape sequences in, keystrokes
-# out). The residual risk in docs/security.md grants this only to a container whose root
-# holds CAP_SYS_PTRACE; here none is needed. The profile's capabilities also become
-# capabilities in the container's private user namespace only (general's CAP_SYS_PTRACE no
-# longer reaches the application's processes). Fix: join the user namespace that owns the
-# target's pid namespace (ioctl(NS_GET_USERNS) on /proc/<pid>/ns/pid, which a process
-# cannot change for itself) and refuse a target whose own user namespace (or mount, net...
-# namespace owner) differs from it, naming the reason.
+# Finding 4 (medium): dhish's prompt sends the container's directory names to the operator's
+# terminal raw. prompt() in injector/shell/dhish.c puts getcwd() into the prompt as it is,
+# and readline writes the prompt unfiltered; a directory name is any bytes but `/` and NUL,
+# and the container names its own directories (and an image its WorkingDir, where a session
+# of a stopped container or an image starts). Once the operator is in such a directory, every
+# prompt carries the container's escape sequences to the operator's terminal: a title, a
+# cleared screen (shown here), cursor moves that overwrite what the session printed, OSC 52
+# clipboard writes, and whatever a terminal emulator's own parser bugs allow. The recording
+# keeps the bytes, so a replay does it again to the reviewer. (The supervisor's own notices
+# go through dhi_printable(); the prompt does not.) Fix: make the cwd printable in prompt()
+# (the same escaping as dhi_printable() or put_safe() in sessions.c), and likewise any
+# container string dhish prints itself (sh_error() messages with expanded words).
 @test "a container's directory name does not reach the operator's terminal raw through dhish's prompt" {
 	command -v script >/dev/null || missing "needs script (util-linux)"
 	container_start static
@@ -141,28 +72,18 @@ nest_session()
 	fi
 }
 
-# Finding 5 (medium): with a profile whose capabilities the container's user also has (none,
-# say), dhish is traceable by the container. dhish is exec'd from dhidebug-init, and exec
-# makes a process dumpable again; nothing in dhish sets PR_SET_DUMPABLE back to 0, and
-# docs/security.md's argument ("the program has capabilities the container's root lacks, so
-# the kernel refuses a ptrace") holds only while that is true. A site profile of no
-# capabilities as nobody (the least-privilege reading profile a site writes first; `--user`
-# the app's own uid does the same with such a profile) runs dhish as the application's own
-# uid with nothing the application lacks: the compromised application, with no capability at
-# all, seizes dhish, writes into the operator's output (in a tty session: the operator's
-# terminal, and reads the keystrokes), forges `line` records in the audit (which also go into
-# the operator's host-side history, to be offered again by the up arrow next time), and reads
-# dhish's configuration memfd (fd 6), which holds the history of every earlier session into
-# this container. The programs dhish (or dhidebug-init) runs are dumpable after their exec
-# too, and hold the session's terminal as fds 0-2. Fix: PR_SET_DUMPABLE 0 as dhish's first act
-# is not enough: with only that (tried on a scratch build), the app seizes the process in the
-# window between the exec and the prctl ("proc N dhidebug seize=ok ... config=secret") and
-# reads the history all the same. Keep it non-dumpable across the exec instead: the kernel
-# does so when the executable is not readable by the process (would_dump()), so serve dhish's
-# copy of dhidebug mode 0111 (or 0100 root-owned for root sessions without CAP_DAC_*), or
-# hand the history over only after dhish is non-dumpable. For the programs, refuse (or warn
-# about) a profile that holds no capability beyond the container user's when the session's
-# uid is one the container's processes run as, and say in docs/security.md what it exposes.
+# Finding 6 (medium): every program dhish runs inherits the supervisor's message channel.
+# dhidebug-init hands dhish its channel as fd 3 without close-on-exec (init.c program():
+# dup3(msg, 3, 0) when exe >= 0), and dhish never sets FD_CLOEXEC on it, so each program the
+# operator runs holds the write end of the pipe whose `L` (line), `S` (line.end), `E` (error)
+# and `N` (notice) messages the supervisor writes into the hash-chained audit, the recording
+# and the host-side history as dhish's own. The operator (adversary B) forges audit lines
+# with `tee /proc/self/fd/3` (shown here; in a tty session the payload can come from a file
+# typed in, which is not recorded by default), makes the session end "with an error" of any
+# text, and any program of the session, or whoever traces one, can do the same. THREATS 1
+# ("every session pid's fd directory contains only 0, 1 and 2") fails for every program run
+# from dhish. Fix: fcntl(3, F_SETFD, FD_CLOEXEC) as dhish starts (it keeps writing to it;
+# the kernel closes it in its children at exec), the same for fd 4 if it is kept.
 @test "programs run from dhish hold no fd but 0, 1 and 2, and cannot write dhish's audit records" {
 	container_start static
 	# the positive control: a program run without dhish holds 0, 1 and 2 only (what every
@@ -186,16 +107,22 @@ nest_session()
 	[ "$(echo "${lines[@]:0:4}")" = "0 1 2 3" ]
 }
 
-# Finding 7 (low): the container multiplies what a session shows six-fold on the host's disk,
-# without limit. record_event() escapes each control byte of the output as \u00XX (six bytes),
-# and nothing bounds session.cast: a sparse file or a log stream of NUL bytes, which costs the
-# container no disk, that the operator cats or tails (also piped into grep in non-tty mode,
-# so nobody sees it scroll) becomes six times its size in /var/lib/dhidebug/sessions on the
-# host: 1 GiB shown, 6 GiB written, until the host's /var is full (other sessions' recordings
-# and every other service on that file system fail with it). Fix: a size limit on the
-# recording (the policy's, with a default), after which the session ends under `record:
-# required` or goes on unrecorded saying so, as for a failed write; and a compact form for
-# runs of control bytes (or dropping NULs, which terminals ignore) so the factor is near 1.
+# Finding 9 (high, under delegation): a delegated operator reads the host's files by naming the
+# host's root as the toolbox. `--toolbox=<dir>` takes any directory of the host and nothing
+# limits it: under sudo (THREATS 46, invariant 11: options narrow the site policy, never widen
+# it), `sudo dhidebug --toolbox / --view toolbox --profile observe CONTAINER -- cat
+# /etc/shadow` prints the host's shadow file (a root-only marker file in the test); any
+# profile with CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE reads every host file, and runs the
+# host's binaries in the container's namespaces. The same mount is then the session's /.dhi,
+# which a container whose root holds CAP_SYS_PTRACE reaches through /proc/<pid>/root
+# (docs/security.md promises it "cannot take ... the host's binary"), and so does the
+# container of findings 1 and 5. Neither the policy
+# (it names toolboxes only through rules) nor dhidebug (nothing on main looks at SUDO_USER
+# but the audit) knows a delegated run from root's own. Fix: under sudo (SUDO_UID set and the
+# real uid root), take toolboxes only from the cache or the policy (rules, default_toolbox,
+# an allowed list) and refuse --toolbox=<dir>, --policy, --toolbox-cache, --sessions-dir and
+# --runtime-root unless the policy allows them; and refuse as a toolbox, for everyone, a
+# directory that is the root of a mount namespace or holds the host's /etc/shadow.
 @test "under sudo, --toolbox / does not hand the host's files to the session" {
 	container_start static
 	# a host directory holding a file only root may read, and the toolbox's programs (so a
@@ -264,20 +191,3 @@ nest_session()
 	fi
 	[ "${lines[1]}" = 0 ]
 }
-
-container_stopped()
-{
-	[ "$(rt state "$CID" | jq -r .status)" = stopped ]
-}
-
-# Finding 11 (medium): what the operator ran past the first 4 KiB of a line or an argument is
-# in no record, and nothing says so. dhish's line goes to the supervisor in one message of at
-# most SESSION_MSG_MAX (4096) bytes, cut silently (session_msg_send); the exec audit reads
-# each argument with read_str() into 4096 bytes, also cut silently (only the 257th argument
-# gets a "…"). An operator who pads a line and a program argument with 4 KiB of blanks has
-# the `line` record and the `exec` record end in the blanks: `awk '<4 KiB of spaces> BEGIN {
-# while ((getline l < "/target/etc/shadow") > 0) print l }'` reads any file the profile may,
-# and neither record shows which, nor that it was cut (with input from a pipe nothing of it
-# is in the recording either; only its output). Fix: carry the whole line (several messages,
-# or a memfd), read arguments up to the kernel's own limit (MAX_ARG_STRLEN, 128 KiB), and
-# where something is still cut say so in the record ("truncated": true).

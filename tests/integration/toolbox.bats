@@ -458,26 +458,15 @@ podman_service()
 	requires_registry podman
 	podman_service || missing "podman's API service did not start here: $(tail -n 3 "$RT/podman-service.log" | tr '\n' ' ')"
 	[ -x /bin/busybox ] || missing "needs busybox-static"
-	# the app: a static binary and an os-release, nothing else
-	mkdir -p "$BATS_TEST_TMPDIR/app/etc"
-	cp "$BUILD/tests/app-static" "$BATS_TEST_TMPDIR/app/app"
-	cp /usr/lib/os-release "$BATS_TEST_TMPDIR/app/etc/os-release"
-	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/app" --oci "$BATS_TEST_TMPDIR/app-oci" --no-build >/dev/null
-	push "$BATS_TEST_TMPDIR/app-oci:latest" dhi/app:1-debian12
-	# its -dev variant: busybox as the shell and the tools
-	mkdir -p "$BATS_TEST_TMPDIR/dev/bin" "$BATS_TEST_TMPDIR/dev/etc"
-	cp /bin/busybox "$BATS_TEST_TMPDIR/dev/bin/busybox"
-	for a in sh cat ls ps; do ln -s busybox "$BATS_TEST_TMPDIR/dev/bin/$a"; done
-	cp /usr/lib/os-release "$BATS_TEST_TMPDIR/dev/etc/os-release"
-	echo dev-toolbox >"$BATS_TEST_TMPDIR/dev/etc/dhi-toolbox"
-	"$REPO/toolbox/mkdev" --rootfs "$BATS_TEST_TMPDIR/dev" --oci "$BATS_TEST_TMPDIR/dev-oci" --no-build >/dev/null
-	push "$BATS_TEST_TMPDIR/dev-oci:latest" dhi/app:1-debian12-dev
+	# the app (a static binary and an os-release) and its -dev (busybox as the shell and tools)
+	dhi_images dhi/app 1-debian12
+	dhi_dev_images dhi/app 1-debian12-dev
 
 	pm pull -q --tls-verify=false "$REG/dhi/app:1-debian12" >/dev/null
 	name=dhi-tb-$$
 	pm run -d --name "$name" --network none "$REG/dhi/app:1-debian12" /app /nonexistent/marker >/dev/null
 	export CONTAINER_HOST=unix://$PSOCK
-	# (busybox is a shell as far as the profiles go: sysadmin runs it)
+	# (sysadmin: the toolbox view's cat is busybox, and this is about the rule, not the profile)
 	run --separate-stderr "$DHIDEBUG" --toolbox-cache "$CACHE" --view toolbox --profile sysadmin \
 		"podman://$name" -- \
 		/bin/cat /proc/1/cmdline /etc/dhi-toolbox
