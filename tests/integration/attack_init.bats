@@ -41,7 +41,7 @@ seizer_bundle()
 	customize_bundle()
 	{
 		install -m 0755 "$BUILD/tests/seizer" "$1/rootfs/seizer"
-		jq '.process.args = ["/seizer", "/vol/report", "/vol/mask"]
+		jq '.process.args = ["/seizer", "/vol/report", "/vol/mask", "/vol/hostdevs"]
 		    | .process.capabilities.bounding += ["CAP_SYS_PTRACE"]
 		    | .process.capabilities.effective += ["CAP_SYS_PTRACE"]
 		    | .process.capabilities.permitted += ["CAP_SYS_PTRACE"]' \
@@ -123,6 +123,9 @@ exe_handle_control()
 		"$VOLDIR/report"
 	cp "$(command -v sleep)" "$BATS_TEST_TMPDIR/hostctl"
 	echo 0 >"$VOLDIR/mask"
+	# a directory fd counts when it leads to a filesystem the host has mounted: the session's
+	# own mounts (toolbox overlay, union, scratch), made in its private namespace, are not
+	awk '{ print $3 }' /proc/self/mountinfo | sort -u >"$VOLDIR/hostdevs"
 	nsenter -t "$CPID" -p -- bash -c "exec 9</etc; exec $BATS_TEST_TMPDIR/hostctl 30" &
 	HOSTCTL_PID=$!
 	for i in $(seq 100); do

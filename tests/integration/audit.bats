@@ -65,11 +65,12 @@ chain_ok()
 	[ "$(stat -c %a "$d/audit.jsonl")" = 600 ]
 	[ "$(stat -c %a "$d/session.cast")" = 600 ]
 	audit_has "$d" '.type == "line" and .text == "ls /proc | wc -l; env | sort | head -1"'
+	# the default view here is union: the toolbox's programs run from /.dhi
 	for prog in ls wc sort head; do
-		audit_has "$d" --arg p "/usr/bin/$prog" '.type == "exec" and .path == $p and
+		audit_has "$d" --arg p "/.dhi/usr/bin/$prog" '.type == "exec" and .path == $p and
 			.decision == "allowed"' || { echo "no exec of $prog"; return 1; }
 	done
-	audit_has "$d" '.type == "exec" and .path == "/usr/bin/ls" and .argv == ["ls", "/proc"]'
+	audit_has "$d" '.type == "exec" and .path == "/.dhi/usr/bin/ls" and .argv == ["ls", "/proc"]'
 	audit_has "$d" '.type == "session.start" and .target.id != null and
 		.profile.name == "general" and (.profile.filter_sha256 | length) == 64 and
 		.policy.file == null and .policy.sha256 == null and .target.state == "running"'
@@ -93,8 +94,8 @@ chain_ok()
 	[[ "$output" == *app* ]]
 	# cat was started by find, not by dhish
 	local find_pid
-	find_pid=$(jq -r 'select(.type == "exec" and .path == "/usr/bin/find") | .pid' "$d/audit.jsonl")
-	audit_has "$d" --argjson p "$find_pid" '.type == "exec" and .path == "/usr/bin/cat" and
+	find_pid=$(jq -r 'select(.type == "exec" and .path == "/.dhi/usr/bin/find") | .pid' "$d/audit.jsonl")
+	audit_has "$d" --argjson p "$find_pid" '.type == "exec" and .path == "/.dhi/usr/bin/cat" and
 		.ppid == $p'
 	audit_has "$d" '.type == "exec" and .argv[0] == "sh" and .decision == "denied"'
 	chain_ok "$d"
