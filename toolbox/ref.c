@@ -319,7 +319,8 @@ static void add_candidate(struct tb_rule *r, const struct tb_ref *image, const c
 {
 	struct tb_ref *c;
 
-	if (r->n == TB_RULE_MAX_CANDIDATES)
+	/* a long tag plus `-dev` can pass the 128 characters a tag may have */
+	if (r->n == TB_RULE_MAX_CANDIDATES || !tag_ok(tag))
 		return;
 	c = &r->cand[r->n++];
 	c->registry = xstrdup(image->registry);
@@ -368,6 +369,8 @@ static enum rule_result rule_dhi(const struct tb_ref *image, struct tb_rule *r)
 
 		add_candidate(r, image, tag);
 	}
+	if (r->n == 0)
+		return RULE_YES;
 	r->why = xasprintf("DHI image: tag `%s` → `%s` (same distribution and versions, with a "
 			   "shell and tools)%s",
 			   image->tag, r->cand[0].tag,
@@ -442,6 +445,13 @@ int ref_toolbox_rule(const struct tb_ref *image, const char *default_ref, struct
 		if (r == RULE_SELF) {
 			ref_copy(image, &out->cand[0]);
 			out->n = 1;
+		}
+		if (out->n == 0) {
+			ref_rule_free(out);
+			return dhi_err_set(err, 0,
+					   "the %s rule gives no valid toolbox tag for tag `%s` "
+					   "(longer than 128 characters): use --toolbox",
+					   rules[i].name, image->tag);
 		}
 		return 0;
 	}

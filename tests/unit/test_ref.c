@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,6 +270,13 @@ static void test_ref_toolbox_rule_chainguard(void **state)
 		    "cgr.dev/chainguard/python:latest-dev", NULL);
 	expect_rule("cgr.dev/chainguard/python:latest-dev", NULL, "chainguard",
 		    "cgr.dev/chainguard/python:latest-dev", NULL);
+	/* a 125-character tag: its `-dev` would be 129, no valid reference (found by fuzz_toolbox) */
+	{
+		char ref[160];
+
+		snprintf(ref, sizeof(ref), "cgr.dev/7:%0125d", 0);
+		expect_no_rule(ref, "gives no valid toolbox tag");
+	}
 }
 
 static void test_ref_toolbox_rule_distroless(void **state)
