@@ -81,9 +81,10 @@ expect_bad()
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"target    runc://$CID"* ]]
 	[[ "$output" == *"line      echo hello-from-session; ls /proc | wc -l; env | sort | head -1   (in /)"* ]]
-	[[ "$output" == *"exec      allowed /usr/bin/ls: ls /proc"* ]]
-	[[ "$output" == *"exec      allowed /usr/bin/wc: wc -l"* ]]
-	[[ "$output" == *"exec      allowed /usr/bin/sort: sort"* ]]
+	# the default view here is union: the toolbox's programs run from /.dhi
+	[[ "$output" == *"exec      allowed /.dhi/usr/bin/ls: ls /proc"* ]]
+	[[ "$output" == *"exec      allowed /.dhi/usr/bin/wc: wc -l"* ]]
+	[[ "$output" == *"exec      allowed /.dhi/usr/bin/sort: sort"* ]]
 	[[ "$output" == *"line.end  status 0, "* ]]
 	[[ "$output" == *"end       status 0, reason exit"* ]]
 }
@@ -177,7 +178,7 @@ expect_bad()
 	dhidebug_bg "$BATS_TEST_TMPDIR/bg.out" --sessions-dir "$SDIR" -c 'echo started; sleep 30' "$TARGET"
 	wait_for_session
 	for _ in $(seq 50); do
-		grep -q '"path":"/usr/bin/sleep"' "$SDIR"/*/audit.jsonl 2>/dev/null && break
+		grep -q '"path":"/.dhi/usr/bin/sleep"' "$SDIR"/*/audit.jsonl 2>/dev/null && break
 		sleep 0.1
 	done
 	kill -KILL "$DHI_PID"
@@ -191,7 +192,7 @@ expect_bad()
 	[ "$(jq -r '.[0].state' <<<"$output")" = incomplete ]
 	[ "$(jq -r '.[0].status' <<<"$output")" = null ]
 	run review sessions show "$(jq -r '.[0].id' <<<"$output")"
-	[[ "$output" == *"exec      allowed /usr/bin/sleep: sleep 30"* ]]
+	[[ "$output" == *"exec      allowed /.dhi/usr/bin/sleep: sleep 30"* ]]
 	[[ "$output" != *"end       status"* ]]
 }
 
