@@ -31,6 +31,8 @@ enum {
 	OPT_MAX_UNPACKED,
 	OPT_PULL_TIMEOUT,
 	OPT_ALLOW_HOST,
+	OPT_DRY_RUN,
+	OPT_NAME,
 };
 
 static const struct option long_opts[] = {
@@ -57,6 +59,8 @@ static const struct option long_opts[] = {
 	{ "max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED },
 	{ "pull-timeout", required_argument, NULL, OPT_PULL_TIMEOUT },
 	{ "allow-host", no_argument, NULL, OPT_ALLOW_HOST },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "name", required_argument, NULL, OPT_NAME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -68,8 +72,8 @@ void cli_usage(FILE *f)
 	      "       dhidebug ls [--json]\n"
 	      "       dhidebug port-forward <target> [<addr>:]<local-port>:<remote-port>...\n"
 	      "       dhidebug lint (<target>|image://<ref>) [--json]\n"
-	      "       dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest> | prune\n"
-	      "       dhidebug toolbox import <path> | rule <image>\n"
+	      "       dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest>\n"
+	      "       dhidebug toolbox prune [--dry-run] | import [--name=<ref>] <path> | rule <image>\n"
 	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
 	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
 	      "       dhidebug sessions verify (<id>|--all) [--dir=<dir>]\n"
@@ -116,7 +120,9 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "`dhidebug toolbox` manages the toolbox cache: pull an image from its registry,\n"
 	      "list, remove or prune cached toolboxes, import an OCI layout or docker-archive,\n"
-	      "and show which toolbox the rules pick for an image (`rule`).\n"
+	      "and show which toolbox the rules pick for an image (`rule`). An import keeps the\n"
+	      "image's own name (or --name=<ref>); `prune` removes only unnamed entries that no\n"
+	      "pull or import is using, and names each (--dry-run: what it would remove).\n"
 	      "\n"
 	      "Recorded sessions (in /var/lib/dhidebug/sessions, or --dir=<dir>; <id> may be\n"
 	      "a unique prefix of a session id, or a session folder's path):\n"
@@ -355,8 +361,8 @@ static int toolbox_args(int argc, char **argv, struct cli *out, struct dhi_err *
 		const char *usage;
 	} subs[] = {
 		{ "pull", 1, "pull <ref>" },	 { "ls", 0, "ls [--json]" },
-		{ "rm", 1, "rm <ref>|<digest>" }, { "prune", 0, "prune" },
-		{ "import", 1, "import <path>" }, { "rule", 1, "rule <image>" },
+		{ "rm", 1, "rm <ref>|<digest>" }, { "prune", 0, "prune [--dry-run]" },
+		{ "import", 1, "import [--name=<ref>] <path>" }, { "rule", 1, "rule <image>" },
 		{ NULL, 0, NULL },
 	};
 	const char *sub = optind < argc ? argv[optind] : NULL;
@@ -372,6 +378,10 @@ static int toolbox_args(int argc, char **argv, struct cli *out, struct dhi_err *
 			return dhi_err_set(err, 0, "usage: dhidebug toolbox %s", subs[i].usage);
 		if (out->json && strcmp(sub, "ls") != 0 && strcmp(sub, "pull") != 0)
 			return dhi_err_set(err, 0, "--json goes with `dhidebug toolbox ls` and `pull`");
+		if (out->dry_run && strcmp(sub, "prune") != 0)
+			return dhi_err_set(err, 0, "--dry-run goes with `dhidebug toolbox prune`");
+		if (out->name && strcmp(sub, "import") != 0)
+			return dhi_err_set(err, 0, "--name goes with `dhidebug toolbox import`");
 		out->argv = &argv[optind];
 		return 0;
 	}
@@ -504,6 +514,12 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 		case OPT_ALLOW_HOST:
 			out->allow_host = true;
 			break;
+		case OPT_DRY_RUN:
+			out->dry_run = true;
+			break;
+		case OPT_NAME:
+			out->name = optarg;
+			break;
 		case 'q':
 			out->quiet = true;
 			break;
@@ -538,6 +554,10 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err)
 	}
 	if (strcmp(out->target, "toolbox") == 0)
 		return toolbox_args(argc, argv, out, err);
+	if (out->dry_run || out->name)
+		return dhi_err_set(err, 0, "%s goes with `dhidebug toolbox %s`",
+				   out->dry_run ? "--dry-run" : "--name",
+				   out->dry_run ? "prune" : "import");
 	if (strcmp(out->target, "lint") == 0) {
 		if (argc - optind != 1)
 			return dhi_err_set(err, 0, "usage: dhidebug lint (<target>|image://<ref>) [--json]");

@@ -47,6 +47,8 @@ struct cli {
 	bool write;			/* --write: a stopped container's session writes to it */
 	const char *net;		/* --net none|host (stopped containers, images); NULL: none */
 	const char *sessions_dir;	/* --sessions-dir */
+	bool dry_run;			/* toolbox prune --dry-run */
+	const char *name;		/* toolbox import --name REF */
 	char **argv;			/* PROGRAM ARG…, NULL for a shell */
 	struct sessions_opts sessions;	/* CLI_SESSIONS: the reviewing command */
 };

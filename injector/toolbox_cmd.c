@@ -153,7 +153,7 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 		return 0;
 	}
 	if (!strcmp(sub, "import")) {
-		if (cache_import(&o, arg, &digest, err) < 0)
+		if (cache_import(&o, arg, cli->name, &digest, err) < 0)
 			return -1;
 		printf("%s\n", digest);
 		return 0;
@@ -163,7 +163,7 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 	if (!strcmp(sub, "rm"))
 		return cache_remove(&o, arg, err) < 0 ? -1 : 0;
 	if (!strcmp(sub, "prune"))
-		return cache_prune(&o, stdout, err) < 0 ? -1 : 0;
+		return cache_prune(&o, cli->dry_run, stdout, err) < 0 ? -1 : 0;
 	return dhi_err_set(err, 0, "unknown toolbox subcommand `%s`", sub);
 }
 

@@ -2,6 +2,7 @@
 /* cache.c - pull into, resolve from and tidy the content-addressed toolbox cache. */
 #include "toolbox/cache.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -782,7 +783,16 @@ int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **
 	return drop_entry(o, cfd, digest, err);
 }
 
-int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err)
+/* an entry that a pull or import is working on holds its lock */
+static bool entry_busy(int cfd, const char *digest)
+{
+	dhi_autofree char *name = xasprintf("locks/%s.lock", digest + 7);
+	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+int cache_prune(const struct cache_opts *o, bool dry_run, FILE *f, struct dhi_err **err)
 {
 	dhi_autoclose int cfd = -1;
 	struct refent *refs = NULL;
@@ -807,9 +817,23 @@ int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err)
 				used = !strcmp(refs[i].digest, digest);
 			if (used)
 				continue;
-			rc = drop_entry(o, cfd, digest, err);
-			if (rc == 0)
-				fprintf(f, "removed %s\n", digest);
+			if (entry_busy(cfd, digest)) {
+				fprintf(f, "kept %s (a pull or import is using it)\n", digest);
+				continue;
+			}
+			if (dry_run) {
+				fprintf(f, "would remove %s (%.1fM, no name)\n", digest,
+					(double)entry_size(cfd, de->d_name) / 1048576.0);
+				continue;
+			}
+			{
+				long long size = entry_size(cfd, de->d_name);
+
+				rc = drop_entry(o, cfd, digest, err);
+				if (rc == 0)
+					fprintf(f, "removed %s (%.1fM, no name)\n", digest,
+						(double)size / 1048576.0);
+			}
 		}
 		closedir(d);
 	}
@@ -828,7 +852,9 @@ int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err)
 			lfd = openat(cfd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0)
 				continue;
-			if (layer_remove_at(dirfd(d), de->d_name, &e) < 0)
+			if (dry_run)
+				fprintf(f, "would remove unfinished %s\n", de->d_name);
+			else if (layer_remove_at(dirfd(d), de->d_name, &e) < 0)
 				dhi_err_clear(&e);
 			else
 				fprintf(f, "removed unfinished %s\n", de->d_name);
@@ -992,7 +1018,10 @@ static int import_oci(int dirfd, struct reg_manifest *m, char **refname, struct 
 	idx = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!(d = pick(json_object_get(idx, "manifests"), err)))
 		return -1;
-	name = str_at(json_object_get(d, "annotations"), "org.opencontainers.image.ref.name");
+	/* containerd's export has the full name beside the tag */
+	name = str_at(json_object_get(d, "annotations"), "io.containerd.image.name");
+	if (!name)
+		name = str_at(json_object_get(d, "annotations"), "org.opencontainers.image.ref.name");
 	*refname = name ? xstrdup(name) : NULL;
 	for (int depth = 0;; depth++) {
 		const char *digest = str_at(d, "digest"), *mt = str_at(d, "mediaType");
@@ -1139,16 +1168,78 @@ static int unpack_archive(const struct cache_opts *o, int cfd, const char *path,
 	return r < 0 ? dhi_err_prefix(err, "`%s`", path) : 0;
 }
 
-int cache_import(const struct cache_opts *o, const char *path, char **digest_out,
-		 struct dhi_err **err)
+/*
+ * The name an import is kept under: `name` (the operator's --name) if given; else
+ * the image's own, a reference as written (RepoTags' `nginx:1.27`, a layout's
+ * full ref.name); a layout naming only a tag (skopeo's `oci:DIR:TAG`) is
+ * localhost/<file name>:<tag>, as podman names what it did not pull. NULL when
+ * nothing names it (`toolbox ls` shows `<none>`).
+ */
+static int name_import(const char *path, const char *own, const char *name, char **out,
+		       struct dhi_err **err)
+{
+	dhi_autofree char *guess = NULL;
+	struct tb_ref r;
+
+	*out = NULL;
+	if (!name && own && (strchr(own, '/') || strchr(own, ':'))) {
+		/* the image's own name: one that does not parse names nothing */
+		if (ref_parse(own, &r, err) < 0) {
+			dhi_err_clear(err);
+			return 0;
+		}
+		*out = ref_format(&r);
+		ref_free(&r);
+		return 0;
+	}
+	if (!name && own) {
+		const char *base = strrchr(path, '/');
+		char *dot;
+
+		base = base && base[1] ? base + 1 : path;
+		guess = xasprintf("localhost/%s", base);
+		/* small.oci.tar → small */
+		if ((dot = strchr(guess + 10, '.')))
+			*dot = '\0';
+		for (char *c = guess + 10; *c; c++)
+			*c = isalnum((unsigned char)*c) || *c == '-' || *c == '_' ? (char)tolower(*c) : '-';
+		dot = xasprintf("%s:%s", guess, own);
+		free(guess);
+		guess = dot;
+		if (ref_parse(guess, &r, err) < 0) {
+			dhi_err_clear(err);
+			return 0; /* nothing sensible to call it: unnamed */
+		}
+		*out = ref_format(&r);
+		ref_free(&r);
+		return 0;
+	}
+	if (!name)
+		return 0;
+	if (ref_parse(name, &r, err) < 0)
+		return -1; /* (checked before the import began) */
+	*out = ref_format(&r);
+	ref_free(&r);
+	return 0;
+}
+
+int cache_import(const struct cache_opts *o, const char *path, const char *name,
+		 char **digest_out, struct dhi_err **err)
 {
 	dhi_autoclose int cfd = -1, dirfd = -1, lockfd = -1;
-	dhi_autofree char *tmpname = NULL, *refname = NULL;
+	dhi_autofree char *tmpname = NULL, *refname = NULL, *canonical = NULL;
 	struct import im = { .dirfd = -1 };
 	struct reg_manifest m = { 0 };
 	struct stat st;
 	int rc = -1;
 
+	if (name) {
+		struct tb_ref r;
+
+		if (ref_parse(name, &r, err) < 0)
+			return dhi_err_prefix(err, "--name `%s`", name);
+		ref_free(&r);
+	}
 	if (open_cache(o, &cfd, err) < 0)
 		return -1;
 	if (stat(path, &st) < 0)
@@ -1180,24 +1271,13 @@ int cache_import(const struct cache_opts *o, const char *path, char **digest_out
 		if (build_entry(o, cfd, &b, &m, err) < 0)
 			goto fail;
 	}
-	/* a full name (registry/repo:tag) is recorded; a bare tag names nothing we can look up */
-	if (refname && strchr(refname, '/')) {
-		struct tb_ref r;
-		struct dhi_err *e = NULL;
-
-		if (ref_parse(refname, &r, &e) == 0) {
-			dhi_autofree char *canonical = ref_format(&r);
-
-			if (write_ref(cfd, canonical, m.digest, err) < 0) {
-				ref_free(&r);
-				goto out;
-			}
-			ref_free(&r);
-		}
-		dhi_err_clear(&e);
-	}
+	if (name_import(path, refname, name, &canonical, err) < 0)
+		goto fail;
+	if (canonical && write_ref(cfd, canonical, m.digest, err) < 0)
+		goto out;
 	if (!o->quiet)
-		fprintf(stderr, "dhidebug: imported `%s` as %s\n", path, m.digest);
+		fprintf(stderr, "dhidebug: imported `%s` as %s%s%s\n", path,
+			canonical ? canonical : "", canonical ? " " : "", m.digest);
 	if (digest_out)
 		*digest_out = xstrdup(m.digest);
 	rc = 0;

@@ -66,9 +66,13 @@ int cache_pull(const struct cache_opts *o, const char *ref, char **digest_out,
 int cache_resolve(const struct cache_opts *o, const char *ref, bool pull, char **path,
 		  struct dhi_err **err);
 
-/* Imports an OCI image layout (directory or tar) or a docker-archive tar. */
-int cache_import(const struct cache_opts *o, const char *path, char **digest_out,
-		 struct dhi_err **err);
+/*
+ * Imports an OCI image layout (directory or tar) or a docker-archive tar. The entry is
+ * named `name` when given, else by the image's own name (RepoTags, the layout's ref.name
+ * annotation); a layout that names only a tag becomes localhost/<file name>:<tag>.
+ */
+int cache_import(const struct cache_opts *o, const char *path, const char *name,
+		 char **digest_out, struct dhi_err **err);
 
 /* Lists entries: reference(s), digest, size, last use; --json as an array. */
 int cache_list(const struct cache_opts *o, bool json, FILE *f, struct dhi_err **err);
@@ -76,7 +80,10 @@ int cache_list(const struct cache_opts *o, bool json, FILE *f, struct dhi_err **
 /* Removes the entry a reference or digest names, and every reference to it. */
 int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **err);
 
-/* Removes entries no reference points at, and leftovers of interrupted pulls. */
-int cache_prune(const struct cache_opts *o, FILE *f, struct dhi_err **err);
+/*
+ * Removes entries no reference points at and that no pull or import holds, and
+ * leftovers of interrupted pulls, printing each; with dry_run, prints what it would.
+ */
+int cache_prune(const struct cache_opts *o, bool dry_run, FILE *f, struct dhi_err **err);
 
 #endif

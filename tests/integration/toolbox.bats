@@ -431,6 +431,57 @@ tree_listing()
 	[ -z "$(ls -A "$BATS_TEST_TMPDIR/bad/sha256")" ]
 }
 
+@test "an import keeps a name (its own, localhost/DIR:TAG or --name); prune removes only unnamed entries and says which" {
+	requires_registry
+	local c=$BATS_TEST_TMPDIR/c named unnamed
+	# mkdev's layout names only its tag (ref.name `1`): localhost/<dir>:1, not <none>
+	run_tb --toolbox-cache "$c" toolbox import "$RT/small-oci"
+	[ "$status" -eq 0 ]
+	named=$output
+	run_tb --toolbox-cache "$c" toolbox ls --json
+	[ "$(jq -r --arg d "$named" '.[] | select(.digest == $d) | .references[0]' <<<"$output")" = localhost/small-oci:1 ]
+	run_tb --toolbox-cache "$c" toolbox ls
+	[[ "$output" != *"<none>"* ]]
+	# a docker-archive without RepoTags names nothing; --name names it
+	skopeo copy -q "oci:$RT/small-oci:1" "docker-archive:$BATS_TEST_TMPDIR/bare.tar"
+	run_tb --toolbox-cache "$c" toolbox import "$BATS_TEST_TMPDIR/bare.tar"
+	[ "$status" -eq 0 ]
+	unnamed=$output
+	[ "$unnamed" != "$named" ]
+	run_tb --toolbox-cache "$c" toolbox ls
+	[[ "$output" == *"<none>"*"${unnamed:0:19}"* ]]
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c2" toolbox import --name example.com/tools/small:9 \
+		"$BATS_TEST_TMPDIR/bare.tar"
+	[ "$status" -eq 0 ]
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c2" toolbox ls --json
+	[ "$(jq -r '.[0].references[0]' <<<"$output")" = example.com/tools/small:9 ]
+	# --dry-run lists the unnamed entry and removes nothing
+	run_tb --toolbox-cache "$c" toolbox prune --dry-run
+	[ "$status" -eq 0 ]
+	[ "$output" = "would remove $unnamed (0.0M, no name)" ]
+	[ -d "$c/sha256/${unnamed#sha256:}" ]
+	run_tb --toolbox-cache "$c" toolbox prune
+	[ "$status" -eq 0 ]
+	[ "$output" = "removed $unnamed (0.0M, no name)" ]
+	[ ! -e "$c/sha256/${unnamed#sha256:}" ]
+	# the named import stays, and still resolves by its name
+	[ -d "$c/sha256/${named#sha256:}/rootfs" ]
+	run_tb --toolbox-cache "$c" toolbox prune
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# bad input: one line, 125, nothing imported
+	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c3" toolbox import --name 'Not A Name' "$RT/small-oci"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == "dhidebug: --name \`Not A Name\`"* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/c3/sha256" 2>/dev/null)" ]
+	run_tb --toolbox-cache "$c" toolbox ls --dry-run
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"--dry-run goes with \`dhidebug toolbox prune\`"* ]]
+	run_tb --toolbox-cache "$c" --name x/y:1 toolbox prune
+	[ "$status" -eq 125 ]
+}
+
 # --- a real target: podman, whose API reports the container's image reference ----------------
 
 pm()
