@@ -97,7 +97,7 @@ KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
 KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/node.c \
 	injector/kubectl/plugin.c
 
-.PHONY: unit-bins all deps check-deps check test check-unit check-integration demo bench install clean asan format \
+.PHONY: unit-bins all deps check-deps check test check-unit check-integration demo bench install man clean asan format \
 	fixtures toolbox fuzz check-fuzz
 all: $(DHIDEBUG) $(KUBECTL_PLUGIN)
 
@@ -163,6 +163,8 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libbrotli-dev zlib1g-dev
 # dhidebug-init is built against musl (see above)
 DEPS_BUILD += musl-tools
+# the man pages are built from docs/*.1.md with go-md2man (what podman and docker use)
+DEPS_BUILD += go-md2man
 # npm fetches asciinema-player once (see above); a nodejs from elsewhere often brings its own
 DEPS_BUILD += $(if $(shell command -v $(NPM)),,npm)
 # What the tests, the demo and the benchmarks run, as COMMAND:PACKAGE: scripts/check-deps
@@ -194,6 +196,8 @@ DEPS_CMDS += clang:clang
 DEPS_CMDS += $(if $(shell command -v kubectl),,kubectl:kubernetes-client)
 # - attack_trust.bats: a delegated operator through a real sudo
 DEPS_CMDS += sudo:sudo
+# - install.bats: the installed man pages read with man, the zsh completion checked by zsh
+DEPS_CMDS += man:man-db zsh:zsh
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
 	libclang-rt-14-dev
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
@@ -405,10 +409,23 @@ player: $(PLAYER_JS) $(PLAYER_CSS)
 image: $(PLAYER_JS) $(PLAYER_CSS)
 	$(Q)VERSION=$(VERSION) scripts/image.sh $(IMAGE_ARGS)
 
-install: $(DHIDEBUG) $(KUBECTL_PLUGIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+# the man pages, from their markdown sources
+MAN_PAGES := $(BUILD)/man/dhidebug.1 $(BUILD)/man/kubectl-dhidebug.1
+$(BUILD)/man/%.1: docs/%.1.md
+	@mkdir -p $(dir $@)
+	$(Q)go-md2man -in $< -out $@.tmp && mv $@.tmp $@
+man: $(MAN_PAGES)
+
+install: $(DHIDEBUG) $(KUBECTL_PLUGIN) $(MAN_PAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 $(DHIDEBUG) $(DESTDIR)$(PREFIX)/bin/dhidebug
 	install -m 0755 $(KUBECTL_PLUGIN) $(DESTDIR)$(PREFIX)/bin/kubectl-dhidebug
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 completions/dhidebug.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/dhidebug
+	install -m 0644 completions/_dhidebug $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_dhidebug
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
