@@ -163,8 +163,6 @@ DEPS_BUILD := gcc make pkg-config libc6-dev libjansson-dev libcap-dev libseccomp
 	libbrotli-dev zlib1g-dev
 # dhidebug-init is built against musl (see above)
 DEPS_BUILD += musl-tools
-# the man pages are built from docs/*.1.md with go-md2man (what podman and docker use)
-DEPS_BUILD += go-md2man
 # npm fetches asciinema-player once (see above); a nodejs from elsewhere often brings its own
 DEPS_BUILD += $(if $(shell command -v $(NPM)),,npm)
 # What the tests, the demo and the benchmarks run, as COMMAND:PACKAGE: scripts/check-deps
@@ -196,8 +194,10 @@ DEPS_CMDS += clang:clang
 DEPS_CMDS += $(if $(shell command -v kubectl),,kubectl:kubernetes-client)
 # - attack_trust.bats: a delegated operator through a real sudo
 DEPS_CMDS += sudo:sudo
-# - install.bats: the installed man pages read with man, the zsh completion checked by zsh
-DEPS_CMDS += man:man-db zsh:zsh
+# - `make install` builds the man pages from docs/*.1.md with go-md2man (what podman and docker
+#   use; not part of `make`, so not of the image's build stage); install.bats reads them with
+#   man and checks the zsh completion with zsh
+DEPS_CMDS += go-md2man:go-md2man man:man-db zsh:zsh
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
 	libclang-rt-14-dev
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
