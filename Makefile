@@ -79,6 +79,7 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/record/record.c injector/record/execaudit.c injector/record/ship.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
+	injector/runtime/podmancli.c \
 	injector/runtime/oci.c injector/runtime/containerd.c injector/runtime/crio.c \
 	injector/runtime/process.c injector/policy/profile.c injector/policy/seccomp.c \
 	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \

@@ -21,9 +21,13 @@
 #define DHIDEBUG_VERSION "0.0.0"
 #endif
 
-/* What a delegated operator's environment may not choose: the engines dhidebug believes. */
+/*
+ * What a delegated operator's environment may not choose: the engines dhidebug believes,
+ * and the configuration podman's CLI reads (which storage, so which containers, it shows).
+ */
 static const char *const socket_vars[] = { "DOCKER_HOST", "CONTAINER_HOST", "CONTAINERD_ADDRESS",
-					   NULL };
+					   "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
+					   "CONTAINERS_REGISTRIES_CONF", NULL };
 
 void delegate_detect(const struct policy *site, struct delegate *out)
 {

@@ -21,6 +21,7 @@
 #include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
+#include "injector/runtime/podmancli.h"
 
 #ifndef DHIDEBUG_VERSION
 #define DHIDEBUG_VERSION "0"
@@ -560,9 +561,44 @@ static long api_get(struct api *a, const char *path, size_t max, char **out, siz
  * for a reference with a digest only, also the tag its engine records for the
  * image (RepoTags, else the image's labels), for the toolbox rule.
  */
+/*
+ * The CLI's answer to `podman container|image inspect X...`: a JSON array of
+ * the objects the API gives one at a time. Element i as its own JSON text.
+ */
+static char *cli_element(const char *buf, size_t len, size_t i, size_t *n)
+{
+	json_t *j = json_loadb(buf, len, 0, NULL);
+	char *s = NULL;
+
+	*n = json_array_size(j);
+	if (json_is_object(json_array_get(j, i)))
+		s = json_dumps(json_array_get(j, i), JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+/* GET /images/{id}/json, or `podman image inspect` (a == NULL): 200 or -1. */
+static long image_json(struct api *a, const char *image_id, char **buf, size_t *len,
+		       struct dhi_err **err)
+{
+	const char *args[] = { "podman", "image", "inspect", image_id, NULL };
+	dhi_autofree char *path = NULL, *all = NULL;
+	size_t alen, n;
+
+	if (a) {
+		path = xasprintf("/images/%s/json", image_id);
+		return api_get(a, path, INSPECT_MAX, buf, len, err);
+	}
+	if (podman_cli_run(args, INSPECT_MAX, &all, &alen, err) != 0)
+		return -1;
+	*buf = cli_element(all, alen, 0, &n);
+	*len = *buf ? strlen(*buf) : 0;
+	return *buf ? 200 : dhi_err_set(err, 0, "podman image inspect answered no image");
+}
+
 static void find_digest(struct api *a, struct rt_target *t, const char *image_id)
 {
-	dhi_autofree char *path = NULL, *buf = NULL, *digest = NULL;
+	dhi_autofree char *buf = NULL, *digest = NULL;
 	const char *at = t->image_ref ? strchr(t->image_ref, '@') : NULL;
 	bool tagless = t->image_ref && !rt_ref_has_tag(t->image_ref);
 	struct dhi_err *err = NULL;
@@ -574,9 +610,8 @@ static void find_digest(struct api *a, struct rt_target *t, const char *image_id
 			return;
 	}
 	if (image_id) {
-		path = xasprintf("/images/%s/json", image_id);
 		/* an image removed under a running container still has its id: that is the digest */
-		if (api_get(a, path, INSPECT_MAX, &buf, &len, &err) != 200 ||
+		if (image_json(a, image_id, &buf, &len, &err) != 200 ||
 		    rt_docker_parse_image(buf, len, t->image_ref, &digest,
 					  tagless ? &t->image_tagged : NULL, &err) < 0)
 			dhi_err_clear(&err);
@@ -589,25 +624,19 @@ static void find_digest(struct api *a, struct rt_target *t, const char *image_id
 		t->image_tagged = rt_image_tag_from_labels(t->image_ref, t->labels);
 }
 
-/* Inspects one container: 0 appended, 1 no such container, -1 error. */
-static int inspect(struct api *a, const char *id, struct rt_list *out, struct dhi_err **err)
+/* One container's inspect <buf, len>, from e's API (a) or podman's CLI (a NULL), appended. */
+static int add_inspected(const struct engine *e, struct api *a, const char *id, const char *buf,
+			 size_t len, struct rt_list *out, struct dhi_err **err)
 {
-	dhi_autofree char *path = xasprintf("/containers/%s/json", id), *buf = NULL,
-			  *image_id = NULL;
+	dhi_autofree char *image_id = NULL;
 	struct rt_target t = { 0 };
-	size_t len;
-	long status = api_get(a, path, INSPECT_MAX, &buf, &len, err);
 
-	if (status < 0)
-		return -1;
-	if (status == 404)
-		return 1;
 	if (rt_docker_parse_inspect(buf, len, &t, &image_id, err) < 0) {
 		rt_target_free(&t);
-		return dhi_err_prefix(err, "%s container `%s`", a->e->scheme, id);
+		return dhi_err_prefix(err, "%s container `%s`", e->scheme, id);
 	}
-	t.runtime = xstrdup(a->e->scheme);
-	if (t.exited && a->e == &podman) {
+	t.runtime = xstrdup(e->scheme);
+	if (t.exited && e == &podman) {
 		/* podman mounts a stopped container's files itself, whatever its storage driver */
 		rt_fs_free(t.fs);
 		t.fs = xzalloc(sizeof(*t.fs));
@@ -616,6 +645,66 @@ static int inspect(struct api *a, const char *id, struct rt_list *out, struct dh
 	find_digest(a, &t, image_id);
 	rt_list_push(out, &t);
 	return 0;
+}
+
+/* Inspects one container: 0 appended, 1 no such container, -1 error. */
+static int inspect(struct api *a, const char *id, struct rt_list *out, struct dhi_err **err)
+{
+	dhi_autofree char *path = xasprintf("/containers/%s/json", id), *buf = NULL;
+	size_t len;
+	long status = api_get(a, path, INSPECT_MAX, &buf, &len, err);
+
+	if (status < 0)
+		return -1;
+	if (status == 404)
+		return 1;
+	return add_inspected(a->e, a, id, buf, len, out, err);
+}
+
+/*
+ * podman without its service: `podman container inspect ID...` (ids as
+ * valid_name() allows them, so none is taken for an option). Each container
+ * it knows is appended; 0, or -1 with err set.
+ */
+static int cli_inspect(char **ids, size_t nids, struct rt_list *out, struct dhi_err **err)
+{
+	const char **args = xzalloc((nids + 4) * sizeof(char *));
+	dhi_autofree char *all = NULL;
+	size_t alen, n = 0;
+	int r;
+
+	args[0] = "podman";
+	args[1] = "container";
+	args[2] = "inspect";
+	for (size_t i = 0; i < nids; i++)
+		args[3 + i] = ids[i];
+	r = podman_cli_run(args, LIST_MAX, &all, &alen, err);
+	free(args);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	for (size_t i = 0; i == 0 || i < n; i++) {
+		dhi_autofree char *one = cli_element(all, alen, i, &n);
+
+		if (!one)
+			break;
+		if (add_inspected(&podman, NULL, nids == 1 ? ids[0] : "listed by `podman ps`", one, strlen(one), out,
+				  err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether podman's API socket answers: 1 it does, 0 nothing there, -1 error. */
+static int podman_api_up(struct dhi_err **err)
+{
+	struct api a;
+	int r;
+
+	if (api_open(&podman, &a, err) < 0)
+		return -1;
+	r = try_connect(a.sock, err);
+	api_close(&a);
+	return r < 0 ? -1 : r == 0;
 }
 
 /* Names and ids as engines allow them; nothing that would need escaping in a URL. */
@@ -696,7 +785,15 @@ static int docker_probe(const struct rt_opts *opts, struct dhi_err **err)
 
 static int podman_probe(const struct rt_opts *opts, struct dhi_err **err)
 {
-	return probe(&podman, err);
+	dhi_autoclose int fd = -1;
+	int r = probe(&podman, err);
+	const char *sock = getenv(podman.env);
+
+	if (r != 0 || (sock && *sock))
+		return r;
+	/* no service (and none named): podman's own CLI, when podman is installed */
+	r = podman_cli_open(&fd, NULL, err);
+	return r < 0 ? -1 : r == 0;
 }
 
 static int docker_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
@@ -708,7 +805,32 @@ static int docker_lookup(const char *id, const struct rt_opts *opts, struct rt_l
 static int podman_lookup(const char *id, const struct rt_opts *opts, struct rt_list *out,
 			 struct dhi_err **err)
 {
-	return lookup(&podman, id, out, err);
+	dhi_autoclose int fd = -1;
+	char *ids[] = { (char *)id };
+	const char *sock = getenv(podman.env);
+	int r;
+
+	if (!valid_name(id))
+		return dhi_err_set(err, 0, "invalid podman container name `%s`", id);
+	r = podman_api_up(err);
+	if (r != 0)
+		return r < 0 ? -1 : lookup(&podman, id, out, err);
+	/* CONTAINER_HOST names a service that is not there: that one was asked for */
+	if (sock && *sock)
+		return lookup(&podman, id, out, err);
+	r = podman_cli_open(&fd, NULL, err);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		return dhi_err_set(err, 0, "podman is not on this host: no API service at `%s` "
+					   "and no podman CLI (start the service with `systemctl "
+					   "start podman.socket`, or install podman)",
+				   podman.dflt);
+	if (cli_inspect(ids, 1, out, err) < 0)
+		return dhi_err_prefix(err, "no API service at `%s` (`systemctl start "
+					   "podman.socket` starts it), and podman's CLI",
+				      podman.dflt);
+	return 0;
 }
 
 static int docker_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
@@ -718,7 +840,30 @@ static int docker_list(const struct rt_opts *opts, struct rt_list *out, struct d
 
 static int podman_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
-	return list(&podman, out, err);
+	const char *args[] = { "podman", "ps", "-q", "--no-trunc", NULL };
+	const char *sock = getenv(podman.env);
+	dhi_autofree char *buf = NULL;
+	char **ids = NULL, *line, *save = NULL;
+	size_t len, n = 0;
+	int r = podman_api_up(err);
+
+	if (r < 0)
+		return -1;
+	if (r == 1 || (sock && *sock))
+		return list(&podman, out, err);
+	/* running and paused containers, as `podman ps` shows them, without the service */
+	if (podman_cli_run(args, LIST_MAX, &buf, &len, err) != 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && n < LIST_COUNT_MAX;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!valid_name(line))
+			continue;
+		ids = xrealloc(ids, (n + 1) * sizeof(*ids));
+		ids[n++] = line;
+	}
+	r = n ? cli_inspect(ids, n, out, err) : 0;
+	free(ids);
+	return r;
 }
 
 const struct rt_adapter rt_docker_adapter = { "docker",	  true,		 valid_name, docker_probe,
@@ -756,6 +901,24 @@ int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct d
 
 	if (strcmp(t->runtime, "podman") != 0 || !valid_name(t->id))
 		return dhi_err_set(err, 0, "only podman mounts a container's files for dhidebug");
+	status = podman_api_up(err);
+	if (status < 0)
+		return -1;
+	if (status == 0 && !getenv(podman.env)) {
+		const char *args[] = { "podman", mount ? "mount" : "umount", t->id, NULL };
+		int r = podman_cli_run(args, 8192, &buf, &len, err);
+
+		if (r != 0)
+			return r < 0 ? -1
+				     : dhi_err_set(err, 0, "podman no longer has container `%s`",
+						   t->id);
+		if (!mount)
+			return 0;
+		*path = mount_path(buf, len);
+		return *path ? 0
+			     : dhi_err_set(err, 0, "podman mount of `%s` printed no usable path",
+					   t->id);
+	}
 	if (api_open(&podman, &a, err) < 0)
 		return -1;
 	url = xasprintf("/libpod/containers/%s/%s", t->id, mount ? "mount" : "unmount");

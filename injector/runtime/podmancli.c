@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * podmancli.c - podman without its API service: most podman hosts run no
+ * `podman system service`, so podman:// falls back to podman's own CLI,
+ * `podman container inspect`, `podman ps`, `podman mount`. The binary is
+ * opened at a root-owned path (never looked up on PATH) and run directly, no
+ * shell, with a fixed environment; its answers are as untrusted as the API's:
+ * output capped, a deadline, every field checked by the same parsers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/membuf.h"
+#include "common/trust.h"
+#include "common/xalloc.h"
+#include "injector/runtime/podmancli.h"
+
+#define CLI_TIMEOUT_MS 20000L
+#define CLI_ERR_MAX 4096
+
+/* where podman is installed; PATH is the caller's and is not believed */
+static const char *const podman_paths[] = { "/usr/bin/podman", "/usr/local/bin/podman",
+					    "/bin/podman", NULL };
+
+/* what podman's CLI may take from dhidebug's environment: which containers it sees */
+static const char *const passed_env[] = { "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
+					  "CONTAINERS_REGISTRIES_CONF", NULL };
+
+int podman_cli_open(int *fd, const char **path, struct dhi_err **err)
+{
+	for (int i = 0; podman_paths[i]; i++) {
+		int r = trust_open(podman_paths[i], O_PATH, fd, err);
+
+		if (r == 1)
+			continue;
+		if (r < 0)
+			return dhi_err_prefix(err, "podman's CLI");
+		if (path)
+			*path = podman_paths[i];
+		return 0;
+	}
+	return 1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void __attribute__((noreturn)) child(int exe, const char *const *args, int out, int errfd)
+{
+	char *envp[8];
+	int n = 0, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	envp[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	envp[n++] = "HOME=/root";
+	for (int i = 0; passed_env[i]; i++) {
+		const char *v = getenv(passed_env[i]);
+
+		if (v)
+			envp[n++] = xasprintf("%s=%s", passed_env[i], v);
+	}
+	envp[n] = NULL;
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
+	    dup2(exe, 3) < 0)
+		_exit(127);
+	/* nothing of dhidebug's but the three pipes and the binary reaches podman */
+	syscall(SYS_close_range, 4U, ~0U, 0U);
+	syscall(SYS_execveat, 3, "", (char *const *)args, envp, AT_EMPTY_PATH);
+	_exit(127);
+}
+
+/* The first line of podman's complaint, printable, for a one-line error. */
+static char *first_line(const struct membuf *b)
+{
+	size_t n = 0;
+	char *s;
+
+	while (n < b->len && b->p[n] != '\n')
+		n++;
+	s = xstrndup(b->p ? b->p : "", n);
+	for (char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (!strncmp(s, "Error: ", 7))
+		memmove(s, s + 7, strlen(s + 7) + 1);
+	return s;
+}
+
+int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
+		   struct dhi_err **err)
+{
+	dhi_autoclose int exe = -1;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r;
+	struct membuf o = { .max = max }, e = { .max = CLI_ERR_MAX };
+	long deadline = now_ms() + CLI_TIMEOUT_MS;
+	bool too_big = false, late = false;
+	pid_t pid;
+
+	*out = NULL;
+	*len = 0;
+	r = podman_cli_open(&exe, NULL, err);
+	if (r != 0)
+		return r < 0 ? -1 : dhi_err_set(err, ENOENT, "podman is not installed");
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		r = dhi_err_set(err, errno, "cannot create a pipe");
+		goto close_pipes;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		child(exe, args, outp[1], errp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	if (pid < 0) {
+		r = dhi_err_set(err, errno, "cannot fork");
+		goto close_pipes;
+	}
+	for (int open_fds = 2; open_fds > 0 && !too_big;) {
+		struct pollfd p[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+		long left = deadline - now_ms();
+
+		if (left <= 0 || poll(p, 2, (int)left) == 0) {
+			late = true;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char buf[65536];
+			struct membuf *b = i ? &e : &o;
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n > 0) {
+				if (!membuf_append(b, buf, (size_t)n) && i == 0)
+					too_big = true;
+				continue;
+			}
+			if (n < 0 && errno == EINTR)
+				continue;
+			close(i ? errp[0] : outp[0]);
+			if (i)
+				errp[0] = -1;
+			else
+				outp[0] = -1;
+			open_fds--;
+		}
+	}
+	if (late || too_big)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (late)
+		r = dhi_err_set(err, ETIMEDOUT, "podman %s did not answer within %ld s (killed it)",
+				args[1], CLI_TIMEOUT_MS / 1000);
+	else if (too_big)
+		r = dhi_err_set(err, 0, "podman %s printed more than %zu bytes", args[1], max);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		dhi_autofree char *why = first_line(&e);
+
+		/* `no such container`, `no such object`: it is not podman's */
+		r = strstr(why, "no such") ? 1
+					   : dhi_err_set(err, 0, "podman %s failed: %s", args[1],
+							 *why ? why : "no message");
+	} else {
+		*out = o.p ? o.p : xstrdup("");
+		*len = o.len;
+		o.p = NULL;
+		r = 0;
+	}
+	free(o.p);
+	free(e.p);
+close_pipes:
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	return r;
+}

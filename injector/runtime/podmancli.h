@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* podmancli.h - podman's own CLI, for podman:// when no API service runs (injector/runtime/ only). */
+#ifndef RT_PODMANCLI_H
+#define RT_PODMANCLI_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+/*
+ * An O_PATH fd of the podman binary at a root-owned path (common/trust.h), and
+ * which path: 0 found, 1 podman is not installed, -1 error (one that is there
+ * but not trusted).
+ */
+int podman_cli_open(int *fd, const char **path, struct dhi_err **err);
+
+/*
+ * Runs podman with args (args[0] "podman", NULL-terminated), nothing on stdin,
+ * within a deadline: 0 with its output in *out (at most max bytes; more is an
+ * error), 1 when podman says there is no such container or object, -1 error
+ * (not installed, failed: the first line of what it printed, timed out).
+ */
+int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
+		   struct dhi_err **err);
+
+#endif
