@@ -105,6 +105,8 @@ static const struct record_type {
 	{ "line.end", { "text", "status", "duration" } },
 	{ "exec", { "pid", "ppid", "path", "argv", "decision" } },
 	{ "resize", { "width", "height" } },
+	/* output replaced by the policy's `redact` patterns before it was recorded */
+	{ "redact", { "pattern", "count", "cast_offset" } },
 	{ "session.end", { "status", "duration", "bytes_in", "bytes_out", "reason" } },
 	/* appended by the next session to start when this one's supervisor died */
 	{ "session.lost", { "reason", "detected_by" } },
@@ -894,6 +896,12 @@ static void show_record(json_t *r, double t0, FILE *out)
 			put_safe(out, str_at(r, NULL, "reason"));
 		}
 		fputc('\n', out);
+	} else if (strcmp(type, "redact") == 0) {
+		fputs("redact    ", out);
+		put_safe(out, str_at(r, NULL, "pattern"));
+		fprintf(out, ": %" JSON_INTEGER_FORMAT " replaced in the output (session.cast byte %" JSON_INTEGER_FORMAT ")\n",
+			json_integer_value(json_object_get(r, "count")),
+			json_integer_value(json_object_get(r, "cast_offset")));
 	} else if (strcmp(type, "resize") == 0) {
 		fprintf(out, "resize    %" JSON_INTEGER_FORMAT "x%" JSON_INTEGER_FORMAT "\n",
 			json_integer_value(json_object_get(r, "width")),

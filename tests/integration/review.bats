@@ -309,3 +309,83 @@ ids()
 	run review sessions grep
 	[ "$status" -eq 125 ]
 }
+
+# sink_start DIR: an HTTP server on $PORT that answers every POST 200 and keeps its body as
+# DIR/<n>, and its headers as DIR/<n>.h (what a collector stores, byte for byte)
+sink_start()
+{
+	local i
+
+	mkdir -p "$1"
+	daemon "$BATS_TEST_TMPDIR/collector.pid" "$BATS_TEST_TMPDIR/collector.out" python3 -c '
+import http.server, itertools, sys
+n = itertools.count(1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        k = next(n)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        open("%s/%d" % (sys.argv[2], k), "wb").write(body)
+        open("%s/%d.h" % (sys.argv[2], k), "w").write(str(self.headers))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$PORT" "$1"
+	CPID_COLLECTOR=$(cat "$BATS_TEST_TMPDIR/collector.pid")
+	for i in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "redact: secrets printed by cat are replaced before session.cast and the collector; redact records count them; the chain verifies" {
+	container_start static
+	local tok=eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.Zm9vYmFy aws=AKIAZ3EXAMPLE7ABCDEF pemline=MIIEvQIBADANBgkqhkiG9w0BAQEFAASC
+	printf 'before\nAuthorization: Bearer %s\nkey %s here\n-----BEGIN PRIVATE KEY-----\n%s\n%s\n-----END PRIVATE KEY-----\nsite-secret-424242 and site-secret-7\nafter\n' \
+		"$tok" "$aws" "$pemline" "$pemline" >"$BUNDLE/rootfs/secret"
+	jq -n --arg url "http://127.0.0.1:$PORT/records" \
+		'{collector: {url: $url}, redact: ["bearer", "aws", "pem", {name: "site", regex: "site-secret-[0-9]+"}]}' >"$POL"
+	sink_start "$BATS_TEST_TMPDIR/sink"
+	record 'cat /target/secret' --policy "$POL"
+	# the operator saw them: only the recording is redacted
+	[[ "$output" == *"Bearer $tok"*"$aws"*"$pemline"*"site-secret-424242"* ]]
+	# nothing of them on the disk, nor at the collector (records and recording as it stored them)
+	local s
+	for s in "$tok" "$aws" "$pemline" site-secret-424242 site-secret-7; do
+		! grep -rqF -- "$s" "$SDIR"
+		! grep -rqF -- "$s" "$BATS_TEST_TMPDIR/sink"
+	done
+	grep -l 'X-Dhidebug-Kind: recording' "$BATS_TEST_TMPDIR"/sink/*.h
+	cmp "$D/session.cast" "$(grep -l 'X-Dhidebug-Kind: recording' "$BATS_TEST_TMPDIR"/sink/*.h | sed 's/\.h$//')"
+	# what the recording shows instead, the rest as it was
+	run jq -rj 'select(type == "array" and .[1] == "o") | .[2]' "$D/session.cast"
+	echo "$output"
+	[ "$output" = "before
+Authorization: [REDACTED:bearer]
+key [REDACTED:aws] here
+[REDACTED:pem]
+[REDACTED:site] and [REDACTED:site]
+after" ]
+	# one redact record per pattern, with its count and the offset of the event it replaced in
+	[ "$(jq -c 'select(.type == "redact") | [.pattern, .count]' "$D/audit.jsonl" | tr '\n' ' ')" = '["bearer",1] ["aws",1] ["pem",1] ["site",2] ' ]
+	local off
+	off=$(jq -r 'select(.type == "redact" and .pattern == "site") | .cast_offset' "$D/audit.jsonl")
+	tail -c +"$((off + 1))" "$D/session.cast" | head -n1 | grep -qF '[REDACTED:site]'
+	run review sessions verify "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$ID: ok: complete, "* ]]
+	run review sessions show "$ID"
+	[[ "$output" == *"redact    site: 2 replaced in the output (session.cast byte $off)"* ]]
+	# a policy naming an unknown pattern, or a bad regular expression, is refused
+	jq -n '{redact: ["passwords"]}' >"$POL"
+	run_dhi --policy "$POL" --sessions-dir "$SDIR" -c true "$TARGET"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'unknown pattern `passwords`'* ]]
+	jq -n '{redact: [{name: "x", regex: "a("}]}' >"$POL"
+	run_dhi --policy "$POL" --sessions-dir "$SDIR" -c true "$TARGET"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *'pattern `x`: invalid regular expression'* ]]
+}
