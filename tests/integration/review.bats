@@ -22,6 +22,7 @@ setup()
 
 teardown()
 {
+	tmux_stop
 	collector_stop
 	container_rm
 }
@@ -388,4 +389,30 @@ after" ]
 	run_dhi --policy "$POL" --sessions-dir "$SDIR" -c true "$TARGET"
 	[ "$status" -eq 125 ]
 	[[ "$output" == *'pattern `x`: invalid regular expression'* ]]
+}
+
+@test "redact on a terminal (tmux): the operator sees the token, the recording has the marker, the prompts and the rest" {
+	container_start static
+	local tok=eyJhbGciOiJIUzI1NiJ9.dGVybWluYWwtdG9rZW4.YmFy
+	printf 'Authorization: Bearer %s\n' "$tok" >"$BUNDLE/rootfs/secret"
+	jq -n '{redact: ["bearer"]}' >"$POL"
+	tmux_start
+	tm send-keys -t t "$DHIDEBUG -q --toolbox $TOOLBOX --policy $POL --sessions-dir $SDIR $TARGET; echo EXIT=\$?" Enter
+	screen_has "[dhidebug $TARGET general] / #"
+	tm send-keys -t t 'cat /target/secret; echo done-4"2"' Enter
+	screen_has done-42
+	screen_has "Bearer $tok"
+	tm send-keys -t t 'exit' Enter
+	screen_has 'EXIT=0'
+	D=$(ls -d "$SDIR"/*/)
+	D=${D%/}
+	! grep -rqF -- "$tok" "$SDIR"
+	run jq -rj 'select(type == "array" and .[1] == "o") | .[2]' "$D/session.cast"
+	echo "$output"
+	[[ "$output" == *"Authorization: [REDACTED:bearer]"$'\r\n'"done-42"* ]]
+	[[ "$output" == *"[dhidebug $TARGET general] / #"*"[dhidebug $TARGET general] / #"* ]]
+	[ "$(jq -c 'select(.type == "redact") | [.pattern, .count]' "$D/audit.jsonl")" = '["bearer",1]' ]
+	run review sessions verify "${D##*/}"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *": ok: complete, "* ]]
 }
