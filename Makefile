@@ -76,7 +76,7 @@ TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
 	injector/handoff.c injector/delegate.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
-	injector/record/record.c injector/record/execaudit.c injector/record/ship.c \
+	injector/record/record.c injector/record/execaudit.c injector/record/ship.c injector/record/redact.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/podmancli.c \
@@ -87,7 +87,7 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
-	injector/record/player.c
+	injector/record/player.c injector/record/against.c injector/record/grep.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/injector/init/image.o
@@ -283,7 +283,7 @@ $(TEST_BUSYBOX_TOOLBOX): $(BUILD)/tests/musl-hello $(BUSYBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user trust execid
+	user trust execid redact
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)

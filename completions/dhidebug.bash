@@ -90,8 +90,8 @@ _dhidebug()
 		[[ $sub == import ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 	sessions)
 		if [[ -z $sub ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "ls show verify export ship" -- "$cur")
-		elif [[ $sub != ls ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "ls grep show verify export ship" -- "$cur")
+		elif [[ $sub != ls && $sub != grep ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$(_dhidebug_json_values id sessions ls "${at[@]}")" -- "$cur")
 		fi ;;
 	replay)

@@ -74,9 +74,10 @@ void cli_usage(FILE *f)
 	      "       dhidebug lint (<target>|image://<ref>) [--json]\n"
 	      "       dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest>\n"
 	      "       dhidebug toolbox prune [--dry-run] | import [--name=<ref>] <path> | rule <image>\n"
-	      "       dhidebug sessions ls [--json] [--target=<target>] [--since=<time>] [--dir=<dir>]\n"
+	      "       dhidebug sessions ls [--json] [<filters>] [--dir=<dir>]\n"
+	      "       dhidebug sessions grep <pattern> [--json] [<filters>] [--dir=<dir>]\n"
 	      "       dhidebug sessions show <id> [--dir=<dir>]\n"
-	      "       dhidebug sessions verify (<id>|--all) [--dir=<dir>]\n"
+	      "       dhidebug sessions verify (<id> [--against=<file>]|--all) [--dir=<dir>]\n"
 	      "       dhidebug sessions export <id> --html=<file> [--dir=<dir>]\n"
 	      "       dhidebug sessions ship (<id>|--all) [--policy=<file>] [--dir=<dir>]\n"
 	      "       dhidebug replay <id> [--speed=<n>] [--idle-limit=<s>] [--dir=<dir>]\n"
@@ -129,12 +130,21 @@ void cli_usage(FILE *f)
 	      "a unique prefix of a session id, or a session folder's path):\n"
 	      "  sessions ls          id, start, target, operator, profile, duration, status\n"
 	      "                       and state (complete, incomplete or invalid) of each;\n"
-	      "                       --json as a JSON array, --target=<target> and\n"
-	      "                       --since=<time> (2026-05-28, an RFC 3339 time, or an\n"
-	      "                       age: 90s, 30m, 12h, 7d) select\n"
+	      "                       --json as a JSON array; <filters> select:\n"
+	      "                       --target=<target>, --since=<time> (2026-05-28, an\n"
+	      "                       RFC 3339 time, or an age: 90s, 30m, 12h, 7d),\n"
+	      "                       --operator=<user|uid>, --exec=<program> (ran or was\n"
+	      "                       denied), --image=<ref>, --state=<state>\n"
+	      "  sessions grep        lines of the recorded output matching <pattern> (an\n"
+	      "                       extended regular expression): id, time offset, line;\n"
+	      "                       --json, <filters> as ls; exit 1 when none matches\n"
 	      "  sessions show        the timeline: lines, execs and resizes with their times\n"
 	      "  sessions verify      check the hash chain of audit.jsonl and session.cast;\n"
-	      "                       exit 1 naming the first bad record; --all: every session\n"
+	      "                       exit 1 naming the first bad record; --all: every session;\n"
+	      "                       --against=<file>: compare the records with a collected\n"
+	      "                       copy (the collector's JSON lines, or audit.jsonl; - for\n"
+	      "                       stdin), exit 1 naming the first seq missing, added or\n"
+	      "                       changed on either side\n"
 	      "  sessions export      --html=<file>: one self-contained page, the recording in\n"
 	      "                       asciinema-player beside the timeline\n"
 	      "  replay               play the recording in this terminal; --speed=<n> (default\n"
@@ -218,6 +228,12 @@ enum {
 	OPT_S_SPEED,
 	OPT_S_IDLE,
 	OPT_S_POLICY,
+	OPT_S_AGAINST,
+	OPT_S_OPERATOR,
+	OPT_S_EXEC,
+	OPT_S_IMAGE,
+	OPT_S_STATE,
+	OPT_S_LAST = OPT_S_STATE,
 };
 
 static const struct option review_opts[] = {
@@ -230,6 +246,11 @@ static const struct option review_opts[] = {
 	{ "speed", required_argument, NULL, OPT_S_SPEED },
 	{ "idle-limit", required_argument, NULL, OPT_S_IDLE },
 	{ "policy", required_argument, NULL, OPT_S_POLICY },
+	{ "against", required_argument, NULL, OPT_S_AGAINST },
+	{ "operator", required_argument, NULL, OPT_S_OPERATOR },
+	{ "exec", required_argument, NULL, OPT_S_EXEC },
+	{ "image", required_argument, NULL, OPT_S_IMAGE },
+	{ "state", required_argument, NULL, OPT_S_STATE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -237,14 +258,17 @@ static const struct option review_opts[] = {
 static const struct {
 	const char *word;
 	enum sessions_verb verb;
-	int takes_id;	/* 1: needs <id>; 2: <id> or --all */
-	int allowed[6];	/* the options it takes besides --dir, 0-terminated */
+	int takes_id;	/* 1: needs <id>; 2: <id> or --all; 3: a <pattern> */
+	int allowed[10];	/* the options it takes besides --dir, 0-terminated */
 } review_verbs[] = {
-	{ "ls", SESSIONS_LS, 0, { OPT_S_JSON, OPT_S_TARGET, OPT_S_SINCE } },
+	{ "ls", SESSIONS_LS, 0,
+	  { OPT_S_JSON, OPT_S_TARGET, OPT_S_SINCE, OPT_S_OPERATOR, OPT_S_EXEC, OPT_S_IMAGE, OPT_S_STATE } },
 	{ "show", SESSIONS_SHOW, 1, { 0 } },
-	{ "verify", SESSIONS_VERIFY, 2, { OPT_S_ALL } },
+	{ "verify", SESSIONS_VERIFY, 2, { OPT_S_ALL, OPT_S_AGAINST } },
 	{ "export", SESSIONS_EXPORT, 1, { OPT_S_HTML } },
 	{ "ship", SESSIONS_SHIP, 2, { OPT_S_ALL, OPT_S_POLICY } },
+	{ "grep", SESSIONS_GREP, 3,
+	  { OPT_S_JSON, OPT_S_TARGET, OPT_S_SINCE, OPT_S_OPERATOR, OPT_S_EXEC, OPT_S_IMAGE, OPT_S_STATE } },
 	{ NULL, 0, 0, { 0 } },
 };
 
@@ -263,7 +287,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 {
 	struct sessions_opts *o = &out->sessions;
 	bool replay = strcmp(argv[0], "replay") == 0;
-	int seen[9] = { 0 }, c, want_id = 1, nargs, i;
+	int seen[OPT_S_LAST - OPT_S_JSON + 1] = { 0 }, c, want_id = 1, nargs, i;
 	const int *allowed = (const int[]){ OPT_S_SPEED, OPT_S_IDLE, 0 };
 	char **args;
 
@@ -303,6 +327,21 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		case OPT_S_POLICY:
 			o->policy = optarg;
 			break;
+		case OPT_S_AGAINST:
+			o->against = optarg;
+			break;
+		case OPT_S_OPERATOR:
+			o->operator = optarg;
+			break;
+		case OPT_S_EXEC:
+			o->exec = optarg;
+			break;
+		case OPT_S_IMAGE:
+			o->image = optarg;
+			break;
+		case OPT_S_STATE:
+			o->state = optarg;
+			break;
 		case 'h':
 			out->cmd = CLI_HELP;
 			return 0;
@@ -311,18 +350,18 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		default:
 			return dhi_err_set(err, 0, "unknown option `%s` (see --help)", argv[optind - 1]);
 		}
-		if (c >= OPT_S_JSON && c <= OPT_S_POLICY)
+		if (c >= OPT_S_JSON && c <= OPT_S_LAST)
 			seen[c - OPT_S_JSON] = 1;
 	}
 	args = &argv[optind];
 	nargs = argc - optind;
 	if (!replay) {
 		if (nargs < 1)
-			return dhi_err_set(err, 0, "`sessions` needs ls, show, verify or export");
+			return dhi_err_set(err, 0, "`sessions` needs ls, show, verify, export, ship or grep");
 		for (i = 0; review_verbs[i].word && strcmp(review_verbs[i].word, args[0]) != 0; i++)
 			;
 		if (!review_verbs[i].word)
-			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify, export or ship)",
+			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify, export, ship or grep)",
 					   args[0]);
 		o->verb = review_verbs[i].verb;
 		want_id = review_verbs[i].takes_id;
@@ -330,7 +369,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		args++;
 		nargs--;
 	}
-	for (c = OPT_S_JSON; c <= OPT_S_POLICY; c++) {
+	for (c = OPT_S_JSON; c <= OPT_S_LAST; c++) {
 		bool ok = c == OPT_S_DIR;
 
 		for (const int *a = allowed; *a; a++)
@@ -341,6 +380,14 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 			return dhi_err_set(err, 0, "--%s does not go with `%s`", review_opts[i].name,
 					   replay ? "replay" : args[-1]);
 	}
+	if (want_id == 3) {
+		if (nargs != 1)
+			return dhi_err_set(err, 0, "`sessions grep` takes one pattern");
+		o->pattern = args[0];
+		return 0;
+	}
+	if (o->against && o->all)
+		return dhi_err_set(err, 0, "--against compares one session: give its id, not --all");
 	if (want_id == 2 && o->all ? nargs > 0 : nargs != (want_id ? 1 : 0))
 		return dhi_err_set(err, 0, want_id == 2 ? "`sessions verify` and `sessions ship` take one session id or --all"
 					   : want_id     ? "`%s` takes one session id"

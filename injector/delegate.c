@@ -141,6 +141,10 @@ static int check_sessions(const struct delegate *d, const struct policy *site,
 	if (o->dir)
 		return refuse(d, err, "--dir", "recordings are read where the site keeps them (%s)",
 			      RECORD_DIR);
+	/* a file named by the user would be read as root: the copy comes on stdin, opened by the user */
+	if (o->against && strcmp(o->against, "-") != 0)
+		return refuse(d, err, "--against", "give the copy on stdin (`--against -`), "
+			      "not a path dhidebug would read as root");
 	if (o->policy && !listed(site->delegation.policies, site->delegation.n_policies, o->policy))
 		return refuse(d, err, "--policy", "the site policy does not list `%s` in "
 			      "`delegation.policies`", o->policy);

@@ -103,6 +103,7 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 		free(both);
 		return -1;
 	}
+	record_set_redact(s->rec, pol ? &pol->redact : NULL);
 	memcpy(both, s->filters.allow, an);
 	memcpy(both + an, s->filters.deny, dn);
 	record_sha256_hex(both, an + dn, filter);

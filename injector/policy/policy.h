@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "injector/record/redact.h"
 #include "injector/record/ship.h"
 
 #define POLICY_DEFAULT_FILE "/etc/dhidebug/policy.json"
@@ -81,6 +82,7 @@ struct policy {
 	long toolbox_pull_timeout;	/* seconds a pull may take; 0: the default */
 	enum policy_record record;
 	bool record_input;	/* "i" events: what the operator typed (never while ECHO is off) */
+	struct redact_set redact;	/* replaced in the output before it is recorded */
 	struct profile profiles[POLICY_MAX_PROFILES];
 	int n;
 	char default_profile[32];

@@ -371,7 +371,7 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		    strcmp(key, "default_toolbox") != 0 &&
 		    strcmp(key, "toolbox_max_unpacked") != 0 &&
 		    strcmp(key, "toolbox_pull_timeout") != 0 && strcmp(key, "allow_host") != 0 &&
-		    strcmp(key, "delegation") != 0)
+		    strcmp(key, "delegation") != 0 && strcmp(key, "redact") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -401,6 +401,8 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		return -1;
 	if (json_object_get(root, "collector") &&
 	    ship_parse_collector(json_object_get(root, "collector"), &pol->collector, err) < 0)
+		return -1;
+	if (json_object_get(root, "redact") && redact_parse(json_object_get(root, "redact"), &pol->redact, err) < 0)
 		return -1;
 	if (json_object_get(root, "record_input") &&
 	    want_bool(json_object_get(root, "record_input"), "record_input", &pol->record_input,

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "injector/record/redact.h"
 
 /*
  * Sessions not yet ended have a marker <sessions>/.open/<id>; while their
@@ -45,7 +46,17 @@ struct recorder {
 	char *line;
 	size_t in_cap, line_cap;
 	size_t ncarry;
+	/* redaction: output waits here until its line ends, then goes through the patterns */
+	const struct redact_set *redact;
+	struct redact_state redact_st;
+	char *pend;
+	size_t pend_len, pend_cap;
+	double pend_t;		/* when the first byte waiting came */
+	bool flushing;
 };
+
+/* A line without its end is still written once this much of it waits (a match across it is missed). */
+#define REDACT_PENDING_MAX 65536
 
 static void hex(const unsigned char *d, size_t n, char *out)
 {
@@ -190,7 +201,7 @@ static void *grow(void *p, size_t *cap, size_t want)
 	return xrealloc(p, *cap);
 }
 
-int record_event(struct recorder *r, char code, const char *data, size_t len)
+static int event_write(struct recorder *r, double t, char code, const char *data, size_t len)
 {
 	unsigned char *in;
 	size_t n = 0, keep = 0;
@@ -226,10 +237,73 @@ int record_event(struct recorder *r, char code, const char *data, size_t len)
 			return 0;
 	}
 	line = r->line = grow(r->line, &r->line_cap, n * 6 + 64);
-	pre = snprintf(line, 64, "[%.6f, \"%c\", \"", record_elapsed(r), code);
+	pre = snprintf(line, 64, "[%.6f, \"%c\", \"", t, code);
 	n = (size_t)pre + json_escape(in, n, line + pre);
 	memcpy(line + n, "\"]\n", 3);
 	return cast_write(r, line, n + 3);
+}
+
+/*
+ * Writes the first `len` bytes waiting (whole lines, or all of it) through the
+ * redaction patterns as one "o" event, then a `redact` record for each
+ * pattern that replaced something, with the event's offset in session.cast.
+ */
+static int redact_flush(struct recorder *r, size_t len)
+{
+	unsigned counts[REDACT_MAX] = { 0 };
+	uint64_t at = r->cast_bytes;
+	size_t n;
+	char *text;
+	int ret;
+
+	if (len == 0)
+		return 0;
+	text = redact_apply(r->redact, &r->redact_st, r->pend, len, &n, counts);
+	memmove(r->pend, r->pend + len, r->pend_len - len);
+	r->pend_len -= len;
+	ret = n ? event_write(r, r->pend_t, 'o', text, n) : 0;
+	free(text);
+	r->pend_t = record_elapsed(r);
+	r->flushing = true;
+	for (int i = 0; i < r->redact->n && ret == 0; i++)
+		if (counts[i])
+			ret = record_audit(r, "redact",
+					   json_pack("{s:s, s:i, s:I}", "pattern", r->redact->p[i].name, "count",
+						     (int)counts[i], "cast_offset", (json_int_t)at),
+					   false);
+	r->flushing = false;
+	return ret;
+}
+
+void record_set_redact(struct recorder *r, const struct redact_set *s)
+{
+	if (r)
+		r->redact = s && s->n ? s : NULL;
+}
+
+int record_event(struct recorder *r, char code, const char *data, size_t len)
+{
+	const char *nl;
+
+	if (!r)
+		return 0;
+	if (!r->redact)
+		return event_write(r, record_elapsed(r), code, data, len);
+	/* whatever waits goes before any other event */
+	if (code != 'o')
+		return redact_flush(r, r->pend_len) < 0 ? -1 : event_write(r, record_elapsed(r), code, data, len);
+	if (r->pend_len == 0)
+		r->pend_t = record_elapsed(r);
+	if (r->pend_len + len > r->pend_cap) {
+		r->pend_cap = (r->pend_len + len) * 2;
+		r->pend = xrealloc(r->pend, r->pend_cap);
+	}
+	memcpy(r->pend + r->pend_len, data, len);
+	r->pend_len += len;
+	if (r->pend_len >= REDACT_PENDING_MAX)
+		return redact_flush(r, r->pend_len);
+	nl = memrchr(r->pend, '\n', r->pend_len);
+	return nl ? redact_flush(r, (size_t)(nl - r->pend) + 1) : 0;
 }
 
 static void utc_now(char *buf, size_t len)
@@ -279,6 +353,9 @@ int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync
 		json_decref(fields);
 		return 0;
 	}
+	/* a record covers all the output before it, the part of a line still waiting too */
+	if (r->redact && !r->flushing && redact_flush(r, r->pend_len) < 0)
+		ret = -1;
 	record_sha256_so_far(r->cast_md, cast_hex);
 	text = audit_line(r->seq, type, fields, r->prev, r->cast_bytes, cast_hex);
 	record_sha256_hex(text, strlen(text), r->prev);
@@ -531,5 +608,6 @@ void record_close(struct recorder *r)
 	EVP_MD_CTX_free(r->cast_md);
 	free(r->in);
 	free(r->line);
+	free(r->pend);
 	free(r);
 }

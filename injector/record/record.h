@@ -27,6 +27,15 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 /* asciicast events; `code` is 'o', 'i', 'r' or 'm'. 0, or -1 when the write failed. */
 int record_event(struct recorder *r, char code, const char *data, size_t len);
 
+/*
+ * Output ("o") is replaced by the patterns of `s` before it is written: it
+ * waits until its line ends (or another event or record comes), and each
+ * pattern that replaced something gets a `redact` record. `s` must outlive
+ * the recorder; NULL or empty: none.
+ */
+struct redact_set;
+void record_set_redact(struct recorder *r, const struct redact_set *s);
+
 /* Appends an audit record of `type` with `fields` (consumed); `sync` fsyncs it. */
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync);
 

@@ -105,6 +105,8 @@ static const struct record_type {
 	{ "line.end", { "text", "status", "duration" } },
 	{ "exec", { "pid", "ppid", "path", "argv", "decision" } },
 	{ "resize", { "width", "height" } },
+	/* output replaced by the policy's `redact` patterns before it was recorded */
+	{ "redact", { "pattern", "count", "cast_offset" } },
 	{ "session.end", { "status", "duration", "bytes_in", "bytes_out", "reason" } },
 	/* appended by the next session to start when this one's supervisor died */
 	{ "session.lost", { "reason", "detected_by" } },
@@ -568,6 +570,130 @@ static bool target_matches(const struct summary *s, const char *want)
 	       (name && strcmp(name, want) == 0) || strcmp(by_id, want) == 0 || strcmp(by_name, want) == 0;
 }
 
+/* A string of the record, or the decimal of a number: how a name or a uid given on the command line compares. */
+static bool field_is(json_t *v, const char *want)
+{
+	char num[32];
+
+	if (json_is_string(v))
+		return strcmp(json_string_value(v), want) == 0;
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return strcmp(num, want) == 0;
+	}
+	return false;
+}
+
+/*
+ * --operator: who operator_of() names (sudo_user, else loginuid, else uid),
+ * by that name or number or as shown ("loginuid 1000"), or the Kubernetes user.
+ */
+static bool operator_matches(const struct summary *s, const char *want)
+{
+	json_t *op = json_object_get(s->start, "operator");
+	const char *sudo = str_at(op, NULL, "sudo_user");
+	json_t *login = json_object_get(op, "loginuid");
+	dhi_autofree char *shown = operator_of(s);
+
+	if (strcmp(shown, want) == 0 || field_is(json_object_get(json_object_get(op, "kubernetes"), "username"), want))
+		return true;
+	if (sudo && *sudo)
+		return strcmp(sudo, want) == 0;
+	if (strncmp(shown, "loginuid ", 9) == 0)
+		return field_is(login, want);
+	return field_is(json_object_get(op, "uid"), want);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = p ? strrchr(p, '/') : NULL;
+
+	return b ? b + 1 : p;
+}
+
+/*
+ * --exec: an exec record (allowed or denied) of PROG: with a slash, its path
+ * or the file it led to; without, also their last component, the applet, or
+ * argv[0]'s last component.
+ */
+static bool exec_matches(const struct summary *s, const char *want)
+{
+	bool by_name = !strchr(want, '/');
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(s->recs, i, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+		const char *path = str_at(r, NULL, "path"), *file = str_at(r, NULL, "file");
+		const char *argv0 = json_string_value(json_array_get(json_object_get(r, "argv"), 0));
+		const char *applet = str_at(r, NULL, "applet");
+
+		if (!type || strcmp(type, "exec") != 0)
+			continue;
+		if ((path && strcmp(path, want) == 0) || (file && strcmp(file, want) == 0))
+			return true;
+		if (by_name && ((path && strcmp(base_name(path), want) == 0) ||
+				(file && strcmp(base_name(file), want) == 0) ||
+				(applet && strcmp(applet, want) == 0) ||
+				(argv0 && strcmp(base_name(argv0), want) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* The repository of a reference: without its @digest and :tag (a colon after the last slash). */
+static size_t repo_len(const char *ref)
+{
+	size_t n = strcspn(ref, "@");
+	const char *slash = memrchr(ref, '/', n), *colon = memrchr(ref, ':', n);
+
+	if (colon && (!slash || colon > slash))
+		n = (size_t)(colon - ref);
+	return n;
+}
+
+/*
+ * --image: the target's image as recorded, its digest, or, for a reference
+ * without a tag or digest, every tag and digest of that repository.
+ */
+static bool image_matches(const struct summary *s, const char *want)
+{
+	const char *img = str_at(s->start, "target", "image"), *digest = str_at(s->start, "target", "image_digest");
+	size_t n = strlen(want);
+
+	if ((img && strcmp(img, want) == 0) || (digest && strcmp(digest, want) == 0))
+		return true;
+	return img && repo_len(want) == n && repo_len(img) == n && strncmp(img, want, n) == 0;
+}
+
+/* The filters of ls and grep (--target, --since, --operator, --exec, --image, --state). */
+static bool selected(const struct sessions_opts *o, const struct summary *s, double since)
+{
+	return (!o->target || target_matches(s, o->target)) &&
+	       (!o->since || (s->t0 >= 0 && s->t0 >= since)) &&
+	       (!o->operator || operator_matches(s, o->operator)) &&
+	       (!o->exec || exec_matches(s, o->exec)) && (!o->image || image_matches(s, o->image)) &&
+	       (!o->state || strcmp(session_state_name(s->check.state), o->state) == 0);
+}
+
+static bool has_filters(const struct sessions_opts *o)
+{
+	return o->target || o->since || o->operator || o->exec || o->image || o->state;
+}
+
+/* The filters' values are valid (bad input is exit 125); *since gets --since's time. */
+static int check_filters(const struct sessions_opts *o, double *since, struct dhi_err **err)
+{
+	*since = 0;
+	if (o->since && sessions_parse_time(o->since, (double)time(NULL), since) < 0)
+		return dhi_err_set(err, 0, "invalid --since `%s` (use 2026-05-28, 2026-05-28T10:00:00Z or 12h)",
+				   o->since);
+	if (o->state && strcmp(o->state, "complete") != 0 && strcmp(o->state, "incomplete") != 0 &&
+	    strcmp(o->state, "invalid") != 0)
+		return dhi_err_set(err, 0, "invalid --state `%s` (use complete, incomplete or invalid)", o->state);
+	return 0;
+}
+
 static json_t *summary_json(const struct summary *s)
 {
 	json_t *o = json_object(), *st = json_object_get(s->end, "status");
@@ -600,10 +726,8 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 
 	if (dirfd < 0 && *err)
 		return json_decref(arr), -1;
-	if (o->since && sessions_parse_time(o->since, (double)time(NULL), &since) < 0)
-		return json_decref(arr),
-		       dhi_err_set(err, 0, "invalid --since `%s` (use 2026-05-28, 2026-05-28T10:00:00Z or 12h)",
-				   o->since);
+	if (check_filters(o, &since, err) < 0)
+		return json_decref(arr), -1;
 	ids = list_ids(dirfd, &n, err);
 	if (!ids)
 		return json_decref(arr), -1;
@@ -622,7 +746,7 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 			json_decref(arr);
 			return dhi_err_prefix(err, "session `%s`", ids[i]);
 		}
-		if ((o->target && !target_matches(&s, o->target)) || (o->since && (s.t0 < 0 || s.t0 < since))) {
+		if (!selected(o, &s, since)) {
 			summary_free(&s);
 			continue;
 		}
@@ -772,6 +896,12 @@ static void show_record(json_t *r, double t0, FILE *out)
 			put_safe(out, str_at(r, NULL, "reason"));
 		}
 		fputc('\n', out);
+	} else if (strcmp(type, "redact") == 0) {
+		fputs("redact    ", out);
+		put_safe(out, str_at(r, NULL, "pattern"));
+		fprintf(out, ": %" JSON_INTEGER_FORMAT " replaced in the output (session.cast byte %" JSON_INTEGER_FORMAT ")\n",
+			json_integer_value(json_object_get(r, "count")),
+			json_integer_value(json_object_get(r, "cast_offset")));
 	} else if (strcmp(type, "resize") == 0) {
 		fprintf(out, "resize    %" JSON_INTEGER_FORMAT "x%" JSON_INTEGER_FORMAT "\n",
 			json_integer_value(json_object_get(r, "width")),
@@ -879,7 +1009,8 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 
 		if (fd < 0)
 			return -1;
-		bad = verify_one(fd, id, out, err);
+		bad = o->against ? sessions_against_at(fd, id, o->against, out, err)
+				 : verify_one(fd, id, out, err);
 		return bad < 0 ? -1 : bad;
 	}
 	dirfd = open_dir(o, false, err);
@@ -904,6 +1035,79 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 		fprintf(out, "no sessions in `%s`\n", o->dir ? o->dir : SESSIONS_DEFAULT_DIR);
 	free_ids(ids);
 	return bad;
+}
+
+/* --- grep --- */
+
+/*
+ * sessions grep: the matching lines of every session's output, in session
+ * order; with filters, of the sessions they select. Exit 0 when a line
+ * matched, 1 when none did (as grep).
+ */
+static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+{
+	dhi_autoclose int dirfd = open_dir(o, true, err);
+	json_auto_t *arr = o->json ? json_array() : NULL;
+	regex_t re;
+	char **ids;
+	size_t n;
+	double since;
+	int rc, found = 0;
+
+	if (dirfd < 0 && *err)
+		return -1;
+	if (check_filters(o, &since, err) < 0)
+		return -1;
+	rc = regcomp(&re, o->pattern, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char why[256];
+
+		regerror(rc, &re, why, sizeof(why));
+		return dhi_err_set(err, 0, "invalid pattern `%s`: %s", o->pattern, why);
+	}
+	ids = list_ids(dirfd, &n, err);
+	for (size_t i = 0; ids && i < n; i++) {
+		dhi_autoclose int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		int m;
+
+		if (fd < 0)
+			continue;
+		if (has_filters(o)) {
+			struct summary s;
+			bool want;
+
+			if (summarize_at(fd, ids[i], &s, err) < 0) {
+				summary_free(&s);
+				found = -1;
+				dhi_err_prefix(err, "session `%s`", ids[i]);
+				break;
+			}
+			want = selected(o, &s, since);
+			summary_free(&s);
+			if (!want)
+				continue;
+		}
+		m = sessions_grep_cast_at(fd, ids[i], &re, out, arr, err);
+		if (m < 0) {
+			found = -1;
+			dhi_err_prefix(err, "session `%s`", ids[i]);
+			break;
+		}
+		found += m;
+	}
+	regfree(&re);
+	if (!ids)
+		return -1;
+	free_ids(ids);
+	if (found < 0)
+		return -1;
+	if (arr) {
+		char *js = json_dumps(arr, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+
+		fprintf(out, "%s\n", js ? js : "[]");
+		free(js);
+	}
+	return found > 0 ? 0 : 1;
 }
 
 /* One session's pending records and recording to the collector; 1 when some stay. */
@@ -993,6 +1197,9 @@ int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 		break;
 	case SESSIONS_SHIP:
 		r = run_ship(o, out, err);
+		break;
+	case SESSIONS_GREP:
+		r = run_grep(o, out, err);
 		break;
 	default:
 		return dhi_err_set(err, 0, "unknown sessions command");

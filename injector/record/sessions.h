@@ -8,20 +8,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "common/err.h"
 
+struct json_t;
+
 #define SESSIONS_DEFAULT_DIR "/var/lib/dhidebug/sessions"
 
 enum sessions_verb {
-	SESSIONS_LS,		/* dhidebug sessions ls [--json] [--target X] [--since T] */
+	SESSIONS_LS,		/* dhidebug sessions ls [--json] [FILTERS] */
 	SESSIONS_SHOW,		/* dhidebug sessions show ID */
-	SESSIONS_VERIFY,	/* dhidebug sessions verify ID|--all */
+	SESSIONS_VERIFY,	/* dhidebug sessions verify ID|--all, or ID --against FILE */
 	SESSIONS_EXPORT,	/* dhidebug sessions export ID --html FILE */
 	SESSIONS_REPLAY,	/* dhidebug replay ID [--speed N] [--idle-limit S] */
 	SESSIONS_SHIP,		/* dhidebug sessions ship ID|--all [--policy FILE] */
+	SESSIONS_GREP,		/* dhidebug sessions grep PATTERN [--json] [FILTERS] */
 };
 
 /* What the command line asked for (filled by cli_parse). */
@@ -30,9 +34,16 @@ struct sessions_opts {
 	const char *dir;	/* --dir, NULL for SESSIONS_DEFAULT_DIR */
 	const char *id;		/* ID: a session id, a unique prefix of one, or a folder path */
 	bool all;		/* verify --all */
-	bool json;		/* ls --json */
-	const char *target;	/* ls --target */
-	const char *since;	/* ls --since */
+	bool json;		/* ls --json, grep --json */
+	/* the filters of ls and grep; NULL for none */
+	const char *target;	/* --target */
+	const char *since;	/* --since */
+	const char *operator;	/* --operator */
+	const char *exec;	/* --exec */
+	const char *image;	/* --image */
+	const char *state;	/* --state: complete, incomplete or invalid */
+	const char *pattern;	/* grep PATTERN (POSIX extended regular expression) */
+	const char *against;	/* verify --against FILE */
 	const char *html;	/* export --html FILE */
 	const char *policy;	/* ship --policy FILE (its `collector`) */
 	double speed;		/* replay --speed, > 0 */
@@ -96,6 +107,26 @@ int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err 
  */
 int sessions_export_html_at(int dirfd, const char *id, const char *path, struct dhi_err **err);
 
+/*
+ * against.c: compares the records of session `id` (folder `dirfd`) with the
+ * collected copy `path`: the HTTP collector's JSON lines log (entries with
+ * `key` "<id>:<seq>" and the stored `record`) or a copy of audit.jsonl.
+ * Prints one line to `out`; returns 0 when they match, 1 when a record is
+ * missing, added or changed on one side, -1 with err set when a file cannot
+ * be read.
+ */
+int sessions_against_at(int dirfd, const char *id, const char *path, FILE *out,
+			struct dhi_err **err);
+
+/*
+ * grep.c: the lines of session.cast's "o" events in folder `dirfd` (escape
+ * sequences and control characters removed) that match `re`; each as
+ * "<id>  <offset>  <line>" on `out`, or, when `json` is not NULL, appended to
+ * it as {"session", "offset", "line"}. Returns the number of matches or -1.
+ */
+int sessions_grep_cast_at(int dirfd, const char *id, const regex_t *re,
+			  FILE *out, struct json_t *json, struct dhi_err **err);
+
 /* The asciinema-player assets embedded at build time (player.c). */
 extern const char sessions_player_js[], sessions_player_css[];
 extern const size_t sessions_player_js_len, sessions_player_css_len;
@@ -105,7 +136,6 @@ extern const size_t sessions_player_js_len, sessions_player_css_len;
  * that do not parse are skipped. Returns a JSON array (the caller decrefs it)
  * or NULL with err set.
  */
-struct json_t;
 struct json_t *sessions_load_records_at(int dirfd, struct dhi_err **err);
 
 /* An argv array as one line a POSIX shell reads back (words quoted where needed); freed by the caller. */

@@ -415,6 +415,13 @@ site_strict()
 	site_run "${SUDO[@]}" -- sessions ls --dir "$BATS_TEST_TMPDIR/mine"
 	one_line_125
 	[[ "$stderr" == "dhidebug: --dir is refused in delegated mode"* ]]
+	# a copy to compare with comes on stdin, opened by the user: a path would be opened as root
+	site_run "${SUDO[@]}" -- sessions verify x --against /etc/shadow
+	one_line_125
+	[[ "$stderr" == "dhidebug: --against is refused in delegated mode"* ]]
+	site_run "${SUDO[@]}" -- sessions verify x --against -
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == 'dhidebug: no session `x` in'* ]]
 	# the same options without delegation (root's own): the policy file is root's choice
 	site_run -- -q --policy "$BATS_TEST_TMPDIR/mine.json" --profile sysadmin "$TARGET" -- cat /proc/1/cmdline
 	[ "$status" -eq 0 ]
