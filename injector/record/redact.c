@@ -53,15 +53,20 @@ static int add(struct redact_set *out, const char *name, const char *regex, bool
 	return 0;
 }
 
+void redact_free(struct redact_set *s)
+{
+	for (int k = 0; k < s->n; k++)
+		if (!s->p[k].pem)
+			regfree(&s->p[k].re);
+	s->n = 0;
+}
+
 int redact_parse(json_t *v, struct redact_set *out, struct dhi_err **err)
 {
 	size_t i;
 	json_t *e;
 
-	for (int k = 0; k < out->n; k++)
-		if (!out->p[k].pem)
-			regfree(&out->p[k].re);
-	out->n = 0;
+	redact_free(out);
 	if (!json_is_array(v))
 		return dhi_err_set(err, 0,
 				   "`redact` must be a list of pattern names and "
@@ -111,6 +116,9 @@ static void put(struct out *o, const char *s, size_t n)
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
+	/* NUL-terminated as well: regexec() reads the buffer as a string under ASan,
+	 * REG_STARTEND or not */
+	o->buf[o->len] = '\0';
 }
 
 static void marker(struct out *o, const char *name)

@@ -33,6 +33,9 @@ struct redact_set {
  */
 int redact_parse(json_t *v, struct redact_set *out, struct dhi_err **err);
 
+/* Frees what redact_parse() compiled; the set is empty after. */
+void redact_free(struct redact_set *s);
+
 /* What a chunk of output carries over to the next: inside a PEM block. */
 struct redact_state {
 	bool in_pem;

@@ -66,6 +66,7 @@ static void test_redact_apply_builtins(void **state)
 	assert_int_equal(c[1], 2);
 	assert_int_equal(c[2], 0);
 	free(got);
+	redact_free(&s);
 }
 
 static void test_redact_apply_pem_across_chunks(void **state)
@@ -85,6 +86,7 @@ static void test_redact_apply_pem_across_chunks(void **state)
 	assert_string_equal(got, "a\nkey: [REDACTED:pem] b\nc\n-----BEGIN CERTIFICATE-----\n");
 	assert_int_equal(c[0], 1);
 	free(got);
+	redact_free(&s);
 }
 
 static void test_redact_apply_site_regex_and_nul(void **state)
@@ -103,6 +105,7 @@ static void test_redact_apply_site_regex_and_nul(void **state)
 	assert_memory_equal(got, "x\0[REDACTED:ticket] [REDACTED:ticket]\n", n);
 	assert_int_equal(c[0], 2);
 	free(got);
+	redact_free(&s);
 }
 
 static void test_redact_parse_errors(void **state)
@@ -126,6 +129,7 @@ static void test_redact_parse_errors(void **state)
 		if (redact_parse(v, &s, &err) == 0)
 			fail_msg("redact_parse(%s) accepted it", *b);
 		dhi_err_clear(&err);
+		redact_free(&s);
 		json_decref(v);
 	}
 }
