@@ -3,8 +3,10 @@
  * (docs/recording.md, "Redaction"). */
 #include "injector/record/redact.h"
 
+#include <stdint.h>
 #include <string.h>
 
+#include "common/membuf.h"
 #include "common/xalloc.h"
 
 /* The built-in patterns a policy names. */
@@ -103,25 +105,14 @@ int redact_parse(json_t *v, struct redact_set *out, struct dhi_err **err)
 	return 0;
 }
 
-struct out {
-	char *buf;
-	size_t len, cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+/* the output grows as it is rewritten (membuf keeps it NUL-terminated, which
+ * regexec() under ASan reads as a string, REG_STARTEND or not) */
+static void put(struct membuf *o, const char *s, size_t n)
 {
-	if (o->len + n + 1 > o->cap) {
-		o->cap = (o->len + n + 1) * 2;
-		o->buf = xrealloc(o->buf, o->cap);
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	/* NUL-terminated as well: regexec() reads the buffer as a string under ASan,
-	 * REG_STARTEND or not */
-	o->buf[o->len] = '\0';
+	(void)membuf_append(o, s, n);
 }
 
-static void marker(struct out *o, const char *name)
+static void marker(struct membuf *o, const char *name)
 {
 	put(o, "[REDACTED:", 10);
 	put(o, name, strlen(name));
@@ -135,7 +126,7 @@ static bool has(const char *s, size_t n, const char *what)
 
 /* One pattern over <in, n>, into o (REG_STARTEND: NUL bytes of the output are
  * text too). */
-static void replace(const struct redact_pattern *p, const char *in, size_t n, struct out *o,
+static void replace(const struct redact_pattern *p, const char *in, size_t n, struct membuf *o,
 		    unsigned *count)
 {
 	size_t at = 0;
@@ -157,7 +148,7 @@ static void replace(const struct redact_pattern *p, const char *in, size_t n, st
 char *redact_apply(const struct redact_set *s, struct redact_state *st, const char *in, size_t len,
 		   size_t *out_len, unsigned counts[REDACT_MAX])
 {
-	struct out cur = {0}, next = {0};
+	struct membuf cur = { .max = SIZE_MAX }, next = { .max = SIZE_MAX };
 	int pem = -1;
 
 	for (int i = 0; i < s->n; i++)
@@ -217,13 +208,13 @@ char *redact_apply(const struct redact_set *s, struct redact_state *st, const ch
 		if (s->p[i].pem)
 			continue;
 		next.len = 0;
-		replace(&s->p[i], cur.buf ? cur.buf : "", cur.len, &next, &counts[i]);
-		struct out t = cur;
+		replace(&s->p[i], cur.p ? cur.p : "", cur.len, &next, &counts[i]);
+		struct membuf t = cur;
 
 		cur = next;
 		next = t;
 	}
-	free(next.buf);
+	free(next.p);
 	*out_len = cur.len;
-	return cur.buf ? cur.buf : xzalloc(1);
+	return cur.p ? cur.p : xzalloc(1);
 }

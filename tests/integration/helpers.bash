@@ -762,3 +762,30 @@ nobody_has_open()
 	done
 	return 0
 }
+
+# collector_run ARGS...: the test collector (collector.py) on $PORT logging to $CLOG, with ARGS;
+# waits until it listens. collector_stop ends it and shows what it printed.
+collector_run()
+{
+	local i
+
+	daemon "$BATS_TEST_TMPDIR/collector.pid" "$BATS_TEST_TMPDIR/collector.out" \
+		python3 "$BATS_TEST_DIRNAME/collector.py" "$PORT" "$CLOG" "$@"
+	CPID_COLLECTOR=$(cat "$BATS_TEST_TMPDIR/collector.pid")
+	for i in $(seq 50); do
+		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/collector.out"
+	return 1
+}
+
+collector_stop()
+{
+	if [ -n "${CPID_COLLECTOR:-}" ]; then
+		kill "$CPID_COLLECTOR" 2>/dev/null || true
+		while kill -0 "$CPID_COLLECTOR" 2>/dev/null; do sleep 0.1; done
+		CPID_COLLECTOR=
+		cat "$BATS_TEST_TMPDIR/collector.out" 2>/dev/null || true
+	fi
+}

@@ -27,31 +27,6 @@ teardown()
 	container_rm
 }
 
-# collector_start: the test collector on $PORT, logging to $CLOG; waits until it listens
-collector_start()
-{
-	local i
-
-	daemon "$BATS_TEST_TMPDIR/collector.pid" "$BATS_TEST_TMPDIR/collector.out" \
-		python3 "$BATS_TEST_DIRNAME/collector.py" "$PORT" "$CLOG"
-	CPID_COLLECTOR=$(cat "$BATS_TEST_TMPDIR/collector.pid")
-	for i in $(seq 50); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/collector.out"
-	return 1
-}
-
-collector_stop()
-{
-	if [ -n "${CPID_COLLECTOR:-}" ]; then
-		kill "$CPID_COLLECTOR" 2>/dev/null || true
-		while kill -0 "$CPID_COLLECTOR" 2>/dev/null; do sleep 0.1; done
-		CPID_COLLECTOR=
-	fi
-}
-
 # review ARGS...: the reviewing commands, on the test's sessions folder
 review()
 {
@@ -75,7 +50,7 @@ shipped()
 {
 	local n
 
-	collector_start
+	collector_run
 	record "$1" --policy "$POL"
 	n=$(wc -l <"$D/audit.jsonl")
 	[ "$(jq -r --arg id "$ID" 'select(.kind == "record" and .dup == false and (.key | startswith($id + ":"))) | .key' "$CLOG" | wc -l)" -eq "$n" ]

@@ -59,28 +59,8 @@ policy()
 # ARGS (--fail N=ACTION, --tls CERT KEY, another --header); waits until it listens
 collector_start()
 {
-	local i
-
 	[ -s "$PKI/srv.crt" ] || { echo "no test CA (openssl)" >&2; return 1; }
-	daemon "$BATS_TEST_TMPDIR/collector.pid" "$BATS_TEST_TMPDIR/collector.out" \
-		python3 "$BATS_TEST_DIRNAME/collector.py" "$PORT" "$CLOG" --header 'X-Site: test' "$@"
-	CPID_COLLECTOR=$(cat "$BATS_TEST_TMPDIR/collector.pid")
-	for i in $(seq 50); do
-		python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT))" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/collector.out"
-	return 1
-}
-
-collector_stop()
-{
-	if [ -n "${CPID_COLLECTOR:-}" ]; then
-		kill "$CPID_COLLECTOR" 2>/dev/null || true
-		while kill -0 "$CPID_COLLECTOR" 2>/dev/null; do sleep 0.1; done
-		CPID_COLLECTOR=
-		cat "$BATS_TEST_TMPDIR/collector.out" 2>/dev/null || true
-	fi
+	collector_run --header 'X-Site: test' "$@"
 }
 
 # stored_keys ID: the keys the collector stored for session ID, first copies, in arrival order
