@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -384,15 +385,80 @@ static int kill_pid(pid_t pid, int pidfd)
 }
 
 /*
+ * Where the stage looks for the session's processes. Every one of them is in
+ * the target's pid namespace (or one below it, which its procfs lists too):
+ * a procfs of that namespace alone (pidns=, 6.17+), detached and never seen
+ * by anyone else, lists the container's processes and ours, not the host's
+ * thousands. Where the kernel has no pidns= the host's /proc is walked.
+ */
+struct session_scan {
+	int dir;	/* the target's procfs, or the host's /proc */
+	bool own;	/* dir is the target's: its numbers are the target's pids */
+	pid_t skip[3];	/* in dir's numbering: left for last (init) or not ours to kill */
+};
+
+/* A detached procfs that shows the pid namespace of `t` alone; -1 where the kernel cannot. */
+static int target_procfs(const struct ns_target *t)
+{
+	dhi_autoclose int ns = openat(t->procfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+	dhi_autoclose int fs = -1, mnt = -1;
+	struct dhi_err *err = NULL;
+	int dir;
+
+	if (ns < 0)
+		return -1;
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_FD, "pidns", NULL, ns) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -1;
+	dir = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the namespace is the one pinned: it still runs the process we opened */
+	if (dir >= 0 && ns_target_check_alive(t, &err) < 0) {
+		dhi_err_clear(&err);
+		close(dir);
+		return -1;
+	}
+	return dir;
+}
+
+/* `pid`'s number in its own pid namespace (NSpid's last field), or -1. */
+static pid_t ns_pid(int proc, pid_t pid)
+{
+	char name[32];
+	dhi_autofree char *buf = NULL;
+	const char *line, *last = NULL;
+	struct dhi_err *err = NULL;
+
+	snprintf(name, sizeof(name), "%d/status", (int)pid);
+	if (fd_read_proc_at(proc, name, 8192, &buf, NULL, &err) < 0) {
+		dhi_err_clear(&err);
+		return -1;
+	}
+	if (!(line = strstr(buf, "\nNSpid:")))
+		return -1;
+	for (const char *c = line + 7; *c && *c != '\n'; c++)
+		if ((*c >= '0' && *c <= '9') && (c[-1] == '\t' || c[-1] == ' '))
+			last = c;
+	return last ? (pid_t)atoi(last) : -1;
+}
+
+/*
  * The session's processes, by what they share: the view's mount namespace,
  * which the stage made and only the session holds (leaving it needs setns or
  * unshare, which no profile but sysadmin has). Parentage would miss what the
  * container took from us: it can kill the session's init, and then the
- * orphans are its PID 1's. Returns how many were signalled.
+ * orphans are its PID 1's. Each is signalled through its own /proc
+ * directory (a pidfd for pidfd_send_signal), so a pid reused meanwhile is
+ * not hit. Returns how many were signalled.
  */
-static int kill_session(int proc, ino_t mntns, pid_t spare1, pid_t spare2)
+static int kill_session(const struct session_scan *sc, ino_t mntns)
 {
-	dhi_autoclose int dfd = openat(proc, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dhi_autoclose int dfd = openat(sc->dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	struct dirent *de;
 	int n = 0;
@@ -401,25 +467,22 @@ static int kill_session(int proc, ino_t mntns, pid_t spare1, pid_t spare2)
 		return 0;
 	dfd = -1;	/* owned by d */
 	while ((de = readdir(d))) {
-		char path[64];
 		struct stat st;
 		pid_t pid;
-		int pfd;
+		int pd;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		pid = (pid_t)atoi(de->d_name);
-		if (pid == getpid() || pid == spare1 || pid == spare2)
+		if (pid == sc->skip[0] || pid == sc->skip[1] || pid == sc->skip[2])
 			continue;
-		snprintf(path, sizeof(path), "%d/ns/mnt", (int)pid);
-		if (fstatat(proc, path, &st, 0) < 0 || st.st_ino != mntns)
+		pd = openat(sc->dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (pd < 0)
 			continue;
-		/* pinned, then checked again: a pid reused meanwhile is not ours */
-		pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (fstatat(proc, path, &st, 0) == 0 && st.st_ino == mntns && kill_pid(pid, pfd) == 0)
+		if (fstatat(pd, "ns/mnt", &st, 0) == 0 && st.st_ino == mntns &&
+		    syscall(SYS_pidfd_send_signal, pd, SIGKILL, NULL, 0) == 0)
 			n++;
-		if (pfd >= 0)
-			close(pfd);
+		close(pd);
 	}
 	closedir(d);
 	return n;
@@ -455,8 +518,8 @@ static pid_t read_init(int fd)
  * could not kill what the session runs as other users. Returns the first
  * process's wait status.
  */
-static int keep_session(const struct session_chan *ch, int proc, pid_t first, int keeper_r,
-			int ended_r)
+static int keep_session(const struct session_chan *ch, int proc, struct session_scan *sc,
+			pid_t first, int keeper_r, int ended_r)
 {
 	ino_t self = mntns_of(proc);
 	sigset_t chld;
@@ -490,15 +553,17 @@ static int keep_session(const struct session_chan *ch, int proc, pid_t first, in
 		if (keeper_r >= 0 && p[2].revents) {
 			/* pinned while the first process, its parent, has not reaped it */
 			init = read_init(keeper_r);
-			if (init > 0)
+			if (init > 0) {
 				initfd = (int)syscall(SYS_pidfd_open, init, 0);
+				sc->skip[1] = sc->own ? ns_pid(proc, init) : init;
+			}
 			dhi_close_reset(&keeper_r);
 		}
 		if (p[0].revents || p[1].revents)
 			ending = true;
 		if (!ending || !self)
 			continue;
-		if (kill_session(proc, self, first, init) > 0)
+		if (kill_session(sc, self) > 0)
 			idle = 0;
 		/* init has nothing left to reap and still runs: it was made to, so it goes */
 		else if (++idle == 50 && init > 0)
@@ -576,6 +641,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	dhi_autoclose int procself = -1, proc = -1;
 	struct run_ctx ctx = { .tty = isatty(ch->stdio[0]), .path = SESSION_PATH };
 	int keeper[2] = { -1, -1 }, ended[2] = { -1, -1 }, st;
+	struct session_scan scan = { .dir = -1 };
 	sigset_t all;
 	pid_t first;
 
@@ -597,6 +663,10 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		session_child_fail(ch->msg, err);
 
 	copy_rlimits(t.pid);
+	scan.dir = target_procfs(&t);
+	scan.own = scan.dir >= 0;
+	if (!scan.own)
+		scan.dir = proc;
 
 	if (ns_target_join(&t, ~NS_BIT(NS_PID), &err) < 0)
 		session_child_fail(ch->msg, err);
@@ -638,6 +708,8 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		close(keeper[0]);
 		close(ended[0]);
 		close(ch->lifeline);
+		if (scan.own)
+			close(scan.dir);
 		run_session(s, ch, &ctx, keeper[1], ended[1], dhi_steal_fd(&proc));
 	}
 	close(keeper[1]);
@@ -647,10 +719,13 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 			close(ch->stdio[i]);
 	if (ch->notify >= 0)
 		close(ch->notify);
-	st = keep_session(ch, proc, first, keeper[0], ended[0]);
+	/* the stage and the first process are the target's too when it shares our pid namespace */
+	if (!scan.own || !(t.differ & NS_BIT(NS_PID)))
+		scan.skip[0] = getpid(), scan.skip[2] = first;
+	st = keep_session(ch, proc, &scan, first, keeper[0], ended[0]);
 	/* what init could not reap (the container killed it, say): by the namespace, until none */
-	for (int i = 0; mntns_of(proc) && i < 100 && kill_session(proc, mntns_of(proc), first, -1) > 0;
-	     i++)
+	scan.skip[1] = 0;
+	for (int i = 0; mntns_of(proc) && i < 100 && kill_session(&scan, mntns_of(proc)) > 0; i++)
 		usleep(1000);
 	_exit(status_to_code(st));
 }

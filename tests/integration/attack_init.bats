@@ -257,3 +257,59 @@ exe_handle_control()
 	[ "$status" -eq 0 ]
 	wait_pid_exit "$DHI_PID" 10
 }
+
+@test "the container kills the session's init: its orphans are killed all the same (enosys: the host's /proc walked)" {
+	requires enosys
+	# without fsopen there is no procfs of the target's pid namespace alone: the stage walks
+	# the host's /proc, as on kernels before pidns= (6.17)
+	DHI_PREFIX=("$ENOSYS")
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --profile sysadmin "$TARGET" -- \
+		sh -c 'sleep 100 & sleep 100 & wait'
+	wait_for_session
+	local pid init=
+	for pid in $(session_pids); do
+		[ "$(cat "/proc/$pid/comm")" = dhidebug-init ] && init=$pid
+	done
+	[ -n "$init" ]
+	kill -9 "$init"
+	run "$BUILD/tests/waitgone" "/proc/$CPID/ns/pid" "$CPID" 2000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_pid_exit "$DHI_PID" 10
+}
+
+@test "ending a session looks at the container's processes only, not at every process of the host" {
+	container_start static
+	# a host process the end of the session has no business looking at
+	sleep 100 &
+	local host=$!
+	echo "$host" >>"$BATS_TEST_TMPDIR/bg.pids"
+	DHI_PREFIX=(strace -f -qq -e trace=openat,newfstatat,pidfd_open -o "$BATS_TEST_TMPDIR/trace")
+	run dhidebug --profile sysadmin "$TARGET" -- sh -c "sleep 4322.$$ & exit 3"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	# the background sleep was found and killed, and no host process was looked at
+	run pgrep -f "sleep 4322.$$"
+	[ "$status" -eq 1 ]
+	run grep -E "\"$host(/|\")" "$BATS_TEST_TMPDIR/trace"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	kill "$host"
+}
+
+@test "a container that shares the host's pid namespace: the session ends with its status, its background process killed" {
+	customize_bundle()
+	{
+		jq '.linux.namespaces |= map(select(.type != "pid"))' "$1/config.json" >"$1/c.json" &&
+			mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	[ "$(readlink "/proc/$CPID/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]
+	# a duration no other sleep on the host has
+	run dhidebug --profile sysadmin "$TARGET" -- sh -c "sleep 4321.$$ & exit 3"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	run pgrep -f "sleep 4321.$$"
+	[ "$status" -eq 1 ]
+}
