@@ -57,7 +57,7 @@ static bool is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* --toolbox and the default take a directory the same way: a path wins over a look-alike reference */
+/* --toolbox and the default name a directory alike: a path wins over a look-alike reference */
 bool toolbox_cmd_names_dir(const char *arg)
 {
 	return arg[0] == '/' || arg[0] == '.' || is_dir(arg);

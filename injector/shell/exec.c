@@ -357,8 +357,8 @@ static void hint_noexec(const struct dhish *sh, const struct job_cmd *c)
 		if (!strchr(a, '/') || stat(a, &st) < 0 || !S_ISREG(st.st_mode) ||
 		    !(st.st_mode & 0111) || statvfs(a, &vfs) < 0 || !(vfs.f_flag & ST_NOEXEC))
 			continue;
-		sh_error("`%s` is mounted noexec: profile `%s` runs programs from the toolbox only, "
-			 "not the container's files (sysadmin does)",
+		sh_error("`%s` is mounted noexec: profile `%s` runs programs from the toolbox "
+			 "only, not the container's files (sysadmin does)",
 			 a, sh->cfg->profile);
 		return;
 	}
