@@ -21,6 +21,7 @@ __attribute__((format(printf, 4, 0))) static int err_vset(struct dhi_err **err, 
 		*err = xmalloc(sizeof(**err));
 	}
 	(*err)->errnum = errnum;
+	(*err)->quiet_errnum = false;
 	(*err)->status = status;
 	(*err)->msg = msg;
 	return -1;
@@ -33,6 +34,17 @@ int dhi_err_set(struct dhi_err **err, int errnum, const char *fmt, ...)
 	va_start(ap, fmt);
 	err_vset(err, 0, errnum, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int dhi_err_set_kind(struct dhi_err **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, 0, errnum, fmt, ap);
+	va_end(ap);
+	(*err)->quiet_errnum = true;
 	return -1;
 }
 
@@ -156,7 +168,7 @@ char *dhi_err_string(const struct dhi_err *err)
 {
 	char *shown = dhi_printable(err->msg), *s;
 
-	if (!err->errnum)
+	if (!err->errnum || err->quiet_errnum)
 		return shown;
 	s = xasprintf("%s: %s", shown, strerror(err->errnum));
 	free(shown);

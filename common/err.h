@@ -15,11 +15,21 @@
 struct dhi_err {
 	int errnum;	/* errno of the cause, 0 when there is none */
 	int status;	/* exit status to use; 0 means the default, 125 */
+	bool quiet_errnum;	/* errnum classifies (dhi_err_set_kind()): it is not printed */
 	char *msg;
 };
 
 /* Records `fmt` and `errnum` in *err (replacing any earlier error); returns -1. */
 int dhi_err_set(struct dhi_err **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Like dhi_err_set() for a failure no system call reported (a registry's 404,
+ * a reference not in the cache): `errnum` tells callers what kind it is
+ * (ENOENT: not there, EACCES: refused) and is not printed, since its text
+ * ("No such file or directory") would not be the cause; the message says it.
+ */
+int dhi_err_set_kind(struct dhi_err **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Like dhi_err_set() and also fixes the exit status (e.g. 127 for "not found"). */
@@ -34,7 +44,8 @@ int dhi_err_prefix(struct dhi_err **err, const char *fmt, ...)
 void dhi_err_clear(struct dhi_err **err);
 
 /*
- * Formats "<msg>: <strerror(errnum)>" into a new string (the caller frees it),
+ * Formats "<msg>: <strerror(errnum)>" (the message alone when errnum is 0 or
+ * set by dhi_err_set_kind()) into a new string (the caller frees it),
  * the message made printable by dhi_printable(): the one way an error becomes text.
  */
 char *dhi_err_string(const struct dhi_err *err);

@@ -56,7 +56,7 @@ int fd_read_file(int fd, size_t max, char **out, size_t *len, struct dhi_err **e
 		if (used == cap) {
 			if (cap >= max) {
 				free(buf);
-				return dhi_err_set(err, EFBIG, "file is larger than %zu bytes", max);
+				return dhi_err_set_kind(err, EFBIG, "file is larger than %zu bytes", max);
 			}
 			cap = cap * 2 > max ? max : cap * 2;
 			buf = xrealloc(buf, cap + 1);
@@ -208,8 +208,17 @@ int fd_open_private_dir(const char *dir)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
 		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		close(fd);
+		/* not the cause: errno would still say mkdir's EEXIST */
+		errno = 0;
 		return -1;
 	}
 	return fd;

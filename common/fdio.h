@@ -73,7 +73,8 @@ const char *fd_mode_name(unsigned int mode);
  * returns its fd only when it is a directory owned by the effective user (root,
  * for dhidebug; the operator, for kubectl-dhidebug's recordings) that nobody
  * else can read or write: our own state (cache, history) is trusted only
- * there. -1 otherwise.
+ * there. -1 otherwise, with errno the cause, or 0 when the directory is there
+ * but someone else's or open to others.
  */
 int fd_open_private_dir(const char *dir);
 

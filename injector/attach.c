@@ -197,7 +197,7 @@ static int pass_fd(int fd)
 static int dhish_config_fd(const struct session_spec *s, const struct session_chan *ch,
 			   const struct run_ctx *ctx, struct dhi_err **err)
 {
-	char *target = xasprintf("%s://%s", s->rt->runtime, s->rt->id);
+	char *target = rt_target_label(s->rt);
 	struct dhish_config cfg = {
 		.target = target,
 		.profile = s->profile->name,

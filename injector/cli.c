@@ -155,8 +155,9 @@ void cli_usage(FILE *f)
 	      "                        reference or digest (pulled and cached); default: the\n"
 	      "                        image the rules choose for the target's image\n"
 	      "  --toolbox-cache=<dir> toolbox cache (default /var/lib/dhidebug/toolboxes)\n"
-	      "  --default-toolbox=<ref>\n"
-	      "                        toolbox for images no rule matches\n"
+	      "  --default-toolbox=<dir>|<ref>\n"
+	      "                        toolbox for images no rule matches (a directory\n"
+	      "                        or a reference, as --toolbox)\n"
 	      "  --insecure-registry=<host>[:<port>][,...]\n"
 	      "                        registries that may use plain HTTP or unverified TLS\n"
 	      "  --max-unpacked=<size> the most a pulled image may unpack to (K, M, G, T: KiB...;\n"
@@ -214,6 +215,71 @@ char *cli_command_text(const struct cli *cli)
 		command = n;
 	}
 	return command;
+}
+
+/* Levenshtein distance of a and b, or `limit` + 1 once it is past `limit` (names are short). */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
+{
+	size_t la = strlen(a), lb = strlen(b), row[32], best;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || (la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		best = row[0];
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], d = diag + (a[i - 1] != b[j - 1]);
+
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			if (up + 1 < d)
+				d = up + 1;
+			diag = up;
+			row[j] = d;
+			if (d < best)
+				best = d;
+		}
+		if (best > limit)
+			return limit + 1;
+	}
+	return row[lb];
+}
+
+const char *cli_near_subcommand(const char *word)
+{
+	static const char *const subs[] = { "sessions", "replay", "profiles", "ls", "toolbox",
+					    "lint", "port-forward", NULL };
+	const char *near = NULL;
+	size_t near_d = 3;
+
+	for (int i = 0; subs[i]; i++) {
+		size_t n = strlen(subs[i]), limit = n >= 5 ? 2 : n >= 3 ? 1 : 0, d;
+
+		if (strcmp(word, subs[i]) == 0)
+			return NULL;
+		d = edit_distance(word, subs[i], limit);
+		if (d <= limit && d < near_d) {
+			near = subs[i];
+			near_d = d;
+		}
+	}
+	return near;
+}
+
+void cli_hint_subcommand(const char *target, struct dhi_err **err)
+{
+	const char *near = strstr(target, "://") ? NULL : cli_near_subcommand(target);
+	char *msg;
+
+	if (!near || !*err || (*err)->errnum)
+		return;
+	msg = xstrdup((*err)->msg);
+	dhi_err_set_status(err, (*err)->status, 0, "%s; did you mean `%s`?", msg, near);
+	free(msg);
 }
 
 /* --- dhidebug sessions VERB …, dhidebug replay ID … --- */

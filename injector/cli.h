@@ -63,6 +63,18 @@ int cli_parse(int argc, char **argv, struct cli *out, struct dhi_err **err);
 /* The -c line, or the program and its arguments joined by spaces; NULL for a shell. */
 char *cli_command_text(const struct cli *cli);
 
+/*
+ * The subcommand `word` is probably a typo of (`sesions` → "sessions"): one
+ * within 2 edits (1 for a name of 3 or 4 letters, none for `ls`), or NULL.
+ */
+const char *cli_near_subcommand(const char *word);
+
+/*
+ * When `target` did not resolve and reads like a mistyped subcommand, adds
+ * "; did you mean `<subcommand>`?" to *err (an error without an errno).
+ */
+void cli_hint_subcommand(const char *target, struct dhi_err **err);
+
 /* Prints the usage text (docs/dhidebug.1.md says the same). */
 void cli_usage(FILE *f);
 

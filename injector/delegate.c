@@ -16,6 +16,7 @@
 #include "common/xalloc.h"
 #include "injector/record/record.h"
 #include "injector/session.h"
+#include "injector/toolbox_cmd.h"
 
 #ifndef DHIDEBUG_VERSION
 #define DHIDEBUG_VERSION "0.0.0"
@@ -104,7 +105,7 @@ static int check_target(const struct delegate *d, const struct policy *site, con
  * names the audit records, so one the operator can change is refused.
  */
 static int check_toolbox_dir(const struct delegate *d, const struct policy *site,
-			     const char *dir, struct dhi_err **err)
+			     const char *opt, const char *dir, struct dhi_err **err)
 {
 	dhi_autoclose int fd = -1;
 	struct dhi_err *why = NULL;
@@ -112,7 +113,7 @@ static int check_toolbox_dir(const struct delegate *d, const struct policy *site
 
 	/* any directory of the host would do otherwise (`--toolbox /`: every host file) */
 	if (!listed(site->delegation.toolboxes, site->delegation.n_toolboxes, dir))
-		return refuse(d, err, "--toolbox",
+		return refuse(d, err, opt,
 			      "a toolbox directory must be one the site lists in "
 			      "`delegation.toolboxes` (`%s` is not); toolboxes otherwise come from "
 			      "the cache and the site's rules",
@@ -122,17 +123,10 @@ static int check_toolbox_dir(const struct delegate *d, const struct policy *site
 	if (r == 0)
 		return 0;
 	if (r == 1)
-		return dhi_err_set(err, ENOENT, "toolbox `%s` does not exist", dir);
-	r = refuse(d, err, "--toolbox", "a toolbox directory must be root's alone: %s", why->msg);
+		return dhi_err_set_kind(err, ENOENT, "toolbox `%s` does not exist", dir);
+	r = refuse(d, err, opt, "a toolbox directory must be root's alone: %s", why->msg);
 	dhi_err_clear(&why);
 	return r;
-}
-
-static bool is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int check_sessions(const struct delegate *d, const struct policy *site,
@@ -188,10 +182,13 @@ int delegate_check_cli(const struct delegate *d, const struct policy *site, cons
 	if ((cli->cmd == CLI_ATTACH || cli->cmd == CLI_PORT_FORWARD || cli->cmd == CLI_LINT) &&
 	    check_target(d, site, cli->target, err) < 0)
 		return -1;
-	/* a directory as toolbox_cmd_choose() takes one */
-	if (cli->cmd == CLI_ATTACH && cli->toolbox &&
-	    (cli->toolbox[0] == '/' || cli->toolbox[0] == '.' || is_dir(cli->toolbox)) &&
-	    check_toolbox_dir(d, site, cli->toolbox, err) < 0)
+	/* a directory as toolbox_cmd_choose() takes one, for --toolbox and the default alike */
+	if (cli->cmd == CLI_ATTACH && cli->toolbox && toolbox_cmd_names_dir(cli->toolbox) &&
+	    check_toolbox_dir(d, site, "--toolbox", cli->toolbox, err) < 0)
+		return -1;
+	if (cli->cmd == CLI_ATTACH && cli->default_toolbox &&
+	    toolbox_cmd_names_dir(cli->default_toolbox) &&
+	    check_toolbox_dir(d, site, "--default-toolbox", cli->default_toolbox, err) < 0)
 		return -1;
 	for (int i = 0; !dl->socket_env && socket_vars[i]; i++) {
 		if (!getenv(socket_vars[i]))

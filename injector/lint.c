@@ -910,7 +910,11 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 		return -1;
 	if (ns_target_open(rt->pid, rt->start_time, t, err) < 0 ||
 	    ns_target_open_root(t, &in->rootfd, err) < 0)
-		return dhi_err_prefix(err, "container `%s://%s`", rt->runtime, rt->id);
+	{
+		dhi_autofree char *label = rt_target_label(rt);
+
+		return dhi_err_prefix(err, "container `%s`", label);
+	}
 	/* its files would be the host's */
 	if (session_check_host(cli->allow_host, cli->quiet, t, rt, &(bool){ false }, err) < 0)
 		return -1;

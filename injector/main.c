@@ -131,7 +131,9 @@ static int port_forward(const struct cli *cli, const struct rt_opts *ro, const s
 	if (rt_resolve(cli->target, ro, &rt, &err) < 0)
 		goto fail;
 	if (ns_target_open(rt.pid, rt.start_time, &t, &err) < 0) {
-		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
+		dhi_autofree char *label = rt_target_label(&rt);
+
+		dhi_err_prefix(&err, "container `%s`", label);
 		rt_target_free(&rt);
 		goto fail;
 	}
@@ -254,13 +256,20 @@ int main(int argc, char **argv)
 	} else {
 		/* a stopped container: the same holder, on its files */
 		ro.stopped = true;
-		if (rt_resolve(cli.target, &ro, &rt, &err) < 0 ||
-		    (rt.exited && stopped_target_start(&cli, &image, &rt, &err) < 0))
+		if (rt_resolve(cli.target, &ro, &rt, &err) < 0) {
+			/* `dhidebug sesions ls` */
+			cli_hint_subcommand(cli.target, &err);
 			return fail(err);
-		if (rt.exited && !cli.quiet)
-			fprintf(stderr, "dhidebug: `%s://%s` is not running: its files in fresh "
-				"namespaces, %s\n", rt.runtime, rt.id,
+		}
+		if (rt.exited && stopped_target_start(&cli, &image, &rt, &err) < 0)
+			return fail(err);
+		if (rt.exited && !cli.quiet) {
+			dhi_autofree char *label = rt_target_label(&rt);
+
+			fprintf(stderr, "dhidebug: `%s` is not running: its files in fresh "
+				"namespaces, %s\n", label,
 				cli.write ? "writes kept (--write)" : "writes discarded");
+		}
 	}
 	if (cli.write && (image.holder <= 0 || strcmp(rt.runtime, "image") == 0)) {
 		image_target_stop(&image);
@@ -276,7 +285,9 @@ int main(int argc, char **argv)
 
 	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
 	    ns_target_open_root(&s.target, &s.target_root, &err) < 0) {
-		dhi_err_prefix(&err, "container `%s://%s`", rt.runtime, rt.id);
+		dhi_autofree char *label = rt_target_label(&rt);
+
+		dhi_err_prefix(&err, "container `%s`", label);
 		image_target_stop(&image);
 		return fail(err);
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
 
@@ -141,6 +142,7 @@ int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		       const struct rt_target *rt, bool *is_host, struct dhi_err **err)
 {
 	const char *why = NULL;
+	dhi_autofree char *label = NULL;
 	struct stat root, st;
 	int r = ns_target_is_host(t, &why, err);
 
@@ -154,12 +156,13 @@ int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 	*is_host = why != NULL;
 	if (!why)
 		return 0;
+	label = rt_target_label(rt);
 	if (!allow_host)
-		return dhi_err_set(err, 0, "`%s://%s` is the host, not a container: %s (--allow-host "
+		return dhi_err_set(err, 0, "`%s` is the host, not a container: %s (--allow-host "
 				   "debugs the host itself, where the policy allows it)",
-				   rt->runtime, rt->id, why);
+				   label, why);
 	if (!quiet)
-		fprintf(stderr, "dhidebug: `%s://%s` is the host (%s): debugging the host "
-			"(--allow-host)\n", rt->runtime, rt->id, why);
+		fprintf(stderr, "dhidebug: `%s` is the host (%s): debugging the host "
+			"(--allow-host)\n", label, why);
 	return 0;
 }

@@ -50,6 +50,19 @@ int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_e
 	return 0;
 }
 
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* --toolbox and the default name a directory alike: a path wins over a look-alike reference */
+bool toolbox_cmd_names_dir(const char *arg)
+{
+	return arg[0] == '/' || arg[0] == '.' || is_dir(arg);
+}
+
 /*
  * The site's rules from the policy file first (fnmatch on the image reference,
  * `{tag}` in the toolbox replaced by the image's tag), then the built-in ones,
@@ -59,11 +72,16 @@ static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct
 		       struct dhi_err **err)
 {
 	struct policy pol;
-	dhi_autofree char *name = ref_format(image);
+	dhi_autofree char *name = ref_format(image), *def_dir = NULL;
+	const char *def;
 
 	memset(out, 0, sizeof(*out));
 	if (policy_load(cli->policy, &pol, err) < 0)
 		return -1;
+	def = cli->default_toolbox ? cli->default_toolbox : pol.default_toolbox;
+	/* a directory named without `/` or `.` (`rootfs`): ref_toolbox_rule() sees it as one */
+	if (def && *def && def[0] != '/' && def[0] != '.' && toolbox_cmd_names_dir(def))
+		def = def_dir = xasprintf("./%s", def);
 	for (int i = 0; i < pol.n_toolbox_rules; i++) {
 		const struct policy_toolbox_rule *r = &pol.toolbox_rules[i];
 		dhi_autofree char *ref = NULL;
@@ -82,9 +100,7 @@ static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct
 		out->why = xasprintf("the policy's rule `%s`", r->match);
 		return 0;
 	}
-	return ref_toolbox_rule(image, cli->default_toolbox ? cli->default_toolbox
-							    : pol.default_toolbox,
-				out, err);
+	return ref_toolbox_rule(image, def, out, err);
 }
 
 /* `toolbox rule IMAGE`: the choice, the rule and why, then each step that led there. */
@@ -102,7 +118,7 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 		ref_free(&in);
 		return -1;
 	}
-	first = ref_format(&r.cand[0]);
+	first = r.dir ? xstrdup(r.dir) : ref_format(&r.cand[0]);
 	printf("%s\nrule: %s: %s\n", first, r.name, r.why);
 	printf("  image: registry %s, repository %s, tag %s, digest %s\n", in.registry, in.repo,
 	       in.tag ? in.tag : "(none)", in.digest ? in.digest : "(none)");
@@ -114,7 +130,11 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 			printf("%s%s", i ? ", " : " ", t.variants[i]);
 		printf("%s\n", t.n_variants ? "" : " (none)");
 	}
-	printf("  %s:", r.n > 1 ? "tried in this order, the first the registry has" : "toolbox");
+	if (r.dir)
+		printf("  toolbox: the directory %s", r.dir);
+	else
+		printf("  %s:", r.n > 1 ? "tried in this order, the first the registry has"
+					: "toolbox");
 	for (int i = 0; i < r.n; i++) {
 		dhi_autofree char *c = ref_format(&r.cand[i]);
 
@@ -165,13 +185,6 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 	if (!strcmp(sub, "prune"))
 		return cache_prune(&o, cli->dry_run, stdout, err) < 0 ? -1 : 0;
 	return dhi_err_set(err, 0, "unknown toolbox subcommand `%s`", sub);
-}
-
-static bool is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /*
@@ -249,9 +262,7 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 	dhi_autofree char *ref = NULL;
 	int rc;
 
-	if (cli->toolbox &&
-	    (cli->toolbox[0] == '/' || cli->toolbox[0] == '.' || is_dir(cli->toolbox))) {
-		/* a path wins over a reference that happens to look the same */
+	if (cli->toolbox && toolbox_cmd_names_dir(cli->toolbox)) {
 		*dir = xstrdup(cli->toolbox);
 		return 0;
 	}
@@ -272,10 +283,15 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 		ref_rule_free(&r);
 		return -1;
 	}
-	ref = ref_format(&r.cand[0]);
+	ref = r.dir ? xstrdup(r.dir) : ref_format(&r.cand[0]);
 	if (!cli->quiet)
 		fprintf(stderr, "dhidebug: toolbox `%s` (rule %s: %s)\n", ref, r.name, r.why);
-	rc = resolve_candidates(&o, &r, cli->quiet, dir, err);
+	if (r.dir) {
+		*dir = dhi_steal_ptr(&r.dir);
+		rc = 0;
+	} else {
+		rc = resolve_candidates(&o, &r, cli->quiet, dir, err);
+	}
 	ref_rule_free(&r);
 	return rc;
 }

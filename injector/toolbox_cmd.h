@@ -3,6 +3,8 @@
 #ifndef INJ_TOOLBOX_CMD_H
 #define INJ_TOOLBOX_CMD_H
 
+#include <stdbool.h>
+
 #include "common/err.h"
 #include "injector/cli.h"
 #include "injector/runtime/runtime.h"
@@ -18,6 +20,12 @@ int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_e
 
 /* Runs `dhidebug toolbox <subcommand>`; returns the exit status or -1 with *err. */
 int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err);
+
+/*
+ * True when --toolbox's or the default toolbox's `arg` names a directory
+ * rather than a reference: it starts with `/` or `.`, or is a directory here.
+ */
+bool toolbox_cmd_names_dir(const char *arg);
 
 /*
  * The toolbox directory for a session: --toolbox as a directory, else as a

@@ -598,7 +598,7 @@ int cache_resolve(const struct cache_opts *o, const char *what, bool pull, char 
 		return -1;
 	if (!digest) {
 		if (!pull)
-			return dhi_err_set(err, ENOENT, "toolbox `%s` is not in the cache", what);
+			return dhi_err_set_kind(err, ENOENT, "toolbox `%s` is not in the cache", what);
 		if (cache_pull(o, what, &digest, err) < 0)
 			return -1;
 	}
@@ -770,7 +770,7 @@ int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **
 	if (open_cache(o, &cfd, err) < 0 || lookup(cfd, what, &digest, err) < 0)
 		return -1;
 	if (!digest)
-		return dhi_err_set(err, ENOENT, "toolbox `%s` is not in the cache", what);
+		return dhi_err_set_kind(err, ENOENT, "toolbox `%s` is not in the cache", what);
 	nrefs = read_refs(cfd, &refs);
 	for (size_t i = 0; i < nrefs; i++) {
 		if (strcmp(refs[i].digest, digest) == 0) {
@@ -1000,7 +1000,7 @@ static json_t *pick(json_t *manifests, struct dhi_err **err)
 	}
 	if (only)
 		return only;
-	dhi_err_set(err, ENOENT, "the image index has no manifest for linux/%s", reg_host_arch());
+	dhi_err_set_kind(err, ENOENT, "the image index has no manifest for linux/%s", reg_host_arch());
 	return NULL;
 }
 

@@ -475,7 +475,7 @@ static int apply_entry(struct unpack *u, struct archive_entry *e, struct dhi_err
 		if (path_open_at(u->rootfd, target, O_PATH | O_NOFOLLOW, 0, &tfd, err) < 0)
 			return dhi_err_prefix(err, "hard link `%s`", created);
 		if (fstat(tfd, &tst) < 0 || S_ISDIR(tst.st_mode))
-			return dhi_err_set(err, EPERM, "hard link `%s` to a directory (refused)",
+			return dhi_err_set_kind(err, EPERM, "hard link `%s` to a directory (refused)",
 					   created);
 		if (linkat(tfd, "", dfd, base, AT_EMPTY_PATH) < 0)
 			return dhi_err_set(err, errno, "cannot hard link `%s`", created);

@@ -429,6 +429,7 @@ void ref_rule_free(struct tb_rule *r)
 	for (int i = 0; i < r->n; i++)
 		ref_free(&r->cand[i]);
 	free(r->why);
+	free(r->dir);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -456,9 +457,13 @@ int ref_toolbox_rule(const struct tb_ref *image, const char *default_ref, struct
 		return 0;
 	}
 	if (default_ref && *default_ref) {
-		if (ref_parse(default_ref, &out->cand[0], err) < 0)
+		/* a path, as --toolbox takes one */
+		if (default_ref[0] == '/' || default_ref[0] == '.')
+			out->dir = xstrdup(default_ref);
+		else if (ref_parse(default_ref, &out->cand[0], err) < 0)
 			return dhi_err_prefix(err, "default toolbox");
-		out->n = 1;
+		else
+			out->n = 1;
 		out->name = "default";
 		out->why = xasprintf("no rule matches `%s/%s`: the configured default", image->registry,
 				     image->repo);

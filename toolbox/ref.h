@@ -69,6 +69,7 @@ struct tb_rule {
 	char *why;
 	struct tb_ref cand[TB_RULE_MAX_CANDIDATES];
 	int n;
+	char *dir;	/* the default is a directory (n is 0): the toolbox, as --toolbox DIR */
 };
 
 /*
@@ -79,7 +80,8 @@ struct tb_rule {
  *               one at a time; -dev and -sdk tags are their own toolbox
  *   chainguard  cgr.dev: `latest` → `latest-dev`, `<tag>` → `<tag>-dev`
  *   distroless  gcr.io/distroless/...: `:debug` (`:nonroot` → `:debug-nonroot`)
- *   default     `default_ref` when it is given (the policy's or --default-toolbox)
+ *   default     `default_ref` when it is given (the policy's or --default-toolbox):
+ *               a directory when it starts with `/` or `.`, else a reference
  * A digest beside a tag is left out of the candidates (the toolbox is the tag's
  * `-dev`, its distribution checked after the pull against the target's
  * os-release). No match and no default is an error that says why, and for a

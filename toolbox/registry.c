@@ -464,7 +464,7 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 				c->scheme = xstrdup("https");
 		}
 		if (rc == CURLE_WRITE_ERROR && r->body.too_big)
-			return dhi_err_set(err, EFBIG, "`%s` from `%s` is larger than %zu bytes",
+			return dhi_err_set_kind(err, EFBIG, "`%s` from `%s` is larger than %zu bytes",
 					   what, c->ref.registry, max);
 		if (rc == CURLE_OPERATION_TIMEDOUT && left_ms(c) == 0)
 			return deadline_error(c, err);
@@ -632,13 +632,13 @@ static int authenticate(struct reg_client *c, const struct resp *r, struct dhi_e
 	const char *ch = r->www_auth;
 
 	if (!ch)
-		return dhi_err_set(err, EACCES, "registry `%s` refused access without a challenge",
+		return dhi_err_set_kind(err, EACCES, "registry `%s` refused access without a challenge",
 				   c->ref.registry);
 	if (!strncasecmp(ch, "basic", 5)) {
 		dhi_autofree char *enc = NULL;
 
 		if (!c->userpass)
-			return dhi_err_set(err, EACCES,
+			return dhi_err_set_kind(err, EACCES,
 					   "registry `%s` requires authentication and `%s` has no "
 					   "credentials for it (docker login)",
 					   c->ref.registry, c->config_path);
@@ -649,7 +649,7 @@ static int authenticate(struct reg_client *c, const struct resp *r, struct dhi_e
 	}
 	if (!strncasecmp(ch, "bearer", 6))
 		return bearer_token(c, ch, err);
-	return dhi_err_set(err, EACCES, "registry `%s` asks for unsupported authentication `%.20s`",
+	return dhi_err_set_kind(err, EACCES, "registry `%s` asks for unsupported authentication `%.20s`",
 			   c->ref.registry, ch);
 }
 
@@ -663,24 +663,24 @@ static int get_auth(struct reg_client *c, const char *kind, const char *what, co
 		bool had = c->authz != NULL;
 
 		if (had && !strncasecmp(c->authz, "Authorization: Basic", 20))
-			return dhi_err_set(err, EACCES,
+			return dhi_err_set_kind(err, EACCES,
 					   "registry `%s` refused the credentials from `%s` "
 					   "(wrong user name or password?)",
 					   c->ref.registry, c->config_path);
 		if (authenticate(c, r, err) < 0 || get(c, kind, what, accept, max, r, err) < 0)
 			return -1;
 		if (r->status == 401)
-			return dhi_err_set(err, EACCES,
+			return dhi_err_set_kind(err, EACCES,
 					   "registry `%s` refused the credentials from `%s` "
 					   "(wrong user name or password?)",
 					   c->ref.registry, c->config_path);
 	}
 	if (r->status == 404)
-		return dhi_err_set(err, ENOENT, "`%s/%s`: %s `%s` not found in the registry",
+		return dhi_err_set_kind(err, ENOENT, "`%s/%s`: %s `%s` not found in the registry",
 				   c->ref.registry, c->ref.repo,
 				   !strcmp(kind, "blobs") ? "blob" : "manifest", what);
 	if (r->status == 403)
-		return dhi_err_set(err, EACCES, "registry `%s` denied access to `%s`",
+		return dhi_err_set_kind(err, EACCES, "registry `%s` denied access to `%s`",
 				   c->ref.registry, c->ref.repo);
 	if (r->status != 200)
 		return dhi_err_set(err, 0, "registry `%s` answered %ld for `%s`", c->ref.registry,
@@ -851,7 +851,7 @@ static int pick_platform(json_t *j, char **out, struct dhi_err **err)
 		*out = xstrdup(d);
 		return 0;
 	}
-	return dhi_err_set(err, ENOENT, "the image index has no manifest for linux/%s", arch);
+	return dhi_err_set_kind(err, ENOENT, "the image index has no manifest for linux/%s", arch);
 }
 
 int reg_fetch_manifest(struct reg_client *c, struct reg_manifest *m, struct dhi_err **err)
@@ -1059,7 +1059,7 @@ static ssize_t blob_read(void *ctx, const void **out, struct dhi_err **err)
 						   b->digest, b->c->ref.registry,
 						   *b->errbuf ? b->errbuf : curl_easy_strerror(rc));
 			if (status == 404)
-				return dhi_err_set(err, ENOENT, "blob `%s` not found in `%s/%s`",
+				return dhi_err_set_kind(err, ENOENT, "blob `%s` not found in `%s/%s`",
 						   b->digest, b->c->ref.registry, b->c->ref.repo);
 			return dhi_err_set(err, 0, "registry `%s` answered %ld for blob `%s`",
 					   b->c->ref.registry, status, b->digest);

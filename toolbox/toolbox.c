@@ -39,6 +39,18 @@ void toolbox_read_os_release(int rootfd, struct os_release *out, char **notice)
 	}
 }
 
+static bool is_dir_at(int rootfd, const char *path)
+{
+	dhi_autoclose int fd = -1;
+	struct dhi_err *e = NULL;
+
+	if (path_open_at(rootfd, path, O_PATH | O_DIRECTORY, 0, &fd, &e) < 0) {
+		dhi_err_clear(&e);
+		return false;
+	}
+	return true;
+}
+
 static bool is_executable_at(int rootfd, const char *path)
 {
 	dhi_autoclose int fd = -1;
@@ -80,6 +92,12 @@ int toolbox_open_dir(const char *path, struct toolbox *tb, struct dhi_err **err)
 	for (int i = 0; shells[i] && !tb->shell; i++)
 		if (is_executable_at(tb->dirfd, shells[i]))
 			tb->shell = shells[i];
+	/* any directory would do otherwise, and the session then finds no program at all */
+	if (!tb->shell && !is_dir_at(tb->dirfd, "/bin") && !is_dir_at(tb->dirfd, "/usr/bin")) {
+		toolbox_close(tb);
+		return dhi_err_set(err, 0, "`%s` is not a toolbox (no shell, no `/bin` or "
+				   "`/usr/bin`: a toolbox is a root filesystem of programs)", path);
+	}
 	return 0;
 }
 

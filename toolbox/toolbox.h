@@ -18,8 +18,9 @@ struct toolbox {
 
 /*
  * Opens a toolbox given as a local root filesystem directory: checks that it
- * is a directory, reads its os-release and finds its shell. Every path in it
- * is resolved inside it. Free with toolbox_close().
+ * is a directory, reads its os-release and finds its shell; a directory with
+ * no shell and no /bin or /usr/bin is not a toolbox (an error). Every path in
+ * it is resolved inside it. Free with toolbox_close().
  */
 int toolbox_open_dir(const char *path, struct toolbox *tb, struct dhi_err **err);
 

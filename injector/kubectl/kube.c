@@ -709,7 +709,7 @@ static int read_bounded(int fd, long deadline, int timeout, struct secret_buf *b
 		int pr;
 
 		if (left <= 0)
-			return dhi_err_set(err, ETIMEDOUT, "did not answer within %d s; killed it "
+			return dhi_err_set_kind(err, ETIMEDOUT, "did not answer within %d s; killed it "
 							   "(SIGKILL)", timeout);
 		pr = poll(&p, 1, (int)left);
 		if (pr < 0 && errno == EINTR)
@@ -723,7 +723,7 @@ static int read_bounded(int fd, long deadline, int timeout, struct secret_buf *b
 			char *n;
 
 			if (b->cap >= EXEC_OUT_MAX)
-				return dhi_err_set(err, EFBIG, "printed more than %u bytes",
+				return dhi_err_set_kind(err, EFBIG, "printed more than %u bytes",
 						   EXEC_OUT_MAX);
 			/* (not realloc: the old buffer is wiped before it goes back) */
 			n = xmalloc(cap + 1);
@@ -834,7 +834,7 @@ int kube_exec_run(struct kube_conn *c, const char *kubeconfig_dir, struct dhi_er
 		kill(pid, SIGKILL);
 	/* (the deadline covers the whole run: reading, then waiting for the exit) */
 	if (wait_bounded(pid, r < 0 ? 0 : deadline, &status) && r == 0)
-		return dhi_err_set(err, ETIMEDOUT, "exec credential plugin `%s` did not exit within "
+		return dhi_err_set_kind(err, ETIMEDOUT, "exec credential plugin `%s` did not exit within "
 						   "%d s; killed it (SIGKILL)", x->command, timeout);
 	if (r < 0)
 		return dhi_err_prefix(err, "exec credential plugin `%s`", x->command);
@@ -1130,7 +1130,7 @@ static int watch_once(const struct kube_conn *c, const char *path, long timeout,
 	body = w->b.p;
 
 	if (w->aborted_by)
-		return dhi_err_set(err, EINTR, "interrupted by signal %d", w->aborted_by);
+		return dhi_err_set_kind(err, EINTR, "interrupted by signal %d", w->aborted_by);
 	if (w->result < 0)
 		return -1;
 	if (w->result > 0)
@@ -1147,7 +1147,7 @@ static int watch_once(const struct kube_conn *c, const char *path, long timeout,
 		return dhi_err_set(err, 0, "watch `%s%s`: an event larger than %u MiB", c->server,
 				   path, KUBE_BODY_MAX >> 20);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return dhi_err_set(err, ETIMEDOUT, "gave up waiting after %ld s", timeout);
+		return dhi_err_set_kind(err, ETIMEDOUT, "gave up waiting after %ld s", timeout);
 	/* the server ended the watch, or the connection was cut after the 200 */
 	if (rc == CURLE_OK || (*status == 200 && (rc == CURLE_PARTIAL_FILE ||
 						  rc == CURLE_RECV_ERROR)))
@@ -1185,7 +1185,7 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 		long left = timeout * 1000 - ms_since(&t0);
 
 		if (left <= 0)
-			return dhi_err_set(err, ETIMEDOUT, "gave up waiting after %ld s (the API server "
+			return dhi_err_set_kind(err, ETIMEDOUT, "gave up waiting after %ld s (the API server "
 						      "ended the watch %d times)", timeout, again);
 		r = watch_once(c, path, timeout, left, &w, rv, status, err);
 		if (r != WATCH_AGAIN)
@@ -1195,7 +1195,7 @@ int kube_watch(const struct kube_conn *c, const char *path, long timeout,
 			int s = pending_in(c->abort_on);
 
 			if (s)
-				return dhi_err_set(err, EINTR, "interrupted by signal %d", s);
+				return dhi_err_set_kind(err, EINTR, "interrupted by signal %d", s);
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 		}
 	}

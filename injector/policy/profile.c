@@ -209,7 +209,8 @@ static int parse_profile(const char *name, json_t *o, struct policy *pol, struct
 
 /*
  * "toolbox_rules": a list of {"match": <fnmatch pattern on the image reference>,
- * "toolbox": <reference, {tag} is the image's tag>}; "default_toolbox": a reference.
+ * "toolbox": <reference, {tag} is the image's tag>}; "default_toolbox": a reference or
+ * a directory (as --default-toolbox).
  */
 static int parse_toolbox_rules(json_t *root, struct policy *pol, struct dhi_err **err)
 {
@@ -220,7 +221,8 @@ static int parse_toolbox_rules(json_t *root, struct policy *pol, struct dhi_err 
 
 	if (def) {
 		if (!json_is_string(def) || !*json_string_value(def))
-			return dhi_err_set(err, 0, "`default_toolbox` must be an image reference");
+			return dhi_err_set(err, 0, "`default_toolbox` must be a directory or an image "
+						   "reference");
 		pol->default_toolbox = xstrdup(json_string_value(def));
 	}
 	if (!rules)
@@ -491,7 +493,7 @@ int policy_select(const struct policy *pol, const char *name, const struct profi
 	if (idx < 0)
 		return dhi_err_set(err, 0, "unknown profile `%s` (see `dhidebug profiles`)", want);
 	if (!(pol->allowed & (1ull << idx)))
-		return dhi_err_set(err, EPERM, "profile `%s` is not allowed by policy `%s`", want,
+		return dhi_err_set_kind(err, EPERM, "profile `%s` is not allowed by policy `%s`", want,
 				   pol->source ? pol->source : "(built-in)");
 	*out = &pol->profiles[idx];
 	return 0;

@@ -510,7 +510,7 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 	char *text;
 
 	if (top < 0) {
-		dhi_err_set(err, errno ? errno : EPERM,
+		dhi_err_set(err, errno,
 			    "cannot use the sessions folder `%s` (it must be root's, mode 0700)", dir);
 		return NULL;
 	}

@@ -114,7 +114,7 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 	*len = 0;
 	r = podman_cli_open(&exe, NULL, err);
 	if (r != 0)
-		return r < 0 ? -1 : dhi_err_set(err, ENOENT, "podman is not installed");
+		return r < 0 ? -1 : dhi_err_set_kind(err, ENOENT, "podman is not installed");
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		r = dhi_err_set(err, errno, "cannot create a pipe");
 		goto close_pipes;
@@ -166,7 +166,7 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (late)
-		r = dhi_err_set(err, ETIMEDOUT, "podman %s did not answer within %ld s (killed it)",
+		r = dhi_err_set_kind(err, ETIMEDOUT, "podman %s did not answer within %ld s (killed it)",
 				args[1], CLI_TIMEOUT_MS / 1000);
 	else if (too_big)
 		r = dhi_err_set(err, 0, "podman %s printed more than %zu bytes", args[1], max);

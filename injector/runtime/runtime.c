@@ -96,6 +96,25 @@ char *rt_target_uri(const struct rt_target *t)
 	return xasprintf("%s://%s", t->runtime, t->id);
 }
 
+/* 64 hex digits: a docker/podman/containerd container id */
+static bool is_full_id(const char *s, size_t n)
+{
+	return n == 64 && strspn(s, "0123456789abcdef") >= 64;
+}
+
+char *rt_target_label(const struct rt_target *t)
+{
+	const char *id = t->id, *base = strrchr(id, '/');
+	size_t pre = base ? (size_t)(base + 1 - id) : 0;
+
+	if (t->name && *t->name && strcmp(t->name, t->id) != 0)
+		return xasprintf("%s://%s", t->runtime, t->name);
+	/* as docker ps shows ids: 12 digits (containerd's NS/ID keeps its namespace) */
+	if (is_full_id(id + pre, strlen(id + pre)))
+		return xasprintf("%s://%.*s%.12s", t->runtime, (int)pre, id, id + pre);
+	return rt_target_uri(t);
+}
+
 /* Two records of one process: the same pid with the same start time. */
 static bool same_process(const struct rt_target *a, const struct rt_target *b)
 {

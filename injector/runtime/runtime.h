@@ -130,6 +130,14 @@ long long rt_process_started(unsigned long long ticks);
 /* "runtime://id" of a target, for messages (the caller frees it). */
 char *rt_target_uri(const struct rt_target *t);
 
+/*
+ * The target as a person reads it, for the prompt and messages (the caller
+ * frees it): "runtime://name" when the runtime has a name for it, else the id,
+ * shortened to 12 hex digits when it is a 64-digit one, as docker shows ids.
+ * Records and the environment keep rt_target_uri()'s full id.
+ */
+char *rt_target_label(const struct rt_target *t);
+
 /* The runtimes' schemes, comma-separated, for help and error texts. */
 const char *rt_schemes(void);
 

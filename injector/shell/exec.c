@@ -339,6 +339,31 @@ static void take_terminal_back(struct dhish *sh)
 	tcsetattr(sh->tty, TCSADRAIN, &sh->modes);
 }
 
+/*
+ * A toolbox program that runs one of the container's (`timeout 5 /target/app`,
+ * `xargs ./app`) gets EACCES from the view's noexec mount and exits 126 with a
+ * bare "Permission denied": after it, one line with the why.
+ */
+static void hint_noexec(const struct dhish *sh, const struct job_cmd *c)
+{
+	struct statvfs vfs;
+	struct stat st;
+
+	if (sh->cfg->exec_anywhere || c->builtin)
+		return;
+	for (size_t i = 1; c->argv[i]; i++) {
+		const char *a = c->argv[i];
+
+		if (!strchr(a, '/') || stat(a, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & 0111) || statvfs(a, &vfs) < 0 || !(vfs.f_flag & ST_NOEXEC))
+			continue;
+		sh_error("`%s` is mounted noexec: profile `%s` runs programs from the toolbox "
+			 "only, not the container's files (sysadmin does)",
+			 a, sh->cfg->profile);
+		return;
+	}
+}
+
 static int run_pipeline(struct dhish *sh, const struct sh_pipeline *p)
 {
 	struct job_cmd *cmds = xzalloc(sizeof(*cmds) * p->n_cmds);
@@ -407,6 +432,8 @@ static int run_pipeline(struct dhish *sh, const struct sh_pipeline *p)
 		status = started == p->n_cmds ? wait_job(sh, pids, started)
 					      : (wait_job(sh, pids, started), status);
 		take_terminal_back(sh);
+		if (status == 126 && started == p->n_cmds)
+			hint_noexec(sh, &cmds[p->n_cmds - 1]);
 	}
 out:
 	for (size_t i = 0; i < p->n_cmds; i++)

@@ -148,6 +148,24 @@ static void test_cli_parse_pull_limits(void **state)
 	free(msg);
 }
 
+static void test_cli_near_subcommand(void **state)
+{
+	(void)state;
+	assert_string_equal(cli_near_subcommand("sesions"), "sessions");
+	assert_string_equal(cli_near_subcommand("sessons"), "sessions");
+	assert_string_equal(cli_near_subcommand("lnt"), "lint");
+	assert_string_equal(cli_near_subcommand("tolbox"), "toolbox");
+	assert_string_equal(cli_near_subcommand("port-foward"), "port-forward");
+	assert_string_equal(cli_near_subcommand("replya"), "replay");
+	/* the subcommands themselves, names far from all, and `ls`, which is too short to guess */
+	assert_null(cli_near_subcommand("sessions"));
+	assert_null(cli_near_subcommand("web"));
+	assert_null(cli_near_subcommand("db"));
+	assert_null(cli_near_subcommand("lx"));
+	assert_null(cli_near_subcommand("li"));
+	assert_null(cli_near_subcommand("a-very-long-container-name-indeed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_cli_parse_missing_target_and_value),
 		cmocka_unit_test(test_cli_parse_command_with_program),
 		cmocka_unit_test(test_cli_parse_help_and_version),
+		cmocka_unit_test(test_cli_near_subcommand),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

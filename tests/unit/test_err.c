@@ -68,6 +68,26 @@ static void test_dhi_err_string_is_printable(void **state)
 	dhi_err_clear(&err);
 }
 
+static void test_dhi_err_set_kind_prints_no_errno(void **state)
+{
+	struct dhi_err *err = NULL;
+	char *s;
+
+	(void)state;
+	dhi_err_set_kind(&err, ENOENT, "manifest `%s` not found in the registry", "dev");
+	dhi_err_prefix(&err, "cannot pull `x`");
+	assert_int_equal(err->errnum, ENOENT);
+	s = dhi_err_string(err);
+	assert_string_equal(s, "cannot pull `x`: manifest `dev` not found in the registry");
+	free(s);
+	/* a later dhi_err_set() on the same object prints its errno again */
+	dhi_err_set(&err, EACCES, "cannot open `y`");
+	s = dhi_err_string(err);
+	assert_string_equal(s, "cannot open `y`: Permission denied");
+	free(s);
+	dhi_err_clear(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +95,7 @@ int main(void)
 		cmocka_unit_test(test_dhi_printable_unicode),
 		cmocka_unit_test(test_dhi_is_utf8),
 		cmocka_unit_test(test_dhi_err_string_is_printable),
+		cmocka_unit_test(test_dhi_err_set_kind_prints_no_errno),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -295,6 +295,24 @@ static void test_ref_toolbox_rule_default_and_none(void **state)
 	expect_rule("dhi.io/python:latest", "busybox", "default", "docker.io/library/busybox:latest",
 		    NULL);
 	expect_no_rule("nginx:1.27", "no toolbox rule matches");
+	{
+		/* a path is a directory, as --toolbox takes one */
+		static const char *const dirs[] = { "/opt/toolbox", "./rootfs", NULL };
+
+		for (int i = 0; dirs[i]; i++) {
+			struct tb_ref in;
+			struct tb_rule out;
+			struct dhi_err *err = NULL;
+
+			assert_int_equal(ref_parse("nginx:1.27", &in, &err), 0);
+			assert_int_equal(ref_toolbox_rule(&in, dirs[i], &out, &err), 0);
+			assert_string_equal(out.name, "default");
+			assert_int_equal(out.n, 0);
+			assert_string_equal(out.dir, dirs[i]);
+			ref_rule_free(&out);
+			ref_free(&in);
+		}
+	}
 	/* digest only: says what to pass */
 	expect_no_rule("dhi.io/python@sha256:" D64, "pinned by digest only");
 	expect_no_rule("dhi.io/python@sha256:" D64, "--toolbox dhi.io/python:<version>-dev");
