@@ -614,6 +614,23 @@ static int relay_loop(struct relay *r, pid_t stage)
 	return status;
 }
 
+/*
+ * Whether the session's container has exited: its pinned process is gone or a
+ * zombie (a pidfd is readable from the exit on, which a signal 0 is not).
+ */
+static bool target_gone(const struct ns_target *t)
+{
+	struct dhi_err *err = NULL;
+	struct pollfd p = { t->pidfd, POLLIN, 0 };
+
+	if (t->pidfd >= 0)
+		return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+	if (ns_target_check_alive(t, &err) == 0)
+		return false;
+	dhi_err_clear(&err);
+	return true;
+}
+
 static void record_end(struct relay *r, int status)
 {
 	const char *reason = r->end_reason;
@@ -798,6 +815,15 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 
 	status = relay_loop(r, stage);
 	restore_tty(r);
+	/* the container's end took the session's processes with it: say so, and record why */
+	if (!r->end_reason && !r->end_signal && target_gone(&s->target)) {
+		dhi_autofree char *label = rt_target_label(s->rt);
+		dhi_autofree char *line = xasprintf("container `%s` exited; the session ended",
+						    label);
+
+		r->end_reason = "target-exited";
+		print_line(r, line);
+	}
 	record_end(r, status);
 
 	if (r->error) {

@@ -223,3 +223,27 @@ chain_ok()
 	grep -q 'echo typed-text' "$BATS_TEST_TMPDIR/typed"
 	run_fails grep -q 'secret-pw' "$BATS_TEST_TMPDIR/typed"
 }
+
+@test "the container dies during the session: one line says so, session.end says target-exited" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --sessions-dir "$SDIR" "$TARGET" -- sleep 100
+	wait_for_session
+	rt kill "$CID" KILL
+	wait_pid_exit "$DHI_PID" 10
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$WAIT_STATUS" -eq 137 ]
+	grep -qxF "dhidebug: container \`$TARGET\` exited; the session ended" "$BATS_TEST_TMPDIR/out"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 1 ]
+	local d
+	d=$(session_dir)
+	audit_has "$d" '.type == "session.end" and .status == 137 and .reason == "target-exited"'
+	chain_ok "$d"
+}
+
+@test "a session that ends on its own while the container runs says nothing more, reason exit" {
+	container_start static
+	run_dhi --sessions-dir "$SDIR" "$TARGET" -- timeout 1 sleep 5
+	[ "$status" -eq 124 ]
+	[ -z "$output" ]
+	audit_has "$(session_dir)" '.type == "session.end" and .status == 124 and .reason == "exit"'
+}
