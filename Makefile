@@ -177,10 +177,10 @@ DEPS_CMDS := bats:bats jq:jq python3:python3 curl:curl tmux:tmux script:bsdutils
 #   (its pause image needs catatonit, which podman only recommends), containerd with ctr
 DEPS_CMDS += runc:runc crun:crun podman:podman catatonit:catatonit containerd:containerd \
 	ctr:containerd
-# - runtimes.bats compares `dhidebug ls` with the docker CLI on podman's Docker-compatible
-#   socket; Debian's docker CLI comes with docker.io (which also brings dockerd, never started
-#   by the tests), so it is installed only when no docker is on PATH, as kubectl below
-DEPS_CMDS += $(if $(shell command -v docker),,docker:docker.io)
+# - a real Docker Engine: docker.bats starts Debian's dockerd on a private socket, data root
+#   and exec root (no iptables, no bridge); its docker CLI is also what runtimes.bats compares
+#   `dhidebug ls` with on podman's Docker-compatible socket
+DEPS_CMDS += dockerd:docker.io docker:docker.io
 # - images: a real registry with TLS and htpasswd, filled by skopeo; umoci for bench/toolbox;
 #   buildah and mmdebstrap build dhidebug's own image (dhiimage.bats, `make image`)
 DEPS_CMDS += docker-registry:docker-registry skopeo:skopeo umoci:umoci htpasswd:apache2-utils \

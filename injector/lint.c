@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
+#include "injector/imagetarget.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
 #include "nsenter/path.h"
@@ -905,18 +906,40 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 		return dhi_err_set(err, 0, "must run as root (it reads the target's files)");
 	if (rt_resolve(cli->target, &(struct rt_opts){ .runtime_root = cli->runtime_root,
 						       .containerd_root = cli->containerd_root,
-						       .crio_root = cli->crio_root },
+						       .crio_root = cli->crio_root, .stopped = true },
 		       rt, err) < 0)
 		return -1;
-	if (ns_target_open(rt->pid, rt->start_time, t, err) < 0 ||
-	    ns_target_open_root(t, &in->rootfd, err) < 0)
-	{
+	/*
+	 * A stopped or created container (one that fails at start is the one to
+	 * lint): its files through the holder a session would get, read-only
+	 * to us; the root fd keeps them once the holder is gone.
+	 */
+	if (rt->exited) {
+		struct cli ro = *cli;
+		struct image_target holder = { -1, -1 };
+		int r;
+
+		ro.write = false;
+		ro.quiet = true;
+		if (stopped_target_start(&ro, &holder, rt, err) < 0)
+			return -1;
+		r = ns_target_open(rt->pid, 0, t, err) < 0 ||
+		    ns_target_open_root(t, &in->rootfd, err) < 0 ? -1 : 0;
+		image_target_stop(&holder);
+		if (r < 0) {
+			dhi_autofree char *label = rt_target_label(rt);
+
+			return dhi_err_prefix(err, "container `%s`", label);
+		}
+	} else if (ns_target_open(rt->pid, rt->start_time, t, err) < 0 ||
+		   ns_target_open_root(t, &in->rootfd, err) < 0) {
 		dhi_autofree char *label = rt_target_label(rt);
 
 		return dhi_err_prefix(err, "container `%s`", label);
 	}
 	/* its files would be the host's */
-	if (session_check_host(cli->allow_host, cli->quiet, t, rt, &(bool){ false }, err) < 0)
+	if (!rt->exited &&
+	    session_check_host(cli->allow_host, cli->quiet, t, rt, &(bool){ false }, err) < 0)
 		return -1;
 	if (rt->image_ref)
 		in->ref = xstrdup(rt->image_ref);
@@ -964,6 +987,12 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 		return 0;
 	}
 	/* other runtimes: what the process runs, as the kernel shows it */
+	if (rt->exited) {
+		dhi_autofree char *label = rt_target_label(rt);
+
+		return dhi_err_set(err, 0, "container `%s` is not running and its runtime records "
+				   "no command line for it", label);
+	}
 	in->args = proc_strv(t->procfd, "cmdline");
 	in->env = proc_strv(t->procfd, "environ");
 	{

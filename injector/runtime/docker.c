@@ -636,9 +636,13 @@ static int add_inspected(const struct engine *e, struct api *a, const char *id, 
 		return dhi_err_prefix(err, "%s container `%s`", e->scheme, id);
 	}
 	t.runtime = xstrdup(e->scheme);
-	if (t.exited && e == &podman) {
-		/* podman mounts a stopped container's files itself, whatever its storage driver */
-		rt_fs_free(t.fs);
+	if (t.exited && e == &podman && !t.fs) {
+		/*
+		 * A stopped container's overlay layers are used as they are, as
+		 * Docker's: podman's own mount of them is an overlay already, and
+		 * the session's views on top would stack one overlay too many. With
+		 * another storage driver (vfs, btrfs) podman mounts them itself.
+		 */
 		t.fs = xzalloc(sizeof(*t.fs));
 		t.fs->engine_mount = true;
 	}
@@ -680,8 +684,17 @@ static int cli_inspect(char **ids, size_t nids, struct rt_list *out, struct dhi_
 		args[3 + i] = ids[i];
 	r = podman_cli_run(args, LIST_MAX, &all, &alen, err);
 	free(args);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
+	if (r < 0)
+		return -1;
+	/* one of them removed since the list was taken fails the whole call: one at a time */
+	if (r > 0 && nids > 1) {
+		for (size_t i = 0; i < nids; i++)
+			if (cli_inspect(&ids[i], 1, out, err) < 0)
+				return -1;
+		return 0;
+	}
+	if (r > 0)
+		return 0;	/* no such container (any more) */
 	for (size_t i = 0; i == 0 || i < n; i++) {
 		dhi_autofree char *one = cli_element(all, alen, i, &n);
 
@@ -758,8 +771,8 @@ static int list(const struct engine *e, struct rt_list *out, struct dhi_err **er
 
 	if (api_open(e, &a, err) < 0)
 		return -1;
-	/* running and paused containers, as `docker ps` shows them */
-	if (api_get(&a, "/containers/json", LIST_MAX, &buf, &len, err) != 200) {
+	/* every container, as `docker ps -a` shows them: a stopped or created one can be opened */
+	if (api_get(&a, "/containers/json?all=1", LIST_MAX, &buf, &len, err) != 200) {
 		if (!*err)
 			dhi_err_set(err, 0, "%s has no container list", e->scheme);
 		goto out;
@@ -840,7 +853,7 @@ static int docker_list(const struct rt_opts *opts, struct rt_list *out, struct d
 
 static int podman_list(const struct rt_opts *opts, struct rt_list *out, struct dhi_err **err)
 {
-	const char *args[] = { "podman", "ps", "-q", "--no-trunc", NULL };
+	const char *args[] = { "podman", "ps", "-a", "-q", "--no-trunc", NULL };
 	const char *sock = getenv(podman.env);
 	dhi_autofree char *buf = NULL;
 	char **ids = NULL, *line, *save = NULL;
@@ -851,7 +864,7 @@ static int podman_list(const struct rt_opts *opts, struct rt_list *out, struct d
 		return -1;
 	if (r == 1 || (sock && *sock))
 		return list(&podman, out, err);
-	/* running and paused containers, as `podman ps` shows them, without the service */
+	/* every container, as `podman ps -a` shows them, without the service */
 	if (podman_cli_run(args, LIST_MAX, &buf, &len, err) != 0)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line && n < LIST_COUNT_MAX;

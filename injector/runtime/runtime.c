@@ -107,7 +107,8 @@ char *rt_target_label(const struct rt_target *t)
 	const char *id = t->id, *base = strrchr(id, '/');
 	size_t pre = base ? (size_t)(base + 1 - id) : 0;
 
-	if (t->name && *t->name && strcmp(t->name, t->id) != 0)
+	/* a name that is only the id (containerd's ID without its NS/) is none */
+	if (t->name && *t->name && strcmp(t->name, t->id) != 0 && strcmp(t->name, id + pre) != 0)
 		return xasprintf("%s://%s", t->runtime, t->name);
 	/* as docker ps shows ids: 12 digits (containerd's NS/ID keeps its namespace) */
 	if (is_full_id(id + pre, strlen(id + pre)))

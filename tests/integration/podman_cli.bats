@@ -123,3 +123,51 @@ teardown()
 	grep -q 'close_range(4, 4294967295, 0)' "$BATS_TEST_TMPDIR/st"
 	! grep -q 'execve("[^"]*podman"' "$BATS_TEST_TMPDIR/st"
 }
+
+# stopped_view: the stopped container $NAME opens in the union view, as when it runs
+stopped_view()
+{
+	podman kill "$NAME" >/dev/null
+	podman wait "$NAME" >/dev/null 2>&1 || true
+	[ "$(podman inspect --format '{{.State.Status}}' "$NAME")" = exited ]
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" "podman://$NAME" -- ls /app /.dhi/usr/bin/ls
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"is not running: its files in fresh namespaces"* ]]
+	[[ "$stderr" == *"view: union"* ]]
+	[ "${lines[0]}" = /.dhi/usr/bin/ls ]
+	[ "${lines[1]}" = /app ]
+}
+
+@test "podman without its service: a stopped container (overlay storage) opens in the union view from its layers" {
+	stopped_view
+}
+
+@test "podman without its service: a stopped container in vfs storage opens through podman's own mount" {
+	# a second private store, with the vfs driver, which has no overlay layers to use
+	podman rm -f -t 0 "$NAME" >/dev/null
+	cat >"$RT/storage-vfs.conf" <<-EOF
+		[storage]
+		driver = "vfs"
+		graphroot = "$RT/vfs/root"
+		runroot = "$RT/vfs/run"
+	EOF
+	export CONTAINERS_STORAGE_CONF=$RT/storage-vfs.conf
+	podman image exists localhost/dhi-cli:test ||
+		podman import --change 'ENTRYPOINT ["/app"]' "$RT/app.tar" localhost/dhi-cli:test >/dev/null
+	podman run -d --name "$NAME" --network none localhost/dhi-cli:test /app /nonexistent/marker >/dev/null
+	[ "$(podman inspect --format '{{.GraphDriver.Name}}' "$NAME")" = vfs ]
+	stopped_view
+	podman rm -f -t 0 "$NAME" >/dev/null
+	podman rmi -f localhost/dhi-cli:test >/dev/null
+}
+
+@test "podman without its service: ls lists a stopped container too, with its files" {
+	podman kill "$NAME" >/dev/null
+	podman wait "$NAME" >/dev/null 2>&1 || true
+	run "$DHIDEBUG" ls --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e --arg n "$NAME" '.[] | select(.runtime == "podman" and .name == $n) |
+		.state == "exited" and .debuggable == false and .files == true' <<<"$output"
+}

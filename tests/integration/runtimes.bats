@@ -380,7 +380,7 @@ in_container()
 	fi
 }
 
-@test "stopped: a podman container whose process exited opens as podman:// (podman mounts it) and docker:// (its overlay layers); writes kept only with --write" {
+@test "stopped: a podman container whose process exited opens as podman:// and docker:// (its overlay layers); writes kept only with --write" {
 	requires_podman
 	local name=dhi-rt-$$-$BATS_TEST_NUMBER t
 	podman_stopped "$name"
@@ -405,6 +405,92 @@ in_container()
 	! grep -q "$RT/pm/.*merged" /proc/self/mountinfo || false
 	pm start "$name" >/dev/null
 	[ "$(pm inspect --format '{{.State.Status}}' "$name")" = running ]
+}
+
+@test "stopped: a podman container opens in the same views as a running one (union: its files over the toolbox), for podman:// and docker://" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER t view
+	podman_stopped "$name"
+	export CONTAINER_HOST=unix://$PSOCK DOCKER_HOST=unix://$PSOCK
+
+	for t in podman docker; do
+		# auto: the image's os-release is the toolbox's release, so union, as when it runs
+		run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --profile sysadmin --user 0 \
+			"$t://$name" -- sh -c 'ls /app /.dhi/usr/bin/ls && echo x >/target/etc/written && cat /etc/written'
+		echo "$t auto: $status $output / $stderr"
+		[ "$status" -eq 0 ]
+		[[ "$stderr" == *"view: union"* ]]
+		[[ "$stderr" != *"cannot"* ]]
+		[ "${lines[0]}" = /.dhi/usr/bin/ls ]
+		[ "${lines[1]}" = /app ]
+		[ "${lines[2]}" = x ]
+		[ "$(in_container "$name" /etc/written)" = absent ]
+		for view in union toolbox; do
+			run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --view "$view" \
+				"$t://$name" -- ls /target/app
+			echo "$t $view: $status $output / $stderr"
+			[ "$status" -eq 0 ]
+			[ "$output" = /target/app ]
+		done
+	done
+}
+
+@test "created: a podman container that never started (its entrypoint is missing) opens from its files, and lint checks it" {
+	requires_podman
+	local name=dhi-rt-$$-$BATS_TEST_NUMBER t
+	echo "$name" >>"$BATS_TEST_TMPDIR/podman.names"
+	# what users bring to a debugger: a container that fails at start
+	pm create --name "$name" --network none --entrypoint '["/bin/sh", "-c", "true"]' \
+		localhost/dhi-rt:test >/dev/null
+	pm start "$name" >/dev/null 2>&1 || true
+	echo "state: $(pm inspect --format '{{.State.Status}}' "$name")"
+	export CONTAINER_HOST=unix://$PSOCK DOCKER_HOST=unix://$PSOCK
+	for t in podman docker; do
+		run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" "$t://$name" -- ls /target/app /target/bin/sh
+		echo "$t: $status $output / $stderr"
+		[ "$status" -eq 2 ]
+		[ "$output" = /target/app ]
+		[[ "$stderr" == *"cannot access '/target/bin/sh'"* ]]
+		[[ "$stderr" == *"is not running: its files in fresh namespaces"* ]]
+		run "$DHIDEBUG" lint --json "$t://$name"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		jq -e '.checks[] | select(.check == "entrypoint" and .verdict == "fail") | .message | test("no `/bin/sh`")' <<<"$output"
+	done
+	# a container created and never started at all
+	pm rm -f "$name" >/dev/null
+	pm create --name "$name" --network none localhost/dhi-rt:test /app /nonexistent/marker >/dev/null
+	[ "$(pm inspect --format '{{.State.Status}}' "$name")" = created ]
+	run "$DHIDEBUG" --toolbox "$TOOLBOX" -q "podman://$name" -- ls /target/app
+	[ "$status" -eq 0 ]
+	[ "$output" = /target/app ]
+}
+
+@test "ls: stopped and created podman containers are listed too, with how each can be debugged (API socket, and as docker://)" {
+	requires_podman
+	local stopped=dhi-rt-$$-$BATS_TEST_NUMBER-s created=dhi-rt-$$-$BATS_TEST_NUMBER-c running=dhi-rt-$$-$BATS_TEST_NUMBER-r
+	podman_stopped "$stopped"
+	echo "$created" >>"$BATS_TEST_TMPDIR/podman.names"
+	pm create --name "$created" --network none localhost/dhi-rt:test /app >/dev/null
+	podman_run "$running"
+	export CONTAINER_HOST=unix://$PSOCK DOCKER_HOST=unix://$PSOCK
+	ls_json
+	local t n
+	echo "$LS" | jq -c '.[] | [.runtime, .name, .state]'
+	# (a running container both sockets show is listed once, by its pid)
+	jq -e --arg n "$running" '.[] | select(.name == $n) | .state == "running" and .debuggable' <<<"$LS"
+	for t in podman docker; do
+		jq -e --arg t "$t" --arg n "$stopped" '.[] | select(.runtime == $t and .name == $n) |
+			.state == "exited" and .debuggable == false and .files == true' <<<"$LS"
+		jq -e --arg t "$t" --arg n "$created" '.[] | select(.runtime == $t and .name == $n) |
+			.state == "created" and .debuggable == false and .files == true' <<<"$LS"
+	done
+	run "$DHIDEBUG" ls
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$(grep -F " $stopped " <<<"$output" | head -1)" == *"its files: it is not running (exited)" ]]
+	[[ "$(grep -F " $created " <<<"$output" | head -1)" == *"its files: it is not running (created)" ]]
+	[[ "$(grep -F " $running " <<<"$output" | head -1)" == *" yes" ]]
 }
 
 @test "stopped: the session has the container's env (but not LD_PRELOAD), user and working directory" {

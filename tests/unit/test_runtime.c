@@ -330,6 +330,33 @@ static void test_rt_resolve_pid_states(void **st)
 	free(m);
 }
 
+/* How a target is named to the operator: its name, or 12 hex digits of a 64-hex id. */
+static void test_rt_target_label(void **st)
+{
+	static const char hex[] = "a001e63b5d2c4f7e8a9b0c1d2e3f405162738495a6b7c8d9e0f1a2b3c4d5e6f7";
+	struct rt_target t = { 0 };
+	char *l;
+
+	(void)st;
+	t.runtime = "podman";
+	t.id = (char *)hex;
+	t.name = "web";
+	l = rt_target_label(&t);
+	assert_string_equal(l, "podman://web");
+	free(l);
+	t.name = (char *)hex;
+	l = rt_target_label(&t);
+	assert_string_equal(l, "podman://a001e63b5d2c");
+	free(l);
+	/* containerd: the name is the ID without its namespace, which the label keeps */
+	t.runtime = "containerd";
+	t.id = "default/web";
+	t.name = "web";
+	l = rt_target_label(&t);
+	assert_string_equal(l, "containerd://default/web");
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_rt_resolve_bare_name),
 		cmocka_unit_test(test_rt_resolve_containerd_task),
 		cmocka_unit_test(test_rt_resolve_pid_states),
+		cmocka_unit_test(test_rt_target_label),
 	};
 
 	return cmocka_run_group_tests_name("runtime", tests, setup, teardown);
