@@ -14,6 +14,7 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "injector/policy/policy.h"
+#include "injector/runtime/runtime.h"
 #include "toolbox/cache.h"
 #include "toolbox/ref.h"
 
@@ -27,6 +28,8 @@ int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_e
 		.json = cli->json,
 		.max_unpacked = cli->max_unpacked,
 		.reg = { .insecure = cli->insecure_registry, .timeout = cli->pull_timeout },
+		/* the host's engines' images before the registry's */
+		.local = rt_local_image_save,
 	};
 	if (policy_load(cli->policy, &pol, err) < 0)
 		return -1;
@@ -159,6 +162,8 @@ int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
 	if (toolbox_cache_opts(cli, &o, err) < 0)
 		return -1;
 	if (!strcmp(sub, "pull")) {
+		/* from the registry, as asked */
+		o.local = NULL;
 		if (cache_pull(&o, arg, &digest, err) < 0)
 			return -1;
 		if (cli->json) {

@@ -30,7 +30,7 @@ static const char *cache_dir(const struct cache_opts *o)
 
 static int open_cache(const struct cache_opts *o, int *out, struct dhi_err **err)
 {
-	static const char *const subdirs[] = { "sha256", "refs", "tmp", "locks", NULL };
+	static const char *const subdirs[] = { "sha256", "refs", "tmp", "locks", "local", NULL };
 	int fd = fd_open_private_dir(cache_dir(o));
 
 	if (fd < 0)
@@ -473,6 +473,97 @@ out:
 	return rc;
 }
 
+/* The most a local store's archive of one image may be: what it may unpack to. */
+#define LOCAL_ARCHIVE_MAX (16ULL << 30)
+
+/*
+ * local/<hex of the store's image id> := the entry it was imported as, so that
+ * an image the store still has is exported once, not at every session.
+ */
+static char *local_seen(int cfd, const char *id)
+{
+	dhi_autofree char *name = xasprintf("local/%s", id + 7);
+	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[80];
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = fd_read(fd, buf, sizeof(buf) - 1);
+	if (n < 71)
+		return NULL;
+	buf[71] = '\0';
+	return ref_is_digest(buf) && entry_exists(cfd, buf) ? xstrdup(buf) : NULL;
+}
+
+static void local_remember(int cfd, const char *id, const char *digest)
+{
+	dhi_autofree char *name = xasprintf("local/%s", id + 7);
+	dhi_autofree char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	dhi_autofree char *line = xasprintf("%s\n", digest);
+	struct dhi_err *e = NULL;
+
+	if (write_file_at(cfd, tmp, line, strlen(line), &e) < 0 || renameat(cfd, tmp, cfd, name) < 0)
+		unlinkat(cfd, tmp, 0);
+	dhi_err_clear(&e);
+}
+
+/*
+ * `ref` from o->local: the entry of an image id seen before, or its archive in
+ * an unnamed file of the cache's own, imported under `canonical`. 1 done, 0 the
+ * store has no such image, -1 error.
+ */
+static int pull_local(const struct cache_opts *o, int cfd, const char *refstr,
+		      const char *canonical, char **digest_out, struct dhi_err **err)
+{
+	struct cache_opts q = *o;
+	dhi_autoclose int fd = -1;
+	dhi_autofree char *digest = NULL, *id = NULL;
+	const char *from = "a local store";
+	unsigned long long max = o->max_unpacked ? o->max_unpacked : LOCAL_ARCHIVE_MAX;
+	struct statvfs sv;
+	char path[64];
+	int r;
+
+	/* and never the cache's whole filesystem: its unpacked copy needs room too */
+	if (fstatvfs(cfd, &sv) == 0 &&
+	    max > (unsigned long long)sv.f_bavail * sv.f_frsize / 100 * CACHE_FREE_SHARE / 2)
+		max = (unsigned long long)sv.f_bavail * sv.f_frsize / 100 * CACHE_FREE_SHARE / 2;
+
+	r = o->local(refstr, &id, -1, max, &from, err);
+	if (r <= 0)
+		return r < 0 ? dhi_err_prefix(err, "cannot read `%s` from %s", canonical, from) : 0;
+	digest = local_seen(cfd, id);
+	if (digest) {
+		if (write_ref(cfd, canonical, digest, err) < 0)
+			return -1;
+		if (!o->quiet)
+			fprintf(stderr, "dhidebug: `%s` from %s is cached as %s\n", canonical, from,
+				digest);
+		goto done;
+	}
+	free(id);
+	id = NULL;
+	fd = openat(cfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot create a file in the toolbox cache");
+	r = o->local(refstr, &id, fd, max, &from, err);
+	if (r <= 0)
+		return r < 0 ? dhi_err_prefix(err, "cannot read `%s` from %s", canonical, from) : 0;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	q.quiet = true;
+	q.local = NULL;
+	if (cache_import(&q, path, canonical, &digest, err) < 0)
+		return dhi_err_prefix(err, "`%s` from %s", canonical, from);
+	local_remember(cfd, id, digest);
+	if (!o->quiet)
+		fprintf(stderr, "dhidebug: `%s` from %s, cached as %s\n", canonical, from, digest);
+done:
+	if (digest_out)
+		*digest_out = xstrdup(digest);
+	return 1;
+}
+
 int cache_pull(const struct cache_opts *o, const char *refstr, char **digest_out,
 	       struct dhi_err **err)
 {
@@ -488,6 +579,15 @@ int cache_pull(const struct cache_opts *o, const char *refstr, char **digest_out
 	canonical = ref_format(&ref);
 	if (open_cache(o, &cfd, err) < 0)
 		goto out;
+	/* the host's own images first, as Docker Debug and cdebug do */
+	if (o->local) {
+		int r = pull_local(o, cfd, refstr, canonical, digest_out, err);
+
+		if (r != 0) {
+			rc = r < 0 ? -1 : 0;
+			goto out;
+		}
+	}
 	c = reg_open(&ref, &o->reg, err);
 	if (!c || reg_fetch_manifest(c, &m, err) < 0)
 		goto prefix;

@@ -26,6 +26,15 @@ struct cache_opts {
 	bool json;		/* progress as JSON lines on stderr, terminal or not */
 	unsigned long long max_unpacked; /* bytes an image may unpack to; 0: derived (below) */
 	struct reg_opts reg;	/* reg.timeout: the pull's deadline (--pull-timeout) */
+	/*
+	 * A local store asked before the registry (a container engine's own
+	 * images): whether it has `ref`, with its id for it in *id (a new string)
+	 * and the store's name in *from (static text); with fd >= 0 it also
+	 * writes the image there as a docker-archive of at most `max` bytes.
+	 * 1 it has it, 0 it has not, -1 error. NULL: the registry alone.
+	 */
+	int (*local)(const char *ref, char **id, int fd, unsigned long long max, const char **from,
+		     struct dhi_err **err);
 };
 
 /*
@@ -53,7 +62,9 @@ unsigned long long cache_unpack_cap(unsigned long long compressed, unsigned long
 /*
  * Pulls `ref` (always asking the registry what it points at) unless the
  * manifest's digest is cached already; concurrent pulls of one digest download
- * it once. On success *digest_out (may be NULL) is the entry's digest.
+ * it once. With o->local, a local store that has `ref` serves it instead of
+ * the registry (imported as cache_import() does, and said so). On success
+ * *digest_out (may be NULL) is the entry's digest.
  */
 int cache_pull(const struct cache_opts *o, const char *ref, char **digest_out,
 	       struct dhi_err **err);

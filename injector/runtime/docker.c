@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdio.h"
 #include "common/membuf.h"
 #include "common/trust.h"
 #include "common/xalloc.h"
@@ -948,4 +949,180 @@ int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct d
 		return dhi_err_set(err, 0, "podman answered the mount of `%s` with no usable path",
 				   t->id);
 	return 0;
+}
+
+/* --- an image from the engines' own stores (issue 16: local images first) --- */
+
+#define SAVE_TIMEOUT_MS (10L * 60 * 1000)	/* an image export may be gigabytes */
+
+/* Where an export is written: at most max bytes, every write complete. */
+struct sink {
+	int fd;
+	unsigned long long n, max;
+	bool too_big;
+	int errnum;
+};
+
+static size_t sink_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *k = arg;
+	size_t n = size * nmemb;
+
+	if (k->n + n > k->max) {
+		k->too_big = true;
+		return 0;
+	}
+	if (fd_write_all(k->fd, p, n) < 0) {
+		k->errnum = errno;
+		return 0;
+	}
+	k->n += n;
+	return n;
+}
+
+/* GET /v<version><path> into k: 0 written (HTTP 200), -1 with err set. */
+static int api_save(struct api *a, const char *path, struct sink *k, struct dhi_err **err)
+{
+	dhi_autofree char *url = xasprintf("http://localhost/v%s%s", a->version, path);
+	long status = 0;
+	CURLcode c;
+
+	if (setup_curl(a, err) < 0)
+		return -1;
+	a->errbuf[0] = '\0';
+	if (curl_easy_setopt(a->curl, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(a->curl, CURLOPT_HTTPGET, 1L) != CURLE_OK ||
+	    curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, sink_write) != CURLE_OK ||
+	    curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, k) != CURLE_OK ||
+	    curl_easy_setopt(a->curl, CURLOPT_TIMEOUT_MS, SAVE_TIMEOUT_MS) != CURLE_OK)
+		return dhi_err_set(err, 0, "cannot configure libcurl");
+	c = curl_easy_perform(a->curl);
+	if (k->too_big)
+		return dhi_err_set(err, 0, "%s's export of it is larger than %llu bytes",
+				   a->e->scheme, k->max);
+	if (k->errnum)
+		return dhi_err_set(err, k->errnum, "cannot write %s's export of it", a->e->scheme);
+	if (c != CURLE_OK)
+		return curl_fail(a, c, err);
+	curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return dhi_err_set(err, 0, "%s answered `%s` with HTTP %ld", a->e->scheme, path,
+				   status);
+	return 0;
+}
+
+/* A reference as it may appear in an API path: nothing that would need escaping. */
+static bool valid_image_ref(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 512 && s[0] != '/' && s[0] != '.' && s[0] != '-' && !strstr(s, "..") &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/:@") == n;
+}
+
+/* The image id ("sha256:<64 hex>") in an image's inspect object, or NULL. */
+static char *image_id_of(const char *buf, size_t len)
+{
+	json_t *j = json_loadb(buf, len, 0, NULL);
+	char *id = rt_json_str(j, "Id", 80);
+
+	json_decref(j);
+	/* podman's CLI gives the bare hex, the APIs the digest */
+	if (id && strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64) {
+		char *d = xasprintf("sha256:%s", id);
+
+		free(id);
+		id = d;
+	}
+	if (id && !valid_digest(id)) {
+		free(id);
+		id = NULL;
+	}
+	return id;
+}
+
+/* One engine's API: 1 it has the image (saved to k when k), 0 no engine there or no such image, -1 error. */
+static int save_from(const struct engine *e, const char *ref, char **id, struct sink *k,
+		     struct dhi_err **err)
+{
+	struct api a;
+	dhi_autofree char *path = NULL, *buf = NULL;
+	size_t len;
+	long status;
+	int r;
+
+	if (api_open(e, &a, err) < 0)
+		return -1;
+	r = try_connect(a.sock, err);
+	if (r != 0) {
+		r = r < 0 ? -1 : 0;	/* (1: nothing listens there) */
+		goto out;
+	}
+	status = image_json(&a, ref, &buf, &len, err);
+	if (status != 200) {
+		r = status < 0 ? -1 : 0;
+		goto out;
+	}
+	*id = image_id_of(buf, len);
+	if (!*id) {
+		r = dhi_err_set(err, 0, "%s reports no valid id for image `%s`", e->scheme, ref);
+		goto out;
+	}
+	r = 1;
+	if (k) {
+		path = xasprintf("/images/%s/get", ref);
+		r = api_save(&a, path, k, err) < 0 ? -1 : 1;
+	}
+out:
+	api_close(&a);
+	return r;
+}
+
+/* podman's CLI: the same as save_from(). */
+static int cli_save_from(const char *ref, char **id, struct sink *k, struct dhi_err **err)
+{
+	const char *args[] = { "podman", "image", "inspect", ref, NULL };
+	dhi_autofree char *all = NULL, *one = NULL;
+	size_t alen, n;
+	int r = podman_cli_run(args, INSPECT_MAX, &all, &alen, err);
+
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	one = cli_element(all, alen, 0, &n);
+	*id = one ? image_id_of(one, strlen(one)) : NULL;
+	if (!*id)
+		return dhi_err_set(err, 0, "podman reports no valid id for image `%s`", ref);
+	if (!k)
+		return 1;
+	r = podman_cli_save(ref, k->fd, k->max, err);
+	return r < 0 ? -1 : r == 0 ? 1 : dhi_err_set(err, 0, "podman lost image `%s`", ref);
+}
+
+int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long max,
+			const char **from, struct dhi_err **err)
+{
+	struct sink k = { .fd = fd, .max = max }, *kp = fd >= 0 ? &k : NULL;
+	const char *sock = getenv(podman.env);
+	dhi_autoclose int exe = -1;
+	int r;
+
+	*id = NULL;
+	if (!valid_image_ref(ref))
+		return 0;
+	*from = "the Docker Engine's images";
+	r = save_from(&docker, ref, id, kp, err);
+	if (r != 0)
+		return r;
+	*from = "podman's images";
+	r = save_from(&podman, ref, id, kp, err);
+	if (r != 0 || (sock && *sock))
+		return r;
+	r = podman_api_up(err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;	/* its service answered: it has no such image */
+	/* no podman service (and none named): podman's own CLI, when podman is installed */
+	r = podman_cli_open(&exe, NULL, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return cli_save_from(ref, id, kp, err);
 }

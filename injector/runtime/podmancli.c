@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdio.h"
 #include "common/membuf.h"
 #include "common/trust.h"
 #include "common/xalloc.h"
@@ -27,6 +28,7 @@
 
 #define CLI_TIMEOUT_MS 20000L
 #define CLI_ERR_MAX 4096
+#define SAVE_TIMEOUT_MS (10L * 60 * 1000)	/* an image export may be gigabytes */
 
 /* where podman is installed; PATH is the caller's and is not believed */
 static const char *const podman_paths[] = { "/usr/bin/podman", "/usr/local/bin/podman",
@@ -100,14 +102,19 @@ static char *first_line(const struct membuf *b)
 	return s;
 }
 
-int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
-		   struct dhi_err **err)
+/*
+ * podman_cli_run(), its output kept in *out, or with outfd >= 0 copied there
+ * (at most max bytes in both cases) within timeout_ms.
+ */
+static int run(const char *const *args, unsigned long long max, char **out, size_t *len,
+	       int outfd, long timeout_ms, struct dhi_err **err)
 {
 	dhi_autoclose int exe = -1;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r;
-	struct membuf o = { .max = max }, e = { .max = CLI_ERR_MAX };
-	long deadline = now_ms() + CLI_TIMEOUT_MS;
-	bool too_big = false, late = false;
+	struct membuf o = { .max = outfd >= 0 ? 0 : (size_t)max }, e = { .max = CLI_ERR_MAX };
+	long deadline = now_ms() + timeout_ms;
+	unsigned long long copied = 0;
+	bool too_big = false, late = false, write_failed = false;
 	pid_t pid;
 
 	*out = NULL;
@@ -146,6 +153,14 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			n = read(p[i].fd, buf, sizeof(buf));
+			if (n > 0 && i == 0 && outfd >= 0) {
+				copied += (unsigned long long)n;
+				if (copied > max)
+					too_big = true;
+				else if (fd_write_all(outfd, buf, (size_t)n) < 0)
+					write_failed = too_big = true;
+				continue;
+			}
 			if (n > 0) {
 				if (!membuf_append(b, buf, (size_t)n) && i == 0)
 					too_big = true;
@@ -167,14 +182,16 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 		;
 	if (late)
 		r = dhi_err_set_kind(err, ETIMEDOUT, "podman %s did not answer within %ld s (killed it)",
-				args[1], CLI_TIMEOUT_MS / 1000);
+				args[1], timeout_ms / 1000);
+	else if (write_failed)
+		r = dhi_err_set(err, errno, "cannot write what podman %s printed", args[1]);
 	else if (too_big)
-		r = dhi_err_set(err, 0, "podman %s printed more than %zu bytes", args[1], max);
+		r = dhi_err_set(err, 0, "podman %s printed more than %llu bytes", args[1], max);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		dhi_autofree char *why = first_line(&e);
 
 		/* `no such container`, `no such object`: it is not podman's */
-		r = strstr(why, "no such") ? 1
+		r = strstr(why, "no such") || strstr(why, "image not known") ? 1
 					   : dhi_err_set(err, 0, "podman %s failed: %s", args[1],
 							 *why ? why : "no message");
 	} else {
@@ -193,4 +210,20 @@ close_pipes:
 			close(errp[i]);
 	}
 	return r;
+}
+
+int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
+		   struct dhi_err **err)
+{
+	return run(args, max, out, len, -1, CLI_TIMEOUT_MS, err);
+}
+
+int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err)
+{
+	const char *args[] = { "podman", "image", "save", "--format", "docker-archive", ref, NULL };
+	dhi_autofree char *none = NULL;
+	size_t len;
+
+	/* (an image podman does not have: "no such image" on stderr, exit 125) */
+	return run(args, max, &none, &len, fd, SAVE_TIMEOUT_MS, err);
 }

@@ -23,4 +23,11 @@ int podman_cli_open(int *fd, const char **path, struct dhi_err **err);
 int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 		   struct dhi_err **err);
 
+/*
+ * `podman image save --format docker-archive REF` with its output on `fd`
+ * (at most `max` bytes, within SAVE deadline): 0 saved, 1 podman has no such
+ * image, -1 error.
+ */
+int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err);
+
 #endif

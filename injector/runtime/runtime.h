@@ -105,6 +105,17 @@ int rt_image_parse_process(const char *buf, size_t len, struct rt_process **out,
  */
 int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct dhi_err **err);
 
+/*
+ * Image `ref` in the host's engines' own stores: the Docker Engine's, then
+ * podman's (its API, or its CLI when no service runs). *id is the engine's
+ * image id, *from names the store (static text); with fd >= 0 the image is
+ * also written there as a docker-archive (at most `max` bytes). 1 it is
+ * there, 0 none has it (or no engine runs), -1 error. A toolbox cache's local
+ * store (toolbox/cache.h).
+ */
+int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long max,
+			const char **from, struct dhi_err **err);
+
 /* A growable array of targets. */
 struct rt_list {
 	struct rt_target *v;

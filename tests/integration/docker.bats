@@ -233,3 +233,36 @@ in_docker()
 	[ "$WAIT_STATUS" -eq 137 ]
 	grep -qF "dhidebug: container \`docker://$NAME\` exited; the session ended" "$BATS_TEST_TMPDIR/out"
 }
+
+@test "docker: image:// and --toolbox REF are served from the engine's own images before any registry, and say so" {
+	local cache=$BATS_TEST_TMPDIR/cache
+	# no registry answers for localhost: only the engine can have these
+	run --separate-stderr "$DHIDEBUG" lint --toolbox-cache "$cache" --json image://localhost/dhi-dk:1.0
+	echo "$output / $stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"\`localhost/dhi-dk:1.0\` from the Docker Engine's images, cached as sha256:"* ]]
+	[ "$(jq -r '.checks[] | select(.check == "user") | .verdict' <<<"$output")" = fail ]
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --toolbox-cache "$cache" \
+		image://localhost/dhi-dk:1.0 -- ls /target/app
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = /target/app ]
+	# exported once: the engine still has that image id, so its entry serves it
+	[[ "$stderr" == *"\`localhost/dhi-dk:1.0\` from the Docker Engine's images is cached as sha256:"* ]]
+	# the toolbox too: the busybox toolbox as an image of the engine's
+	tar -C "$BUILD/toolbox/busybox" -cf "$BATS_TEST_TMPDIR/tools.tar" .
+	dk import "$BATS_TEST_TMPDIR/tools.tar" localhost/dhi-dk-tools:1 >/dev/null
+	run_web
+	run --separate-stderr "$DHIDEBUG" --toolbox localhost/dhi-dk-tools:1 --toolbox-cache "$cache" \
+		--view toolbox "docker://$NAME" -- busybox echo from-the-engine
+	echo "$output / $stderr"
+	dk rmi localhost/dhi-dk-tools:1 >/dev/null
+	[ "$status" -eq 0 ]
+	[ "$output" = from-the-engine ]
+	[[ "$stderr" == *"\`localhost/dhi-dk-tools:1\` from the Docker Engine's images"* ]]
+	# an image no engine has still goes to its registry (none listens here)
+	run --separate-stderr "$DHIDEBUG" lint --toolbox-cache "$cache" image://localhost/dhi-none:1
+	echo "$output / $stderr"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"cannot pull \`localhost/dhi-none:1\`"* ]]
+}

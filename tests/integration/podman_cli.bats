@@ -171,3 +171,16 @@ stopped_view()
 	jq -e --arg n "$NAME" '.[] | select(.runtime == "podman" and .name == $n) |
 		.state == "exited" and .debuggable == false and .files == true' <<<"$output"
 }
+
+@test "podman without its service: image:// is served from podman's own images (podman image save), before any registry" {
+	local cache=$BATS_TEST_TMPDIR/cache
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" --toolbox-cache "$cache" \
+		image://localhost/dhi-cli:test -- ls /target/app
+	echo "$output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = /target/app ]
+	[[ "$stderr" == *"\`localhost/dhi-cli:test\` from podman's images, cached as sha256:"* ]]
+	run --separate-stderr "$DHIDEBUG" lint --toolbox-cache "$cache" image://localhost/dhi-cli:test
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"\`localhost/dhi-cli:test\` from podman's images is cached as sha256:"* ]]
+}
