@@ -767,6 +767,8 @@ static bool layer_type_ok(const char *t)
 		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
 		"application/vnd.docker.image.rootfs.diff.tar.gzip",
 		"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+		/* uncompressed: what containerd records for a docker-archive it imported */
+		"application/vnd.docker.image.rootfs.diff.tar",
 		NULL,
 	};
 

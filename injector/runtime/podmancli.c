@@ -30,28 +30,48 @@
 #define CLI_ERR_MAX 4096
 #define SAVE_TIMEOUT_MS (10L * 60 * 1000)	/* an image export may be gigabytes */
 
-/* where podman is installed; PATH is the caller's and is not believed */
-static const char *const podman_paths[] = { "/usr/bin/podman", "/usr/local/bin/podman",
-					    "/bin/podman", NULL };
+/* A CLI run this way: where it is installed (PATH is the caller's and is not believed) and
+ * what it may take from dhidebug's environment. */
+struct tool {
+	const char *name;
+	const char *const *paths;
+	const char *const *env;
+};
 
-/* what podman's CLI may take from dhidebug's environment: which containers it sees */
-static const char *const passed_env[] = { "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
-					  "CONTAINERS_REGISTRIES_CONF", NULL };
+static const struct tool podman_tool = {
+	"podman",
+	(const char *const[]){ "/usr/bin/podman", "/usr/local/bin/podman", "/bin/podman", NULL },
+	/* which containers it sees */
+	(const char *const[]){ "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
+			       "CONTAINERS_REGISTRIES_CONF", NULL },
+};
 
-int podman_cli_open(int *fd, const char **path, struct dhi_err **err)
+static const struct tool ctr_tool = {
+	"ctr",
+	(const char *const[]){ "/usr/bin/ctr", "/usr/local/bin/ctr", "/bin/ctr", NULL },
+	/* which containerd it asks */
+	(const char *const[]){ "CONTAINERD_ADDRESS", NULL },
+};
+
+static int tool_open(const struct tool *t, int *fd, const char **path, struct dhi_err **err)
 {
-	for (int i = 0; podman_paths[i]; i++) {
-		int r = trust_open(podman_paths[i], O_PATH, fd, err);
+	for (int i = 0; t->paths[i]; i++) {
+		int r = trust_open(t->paths[i], O_PATH, fd, err);
 
 		if (r == 1)
 			continue;
 		if (r < 0)
-			return dhi_err_prefix(err, "podman's CLI");
+			return dhi_err_prefix(err, "%s's CLI", t->name);
 		if (path)
-			*path = podman_paths[i];
+			*path = t->paths[i];
 		return 0;
 	}
 	return 1;
+}
+
+int podman_cli_open(int *fd, const char **path, struct dhi_err **err)
+{
+	return tool_open(&podman_tool, fd, path, err);
 }
 
 static long now_ms(void)
@@ -62,18 +82,19 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void __attribute__((noreturn)) child(int exe, const char *const *args, int out, int errfd)
+static void __attribute__((noreturn)) child(const struct tool *t, int exe, const char *const *args,
+					     int out, int errfd)
 {
 	char *envp[8];
 	int n = 0, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	envp[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	envp[n++] = "HOME=/root";
-	for (int i = 0; passed_env[i]; i++) {
-		const char *v = getenv(passed_env[i]);
+	for (int i = 0; t->env[i] && n < 7; i++) {
+		const char *v = getenv(t->env[i]);
 
 		if (v)
-			envp[n++] = xasprintf("%s=%s", passed_env[i], v);
+			envp[n++] = xasprintf("%s=%s", t->env[i], v);
 	}
 	envp[n] = NULL;
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
@@ -106,8 +127,8 @@ static char *first_line(const struct membuf *b)
  * podman_cli_run(), its output kept in *out, or with outfd >= 0 copied there
  * (at most max bytes in both cases) within timeout_ms.
  */
-static int run(const char *const *args, unsigned long long max, char **out, size_t *len,
-	       int outfd, long timeout_ms, struct dhi_err **err)
+static int run(const struct tool *t, const char *const *args, unsigned long long max, char **out,
+	       size_t *len, int outfd, long timeout_ms, struct dhi_err **err)
 {
 	dhi_autoclose int exe = -1;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r;
@@ -119,9 +140,9 @@ static int run(const char *const *args, unsigned long long max, char **out, size
 
 	*out = NULL;
 	*len = 0;
-	r = podman_cli_open(&exe, NULL, err);
+	r = tool_open(t, &exe, NULL, err);
 	if (r != 0)
-		return r < 0 ? -1 : dhi_err_set_kind(err, ENOENT, "podman is not installed");
+		return r < 0 ? -1 : dhi_err_set_kind(err, ENOENT, "%s is not installed", t->name);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		r = dhi_err_set(err, errno, "cannot create a pipe");
 		goto close_pipes;
@@ -129,7 +150,7 @@ static int run(const char *const *args, unsigned long long max, char **out, size
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0)
-		child(exe, args, outp[1], errp[1]);
+		child(t, exe, args, outp[1], errp[1]);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -181,18 +202,18 @@ static int run(const char *const *args, unsigned long long max, char **out, size
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (late)
-		r = dhi_err_set_kind(err, ETIMEDOUT, "podman %s did not answer within %ld s (killed it)",
-				args[1], timeout_ms / 1000);
+		r = dhi_err_set_kind(err, ETIMEDOUT, "%s %s did not answer within %ld s (killed it)",
+				     t->name, args[1], timeout_ms / 1000);
 	else if (write_failed)
-		r = dhi_err_set(err, errno, "cannot write what podman %s printed", args[1]);
+		r = dhi_err_set(err, errno, "cannot write what %s %s printed", t->name, args[1]);
 	else if (too_big)
-		r = dhi_err_set(err, 0, "podman %s printed more than %llu bytes", args[1], max);
+		r = dhi_err_set(err, 0, "%s %s printed more than %llu bytes", t->name, args[1], max);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		dhi_autofree char *why = first_line(&e);
 
 		/* `no such container`, `no such object`: it is not podman's */
 		r = strstr(why, "no such") || strstr(why, "image not known") ? 1
-					   : dhi_err_set(err, 0, "podman %s failed: %s", args[1],
+					   : dhi_err_set(err, 0, "%s %s failed: %s", t->name, args[1],
 							 *why ? why : "no message");
 	} else {
 		*out = o.p ? o.p : xstrdup("");
@@ -215,7 +236,7 @@ close_pipes:
 int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 		   struct dhi_err **err)
 {
-	return run(args, max, out, len, -1, CLI_TIMEOUT_MS, err);
+	return run(&podman_tool, args, max, out, len, -1, CLI_TIMEOUT_MS, err);
 }
 
 int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err)
@@ -225,5 +246,46 @@ int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_
 	size_t len;
 
 	/* (an image podman does not have: "no such image" on stderr, exit 125) */
-	return run(args, max, &none, &len, fd, SAVE_TIMEOUT_MS, err);
+	return run(&podman_tool, args, max, &none, &len, fd, SAVE_TIMEOUT_MS, err);
+}
+
+/*
+ * containerd's images, through ctr in each namespace where images usually are:
+ * `ctr -n NS images ls name==REF` says whether it is there and its digest,
+ * `ctr -n NS images export - REF` writes its OCI archive (with a Docker
+ * manifest.json).
+ */
+int ctr_cli_save(const char *ref, int fd, unsigned long long max, const char **ns, char **id,
+		 struct dhi_err **err)
+{
+	static const char *const namespaces[] = { "default", "k8s.io", "moby", NULL };
+	dhi_autofree char *filter = xasprintf("name==%s", ref);
+	dhi_autoclose int exe = -1;
+	int r = tool_open(&ctr_tool, &exe, NULL, err);
+
+	if (r != 0)
+		return r < 0 ? -1 : 1;
+	for (int i = 0; namespaces[i]; i++) {
+		const char *ls[] = { "ctr", "-n", namespaces[i], "images", "ls", filter, NULL };
+		const char *ex[] = { "ctr", "-n", namespaces[i], "images", "export", "-", ref, NULL };
+		dhi_autofree char *out = NULL, *none = NULL;
+		char *line, *name, *digest, *save = NULL;
+		size_t len;
+
+		r = run(&ctr_tool, ls, 1u << 20, &out, &len, -1, CLI_TIMEOUT_MS, err);
+		if (r < 0)
+			return -1;
+		/* "REF TYPE DIGEST SIZE PLATFORMS LABELS", then the image's line */
+		if (r > 0 || !(line = strchr(out, '\n')) || !(name = strtok_r(line + 1, " \t\n", &save)) ||
+		    strcmp(name, ref) != 0 || !strtok_r(NULL, " \t\n", &save) ||
+		    !(digest = strtok_r(NULL, " \t\n", &save)) || strncmp(digest, "sha256:", 7) != 0 ||
+		    strlen(digest) != 71 || strspn(digest + 7, "0123456789abcdef") != 64)
+			continue;
+		*ns = namespaces[i];
+		*id = xstrdup(digest);
+		if (fd < 0)
+			return 0;
+		return run(&ctr_tool, ex, max, &none, &len, fd, SAVE_TIMEOUT_MS, err) == 0 ? 0 : -1;
+	}
+	return 1;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* podmancli.h - podman's own CLI, for podman:// when no API service runs (injector/runtime/ only). */
+/* podmancli.h - podman's and ctr's own CLIs, run from root's paths (injector/runtime/ only). */
 #ifndef RT_PODMANCLI_H
 #define RT_PODMANCLI_H
 
@@ -29,5 +29,14 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
  * image, -1 error.
  */
 int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err);
+
+/*
+ * Image `ref` in containerd's store through its ctr CLI (CONTAINERD_ADDRESS
+ * passed on): 0 there, in namespace *ns with digest *id (a new string), and
+ * written to fd as an OCI archive when fd >= 0; 1 no such image or no ctr,
+ * -1 error.
+ */
+int ctr_cli_save(const char *ref, int fd, unsigned long long max, const char **ns, char **id,
+		 struct dhi_err **err);
 
 #endif

@@ -107,7 +107,8 @@ int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct d
 
 /*
  * Image `ref` in the host's engines' own stores: the Docker Engine's, then
- * podman's (its API, or its CLI when no service runs). *id is the engine's
+ * podman's (its API, or its CLI when no service runs), then containerd's
+ * (through ctr, in the default, k8s.io and moby namespaces). *id is the engine's
  * image id, *from names the store (static text); with fd >= 0 the image is
  * also written there as a docker-archive (at most `max` bytes). 1 it is
  * there, 0 none has it (or no engine runs), -1 error. A toolbox cache's local

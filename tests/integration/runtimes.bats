@@ -666,6 +666,22 @@ in_container()
 	[[ "$output" == *"shop/web-7d4f/web"* ]]
 }
 
+@test "containerd: image:// is served from containerd's own images (ctr images export), before any registry" {
+	requires_containerd
+	# in containerd's default namespace, under a name only it has
+	ctr -a "$RT/ctrd/c.sock" -n default image import --snapshotter native "$RT/app-docker.tar" >/dev/null
+	ctr -a "$RT/ctrd/c.sock" -n default image tag localhost/dhi-rt:test localhost/dhi-ctrd:only >/dev/null
+	unset CONTAINER_HOST DOCKER_HOST
+	export CONTAINERD_ADDRESS=$RT/ctrd/c.sock
+	local cache=$BATS_TEST_TMPDIR/cache
+	run --separate-stderr "$DHIDEBUG" lint --toolbox-cache "$cache" image://localhost/dhi-ctrd:only
+	echo "$output / $stderr"
+	ctr -a "$RT/ctrd/c.sock" -n default image rm localhost/dhi-rt:test localhost/dhi-ctrd:only >/dev/null
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"\`localhost/dhi-ctrd:only\` from containerd's images, cached as sha256:"* ]]
+	[[ "$output" == *"runs as root"* ]]
+}
+
 @test "stopped: a containerd task whose process exited (not deleted) opens on its rootfs; writes kept only with --write" {
 	requires_containerd
 	local id=dhi-c-$$-$BATS_TEST_NUMBER i rootfs
