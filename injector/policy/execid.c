@@ -2,7 +2,6 @@
 /* execid.c - resolve an exec in the session's root and judge the file by what it is. */
 #include "injector/policy/execid.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -192,13 +191,16 @@ static void collect_path(struct execid *x, const char *path, enum kind kind)
 }
 
 /*
- * The names of the toolbox's bin directories (one listing each, nothing
- * stat'ed that is not a shell's or a multi-call binary's name); multi-call
- * binaries first, so that a shell's name leading to one (/bin/sh -> busybox)
- * is that binary, whose applet decides.
+ * The shells and multi-call binaries in the toolbox's bin directories, by
+ * their names, each looked up where it would be (no listing: a toolbox's
+ * /usr/bin has hundreds of entries, the names a few dozen, and a lookup
+ * that finds nothing is a cached negative dentry from the second session
+ * on); multi-call binaries first, so that a shell's name leading to one
+ * (/bin/sh -> busybox) is that binary, whose applet decides.
  */
 static void collect(struct execid *x)
 {
+	static const char *const multi[] = { "busybox", "toybox", NULL };
 	struct stat dirs[8];
 	char found[MAX_KNOWN][320];
 	enum kind kinds[MAX_KNOWN];
@@ -206,39 +208,35 @@ static void collect(struct execid *x)
 
 	for (int i = 0; bin_dirs[i]; i++) {
 		struct dhi_err *err = NULL;
-		int fd = -1;
+		dhi_autoclose int fd = -1;
 		struct stat st;
-		struct dirent *de;
 		bool dup = false;
-		DIR *d;
 
-		if (path_open_at(x->toolbox, bin_dirs[i], O_RDONLY | O_DIRECTORY, 0, &fd, &err) <
-		    0) {
+		if (path_open_at(x->toolbox, bin_dirs[i], O_PATH | O_DIRECTORY, 0, &fd, &err) < 0) {
 			dhi_err_clear(&err);
 			continue;
 		}
 		/* merged /usr: bin is usr/bin */
-		if (fstat(fd, &st) < 0) {
-			close(fd);
+		if (fstat(fd, &st) < 0)
 			continue;
-		}
 		for (int j = 0; j < n_dirs && !dup; j++)
 			dup = dirs[j].st_dev == st.st_dev && dirs[j].st_ino == st.st_ino;
-		if (dup || n_dirs == 8 || !(d = fdopendir(fd))) {
-			close(fd);
+		if (dup || n_dirs == 8)
 			continue;
-		}
 		dirs[n_dirs++] = st;
-		while ((de = readdir(d)) && n < MAX_KNOWN) {
-			enum kind k = kind_of_name(de->d_name);
+		for (int set = 0; set < 2; set++) {
+			const char *const *names = set ? shell_names : multi;
 
-			if (k == K_PROGRAM || (de->d_type != DT_REG && de->d_type != DT_LNK &&
-					       de->d_type != DT_UNKNOWN))
-				continue;
-			kinds[n] = k;
-			snprintf(found[n++], sizeof(found[0]), "%s/%s", bin_dirs[i], de->d_name);
+			for (int k = 0; names[k] && n < MAX_KNOWN; k++) {
+				struct stat e;
+
+				if (fstatat(fd, names[k], &e, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    !(S_ISREG(e.st_mode) || S_ISLNK(e.st_mode)))
+					continue;
+				kinds[n] = kind_of_name(names[k]);
+				snprintf(found[n++], sizeof(found[0]), "%s/%s", bin_dirs[i], names[k]);
+			}
 		}
-		closedir(d);
 	}
 	for (int i = 0; i < n; i++)
 		if (kinds[i] != K_SHELL)
