@@ -374,10 +374,21 @@ static int session(char **argv)
 	(void)!write(a.keeper, buf, (size_t)n);
 	/* nothing of the session stays with us */
 	close_from(0);
-	while (waitpid(init, &st, 0) < 0)
-		if (errno != EINTR)
+	/*
+	 * The container may stop init (SIGSTOP cannot be blocked): it could then
+	 * neither reap the program nor say that it ended, and the session would
+	 * hang. Its parent sees each stop and continues it.
+	 */
+	for (;;) {
+		if (waitpid(init, &st, WUNTRACED) < 0) {
+			if (errno == EINTR)
+				continue;
 			return 125;
-	return status_code(st);
+		}
+		if (!WIFSTOPPED(st))
+			return status_code(st);
+		kill(init, SIGCONT);
+	}
 }
 
 /* --- the holder of an image:// or stopped-container session --- */

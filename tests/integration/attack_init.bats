@@ -313,3 +313,26 @@ exe_handle_control()
 	run pgrep -f "sleep 4321.$$"
 	[ "$status" -eq 1 ]
 }
+
+@test "the container stops the session's init (SIGSTOP cannot be blocked): the session still ends with the program's status" {
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$TARGET" -- sleep 2
+	wait_for_session
+	local pid init= i
+	for i in $(seq 50); do
+		for pid in $(session_pids); do
+			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dhidebug-init ] && init=$pid
+		done
+		[ -n "$init" ] && break
+		sleep 0.05
+	done
+	[ -n "$init" ]
+	# as the container's root may (same pid namespace, same user), again and again
+	kill -STOP "$init"
+	sleep 0.2
+	kill -STOP "$init" 2>/dev/null || true
+	wait_pid_exit "$DHI_PID" 10
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$WAIT_STATUS" -eq 0 ]
+	[ -z "$(session_pids)" ]
+}
