@@ -835,7 +835,7 @@ static void put_safe(FILE *out, const char *s)
 	}
 }
 
-static void show_record(json_t *r, double t0, FILE *out)
+void sessions_show_record(json_t *r, double t0, FILE *out)
 {
 	const char *type = json_string_value(json_object_get(r, "type"));
 	double t = sessions_record_time(r);
@@ -919,7 +919,7 @@ static void show_record(json_t *r, double t0, FILE *out)
 	}
 }
 
-static void print_check(const char *id, const struct session_check *c, FILE *out)
+void sessions_print_check(const char *id, const struct session_check *c, FILE *out)
 {
 	if (c->state == SESSION_INVALID) {
 		fprintf(out, "%s: invalid: %s\n", id, c->problem);
@@ -974,9 +974,9 @@ static int run_show(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 	put_safe(out, str_at(s.start, "toolbox", "ref") ? str_at(s.start, "toolbox", "ref") : "-");
 	fputs("\n\n", out);
 	for (size_t i = 0; i < json_array_size(s.recs); i++)
-		show_record(json_array_get(s.recs, i), s.t0, out);
+		sessions_show_record(json_array_get(s.recs, i), s.t0, out);
 	fputc('\n', out);
-	print_check(s.id, &s.check, out);
+	sessions_print_check(s.id, &s.check, out);
 	summary_free(&s);
 	return 0;
 }
@@ -990,7 +990,7 @@ static int verify_one(int fd, const char *id, FILE *out, struct dhi_err **err)
 
 	if (session_verify_at(fd, &c, err) < 0)
 		return dhi_err_prefix(err, "session `%s`", id);
-	print_check(id, &c, out);
+	sessions_print_check(id, &c, out);
 	bad = c.state == SESSION_INVALID;
 	session_check_free(&c);
 	return bad;
@@ -1193,7 +1193,11 @@ int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 		break;
 	case SESSIONS_REPLAY:
 		fd = open_session(o, o->id, &id, err);
-		r = fd < 0 ? -1 : sessions_replay_at(fd, o, err);
+		r = fd < 0 ? -1 : o->follow ? sessions_follow_at(fd, id, o, err) : sessions_replay_at(fd, o, err);
+		break;
+	case SESSIONS_FOLLOW:
+		fd = open_session(o, o->id, &id, err);
+		r = fd < 0 ? -1 : sessions_follow_at(fd, id, o, err);
 		break;
 	case SESSIONS_SHIP:
 		r = run_ship(o, out, err);
