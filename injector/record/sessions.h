@@ -146,6 +146,42 @@ void sessions_show_record(struct json_t *r, double t0, FILE *out);
 /* The one line `sessions verify` prints for `c`. */
 void sessions_print_check(const char *id, const struct session_check *c, FILE *out);
 
+/*
+ * index.c: the summary cache `.index` of a sessions folder, for `sessions ls` and `grep`: one
+ * line per session that verified (complete or incomplete), keyed by the device, inode, size,
+ * mtime and ctime of its audit.jsonl and session.cast, holding its `ls` row and its summary
+ * (JSON). Read only when it is a regular file of our euid with no group or other bits;
+ * written (a temporary file renamed over it) only into a folder of our euid that nobody else
+ * can write. Never an error: an index that cannot be read or written is as none.
+ */
+struct sessions_index;
+struct stat;
+
+/* What the cache holds for a session: pointers into the index, valid until it is freed. */
+struct sessions_index_hit {
+	const char *row, *json;
+	size_t row_len, json_len;
+};
+
+/* The index of the sessions folder `dirfd` (-1: an empty one). Never NULL. */
+struct sessions_index *sessions_index_load(int dirfd);
+
+/* Session `id`'s entry when its files are as they were when it was put. */
+bool sessions_index_get(struct sessions_index *ix, const char *id, const struct stat *audit,
+			const struct stat *cast, struct sessions_index_hit *hit);
+
+/*
+ * Puts session `id`'s `ls` row and summary (not consumed); not kept (and any older entry
+ * dropped) when a file changed in the last 2 s or `id` or `row` has a control character.
+ */
+void sessions_index_put(struct sessions_index *ix, const char *id, const struct stat *audit,
+			const struct stat *cast, const char *row, struct json_t *summary);
+
+/* Writes the index when it changed; `prune`: keep only the sessions got or put by this run. */
+void sessions_index_save(struct sessions_index *ix, int dirfd, bool prune);
+
+void sessions_index_free(struct sessions_index *ix);
+
 /* The asciinema-player assets embedded at build time (player.c). */
 extern const char sessions_player_js[], sessions_player_css[];
 extern const size_t sessions_player_js_len, sessions_player_css_len;
