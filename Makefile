@@ -391,6 +391,7 @@ bench: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/runtimes
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/toolbox
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/record
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/sessions
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/limits
 
 # bench/toolbox times this: resolving a cached toolbox, linked as dhidebug is
