@@ -876,6 +876,39 @@ static int summarize_cached(struct sessions_index *ix, int fd, const char *id, s
 	return 0;
 }
 
+/*
+ * Whether a session whose cached summary is the JSON text <json, len> can pass the filters:
+ * false only when a string that every selected session's summary holds verbatim is not in
+ * it. --operator `uid N` or `loginuid N` needs N; --exec, --image and --target their value
+ * (a path, a name or a prefix of a value; for `RUNTIME://X`, what follows the last `://`,
+ * a part of the id or name), since each matches a value of the summary that contains it.
+ * jansson writes a string's bytes as they are but for `"`, `\` and control characters:
+ * a value with one of those is not looked for. Only spares parsing the summary; the
+ * filters themselves decide.
+ */
+static bool may_select(const struct sessions_opts *o, const char *json, size_t len)
+{
+	const char *want[4] = { o->operator, o->exec, o->image, o->target };
+
+	if (o->operator && strncmp(o->operator, "uid ", 4) == 0)
+		want[0] = o->operator + 4;
+	else if (o->operator && strncmp(o->operator, "loginuid ", 9) == 0)
+		want[0] = o->operator + 9;
+	if (o->target) {
+		for (const char *p = strstr(o->target, "://"); p; p = strstr(p + 1, "://"))
+			want[3] = p + 3;
+	}
+	for (int i = 0; i < 4; i++) {
+		bool plain = want[i] && *want[i];
+
+		for (const char *c = want[i]; plain && *c; c++)
+			plain = (unsigned char)*c >= 0x20 && *c != '"' && *c != '\\';
+		if (plain && !memmem(json, len, want[i], strlen(want[i])))
+			return false;
+	}
+	return true;
+}
+
 static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = open_dir(o, true, err);
@@ -909,6 +942,9 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 			fputc('\n', out);
 			continue;
 		}
+		if (has_filters(o) && cached_row(ix, fd, ids[i], &hit) &&
+		    !may_select(o, hit.json, hit.json_len))
+			continue;
 		if (summarize_cached(ix, fd, ids[i], &s, err) < 0) {
 			summary_free(&s);
 			free_ids(ids);
@@ -1240,8 +1276,11 @@ static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		if (fd < 0)
 			continue;
 		if (has_filters(o)) {
+			struct sessions_index_hit hit;
 			bool want;
 
+			if (cached_row(ix, fd, ids[i], &hit) && !may_select(o, hit.json, hit.json_len))
+				continue;
 			if (summarize_cached(ix, fd, ids[i], &s, err) < 0) {
 				summary_free(&s);
 				found = -1;

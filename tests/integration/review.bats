@@ -301,6 +301,11 @@ cached()
 	run review sessions ls
 	[ "$status" -eq 0 ]
 	[[ "${lines[1]}" == "$ID "*"  complete" ]]
+	# the filters on what the cache holds
+	[ "$(review sessions ls --json --exec echo --target "runc://$CID" | jq -r '.[].id')" = "$ID" ]
+	[ "$(review sessions ls --json --operator "uid 0" --image nosuch | jq length)" = 0 ]
+	[ "$(review sessions ls --json --exec nosuch | jq length)" = 0 ]
+	[ "$(review sessions grep --json --exec echo needle-cache | jq -r '.[].state')" = complete ]
 	# what ls shows of a session whose files did not change comes from the cache, not a new
 	# verification: a cache edited by root says incomplete, and ls believes it
 	sed -i 's/  complete\t/  incomplete\t/; s/"state":"complete"/"state":"incomplete"/' "$SDIR/.index"
