@@ -21,6 +21,8 @@
 
 /* The longest line either file may have while we wait for its end (dhidebug writes both). */
 #define PENDING_MAX ((size_t)64 << 20)
+/* What one read takes of a file before its lines are shown (a fast writer never starves us). */
+#define FILL_MAX ((size_t)1 << 20)
 /* How often the supervisor's lock is looked at when nothing is written (SIGKILL writes nothing). */
 #define WAIT_MS 250
 
@@ -55,13 +57,19 @@ struct follower {
 	struct timespec at;
 };
 
-/* Reads what was appended to the file since the last call (never writes, never seeks the fd). */
-static int tail_fill(struct tail *t, struct dhi_err **err)
+/*
+ * Reads what was appended to the file since the last read, up to FILL_MAX bytes (pread: never
+ * writes, never moves the fd's offset). Returns the bytes read, 0 at the end, or -1.
+ */
+static ssize_t tail_fill(struct tail *t, struct dhi_err **err)
 {
-	for (;;) {
+	size_t got = 0;
+
+	while (got < FILL_MAX) {
 		ssize_t n;
 
 		if (t->cap - t->len < 65536) {
+			/* what is kept is one line not yet ended and what came after it */
 			if (t->cap >= PENDING_MAX)
 				return dhi_err_set(err, 0, "`%s`: a line longer than %zu MiB", t->name,
 						   PENDING_MAX >> 20);
@@ -69,14 +77,16 @@ static int tail_fill(struct tail *t, struct dhi_err **err)
 			t->p = xrealloc(t->p, t->cap);
 		}
 		n = pread(t->fd, t->p + t->len, t->cap - t->len - 1, (off_t)(t->base + t->len));
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !stop)
 			continue;
 		if (n < 0)
 			return dhi_err_set(err, errno, "cannot read `%s`", t->name);
 		if (n == 0)
-			return 0;
+			break;
 		t->len += (size_t)n;
+		got += (size_t)n;
 	}
+	return (ssize_t)got;
 }
 
 /* Drops the first `n` bytes (a used line). */
@@ -170,22 +180,32 @@ static int cast_line(struct follower *f, const char *line, size_t len, struct dh
 	return 0;
 }
 
-/* Shows the complete lines of session.cast that end at or before byte `upto`. */
-static int cast_upto(struct follower *f, uint64_t upto, struct dhi_err **err)
+/*
+ * Shows the complete lines of session.cast that end at or before byte `upto`; with `fill`,
+ * reads on until it has them all (or the file ends), else only what was read already.
+ */
+static int cast_upto(struct follower *f, uint64_t upto, bool fill, struct dhi_err **err)
 {
 	struct tail *t = &f->cast;
 	char *nl;
+	ssize_t r;
 
-	while (!stop && (nl = memchr(t->p, '\n', t->len))) {
-		size_t n = (size_t)(nl - t->p) + 1;
+	for (;;) {
+		while (!stop && (nl = memchr(t->p, '\n', t->len))) {
+			size_t n = (size_t)(nl - t->p) + 1;
 
-		if (t->base + n > upto)
-			break;
-		if (cast_line(f, t->p, n - 1, err) < 0)
-			return -1;
-		tail_consume(t, n);
+			if (t->base + n > upto)
+				return 0;
+			if (cast_line(f, t->p, n - 1, err) < 0)
+				return -1;
+			tail_consume(t, n);
+		}
+		if (!fill || stop || t->base + t->len >= upto)
+			return 0;
+		r = tail_fill(t, err);
+		if (r <= 0)
+			return (int)r;
 	}
-	return 0;
 }
 
 /* One audit record: the output it covers first, then the record as `sessions show` prints it. */
@@ -203,7 +223,7 @@ static int audit_line(struct follower *f, const char *line, size_t len, struct d
 		return 0;
 	}
 	if (json_is_integer(cb) && json_integer_value(cb) > 0 &&
-	    cast_upto(f, (uint64_t)json_integer_value(cb), err) < 0)
+	    cast_upto(f, (uint64_t)json_integer_value(cb), true, err) < 0)
 		return -1;
 	if (f->t0 < 0)
 		f->t0 = sessions_record_time(rec);
@@ -223,13 +243,19 @@ static int audit_line(struct follower *f, const char *line, size_t len, struct d
 	return 0;
 }
 
-/* Reads what both files gained and shows it in order; every complete line is used. */
+/*
+ * Reads what both files gained (up to FILL_MAX each) and shows it in order, each record after
+ * the output it covers. Returns 1 when there may be more to read at once, 0 when both files
+ * were read to their end, -1 on error.
+ */
 static int step(struct follower *f, struct dhi_err **err)
 {
+	ssize_t a, c;
 	char *nl;
 
-	/* the audit first: a record read is always covered by the output read after it */
-	if (tail_fill(&f->audit, err) < 0 || tail_fill(&f->cast, err) < 0)
+	/* the audit first: the output a record covers was written before it */
+	a = tail_fill(&f->audit, err);
+	if (a < 0)
 		return -1;
 	while (!stop && !f->ended && (nl = memchr(f->audit.p, '\n', f->audit.len))) {
 		size_t n = (size_t)(nl - f->audit.p) + 1;
@@ -238,7 +264,10 @@ static int step(struct follower *f, struct dhi_err **err)
 			return -1;
 		tail_consume(&f->audit, n);
 	}
-	return cast_upto(f, UINT64_MAX, err);
+	c = tail_fill(&f->cast, err);
+	if (c < 0 || cast_upto(f, UINT64_MAX, false, err) < 0)
+		return -1;
+	return (size_t)a == FILL_MAX || (size_t)c == FILL_MAX;
 }
 
 /*
@@ -367,18 +396,21 @@ int sessions_follow_at(int dirfd, const char *id, const struct sessions_opts *o,
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	while (!stop) {
-		bool alive;
+		int more = step(&f, err);
 
-		if (step(&f, err) < 0) {
+		if (more < 0) {
 			status = -1;
 			break;
 		}
 		if (f.ended || stop)
 			break;
-		alive = supervisor_alive(&f);
-		if (!alive) {
+		if (more)
+			continue;
+		if (!supervisor_alive(&f)) {
 			/* what it wrote before it let go of the lock */
-			if (step(&f, err) < 0)
+			while ((more = step(&f, err)) > 0 && !f.ended && !stop)
+				;
+			if (more < 0)
 				status = -1;
 			break;
 		}
