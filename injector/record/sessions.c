@@ -731,7 +731,7 @@ static json_t *summary_json(const struct summary *s)
 	return o;
 }
 
-/* The line `sessions ls` prints for a session. */
+/* The line `sessions ls` prints for a session; it ends with the state (grep_state() reads it). */
 static char *row_text(const struct summary *s)
 {
 	dhi_autofree char *tgt = target_of(s), *op = operator_of(s);
@@ -1239,6 +1239,31 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 /* --- grep --- */
 
 /*
+ * The state of session `id` (folder `fd`) for grep --json: from `s` when `*have` (it was
+ * summarized for the filters), else from the cache (an entry is a session that verified, its
+ * row ending with the state), else from a summary into `s` (then *have is set). NULL with
+ * err set when the session cannot be read.
+ */
+static const char *grep_state(struct sessions_index *ix, int fd, const char *id, struct summary *s,
+			      bool *have, struct dhi_err **err)
+{
+	struct sessions_index_hit hit;
+	static const char inc[] = "incomplete";
+
+	if (*have)
+		return session_state_name(s->check.state);
+	if (cached_row(ix, fd, id, &hit))
+		return hit.row_len >= strlen(inc) &&
+				       memcmp(hit.row + hit.row_len - strlen(inc), inc, strlen(inc)) == 0
+			       ? "incomplete"
+			       : "complete";
+	*have = true;
+	if (summarize_cached(ix, fd, id, s, err) < 0)
+		return NULL;
+	return session_state_name(s->check.state);
+}
+
+/*
  * sessions grep: the matching lines of every session's output, in session
  * order; with filters, of the sessions they select. Exit 0 when a line
  * matched, 1 when none did (as grep).
@@ -1297,22 +1322,10 @@ static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		m = sessions_grep_cast_at(fd, ids[i], &re, out, arr, err);
 		/* --json: each match says whether its session verifies (the lines are vouched for) */
 		if (m > 0 && arr) {
-			const char *state = NULL;
-			struct sessions_index_hit hit;
+			const char *state = grep_state(ix, fd, ids[i], &s, &have, err);
 
-			if (have) {
-				state = session_state_name(s.check.state);
-			} else if (cached_row(ix, fd, ids[i], &hit)) {
-				/* cached: it verified, and its row ends with the state */
-				state = hit.row_len >= 10 && memcmp(hit.row + hit.row_len - 10, "incomplete", 10) == 0
-						? "incomplete" : "complete";
-			} else {
-				have = true;
-				if (summarize_cached(ix, fd, ids[i], &s, err) < 0)
-					m = -1;
-				else
-					state = session_state_name(s.check.state);
-			}
+			if (!state)
+				m = -1;
 			for (size_t k = json_array_size(arr) - (size_t)(m > 0 ? m : 0); state && k < json_array_size(arr); k++)
 				json_object_set_new(json_array_get(arr, k), "state", json_string(state));
 		}
