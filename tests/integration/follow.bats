@@ -154,3 +154,19 @@ the_session()
 	run "$DHIDEBUG" sessions ls --follow --dir "$SDIR"
 	[ "$status" -eq 125 ]
 }
+
+@test "sessions follow: Ctrl-C stops the follower (130), not the session" {
+	container_start static
+	two_panes
+	dhidebug_bg "$BATS_TEST_TMPDIR/session.out" --sessions-dir "$SDIR" -c 'sleep 1000' "$TARGET"
+	the_session
+	wait_for -m "sleep running in the session" session_runs sleep
+	tm send-keys -t t.1 "$DHIDEBUG sessions follow $ID --dir $SDIR; echo FOLLOW\"=\"\$?" Enter
+	pane_has t.1 ": sleep 1000  (pid "
+	tm send-keys -t t.1 C-c
+	pane_has t.1 "dhidebug: follow stopped"
+	pane_has t.1 FOLLOW=130
+	session_runs sleep
+	kill -0 "$DHI_PID"
+	run_fails grep -q '"type":"session.end"' "$D/audit.jsonl"
+}
