@@ -87,7 +87,8 @@ INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/a
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
-	injector/record/player.c injector/record/against.c injector/record/grep.c
+	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
+	injector/record/index.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/injector/init/image.o
@@ -390,6 +391,7 @@ bench: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/runtimes
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/toolbox
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/record
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/sessions
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/limits
 
 # bench/toolbox times this: resolving a cached toolbox, linked as dhidebug is

@@ -90,7 +90,7 @@ _dhidebug()
 		[[ $sub == import ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
 	sessions)
 		if [[ -z $sub ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "ls grep show verify export ship" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "ls grep show verify export ship follow" -- "$cur")
 		elif [[ $sub != ls && $sub != grep ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$(_dhidebug_json_values id sessions ls "${at[@]}")" -- "$cur")
 		fi ;;

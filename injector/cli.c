@@ -80,7 +80,8 @@ void cli_usage(FILE *f)
 	      "       dhidebug sessions verify (<id> [--against=<file>]|--all) [--dir=<dir>]\n"
 	      "       dhidebug sessions export <id> --html=<file> [--dir=<dir>]\n"
 	      "       dhidebug sessions ship (<id>|--all) [--policy=<file>] [--dir=<dir>]\n"
-	      "       dhidebug replay <id> [--speed=<n>] [--idle-limit=<s>] [--dir=<dir>]\n"
+	      "       dhidebug sessions follow <id> [--dir=<dir>]\n"
+	      "       dhidebug replay <id> [--follow] [--speed=<n>] [--idle-limit=<s>] [--dir=<dir>]\n"
 	      "\n"
 	      "Open a shell, or run one program, inside a running container that has no shell,\n"
 	      "with a read-only toolbox mounted in a private view of the container's files.\n"
@@ -147,8 +148,11 @@ void cli_usage(FILE *f)
 	      "                       changed on either side\n"
 	      "  sessions export      --html=<file>: one self-contained page, the recording in\n"
 	      "                       asciinema-player beside the timeline\n"
+	      "  sessions follow      a live session as it is recorded (read-only): its output\n"
+	      "                       on stdout, its audit records on stderr; ends with it\n"
 	      "  replay               play the recording in this terminal; --speed=<n> (default\n"
-	      "                       1), --idle-limit=<s> caps pauses; Ctrl-C stops\n"
+	      "                       1), --idle-limit=<s> caps pauses; --follow: then go on\n"
+	      "                       with the live session as sessions follow does; Ctrl-C stops\n"
 	      "\n"
 	      "Options:\n"
 	      "  --toolbox=<dir>|<ref> toolbox: a root filesystem directory, or an image\n"
@@ -299,7 +303,8 @@ enum {
 	OPT_S_EXEC,
 	OPT_S_IMAGE,
 	OPT_S_STATE,
-	OPT_S_LAST = OPT_S_STATE,
+	OPT_S_FOLLOW,
+	OPT_S_LAST = OPT_S_FOLLOW,
 };
 
 static const struct option review_opts[] = {
@@ -317,6 +322,7 @@ static const struct option review_opts[] = {
 	{ "exec", required_argument, NULL, OPT_S_EXEC },
 	{ "image", required_argument, NULL, OPT_S_IMAGE },
 	{ "state", required_argument, NULL, OPT_S_STATE },
+	{ "follow", no_argument, NULL, OPT_S_FOLLOW },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -335,6 +341,7 @@ static const struct {
 	{ "ship", SESSIONS_SHIP, 2, { OPT_S_ALL, OPT_S_POLICY } },
 	{ "grep", SESSIONS_GREP, 3,
 	  { OPT_S_JSON, OPT_S_TARGET, OPT_S_SINCE, OPT_S_OPERATOR, OPT_S_EXEC, OPT_S_IMAGE, OPT_S_STATE } },
+	{ "follow", SESSIONS_FOLLOW, 1, { 0 } },
 	{ NULL, 0, 0, { 0 } },
 };
 
@@ -354,7 +361,7 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 	struct sessions_opts *o = &out->sessions;
 	bool replay = strcmp(argv[0], "replay") == 0;
 	int seen[OPT_S_LAST - OPT_S_JSON + 1] = { 0 }, c, want_id = 1, nargs, i;
-	const int *allowed = (const int[]){ OPT_S_SPEED, OPT_S_IDLE, 0 };
+	const int *allowed = (const int[]){ OPT_S_SPEED, OPT_S_IDLE, OPT_S_FOLLOW, 0 };
 	char **args;
 
 	out->cmd = CLI_SESSIONS;
@@ -408,6 +415,9 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 		case OPT_S_STATE:
 			o->state = optarg;
 			break;
+		case OPT_S_FOLLOW:
+			o->follow = true;
+			break;
 		case 'h':
 			out->cmd = CLI_HELP;
 			return 0;
@@ -423,11 +433,11 @@ static int parse_review(int argc, char **argv, struct cli *out, struct dhi_err *
 	nargs = argc - optind;
 	if (!replay) {
 		if (nargs < 1)
-			return dhi_err_set(err, 0, "`sessions` needs ls, show, verify, export, ship or grep");
+			return dhi_err_set(err, 0, "`sessions` needs ls, show, verify, export, ship, grep or follow");
 		for (i = 0; review_verbs[i].word && strcmp(review_verbs[i].word, args[0]) != 0; i++)
 			;
 		if (!review_verbs[i].word)
-			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify, export, ship or grep)",
+			return dhi_err_set(err, 0, "unknown `sessions %s` (use ls, show, verify, export, ship, grep or follow)",
 					   args[0]);
 		o->verb = review_verbs[i].verb;
 		want_id = review_verbs[i].takes_id;

@@ -254,7 +254,8 @@ static int read_audit_at(int dirfd, char **buf, size_t *len, struct dhi_err **er
 	return 0;
 }
 
-int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
+/* session_verify_at(); each record that verified is appended to `recs` when it is not NULL. */
+static int verify_at(int dirfd, struct session_check *c, json_t *recs, struct dhi_err **err)
 {
 	dhi_autofree char *audit = NULL;
 	dhi_autoclose int cast = -1;
@@ -304,6 +305,8 @@ int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
 			return 0;
 		c->records = n;
 		c->cast_covered = last_bytes;
+		if (recs)
+			json_array_append(recs, rec);
 		ended = strcmp(json_string_value(json_object_get(rec, "type")), "session.end") == 0;
 		lost = strcmp(json_string_value(json_object_get(rec, "type")), "session.lost") == 0;
 		prev = p;
@@ -315,6 +318,11 @@ int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
 		return invalid(c, "audit.jsonl: empty (no session.start)"), 0;
 	c->state = ended ? SESSION_COMPLETE : SESSION_INCOMPLETE;
 	return 0;
+}
+
+int session_verify_at(int dirfd, struct session_check *c, struct dhi_err **err)
+{
+	return verify_at(dirfd, c, NULL, err);
 }
 
 json_t *sessions_load_records_at(int dirfd, struct dhi_err **err)
@@ -464,7 +472,8 @@ static int open_session(const struct sessions_opts *o, const char *id, char **na
 struct summary {
 	char *id;
 	json_t *start, *end;	/* borrowed from recs */
-	json_t *recs;
+	json_t *recs;		/* every record; from the cache: the start, the execs, the end */
+	size_t nrecs;		/* how many records audit.jsonl has */
 	double t0, t1;		/* first and last record times */
 	struct session_check check;
 };
@@ -483,12 +492,18 @@ static int summarize_at(int fd, const char *id, struct summary *s, struct dhi_er
 	memset(s, 0, sizeof(*s));
 	s->id = xstrdup(id);
 	s->t0 = s->t1 = -1;
-	if (session_verify_at(fd, &s->check, err) < 0)
+	/* the records verified are the records: each line is parsed once */
+	s->recs = json_array();
+	if (verify_at(fd, &s->check, s->recs, err) < 0)
 		return -1;
-	s->recs = sessions_load_records_at(fd, err);
-	if (!s->recs)
-		return -1;
-	n = json_array_size(s->recs);
+	if (s->check.state == SESSION_INVALID) {
+		/* the lines after the bad one too, as far as they parse */
+		json_decref(s->recs);
+		s->recs = sessions_load_records_at(fd, err);
+		if (!s->recs)
+			return -1;
+	}
+	n = s->nrecs = json_array_size(s->recs);
 	if (n > 0 && json_is_string(json_object_get(json_array_get(s->recs, 0), "type")) &&
 	    strcmp(json_string_value(json_object_get(json_array_get(s->recs, 0), "type")), "session.start") == 0)
 		s->start = json_array_get(s->recs, 0);
@@ -711,14 +726,193 @@ static json_t *summary_json(const struct summary *s)
 	json_object_set(o, "status", st ? st : json_null());
 	json_object_set(o, "reason", json_object_get(s->end, "reason") ?: json_null());
 	json_object_set_new(o, "state", json_string(session_state_name(s->check.state)));
-	json_object_set_new(o, "records", json_integer((json_int_t)json_array_size(s->recs)));
+	json_object_set_new(o, "records", json_integer((json_int_t)s->nrecs));
 	json_object_set_new(o, "problem", s->check.problem ? json_string(s->check.problem) : json_null());
 	return o;
+}
+
+/* The line `sessions ls` prints for a session; it ends with the state (grep_state() reads it). */
+static char *row_text(const struct summary *s)
+{
+	dhi_autofree char *tgt = target_of(s), *op = operator_of(s);
+	const char *prof = str_at(s->start, "profile", "name");
+	json_t *st = json_object_get(s->end, "status");
+	char when[40], dur[32] = "-", status[24] = "-";
+	double d = duration_of(s);
+
+	fmt_time(s->t0, when, sizeof(when));
+	if (d >= 0)
+		snprintf(dur, sizeof(dur), "%.1fs", d);
+	if (json_is_integer(st))
+		snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT, json_integer_value(st));
+	return xasprintf("%-26s  %-20s  %-24s  %-12s  %-10s  %9s  %6s  %s", s->id, when, tgt, op,
+			 prof ? prof : "-", dur, status, session_state_name(s->check.state));
+}
+
+/* --- the summary cache (index.c) --- */
+
+/* Copies of the fields of `from` named in `keys` that it has. */
+static json_t *pick(json_t *from, const char *const *keys)
+{
+	json_t *o = json_object();
+
+	for (; *keys; keys++)
+		if (json_object_get(from, *keys))
+			json_object_set(o, *keys, json_object_get(from, *keys));
+	return o;
+}
+
+/*
+ * What ls prints and its filters look at, of a session that verified: the start record's time,
+ * operator, target and profile name, the end record's, each distinct exec identity (path, file,
+ * applet, argv[0]), the record count, the first and last times and the verification.
+ */
+static json_t *entry_of(const struct summary *s)
+{
+	static const char *const start_keys[] = { "type", "time", "operator", "target", NULL };
+	static const char *const end_keys[] = { "type", "time", "status", "reason", "duration", NULL };
+	static const char *const exec_keys[] = { "type", "path", "file", "applet", NULL };
+	json_t *start = pick(s->start, start_keys), *execs = json_array(), *r;
+	size_t i;
+
+	if (json_object_get(json_object_get(s->start, "profile"), "name"))
+		json_object_set_new(start, "profile", json_pack("{s:O}", "name",
+			json_object_get(json_object_get(s->start, "profile"), "name")));
+	json_array_foreach(s->recs, i, r) {
+		const char *type = json_string_value(json_object_get(r, "type"));
+		json_t *e, *argv0 = json_array_get(json_object_get(r, "argv"), 0), *have;
+		size_t j;
+		bool dup = false;
+
+		if (!type || strcmp(type, "exec") != 0)
+			continue;
+		e = pick(r, exec_keys);
+		if (argv0)
+			json_object_set_new(e, "argv", json_pack("[O]", argv0));
+		json_array_foreach(execs, j, have)
+			if ((dup = json_equal(have, e)))
+				break;
+		if (dup)
+			json_decref(e);
+		else
+			json_array_append_new(execs, e);
+	}
+	return json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o}", "state",
+			 session_state_name(s->check.state), "records", (json_int_t)s->nrecs,
+			 "covered", (json_int_t)s->check.cast_covered, "size",
+			 (json_int_t)s->check.cast_size, "t0", s->t0, "t1", s->t1, "start", start, "end",
+			 s->end ? pick(s->end, end_keys) : json_null(), "execs", execs);
+}
+
+/* A summary from a cache entry (its JSON borrowed into s->recs). */
+static void from_entry(json_t *e, const char *id, struct summary *s)
+{
+	json_t *start = json_object_get(e, "start"), *end = json_object_get(e, "end");
+	const char *state = json_string_value(json_object_get(e, "state"));
+
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(id);
+	s->recs = json_array();
+	json_array_append(s->recs, start);
+	json_array_extend(s->recs, json_object_get(e, "execs"));
+	s->start = start;
+	if (json_is_object(end)) {
+		json_array_append(s->recs, end);
+		s->end = end;
+	}
+	s->nrecs = (size_t)json_integer_value(json_object_get(e, "records"));
+	s->t0 = json_number_value(json_object_get(e, "t0"));
+	s->t1 = json_number_value(json_object_get(e, "t1"));
+	s->check.state = state && strcmp(state, "complete") == 0 ? SESSION_COMPLETE : SESSION_INCOMPLETE;
+	s->check.records = s->nrecs;
+	s->check.cast_covered = (uint64_t)json_integer_value(json_object_get(e, "covered"));
+	s->check.cast_size = (uint64_t)json_integer_value(json_object_get(e, "size"));
+}
+
+/* The stat of both files of the session in `fd` (session.cast's zero when there is none). */
+static bool session_stats(int fd, struct stat *audit, struct stat *cast)
+{
+	memset(cast, 0, sizeof(*cast));
+	return fstatat(fd, "audit.jsonl", audit, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(audit->st_mode) &&
+	       (fstatat(fd, "session.cast", cast, AT_SYMLINK_NOFOLLOW) == 0 || errno == ENOENT);
+}
+
+/* The cached `ls` row of the session in `fd`, when its files are as they were (borrowed). */
+static bool cached_row(struct sessions_index *ix, int fd, const char *id, struct sessions_index_hit *hit)
+{
+	struct stat audit, cast;
+
+	return session_stats(fd, &audit, &cast) && sessions_index_get(ix, id, &audit, &cast, hit);
+}
+
+/*
+ * summarize_at() through the cache: a session whose two files are as they were when it
+ * verified (device, inode, size, mtime and ctime) is not read again. Invalid sessions are
+ * never cached, so their problem is always found afresh.
+ */
+static int summarize_cached(struct sessions_index *ix, int fd, const char *id, struct summary *s,
+			    struct dhi_err **err)
+{
+	struct sessions_index_hit hit;
+	struct stat audit, cast;
+	bool stats = session_stats(fd, &audit, &cast);
+
+	if (stats && sessions_index_get(ix, id, &audit, &cast, &hit)) {
+		json_auto_t *e = json_loadb(hit.json, hit.json_len, 0, NULL);
+
+		if (json_is_object(json_object_get(e, "start"))) {
+			from_entry(e, id, s);
+			return 0;
+		}
+	}
+	if (summarize_at(fd, id, s, err) < 0)
+		return -1;
+	if (stats && s->check.state != SESSION_INVALID && s->start) {
+		json_auto_t *e = entry_of(s);
+		dhi_autofree char *row = row_text(s);
+
+		sessions_index_put(ix, id, &audit, &cast, row, e);
+	}
+	return 0;
+}
+
+/*
+ * Whether a session whose cached summary is the JSON text <json, len> can pass the filters:
+ * false only when a string that every selected session's summary holds verbatim is not in
+ * it. --operator `uid N` or `loginuid N` needs N; --exec, --image and --target their value
+ * (a path, a name or a prefix of a value; for `RUNTIME://X`, what follows the last `://`,
+ * a part of the id or name), since each matches a value of the summary that contains it.
+ * jansson writes a string's bytes as they are but for `"`, `\` and control characters:
+ * a value with one of those is not looked for. Only spares parsing the summary; the
+ * filters themselves decide.
+ */
+static bool may_select(const struct sessions_opts *o, const char *json, size_t len)
+{
+	const char *want[4] = { o->operator, o->exec, o->image, o->target };
+
+	if (o->operator && strncmp(o->operator, "uid ", 4) == 0)
+		want[0] = o->operator + 4;
+	else if (o->operator && strncmp(o->operator, "loginuid ", 9) == 0)
+		want[0] = o->operator + 9;
+	if (o->target) {
+		for (const char *p = strstr(o->target, "://"); p; p = strstr(p + 1, "://"))
+			want[3] = p + 3;
+	}
+	for (int i = 0; i < 4; i++) {
+		bool plain = want[i] && *want[i];
+
+		for (const char *c = want[i]; plain && *c; c++)
+			plain = (unsigned char)*c >= 0x20 && *c != '"' && *c != '\\';
+		if (plain && !memmem(json, len, want[i], strlen(want[i])))
+			return false;
+	}
+	return true;
 }
 
 static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = open_dir(o, true, err);
+	struct sessions_index *ix = NULL;
 	char **ids;
 	size_t n;
 	double since = 0;
@@ -731,19 +925,31 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 	ids = list_ids(dirfd, &n, err);
 	if (!ids)
 		return json_decref(arr), -1;
+	ix = sessions_index_load(dirfd);
 	if (!o->json)
 		fprintf(out, "%-26s  %-20s  %-24s  %-12s  %-10s  %9s  %6s  %s\n", "ID", "STARTED", "TARGET",
 			"OPERATOR", "PROFILE", "DURATION", "STATUS", "STATE");
 	for (size_t i = 0; i < n; i++) {
 		dhi_autoclose int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		struct sessions_index_hit hit;
 		struct summary s;
 
 		if (fd < 0)
 			continue;
-		if (summarize_at(fd, ids[i], &s, err) < 0) {
+		/* unfiltered rows as cached: nothing of the session is parsed */
+		if (!o->json && !has_filters(o) && cached_row(ix, fd, ids[i], &hit)) {
+			fwrite(hit.row, 1, hit.row_len, out);
+			fputc('\n', out);
+			continue;
+		}
+		if (has_filters(o) && cached_row(ix, fd, ids[i], &hit) &&
+		    !may_select(o, hit.json, hit.json_len))
+			continue;
+		if (summarize_cached(ix, fd, ids[i], &s, err) < 0) {
 			summary_free(&s);
 			free_ids(ids);
 			json_decref(arr);
+			sessions_index_free(ix);
 			return dhi_err_prefix(err, "session `%s`", ids[i]);
 		}
 		if (!selected(o, &s, since)) {
@@ -753,19 +959,9 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 		if (o->json) {
 			json_array_append_new(arr, summary_json(&s));
 		} else {
-			dhi_autofree char *tgt = target_of(&s), *op = operator_of(&s);
-			const char *prof = str_at(s.start, "profile", "name");
-			json_t *st = json_object_get(s.end, "status");
-			char when[40], dur[32] = "-", status[24] = "-";
-			double d = duration_of(&s);
+			dhi_autofree char *row = row_text(&s);
 
-			fmt_time(s.t0, when, sizeof(when));
-			if (d >= 0)
-				snprintf(dur, sizeof(dur), "%.1fs", d);
-			if (json_is_integer(st))
-				snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT, json_integer_value(st));
-			fprintf(out, "%-26s  %-20s  %-24s  %-12s  %-10s  %9s  %6s  %s\n", s.id, when, tgt, op,
-				prof ? prof : "-", dur, status, session_state_name(s.check.state));
+			fprintf(out, "%s\n", row);
 		}
 		summary_free(&s);
 	}
@@ -777,6 +973,9 @@ static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err
 	}
 	json_decref(arr);
 	free_ids(ids);
+	/* every session was looked at: entries of sessions no longer there go */
+	sessions_index_save(ix, dirfd, true);
+	sessions_index_free(ix);
 	return 0;
 }
 
@@ -835,7 +1034,7 @@ static void put_safe(FILE *out, const char *s)
 	}
 }
 
-static void show_record(json_t *r, double t0, FILE *out)
+void sessions_show_record(json_t *r, double t0, FILE *out)
 {
 	const char *type = json_string_value(json_object_get(r, "type"));
 	double t = sessions_record_time(r);
@@ -919,7 +1118,7 @@ static void show_record(json_t *r, double t0, FILE *out)
 	}
 }
 
-static void print_check(const char *id, const struct session_check *c, FILE *out)
+void sessions_print_check(const char *id, const struct session_check *c, FILE *out)
 {
 	if (c->state == SESSION_INVALID) {
 		fprintf(out, "%s: invalid: %s\n", id, c->problem);
@@ -974,9 +1173,9 @@ static int run_show(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 	put_safe(out, str_at(s.start, "toolbox", "ref") ? str_at(s.start, "toolbox", "ref") : "-");
 	fputs("\n\n", out);
 	for (size_t i = 0; i < json_array_size(s.recs); i++)
-		show_record(json_array_get(s.recs, i), s.t0, out);
+		sessions_show_record(json_array_get(s.recs, i), s.t0, out);
 	fputc('\n', out);
-	print_check(s.id, &s.check, out);
+	sessions_print_check(s.id, &s.check, out);
 	summary_free(&s);
 	return 0;
 }
@@ -990,7 +1189,7 @@ static int verify_one(int fd, const char *id, FILE *out, struct dhi_err **err)
 
 	if (session_verify_at(fd, &c, err) < 0)
 		return dhi_err_prefix(err, "session `%s`", id);
-	print_check(id, &c, out);
+	sessions_print_check(id, &c, out);
 	bad = c.state == SESSION_INVALID;
 	session_check_free(&c);
 	return bad;
@@ -1040,6 +1239,31 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 /* --- grep --- */
 
 /*
+ * The state of session `id` (folder `fd`) for grep --json: from `s` when `*have` (it was
+ * summarized for the filters), else from the cache (an entry is a session that verified, its
+ * row ending with the state), else from a summary into `s` (then *have is set). NULL with
+ * err set when the session cannot be read.
+ */
+static const char *grep_state(struct sessions_index *ix, int fd, const char *id, struct summary *s,
+			      bool *have, struct dhi_err **err)
+{
+	struct sessions_index_hit hit;
+	static const char inc[] = "incomplete";
+
+	if (*have)
+		return session_state_name(s->check.state);
+	if (cached_row(ix, fd, id, &hit))
+		return hit.row_len >= strlen(inc) &&
+				       memcmp(hit.row + hit.row_len - strlen(inc), inc, strlen(inc)) == 0
+			       ? "incomplete"
+			       : "complete";
+	*have = true;
+	if (summarize_cached(ix, fd, id, s, err) < 0)
+		return NULL;
+	return session_state_name(s->check.state);
+}
+
+/*
  * sessions grep: the matching lines of every session's output, in session
  * order; with filters, of the sessions they select. Exit 0 when a line
  * matched, 1 when none did (as grep).
@@ -1048,6 +1272,7 @@ static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 {
 	dhi_autoclose int dirfd = open_dir(o, true, err);
 	json_auto_t *arr = o->json ? json_array() : NULL;
+	struct sessions_index *ix = NULL;
 	regex_t re;
 	char **ids;
 	size_t n;
@@ -1066,28 +1291,46 @@ static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		return dhi_err_set(err, 0, "invalid pattern `%s`: %s", o->pattern, why);
 	}
 	ids = list_ids(dirfd, &n, err);
+	ix = ids ? sessions_index_load(dirfd) : NULL;
 	for (size_t i = 0; ids && i < n; i++) {
 		dhi_autoclose int fd = openat(dirfd, ids[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		struct summary s = { 0 };
+		bool have = false;
 		int m;
 
 		if (fd < 0)
 			continue;
 		if (has_filters(o)) {
-			struct summary s;
+			struct sessions_index_hit hit;
 			bool want;
 
-			if (summarize_at(fd, ids[i], &s, err) < 0) {
+			if (cached_row(ix, fd, ids[i], &hit) && !may_select(o, hit.json, hit.json_len))
+				continue;
+			if (summarize_cached(ix, fd, ids[i], &s, err) < 0) {
 				summary_free(&s);
 				found = -1;
 				dhi_err_prefix(err, "session `%s`", ids[i]);
 				break;
 			}
+			have = true;
 			want = selected(o, &s, since);
-			summary_free(&s);
-			if (!want)
+			if (!want) {
+				summary_free(&s);
 				continue;
+			}
 		}
 		m = sessions_grep_cast_at(fd, ids[i], &re, out, arr, err);
+		/* --json: each match says whether its session verifies (the lines are vouched for) */
+		if (m > 0 && arr) {
+			const char *state = grep_state(ix, fd, ids[i], &s, &have, err);
+
+			if (!state)
+				m = -1;
+			for (size_t k = json_array_size(arr) - (size_t)(m > 0 ? m : 0); state && k < json_array_size(arr); k++)
+				json_object_set_new(json_array_get(arr, k), "state", json_string(state));
+		}
+		if (have)
+			summary_free(&s);
 		if (m < 0) {
 			found = -1;
 			dhi_err_prefix(err, "session `%s`", ids[i]);
@@ -1095,6 +1338,10 @@ static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		}
 		found += m;
 	}
+	/* with filters every session was looked at; without, only those that matched */
+	if (found >= 0)
+		sessions_index_save(ix, dirfd, has_filters(o));
+	sessions_index_free(ix);
 	regfree(&re);
 	if (!ids)
 		return -1;
@@ -1193,7 +1440,11 @@ int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 		break;
 	case SESSIONS_REPLAY:
 		fd = open_session(o, o->id, &id, err);
-		r = fd < 0 ? -1 : sessions_replay_at(fd, o, err);
+		r = fd < 0 ? -1 : o->follow ? sessions_follow_at(fd, id, o, err) : sessions_replay_at(fd, o, err);
+		break;
+	case SESSIONS_FOLLOW:
+		fd = open_session(o, o->id, &id, err);
+		r = fd < 0 ? -1 : sessions_follow_at(fd, id, o, err);
 		break;
 	case SESSIONS_SHIP:
 		r = run_ship(o, out, err);

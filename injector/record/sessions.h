@@ -26,6 +26,7 @@ enum sessions_verb {
 	SESSIONS_REPLAY,	/* dhidebug replay ID [--speed N] [--idle-limit S] */
 	SESSIONS_SHIP,		/* dhidebug sessions ship ID|--all [--policy FILE] */
 	SESSIONS_GREP,		/* dhidebug sessions grep PATTERN [--json] [FILTERS] */
+	SESSIONS_FOLLOW,	/* dhidebug sessions follow ID (and replay --follow ID) */
 };
 
 /* What the command line asked for (filled by cli_parse). */
@@ -48,6 +49,7 @@ struct sessions_opts {
 	const char *policy;	/* ship --policy FILE (its `collector`) */
 	double speed;		/* replay --speed, > 0 */
 	double idle_limit;	/* replay --idle-limit, 0 for the recording's own (or none) */
+	bool follow;		/* replay --follow: then the live session, as sessions follow */
 };
 
 enum session_state {
@@ -126,6 +128,59 @@ int sessions_against_at(int dirfd, const char *id, const char *path, FILE *out,
  */
 int sessions_grep_cast_at(int dirfd, const char *id, const regex_t *re,
 			  FILE *out, struct json_t *json, struct dhi_err **err);
+
+/*
+ * follow.c: shows session `id` (folder `dirfd`) as it is recorded, reading and never writing:
+ * what is there at once (replay --follow, `o->verb` SESSIONS_REPLAY: with the recorded
+ * pauses), then what is appended, the "o" events on stdout and each audit record (as
+ * `sessions show` prints it) on stderr after the output it covers; until session.end or
+ * session.lost is read, or the supervisor's lock on audit.jsonl is free. Ends with the
+ * verification's one line; returns 0, 1 when the session does not verify, 130 after Ctrl-C,
+ * -1 with err set.
+ */
+int sessions_follow_at(int dirfd, const char *id, const struct sessions_opts *o, struct dhi_err **err);
+
+/* One audit record as a line of the `sessions show` timeline, its time offset from `t0`. */
+void sessions_show_record(struct json_t *r, double t0, FILE *out);
+
+/* The one line `sessions verify` prints for `c`. */
+void sessions_print_check(const char *id, const struct session_check *c, FILE *out);
+
+/*
+ * index.c: the summary cache `.index` of a sessions folder, for `sessions ls` and `grep`: one
+ * line per session that verified (complete or incomplete), keyed by the device, inode, size,
+ * mtime and ctime of its audit.jsonl and session.cast, holding its `ls` row and its summary
+ * (JSON). Read only when it is a regular file of our euid with no group or other bits;
+ * written (a temporary file renamed over it) only into a folder of our euid that nobody else
+ * can write. Never an error: an index that cannot be read or written is as none.
+ */
+struct sessions_index;
+struct stat;
+
+/* What the cache holds for a session: pointers into the index, valid until it is freed. */
+struct sessions_index_hit {
+	const char *row, *json;
+	size_t row_len, json_len;
+};
+
+/* The index of the sessions folder `dirfd` (-1: an empty one). Never NULL. */
+struct sessions_index *sessions_index_load(int dirfd);
+
+/* Session `id`'s entry when its files are as they were when it was put. */
+bool sessions_index_get(struct sessions_index *ix, const char *id, const struct stat *audit,
+			const struct stat *cast, struct sessions_index_hit *hit);
+
+/*
+ * Puts session `id`'s `ls` row and summary (not consumed); not kept (and any older entry
+ * dropped) when a file changed in the last 2 s or `id` or `row` has a control character.
+ */
+void sessions_index_put(struct sessions_index *ix, const char *id, const struct stat *audit,
+			const struct stat *cast, const char *row, struct json_t *summary);
+
+/* Writes the index when it changed; `prune`: keep only the sessions got or put by this run. */
+void sessions_index_save(struct sessions_index *ix, int dirfd, bool prune);
+
+void sessions_index_free(struct sessions_index *ix);
 
 /* The asciinema-player assets embedded at build time (player.c). */
 extern const char sessions_player_js[], sessions_player_css[];

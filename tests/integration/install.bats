@@ -104,7 +104,7 @@ zsh/site-functions/_dhidebug 644 0:0" ]
 	[[ "$output" == *$'\n'toolbox$'\n'* ]]
 	[[ "$output" == *"runc://$CID"* ]]
 	run complete_bash dhidebug sessions ""
-	[ "$output" = "$(printf '%s\n' ls grep show verify export ship)" ]
+	[ "$output" = "$(printf '%s\n' ls grep show verify export ship follow)" ]
 	run complete_bash dhidebug toolbox p
 	[ "$output" = "$(printf '%s\n' pull prune)" ]
 	run complete_bash dhidebug --pro

@@ -286,6 +286,58 @@ ids()
 	[ "$status" -eq 125 ]
 }
 
+# cached ID: after a `sessions ls`, the summary cache has a line for session ID
+cached()
+{
+	review sessions ls >/dev/null && grep -q "^$1"$'\t' "$SDIR/.index"
+}
+
+@test "sessions ls and grep keep what verified in a cache (.index, root's 0600): it is used; an untrusted one is not; a changed session is verified again" {
+	record 'echo needle-cache'
+	# files changed in the last 2 s are not cached (a second change could keep size and times)
+	wait_for -t 20 -m "ls to cache the session" cached "$ID"
+	[ "$(stat -c '%u %a' "$SDIR/.index")" = "0 600" ]
+	[ "$(head -n1 "$SDIR/.index")" = "dhidebug-sessions-index 1" ]
+	run review sessions ls
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == "$ID "*"  complete" ]]
+	# the filters on what the cache holds
+	[ "$(review sessions ls --json --exec echo --target "runc://$CID" | jq -r '.[].id')" = "$ID" ]
+	[ "$(review sessions ls --json --operator "uid 0" --image nosuch | jq length)" = 0 ]
+	[ "$(review sessions ls --json --exec nosuch | jq length)" = 0 ]
+	[ "$(review sessions grep --json --exec echo needle-cache | jq -r '.[].state')" = complete ]
+	# what ls shows of a session whose files did not change comes from the cache, not a new
+	# verification: a cache edited by root says incomplete, and ls believes it
+	sed -i 's/  complete\t/  incomplete\t/; s/"state":"complete"/"state":"incomplete"/' "$SDIR/.index"
+	run review sessions ls
+	[[ "${lines[1]}" == "$ID "*"  incomplete" ]]
+	[ "$(review sessions ls --json | jq -r '.[0].state')" = incomplete ]
+	[ "$(review sessions ls --json --state incomplete | jq -r '.[0].id')" = "$ID" ]
+	# a cache others could have written is not read: verified again, and the cache written anew
+	chmod 0644 "$SDIR/.index"
+	run review sessions ls
+	[[ "${lines[1]}" == "$ID "*"  complete" ]]
+	[ "$(stat -c '%u %a' "$SDIR/.index")" = "0 600" ]
+	run_fails grep -q incomplete "$SDIR/.index"
+	# the session changed: verified again at once, whatever the cache says; invalid is never cached
+	sed -i '/"type":"line"/s/echo needle-cache/echo needle-CACHE/' "$D/audit.jsonl"
+	run review sessions ls
+	[[ "${lines[1]}" == "$ID "*"  invalid" ]]
+	[ "$(review sessions ls --json --state invalid | jq -r '.[0].problem')" = "audit.jsonl:3: prev does not match record 2" ]
+	run_fails grep -q "^$ID"$'\t' "$SDIR/.index"
+	# grep --json says whether the session of a match verifies; the text lines are as before
+	[ "$(review sessions grep --json needle-cache | jq -c '[.[] | [.session, .line, .state]]')" = "[[\"$ID\",\"needle-cache\",\"invalid\"]]" ]
+	run review sessions grep needle-cache
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^"$ID  "\ +[0-9]+\.[0-9]{3}"  needle-cache"$ ]]
+	# a folder that others can write gets no cache
+	rm "$SDIR/.index"
+	chmod 0733 "$SDIR"
+	review sessions ls >/dev/null
+	chmod 0700 "$SDIR"
+	[ ! -e "$SDIR/.index" ]
+}
+
 # sink_start DIR: an HTTP server on $PORT that answers every POST 200 and keeps its body as
 # DIR/<n>, and its headers as DIR/<n>.h (what a collector stores, byte for byte)
 sink_start()

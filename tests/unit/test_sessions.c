@@ -10,7 +10,10 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <openssl/evp.h>
+#include <regex.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,6 +609,178 @@ static void test_cli_parse_replay(void **state)
 	free(msg);
 }
 
+static void test_cli_parse_sessions_follow(void **state)
+{
+	struct cli c;
+	char *msg;
+
+	assert_int_equal(parse(ARGV("sessions", "follow", "2026", "--dir", "/d"), &c, &msg), 0);
+	assert_int_equal(c.sessions.verb, SESSIONS_FOLLOW);
+	assert_string_equal(c.sessions.id, "2026");
+	assert_false(c.sessions.follow);
+	assert_int_equal(parse(ARGV("replay", "--follow", "2026", "--speed", "2"), &c, &msg), 0);
+	assert_int_equal(c.sessions.verb, SESSIONS_REPLAY);
+	assert_true(c.sessions.follow);
+	assert_string_equal(c.sessions.id, "2026");
+	assert_int_equal(parse(ARGV("sessions", "follow"), &c, &msg), -1);
+	assert_string_equal(msg, "`follow` takes one session id");
+	free(msg);
+	assert_int_equal(parse(ARGV("sessions", "follow", "x", "--json"), &c, &msg), -1);
+	assert_string_equal(msg, "--json does not go with `follow`");
+	free(msg);
+	assert_int_equal(parse(ARGV("sessions", "ls", "--follow"), &c, &msg), -1);
+	assert_string_equal(msg, "--follow does not go with `ls`");
+	free(msg);
+}
+
+/* grep's own reading of "o" events gives what jansson gives, and skips what jansson refuses */
+static void test_sessions_grep_cast_decoding(void **state)
+{
+	static const char cast[] =
+		"{\"version\": 2}\n"
+		"[0.5, \"o\", \"plain\\n\"]\n"
+		"[1e-3,\"o\",\"exp\\r\\n\"]\n"
+		"[1.5, \"o\", \"sur-\\ud83d\\ude00\\n\"]\n"
+		"[1.6, \"o\", \"acc-\\u00e9\\u20AC \xc3\xa9\\n\"]\n"
+		"[1.8, \"o\", \"esc-\\/\\t\\\"\\\\\\n\"]\n"
+		"[01, \"o\", \"lead-zero\\n\"]\n"
+		"[1e400, \"o\", \"overflow\\n\"]\n"
+		"[2.0, \"o\", \"lone-\\ud83d\\n\"]\n"
+		"[2.1, \"o\", \"nul-\\u0000\\n\"]\n"
+		"[-0, \"o\", \"neg-zero\\n\"]\n"
+		"[ 2.2 , \"\\u006f\" , \"code-escaped\\n\" ] \n"
+		"[2.3, \"i\", \"input\\n\"]\n"
+		"[2.4, \"o\", \"trailing\\n\"], 1\n"
+		"[0x10, \"o\", \"hex\\n\"]\n"
+		"[2.5, \"o\", \"bad-\\x\\n\"]\n"
+		"[2.6, \"o\", \"unterminated\\n]\n";
+	static const char want[] =
+		"[[\"plain\",0.5],[\"exp\",0.001],[\"sur-\xf0\x9f\x98\x80\",1.5],"
+		"[\"acc-\xc3\xa9\xe2\x82\xac \xc3\xa9\",1.6],[\"esc-/\\t\\\"\\\\\",1.8],"
+		"[\"neg-zero\",0.0],[\"code-escaped\",2.2]]";
+	char dir[300], path[320];
+	json_auto_t *got = json_array(), *pairs = json_array(), *expect = NULL;
+	struct dhi_err *err = NULL;
+	regex_t re;
+	size_t i;
+	json_t *m;
+	int fd;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/grep", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/session.cast", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(cast, f);
+	fclose(f);
+	assert_int_equal(regcomp(&re, ".", REG_EXTENDED | REG_NOSUB), 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(sessions_grep_cast_at(fd, "x", &re, stdout, got, &err), 7);
+	close(fd);
+	regfree(&re);
+	json_array_foreach(got, i, m)
+		json_array_append_new(pairs, json_pack("[O, O]", json_object_get(m, "line"),
+						       json_object_get(m, "offset")));
+	expect = json_loads(want, 0, NULL);
+	assert_non_null(expect);
+	if (!json_equal(pairs, expect)) {
+		char *s = json_dumps(pairs, 0);
+
+		fail_msg("got %s", s);
+		free(s);
+	}
+	/* -0 is jansson's integer 0 */
+	assert_false(signbit(json_real_value(json_object_get(json_array_get(got, 5), "offset"))));
+}
+
+/* a stat of a file changed long ago (the index keeps no file changed in the last 2 s) */
+static struct stat old_stat(ino_t ino, off_t size)
+{
+	struct stat st = { .st_dev = 7, .st_ino = ino, .st_size = size };
+
+	st.st_mtim.tv_sec = st.st_ctim.tv_sec = 1700000000;
+	st.st_mtim.tv_nsec = st.st_ctim.tv_nsec = 5;
+	return st;
+}
+
+static void test_sessions_index_roundtrip(void **state)
+{
+	char dir[300], path[320];
+	struct stat a1 = old_stat(1, 100), c1 = old_stat(2, 50), a2 = old_stat(3, 10), c2 = old_stat(4, 5);
+	struct stat now = a1;
+	struct sessions_index *ix;
+	struct sessions_index_hit hit;
+	json_auto_t *sum = json_pack("{s:s}", "state", "complete");
+	int dfd;
+
+	snprintf(dir, sizeof(dir), "%s/index", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	ix = sessions_index_load(dfd);
+	/* put out of order, saved sorted */
+	sessions_index_put(ix, "b", &a2, &c2, "row b", sum);
+	sessions_index_put(ix, "a", &a1, &c1, "row a", sum);
+	/* changed just now: not kept */
+	clock_gettime(CLOCK_REALTIME, &now.st_ctim);
+	sessions_index_put(ix, "c", &now, &c1, "row c", sum);
+	/* a row a line cannot hold: not kept */
+	sessions_index_put(ix, "d", &a1, &c1, "row\td", sum);
+	sessions_index_save(ix, dfd, false);
+	sessions_index_free(ix);
+
+	ix = sessions_index_load(dfd);
+	assert_true(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	assert_int_equal(hit.row_len, 5);
+	assert_memory_equal(hit.row, "row a", 5);
+	assert_int_equal(hit.json_len, strlen("{\"state\":\"complete\"}"));
+	assert_memory_equal(hit.json, "{\"state\":\"complete\"}", hit.json_len);
+	assert_true(sessions_index_get(ix, "b", &a2, &c2, &hit));
+	assert_false(sessions_index_get(ix, "c", &now, &c1, &hit));
+	assert_false(sessions_index_get(ix, "d", &a1, &c1, &hit));
+	/* any field of the key changed: a miss */
+	c1.st_size++;
+	assert_false(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	c1.st_size--;
+	a1.st_ctim.tv_nsec++;
+	assert_false(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	a1.st_ctim.tv_nsec--;
+	a1.st_ino++;
+	assert_false(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	a1.st_ino--;
+	sessions_index_free(ix);
+	/* pruned: only what this run got (a) stays */
+	ix = sessions_index_load(dfd);
+	assert_true(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	sessions_index_save(ix, dfd, true);
+	sessions_index_free(ix);
+	ix = sessions_index_load(dfd);
+	assert_true(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	assert_false(sessions_index_get(ix, "b", &a2, &c2, &hit));
+	sessions_index_free(ix);
+
+	/* readable by others: not read */
+	snprintf(path, sizeof(path), "%s/.index", dir);
+	assert_int_equal(chmod(path, 0640), 0);
+	ix = sessions_index_load(dfd);
+	assert_false(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	sessions_index_free(ix);
+	/* not what an index starts with: not read */
+	assert_int_equal(chmod(path, 0600), 0);
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		fputs("something else\na\tx\ty\tz\n", f);
+		fclose(f);
+	}
+	ix = sessions_index_load(dfd);
+	assert_false(sessions_index_get(ix, "a", &a1, &c1, &hit));
+	sessions_index_free(ix);
+	close(dfd);
+}
+
 static int group_setup(void **state)
 {
 	return mkdtemp(tmpdir) ? 0 : -1;
@@ -648,6 +823,9 @@ int main(void)
 		cmocka_unit_test(test_cli_parse_sessions_export_needs_html),
 		cmocka_unit_test(test_cli_parse_sessions_wrong_option),
 		cmocka_unit_test(test_cli_parse_replay),
+		cmocka_unit_test(test_cli_parse_sessions_follow),
+		cmocka_unit_test(test_sessions_grep_cast_decoding),
+		cmocka_unit_test(test_sessions_index_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
