@@ -162,7 +162,8 @@ static int cast_line(struct follower *f, const char *line, size_t len, struct dh
 		f->header_seen = true;
 		return 0;
 	}
-	ev = json_loadb(line, len, 0, NULL);
+	/* (output may hold NULs: \u0000, which jansson refuses unless told) */
+	ev = json_loadb(line, len, JSON_ALLOW_NUL, NULL);
 	code = json_string_value(json_array_get(ev, 1));
 	data = json_array_get(ev, 2);
 	if (!json_is_number(json_array_get(ev, 0)) || !code || !json_is_string(data))

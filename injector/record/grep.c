@@ -24,7 +24,7 @@
  * other than tab are dropped, across event boundaries.
  */
 struct liner {
-	enum { L_TEXT, L_ESC, L_CSI, L_OSC, L_OSC_ESC } state;
+	enum { L_TEXT, L_ESC, L_CSI, L_OSC, L_OSC_ESC, L_C2 } state;
 	char *buf;
 	size_t len;
 	double start; /* the time of the event the line began in; < 0 before its first
@@ -58,12 +58,43 @@ static void line_end(struct liner *l)
 	l->start = -1;
 }
 
+static void put(struct liner *l, double t, unsigned char c)
+{
+	if (l->start < 0)
+		l->start = t;
+	/* cut before a character, never inside one: the pieces stay UTF-8 */
+	if (l->len >= LINE_MAX_BYTES && (c & 0xc0) != 0x80) {
+		double t0 = l->start;
+
+		line_end(l);
+		l->start = t0;
+	}
+	l->buf[l->len++] = (char)c;
+}
+
 static void line_feed(struct liner *l, double t, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		switch (l->state) {
+		case L_C2:
+			/*
+			 * U+0080 to U+009F are the C1 controls, which a terminal may take as
+			 * ESC and a letter: CSI (U+009B), OSC, DCS, SOS, PM and APC (their
+			 * strings end as OSC's do); the others are dropped like C0's
+			 */
+			l->state = L_TEXT;
+			if (c >= 0x80 && c <= 0x9f) {
+				l->state = c == 0x9b				? L_CSI
+					   : c == 0x9d || c == 0x90 || c == 0x98 ||
+							   c == 0x9e || c == 0x9f ? L_OSC
+											: L_TEXT;
+				continue;
+			}
+			put(l, t, 0xc2);
+			i--;	/* the byte after it, as itself */
+			continue;
 		case L_ESC:
 			l->state = c == '[' ? L_CSI : c == ']' ? L_OSC : L_TEXT;
 			continue;
@@ -92,18 +123,13 @@ static void line_feed(struct liner *l, double t, const char *s, size_t n)
 			l->state = L_ESC;
 			continue;
 		}
+		if (c == 0xc2) {
+			l->state = L_C2;
+			continue;
+		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			continue;
-		if (l->start < 0)
-			l->start = t;
-		/* cut before a character, never inside one: the pieces stay UTF-8 */
-		if (l->len >= LINE_MAX_BYTES && (c & 0xc0) != 0x80) {
-			double t0 = l->start;
-
-			line_end(l);
-			l->start = t0;
-		}
-		l->buf[l->len++] = (char)c;
+		put(l, t, c);
 	}
 }
 
@@ -318,7 +344,8 @@ int sessions_grep_cast_at(int dirfd, const char *id, const regex_t *re, FILE *ou
 			line_feed(&l, t, data, len);
 			continue;
 		}
-		ev = json_loadb(line, (size_t)n, 0, NULL);
+		/* (output may hold NULs: \u0000, which jansson refuses unless told) */
+		ev = json_loadb(line, (size_t)n, JSON_ALLOW_NUL, NULL);
 		code = json_string_value(json_array_get(ev, 1));
 		if (!json_is_array(ev) || !code || strcmp(code, "o") != 0 ||
 		    !json_is_number(json_array_get(ev, 0)) ||

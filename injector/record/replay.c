@@ -111,6 +111,7 @@ int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err 
 	struct timespec at;
 	double idle = o->idle_limit, speed = o->speed > 0 ? o->speed : 1, last = 0;
 	size_t cap = 0, n = 1;
+	ssize_t len;
 	int fd = openat(dirfd, "session.cast", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	int status = 0;
 
@@ -131,8 +132,9 @@ int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err 
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	clock_gettime(CLOCK_MONOTONIC, &at);
-	while (!stop && getline(&line, &cap, f) > 0) {
-		json_auto_t *ev = json_loads(line, 0, NULL);
+	while (!stop && (len = getline(&line, &cap, f)) > 0) {
+		/* (output may hold NULs: \u0000, which jansson refuses unless told) */
+		json_auto_t *ev = json_loadb(line, (size_t)len, JSON_ALLOW_NUL, NULL);
 		json_t *t = json_array_get(ev, 0);
 		const char *code = json_string_value(json_array_get(ev, 1));
 		json_t *data = json_array_get(ev, 2);
