@@ -125,6 +125,33 @@ bool dhi_is_utf8(const char *s)
 	return true;
 }
 
+char *dhi_utf8_escaped(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+	unsigned cp;
+	size_t n;
+
+	if (dhi_is_utf8(s))
+		return NULL;
+	o = out = xmalloc(strlen(s) * 4 + 1);
+	for (; *p; p += n) {
+		n = utf8_seq(p, &cp);
+		if (!n) {
+			o += sprintf(o, "\\x%02x", *p);
+			n = 1;
+		} else if (*p == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else {
+			memcpy(o, p, n);
+			o += n;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 /*
  * What a terminal would take as a command rather than text: C0 and C1 controls
  * (ESC starts a sequence, CR/LF would forge a line, 0x9b is CSI), DEL, and

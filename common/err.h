@@ -65,4 +65,11 @@ char *dhi_printable(const char *s);
 /* True when `s` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
 bool dhi_is_utf8(const char *s);
 
+/*
+ * NULL when `s` is valid UTF-8; else a new string that is, and that keeps every
+ * byte: each byte that is not UTF-8 as `\xNN`, each backslash doubled (a
+ * record's field that needed it says so, and reads back exactly).
+ */
+char *dhi_utf8_escaped(const char *s);
+
 #endif

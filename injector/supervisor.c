@@ -213,6 +213,32 @@ static bool pump_out(struct relay *r, int src, int dst)
 	return true;
 }
 
+/*
+ * Text from the session (a path, an argument, a line) as a record's JSON
+ * string: as it is when it is UTF-8, else with dhi_utf8_escaped()'s escapes,
+ * and `field` is then named in the record's `escaped` list. A string that is
+ * not UTF-8 must neither vanish from the record (json_string() refuses it)
+ * nor take the record with it.
+ */
+static json_t *text_field(json_t *rec, const char *field, const char *s)
+{
+	dhi_autofree char *esc = dhi_utf8_escaped(s);
+	json_t *list;
+
+	if (!esc)
+		return json_string(s);
+	list = json_object_get(rec, "escaped");
+	if (!list) {
+		list = json_array();
+		json_object_set_new(rec, "escaped", list);
+	}
+	for (size_t i = 0; i < json_array_size(list); i++)
+		if (!strcmp(json_string_value(json_array_get(list, i)), field))
+			return json_string(esc);
+	json_array_append_new(list, json_string(field));
+	return json_string(esc);
+}
+
 /* "cwd\nline" → the audit's `line` record and a marker in the recording. */
 static void rec_line(struct relay *r, const char *text)
 {
@@ -220,8 +246,14 @@ static void rec_line(struct relay *r, const char *text)
 	const char *line = nl ? nl + 1 : text;
 	json_t *f = json_object();
 
-	json_object_set_new(f, "text", json_string(line));
-	json_object_set_new(f, "cwd", nl ? json_stringn(text, (size_t)(nl - text)) : json_null());
+	json_object_set_new(f, "text", text_field(f, "text", line));
+	if (nl) {
+		dhi_autofree char *cwd = xstrndup(text, (size_t)(nl - text));
+
+		json_object_set_new(f, "cwd", text_field(f, "cwd", cwd));
+	} else {
+		json_object_set_new(f, "cwd", json_null());
+	}
 	rec_event(r, 'm', line, strlen(line));
 	rec_audit(r, "line", f, false);
 	history_append(r->history, line);
@@ -333,14 +365,17 @@ static void decide_exec(struct exec_event *ev, void *arg)
 static json_t *exec_record(pid_t pid, pid_t ppid, const char *path, const char *file,
 			   const char *applet, char *const *argv)
 {
-	json_t *a = json_array(), *f;
+	json_t *a = json_array(), *f = json_object();
 
+	json_object_set_new(f, "pid", json_integer(pid));
+	json_object_set_new(f, "ppid", json_integer(ppid));
+	json_object_set_new(f, "path", text_field(f, "path", path));
+	json_object_set_new(f, "file", file && *file ? text_field(f, "file", file) : json_null());
 	for (int i = 0; argv && argv[i]; i++)
-		json_array_append_new(a, json_string(argv[i]));
-	f = json_pack("{s:i, s:i, s:s, s:o, s:o}", "pid", (int)pid, "ppid", (int)ppid, "path", path,
-		      "file", file && *file ? json_string(file) : json_null(), "argv", a);
+		json_array_append_new(a, text_field(f, "argv", argv[i]));
+	json_object_set_new(f, "argv", a);
 	if (applet && *applet)
-		json_object_set_new(f, "applet", json_string(applet));
+		json_object_set_new(f, "applet", text_field(f, "applet", applet));
 	return f;
 }
 
@@ -361,7 +396,7 @@ static void rec_refused(struct relay *r, char *text)
 		return;
 	f = exec_record(pid, ppid, field[1], field[2], field[3], r->spec->argv);
 	json_object_set_new(f, "decision", json_string("denied"));
-	json_object_set_new(f, "reason", json_string(field[4]));
+	json_object_set_new(f, "reason", text_field(f, "reason", field[4]));
 	rec_audit(r, "exec", f, false);
 }
 
@@ -386,7 +421,7 @@ static void handle_exec(struct relay *r)
 	f = exec_record(ev.pid, ev.ppid, ev.path, ev.file, ev.applet, ev.argv);
 	json_object_set_new(f, "decision", json_string(ev.denied ? "denied" : "allowed"));
 	if (ev.denied)
-		json_object_set_new(f, "reason", json_string(ev.reason));
+		json_object_set_new(f, "reason", text_field(f, "reason", ev.reason));
 	else if (ev.error)
 		json_object_set_new(f, "error", json_string(strerror(ev.error)));
 	rec_audit(r, "exec", f, false);

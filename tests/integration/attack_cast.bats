@@ -63,3 +63,23 @@ hostile_output()
 	[[ "$output" == *HIDDEN-TWO* ]]
 	[[ "$stderr" != *"not an event"* ]]
 }
+
+@test "exec records keep arguments and paths that are not UTF-8 (escaped, and said so), instead of dropping them" {
+	container_start static
+	# what the session runs: an argument and a program path that are not UTF-8 (in the
+	# session's own scratch directory)
+	printf '/usr/bin/true \377\376 ok\ncp /usr/bin/true /.dhi-scratch/x\377\n/.dhi-scratch/x\377 arg\n' >"$BATS_TEST_TMPDIR/cmds"
+	run_dhi --sessions-dir "$SDIR" --profile sysadmin "$TARGET" -- xargs -L1 -a /dev/stdin env \
+		<"$BATS_TEST_TMPDIR/cmds"
+	[ "$status" -eq 0 ]
+	local d
+	d=$SDIR/$(ls "$SDIR" | grep -v '^\.' | head -1)
+	jq -c 'select(.type == "exec") | [.path, .argv, .escaped]' "$d/audit.jsonl"
+	# every argument is there, the bytes that are not UTF-8 as \xNN
+	jq -e -s 'any(.[]; .type == "exec" and .path == "/usr/bin/true" and
+		.argv == ["/usr/bin/true", "\\xff\\xfe", "ok"] and .escaped == ["argv"])' "$d/audit.jsonl"
+	# the exec of a program whose path is not UTF-8 is recorded at all
+	jq -e -s 'any(.[]; .type == "exec" and .path == "/.dhi-scratch/x\\xff" and
+		.argv == ["/.dhi-scratch/x\\xff", "arg"] and (.escaped | index("path")) != null)' "$d/audit.jsonl"
+	"$DHIDEBUG" sessions verify --dir "$SDIR" "$(basename "$d")"
+}

@@ -88,12 +88,25 @@ static void test_dhi_err_set_kind_prints_no_errno(void **state)
 	dhi_err_clear(&err);
 }
 
+/* Text that is not UTF-8 keeps every byte, escaped; UTF-8 needs nothing. */
+static void test_dhi_utf8_escaped(void **state)
+{
+	char *e;
+
+	(void)state;
+	assert_null(dhi_utf8_escaped("plain, caf\xc3\xa9 \\x41"));
+	e = dhi_utf8_escaped("a\xff\\b\xc3");
+	assert_string_equal(e, "a\\xff\\\\b\\xc3");
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dhi_printable_terminal_sequences),
 		cmocka_unit_test(test_dhi_printable_unicode),
 		cmocka_unit_test(test_dhi_is_utf8),
+		cmocka_unit_test(test_dhi_utf8_escaped),
 		cmocka_unit_test(test_dhi_err_string_is_printable),
 		cmocka_unit_test(test_dhi_err_set_kind_prints_no_errno),
 	};
