@@ -80,12 +80,15 @@ static int start_exec_audit(int notify, struct dhi_err **err)
 
 static void line_hook(const char *line, const char *cwd, void *arg)
 {
-	session_msg_send(HANDOFF_MSG_FD, SESSION_MSG_LINE, "%s\n%s", cwd, line);
+	session_msg_send_line(HANDOFF_MSG_FD, SESSION_MSG_LINE, cwd, line);
 }
 
 static void done_hook(const char *line, int status, double seconds, void *arg)
 {
-	session_msg_send(HANDOFF_MSG_FD, SESSION_MSG_DONE, "%d %.6f\n%s", status, seconds, line);
+	char head[64];
+
+	snprintf(head, sizeof(head), "%d %.6f", status, seconds);
+	session_msg_send_line(HANDOFF_MSG_FD, SESSION_MSG_DONE, head, line);
 }
 
 /* A JSON array of strings as a NULL-terminated vector (the strings stay the JSON's). */

@@ -45,6 +45,23 @@ void session_msg_send(int fd, char kind, const char *fmt, ...)
 	}
 }
 
+void session_msg_send_line(int fd, char kind, const char *head, const char *line)
+{
+	/* a message's text: SESSION_MSG_MAX less its kind byte and NUL */
+	const size_t cap = SESSION_MSG_MAX - 2;
+	size_t hl = strnlen(head, cap / 2), ll = strlen(line), room = cap - hl - 1;
+
+	/* the start of the line in pieces, the rest with its head in the last message */
+	while (ll > room) {
+		size_t n = ll - room < cap ? ll - room : cap;
+
+		session_msg_send(fd, SESSION_MSG_PART, "%.*s", (int)n, line);
+		line += n;
+		ll -= n;
+	}
+	session_msg_send(fd, kind, "%.*s\n%s", (int)hl, head, line);
+}
+
 void session_child_fail(int msgfd, struct dhi_err *err)
 {
 	char *s = dhi_err_string(err);

@@ -75,8 +75,11 @@ enum {
 	SESSION_MSG_DONE = 'S',		/* "status seconds\nline": a line dhish has run */
 	SESSION_MSG_REFUSED = 'R',	/* "pid ppid\npath\nfile\napplet\nreason": the session's first
 					 * process refused `-- PROGRAM` before any exec */
+	SESSION_MSG_PART = 'P',		/* the start of the line of the next L or S message, in
+					 * pieces, when it does not fit in one (session_msg_send_line) */
 };
 #define SESSION_MSG_MAX 4096	/* PIPE_BUF: one write stays atomic */
+#define SESSION_LINE_MAX (1u << 20)	/* the most of one line the supervisor records */
 
 /*
  * Starts the recording: opens `dir`/<id>/ and writes the session.start record
@@ -104,6 +107,13 @@ int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Sends "<head>\n<line>" as a `kind` message (SESSION_MSG_LINE, _DONE); a
+ * line that does not fit goes first in SESSION_MSG_PART pieces, so that the
+ * supervisor records all of it (up to SESSION_LINE_MAX), not its first 4 KiB.
+ */
+void session_msg_send_line(int fd, char kind, const char *head, const char *line);
 
 /* In a forked child: sends `err` as an error message and _exits with its status. */
 void session_child_fail(int msgfd, struct dhi_err *err) __attribute__((noreturn));

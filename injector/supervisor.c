@@ -57,6 +57,9 @@ struct relay {
 	char *first_denied;	/* why the first exec (the program's) was denied, or NULL */
 	unsigned long long bytes_in, bytes_out;
 	const char *end_reason;	/* set when the supervisor ends the session itself */
+	char *part;		/* SESSION_MSG_PART pieces of the next line so far */
+	size_t part_len;
+	bool part_cut;		/* more came than SESSION_LINE_MAX: the line is cut there */
 	bool collector_down;	/* a record could not be shipped: the rest waits for the end */
 	int end_signal;		/* signal that ended the session, 0 if none */
 	struct termios saved;
@@ -247,6 +250,8 @@ static void rec_line(struct relay *r, const char *text)
 	json_t *f = json_object();
 
 	json_object_set_new(f, "text", text_field(f, "text", line));
+	if (r->part_cut)
+		json_object_set_new(f, "truncated", json_true());
 	if (nl) {
 		dhi_autofree char *cwd = xstrndup(text, (size_t)(nl - text));
 
@@ -266,12 +271,48 @@ static void rec_line_end(struct relay *r, const char *text)
 	int status = 0;
 	double secs = 0;
 
+	json_t *f;
+
 	if (sscanf(text, "%d %lf", &status, &secs) != 2)
 		return;
-	rec_audit(r, "line.end",
-		  json_pack("{s:s, s:i, s:f}", "text", nl ? nl + 1 : "", "status", status,
-			    "duration", secs),
-		  false);
+	f = json_pack("{s:i, s:f}", "status", status, "duration", secs);
+	json_object_set_new(f, "text", text_field(f, "text", nl ? nl + 1 : ""));
+	if (r->part_cut)
+		json_object_set_new(f, "truncated", json_true());
+	rec_audit(r, "line.end", f, false);
+}
+
+/* A piece of the next line (SESSION_MSG_PART), kept up to SESSION_LINE_MAX. */
+static void take_part(struct relay *r, const char *text)
+{
+	size_t n = strlen(text);
+
+	if (r->part_len + n > SESSION_LINE_MAX) {
+		n = SESSION_LINE_MAX - r->part_len;
+		r->part_cut = true;
+	}
+	r->part = xrealloc(r->part, r->part_len + n + 1);
+	memcpy(r->part + r->part_len, text, n);
+	r->part_len += n;
+	r->part[r->part_len] = '\0';
+}
+
+/*
+ * "<head>\n<rest>" with the pieces that came before it put back between head
+ * and rest: the whole line; the pieces are then forgotten.
+ */
+static char *whole_line(struct relay *r, const char *text)
+{
+	const char *nl = strchr(text, '\n');
+	char *s;
+
+	if (!r->part_len || !nl)
+		return xstrdup(text);
+	s = xasprintf("%.*s\n%s%s", (int)(nl - text), text, r->part, r->part_cut ? "" : nl + 1);
+	free(r->part);
+	r->part = NULL;
+	r->part_len = 0;
+	return s;
 }
 
 /* The session hands over its exec audit listener, once. */
@@ -468,10 +509,16 @@ static void take_messages(struct relay *r)
 			r->error = xstrdup(m + 1);
 		} else if (m[0] == SESSION_MSG_NOTICE) {
 			print_line(r, m + 1);
-		} else if (m[0] == SESSION_MSG_LINE) {
-			rec_line(r, m + 1);
-		} else if (m[0] == SESSION_MSG_DONE) {
-			rec_line_end(r, m + 1);
+		} else if (m[0] == SESSION_MSG_PART) {
+			take_part(r, m + 1);
+		} else if (m[0] == SESSION_MSG_LINE || m[0] == SESSION_MSG_DONE) {
+			dhi_autofree char *whole = whole_line(r, m + 1);
+
+			if (m[0] == SESSION_MSG_LINE)
+				rec_line(r, whole);
+			else
+				rec_line_end(r, whole);
+			r->part_cut = false;
 		} else if (m[0] == INIT_MSG_EXEC_FAILED) {
 			exec_failed(r, m + 1);
 		} else if (m[0] == SESSION_MSG_REFUSED) {
@@ -886,6 +933,7 @@ out:
 		if (*fd >= 0)
 			close(*fd);
 	execid_free(r->execid);
+	free(r->part);
 	free(r->first_denied);
 	free(r->error);
 	free(r);

@@ -83,3 +83,25 @@ hostile_output()
 		.argv == ["/.dhi-scratch/x\\xff", "arg"] and (.escaped | index("path")) != null)' "$d/audit.jsonl"
 	"$DHIDEBUG" sessions verify --dir "$SDIR" "$(basename "$d")"
 }
+
+@test "a dhish line longer than one message (4 KiB) is recorded whole, in line and line.end: nothing hides behind padding" {
+	container_start static
+	local pad long
+	pad=$(head -c 5000 /dev/zero | tr '\0' a)
+	long=$(head -c 100000 /dev/zero | tr '\0' b)
+	run_dhi --sessions-dir "$SDIR" -c "echo $pad >/dev/null; echo HIDDEN-TAIL" "$TARGET"
+	[ "$status" -eq 0 ]
+	[ "$output" = HIDDEN-TAIL ]
+	run_dhi --sessions-dir "$SDIR" -c "echo $long >/dev/null; echo SECOND-TAIL" "$TARGET"
+	[ "$status" -eq 0 ]
+	local d n=0
+	for d in "$SDIR"/2*; do
+		jq -c 'select(.type == "line" or .type == "line.end") | [.type, (.text | length), .text[-16:], .truncated]' "$d/audit.jsonl"
+		jq -e -s --arg t "echo $pad >/dev/null; echo HIDDEN-TAIL" --arg u "echo $long >/dev/null; echo SECOND-TAIL" \
+			'[.[] | select(.type == "line" or .type == "line.end") | select(.text == $t or .text == $u)
+			  | select(.truncated == null)] | length == 2' "$d/audit.jsonl"
+		"$DHIDEBUG" sessions verify --dir "$SDIR" "$(basename "$d")"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 2 ]
+}
