@@ -680,6 +680,7 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 		.host_procself = procself,
 		.target_ro = s->profile->container_ro,
 		.target_noexec = !s->profile->container_exec,
+		.host_devs = s->join_cgroup ? NULL : s->host_devs,
 	};
 	if (view_build(&vs, &vr, &err) < 0)
 		session_child_fail(ch->msg, err);

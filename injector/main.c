@@ -331,6 +331,11 @@ int main(int argc, char **argv)
 	}
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
 		return fail(err);
+	/* outside the target's device cgroup, none of its device nodes is usable */
+	for (int i = 0; i < VIEW_HOST_DEVS; i++)
+		s.host_devs[i] = -1;
+	if (!cli.join_cgroup && view_open_host_devices(s.host_devs, &err) < 0)
+		return fail(err);
 	/*
 	 * What the session's processes run, made while we may: the profile
 	 * refuses memfd_create, and the view hides our binary.

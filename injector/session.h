@@ -26,6 +26,7 @@ struct session_spec {
 	int target_root;		/* O_PATH fd of its root, opened on the host */
 	struct toolbox toolbox;
 	int toolbox_tree;		/* detached read-only clone of the toolbox */
+	int host_devs[VIEW_HOST_DEVS];	/* --no-cgroup: the host's harmless devices (view.h) */
 	int init_exe;			/* dhidebug-init in a sealed memfd (injector/init/init.h) */
 	int dhish_exe;			/* a sealed copy of dhidebug that runs dhish (-1: a program) */
 	enum view_mode view;

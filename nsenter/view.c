@@ -246,6 +246,9 @@ static int restrict_tree(int tree, const struct view_spec *spec, struct dhi_err 
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
 	if (spec->target_noexec)
 		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	/* no device cgroup confines the session: no device node of the target's opens */
+	if (spec->host_devs)
+		attr.attr_set |= MOUNT_ATTR_NODEV;
 	if (!attr.attr_set)
 		return 0;
 	attr.attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;	/* graft() clears nodev on /dev */
@@ -294,9 +297,10 @@ static int restrict_attached(const struct view_spec *spec, int host_procself, st
 	dhi_autofree char *buf = NULL;
 	char *save = NULL;
 
-	if (restrict_by_setattr || !(spec->target_ro || spec->target_noexec))
+	if (restrict_by_setattr || !(spec->target_ro || spec->target_noexec || spec->host_devs))
 		return 0;
-	fl |= (spec->target_ro ? MS_RDONLY : 0) | (spec->target_noexec ? MS_NOEXEC : 0);
+	fl |= (spec->target_ro ? MS_RDONLY : 0) | (spec->target_noexec ? MS_NOEXEC : 0) |
+	      (spec->host_devs ? MS_NODEV : 0);
 	fd = openat(host_procself, "mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fd_read_file(fd, 16 << 20, &buf, NULL, err) < 0)
 		return dhi_err_set(err, errno, "cannot read our mountinfo");
@@ -335,6 +339,43 @@ static int mkdirs(const char *base, const char *const *names, struct dhi_err **e
  * not open a host device to the session), except its /dev itself, which is
  * where its own device nodes are meant to be used.
  */
+const char *const view_host_devices[VIEW_HOST_DEVS] = { "null", "zero",    "full",
+							   "random", "urandom", "tty" };
+
+/* view_build()'s spec->host_devs, for graft() of /dev */
+static const int *host_devs;
+
+/* The host's devices over the target's nodev /dev entries of their names (where it has them). */
+static int bind_host_devices(int view_fd, const char *dst_rel, struct dhi_err **err)
+{
+	dhi_autoclose int dev = -1;
+
+	if (path_open_at(view_fd, dst_rel, O_PATH | O_DIRECTORY, PATH_F_NO_SYMLINKS, &dev, err) < 0)
+		return -1;
+	for (int i = 0; i < VIEW_HOST_DEVS; i++) {
+		struct stat st;
+
+		/* (a directory or a symlink there is not a device to stand in for) */
+		if (host_devs[i] < 0 ||
+		    fstatat(dev, view_host_devices[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISREG(st.st_mode)))
+			continue;
+		if (move_mount(host_devs[i], "", dev, view_host_devices[i],
+			       MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return dhi_err_set(err, errno, "cannot put the host's /dev/%s in the view",
+					   view_host_devices[i]);
+		/* a clone of the host's shared /dev would propagate what is mounted on it */
+		{
+			dhi_autofree char *at = xasprintf("%s/%s/%s", S_VIEW, dst_rel,
+							  view_host_devices[i]);
+
+			if (mount(NULL, at, NULL, MS_PRIVATE, NULL) < 0)
+				return dhi_err_set(err, errno, "cannot make `%s` private", at);
+		}
+	}
+	return 0;
+}
+
 static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_rel,
 		 struct dhi_err **err)
 {
@@ -349,6 +390,9 @@ static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_
 		return -1;
 	if (attach_at(tree, dst, dst_rel, err) < 0)
 		return -1;
+	/* outside the target's device cgroup its device nodes stay unusable */
+	if (strcmp(dst_rel, "dev") == 0 && host_devs)
+		return bind_host_devices(view_fd, dst_rel, err);
 	/* (only what restrict_tree() set: a /dev the target made nodev itself stays so) */
 	if (strcmp(dst_rel, "dev") == 0 && restrict_by_setattr && restricted_nodev &&
 	    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &dev, sizeof(dev)) < 0)
@@ -880,6 +924,7 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	enum view_mode mode = spec->mode;
 
 	memset(res, 0, sizeof(*res));
+	host_devs = spec->host_devs;
 
 	/* Clone while still in the target's namespace: open_tree clones only our own mounts. */
 	if (clone_tree_at(spec->target_root, "", 1, &all, err) < 0 ||
@@ -969,6 +1014,35 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 		return -1;
 	res->mode = mode;
 	return 0;
+}
+
+int view_open_host_devices(int out[VIEW_HOST_DEVS], struct dhi_err **err)
+{
+	for (int i = 0; i < VIEW_HOST_DEVS; i++)
+		out[i] = -1;
+	for (int i = 0; i < VIEW_HOST_DEVS; i++) {
+		dhi_autofree char *path = xasprintf("/dev/%s", view_host_devices[i]);
+		dhi_autoclose int fd = -1;
+		struct stat st;
+
+		/* (the host's own /dev, where dhidebug runs: no container path) */
+		fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			dhi_err_set(err, errno, "cannot open `%s`", path);
+			goto fail;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+			dhi_err_set(err, 0, "the host's `%s` is not a character device", path);
+			goto fail;
+		}
+		if (clone_tree_at(fd, "", 0, &out[i], err) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	for (int i = 0; i < VIEW_HOST_DEVS; i++)
+		dhi_close_reset(&out[i]);
+	return dhi_err_prefix(err, "cannot take the host's devices for the session");
 }
 
 int view_open_toolbox(int toolbox_dir, int *out, struct dhi_err **err)

@@ -36,7 +36,19 @@ struct view_spec {
 	int host_procself;	/* the calling process's /proc/<pid> on the host procfs */
 	bool target_ro;		/* the target's files read-only everywhere in the view */
 	bool target_noexec;	/* nothing of the target's files may be executed */
+	/*
+	 * Not NULL: the session is not confined by the target's device cgroup
+	 * (--no-cgroup), so the target's /dev stays nodev like the rest of its
+	 * files (a block device the container planted as /dev/null would be the
+	 * host's disk), and these, from view_open_host_devices(), are bound over
+	 * the entries of view_host_devices that it has.
+	 */
+	const int *host_devs;
 };
+
+#define VIEW_HOST_DEVS 6
+/* null, zero, full, random, urandom, tty: what a session needs of /dev, harmless */
+extern const char *const view_host_devices[VIEW_HOST_DEVS];
 
 struct view_result {
 	enum view_mode mode;	/* the view that was built */
@@ -57,6 +69,12 @@ struct view_result {
  * it to the session through an overlayfs of its own, never as this bind.
  */
 int view_open_toolbox(int toolbox_dir, int *out, struct dhi_err **err);
+
+/*
+ * Host side: detached clones of the host's own /dev/<name> for each of
+ * view_host_devices (character devices, checked), for view_spec.host_devs.
+ */
+int view_open_host_devices(int out[VIEW_HOST_DEVS], struct dhi_err **err);
 
 /*
  * Called right after joining the target's mount namespace (and before joining

@@ -336,3 +336,27 @@ exe_handle_control()
 	[ "$WAIT_STATUS" -eq 0 ]
 	[ -z "$(session_pids)" ]
 }
+
+@test "--no-cgroup: the container's device nodes are unusable (no device cgroup confines the session), its /dev/null is the host's" {
+	container_start static
+	# the container's root plants nodes its device cgroup forbids it (as its CAP_MKNOD
+	# allows): a kernel log as /dev/kmsgx, and in place of its /dev/null
+	mknod "/proc/$CPID/root/dev/kmsgx" c 1 11
+	rm -f "/proc/$CPID/root/dev/null"
+	mknod "/proc/$CPID/root/dev/null" c 1 11
+	# in the container's cgroups the device cgroup refuses it
+	run_dhi --profile sysadmin "$TARGET" -- head -c 1 /dev/kmsgx
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	# outside them, the view refuses every device node of the container's
+	run_dhi --no-cgroup --profile sysadmin "$TARGET" -- head -c 1 /dev/kmsgx
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	# and /dev/null is the host's null, not what the container put there
+	run_dhi --no-cgroup --profile sysadmin "$TARGET" -- sh -c 'echo x >/dev/null && stat -c %t:%T /dev/null && head -c 4 /dev/zero | wc -c'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1:3 ]
+	[ "${lines[1]}" = 4 ]
+}
