@@ -3,7 +3,8 @@
 # syslog.bats: shipping to real receivers (docs/recording.md, "Shipping"): the syslog collector
 # to Debian's rsyslog (imtcp over TLS with its OpenSSL driver, RFC 5425, octet-counted framing,
 # writing to a file), started here on loopback and stopped and started again while sessions
-# run; `sessions verify --against` the file rsyslog wrote; and the HTTP collector through a
+# run (20 waiting at once, one shipping as fast as it execs), frozen, or refusing the TLS;
+# `sessions verify --against` the file rsyslog wrote; and the HTTP collector through a
 # real nginx reverse proxy with TLS in front of the test collector (collector.py).
 
 load helpers
@@ -198,6 +199,29 @@ at_exec()
 		[ "$status" -eq 0 ]
 		[[ "$output" == *": matches the copy \`$SLOG\`: $(wc -l <"$d/audit.jsonl") records, seq 0 to "* ]]
 	done
+}
+
+@test "syslog: rsyslog stopped and started again while a session ships a record per exec as fast as it runs them: every record arrives, in order once copies are dropped" {
+	local d id
+	syslog_policy
+	rsyslog_start
+	container_start static
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --policy "$POL" --sessions-dir "$SDIR" \
+		-c 'seq 300 | xargs -n1 true; echo done' "$TARGET"
+	# in the middle of it: some records at rsyslog, the session still running
+	wait_until 60 test -s "$SLOG"
+	rsyslog_stop
+	kill -0 "$DHI_PID"
+	rsyslog_start
+	wait_pid_exit "$DHI_PID" 120
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$WAIT_STATUS" -eq 0 ]
+	grep -q '^done' "$BATS_TEST_TMPDIR/out"
+	d=$(ls -d "$SDIR"/*/)
+	d=${d%/}
+	[ "$(grep -c '"type":"exec"' "$d/audit.jsonl")" -ge 300 ]
+	check_received "$d"
+	"$DHIDEBUG" sessions verify "${d##*/}" --dir "$SDIR" --against "$SLOG"
 }
 
 @test "verify --against the file rsyslog wrote names a record changed or removed on the host" {
