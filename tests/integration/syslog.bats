@@ -94,11 +94,13 @@ rsyslog_start()
 	return 1
 }
 
-# rsyslog_stop: SIGTERM, as systemctl stop does; waits until it is gone
+# rsyslog_stop: SIGTERM, as systemctl stop does (and SIGCONT, for one a test froze); waits
+# until it is gone
 rsyslog_stop()
 {
 	if [ -n "${RSPID:-}" ]; then
 		kill "$RSPID" 2>/dev/null || true
+		kill -CONT "$RSPID" 2>/dev/null || true
 		while kill -0 "$RSPID" 2>/dev/null; do sleep 0.1; done
 		RSPID=
 	fi
