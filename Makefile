@@ -22,8 +22,10 @@ else
 Q := @
 endif
 
-# Libraries: only through pkg-config.
-PKGS := jansson libcap libseccomp readline libcurl libcrypto libarchive
+# Libraries: only through pkg-config. libssl (besides libcurl, which links it too): the syslog
+# collector's TLS (injector/record/syslog.c), which needs the close_notify exchange and the
+# TCP half-close that libcurl's CONNECT_ONLY sockets do not give.
+PKGS := jansson libcap libseccomp readline libcurl libssl libcrypto libarchive
 # STATIC=1 (default): a static PIE. Nothing is loaded at run time (no dlopen, NSS or
 # gconv from anywhere, let alone from a container), and start-up is a millisecond
 # faster, which is most of what an attach costs. STATIC=0 links the shared libraries.
@@ -76,7 +78,8 @@ TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer
 INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
 	injector/handoff.c injector/delegate.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
-	injector/record/record.c injector/record/execaudit.c injector/record/ship.c injector/record/redact.c \
+	injector/record/record.c injector/record/execaudit.c injector/record/ship.c injector/record/syslog.c \
+	injector/record/redact.c \
 	injector/ls.c injector/runtime/runtime.c injector/runtime/fields.c injector/runtime/proc.c \
 	injector/runtime/runc.c injector/runtime/pid.c injector/runtime/docker.c \
 	injector/runtime/podmancli.c \
@@ -200,8 +203,12 @@ DEPS_CMDS += sudo:sudo
 #   use; not part of `make`, so not of the image's build stage); install.bats reads them with
 #   man and checks the zsh completion with zsh
 DEPS_CMDS += go-md2man:go-md2man man:man-db zsh:zsh
+# - syslog.bats: Debian's rsyslog as the syslog collector's receiver (imtcp over TLS through its
+#   OpenSSL driver, rsyslog-openssl: a module, no command of its own, so named in DEPS_TEST),
+#   and nginx as a reverse proxy with TLS in front of the test HTTP collector
+DEPS_CMDS += rsyslogd:rsyslog nginx:nginx
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
-	libclang-rt-14-dev
+	libclang-rt-14-dev rsyslog-openssl
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
@@ -284,7 +291,7 @@ $(TEST_BUSYBOX_TOOLBOX): $(BUILD)/tests/musl-hello $(BUSYBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user trust execid redact
+	user trust execid redact syslog
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)

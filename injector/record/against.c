@@ -66,12 +66,88 @@ static bool seq_of(json_t *rec, json_int_t *seq)
 	return true;
 }
 
+/* A PARAM-VALUE's end: the closing quote, past escaped characters (RFC 5424 6.3.3). */
+static const char *param_end(const char *p, const char *end)
+{
+	for (; p < end && *p != '"'; p++)
+		if (*p == '\\' && p + 1 < end)
+			p++;
+	return p < end ? p : NULL;
+}
+
+/*
+ * A line of a syslog receiver's file holding a message of syslog.c, as it
+ * came (rsyslog's %rawmsg%, RFC 5424 with its framing gone) or as the
+ * receiver wrote it again (RSYSLOG_SyslogProtocol23Format, anything that
+ * keeps the structured data): [dhidebug@32473 session="ID" seq="N"], maybe
+ * more SD-ELEMENTs, a space, the record's JSON to the end of the line. The
+ * record when it is session `id`'s and its seq is the message's.
+ */
+static json_t *syslog_record(const char *p, size_t len, const char *id, json_int_t *seq)
+{
+	static const char sdid[] = "[dhidebug@32473 ";
+	const char *end = p + len, *at = memmem(p, len, sdid, sizeof(sdid) - 1);
+	const char *sess = NULL, *num = NULL;
+	size_t sesslen = 0, numlen = 0;
+	char buf[24];
+	json_t *rec;
+	json_int_t rs;
+
+	if (!at)
+		return NULL;
+	for (p = at + sizeof(sdid) - 1; p < end && *p != ']';) {
+		const char *name = p, *eq = memchr(p, '=', (size_t)(end - p)), *v, *ve;
+
+		if (!eq || eq + 1 >= end || eq[1] != '"')
+			return NULL;
+		v = eq + 2;
+		ve = param_end(v, end);
+		if (!ve)
+			return NULL;
+		if (eq - name == 7 && memcmp(name, "session", 7) == 0) {
+			sess = v;
+			sesslen = (size_t)(ve - v);
+		} else if (eq - name == 3 && memcmp(name, "seq", 3) == 0) {
+			num = v;
+			numlen = (size_t)(ve - v);
+		}
+		p = ve + 1;
+		if (p < end && *p == ' ')
+			p++;
+	}
+	if (p >= end || !sess || !num || sesslen != strlen(id) || memcmp(sess, id, sesslen) != 0 ||
+	    numlen == 0 || numlen >= sizeof(buf) || strspn(num, "0123456789") < numlen)
+		return NULL;
+	memcpy(buf, num, numlen);
+	buf[numlen] = '\0';
+	/* other SD-ELEMENTs (a relay's), then SP MSG, maybe with its BOM */
+	for (p++; p < end && *p == '[';) {
+		for (p++; p < end && *p != ']'; p++)
+			if (*p == '"' && !(p = param_end(p + 1, end)))
+				return NULL;
+		p++;
+	}
+	if (p >= end || *p != ' ')
+		return NULL;
+	p++;
+	if (end - p >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	rec = json_loadb(p, (size_t)(end - p), 0, NULL);
+	if (!json_is_object(rec) || !seq_of(rec, &rs) || rs != (json_int_t)strtoll(buf, NULL, 10)) {
+		json_decref(rec);
+		return NULL;
+	}
+	*seq = rs;
+	return rec;
+}
+
 /*
  * The copy's records of session `id`, kept in `hold`. A collector log entry
  * is {"key": "<id>:<seq>", "record": {...}, "dup": ...}: entries of other
  * sessions, of the recording (":cast") and without a stored record (refused,
  * failed) are not records; a "dup" is the same body again. A line that is
- * itself a record (a copy of audit.jsonl) is taken as the session's.
+ * itself a record (a copy of audit.jsonl) is taken as the session's, and so
+ * is the record of a syslog message (syslog_record()).
  */
 static int load_copy(const char *path, const char *id, json_t *hold, struct by_seq *b,
 		     struct dhi_err **err)
@@ -93,11 +169,18 @@ static int load_copy(const char *path, const char *id, json_t *hold, struct by_s
 		const char *key = json_string_value(json_object_get(line, "key"));
 		json_int_t seq;
 
-		p = nl ? nl + 1 : end;
 		if (!json_is_object(line)) {
 			json_decref(line);
+			/* a syslog receiver's line */
+			line = syslog_record(p, ll, id, &seq);
+			p = nl ? nl + 1 : end;
+			if (line) {
+				json_array_append_new(hold, line);
+				by_seq_put(b, seq, line);
+			}
 			continue;
 		}
+		p = nl ? nl + 1 : end;
 		json_array_append_new(hold, line);
 		if (key) {
 			char *rest;

@@ -112,7 +112,8 @@ int sessions_export_html_at(int dirfd, const char *id, const char *path, struct 
 /*
  * against.c: compares the records of session `id` (folder `dirfd`) with the
  * collected copy `path`: the HTTP collector's JSON lines log (entries with
- * `key` "<id>:<seq>" and the stored `record`) or a copy of audit.jsonl.
+ * `key` "<id>:<seq>" and the stored `record`), a syslog receiver's file of
+ * the syslog collector's messages, or a copy of audit.jsonl.
  * Prints one line to `out`; returns 0 when they match, 1 when a record is
  * missing, added or changed on one side, -1 with err set when a file cannot
  * be read.

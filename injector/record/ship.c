@@ -17,6 +17,8 @@
 
 #define AUDIT_MAX (256u << 20)
 #define CAST_MAX (1u << 30)
+/* records per syslog connection */
+#define SYSLOG_BATCH 256
 
 /* The `shipped` file: "<records acknowledged> <1 when the recording was>". */
 static void read_cursor(int dirfd, long *records, int *cast)
@@ -130,12 +132,33 @@ static int read_all_at(int dirfd, const char *name, size_t max, char **out, size
 	return fd_read_file(fd, max, out, len, err);
 }
 
+/*
+ * The syslog collector's batch: the records before seq `end`, sent over one
+ * connection; counted (the cursor moves past them) once the receiver has read
+ * them all, as a 2xx counts a POST.
+ */
+static int flush_syslog(int dirfd, const char *id, const struct collector *c, char **batch,
+			size_t *n, long end, int *sent, struct dhi_err **err)
+{
+	if (*n == 0)
+		return 0;
+	if (syslog_send(c, id, end - (long)*n, batch, *n, err) < 0)
+		return -1;
+	if (write_cursor(dirfd, end, 0) < 0)
+		return dhi_err_set(err, errno, "cannot update the ship cursor");
+	*sent += (int)*n;
+	*n = 0;
+	return 0;
+}
+
 int ship_pending(int dirfd, const char *id, const struct collector *c, bool final,
 		 struct dhi_err **err)
 {
 	dhi_autofree char *audit = NULL;
 	long done, seq = 0;
 	int cast_done, sent = 0;
+	char *batch[SYSLOG_BATCH];
+	size_t nbatch = 0;
 	bool ended = false;
 	size_t len;
 	char *line, *next;
@@ -158,6 +181,14 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 			strstr(line, "\"type\":\"session.lost\"") != NULL;
 		if (seq < done)
 			continue;
+		if (c->kind == COLLECTOR_SYSLOG) {
+			/* the same records, in the same order: a batch per connection */
+			if (nbatch == SYSLOG_BATCH &&
+			    flush_syslog(dirfd, id, c, batch, &nbatch, seq, &sent, err) < 0)
+				return -1;
+			batch[nbatch++] = line;
+			continue;
+		}
 		snprintf(key, sizeof(key), "%s:%ld", id, seq);
 		if (post(c, key, "record", "application/json", line, strlen(line), false, err) < 0)
 			return -1;
@@ -165,6 +196,12 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 		if (write_cursor(dirfd, seq + 1, 0) < 0)
 			return dhi_err_set(err, errno, "cannot update the ship cursor");
 		sent++;
+	}
+	if (c->kind == COLLECTOR_SYSLOG) {
+		/* the recording stays on the host: its digests are in the records */
+		if (flush_syslog(dirfd, id, c, batch, &nbatch, seq, &sent, err) < 0)
+			return -1;
+		return sent;
 	}
 	if (final && ended && !cast_done) {
 		dhi_autofree char *cast = NULL;
@@ -182,6 +219,47 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 	return sent;
 }
 
+/* A syslog collector's keys (`kind` is read by the caller). */
+static int parse_syslog(json_t *o, struct collector *out, struct dhi_err **err)
+{
+	const char *key;
+	json_t *v;
+
+	out->kind = COLLECTOR_SYSLOG;
+	out->port = 6514;	/* RFC 5425's */
+	json_object_foreach(o, key, v) {
+		if (strcmp(key, "kind") == 0) {
+			continue;
+		} else if (strcmp(key, "host") == 0 && json_is_string(v) &&
+			   json_string_length(v) > 0 && json_string_length(v) < 254 &&
+			   !strpbrk(json_string_value(v), " /[]")) {
+			out->host = xstrdup(json_string_value(v));
+		} else if (strcmp(key, "port") == 0 && json_is_integer(v) &&
+			   json_integer_value(v) > 0 && json_integer_value(v) < 65536) {
+			out->port = (int)json_integer_value(v);
+		} else if ((strcmp(key, "ca") == 0 || strcmp(key, "cert") == 0 ||
+			    strcmp(key, "key") == 0) && json_is_string(v) &&
+			   json_string_value(v)[0] == '/') {
+			char **f = key[0] == 'c' ? (key[1] == 'a' ? &out->ca : &out->cert) : &out->key;
+
+			*f = xstrdup(json_string_value(v));
+		} else {
+			return dhi_err_set(err, 0, "collector: unknown or invalid key `%s`", key);
+		}
+	}
+	if (!out->host)
+		return dhi_err_set(err, 0, "collector: a syslog collector needs its `host`");
+	if (!out->ca)
+		return dhi_err_set(err, 0,
+				   "collector: a syslog collector needs the `ca` (an absolute path) that "
+				   "signed the receiver's certificate (RFC 5425: TLS, the receiver authenticated)");
+	if (!out->cert != !out->key)
+		return dhi_err_set(err, 0, "collector: `cert` and `key` go together");
+	out->url = strchr(out->host, ':') ? xasprintf("syslog://[%s]:%d", out->host, out->port)
+					  : xasprintf("syslog://%s:%d", out->host, out->port);
+	return 0;
+}
+
 int ship_parse_collector(json_t *o, struct collector *out, struct dhi_err **err)
 {
 	const char *key;
@@ -191,8 +269,16 @@ int ship_parse_collector(json_t *o, struct collector *out, struct dhi_err **err)
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(o))
 		return dhi_err_set(err, 0, "`collector` must be an object");
+	v = json_object_get(o, "kind");
+	if (v && (!json_is_string(v) || (strcmp(json_string_value(v), "http") != 0 &&
+					  strcmp(json_string_value(v), "syslog") != 0)))
+		return dhi_err_set(err, 0, "collector: `kind` is `http` or `syslog`");
+	if (v && strcmp(json_string_value(v), "syslog") == 0)
+		return parse_syslog(o, out, err);
 	json_object_foreach(o, key, v) {
-		if (strcmp(key, "url") == 0 && json_is_string(v) &&
+		if (strcmp(key, "kind") == 0) {
+			continue;
+		} else if (strcmp(key, "url") == 0 && json_is_string(v) &&
 		    (strncmp(json_string_value(v), "http://", 7) == 0 ||
 		     strncmp(json_string_value(v), "https://", 8) == 0)) {
 			out->url = xstrdup(json_string_value(v));
@@ -216,4 +302,16 @@ int ship_parse_collector(json_t *o, struct collector *out, struct dhi_err **err)
 	if (!out->url)
 		return dhi_err_set(err, 0, "collector: `url` (http:// or https://) is required");
 	return 0;
+}
+
+void ship_collector_free(struct collector *c)
+{
+	free(c->url);
+	free(c->ca);
+	free(c->host);
+	free(c->cert);
+	free(c->key);
+	for (int i = 0; c->headers[i]; i++)
+		free(c->headers[i]);
+	memset(c, 0, sizeof(*c));
 }

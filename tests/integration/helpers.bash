@@ -102,6 +102,14 @@ requires()
 		tmux)
 			command -v tmux >/dev/null || missing "needs tmux"
 			;;
+		rsyslog)
+			command -v rsyslogd >/dev/null || missing "needs rsyslogd (rsyslog)"
+			compgen -G '/usr/lib/*/rsyslog/lmnsd_ossl.so' >/dev/null ||
+				missing "needs rsyslog's OpenSSL driver (rsyslog-openssl)"
+			;;
+		nginx)
+			command -v nginx >/dev/null || missing "needs nginx"
+			;;
 		probe)
 			[ -x "$TOOLBOX/usr/local/bin/dhi-probe" ] ||
 				missing "no dhi-probe in the test toolbox (make check-integration)"
