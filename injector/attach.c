@@ -448,6 +448,40 @@ static pid_t ns_pid(int proc, pid_t pid)
 }
 
 /*
+ * Whether the process whose /proc directory is `pd` is in mount namespace
+ * `mntns`. Its ns/mnt is its thread-group leader's: a leader that exited alone
+ * (SYS_exit of the main thread, which needs no privilege) has no namespaces
+ * left (ENOENT) while the process runs on in its other threads, so then
+ * those are asked.
+ */
+static bool in_mntns(int pd, ino_t mntns)
+{
+	dhi_autoclose int tfd = -1;
+	struct dirent *de;
+	struct stat st;
+	bool in = false;
+	DIR *d;
+
+	if (fstatat(pd, "ns/mnt", &st, 0) == 0)
+		return st.st_ino == mntns;
+	tfd = openat(pd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = tfd >= 0 ? fdopendir(tfd) : NULL;
+	if (!d)
+		return false;
+	tfd = -1;	/* owned by d */
+	while (!in && (de = readdir(d))) {
+		char path[300];
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "%s/ns/mnt", de->d_name);
+		in = fstatat(dirfd(d), path, &st, 0) == 0 && st.st_ino == mntns;
+	}
+	closedir(d);
+	return in;
+}
+
+/*
  * The session's processes, by what they share: the view's mount namespace,
  * which the stage made and only the session holds (leaving it needs setns or
  * unshare, which no profile but sysadmin has). Parentage would miss what the
@@ -467,7 +501,6 @@ static int kill_session(const struct session_scan *sc, ino_t mntns)
 		return 0;
 	dfd = -1;	/* owned by d */
 	while ((de = readdir(d))) {
-		struct stat st;
 		pid_t pid;
 		int pd;
 
@@ -479,8 +512,7 @@ static int kill_session(const struct session_scan *sc, ino_t mntns)
 		pd = openat(sc->dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (pd < 0)
 			continue;
-		if (fstatat(pd, "ns/mnt", &st, 0) == 0 && st.st_ino == mntns &&
-		    syscall(SYS_pidfd_send_signal, pd, SIGKILL, NULL, 0) == 0)
+		if (in_mntns(pd, mntns) && syscall(SYS_pidfd_send_signal, pd, SIGKILL, NULL, 0) == 0)
 			n++;
 		close(pd);
 	}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# attack_r3.bats: the third attack review, on what landed in 23193a8..d568b19: the end of a
+# session (the stage's kill of every process in the view's mount namespace, found in a procfs
+# of the target's pid namespace), the container's exit, stopped containers' layers and local
+# images.
+
+load helpers
+
+setup()
+{
+	requires root runc toolbox
+}
+
+teardown()
+{
+	local p
+
+	# whatever survived a session: by the marker in its threads' command lines
+	if [ -n "${MARKER:-}" ]; then
+		for p in $(marked_pids "$MARKER"); do
+			kill -9 "$p" 2>/dev/null || true
+		done
+	fi
+	container_rm
+}
+
+# marked_pids MARKER: the host's processes one of whose threads has MARKER in its command line
+# (a process whose thread-group leader exited shows an empty /proc/PID/cmdline: its other
+# threads' are read instead)
+marked_pids()
+{
+	local t
+
+	for t in /proc/[0-9]*/task/[0-9]*; do
+		{ tr '\0' ' ' <"$t/cmdline"; } 2>/dev/null | grep -qF -- "$1" || continue
+		t=${t#/proc/}
+		echo "${t%%/*}"
+	done | sort -u
+}
+
+# a toolbox of the site's that carries the operator's own program (a delegated operator may
+# name any toolbox reference): the busybox toolbox plus tests/fixtures/survivor.c
+survivor_toolbox()
+{
+	local tb=$BATS_TEST_TMPDIR/tb
+
+	[ -x "$BUILD/tests/survivor" ] || missing "no $BUILD/tests/survivor (make fixtures)"
+	cp -a "$BUILD/toolbox/busybox" "$tb"
+	install -m 0755 "$BUILD/tests/survivor" "$tb/usr/local/bin/survivor"
+	echo "$tb"
+}
+
+# THREATS 24 and docs/security.md ("sessions outliving dhidebug"): the stage kills every
+# process whose /proc/PID/ns/mnt is the view's. A process whose thread-group leader has exited
+# (SYS_exit of the main thread alone, no privilege needed) keeps running in its other
+# threads, but its /proc/PID/ns/mnt is the leader's, which no longer has namespaces: ENOENT.
+# The scan passed over it, in the target's procfs and in the host's /proc fallback alike, and
+# it outlived the session with the profile's capabilities, in the view, reparented to the
+# container's PID 1 and unrecorded.
+@test "a session process whose thread-group leader exited does not outlive the session" {
+	local tb p
+	tb=$(survivor_toolbox)
+	MARKER=r3-survivor-$$-$RANDOM
+	container_start static
+	local statuses=
+	for p in general observe; do
+		run --separate-stderr "$DHIDEBUG" -q --toolbox "$tb" --view toolbox --profile "$p" \
+			"$TARGET" -- survivor "/target/vol/$MARKER.$p"
+		echo "$p: status $status, output: $output, stderr: $stderr"
+		statuses+=" $status"
+		[[ "$output" == *"survivor: child"*" set"* ]]
+	done
+	# the control: the thread did run in the session (general may write the volume; observe's
+	# nobody may not, its thread runs all the same)
+	[ -s "$VOLDIR/$MARKER.general.alive" ]
+	sleep 1.5
+	run marked_pids "$MARKER"
+	echo "left after the sessions: ${output:-none}"
+	for p in $output; do
+		echo "  $p: $(grep -E '^(State|PPid|CapEff)' "/proc/$p/task/"*/status | tr '\n' ' ')"
+	done
+	[ -z "$output" ]
+	# and the session ended with its program's status, not with init's SIGKILL (137)
+	[ "$statuses" = " 0 0" ]
+}
+
+@test "a session process whose thread-group leader exited does not outlive the session (enosys: the host's /proc walked)" {
+	requires enosys
+	local tb
+	tb=$(survivor_toolbox)
+	MARKER=r3-survivor-$$-$RANDOM
+	DHI_PREFIX=("$ENOSYS")
+	container_start static
+	run --separate-stderr "$ENOSYS" "$DHIDEBUG" -q --toolbox "$tb" --view toolbox \
+		"$TARGET" -- survivor "/target/vol/$MARKER"
+	echo "status $status, output: $output, stderr: $stderr"
+	local st=$status
+	[[ "$output" == *"survivor: child"*" set"* ]]
+	[ -s "$VOLDIR/$MARKER.alive" ]
+	sleep 1.5
+	run marked_pids "$MARKER"
+	echo "left after the session: ${output:-none}"
+	[ -z "$output" ]
+	[ "$st" -eq 0 ]
+}
