@@ -230,7 +230,7 @@ FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/
 	$(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
 	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
-	$(BUILD)/tests/execat $(BUILD)/tests/nest $(BUILD)/tests/survivor
+	$(BUILD)/tests/execat $(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/stallfs
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -252,9 +252,11 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 # attack_reads.bats: FIFOs, device nodes, huge files and terminals where dhidebug reads;
 # attack_exec.bats: execveat with a dirfd (put in a copy of the test toolbox);
 # attack_redteam.bats: a PID 1 that moves itself into a user namespace of its own;
-# attack_r3.bats: a session program whose thread-group leader exits before its other thread
+# attack_r3.bats: a session program whose thread-group leader exits before its other thread,
+# a FUSE file system whose reads never end
 $(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant $(BUILD)/tests/execat \
-		$(BUILD)/tests/nest $(BUILD)/tests/survivor: $(BUILD)/tests/%: tests/fixtures/%.c
+		$(BUILD)/tests/nest $(BUILD)/tests/survivor \
+		$(BUILD)/tests/stallfs: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 # attack_view.bats: the shocker attack on a mount; code a container plants for the session

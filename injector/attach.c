@@ -482,13 +482,39 @@ static bool in_mntns(int pd, ino_t mntns)
 }
 
 /*
+ * Whether the process whose /proc directory is `pd` has a SIGKILL pending: it
+ * is dying and runs no more code of its own, however long the kernel keeps it
+ * (a read from a FUSE server that has taken the request and never answers
+ * waits uninterruptibly). Signalling it again would count it as found at every
+ * scan, and the session would never end.
+ */
+static bool dying(int pd)
+{
+	static const char *const keys[] = { "\nShdPnd:", "\nSigPnd:" };
+	dhi_autofree char *buf = NULL;
+	struct dhi_err *err = NULL;
+
+	if (fd_read_proc_at(pd, "status", 8192, &buf, NULL, &err) < 0) {
+		dhi_err_clear(&err);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *p = strstr(buf, keys[i]);
+
+		if (p && (strtoull(p + strlen(keys[i]), NULL, 16) & (1ULL << (SIGKILL - 1))))
+			return true;
+	}
+	return false;
+}
+
+/*
  * The session's processes, by what they share: the view's mount namespace,
  * which the stage made and only the session holds (leaving it needs setns or
  * unshare, which no profile but sysadmin has). Parentage would miss what the
  * container took from us: it can kill the session's init, and then the
  * orphans are its PID 1's. Each is signalled through its own /proc
  * directory (a pidfd for pidfd_send_signal), so a pid reused meanwhile is
- * not hit. Returns how many were signalled.
+ * not hit; one already dying is left to die. Returns how many were signalled.
  */
 static int kill_session(const struct session_scan *sc, ino_t mntns)
 {
@@ -512,7 +538,8 @@ static int kill_session(const struct session_scan *sc, ino_t mntns)
 		pd = openat(sc->dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (pd < 0)
 			continue;
-		if (in_mntns(pd, mntns) && syscall(SYS_pidfd_send_signal, pd, SIGKILL, NULL, 0) == 0)
+		if (in_mntns(pd, mntns) && !dying(pd) &&
+		    syscall(SYS_pidfd_send_signal, pd, SIGKILL, NULL, 0) == 0)
 			n++;
 		close(pd);
 	}

@@ -104,3 +104,65 @@ survivor_toolbox()
 	[ -z "$output" ]
 	[ "$st" -eq 0 ]
 }
+
+# state_is PID STATE: for wait_for
+state_is()
+{
+	[ "$(pid_state "$1")" = "$2" ]
+}
+
+# a container with /dev/fuse and CAP_SYS_ADMIN (a common --device/--cap-add pair) serving
+# tests/fixtures/stallfs.c at /vol/fuse, started as its own process (runc exec)
+stallfs_container()
+{
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/stallfs" "$1/rootfs/stallfs"
+		mkdir -p "$VOLDIR/fuse"
+		jq '.linux.devices += [{path: "/dev/fuse", type: "c", major: 10, minor: 229,
+					 fileMode: 438, uid: 0, gid: 0}]
+		    | .linux.resources.devices += [{allow: true, type: "c", major: 10, minor: 229,
+						    access: "rwm"}]
+		    | .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		    | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+		    | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	[ -x "$BUILD/tests/stallfs" ] || missing "no $BUILD/tests/stallfs (make fixtures)"
+	[ -c /dev/fuse ] || missing "needs /dev/fuse"
+	container_start static
+	rt exec "$CID" /stallfs /vol/fuse /vol/stall.report </dev/null \
+		>"$BATS_TEST_TMPDIR/stallfs.log" 2>&1 3>&- &
+	echo $! >>"$BATS_TEST_TMPDIR/bg.pids"
+	wait_for -t 10 -m "stallfs mounted" grep -q '^ready' "$VOLDIR/stall.report"
+}
+
+# The end of a session SIGKILLs the session's processes until a scan finds none. A process
+# that has a SIGKILL pending but cannot die yet (here: a read the container's FUSE server took
+# and never answers, an uninterruptible wait) was found and signalled again at every scan, so
+# the stage never gave up, init was never killed, and dhidebug never ended: SIGTERM did
+# nothing, and after a SIGKILL of dhidebug its stage went on scanning every 10 ms, a root
+# process of the host's, for as long as the container wanted.
+@test "a session process the container keeps in an unkillable wait does not keep the session from ending" {
+	stallfs_container
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --view toolbox "$TARGET" -- cat /target/vol/fuse/f
+	wait_for -t 10 -m "the session's read reached stallfs" grep -q '^read' "$VOLDIR/stall.report"
+	# the control: the reader waits in D, and a SIGKILL does not end it
+	local cat
+	wait_for -t 10 -m "cat in the session" pgrep -x cat --ns "$CPID" --nslist pid
+	cat=$(pgrep -x cat --ns "$CPID" --nslist pid)
+	kill -9 "$cat"
+	wait_for -t 5 -m "cat killed and waiting in D" state_is "$cat" D
+	grep -E '^(State|SigPnd|ShdPnd)' "/proc/$cat/status"
+	# the stage: dhidebug's child in the host's pid namespace
+	local stage
+	stage=$(pgrep -x dhidebug -P "$DHI_PID")
+	[ -n "$stage" ]
+	# the operator gives up on it
+	kill -TERM "$DHI_PID"
+	wait_pid_exit "$DHI_PID" 10
+	echo "dhidebug: status $WAIT_STATUS, output: $(cat "$BATS_TEST_TMPDIR/out")"
+	[ "$WAIT_STATUS" -eq 143 ]
+	# and its stage is not left scanning
+	[ -z "$(pid_state "$stage")" ] || [ "$(pid_state "$stage")" = Z ]
+}
