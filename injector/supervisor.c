@@ -713,6 +713,13 @@ static bool target_gone(const struct ns_target *t)
 	return true;
 }
 
+/* Whether the program was killed by SIGKILL, as the end of its pid namespace kills it. */
+static bool killed_status(int status)
+{
+	return (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGKILL) ||
+	       (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 static void record_end(struct relay *r, int status)
 {
 	const char *reason = r->end_reason;
@@ -897,8 +904,13 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 
 	status = relay_loop(r, stage);
 	restore_tty(r);
-	/* the container's end took the session's processes with it: say so, and record why */
-	if (!r->end_reason && !r->end_signal && target_gone(&s->target)) {
+	/*
+	 * the container's end took the session's processes with it: say so, and
+	 * record why. Only a session that was killed: where the target is not its
+	 * pid namespace's init (the host's pid namespace, a pod's), its exit ends
+	 * nothing, and a program that ran to its own end after it was not ended by it.
+	 */
+	if (!r->end_reason && !r->end_signal && killed_status(status) && target_gone(&s->target)) {
 		dhi_autofree char *label = rt_target_label(s->rt);
 		dhi_autofree char *line = xasprintf("container `%s` exited; the session ended",
 						    label);

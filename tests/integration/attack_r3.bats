@@ -105,6 +105,21 @@ survivor_toolbox()
 	[ "$st" -eq 0 ]
 }
 
+# descendant_runs PID NAME: a process NAME descends from PID (for wait_for)
+descendant_runs()
+{
+	local p q
+
+	for p in $(pgrep -x "$2"); do
+		q=$p
+		while [ -n "$q" ] && [ "$q" -gt 1 ]; do
+			[ "$q" = "$1" ] && return 0
+			q=$(awk '$1 == "PPid:" { print $2 }' "/proc/$q/status" 2>/dev/null)
+		done
+	done
+	return 1
+}
+
 # state_is PID STATE: for wait_for
 state_is()
 {
@@ -165,4 +180,33 @@ stallfs_container()
 	[ "$WAIT_STATUS" -eq 143 ]
 	# and its stage is not left scanning
 	[ -z "$(pid_state "$stage")" ] || [ "$(pid_state "$stage")" = Z ]
+}
+
+# session.end's reason target-exited, and the line "container `X` exited; the session ended",
+# were given whenever the pinned process was gone once the session had ended, whatever ended
+# it. Where the target is not its pid namespace's init (a container sharing the host's pid
+# namespace, as here, or a pod's app container beside its pause process), its exit ends
+# nothing: the container's init could exit while the operator's program ran on to its own end,
+# and the audit then said the container had ended the session, which it had not.
+@test "a target that exits without ending the session does not make the session end target-exited" {
+	customize_bundle()
+	{
+		jq '.linux.namespaces |= map(select(.type != "pid"))' "$1/config.json" >"$1/c.json" &&
+			mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	local sdir=$BATS_TEST_TMPDIR/sessions d
+	mkdir -m 0700 "$sdir"
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --sessions-dir "$sdir" "$TARGET" -- sleep 3
+	wait_for -t 10 -m "the session's sleep" descendant_runs "$DHI_PID" sleep
+	kill -9 "$CPID"
+	wait_pid_exit "$DHI_PID" 20
+	echo "status $WAIT_STATUS, output: $(cat "$BATS_TEST_TMPDIR/out")"
+	d=$(ls -d "$sdir"/*/ | head -1)
+	grep '"session.end"' "$d/audit.jsonl"
+	# the program ran to its end: status 0, and nothing says the container ended it
+	[ "$WAIT_STATUS" -eq 0 ]
+	run_fails grep -q 'exited; the session ended' "$BATS_TEST_TMPDIR/out"
+	jq -e -s 'any(.[]; .type == "session.end" and .status == 0 and .reason == "exit")' \
+		"$d/audit.jsonl"
 }
