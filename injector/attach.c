@@ -510,9 +510,9 @@ static bool dying(int pd)
 /*
  * The session's processes, by what they share: the view's mount namespace,
  * which the stage made and only the session holds (leaving it needs setns or
- * unshare, which no profile but sysadmin has). Parentage would miss what the
- * container took from us: it can kill the session's init, and then the
- * orphans are its PID 1's. Each is signalled through its own /proc
+ * unshare, which every profile's escape filter denies, sysadmin's included).
+ * Parentage would miss what the container took from us: it can kill the
+ * session's init, and then the orphans are its PID 1's. Each is signalled through its own /proc
  * directory (a pidfd for pidfd_send_signal), so a pid reused meanwhile is
  * not hit; one already dying is left to die. Returns how many were signalled.
  */
