@@ -12,6 +12,7 @@
 #include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
+#include "nsenter/path.h"
 
 /*
  * The two runtimes differ only in where they keep state and what they call
@@ -127,8 +128,19 @@ static void read_stopped(const char *buf, size_t len, struct rt_target *t)
 	}
 	t->fs = rt_fs_dir(rootfs);
 	t->fs->no_symlinks = true;
-	if (bundle)
-		dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/*
+	 * The bundle may be a user's, who could swap it for a symlink to another
+	 * bundle, root's: its config.json (another container's environment) would
+	 * become this session's. No symlink may lead there, as for the rootfs.
+	 */
+	if (bundle) {
+		dhi_autoclose int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (root < 0 || path_open_at(root, bundle, O_PATH | O_DIRECTORY, PATH_F_NO_SYMLINKS,
+					     &dir, &err) < 0)
+			dir = -1;
+		dhi_err_clear(&err);
+	}
 	if (dir >= 0 && rt_read_file_at(dir, "config.json", STATE_MAX, &cfg, &cfg_len, &err) == 0)
 		rt_oci_parse_process(cfg, cfg_len, &t->proc, &err);
 	dhi_err_clear(&err);

@@ -210,3 +210,44 @@ stallfs_container()
 	jq -e -s 'any(.[]; .type == "session.end" and .status == 0 and .reason == "exit")' \
 		"$d/audit.jsonl"
 }
+
+# A stopped runc container's process (env, user, cwd) comes from its bundle's config.json. The
+# bundle may be a user's (root ran `runc run --bundle /home/u/b`), and its owner may replace it
+# with a symlink: the rootfs (outside the bundle here) is opened with no symlink on the way,
+# but the bundle was opened following them, so the owner had dhidebug read, as root, another
+# bundle's config.json, another container's environment and its secrets among it, into the
+# session's. The control: the same session with the bundle in place has the bundle's own env.
+@test "stopped: a bundle swapped for a symlink by its owner does not hand the session another container's config" {
+	customize_bundle()
+	{
+		mv "$1/rootfs" "$BATS_TEST_TMPDIR/rootfs"
+		jq --arg r "$BATS_TEST_TMPDIR/rootfs" '.root.path = $r
+			| .process.env += ["WHOSE=the-bundles-own"]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	rt kill "$CID" KILL
+	wait_for -t 5 -m "the container stopped" test "$(rt state "$CID" | jq -r .status)" = stopped
+	# another container's bundle, root's, whose config holds a secret
+	local other=$BATS_TEST_TMPDIR/other-bundle
+	mkdir -m 0700 "$other"
+	jq '.process.env |= map(select(startswith("WHOSE=") | not))
+	    + ["WHOSE=another-containers-secret"]' "$BUNDLE/config.json" >"$other/config.json"
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --view toolbox "$TARGET" -- \
+		printenv WHOSE </dev/null
+	echo "control: $status: $output / $stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = the-bundles-own ]
+	mv "$BUNDLE" "$BUNDLE.real"
+	ln -s "$other" "$BUNDLE"
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --view toolbox "$TARGET" -- \
+		printenv WHOSE </dev/null
+	rm "$BUNDLE"
+	mv "$BUNDLE.real" "$BUNDLE"
+	echo "swapped: $status: $output / $stderr"
+	[[ "$output" != *another-containers-secret* ]]
+	# the container's files are still opened (the rootfs is not in the bundle), without its
+	# config: printenv finds no WHOSE
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+}
