@@ -96,25 +96,27 @@ static int write_file_at(int dirfd, const char *name, const void *buf, size_t le
 	return 0;
 }
 
-/* refs/<ref> := digest, replaced atomically */
-static int write_ref(int cfd, const char *canonical, const char *digest, struct dhi_err **err)
+/* <name> := "digest\n" below the cache, replaced atomically; -1 with errno set */
+static int write_digest_at(int cfd, const char *name, const char *digest, struct dhi_err **err)
 {
-	dhi_autofree char *name = ref_file(canonical);
 	dhi_autofree char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
 	dhi_autofree char *line = xasprintf("%s\n", digest);
 
 	if (write_file_at(cfd, tmp, line, strlen(line), err) < 0)
 		return -1;
 	if (renameat(cfd, tmp, cfd, name) < 0) {
+		int e = errno;
+
 		unlinkat(cfd, tmp, 0);
-		return dhi_err_set(err, errno, "cannot record reference `%s`", canonical);
+		errno = e;
+		return -1;
 	}
 	return 0;
 }
 
-static char *read_ref(int cfd, const char *canonical)
+/* The digest in <name> below the cache, or NULL. */
+static char *read_digest_at(int cfd, const char *name)
 {
-	dhi_autofree char *name = ref_file(canonical);
 	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	char buf[80];
 	ssize_t n;
@@ -126,6 +128,23 @@ static char *read_ref(int cfd, const char *canonical)
 		return NULL;
 	buf[71] = '\0';
 	return ref_is_digest(buf) ? xstrdup(buf) : NULL;
+}
+
+/* refs/<ref> := digest, replaced atomically */
+static int write_ref(int cfd, const char *canonical, const char *digest, struct dhi_err **err)
+{
+	dhi_autofree char *name = ref_file(canonical);
+
+	if (write_digest_at(cfd, name, digest, err) < 0)
+		return *err ? -1 : dhi_err_set(err, errno, "cannot record reference `%s`", canonical);
+	return 0;
+}
+
+static char *read_ref(int cfd, const char *canonical)
+{
+	dhi_autofree char *name = ref_file(canonical);
+
+	return read_digest_at(cfd, name);
 }
 
 static bool entry_exists(int cfd, const char *digest)
@@ -483,28 +502,22 @@ out:
 static char *local_seen(int cfd, const char *id)
 {
 	dhi_autofree char *name = xasprintf("local/%s", id + 7);
-	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char buf[80];
-	ssize_t n;
+	char *digest = read_digest_at(cfd, name);
 
-	if (fd < 0)
-		return NULL;
-	n = fd_read(fd, buf, sizeof(buf) - 1);
-	if (n < 71)
-		return NULL;
-	buf[71] = '\0';
-	return ref_is_digest(buf) && entry_exists(cfd, buf) ? xstrdup(buf) : NULL;
+	if (digest && !entry_exists(cfd, digest)) {
+		free(digest);
+		digest = NULL;
+	}
+	return digest;
 }
 
 static void local_remember(int cfd, const char *id, const char *digest)
 {
 	dhi_autofree char *name = xasprintf("local/%s", id + 7);
-	dhi_autofree char *tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
-	dhi_autofree char *line = xasprintf("%s\n", digest);
 	struct dhi_err *e = NULL;
 
-	if (write_file_at(cfd, tmp, line, strlen(line), &e) < 0 || renameat(cfd, tmp, cfd, name) < 0)
-		unlinkat(cfd, tmp, 0);
+	/* (a memo that cannot be written costs one more export later, nothing else) */
+	write_digest_at(cfd, name, digest, &e);
 	dhi_err_clear(&e);
 }
 
