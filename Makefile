@@ -207,8 +207,10 @@ DEPS_CMDS += go-md2man:go-md2man man:man-db zsh:zsh
 #   OpenSSL driver, rsyslog-openssl: a module, no command of its own, so named in DEPS_TEST),
 #   and nginx as a reverse proxy with TLS in front of the test HTTP collector
 DEPS_CMDS += rsyslogd:rsyslog nginx:nginx
+# - bench/run: GNU time for the peak memory (`time` is also bash's keyword, so a command check
+#   would always pass: named in DEPS_TEST)
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
-	libclang-rt-14-dev rsyslog-openssl
+	libclang-rt-14-dev rsyslog-openssl time
 # apt-get runs only when something is missing, so a second `make check` does not hit the network.
 deps:
 	@missing=$$(for p in $(DEPS_BUILD) $(DEPS_TEST); do \
