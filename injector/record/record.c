@@ -140,6 +140,21 @@ static inline bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/*
+ * Whether none of the 8 bytes in `w` needs escaping (all plain()): the classic
+ * byte-wise tests on a 64-bit word, for the runs of text that most output is.
+ */
+static inline bool plain8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	/* a byte < 0x20, >= 0x7f (0x7f..0xff), '"' or '\\' sets its high bit in one of these */
+	uint64_t low = (w - ones * 0x20) & ~w;
+	uint64_t top = w | ((w & ~high) + ones * 0x01);
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return !(((low | top | ((q - ones) & ~q) | ((b - ones) & ~b)) & high));
+}
+
 /* Appends <data, len> to `out` as the inside of a JSON string. */
 static size_t json_escape(const unsigned char *d, size_t len, char *out)
 {
@@ -152,11 +167,20 @@ static size_t json_escape(const unsigned char *d, size_t len, char *out)
 		if (plain(c)) {
 			size_t j = i + 1;
 
+			for (uint64_t w; j + 8 <= len && (memcpy(&w, d + j, 8), plain8(w));)
+				j += 8;
 			while (j < len && plain(d[j]))
 				j++;
 			memcpy(out + o, d + i, j - i);
 			o += j - i;
 			i = j;
+			continue;
+		}
+		/* the commonest of the rest, before any UTF-8 decoding */
+		if (c == '\n') {
+			memcpy(out + o, "\\n", 2);
+			o += 2;
+			i++;
 			continue;
 		}
 		n = utf8_len(d + i, len - i);
