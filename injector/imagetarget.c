@@ -428,7 +428,10 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	if (toolbox_cache_opts(cli, &o, err) < 0)
 		return -1;
 	o.json = false;
-	if (cache_pull(&o, ref, &digest, err) < 0 || cache_resolve(&o, digest, false, &rootfs, err) < 0)
+	/* (the entry is held, for prune, until dhidebug exits) */
+	if (cache_pull(&o, ref, &digest, err) < 0 ||
+	    cache_resolve(&o, digest, false, &rootfs, err) < 0 ||
+	    (cache_hold(&o, rootfs, err) < 0 && *err))
 		return dhi_err_prefix(err, "image `%s`", ref);
 	fs = rt_fs_dir(rootfs);
 	r = holder_start(&(struct holder_spec){ .fs = fs, .host_net = host_net(cli),

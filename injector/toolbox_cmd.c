@@ -229,6 +229,17 @@ static int image_of(const struct rt_target *rt, bool quiet, struct tb_ref *image
  * registry does not have (a manifest or platform not found) moves on to the
  * next, and the error at the end names every one tried.
  */
+/*
+ * The session's toolbox entry stays in the cache while dhidebug runs: its
+ * shared hold (toolbox/cache.h) is left open until exit, close-on-exec.
+ */
+static int hold(const struct cache_opts *o, const char *dir, struct dhi_err **err)
+{
+	int fd = cache_hold(o, dir, err);
+
+	return fd < 0 && *err ? -1 : 0;
+}
+
 static int resolve_candidates(const struct cache_opts *o, const struct tb_rule *r, bool quiet,
 			      char **dir, struct dhi_err **err)
 {
@@ -239,6 +250,8 @@ static int resolve_candidates(const struct cache_opts *o, const struct tb_rule *
 		char *t;
 
 		if (cache_resolve(o, ref, true, dir, err) == 0) {
+			if (hold(o, *dir, err) < 0)
+				return -1;
 			if (i && !quiet)
 				fprintf(stderr, "dhidebug: toolbox `%s` (the registry has it)\n",
 					ref);
@@ -274,7 +287,8 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 	if (toolbox_cache_opts(cli, &o, err) < 0)
 		return -1;
 	if (cli->toolbox)
-		return cache_resolve(&o, cli->toolbox, true, dir, err);
+		return cache_resolve(&o, cli->toolbox, true, dir, err) < 0 ? -1
+										  : hold(&o, *dir, err);
 	if (!rt->image_ref)
 		return dhi_err_set(err, 0,
 				   "no toolbox given and `%s` does not say which image it runs "

@@ -896,13 +896,48 @@ int cache_remove(const struct cache_opts *o, const char *what, struct dhi_err **
 	return drop_entry(o, cfd, digest, err);
 }
 
-/* an entry that a pull or import is working on holds its lock */
-static bool entry_busy(int cfd, const char *digest)
+/*
+ * An entry that a pull or import is working on holds its lock; one that a
+ * session or lint uses holds its `.use` lock shared (cache_hold()). Not busy:
+ * *use holds `.use` exclusively, so that no session takes the entry while
+ * prune removes it (close it after).
+ */
+static bool entry_busy(int cfd, const char *digest, int *use)
 {
 	dhi_autofree char *name = xasprintf("locks/%s.lock", digest + 7);
+	dhi_autofree char *uname = xasprintf("locks/%s.use", digest + 7);
 	dhi_autoclose int fd = openat(cfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	return fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		return true;
+	*use = openat(cfd, uname, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return *use >= 0 && flock(*use, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+int cache_hold(const struct cache_opts *o, const char *rootfs, struct dhi_err **err)
+{
+	const char *dir = cache_dir(o), *hex;
+	size_t n = strlen(dir);
+	dhi_autoclose int cfd = -1;
+	dhi_autofree char *use = NULL;
+	int fd;
+
+	/* <cache>/sha256/<hex>/rootfs, as cache_resolve() gives it; anything else is no entry */
+	if (strncmp(rootfs, dir, n) != 0 || strncmp(rootfs + n, "/sha256/", 8) != 0)
+		return -1;
+	hex = rootfs + n + 8;
+	if (strspn(hex, "0123456789abcdef") != 64 || strcmp(hex + 64, "/rootfs") != 0)
+		return -1;
+	if (open_cache(o, &cfd, err) < 0)
+		return -1;
+	use = xasprintf("locks/%.64s.use", hex);
+	fd = openat(cfd, use, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_SH) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return dhi_err_set(err, errno, "cannot hold toolbox cache entry `sha256:%.12s`", hex);
+	}
+	return fd;
 }
 
 int cache_prune(const struct cache_opts *o, bool dry_run, FILE *f, struct dhi_err **err)
@@ -921,6 +956,7 @@ int cache_prune(const struct cache_opts *o, bool dry_run, FILE *f, struct dhi_er
 	if (sfd >= 0 && (d = fdopendir(sfd))) {
 		while ((de = readdir(d)) && rc == 0) {
 			dhi_autofree char *digest = NULL;
+			dhi_autoclose int use = -1;
 			bool used = false;
 
 			if (strlen(de->d_name) != 64)
@@ -930,8 +966,9 @@ int cache_prune(const struct cache_opts *o, bool dry_run, FILE *f, struct dhi_er
 				used = !strcmp(refs[i].digest, digest);
 			if (used)
 				continue;
-			if (entry_busy(cfd, digest)) {
-				fprintf(f, "kept %s (a pull or import is using it)\n", digest);
+			if (entry_busy(cfd, digest, &use)) {
+				fprintf(f, "kept %s (a pull, an import or a session is using it)\n",
+					digest);
 				continue;
 			}
 			if (dry_run) {

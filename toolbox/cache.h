@@ -85,6 +85,14 @@ int cache_resolve(const struct cache_opts *o, const char *ref, bool pull, char *
 int cache_import(const struct cache_opts *o, const char *path, const char *name,
 		 char **digest_out, struct dhi_err **err);
 
+/*
+ * Holds the entry whose rootfs cache_resolve() gave (a shared lock, for as
+ * long as the returned fd is open: a session's, lint's) so that prune keeps
+ * it. The fd, or -1: with err set on error, without it when `rootfs` is not
+ * an entry of this cache (a toolbox directory).
+ */
+int cache_hold(const struct cache_opts *o, const char *rootfs, struct dhi_err **err);
+
 /* Lists entries: reference(s), digest, size, last use; --json as an array. */
 int cache_list(const struct cache_opts *o, bool json, FILE *f, struct dhi_err **err);
 

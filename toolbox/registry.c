@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,36 @@
 #define ERRBODY_MAX 512
 #define MAX_LAYERS 512
 #define MAX_ATTEMPTS 5
+
+
+/*
+ * A registry that closes its side mid-write (one refusing our TLS, say) must
+ * be an error, not a death by SIGPIPE: with CURLOPT_NOSIGNAL libcurl leaves
+ * SIGPIPE to us, so it is ignored for the transfer and restored after.
+ */
+static CURLcode perform(CURL *h)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	CURLcode rc;
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	rc = curl_easy_perform(h);
+	sigaction(SIGPIPE, &old, NULL);
+	return rc;
+}
+
+static CURLMcode multi_perform(CURLM *m, int *still)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	CURLMcode rc;
+
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	rc = curl_multi_perform(m, still);
+	sigaction(SIGPIPE, &old, NULL);
+	return rc;
+}
 
 static const char ACCEPT[] =
 	"Accept: application/vnd.oci.image.index.v1+json, "
@@ -237,7 +268,13 @@ static char *cred_helper(const char *helper, const char *server)
 	close(in[0]);
 	close(outp[1]);
 	if (pid > 0) {
+		struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+		/* a helper that is not there (execvpe failed) has closed its stdin already */
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGPIPE, &ign, &old);
 		(void)!fd_write_all(in[1], server, strlen(server));
+		sigaction(SIGPIPE, &old, NULL);
 		close(in[1]);
 		out = xmalloc(cap + 1);
 		for (ssize_t n; len < cap && (n = fd_read(outp[0], out + len, cap - len)) > 0;)
@@ -450,7 +487,7 @@ static int get(struct reg_client *c, const char *kind, const char *what, const c
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		rc = curl_easy_perform(h);
+		rc = perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
 		curl_easy_cleanup(h);
 		curl_slist_free_all(hdrs);
@@ -599,7 +636,7 @@ static int bearer_token(struct reg_client *c, const char *ch, struct dhi_err **e
 	setup_easy(c, h, url, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, membuf_curl_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
-	rc = curl_easy_perform(h);
+	rc = perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
@@ -1023,7 +1060,7 @@ static ssize_t blob_read(void *ctx, const void **out, struct dhi_err **err)
 
 		if (left_ms(b->c) == 0)
 			return deadline_error(b->c, err);
-		if (curl_multi_perform(b->multi, &still) != CURLM_OK)
+		if (multi_perform(b->multi, &still) != CURLM_OK)
 			return dhi_err_set(err, 0, "libcurl failed downloading `%s`", b->digest);
 		if (b->len)
 			break;

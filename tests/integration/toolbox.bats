@@ -70,6 +70,12 @@ setup_file()
 	echo "$REG" >"$RT/reg"
 }
 
+# (the tests that start a container, for a session on a cache entry)
+teardown()
+{
+	container_rm
+}
+
 teardown_file()
 {
 	local d
@@ -384,6 +390,14 @@ tree_listing()
 		toolbox pull "127.0.0.1:$port/dhi/small:1"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/bin/asked")" = "127.0.0.1:$port" ]
+	# a helper that is not installed: no credentials, one clear error, never a death by
+	# SIGPIPE (dhidebug writes the server's name to a helper that never started; it raced)
+	local i
+	for i in $(seq 20); do
+		run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c5" toolbox pull "127.0.0.1:$port/dhi/small:1"
+		[ "$status" -eq 125 ]
+		[[ "$stderr" == *"requires authentication"* ]]
+	done
 	# without the CA the certificate is refused (no silent downgrade)
 	rm -rf "/etc/containers/certs.d/127.0.0.1:$port"
 	run_tb --toolbox-cache "$BATS_TEST_TMPDIR/c3" toolbox pull "127.0.0.1:$port/dhi/small:1"
@@ -702,4 +716,40 @@ JSON
 	run "$DHIDEBUG" --policy "$pol" toolbox rule other.example/x:1
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"unknown key \`colour\`"* ]]
+}
+
+@test "prune keeps an unnamed entry a session is using (and removes it once the session is over)" {
+	requires root runc
+	[ -x "$BUILD/toolbox/busybox/bin/busybox" ] || missing "no busybox toolbox (make toolbox-busybox)"
+	local c=$BATS_TEST_TMPDIR/c arc=$BATS_TEST_TMPDIR/arc digest layer cfg
+	# the busybox toolbox as a docker-archive that names nothing: an unnamed entry
+	mkdir -p "$arc"
+	tar -C "$BUILD/toolbox/busybox" -cf "$arc/layer.tar" .
+	layer=$(sha256sum "$arc/layer.tar" | cut -d' ' -f1)
+	printf '{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+		"$layer" >"$arc/config.json"
+	cfg=$(sha256sum "$arc/config.json" | cut -d' ' -f1)
+	mv "$arc/config.json" "$arc/$cfg.json"
+	printf '[{"Config":"%s.json","RepoTags":null,"Layers":["layer.tar"]}]' "$cfg" >"$arc/manifest.json"
+	tar -C "$arc" -cf "$BATS_TEST_TMPDIR/tools.tar" manifest.json "$cfg.json" layer.tar
+	run_tb --toolbox-cache "$c" toolbox import "$BATS_TEST_TMPDIR/tools.tar"
+	[ "$status" -eq 0 ]
+	digest=$output
+	container_start static
+	# a session on it, by digest
+	(exec "$DHIDEBUG" -q --toolbox-cache "$c" --toolbox "$digest" --view toolbox "$TARGET" -- \
+		busybox sleep 3) </dev/null >"$BATS_TEST_TMPDIR/session.out" 2>&1 3>&- &
+	local pid=$! i
+	echo "$pid" >>"$BATS_TEST_TMPDIR/bg.pids"
+	wait_for_session
+	run_tb --toolbox-cache "$c" toolbox prune
+	[ "$status" -eq 0 ]
+	[ "$output" = "kept $digest (a pull, an import or a session is using it)" ]
+	[ -d "$c/sha256/${digest#sha256:}/rootfs" ]
+	wait "$pid"
+	cat "$BATS_TEST_TMPDIR/session.out"
+	run_tb --toolbox-cache "$c" toolbox prune
+	[ "$status" -eq 0 ]
+	[[ "$output" == "removed $digest ("* ]]
+	[ ! -e "$c/sha256/${digest#sha256:}" ]
 }
