@@ -70,12 +70,12 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) -I. -DDHIDEBUG_V
 	$(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDFLAGS)
 
-COMMON_SRCS := common/err.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
+COMMON_SRCS := common/err.c common/path.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
 	common/rfc3339.c common/membuf.c common/selfexe.c \
 	common/nonss.c common/trust.c
-NSENTER_SRCS := nsenter/path.c nsenter/target.c nsenter/cgroup.c nsenter/view.c
+NSENTER_SRCS := nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
-INJECTOR_SRCS := injector/cli.c injector/history.c injector/session.c injector/attach.c \
+INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c injector/attach.c \
 	injector/handoff.c injector/delegate.c \
 	injector/supervisor.c injector/shell/dhish.c injector/shell/exec.c injector/shell/builtins.c \
 	injector/record/record.c injector/record/execaudit.c injector/record/ship.c injector/record/syslog.c \
@@ -355,7 +355,7 @@ FUZZ_LDFLAGS_runtime_docker := -Wno-format-nonliteral -ljansson -lcurl
 FUZZ_LDFLAGS_runtime_oci := -Wno-format-nonliteral -ljansson -lcurl
 # what registries and image references hand the toolbox code
 FUZZ_TARGETS += toolbox
-FUZZ_SRCS_toolbox := toolbox/ref.c toolbox/registry.c toolbox/layer.c nsenter/path.c common/err.c \
+FUZZ_SRCS_toolbox := toolbox/ref.c toolbox/registry.c toolbox/layer.c common/path.c common/err.c \
 	common/xalloc.c common/fdio.c common/syscalls.c common/membuf.c
 FUZZ_LDFLAGS_toolbox := -Wno-format-nonliteral -ljansson -lcurl -lcrypto -larchive
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* path.c - resolve paths inside a target's root: openat2, or an O_NOFOLLOW walk. */
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* path.h - open paths inside a target's root without ever leaving it. */
-#ifndef NS_PATH_H
-#define NS_PATH_H
+#ifndef DHI_PATH_H
+#define DHI_PATH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -30,7 +30,7 @@
 #include "injector/policy/execid.h"
 #include "injector/session.h"
 #include "nsenter/cgroup.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #define SESSION_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

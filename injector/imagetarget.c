@@ -26,7 +26,7 @@
 #include "common/xalloc.h"
 #include "common/fdio.h"
 #include "injector/init/init.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 #include "injector/toolbox_cmd.h"
 #include "toolbox/cache.h"
 

@@ -18,7 +18,7 @@
 #include "injector/imagetarget.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 #include "nsenter/target.h"
 #include "injector/toolbox_cmd.h"
 #include "toolbox/cache.h"

@@ -13,7 +13,7 @@
 #include "injector/cli.h"
 #include "injector/delegate.h"
 #include "injector/handoff.h"
-#include "injector/history.h"
+#include "injector/shell/history.h"
 #include "injector/init/init.h"
 #include "injector/imagetarget.h"
 #include "injector/record/record.h"

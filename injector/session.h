@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "common/err.h"
-#include "injector/history.h"
+#include "injector/shell/history.h"
 #include "injector/policy/policy.h"
 #include "injector/record/record.h"
 #include "injector/runtime/runtime.h"

@@ -27,7 +27,7 @@
 #include "injector/record/ship.h"
 #include "injector/policy/execid.h"
 #include "nsenter/cgroup.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #define RELAY_BUF 65536
 

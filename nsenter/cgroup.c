@@ -13,7 +13,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #define MAX_HIER 32
 

@@ -16,7 +16,7 @@
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

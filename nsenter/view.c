@@ -21,7 +21,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "nsenter/cgroup.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 /*
  * Layout while building, all on a private staging tmpfs that becomes our root

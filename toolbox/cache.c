@@ -18,7 +18,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 #include "toolbox/layer.h"
 
 #define CONFIG_MAX (16 << 20)

@@ -17,7 +17,7 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 /* --- hashing --- */
 

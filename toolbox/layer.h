@@ -53,7 +53,7 @@ struct layer_want {
  * image spec's changeset rules say: later entries replace earlier ones,
  * `.wh.<name>` deletes <name> and `.wh..wh..opq` empties its directory of what
  * lower layers put there, hard links are linked inside the root. Every create
- * goes through openat2(RESOLVE_IN_ROOT) (nsenter/path.h) with a final
+ * goes through openat2(RESOLVE_IN_ROOT) (common/path.h) with a final
  * component that is never followed, so `..`, absolute symlinks and hard links
  * cannot reach outside `rootfd`; `..` components and absolute names in the
  * archive are refused outright (the pull fails), device nodes are skipped.

@@ -12,7 +12,7 @@
 #include "common/cleanup.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 /* os-release(5) is a few hundred bytes */
 #define OS_RELEASE_MAX (64 * 1024)

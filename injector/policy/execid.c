@@ -21,7 +21,7 @@
 #include "common/fdio.h"
 #include "common/syscalls.h"
 #include "common/xalloc.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U

@@ -15,7 +15,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/policy/policy.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 #define DB_MAX (4u << 20)
 

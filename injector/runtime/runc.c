@@ -12,7 +12,7 @@
 #include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 
 /*
  * The two runtimes differ only in where they keep state and what they call

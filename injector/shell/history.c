@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* history.c - dhish's history and the operator's inputrc, kept and read on the host. */
-#include "injector/history.h"
+#include "injector/shell/history.h"
 
 #include <errno.h>
 #include <fcntl.h>

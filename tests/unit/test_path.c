@@ -17,7 +17,7 @@
 #include "common/err.h"
 #include "common/fdio.h"
 #include "common/syscalls.h"
-#include "nsenter/path.h"
+#include "common/path.h"
 #include "tests/unit/testutil.h"
 
 /* Link-level mock: when `force_enosys` is set, openat2 is "missing" (kernels < 5.6). */
