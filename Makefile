@@ -347,7 +347,7 @@ FUZZ_LDFLAGS_shell_parse := -Wl,--wrap=glob
 # the runtime parsers: everything the runtimes (engines, state files) hand dhidebug
 FUZZ_TARGETS += runtime_docker runtime_oci
 FUZZ_RT_SRCS := $(filter injector/runtime/%,$(INJECTOR_SRCS)) common/err.c common/xalloc.c \
-	common/fdio.c common/rfc3339.c common/membuf.c common/trust.c
+	common/fdio.c common/rfc3339.c common/membuf.c common/trust.c common/path.c common/syscalls.c
 FUZZ_SRCS_runtime_docker := $(FUZZ_RT_SRCS)
 FUZZ_SRCS_runtime_oci := $(FUZZ_RT_SRCS)
 # (-Wno-format-nonliteral: clang flags common/err.c's err_vset, which lacks a format attribute)
