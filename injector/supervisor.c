@@ -696,6 +696,25 @@ static int relay_loop(struct relay *r, pid_t stage)
 	return status;
 }
 
+/* Whether the pinned process has begun to exit (PF_EXITING in its stat's flags). */
+static bool target_exiting(const struct ns_target *t)
+{
+	dhi_autofree char *buf = NULL;
+	struct dhi_err *err = NULL;
+	unsigned long flags = 0;
+	const char *p;
+
+	if (fd_read_proc_at(t->procfd, "stat", 4096, &buf, NULL, &err) < 0) {
+		dhi_err_clear(&err);
+		return false;
+	}
+	/* after "(comm)": state ppid pgrp session tty_nr tpgid flags */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return false;
+	return flags & 0x4;	/* PF_EXITING */
+}
+
 /*
  * Whether the session's container has exited: its pinned process is gone or a
  * zombie (a pidfd is readable from the exit on, which a signal 0 is not).
@@ -705,8 +724,19 @@ static bool target_gone(const struct ns_target *t)
 	struct dhi_err *err = NULL;
 	struct pollfd p = { t->pidfd, POLLIN, 0 };
 
-	if (t->pidfd >= 0)
-		return poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP));
+	if (t->pidfd >= 0) {
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP)))
+			return true;
+		/*
+		 * A pid namespace's init that is exiting kills every process in it,
+		 * ours too, before it is a zombie itself: the session can end first.
+		 * One that is exiting (PF_EXITING) gets a moment to finish.
+		 */
+		if (!target_exiting(t))
+			return false;
+		p.revents = 0;
+		return poll(&p, 1, 2000) == 1 && (p.revents & (POLLIN | POLLHUP));
+	}
 	if (ns_target_check_alive(t, &err) == 0)
 		return false;
 	dhi_err_clear(&err);
