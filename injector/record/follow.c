@@ -97,18 +97,6 @@ static void tail_consume(struct tail *t, size_t n)
 	t->base += n;
 }
 
-static void ts_add(struct timespec *t, double s)
-{
-	long long ns = (long long)(s * 1e9);
-
-	t->tv_sec += ns / 1000000000LL;
-	t->tv_nsec += ns % 1000000000LL;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
 /* replay --follow: waits the recorded pause before an event at `t` (s); false after Ctrl-C. */
 static bool pace(struct follower *f, double t)
 {
@@ -126,7 +114,7 @@ static bool pace(struct follower *f, double t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (f->at.tv_sec < now.tv_sec || (f->at.tv_sec == now.tv_sec && f->at.tv_nsec < now.tv_nsec))
 		f->at = now;
-	ts_add(&f->at, delay / f->speed);
+	sessions_ts_add(&f->at, delay / f->speed);
 	while (!stop) {
 		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &f->at, NULL);
 

@@ -22,8 +22,7 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-/* Adds `s` seconds to an absolute CLOCK_MONOTONIC time. */
-static void ts_add(struct timespec *t, double s)
+void sessions_ts_add(struct timespec *t, double s)
 {
 	long long ns = (long long)(s * 1e9);
 
@@ -151,7 +150,7 @@ int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err 
 			delay = 0;
 		if (idle > 0 && delay > idle)
 			delay = idle;
-		ts_add(&at, delay / speed);
+		sessions_ts_add(&at, delay / speed);
 		if (!sleep_until(&at))
 			break;
 		if (strcmp(code, "o") == 0) {

@@ -100,6 +100,10 @@ int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 
 /* --- used by sessions_run, one file each --- */
 
+/* replay.c: adds `s` seconds to an absolute CLOCK_MONOTONIC time (replay's and follow's pacing). */
+struct timespec;
+void sessions_ts_add(struct timespec *t, double s);
+
 /* replay.c: plays session.cast of folder `dirfd` on stdout; 130 after Ctrl-C. */
 int sessions_replay_at(int dirfd, const struct sessions_opts *o, struct dhi_err **err);
 

@@ -179,7 +179,8 @@ container_start()
 	if declare -F customize_bundle >/dev/null; then
 		customize_bundle "$BUNDLE" || return 1
 	fi
-	CID=dhi-t-$$-$BATS_TEST_NUMBER-$RANDOM
+	# (a test may name the runtime id: container_start KIND ID)
+	CID=${2:-dhi-t-$$-$BATS_TEST_NUMBER-$RANDOM}
 	export CID
 	# Record the id first: teardown must remove the container even if `run` half-failed,
 	# and with the runtime and state directory it was started with.

@@ -78,29 +78,6 @@ podman_start()
 	PCID=$(podman inspect --format '{{.Id}}' "$PNAME")
 }
 
-# runc_start_as ID: container_start static, with the runtime id ID (container_start picks its
-# own). Sets CID, CPID and TARGET; container_rm removes it.
-runc_start_as()
-{
-	local i state
-
-	bundle_create static || return 1
-	CID=$1
-	printf '%s\n' "$CID" "$RUNTIME" "$RUNTIME_ROOT" >"$BATS_TEST_TMPDIR/cid"
-	rt run -d --bundle "$BUNDLE" "$CID" </dev/null >"$BATS_TEST_TMPDIR/run.log" 2>&1 || {
-		cat "$BATS_TEST_TMPDIR/run.log" >&2
-		return 1
-	}
-	for i in $(seq 50); do
-		state=$(rt state "$CID" 2>/dev/null | jq -r .status)
-		[ "$state" = running ] && break
-		sleep 0.1
-	done
-	[ "$state" = running ]
-	CPID=$(rt state "$CID" | jq -r .pid)
-	TARGET=$RUNTIME://$CID
-}
-
 # --- item 7: the prompt ---
 
 @test "prompt: a runc container with a 64-hex id shows 12 hex digits of it, as docker does" {
@@ -108,7 +85,7 @@ runc_start_as()
 	local id
 	id=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	[ "${#id}" -eq 64 ]
-	runc_start_as "$id"
+	container_start static "$id"
 	tmux_start
 	tm send-keys -t t "$DHIDEBUG -q --no-record --toolbox $TOOLBOX $TARGET; echo EXIT=\$?" Enter
 	screen_has "[dhidebug $RUNTIME://${id:0:12} general] / #"
