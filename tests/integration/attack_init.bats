@@ -310,15 +310,11 @@ kill_init_orphans()
 
 @test "the container stops the session's init (SIGSTOP cannot be blocked): the session still ends with the program's status" {
 	container_start static
-	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$TARGET" -- sleep 2
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" "$TARGET" -- sleep 4
 	wait_for_session
-	local pid init= i
-	for i in $(seq 50); do
-		for pid in $(session_pids); do
-			[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dhidebug-init ] && init=$pid
-		done
-		[ -n "$init" ] && break
-		sleep 0.05
+	local init= end=$((SECONDS + 3))
+	while [ -z "$init" ] && ((SECONDS < end)); do
+		init=$(pgrep --ns "$CPID" --nslist pid -x dhidebug-init) || sleep 0.05
 	done
 	[ -n "$init" ]
 	# as the container's root may (same pid namespace, same user), again and again
