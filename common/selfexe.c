@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* selfexe.c - re-execute from a read-only overlay view (or a sealed memfd) of our own binary. */
+/* selfexe.c - re-execute from a read-only overlay view (or a sealed memfd) of an exec-only copy. */
 #include "common/selfexe.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,8 +15,86 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fdio.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+#define EXEC_ONLY 0111
+
+/* Copies all of `from` (of `size` bytes) into `to`. */
+static int copy_all(int to, int from, off_t size)
+{
+	off_t off = 0;
+
+	while (off < size) {
+		ssize_t n = sendfile(to, from, &off, (size_t)(size - off));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whether `fd` is what an exec-only copy of a binary like `exe` must be: root's, 0111, whole. */
+static bool exec_only_copy_of(int fd, const struct stat *exe)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	       (st.st_mode & 07777) == EXEC_ONLY && st.st_size == exe->st_size;
+}
+
+/*
+ * The exec-only copy of our binary `exe` in the private directory `dir`, named
+ * after the binary's identity: made (whole, synced, then linked) the first
+ * time a build runs, when the copies of earlier builds are removed. Its name
+ * in `name`.
+ */
+static int exec_only_copy(int dir, int exe, char *name, size_t len, struct dhi_err **err)
+{
+	dhi_autoclose int fd = -1, tmp = -1;
+	char path[64];
+	struct stat st;
+
+	if (fstat(exe, &st) < 0)
+		return dhi_err_set(err, errno, "cannot stat our own binary");
+	snprintf(name, len, "dhidebug-%llx-%llx-%lld-%lld.%09ld", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		 st.st_mtim.tv_nsec);
+	fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return exec_only_copy_of(fd, &st)
+			       ? 0
+			       : dhi_err_set(err, 0, "`%s/%s` is not what dhidebug made", SELFEXE_DIR,
+					     name);
+	tmp = openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, EXEC_ONLY);
+	if (tmp < 0 || copy_all(tmp, exe, st.st_size) < 0 || fchmod(tmp, EXEC_ONLY) < 0 ||
+	    fsync(tmp) < 0)
+		return dhi_err_set(err, errno, "cannot copy our own binary to %s", SELFEXE_DIR);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", tmp);
+	if (linkat(AT_FDCWD, path, dir, name, AT_SYMLINK_FOLLOW) < 0 && errno != EEXIST)
+		return dhi_err_set(err, errno, "cannot keep our own binary in %s", SELFEXE_DIR);
+	{
+		/* the copies of other builds are of no use from now on */
+		dhi_autoclose int d = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *dp = d >= 0 ? fdopendir(d) : NULL;
+		struct dirent *de;
+
+		if (dp) {
+			d = -1;
+			while ((de = readdir(dp)))
+				if (strncmp(de->d_name, "dhidebug-", 9) == 0 &&
+				    strcmp(de->d_name, name) != 0)
+					unlinkat(dir, de->d_name, 0);
+			closedir(dp);
+		}
+	}
+	return 0;
+}
 
 /* A detached, empty, read-only tmpfs: overlayfs wants two layers when it has no upper one. */
 static int empty_dir(struct dhi_err **err)
@@ -79,53 +157,37 @@ static int open_memfd_copy(int exe, struct dhi_err **err)
 {
 	dhi_autoclose int mfd = memfd_create("dhidebug", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	struct stat st;
-	off_t off = 0;
 
 	if (mfd < 0)
 		return dhi_err_set(err, errno, "cannot create a memfd");
 	if (fstat(exe, &st) < 0)
 		return dhi_err_set(err, errno, "cannot stat our own binary");
-	while (off < st.st_size) {
-		ssize_t n = sendfile(mfd, exe, &off, (size_t)(st.st_size - off));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return dhi_err_set(err, n < 0 ? errno : EIO, "cannot copy our own binary");
-	}
-	if (fchmod(mfd, 0555) < 0 || fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+	if (copy_all(mfd, exe, st.st_size) < 0)
+		return dhi_err_set(err, errno, "cannot copy our own binary");
+	if (fchmod(mfd, EXEC_ONLY) < 0 || fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
 		return dhi_err_set(err, errno, "cannot seal the copy of our own binary");
 	return dhi_steal_fd(&mfd);
 }
 
 int selfexe_open_sealed(struct dhi_err **err)
 {
-	char path[PATH_MAX], copy[PATH_MAX];
+	char name[128];
 	dhi_autoclose int exe = -1, dir = -1;
 	struct dhi_err *ovl_err = NULL;
 	int sealed = -1;
-	ssize_t n;
 
-	n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n < 0)
-		return dhi_err_set(err, errno, "cannot find our own binary");
-	path[n] = '\0';
 	exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (exe < 0)
 		return dhi_err_set(err, errno, "cannot open our own binary");
-	memcpy(copy, path, (size_t)n + 1);
-	dir = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	memcpy(copy, path, (size_t)n + 1);
-	if (dir >= 0) {
-		struct stat a, b;
+	dir = fd_open_private_dir(SELFEXE_DIR);
+	if (dir > 0 && exec_only_copy(dir, exe, name, sizeof(name), &ovl_err) == 0) {
+		struct stat st;
 
-		sealed = open_overlay_copy(dir, basename(copy), &ovl_err);
-		/* the very file that runs, not one put at its path since */
-		if (sealed >= 0 && (fstat(sealed, &a) < 0 || fstat(exe, &b) < 0 ||
-				    a.st_ino != b.st_ino || a.st_size != b.st_size ||
-				    a.st_mtime != b.st_mtime)) {
+		sealed = open_overlay_copy(dir, name, &ovl_err);
+		/* the copy that was checked, not one put at its name since */
+		if (sealed >= 0 && (fstat(exe, &st) < 0 || !exec_only_copy_of(sealed, &st))) {
 			dhi_close_reset(&sealed);
-			dhi_err_set(&ovl_err, 0, "the binary changed under us");
+			dhi_err_set(&ovl_err, 0, "the copy changed under us");
 		}
 	}
 	if (sealed >= 0)

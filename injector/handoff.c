@@ -120,6 +120,15 @@ int handoff_main(void)
 		fprintf(stderr, "dhidebug: %s is for dhidebug's own use\n", HANDOFF_ARG);
 		return 125;
 	}
+	/*
+	 * Non-dumpable from the exec on where our binary is one we cannot read (the
+	 * exec-only copy, common/selfexe.h); where a capability lets us read it
+	 * anyway, the exec made us dumpable, and this ends it as soon as we can.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		dhi_err_set(&err, errno, "cannot make dhish non-dumpable");
+		session_child_fail(HANDOFF_MSG_FD, err);
+	}
 	prctl(PR_SET_NAME, "dhish", 0, 0, 0);
 	/*
 	 * The supervisor's message pipe is dhish's alone: a program dhish runs that held it

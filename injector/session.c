@@ -161,10 +161,18 @@ int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 	const char *why = NULL;
 	dhi_autofree char *label = NULL;
 	struct stat root, st;
+	const char *which = NULL;
 	int r = ns_target_is_host(t, &why, err);
 
-	if (r < 0)
+	if (r < 0 || ns_target_foreign_owner(t, &which, err) < 0)
 		return -1;
+	if (which) {
+		label = rt_target_label(rt);
+		return dhi_err_set(err, 0, "`%s` is refused: its %s namespace belongs to a user "
+				   "namespace that is not its pid namespace's (one its container "
+				   "made for itself), where the container's root would hold every "
+				   "capability over the session", label, which);
+	}
 	for (size_t i = 0; !why && rt->exited && rt->fs && stat("/", &root) == 0 &&
 			   rt->fs->layers && rt->fs->layers[i]; i++)
 		if (stat(rt->fs->layers[i], &st) == 0 && st.st_dev == root.st_dev &&

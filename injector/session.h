@@ -102,6 +102,8 @@ json_t *session_operator_json(bool delegated);
  * host's root directory) is refused unless `allow_host` (--allow-host, which
  * the policy may forbid and delegated mode allows only where the site says
  * so), and then said unless `quiet`. *is_host tells the session record.
+ * A target with a namespace its container made under a user namespace of its
+ * own (ns_target_foreign_owner()) is refused, always.
  */
 int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		       const struct rt_target *rt, bool *is_host, struct dhi_err **err);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,6 +72,26 @@ static int read_stat(int procfd, char *state, unsigned long long *start, struct 
 static int ns_ino(int dirfd, const char *path, struct stat *st)
 {
 	return fstatat(dirfd, path, st, 0);
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The user namespace that owns namespace `path` of the process at `procfd`, as an fd. */
+static int owner_fd(int procfd, const char *path)
+{
+	dhi_autoclose int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -1 : ioctl(fd, NS_GET_USERNS);
+}
+
+static int owner_stat(int procfd, const char *path, struct stat *st)
+{
+	dhi_autoclose int fd = owner_fd(procfd, path);
+
+	return fd < 0 ? -1 : fstat(fd, st);
 }
 
 int ns_target_open(pid_t pid, unsigned long long expect_start, struct ns_target *t,
@@ -150,7 +172,82 @@ int ns_target_open(pid_t pid, unsigned long long expect_start, struct ns_target 
 		    ours.st_dev != theirs.st_dev)
 			t->differ |= NS_BIT(k);
 	}
+	{
+		struct stat owner, ours;
+
+		if (owner_stat(t->procfd, "ns/pid", &owner) == 0) {
+			t->has_owner = true;
+			t->owner_dev = owner.st_dev;
+			t->owner_ino = owner.st_ino;
+			t->differ &= ~NS_BIT(NS_USER);
+			if (ns_ino(AT_FDCWD, "/proc/self/ns/user", &ours) < 0 ||
+			    !same_inode(&owner, &ours))
+				t->differ |= NS_BIT(NS_USER);
+		}
+	}
 	return 0;
+}
+
+/*
+ * Whether user namespace `fd` lies below the one of `t->owner_*` (made inside
+ * it); ownership is taken. Nesting stops at 32 levels; the initial user
+ * namespace has no parent (EPERM).
+ */
+static bool below_owner(const struct ns_target *t, int fd)
+{
+	for (int depth = 0; fd >= 0 && depth < 33; depth++) {
+		int parent = ioctl(fd, NS_GET_PARENT);
+		struct stat st;
+
+		close(fd);
+		fd = parent;
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == t->owner_dev &&
+		    st.st_ino == t->owner_ino) {
+			close(fd);
+			return true;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+int ns_target_foreign_owner(const struct ns_target *t, const char **which, struct dhi_err **err)
+{
+	*which = NULL;
+	if (!t->has_owner)
+		return 0;
+	for (int k = 0; k < NS_COUNT && !*which; k++) {
+		struct stat st;
+		char path[32];
+		int fd;
+
+		if (k == NS_USER || k == NS_PID)
+			continue;
+		snprintf(path, sizeof(path), "ns/%s", ns_table[k].name);
+		fd = owner_fd(t->procfd, path);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			if (e == ENOENT)
+				continue;	/* namespace type not in this kernel */
+			return dhi_err_set(err, e, "cannot tell who owns namespace `%s` of pid %d",
+					   ns_table[k].name, (int)t->pid);
+		}
+		/*
+		 * The runtime's, or one it shares with the host (an ancestor's: the
+		 * host's time namespace, say); one from below was made in the container
+		 */
+		if ((st.st_dev != t->owner_dev || st.st_ino != t->owner_ino) && below_owner(t, fd))
+			*which = ns_table[k].name;
+		else
+			close(fd);
+	}
+	if (ns_target_check_alive(t, err) < 0)
+		return -1;
+	return *which != NULL;
 }
 
 int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err)
@@ -213,11 +310,6 @@ static bool descends_from_init(int proc)
 	for (int i = 0; i < 65536 && pid > 1; i++)
 		pid = parent_of(proc, pid);
 	return pid != 0;
-}
-
-static bool same_inode(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
 int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_err **err)
@@ -319,6 +411,22 @@ int ns_target_join_user(struct ns_target *t, struct dhi_err **err)
 {
 	if (!(t->differ & NS_BIT(NS_USER)))
 		return 0;
+	if (t->has_owner) {
+		dhi_autoclose int fd = owner_fd(t->procfd, "ns/pid");
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return dhi_err_set(err, errno, "cannot open the user namespace of pid %d",
+					   (int)t->pid);
+		if (st.st_dev != t->owner_dev || st.st_ino != t->owner_ino ||
+		    ns_target_check_alive(t, err) < 0)
+			return dhi_err_set(err, 0, "process `%d` exited during the attach",
+					   (int)t->pid);
+		if (setns(fd, CLONE_NEWUSER) < 0)
+			return dhi_err_set(err, errno, "cannot join the user namespace of pid %d",
+					   (int)t->pid);
+		return 0;
+	}
 	if (t->pidfd >= 0 && !t->used_fallback) {
 		if (setns(t->pidfd, CLONE_NEWUSER) == 0)
 			return 0;

@@ -30,6 +30,15 @@ struct ns_target {
 	unsigned long long start_time;	/* field 22 of /proc/<pid>/stat, in clock ticks */
 	unsigned int differ;		/* NS_BIT()s of namespaces that are not ours */
 	bool used_fallback;		/* per-namespace fds were used instead of the pidfd */
+	/*
+	 * The user namespace that owns the target's pid namespace (NS_GET_USERNS,
+	 * 4.9+): the one a session joins. A process cannot change its pid
+	 * namespace, so this is the runtime's, where the target's own user
+	 * namespace may be one its container made later.
+	 */
+	bool has_owner;
+	dev_t owner_dev;
+	ino_t owner_ino;
 };
 
 /* Name of a namespace as in /proc/<pid>/ns ("mnt", "pid", …). */
@@ -56,6 +65,17 @@ int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err);
  */
 int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_err **err);
 
+/*
+ * Whether one of the target's namespaces belongs to a user namespace made
+ * below the one that owns its pid namespace: something its container built
+ * for itself (an unprivileged unshare of a user and a mount namespace, say),
+ * not the runtime's container. (A namespace of an ancestor's, the host's time
+ * namespace say, is one the runtime shared.) 1 with *which naming the
+ * namespace, 0 when none is (or the kernel cannot tell, before 4.9), -1 on
+ * error.
+ */
+int ns_target_foreign_owner(const struct ns_target *t, const char **which, struct dhi_err **err);
+
 /* Opens the target's root directory (/proc/<pid>/root) as an O_PATH fd. */
 int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err);
 
@@ -68,8 +88,11 @@ int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **er
 int ns_target_join(struct ns_target *t, unsigned int kinds, struct dhi_err **err);
 
 /*
- * Joins the target's user namespace when it has its own. Called last: once in
- * it, we have no privilege left over the host's mounts and cgroups.
+ * Joins the user namespace that owns the target's pid namespace when that is
+ * not ours (the target's own where the kernel cannot tell, before 4.9): not
+ * one the container made for itself, where its root would hold every
+ * capability over the session. Called last: once in it, we have no privilege
+ * left over the host's mounts and cgroups.
  */
 int ns_target_join_user(struct ns_target *t, struct dhi_err **err);
 

@@ -401,11 +401,29 @@ static int graft(int src_dir, const char *src_rel, int view_fd, const char *dst_
 }
 
 /*
+ * Whether the mask (build_mask) has something at or under `rel`: a submount
+ * of the target's grafted there would lie over the toolbox's loader files and
+ * bring the target's ld.so.preload, ld.so.cache or library directory back (a
+ * tmpfs or a volume at /etc, say). Every directory on the way to a masked
+ * entry is in the mask, so an ancestor is found too. Anything but "not there"
+ * counts as masked.
+ */
+static bool under_mask(int mask_fd, const char *rel)
+{
+	struct stat st;
+
+	return mask_fd >= 0 && (fstatat(mask_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+				errno != ENOENT);
+}
+
+/*
  * The target's direct submounts (volumes, /proc, /dev, /sys, secrets), read
  * from our own mountinfo: the children of the mount at /all. Their children
- * come along with each recursive clone.
+ * come along with each recursive clone. One that the mask would lie under
+ * stays at /target only (`mask_fd`: the mask, or -1 where the union has none).
  */
-static int graft_submounts(int host_procself, int all_fd, int view_fd, struct dhi_err **err)
+static int graft_submounts(int host_procself, int all_fd, int view_fd, int mask_fd,
+			   struct dhi_err **err)
 {
 	dhi_autoclose int fd = openat(host_procself, "mountinfo", O_RDONLY | O_CLOEXEC);
 	dhi_autofree char *buf = NULL;
@@ -434,7 +452,8 @@ static int graft_submounts(int host_procself, int all_fd, int view_fd, struct dh
 					all_id = id;
 				continue;
 			}
-			if (parent != all_id || strncmp(mp, S_ALL "/", sizeof(S_ALL)) != 0)
+			if (parent != all_id || strncmp(mp, S_ALL "/", sizeof(S_ALL)) != 0 ||
+			    under_mask(mask_fd, mp + sizeof(S_ALL)))
 				continue;
 			if (graft(all_fd, mp + sizeof(S_ALL), view_fd, mp + sizeof(S_ALL), &e) < 0) {
 				/* the view keeps the directory under it; the mount stays at /target */
@@ -987,7 +1006,14 @@ int view_build(const struct view_spec *spec, struct view_result *res, struct dhi
 	if (view_fd < 0)
 		return dhi_err_set(err, errno, "cannot open the view");
 	if (mode == VIEW_UNION) {
-		if (graft_submounts(spec->host_procself, all_fd, view_fd, err) < 0)
+		dhi_autoclose int mask = -1;
+
+		if (spec->target_noexec) {
+			mask = open(S_MASK, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (mask < 0)
+				return dhi_err_set(err, errno, "cannot open the mask");
+		}
+		if (graft_submounts(spec->host_procself, all_fd, view_fd, mask, err) < 0)
 			return -1;
 	} else if (graft_system(all_fd, view_fd, err) < 0) {
 		return -1;

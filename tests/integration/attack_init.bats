@@ -103,10 +103,12 @@ exe_handle_control()
 	local ctl=$BATS_TEST_TMPDIR/ctl-sleep pid
 
 	cp "$(command -v sleep)" "$ctl"
-	"$ctl" 0.5 &
+	# long enough for the handle to be taken on a loaded host, ended once it is
+	"$ctl" 30 &
 	pid=$!
 	exe_handle "$pid" "$BATS_TEST_TMPDIR/ctl.result"
-	wait "$pid"
+	kill "$pid"
+	wait "$pid" || true
 	wait_for -t 5 test -s "$BATS_TEST_TMPDIR/ctl.result"
 	echo "control: $(cat "$BATS_TEST_TMPDIR/ctl.result")"
 	[ "$(cat "$BATS_TEST_TMPDIR/ctl.result")" = written ]

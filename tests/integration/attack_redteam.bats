@@ -5,7 +5,7 @@
 # it was written against, showing the breach; each has a positive control that shows the
 # attack itself works (against an ordinary process, or without the defence), so a pass can
 # only mean the defence held. The finding (what, impact, the fix) is the comment
-# above each test. The findings still open have their tests on the branch wt/attack.
+# above each test.
 
 load helpers
 
@@ -35,6 +35,273 @@ session_audit()
 	d=$(ls -d "$SDIR"/*/ 2>/dev/null | head -1)
 	[ -n "$d" ] || return 1
 	echo "${d%/}/audit.jsonl"
+}
+
+# Docker's default capabilities: what a container's root holds unless told otherwise (no
+# CAP_SYS_PTRACE, no CAP_SYS_ADMIN)
+DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
+	"CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE",
+	"CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+
+# in_target NAME: host pids of the processes called NAME in the target's pid namespace (with
+# pgrep: a walk of /proc in shell is too slow on a loaded machine for short sessions)
+in_target()
+{
+	local p ns
+	ns=$(readlink "/proc/$CPID/ns/pid")
+	for p in $(pgrep -x "$1"); do
+		[ "$p" != "$CPID" ] && [ "$(readlink "/proc/$p/ns/pid" 2>/dev/null)" = "$ns" ] && echo "$p"
+	done
+	return 0
+}
+
+# nest_bundle MODE [UID CAPS]: a static container whose PID 1 is tests/fixtures/nest.c in
+# MODE, reporting to $VOLDIR/report, run as UID (default root) with the capabilities CAPS (a
+# JSON list, default Docker's); waits until it is ready
+nest_bundle()
+{
+	NEST_MODE=$1
+	NEST_UID=${2:-0}
+	NEST_CAPS=${3:-$DOCKER_CAPS}
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
+		jq --argjson caps "$NEST_CAPS" --arg mode "$NEST_MODE" --argjson uid "$NEST_UID" \
+			'.process.args = ["/nest", $mode, "/vol/report", "by-the-container"]
+			 | .process.user = {uid: $uid, gid: $uid}
+			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	wait_for -t 5 -m "nest ready" grep -qE '^(ready|error)' "$VOLDIR/report"
+	echo "--- nest $NEST_MODE:"
+	cat "$VOLDIR/report"
+	# where the kernel lets no one make a user namespace the attack cannot exist
+	if grep -q '^error unshare' "$VOLDIR/report"; then
+		skip "unprivileged user namespaces are off on this host ($(grep '^error' "$VOLDIR/report"))"
+	fi
+	grep -q '^ready' "$VOLDIR/report"
+}
+
+# nest_session [ARGS...]: a recorded dhish line in the nest container (with ARGS, default
+# the general profile); what it printed in $output
+nest_session()
+{
+	rm -rf "${SDIR:?}"/* "$SDIR"/.open
+	[ $# -gt 0 ] || set -- --profile general
+	run_dhi --sessions-dir "$SDIR" "$@" -c 'sleep 1; echo session-done' "$TARGET"
+	echo "--- report:"
+	cat "$VOLDIR/report"
+	echo "--- audit:"
+	cat "$(session_audit)"
+}
+
+# Finding 1 (high): the session joins a user namespace the container made for itself.
+# ns_target_join_user() joins the user namespace the target process is in *now*. A
+# container's root with no CAP_SYS_PTRACE (Docker's defaults) unshares CLONE_NEWUSER in its
+# PID 1 (no privilege is needed where unprivileged user namespaces are allowed, runc's and
+# Kubernetes' default seccomp-less setups among them; CAP_SETUID/CAP_SETGID, which Docker
+# gives, let a child of it write the 0-65535 identity maps). The session then runs in a user
+# namespace that the container's root owns and where PID 1 holds every capability, so the
+# kernel lets the container PTRACE_SEIZE, pidfd_getfd and read /proc/<pid>/* of every
+# session process: dhidebug-init's init and program during the window before exec, dhish,
+# and what it runs. Shown here: text written into the operator's output (and the recording)
+# and made-up `line` records in the hash-chained audit, both through the session's own fds;
+# in a tty session the same fd is the operator's terminal (escape sequences in, keystrokes
+# out). The residual risk in docs/security.md grants this only to a container whose root
+# holds CAP_SYS_PTRACE; here none is needed. The profile's capabilities also become
+# capabilities in the container's private user namespace only (general's CAP_SYS_PTRACE no
+# longer reaches the application's processes). Fix: join the user namespace that owns the
+# target's pid namespace (ioctl(NS_GET_USERNS) on /proc/<pid>/ns/pid, which a process
+# cannot change for itself) and refuse a target whose own user namespace (or mount, net...
+# namespace owner) differs from it, naming the reason.
+# Fixed: the session joins the user namespace that owns the target's pid namespace
+# (nsenter/target.c), and a target with another namespace owned by a user namespace other
+# than that is refused (injector/session.c session_check_host()).
+@test "a container root without CAP_SYS_PTRACE, its PID 1 in a user namespace of its own, cannot trace the session or forge its output and audit" {
+	# the positive controls: nest can seize and write through the fds of a process of its
+	# own; and where the session is not in its user namespace, the same attacks on every
+	# session process are refused (EPERM), so the property holds without the trick
+	nest_bundle plain
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok' "$VOLDIR/report"
+	nest_session
+	[ "$status" -eq 0 ]
+	grep -qE '^proc [0-9]+ (dhidebug-init|dhish|sleep) seize=EPERM' "$VOLDIR/report"
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		return 1
+	fi
+	container_rm
+	rm -f "$VOLDIR/report"
+
+	# the attack: PID 1 in a user namespace of its own
+	nest_bundle userns
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok' "$VOLDIR/report"
+	nest_session
+	# refusing such a target (one line naming the user namespace) is a defence too
+	if [ "$status" -eq 125 ] && [[ "$output" == *"user namespace"* ]]; then
+		if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+			return 1
+		fi
+		return 0
+	fi
+	[ "$status" -eq 0 ]
+	[[ "$output" == *session-done* ]]
+	# no session process was traced, and nothing of the container's reached the operator's
+	# output or the audit
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		echo "BREACH: the container traced or wrote through session processes (above)"
+		return 1
+	fi
+	[[ "$output" != *FORGED-OUTPUT* ]]
+	if grep FORGED-LINE "$(session_audit)"; then
+		return 1
+	fi
+	# and the session's user namespace is the container's, not one the container made later
+	# (the host's here: runc gave the container none)
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --no-record --profile general "$TARGET" -- sleep 60
+	wait_for -t 10 -m "the session's sleep" sleep_in_target
+	local pid
+	pid=$(in_target sleep)
+	echo "sleep: $(readlink "/proc/$pid/ns/user"), the container's: $(readlink /proc/self/ns/user)"
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink /proc/self/ns/user)" ]
+}
+
+sleep_in_target()
+{
+	[ -n "$(in_target sleep)" ]
+}
+
+# Finding 1's other side: a user namespace the runtime gave the container is the one the
+# session joins, also where the container shares a namespace of the host's (runc creates no
+# time namespace, so the container's is the host's, owned by the initial user namespace).
+@test "a container the runtime gave a user namespace: the session runs in it, as its root" {
+	customize_bundle()
+	{
+		jq '.linux.namespaces += [{type: "user"}]
+		    | .linux.uidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		    | .linux.gidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		    | .mounts |= map(select(.type != "cgroup"))' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+		chown -R 200000:200000 "$VOLDIR"
+		# its mount points made here: its root cannot create them in a root of the host's
+		local m
+		for m in $(jq -r '.mounts[].destination' "$1/config.json"); do
+			mkdir -p "$1/rootfs$m"
+		done
+		# the container's root (200000 on the host) must reach its rootfs and volume
+		local d=$1
+		while [ "$d" != / ] && [ "$d" != /tmp ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
+	}
+	container_start static
+	[ "$(readlink "/proc/$CPID/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+	[ "$(readlink "/proc/$CPID/ns/time")" = "$(readlink /proc/self/ns/time)" ]
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --no-record --profile general "$TARGET" -- sleep 60
+	wait_for -t 10 -m "the session's sleep" sleep_in_target
+	local pid
+	pid=$(in_target sleep)
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$(readlink "/proc/$pid/ns/user")" = "$(readlink "/proc/$CPID/ns/user")" ]
+	# uid 0 in the container is 200000 on the host
+	[ "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" = 200000 ]
+}
+
+# Finding 2 (high): a submount of the container's at /etc brings back its ld.so.preload
+# outside sysadmin. In the union view the mask (nsenter/view.c build_mask) is the top layer
+# of the union's overlay, but graft_submounts() then clones every direct submount of the
+# target onto its path in the view, *over* the overlay: a volume, tmpfs or configuration
+# mount at /etc (or at /usr, /usr/lib/<triplet>, /etc/ld.so.conf.d, a gconv directory...)
+# replaces the masked directory wholesale, and the toolbox's loader reads the container's
+# /etc/ld.so.preload, ld.so.cache, ld.so.conf and nsswitch.conf again. The graft is noexec,
+# but a preload naming /proc/1/root/evil.so ends on the container's own root mount, so the
+# container's library runs in every session process of every profile with the profile's
+# capabilities (invariant 8, THREATS 42). The container needs only write access to such a
+# mount (here a tmpfs at /etc, as a deployment with a read-only root gives it), or
+# CAP_SYS_ADMIN, to make one. Fix: do not graft a submount whose mount point is a mask path
+# or one of its ancestors (it stays at /target, like a submount under a symlink does now), or
+# graft it and then mount the mask's entries for that directory again on top.
+# Fixed: a submount at or above anything in the mask stays at /target only (nsenter/view.c
+# under_mask()).
+@test "a container's mount at /etc does not bring its ld.so.preload back outside sysadmin" {
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/libevil.so" "$1/rootfs/evil.so"
+		jq '.process.user = {uid: 0, gid: 0}
+		    | .mounts += [{destination: "/etc", type: "tmpfs", source: "tmpfs",
+				   options: ["nosuid", "nodev", "mode=755"]}]' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start dynamic
+	# what the container's root writes into its /etc mount (the host writes it here)
+	cp /usr/lib/os-release "/proc/$CPID/root/etc/os-release"
+	echo /proc/1/root/evil.so >"/proc/$CPID/root/etc/ld.so.preload"
+	local p out st
+	for p in sysadmin observe general netadmin; do
+		rm -f "$VOLDIR/evil-ran"
+		st=0
+		out=$(dhidebug --no-record --profile "$p" --view union "$TARGET" -- id 2>&1) || st=$?
+		echo "$p: status $st: $out"
+		if [ "$p" = sysadmin ]; then
+			# the control: sysadmin may run the container's code, and the plant runs
+			[[ "$out" == *"EVIL CODE RAN"* ]]
+			[ -e "$VOLDIR/evil-ran" ]
+		else
+			[[ "$out" != *"EVIL CODE RAN"* ]]
+			[ ! -e "$VOLDIR/evil-ran" ]
+			# the toolbox's id ran, or the view was refused (125, one line)
+			[ "$st" -eq 0 ] || [ "$st" -eq 125 ]
+			[ "$st" -eq 125 ] || [[ "$out" == uid=* ]]
+		fi
+	done
+}
+
+# Finding 2, continued: the container needs no privilege to make such a mount itself. With
+# Docker's default capabilities (no CAP_SYS_ADMIN) PID 1 unshares a user and a mount
+# namespace, builds a root of its own there (tests/fixtures/nest.c cover_etc(): a tmpfs
+# with binds of /proc, /dev, /sys and /vol, and a tmpfs at /etc), and pivots into it; mounts
+# made inside its own user namespace are not locked, so dhidebug clones that root like any
+# other, grafts the /etc tmpfs over the mask, and the toolbox's `id` loads the container's
+# library in every profile (finding 1's user namespace comes with it). Fix: as above, and
+# finding 1's (a target whose mount namespace belongs to a user namespace the container made
+# is the container's own construction, not the runtime's).
+# Fixed by both: such a target is refused (its mount namespace is the container's own).
+@test "a container with no privilege cannot mount its own /etc and bring its ld.so.preload back outside sysadmin" {
+	customize_bundle()
+	{
+		install -m 0755 "$BUILD/tests/nest" "$1/rootfs/nest"
+		install -m 0755 "$BUILD/tests/libevil.so" "$1/rootfs/evil.so"
+		jq --argjson caps "$DOCKER_CAPS" \
+			'.process.args = ["/nest", "userns-etc", "/vol/report", "by-the-container"]
+			 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+	}
+	container_start static
+	wait_for -t 5 -m "nest ready" grep -qE '^(ready|error)' "$VOLDIR/report"
+	cat "$VOLDIR/report"
+	if grep -q '^error unshare' "$VOLDIR/report"; then
+		skip "unprivileged user namespaces are off on this host ($(grep '^error' "$VOLDIR/report"))"
+	fi
+	grep -q '^ready' "$VOLDIR/report"
+	local p out st
+	for p in sysadmin observe general netadmin; do
+		rm -f "$VOLDIR/evil-ran"
+		st=0
+		out=$(dhidebug --no-record --profile "$p" --view union "$TARGET" -- id 2>&1) || st=$?
+		echo "$p: status $st: $out"
+		if [ "$p" = sysadmin ]; then
+			# the control: sysadmin may run the container's code (or the target is refused
+			# for every profile alike, a defence as well)
+			[ "$st" -eq 125 ] && break
+			[[ "$out" == *"EVIL CODE RAN"* ]]
+			[ -e "$VOLDIR/evil-ran" ]
+		else
+			[[ "$out" != *"EVIL CODE RAN"* ]]
+			[ ! -e "$VOLDIR/evil-ran" ]
+			[ "$st" -eq 0 ] || [ "$st" -eq 125 ]
+		fi
+	done
 }
 
 # Finding 4 (medium): dhish's prompt sends the container's directory names to the operator's
@@ -190,4 +457,69 @@ session_audit()
 		return 1
 	fi
 	[ "${lines[1]}" = 0 ]
+}
+
+# Finding 5 (medium): with a profile whose capabilities the container's user also has (none,
+# say), dhish is traceable by the container. dhish is exec'd from dhidebug-init, and exec
+# makes a process dumpable again; nothing in dhish sets PR_SET_DUMPABLE back to 0, and
+# docs/security.md's argument ("the program has capabilities the container's root lacks, so
+# the kernel refuses a ptrace") holds only while that is true. A site profile of no
+# capabilities as nobody (the least-privilege reading profile a site writes first; `--user`
+# the app's own uid does the same with such a profile) runs dhish as the application's own
+# uid with nothing the application lacks: the compromised application, with no capability at
+# all, seizes dhish, writes into the operator's output (in a tty session: the operator's
+# terminal, and reads the keystrokes), forges `line` records in the audit (which also go into
+# the operator's host-side history, to be offered again by the up arrow next time), and reads
+# dhish's configuration memfd (fd 6), which holds the history of every earlier session into
+# this container. The programs dhish (or dhidebug-init) runs are dumpable after their exec
+# too, and hold the session's terminal as fds 0-2. Fix: PR_SET_DUMPABLE 0 as dhish's first act
+# is not enough: with only that (tried on a scratch build), the app seizes the process in the
+# window between the exec and the prctl ("proc N dhidebug seize=ok ... config=secret") and
+# reads the history all the same. Keep it non-dumpable across the exec instead: the kernel
+# does so when the executable is not readable by the process (would_dump()), so serve dhish's
+# copy of dhidebug mode 0111 (or 0100 root-owned for root sessions without CAP_DAC_*), or
+# hand the history over only after dhish is non-dumpable. For the programs, refuse (or warn
+# about) a profile that holds no capability beyond the container user's when the session's
+# uid is one the container's processes run as, and say in docs/security.md what it exposes.
+# Fixed: dhish runs from an exec-only (0111) copy of dhidebug behind the read-only overlay
+# (common/selfexe.c), which a session without CAP_DAC_* cannot read, so it is non-dumpable
+# from its exec on, and it sets PR_SET_DUMPABLE 0 first thing (for the sessions that can).
+@test "with a profile of no capabilities, the container's same-uid app cannot trace dhish or read its history" {
+	local pol=$BATS_TEST_TMPDIR/policy.json
+	cat >"$pol" <<-'JSON'
+		{"default_profile": "observe", "allowed_profiles": ["observe", "reader"],
+		 "profiles": {"reader": {"base": "observe", "capabilities": [], "user": "65534:65534"}}}
+	JSON
+	chmod 0644 "$pol"
+	# the application: nobody, no capability at all
+	nest_bundle plain 65534 '[]'
+	grep -E '^control [0-9]+ child seize=ok out=ok line=ok config=secret' "$VOLDIR/report"
+	# an earlier session into this container, whose line is in the history
+	run_dhi --policy "$pol" --profile reader --no-record -c 'echo SECRET-typed-earlier' "$TARGET"
+	[ "$status" -eq 0 ]
+	# the positive control: observe's capabilities, which the app lacks, keep it out
+	: >"$VOLDIR/report"
+	nest_session --policy "$pol" --profile observe
+	[ "$status" -eq 0 ]
+	grep -qE '^proc [0-9]+ dhish seize=EPERM' "$VOLDIR/report"
+	if grep -E '^proc .* (seize|out|line)=ok' "$VOLDIR/report"; then
+		return 1
+	fi
+	# the attack: the same session with the reader profile (refusing the profile for this
+	# container, in one line, is a defence too)
+	: >"$VOLDIR/report"
+	nest_session --policy "$pol" --profile reader
+	[ "$status" -eq 0 ] || [ "$status" -eq 125 ]
+	# dhish itself is out of reach, its configuration and history unread, and no line record
+	# is the app's (the programs dhish runs are dumpable after their exec: see above)
+	# (a process still named dhish whose fd 3 is gone has exec'd its program already: the
+	# name is read before the attack, and the exec can come between)
+	if grep -E '^proc [0-9]+ (dhish|dhidebug-init) seize=ok' "$VOLDIR/report" |
+		grep -v ' line=EBADF ' || grep 'config=secret' "$VOLDIR/report"; then
+		echo "BREACH: the app traced dhish or read its configuration (above)"
+		return 1
+	fi
+	if grep FORGED-LINE "$(session_audit)"; then
+		return 1
+	fi
 }
