@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* main.c - dhidebug: resolve the target, prepare the toolbox, run a supervised session. */
+/* attach.c - `dhidebug <target>`: resolve the target, prepare the toolbox, run a supervised session. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,16 +11,13 @@
 #include "common/selfexe.h"
 #include "common/xalloc.h"
 #include "injector/cli.h"
+#include "injector/cmd/cmd.h"
 #include "injector/delegate.h"
-#include "injector/handoff.h"
 #include "injector/shell/history.h"
 #include "injector/init/init.h"
 #include "injector/imagetarget.h"
 #include "injector/record/record.h"
-#include "injector/lint.h"
-#include "injector/ls.h"
 #include "injector/policy/policy.h"
-#include "injector/portfwd.h"
 #include "injector/runtime/runtime.h"
 #include "injector/session.h"
 #include "injector/supervisor.h"
@@ -32,20 +29,29 @@
 #define DHIDEBUG_VERSION "0.0.0"
 #endif
 
-static int fail(struct dhi_err *err)
+/* What a session asks of the site policy (injector/delegate.h), from its options. */
+static void attach_ask(const struct cli *cli, const struct rt_opts *ro, const char *command,
+		       struct delegate_ask *out)
 {
-	int code = dhi_err_print(err, "dhidebug");
-
-	dhi_err_clear(&err);
-	return code;
+	*out = (struct delegate_ask){
+		.target = cli->target, .checks_target = true, .command = command,
+		.profile = cli->profile, .policy = cli->policy, .sessions_dir = cli->sessions_dir,
+		.toolbox_cache = cli->toolbox_cache, .net = cli->net, .ro = ro,
+		.toolbox = cli->toolbox, .default_toolbox = cli->default_toolbox,
+		.no_record = cli->no_record, .allow_host = cli->allow_host,
+		.no_cgroup = !cli->join_cgroup, .quiet = cli->quiet,
+	};
 }
 
-/* A refusal: in delegated mode it is recorded too (injector/delegate.h), then printed. */
-static int refuse(const struct delegate *d, const struct policy *site, const struct cli *cli,
-		  struct dhi_err *err)
+/* The toolbox cache's options among the session's. */
+static void attach_toolbox_args(const struct cli *cli, struct toolbox_args *out)
 {
-	delegate_record_refusal(d, site, cli, err);
-	return fail(err);
+	*out = (struct toolbox_args){
+		.toolbox = cli->toolbox, .toolbox_cache = cli->toolbox_cache,
+		.default_toolbox = cli->default_toolbox, .insecure_registry = cli->insecure_registry,
+		.max_unpacked = cli->max_unpacked, .pull_timeout = cli->pull_timeout,
+		.policy = cli->policy, .quiet = cli->quiet,
+	};
 }
 
 /*
@@ -107,53 +113,7 @@ static int start_recording(struct session_spec *s, void *arg, struct dhi_err **e
 	return 0;
 }
 
-/* dhidebug port-forward: parse every spec, pin the target, relay until Ctrl-C */
-static int port_forward(const struct cli *cli, const struct rt_opts *ro, const struct delegate *d,
-			const struct policy *site)
-{
-	struct dhi_err *err = NULL;
-	struct portfwd_spec *specs;
-	struct ns_target t = { .pidfd = -1, .procfd = -1 };
-	struct rt_target rt;
-	size_t n = 0;
-	int r;
-
-	while (cli->argv[n])
-		n++;
-	specs = xzalloc(n * sizeof(*specs));
-	for (size_t i = 0; i < n; i++)
-		if (portfwd_parse(cli->argv[i], &specs[i], &err) < 0)
-			goto fail;
-	if (geteuid() != 0) {
-		dhi_err_set(&err, 0, "must run as root (it joins another process's network namespace)");
-		goto fail;
-	}
-	if (rt_resolve(cli->target, ro, &rt, &err) < 0)
-		goto fail;
-	if (ns_target_open(rt.pid, rt.start_time, &t, &err) < 0) {
-		dhi_autofree char *label = rt_target_label(&rt);
-
-		dhi_err_prefix(&err, "container `%s`", label);
-		rt_target_free(&rt);
-		goto fail;
-	}
-	if (session_check_host(cli->allow_host, cli->quiet, &t, &rt, &(bool){ false }, &err) < 0) {
-		ns_target_close(&t);
-		rt_target_free(&rt);
-		free(specs);
-		return refuse(d, site, cli, err);
-	}
-	r = portfwd_run(&t, cli->target, specs, n, cli->quiet, &err);
-	ns_target_close(&t);
-	rt_target_free(&rt);
-	free(specs);
-	return r < 0 ? fail(err) : 0;
-fail:
-	free(specs);
-	return fail(err);
-}
-
-int main(int argc, char **argv)
+int cmd_attach(int argc, char **argv)
 {
 	struct dhi_err *err = NULL;
 	struct cli cli;
@@ -162,107 +122,74 @@ int main(int argc, char **argv)
 	struct session_spec s = { .target_root = -1, .toolbox_tree = -1, .init_exe = -1,
 				  .dhish_exe = -1 };
 	struct os_release target_os;
-	dhi_autofree char *uri = NULL;
+	dhi_autofree char *uri = NULL, *command = NULL;
 	char *why = NULL;
-	struct policy site, other;
-	const struct policy *pol = &site;
-	struct delegate d;
+	struct policy other;
+	const struct policy *pol;
+	struct cmd_site cs;
+	struct delegate_ask ask;
+	struct toolbox_args ta;
 	struct image_target image = { .keeper = -1, .holder = -1 };
 	char *toolbox_dir = NULL;
+	bool host_net;
 	int code;
 
-	/* dhish, in the sealed copy of ourselves that a session runs (injector/handoff.h) */
-	if (argc == 2 && strcmp(argv[1], HANDOFF_ARG) == 0)
-		return handoff_main();
 	if (cli_parse(argc, argv, &cli, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 	if (cli.cmd == CLI_HELP) {
-		cli_usage(stdout);
+		cli_usage(stdout, NULL);
 		return 0;
 	}
 	if (cli.cmd == CLI_VERSION) {
 		printf("dhidebug %s\n", DHIDEBUG_VERSION);
 		return 0;
 	}
-	/*
-	 * The site's policy first: in delegated mode (sudo) it is the boundary
-	 * of every option, and nothing runs before they are checked against it.
-	 */
-	if (policy_load(NULL, &site, &err) < 0)
-		return fail(err);
-	delegate_detect(&site, &d);
-	if (delegate_check_cli(&d, &site, &cli, &err) < 0)
-		return refuse(&d, &site, &cli, err);
-	if (cli.cmd == CLI_SESSIONS) {
-		code = sessions_run(&cli.sessions, stdout, &err);
-		return code < 0 ? fail(err) : code;
-	}
-	/* another policy file (a delegated operator's only when the site lists it) */
-	if (cli.policy) {
-		if (policy_load(cli.policy, &other, &err) < 0)
-			return fail(err);
-		pol = &other;
-	}
-	if (cli.allow_host && pol->host_forbidden) {
-		dhi_err_set(&err, 0, "--allow-host: policy `%s` forbids the host as a target "
-			    "(`allow_host`: false)", pol->source);
-		return refuse(&d, &site, &cli, err);
-	}
 	ro = (struct rt_opts){ .runtime_root = cli.runtime_root,
 			       .containerd_root = cli.containerd_root,
 			       .crio_root = cli.crio_root };
-	if (cli.cmd == CLI_LS)
-		return ls_run(&ro, cli.json, stdout, &err) < 0 ? fail(err) : 0;
-	if (cli.cmd == CLI_TOOLBOX) {
-		code = toolbox_cmd_run(&cli, &err);
-		return code < 0 ? fail(err) : code;
-	}
-	if (cli.cmd == CLI_LINT) {
-		code = lint_run(&cli, stdout, &err);
-		return code < 0 ? fail(err) : code;
-	}
-	if (cli.cmd == CLI_PORT_FORWARD)
-		return port_forward(&cli, &ro, &d, &site);
+	host_net = cli.net && strcmp(cli.net, "host") == 0;
+	command = cli_command_text(&cli);
+	attach_ask(&cli, &ro, command, &ask);
+	attach_toolbox_args(&cli, &ta);
+	if ((code = cmd_site_open(&cs, &ask)) != 0 ||
+	    (code = cmd_policy(&cs, &ask, cli.policy, cli.allow_host, &other, &pol)) != 0)
+		return code;
 	/* the profile is settled before anything is entered: a refused one touches nothing */
-	if (cli.cmd == CLI_PROFILES) {
-		policy_print(pol, cli.json);
-		return 0;
-	}
 	if (policy_select(pol, cli.profile, &s.profile, &err) < 0)
-		return refuse(&d, &site, &cli, err);
+		return cmd_refuse(&cs, &ask, err);
 	s.policy = pol;
 	if (cli.user && strcmp(cli.user, "target") != 0 &&
 	    policy_user_parse(cli.user, &s.user, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 	if (!cli.user && s.profile->has_user) {
 		s.user.uid = s.profile->uid;
 		s.user.gid = s.profile->gid;
 	}
-	if (delegate_check_session(&d, &site, s.profile, &cli, s.user.uid, s.user.gid, &err) < 0)
-		return refuse(&d, &site, &cli, err);
+	if (delegate_check_session(&cs.d, &cs.site, s.profile, cli.user, s.user.uid, s.user.gid, &err) < 0)
+		return cmd_refuse(&cs, &ask, err);
 	code = recording_wanted(&cli, pol, &err);
 	if (code < 0)
-		return refuse(&d, &site, &cli, err);
+		return cmd_refuse(&cs, &ask, err);
 	if (geteuid() != 0) {
 		dhi_err_set(&err, 0, "must run as root (it joins other processes' namespaces)");
-		return fail(err);
+		return cmd_fail(err);
 	}
-	s.delegated = d.on;
+	s.delegated = cs.d.on;
 
 	/* image://REF: a holder in fresh namespaces on the image's root stands in for a container */
 	if (image_target_is(cli.target)) {
-		if (image_target_start(&cli, &image, &rt, &err) < 0)
-			return fail(err);
+		if (image_target_start(cli.target + 8, &ta, host_net, &image, &rt, &err) < 0)
+			return cmd_fail(err);
 	} else {
 		/* a stopped container: the same holder, on its files */
 		ro.stopped = true;
 		if (rt_resolve(cli.target, &ro, &rt, &err) < 0) {
 			/* `dhidebug sesions ls` */
 			cli_hint_subcommand(cli.target, &err);
-			return fail(err);
+			return cmd_fail(err);
 		}
-		if (rt.exited && stopped_target_start(&cli, &image, &rt, &err) < 0)
-			return fail(err);
+		if (rt.exited && stopped_target_start(cli.write, host_net, &image, &rt, &err) < 0)
+			return cmd_fail(err);
 		if (rt.exited && !cli.quiet) {
 			dhi_autofree char *label = rt_target_label(&rt);
 
@@ -275,12 +202,12 @@ int main(int argc, char **argv)
 		image_target_stop(&image);
 		dhi_err_set(&err, 0, "--write applies to stopped containers (a running one is "
 			    "written directly; an image's files are never written)");
-		return fail(err);
+		return cmd_fail(err);
 	}
 	if (cli.net && image.holder <= 0) {
 		dhi_err_set(&err, 0, "--net applies to image:// and stopped containers (a running "
 			    "container's session uses its network)");
-		return fail(err);
+		return cmd_fail(err);
 	}
 
 	if (ns_target_open(rt.pid, rt.start_time, &s.target, &err) < 0 ||
@@ -289,18 +216,18 @@ int main(int argc, char **argv)
 
 		dhi_err_prefix(&err, "container `%s`", label);
 		image_target_stop(&image);
-		return fail(err);
+		return cmd_fail(err);
 	}
 	/* before anything is pulled or prepared for it */
 	if (session_check_host(cli.allow_host, cli.quiet, &s.target, &rt, &s.host, &err) < 0) {
 		image_target_stop(&image);
-		return refuse(&d, &site, &cli, err);
+		return cmd_refuse(&cs, &ask, err);
 	}
 
 	/* a directory, a cached or pulled reference, or the rule for the target's image */
-	if (toolbox_cmd_choose(&cli, &rt, &toolbox_dir, &err) < 0 ||
+	if (toolbox_cmd_choose(&ta, &rt, &toolbox_dir, &err) < 0 ||
 	    toolbox_open_dir(toolbox_dir, &s.toolbox, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 	notice_unread(&cli, "toolbox", s.toolbox.ref, s.toolbox.os_notice);
 
 	/* read on the host, resolved inside the target's root: hostile input */
@@ -323,29 +250,29 @@ int main(int argc, char **argv)
 		notice_unread(&cli, "target", uri, why);
 		free(why);
 		if (r < 0)
-			return fail(err);
+			return cmd_fail(err);
 	} else if (cli.user && strcmp(cli.user, "target") == 0 && image.holder <= 0 &&
 		   policy_user_of_pid(s.target.procfd, &s.user, &err) < 0) {
 		/* (the holder of a stopped container or an image is nobody: its user is root) */
-		return fail(err);
+		return cmd_fail(err);
 	}
 	if (view_open_toolbox(s.toolbox.dirfd, &s.toolbox_tree, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 	/* outside the target's device cgroup, none of its device nodes is usable */
 	for (int i = 0; i < VIEW_HOST_DEVS; i++)
 		s.host_devs[i] = -1;
 	if (!cli.join_cgroup && view_open_host_devices(s.host_devs, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 	/*
 	 * What the session's processes run, made while we may: the profile
 	 * refuses memfd_create, and the view hides our binary.
 	 */
 	s.init_exe = init_memfd(&err);
 	if (s.init_exe < 0 || (!cli.argv && (s.dhish_exe = selfexe_open_sealed(&err)) < 0))
-		return fail(err);
+		return cmd_fail(err);
 	/* built here, loaded last, in the program's process (crun does the same) */
 	if (policy_build_filters(s.profile, POLICY_CACHE_DIR, &s.filters, &err) < 0)
-		return fail(err);
+		return cmd_fail(err);
 
 	s.rt = &rt;
 	s.view = cli.view;
@@ -384,7 +311,7 @@ int main(int argc, char **argv)
 		 */
 		if (!s.collector)
 			OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	} else if (d.on) {
+	} else if (cs.d.on) {
 		/* a delegated operator's unrecorded session is never silent about it */
 		fprintf(stderr, "dhidebug: not recording: %s\n",
 			cli.no_record ? "--no-record" : "the policy's `record` is off");
@@ -393,6 +320,6 @@ int main(int argc, char **argv)
 	record_close(s.rec);
 	image_target_stop(&image);
 	if (code < 0)
-		return fail(err);
+		return cmd_fail(err);
 	return code;
 }
