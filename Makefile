@@ -93,7 +93,11 @@ INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/re
 	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
 	injector/record/index.c
 SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
-LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS)
+# the subcommands' fronts (main.c dispatches to them through injector/cli.c's table)
+CMD_SRCS := injector/cmd/cmd.c injector/cmd/attach.c injector/cmd/profiles.c injector/cmd/ls.c \
+	injector/cmd/portfwd.c injector/cmd/lint.c injector/cmd/toolbox.c injector/cmd/sessions.c \
+	injector/cmd/help.c
+LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS) $(CMD_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/injector/init/image.o
 
 DHIDEBUG := $(BUILD)/dhidebug

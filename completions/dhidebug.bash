@@ -82,7 +82,7 @@ _dhidebug()
 	[[ -n $dir ]] && at=(--dir "$dir")
 	case $cmd in
 	"")
-		mapfile -t COMPREPLY < <(compgen -W "profiles ls port-forward lint toolbox sessions replay
+		mapfile -t COMPREPLY < <(compgen -W "profiles ls port-forward lint toolbox sessions replay help
 			$(_dhidebug_json_values target ls) $(_dhidebug_json_values name ls)" -- "$cur") ;;
 	toolbox)
 		[[ -z $sub ]] &&
@@ -97,6 +97,9 @@ _dhidebug()
 	replay)
 		[[ -z $sub ]] &&
 			mapfile -t COMPREPLY < <(compgen -W "$(_dhidebug_json_values id sessions ls "${at[@]}")" -- "$cur") ;;
+	help)
+		[[ -z $sub ]] &&
+			mapfile -t COMPREPLY < <(compgen -W "profiles ls port-forward lint toolbox sessions replay help" -- "$cur") ;;
 	lint | port-forward)
 		[[ -z $sub ]] &&
 			mapfile -t COMPREPLY < <(compgen -W "$(_dhidebug_json_values target ls)" -- "$cur") ;;

@@ -90,7 +90,7 @@ static int check_root(const struct delegate *d, const struct policy *site, const
 		      "`delegation.runtime_roots`", dir);
 }
 
-/* What a target names (cli->target), for the commands that take one. */
+/* What a target names (ask->target), for the commands that take one. */
 static int check_target(const struct delegate *d, const struct policy *site, const char *target,
 			struct dhi_err **err)
 {
@@ -145,56 +145,54 @@ static int check_sessions(const struct delegate *d, const struct policy *site,
 	return 0;
 }
 
-int delegate_check_cli(const struct delegate *d, const struct policy *site, const struct cli *cli,
-		       struct dhi_err **err)
+int delegate_check_ask(const struct delegate *d, const struct policy *site,
+		       const struct delegate_ask *ask, struct dhi_err **err)
 {
 	const struct policy_delegation *dl = &site->delegation;
 
 	if (!d->on)
 		return 0;
-	if (cli->cmd == CLI_SESSIONS)
-		return check_sessions(d, site, &cli->sessions, err);
-	if (cli->policy && !listed(dl->policies, dl->n_policies, cli->policy))
+	if (ask->sessions)
+		return check_sessions(d, site, ask->sessions, err);
+	if (ask->policy && !listed(dl->policies, dl->n_policies, ask->policy))
 		return refuse(d, err, "--policy", "the site policy does not list `%s` in "
-			      "`delegation.policies`", cli->policy);
-	if (cli->sessions_dir)
+			      "`delegation.policies`", ask->policy);
+	if (ask->sessions_dir)
 		return refuse(d, err, "--sessions-dir", "sessions are recorded where the site "
 			      "keeps them (%s)", RECORD_DIR);
-	if (cli->no_record && !dl->no_record)
+	if (ask->no_record && !dl->no_record)
 		return refuse(d, err, "--no-record", "the site policy records delegated sessions "
 			      "(`delegation.no_record`)");
-	if (cli->allow_host && !dl->allow_host)
+	if (ask->allow_host && !dl->allow_host)
 		return refuse(d, err, "--allow-host", "the site policy does not allow the host as a "
 			      "target (`delegation.allow_host`)");
-	if (cli->net && strcmp(cli->net, "host") == 0 && !dl->allow_host)
+	if (ask->net && strcmp(ask->net, "host") == 0 && !dl->allow_host)
 		return refuse(d, err, "--net host", "the host's network is the host's; the site "
 			      "policy does not allow it (`delegation.allow_host`)");
-	if (!cli->join_cgroup)
+	if (ask->no_cgroup)
 		return refuse(d, err, "--no-cgroup", "a delegated session is accounted to the "
 			      "container (its limits, its cgroup.kill)");
-	if (cli->toolbox_cache)
+	if (ask->toolbox_cache)
 		return refuse(d, err, "--toolbox-cache", "toolboxes come from the site's verified "
 			      "cache");
-	if (check_root(d, site, "--runtime-root", cli->runtime_root, err) < 0 ||
-	    check_root(d, site, "--containerd-root", cli->containerd_root, err) < 0 ||
-	    check_root(d, site, "--crio-root", cli->crio_root, err) < 0)
+	if (ask->ro && (check_root(d, site, "--runtime-root", ask->ro->runtime_root, err) < 0 ||
+			check_root(d, site, "--containerd-root", ask->ro->containerd_root, err) < 0 ||
+			check_root(d, site, "--crio-root", ask->ro->crio_root, err) < 0))
 		return -1;
-	if ((cli->cmd == CLI_ATTACH || cli->cmd == CLI_PORT_FORWARD || cli->cmd == CLI_LINT) &&
-	    check_target(d, site, cli->target, err) < 0)
+	if (ask->checks_target && check_target(d, site, ask->target, err) < 0)
 		return -1;
 	/* a directory as toolbox_cmd_choose() takes one, for --toolbox and the default alike */
-	if (cli->cmd == CLI_ATTACH && cli->toolbox && toolbox_cmd_names_dir(cli->toolbox) &&
-	    check_toolbox_dir(d, site, "--toolbox", cli->toolbox, err) < 0)
+	if (ask->toolbox && toolbox_cmd_names_dir(ask->toolbox) &&
+	    check_toolbox_dir(d, site, "--toolbox", ask->toolbox, err) < 0)
 		return -1;
-	if (cli->cmd == CLI_ATTACH && cli->default_toolbox &&
-	    toolbox_cmd_names_dir(cli->default_toolbox) &&
-	    check_toolbox_dir(d, site, "--default-toolbox", cli->default_toolbox, err) < 0)
+	if (ask->default_toolbox && toolbox_cmd_names_dir(ask->default_toolbox) &&
+	    check_toolbox_dir(d, site, "--default-toolbox", ask->default_toolbox, err) < 0)
 		return -1;
 	for (int i = 0; !dl->socket_env && socket_vars[i]; i++) {
 		if (!getenv(socket_vars[i]))
 			continue;
 		unsetenv(socket_vars[i]);
-		if (!cli->quiet)
+		if (!ask->quiet)
 			fprintf(stderr, "dhidebug: %s ignored in delegated mode (the site policy "
 				"does not allow socket variables: `delegation.socket_env`)\n",
 				socket_vars[i]);
@@ -203,7 +201,7 @@ int delegate_check_cli(const struct delegate *d, const struct policy *site, cons
 }
 
 int delegate_check_session(const struct delegate *d, const struct policy *site,
-			   const struct profile *p, const struct cli *cli, uid_t uid, gid_t gid,
+			   const struct profile *p, const char *user, uid_t uid, gid_t gid,
 			   struct dhi_err **err)
 {
 	const struct policy_delegation *dl = &site->delegation;
@@ -226,7 +224,7 @@ int delegate_check_session(const struct delegate *d, const struct policy *site,
 		return refuse(d, err, what, "the site policy allows %s (`delegation.allowed_profiles`)",
 			      *names ? names : "none");
 	}
-	if (cli->user && p->has_user && (strcmp(cli->user, "target") == 0 || uid != p->uid ||
+	if (user && p->has_user && (strcmp(user, "target") == 0 || uid != p->uid ||
 					 gid != p->gid))
 		return refuse(d, err, "--user", "profile `%s` runs as %u:%u", p->name,
 			      (unsigned)p->uid, (unsigned)p->gid);
@@ -234,11 +232,11 @@ int delegate_check_session(const struct delegate *d, const struct policy *site,
 }
 
 void delegate_record_refusal(const struct delegate *d, const struct policy *site,
-			     const struct cli *cli, const struct dhi_err *why)
+			     const struct delegate_ask *ask, const struct dhi_err *why)
 {
 	struct dhi_err *err = NULL;
-	dhi_autofree char *reason = NULL, *command = NULL, *rt = NULL;
-	const char *target = cli->target, *sep;
+	dhi_autofree char *reason = NULL, *rt = NULL;
+	const char *target = ask->target, *sep;
 	struct recorder *r;
 	char id[40];
 	json_t *start;
@@ -251,14 +249,13 @@ void delegate_record_refusal(const struct delegate *d, const struct policy *site
 		return;
 	}
 	reason = dhi_err_string(why);
-	command = cli_command_text(cli);
 	sep = target ? strstr(target, "://") : NULL;
 	if (sep)
 		rt = xstrndup(target, (size_t)(sep - target));
 	start = json_pack("{s:s, s:o, s:{s:s?, s:s?}, s:n, s:{s:s?}, s:n, s:s?, s:s, s:b}",
 			  "session", id, "operator", session_operator_json(true), "target",
 			  "runtime", rt, "id", sep ? sep + 3 : target, "toolbox", "profile", "name",
-			  cli->profile, "view", "command", command, "dhidebug", DHIDEBUG_VERSION,
+			  ask->profile, "view", "command", ask->command, "dhidebug", DHIDEBUG_VERSION,
 			  "refused", 1);
 	/* a refusal is on disk, or it is not recorded at all */
 	if (record_audit(r, "session.start", start, true) == 0) {

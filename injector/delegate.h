@@ -9,7 +9,8 @@
 #include <stdbool.h>
 
 #include "common/err.h"
-#include "injector/cli.h"
+#include "injector/record/sessions.h"
+#include "injector/runtime/runtime.h"
 #include "injector/policy/policy.h"
 
 struct delegate {
@@ -17,6 +18,22 @@ struct delegate {
 	bool by_sudo;		/* because of sudo (else the site policy's `delegation.always`) */
 	const char *user;	/* SUDO_USER; NULL when not set */
 	long uid;		/* SUDO_UID; -1 when not set (or not a number) */
+};
+
+/*
+ * What a subcommand asks of the site: the options that could widen the site
+ * policy, as its front (injector/cmd/) parsed them; NULL or false for none.
+ */
+struct delegate_ask {
+	const char *target;		/* the target word (pid:// is checked), or the subcommand */
+	const char *command;		/* the program, -c line or arguments, for the refusal record */
+	const char *profile;		/* --profile, for the refusal record */
+	bool checks_target;		/* attach, port-forward, lint: `target` is entered or read */
+	const char *policy, *sessions_dir, *toolbox_cache, *net;
+	const struct rt_opts *ro;		/* --runtime-root, --containerd-root, --crio-root */
+	const char *toolbox, *default_toolbox;	/* directories a session would take */
+	bool no_record, allow_host, no_cgroup, quiet;
+	const struct sessions_opts *sessions;	/* the reviewing commands: only these count */
 };
 
 /*
@@ -28,15 +45,15 @@ struct delegate {
 void delegate_detect(const struct policy *site, struct delegate *out);
 
 /*
- * In delegated mode, the command line against the site policy (`site`, the
+ * In delegated mode, what the command asks (`ask`) against the site policy (`site`, the
  * one at POLICY_DEFAULT_FILE): an option that would widen it is refused, one
  * line naming the option and the policy key that would allow it. Socket
  * variables (DOCKER_HOST, CONTAINER_HOST, CONTAINERD_ADDRESS) are dropped
  * from the environment unless the site allows them, with a notice unless -q.
  * Nothing to do outside delegated mode.
  */
-int delegate_check_cli(const struct delegate *d, const struct policy *site, const struct cli *cli,
-		       struct dhi_err **err);
+int delegate_check_ask(const struct delegate *d, const struct policy *site,
+		       const struct delegate_ask *ask, struct dhi_err **err);
 
 /*
  * In delegated mode, the session's profile and user: a profile outside the
@@ -45,7 +62,7 @@ int delegate_check_cli(const struct delegate *d, const struct policy *site, cons
  * or the application's own uid can), are refused.
  */
 int delegate_check_session(const struct delegate *d, const struct policy *site,
-			   const struct profile *p, const struct cli *cli, uid_t uid, gid_t gid,
+			   const struct profile *p, const char *user, uid_t uid, gid_t gid,
 			   struct dhi_err **err);
 
 /*
@@ -56,6 +73,6 @@ int delegate_check_session(const struct delegate *d, const struct policy *site,
  * policy's `record` is off.
  */
 void delegate_record_refusal(const struct delegate *d, const struct policy *site,
-			     const struct cli *cli, const struct dhi_err *why);
+			     const struct delegate_ask *ask, const struct dhi_err *why);
 
 #endif

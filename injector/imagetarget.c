@@ -381,11 +381,6 @@ static int holder_start(const struct holder_spec *h, const char *what, struct im
 	return 0;
 }
 
-static bool host_net(const struct cli *cli)
-{
-	return cli->net && strcmp(cli->net, "host") == 0;
-}
-
 /*
  * The image's config.json beside its cached rootfs: Env, User, WorkingDir.
  * None when it is missing; one that is there but not a regular file is an
@@ -412,11 +407,10 @@ static int image_process(const char *rootfs, struct rt_process **out, struct dhi
 	return 0;
 }
 
-int image_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
-		       struct dhi_err **err)
+int image_target_start(const char *ref, const struct toolbox_args *ta, bool host_net,
+		       struct image_target *it, struct rt_target *rt, struct dhi_err **err)
 {
 	struct cache_opts o;
-	const char *ref = cli->target + 8;
 	dhi_autofree char *digest = NULL, *rootfs = NULL;
 	struct rt_fs *fs;
 	pid_t pid = 0;
@@ -425,7 +419,7 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	memset(rt, 0, sizeof(*rt));
 	it->keeper = -1;
 	it->holder = -1;
-	if (toolbox_cache_opts(cli, &o, err) < 0)
+	if (toolbox_cache_opts(ta, &o, err) < 0)
 		return -1;
 	o.json = false;
 	/* (the entry is held, for prune, until dhidebug exits) */
@@ -434,7 +428,7 @@ int image_target_start(const struct cli *cli, struct image_target *it, struct rt
 	    (cache_hold(&o, rootfs, err) < 0 && *err))
 		return dhi_err_prefix(err, "image `%s`", ref);
 	fs = rt_fs_dir(rootfs);
-	r = holder_start(&(struct holder_spec){ .fs = fs, .host_net = host_net(cli),
+	r = holder_start(&(struct holder_spec){ .fs = fs, .host_net = host_net,
 						.hostname = "image" },
 			 ref, it, &pid, err);
 	rt_fs_free(fs);
@@ -469,11 +463,11 @@ static char *hostname_of(const char *name)
 	return h;
 }
 
-int stopped_target_start(const struct cli *cli, struct image_target *it, struct rt_target *rt,
+int stopped_target_start(bool write, bool host_net, struct image_target *it, struct rt_target *rt,
 			 struct dhi_err **err)
 {
 	dhi_autofree char *uri = rt_target_uri(rt), *mounted = NULL, *host = hostname_of(rt->name);
-	struct holder_spec h = { .fs = rt->fs, .write = cli->write, .host_net = host_net(cli),
+	struct holder_spec h = { .fs = rt->fs, .write = write, .host_net = host_net,
 				 .hostname = host };
 	struct rt_fs *engine_fs = NULL;
 	pid_t pid = 0;

@@ -809,7 +809,7 @@ static int read_json_file(int dirfd, const char *name, json_t **out, struct dhi_
 	return 0;
 }
 
-static int input_from_image(const struct cli *cli, const char *ref, struct lint_input *in,
+static int input_from_image(const struct lint_opts *lo, const char *ref, struct lint_input *in,
 			    struct dhi_err **err)
 {
 	struct cache_opts o;
@@ -820,7 +820,7 @@ static int input_from_image(const struct cli *cli, const char *ref, struct lint_
 
 	if (geteuid() != 0)
 		return dhi_err_set(err, 0, "must run as root (the image cache is root's)");
-	if (toolbox_cache_opts(cli, &o, err) < 0)
+	if (toolbox_cache_opts(&lo->tb, &o, err) < 0)
 		return -1;
 	o.json = false; /* (--json is lint's report) */
 	if (cache_pull(&o, ref, &in->digest, err) < 0 ||
@@ -846,10 +846,10 @@ static int input_from_image(const struct cli *cli, const char *ref, struct lint_
 }
 
 /* A runc/crun container's bundle, from the runtime's state; NULL when not found. */
-static char *oci_bundle(const struct rt_target *rt, const struct cli *cli)
+static char *oci_bundle(const struct rt_target *rt, const struct lint_opts *lo)
 {
 	bool is_crun = !strcmp(rt->runtime, "crun");
-	const char *root = cli->runtime_root ? cli->runtime_root : is_crun ? "/run/crun" : "/run/runc";
+	const char *root = lo->ro.runtime_root ? lo->ro.runtime_root : is_crun ? "/run/crun" : "/run/runc";
 	dhi_autofree char *dir = xasprintf("%s/%s", root, rt->id);
 	dhi_autoclose int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	struct dhi_err *e = NULL;
@@ -896,7 +896,7 @@ static char **proc_strv(int procfd, const char *name)
 	return v;
 }
 
-static int input_from_target(const struct cli *cli, struct lint_input *in, struct rt_target *rt,
+static int input_from_target(const struct lint_opts *lo, struct lint_input *in, struct rt_target *rt,
 			     struct ns_target *t, struct dhi_err **err)
 {
 	dhi_autofree char *bundle = NULL;
@@ -904,10 +904,10 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 
 	if (geteuid() != 0)
 		return dhi_err_set(err, 0, "must run as root (it reads the target's files)");
-	if (rt_resolve(cli->target, &(struct rt_opts){ .runtime_root = cli->runtime_root,
-						       .containerd_root = cli->containerd_root,
-						       .crio_root = cli->crio_root, .stopped = true },
-		       rt, err) < 0)
+	struct rt_opts ro = lo->ro;
+
+	ro.stopped = true;
+	if (rt_resolve(lo->target, &ro, rt, err) < 0)
 		return -1;
 	/*
 	 * A stopped or created container (one that fails at start is the one to
@@ -915,13 +915,10 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 	 * to us; the root fd keeps them once the holder is gone.
 	 */
 	if (rt->exited) {
-		struct cli ro = *cli;
 		struct image_target holder = { -1, -1 };
 		int r;
 
-		ro.write = false;
-		ro.quiet = true;
-		if (stopped_target_start(&ro, &holder, rt, err) < 0)
+		if (stopped_target_start(false, false, &holder, rt, err) < 0)
 			return -1;
 		r = ns_target_open(rt->pid, 0, t, err) < 0 ||
 		    ns_target_open_root(t, &in->rootfd, err) < 0 ? -1 : 0;
@@ -939,7 +936,7 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 	}
 	/* its files would be the host's */
 	if (!rt->exited &&
-	    session_check_host(cli->allow_host, cli->quiet, t, rt, &(bool){ false }, err) < 0)
+	    session_check_host(lo->allow_host, lo->quiet, t, rt, &(bool){ false }, err) < 0)
 		return -1;
 	if (rt->image_ref)
 		in->ref = xstrdup(rt->image_ref);
@@ -950,7 +947,7 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 	 * was asked for (a script's name, where /proc shows its interpreter).
 	 */
 	if ((!strcmp(rt->runtime, "runc") || !strcmp(rt->runtime, "crun")) &&
-	    (bundle = oci_bundle(rt, cli))) {
+	    (bundle = oci_bundle(rt, lo))) {
 		dhi_autoclose int bfd = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		struct dhi_err *e = NULL;
 
@@ -968,7 +965,7 @@ static int input_from_target(const struct cli *cli, struct lint_input *in, struc
 			return 0;
 		}
 		/* the bundle's owner may have put anything there: the next source, said so */
-		if (e && e->errnum != ENOENT && !cli->quiet) {
+		if (e && e->errnum != ENOENT && !lo->quiet) {
 			dhi_autofree char *why = dhi_err_string(e), *dir = dhi_printable(bundle);
 
 			fprintf(stderr, "dhidebug: notice: bundle `%s`: %s (taken as missing)\n", dir,
@@ -1068,22 +1065,22 @@ static int report_print(const struct report *r, const char *target, const struct
 	return failed ? 1 : 0;
 }
 
-int lint_run(const struct cli *cli, FILE *out, struct dhi_err **err)
+int lint_run(const struct lint_opts *lo, FILE *out, struct dhi_err **err)
 {
 	struct lint_input in = { .rootfd = -1 };
 	struct rt_target rt = { 0 };
 	struct ns_target t = { .pidfd = -1, .procfd = -1 };
 	struct report r = { .n = 0 };
-	bool is_image = !strncmp(cli->target, "image://", 8);
+	bool is_image = !strncmp(lo->target, "image://", 8);
 	int ret;
 
-	ret = is_image ? input_from_image(cli, cli->target + 8, &in, err)
-		       : input_from_target(cli, &in, &rt, &t, err);
+	ret = is_image ? input_from_image(lo, lo->target + 8, &in, err)
+		       : input_from_target(lo, &in, &rt, &t, err);
 	if (ret == 0) {
 		check_entrypoint(&r, &in);
 		check_user(&r, &in);
 		check_ref(&r, &in);
-		ret = report_print(&r, cli->target, &in, cli->json, out);
+		ret = report_print(&r, lo->target, &in, lo->json, out);
 	}
 	for (size_t i = 0; i < r.n; i++) {
 		free(r.f[i].msg);

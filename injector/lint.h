@@ -7,7 +7,18 @@
 #include <stdio.h>
 
 #include "common/err.h"
-#include "injector/cli.h"
+#include "injector/runtime/runtime.h"
+#include "injector/toolbox_cmd.h"
+
+/* What `dhidebug lint` was asked (injector/cmd/lint.c fills it). */
+struct lint_opts {
+	const char *target;		/* TARGET or image://REF */
+	struct rt_opts ro;		/* --runtime-root, --containerd-root, --crio-root */
+	struct toolbox_args tb;		/* image://: the cache it is pulled into */
+	bool json;			/* --json */
+	bool quiet;			/* -q */
+	bool allow_host;		/* --allow-host */
+};
 
 /*
  * Checks the target (TARGET, or image://REF pulled into the toolbox cache)
@@ -15,7 +26,7 @@
  * --json). Returns 1 when a check failed, 0 when none did, or -1 with *err
  * when the target or image cannot be read.
  */
-int lint_run(const struct cli *cli, FILE *out, struct dhi_err **err);
+int lint_run(const struct lint_opts *o, FILE *out, struct dhi_err **err);
 
 /*
  * The part of lint that needs no root, for unit tests: parses the ELF file

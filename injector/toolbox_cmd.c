@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/* toolbox_cmd.c - the toolbox subcommands and the session's toolbox choice. */
+/* toolbox_cmd.c - the toolbox cache's options, the rules, and the session's toolbox choice. */
 #include "injector/toolbox_cmd.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
@@ -18,36 +16,36 @@
 #include "toolbox/cache.h"
 #include "toolbox/ref.h"
 
-int toolbox_cache_opts(const struct cli *cli, struct cache_opts *o, struct dhi_err **err)
+int toolbox_cache_opts(const struct toolbox_args *ta, struct cache_opts *o, struct dhi_err **err)
 {
 	struct policy pol;
 
 	*o = (struct cache_opts){
-		.dir = cli->toolbox_cache,
-		.quiet = cli->quiet,
-		.json = cli->json,
-		.max_unpacked = cli->max_unpacked,
-		.reg = { .insecure = cli->insecure_registry, .timeout = cli->pull_timeout },
+		.dir = ta->toolbox_cache,
+		.quiet = ta->quiet,
+		.json = ta->json,
+		.max_unpacked = ta->max_unpacked,
+		.reg = { .insecure = ta->insecure_registry, .timeout = ta->pull_timeout },
 		/* the host's engines' images before the registry's */
 		.local = rt_local_image_save,
 	};
-	if (policy_load(cli->policy, &pol, err) < 0)
+	if (policy_load(ta->policy, &pol, err) < 0)
 		return -1;
 	/* the site's limits are the most an option may ask for (an option may lower them) */
 	if (pol.toolbox_max_unpacked) {
-		if (cli->max_unpacked > pol.toolbox_max_unpacked)
+		if (ta->max_unpacked > pol.toolbox_max_unpacked)
 			return dhi_err_set(err, 0, "--max-unpacked: the policy allows at most %llu "
 						   "bytes (`toolbox_max_unpacked`)",
 					   pol.toolbox_max_unpacked);
-		if (!cli->max_unpacked)
+		if (!ta->max_unpacked)
 			o->max_unpacked = pol.toolbox_max_unpacked;
 	}
 	if (pol.toolbox_pull_timeout) {
-		if (cli->pull_timeout > pol.toolbox_pull_timeout)
+		if (ta->pull_timeout > pol.toolbox_pull_timeout)
 			return dhi_err_set(err, 0, "--pull-timeout: the policy allows at most %ld s "
 						   "(`toolbox_pull_timeout`)",
 					   pol.toolbox_pull_timeout);
-		if (!cli->pull_timeout)
+		if (!ta->pull_timeout)
 			o->reg.timeout = pol.toolbox_pull_timeout;
 	}
 	return 0;
@@ -71,7 +69,7 @@ bool toolbox_cmd_names_dir(const char *arg)
  * `{tag}` in the toolbox replaced by the image's tag), then the built-in ones,
  * then the default: --default-toolbox, else the policy's default_toolbox.
  */
-static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct tb_rule *out,
+static int choose_rule(const struct toolbox_args *ta, const struct tb_ref *image, struct tb_rule *out,
 		       struct dhi_err **err)
 {
 	struct policy pol;
@@ -79,9 +77,9 @@ static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct
 	const char *def;
 
 	memset(out, 0, sizeof(*out));
-	if (policy_load(cli->policy, &pol, err) < 0)
+	if (policy_load(ta->policy, &pol, err) < 0)
 		return -1;
-	def = cli->default_toolbox ? cli->default_toolbox : pol.default_toolbox;
+	def = ta->default_toolbox ? ta->default_toolbox : pol.default_toolbox;
 	/* a directory named without `/` or `.` (`rootfs`): ref_toolbox_rule() sees it as one */
 	if (def && *def && def[0] != '/' && def[0] != '.' && toolbox_cmd_names_dir(def))
 		def = def_dir = xasprintf("./%s", def);
@@ -106,8 +104,7 @@ static int choose_rule(const struct cli *cli, const struct tb_ref *image, struct
 	return ref_toolbox_rule(image, def, out, err);
 }
 
-/* `toolbox rule IMAGE`: the choice, the rule and why, then each step that led there. */
-static int rule_print(const struct cli *cli, const char *image, struct dhi_err **err)
+int toolbox_cmd_rule_print(const struct toolbox_args *ta, const char *image, struct dhi_err **err)
 {
 	struct tb_ref in;
 	struct tb_rule r;
@@ -116,7 +113,7 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 
 	if (ref_parse(image, &in, err) < 0)
 		return -1;
-	if (choose_rule(cli, &in, &r, err) < 0) {
+	if (choose_rule(ta, &in, &r, err) < 0) {
 		ref_rule_free(&r);
 		ref_free(&in);
 		return -1;
@@ -147,49 +144,6 @@ static int rule_print(const struct cli *cli, const char *image, struct dhi_err *
 	ref_rule_free(&r);
 	ref_free(&in);
 	return 0;
-}
-
-int toolbox_cmd_run(const struct cli *cli, struct dhi_err **err)
-{
-	struct cache_opts o;
-	const char *sub = cli->argv[0], *arg = cli->argv[1];
-	dhi_autofree char *digest = NULL;
-
-	if (!strcmp(sub, "rule"))
-		return rule_print(cli, arg, err) < 0 ? -1 : 0;
-	if (geteuid() != 0)
-		return dhi_err_set(err, 0, "must run as root (the toolbox cache is root's)");
-	if (toolbox_cache_opts(cli, &o, err) < 0)
-		return -1;
-	if (!strcmp(sub, "pull")) {
-		/* from the registry, as asked */
-		o.local = NULL;
-		if (cache_pull(&o, arg, &digest, err) < 0)
-			return -1;
-		if (cli->json) {
-			json_t *j = json_pack("{s:s, s:s}", "reference", arg, "digest", digest);
-			char *text = json_dumps(j, JSON_COMPACT);
-
-			printf("%s\n", text);
-			free(text);
-			json_decref(j);
-		} else
-			printf("%s\n", digest);
-		return 0;
-	}
-	if (!strcmp(sub, "import")) {
-		if (cache_import(&o, arg, cli->name, &digest, err) < 0)
-			return -1;
-		printf("%s\n", digest);
-		return 0;
-	}
-	if (!strcmp(sub, "ls"))
-		return cache_list(&o, cli->json, stdout, err) < 0 ? -1 : 0;
-	if (!strcmp(sub, "rm"))
-		return cache_remove(&o, arg, err) < 0 ? -1 : 0;
-	if (!strcmp(sub, "prune"))
-		return cache_prune(&o, cli->dry_run, stdout, err) < 0 ? -1 : 0;
-	return dhi_err_set(err, 0, "unknown toolbox subcommand `%s`", sub);
 }
 
 /*
@@ -271,7 +225,7 @@ static int resolve_candidates(const struct cache_opts *o, const struct tb_rule *
 	return dhi_err_set(err, 0, "no toolbox for this image in the registry: tried %s", tried);
 }
 
-int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char **dir,
+int toolbox_cmd_choose(const struct toolbox_args *ta, const struct rt_target *rt, char **dir,
 		       struct dhi_err **err)
 {
 	struct cache_opts o;
@@ -280,36 +234,36 @@ int toolbox_cmd_choose(const struct cli *cli, const struct rt_target *rt, char *
 	dhi_autofree char *ref = NULL;
 	int rc;
 
-	if (cli->toolbox && toolbox_cmd_names_dir(cli->toolbox)) {
-		*dir = xstrdup(cli->toolbox);
+	if (ta->toolbox && toolbox_cmd_names_dir(ta->toolbox)) {
+		*dir = xstrdup(ta->toolbox);
 		return 0;
 	}
-	if (toolbox_cache_opts(cli, &o, err) < 0)
+	if (toolbox_cache_opts(ta, &o, err) < 0)
 		return -1;
-	if (cli->toolbox)
-		return cache_resolve(&o, cli->toolbox, true, dir, err) < 0 ? -1
+	if (ta->toolbox)
+		return cache_resolve(&o, ta->toolbox, true, dir, err) < 0 ? -1
 										  : hold(&o, *dir, err);
 	if (!rt->image_ref)
 		return dhi_err_set(err, 0,
 				   "no toolbox given and `%s` does not say which image it runs "
 				   "(use --toolbox DIR|REF)",
 				   rt->name ? rt->name : rt->id);
-	if (image_of(rt, cli->quiet, &image, err) < 0)
+	if (image_of(rt, ta->quiet, &image, err) < 0)
 		return -1;
-	rc = choose_rule(cli, &image, &r, err);
+	rc = choose_rule(ta, &image, &r, err);
 	ref_free(&image);
 	if (rc < 0) {
 		ref_rule_free(&r);
 		return -1;
 	}
 	ref = r.dir ? xstrdup(r.dir) : ref_format(&r.cand[0]);
-	if (!cli->quiet)
+	if (!ta->quiet)
 		fprintf(stderr, "dhidebug: toolbox `%s` (rule %s: %s)\n", ref, r.name, r.why);
 	if (r.dir) {
 		*dir = dhi_steal_ptr(&r.dir);
 		rc = 0;
 	} else {
-		rc = resolve_candidates(&o, &r, cli->quiet, dir, err);
+		rc = resolve_candidates(&o, &r, ta->quiet, dir, err);
 	}
 	ref_rule_free(&r);
 	return rc;

@@ -414,7 +414,7 @@ static void free_ids(char **v)
  * Opens the session `id`: a folder path when it has a slash, else a session
  * id in the sessions folder or a prefix of exactly one. *name gets the id.
  */
-static int open_session(const struct sessions_opts *o, const char *id, char **name, struct dhi_err **err)
+int sessions_open(const struct sessions_opts *o, const char *id, char **name, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = -1;
 	char **ids = NULL, *found = NULL;
@@ -909,7 +909,7 @@ static bool may_select(const struct sessions_opts *o, const char *json, size_t l
 	return true;
 }
 
-static int run_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+int sessions_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = open_dir(o, true, err);
 	struct sessions_index *ix = NULL;
@@ -1133,10 +1133,10 @@ void sessions_print_check(const char *id, const struct session_check *c, FILE *o
 	fputc('\n', out);
 }
 
-static int run_show(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+int sessions_show(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autofree char *id = NULL, *tgt = NULL, *op = NULL;
-	dhi_autoclose int fd = open_session(o, o->id, &id, err);
+	dhi_autoclose int fd = sessions_open(o, o->id, &id, err);
 	struct summary s;
 	char when[40];
 	const char *v;
@@ -1195,7 +1195,7 @@ static int verify_one(int fd, const char *id, FILE *out, struct dhi_err **err)
 	return bad;
 }
 
-static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+int sessions_verify(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = -1;
 	char **ids;
@@ -1204,7 +1204,7 @@ static int run_verify(const struct sessions_opts *o, FILE *out, struct dhi_err *
 
 	if (!o->all) {
 		dhi_autofree char *id = NULL;
-		dhi_autoclose int fd = open_session(o, o->id, &id, err);
+		dhi_autoclose int fd = sessions_open(o, o->id, &id, err);
 
 		if (fd < 0)
 			return -1;
@@ -1268,7 +1268,7 @@ static const char *grep_state(struct sessions_index *ix, int fd, const char *id,
  * order; with filters, of the sessions they select. Exit 0 when a line
  * matched, 1 when none did (as grep).
  */
-static int run_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+int sessions_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	dhi_autoclose int dirfd = open_dir(o, true, err);
 	json_auto_t *arr = o->json ? json_array() : NULL;
@@ -1380,7 +1380,7 @@ static int ship_one(int fd, const char *id, const struct collector *c, FILE *out
  * sessions ship: sends what the policy's collector has not acknowledged yet,
  * in order (the session folders are the spool). Exit 1 while something stays.
  */
-static int run_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
+int sessions_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
 {
 	struct policy pol;
 	dhi_autoclose int dirfd = -1;
@@ -1392,7 +1392,7 @@ static int run_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		return dhi_err_set(err, 0, "the policy has no `collector` to ship to");
 	if (!o->all) {
 		dhi_autofree char *id = NULL;
-		dhi_autoclose int fd = open_session(o, o->id, &id, err);
+		dhi_autoclose int fd = sessions_open(o, o->id, &id, err);
 
 		return fd < 0 ? -1 : ship_one(fd, id, &pol.collector, out);
 	}
@@ -1416,45 +1416,4 @@ static int run_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **e
 		free_ids(ids);
 	}
 	return bad;
-}
-
-int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err)
-{
-	dhi_autofree char *id = NULL;
-	dhi_autoclose int fd = -1;
-	int r;
-
-	switch (o->verb) {
-	case SESSIONS_LS:
-		r = run_ls(o, out, err);
-		break;
-	case SESSIONS_SHOW:
-		r = run_show(o, out, err);
-		break;
-	case SESSIONS_VERIFY:
-		r = run_verify(o, out, err);
-		break;
-	case SESSIONS_EXPORT:
-		fd = open_session(o, o->id, &id, err);
-		r = fd < 0 ? -1 : sessions_export_html_at(fd, id, o->html, err);
-		break;
-	case SESSIONS_REPLAY:
-		fd = open_session(o, o->id, &id, err);
-		r = fd < 0 ? -1 : o->follow ? sessions_follow_at(fd, id, o, err) : sessions_replay_at(fd, o, err);
-		break;
-	case SESSIONS_FOLLOW:
-		fd = open_session(o, o->id, &id, err);
-		r = fd < 0 ? -1 : sessions_follow_at(fd, id, o, err);
-		break;
-	case SESSIONS_SHIP:
-		r = run_ship(o, out, err);
-		break;
-	case SESSIONS_GREP:
-		r = run_grep(o, out, err);
-		break;
-	default:
-		return dhi_err_set(err, 0, "unknown sessions command");
-	}
-	fflush(out);
-	return r;
 }

@@ -29,7 +29,7 @@ enum sessions_verb {
 	SESSIONS_FOLLOW,	/* dhidebug sessions follow ID (and replay --follow ID) */
 };
 
-/* What the command line asked for (filled by cli_parse). */
+/* What the command line asked for (filled by injector/cmd/sessions.c). */
 struct sessions_opts {
 	enum sessions_verb verb;
 	const char *dir;	/* --dir, NULL for SESSIONS_DEFAULT_DIR */
@@ -92,13 +92,26 @@ const char *session_state_name(enum session_state s);
 int sessions_parse_time(const char *s, double now, double *out);
 
 /*
- * Runs one reviewing command; output goes to `out` (replay writes to stdout).
- * Returns the exit status (verify: 0 good or incomplete, 1 when a session is
- * invalid) or -1 with err set.
+ * The reviewing commands of this file (`dhidebug sessions VERB`, composed
+ * with the others below by injector/cmd/sessions.c); output goes to `out`.
+ * Each returns the exit status (verify: 0 good or incomplete, 1 when a
+ * session is invalid; grep: 1 when nothing matched) or -1 with err set.
  */
-int sessions_run(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+int sessions_ls(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+int sessions_show(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+int sessions_verify(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+int sessions_ship(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
+int sessions_grep(const struct sessions_opts *o, FILE *out, struct dhi_err **err);
 
-/* --- used by sessions_run, one file each --- */
+/*
+ * Opens session `id` of o->dir: a folder path when it has a slash, else a
+ * session id in the sessions folder or a prefix of exactly one. Returns its
+ * folder's fd (the caller closes it) and *name its id, or -1 with *err.
+ */
+int sessions_open(const struct sessions_opts *o, const char *id, char **name,
+		  struct dhi_err **err);
+
+/* --- the reviewing commands of their own files, one each --- */
 
 /* replay.c: adds `s` seconds to an absolute CLOCK_MONOTONIC time (replay's and follow's pacing). */
 struct timespec;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "injector/cli.h"
+#include "injector/cmd/cmd.h"
 #include "injector/portfwd.h"
 
 #define ARGV(...) ((char *[]){ "dhidebug", __VA_ARGS__, NULL })
@@ -65,20 +65,19 @@ static void test_cli_parse_port_forward(void **state)
 	char **b = ARGV("port-forward", "runc://web");
 	char **c = ARGV("--json", "port-forward", "runc://web", "1:2");
 	struct dhi_err *err = NULL;
-	struct cli cli;
+	struct portfwd_opts o;
 
-	assert_int_equal(cli_parse(6, a, &cli, &err), 0);
-	assert_int_equal(cli.cmd, CLI_PORT_FORWARD);
-	assert_string_equal(cli.target, "runc://web");
-	assert_true(cli.quiet);
-	assert_string_equal(cli.argv[0], "8080:80");
-	assert_string_equal(cli.argv[1], "9090:90");
-	assert_null(cli.argv[2]);
+	assert_int_equal(cmd_port_forward_parse(6, a, &o, &err), 0);
+	assert_string_equal(o.target, "runc://web");
+	assert_true(o.quiet);
+	assert_string_equal(o.specs[0], "8080:80");
+	assert_string_equal(o.specs[1], "9090:90");
+	assert_null(o.specs[2]);
 
-	assert_int_equal(cli_parse(3, b, &cli, &err), -1);
+	assert_int_equal(cmd_port_forward_parse(3, b, &o, &err), -1);
 	assert_non_null(strstr(err->msg, "usage: dhidebug port-forward"));
 	dhi_err_clear(&err);
-	assert_int_equal(cli_parse(5, c, &cli, &err), -1);
+	assert_int_equal(cmd_port_forward_parse(5, c, &o, &err), -1);
 	assert_non_null(strstr(err->msg, "--json"));
 	dhi_err_clear(&err);
 }

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
-#include "injector/cli.h"
+#include "injector/cmd/cmd.h"
 #include "injector/record/sessions.h"
 
 static char tmpdir[] = "/tmp/test_sessions.XXXXXX";
@@ -517,14 +517,14 @@ static void test_sessions_argv_string_quotes(void **state)
 
 #define ARGV(...) ((char *[]){ "dhidebug", __VA_ARGS__, NULL })
 
-static int parse(char **argv, struct cli *c, char **msg)
+static int parse(char **argv, struct sessions_opts *c, char **msg)
 {
 	struct dhi_err *err = NULL;
 	int argc = 0, r;
 
 	while (argv[argc])
 		argc++;
-	r = cli_parse(argc, argv, c, &err);
+	r = cmd_sessions_parse(argc - 1, argv + 1, c, &err);
 	*msg = err ? strdup(err->msg) : NULL;
 	dhi_err_clear(&err);
 	return r;
@@ -532,31 +532,30 @@ static int parse(char **argv, struct cli *c, char **msg)
 
 static void test_cli_parse_sessions_ls(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("sessions", "ls", "--json", "--since", "12h", "--target=runc://web",
 				    "--dir", "/d"),
 			       &c, &msg),
 			 0);
-	assert_int_equal(c.cmd, CLI_SESSIONS);
-	assert_int_equal(c.sessions.verb, SESSIONS_LS);
-	assert_true(c.sessions.json);
-	assert_string_equal(c.sessions.since, "12h");
-	assert_string_equal(c.sessions.target, "runc://web");
-	assert_string_equal(c.sessions.dir, "/d");
+	assert_int_equal(c.verb, SESSIONS_LS);
+	assert_true(c.json);
+	assert_string_equal(c.since, "12h");
+	assert_string_equal(c.target, "runc://web");
+	assert_string_equal(c.dir, "/d");
 }
 
 static void test_cli_parse_sessions_verify(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("sessions", "verify", "--all"), &c, &msg), 0);
-	assert_true(c.sessions.all);
-	assert_null(c.sessions.id);
+	assert_true(c.all);
+	assert_null(c.id);
 	assert_int_equal(parse(ARGV("sessions", "verify", "2026"), &c, &msg), 0);
-	assert_string_equal(c.sessions.id, "2026");
+	assert_string_equal(c.id, "2026");
 	assert_int_equal(parse(ARGV("sessions", "verify"), &c, &msg), -1);
 	assert_non_null(strstr(msg, "one session id or --all"));
 	free(msg);
@@ -566,20 +565,20 @@ static void test_cli_parse_sessions_verify(void **state)
 
 static void test_cli_parse_sessions_export_needs_html(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("sessions", "export", "x"), &c, &msg), -1);
 	assert_non_null(strstr(msg, "--html"));
 	free(msg);
 	assert_int_equal(parse(ARGV("sessions", "export", "x", "--html", "/tmp/x.html"), &c, &msg), 0);
-	assert_int_equal(c.sessions.verb, SESSIONS_EXPORT);
-	assert_string_equal(c.sessions.html, "/tmp/x.html");
+	assert_int_equal(c.verb, SESSIONS_EXPORT);
+	assert_string_equal(c.html, "/tmp/x.html");
 }
 
 static void test_cli_parse_sessions_wrong_option(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("sessions", "show", "x", "--json"), &c, &msg), -1);
@@ -595,14 +594,14 @@ static void test_cli_parse_sessions_wrong_option(void **state)
 
 static void test_cli_parse_replay(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("replay", "2026", "--speed", "2.5", "--idle-limit=1"), &c, &msg), 0);
-	assert_int_equal(c.sessions.verb, SESSIONS_REPLAY);
-	assert_string_equal(c.sessions.id, "2026");
-	assert_true(c.sessions.speed == 2.5);
-	assert_true(c.sessions.idle_limit == 1);
+	assert_int_equal(c.verb, SESSIONS_REPLAY);
+	assert_string_equal(c.id, "2026");
+	assert_true(c.speed == 2.5);
+	assert_true(c.idle_limit == 1);
 	assert_int_equal(parse(ARGV("replay", "x", "--speed", "0"), &c, &msg), -1);
 	free(msg);
 	assert_int_equal(parse(ARGV("replay"), &c, &msg), -1);
@@ -611,17 +610,17 @@ static void test_cli_parse_replay(void **state)
 
 static void test_cli_parse_sessions_follow(void **state)
 {
-	struct cli c;
+	struct sessions_opts c;
 	char *msg;
 
 	assert_int_equal(parse(ARGV("sessions", "follow", "2026", "--dir", "/d"), &c, &msg), 0);
-	assert_int_equal(c.sessions.verb, SESSIONS_FOLLOW);
-	assert_string_equal(c.sessions.id, "2026");
-	assert_false(c.sessions.follow);
+	assert_int_equal(c.verb, SESSIONS_FOLLOW);
+	assert_string_equal(c.id, "2026");
+	assert_false(c.follow);
 	assert_int_equal(parse(ARGV("replay", "--follow", "2026", "--speed", "2"), &c, &msg), 0);
-	assert_int_equal(c.sessions.verb, SESSIONS_REPLAY);
-	assert_true(c.sessions.follow);
-	assert_string_equal(c.sessions.id, "2026");
+	assert_int_equal(c.verb, SESSIONS_REPLAY);
+	assert_true(c.follow);
+	assert_string_equal(c.id, "2026");
 	assert_int_equal(parse(ARGV("sessions", "follow"), &c, &msg), -1);
 	assert_string_equal(msg, "`follow` takes one session id");
 	free(msg);
