@@ -727,7 +727,8 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	if (!scan.own)
 		scan.dir = proc;
 
-	if (ns_target_join(&t, ~NS_BIT(NS_PID), &err) < 0)
+	if (ns_target_join(&t, ~NS_BIT(NS_PID), &err) < 0 ||
+	    ns_target_check_joined(&t, procself, &err) < 0)
 		session_child_fail(ch->msg, err);
 
 	vs = (struct view_spec){

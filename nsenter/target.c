@@ -212,7 +212,9 @@ static bool below_owner(const struct ns_target *t, int fd)
 	return false;
 }
 
-int ns_target_foreign_owner(const struct ns_target *t, const char **which, struct dhi_err **err)
+/* ns_target_foreign_owner() for the namespaces of the process at `procfd`. */
+static int foreign_owner_at(const struct ns_target *t, int procfd, const char **which,
+			    struct dhi_err **err)
 {
 	*which = NULL;
 	if (!t->has_owner)
@@ -225,7 +227,7 @@ int ns_target_foreign_owner(const struct ns_target *t, const char **which, struc
 		if (k == NS_USER || k == NS_PID)
 			continue;
 		snprintf(path, sizeof(path), "ns/%s", ns_table[k].name);
-		fd = owner_fd(t->procfd, path);
+		fd = owner_fd(procfd, path);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			int e = errno;
 
@@ -248,6 +250,22 @@ int ns_target_foreign_owner(const struct ns_target *t, const char **which, struc
 	if (ns_target_check_alive(t, err) < 0)
 		return -1;
 	return *which != NULL;
+}
+
+int ns_target_foreign_owner(const struct ns_target *t, const char **which, struct dhi_err **err)
+{
+	return foreign_owner_at(t, t->procfd, which, err);
+}
+
+int ns_target_check_joined(const struct ns_target *t, int procself, struct dhi_err **err)
+{
+	const char *which = NULL;
+	int r = foreign_owner_at(t, procself, &which, err);
+
+	if (r > 0)
+		return dhi_err_set(err, 0, "pid %d moved into a %s namespace of a user namespace of "
+				   "its own during the attach", (int)t->pid, which);
+	return r;
 }
 
 int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err)

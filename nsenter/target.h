@@ -76,6 +76,13 @@ int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_er
  */
 int ns_target_foreign_owner(const struct ns_target *t, const char **which, struct dhi_err **err);
 
+/*
+ * The same for the namespaces we joined (`procself`: our /proc/self): the
+ * target may have unshared some between the check and the join. An error
+ * naming the namespace when one is the container's own construction.
+ */
+int ns_target_check_joined(const struct ns_target *t, int procself, struct dhi_err **err);
+
 /* Opens the target's root directory (/proc/<pid>/root) as an O_PATH fd. */
 int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err);
 
