@@ -55,7 +55,8 @@ static void *consume(void *arg)
 		double t;
 		size_t len = chunk_of(c->n, want, &code, &t);
 
-		if (ch->code != code || ch->t != t || ch->len != len || memcmp(ch->data, want, len))
+		if (ch->code != code || ch->t != t || ch->len != len ||
+		    (len && memcmp(ch->data, want, len)))
 			c->bad++;
 		c->n++;
 		rec_ring_pop(c->q);
