@@ -74,12 +74,14 @@ struct recorder {
 	atomic_bool failed;	/* a write of the writer thread failed: the recording is over */
 	atomic_int failed_errno;
 	uint64_t synced_to;	/* session.cast's writeback was started up to here */
+	uint64_t dropped_to;	/* and its page cache let go up to here */
 };
 
 /* Slots of the writer's queue: at most this many relay reads wait to be written. */
 #define WRITER_SLOTS 8
 /* session.cast's writeback is started every this many bytes, so session.end's fsync has little left */
-#define WRITEBACK_STEP (4u << 20)
+#define WRITEBACK_STEP (2u << 20)
+#define WRITEBACK_LAG 3
 
 /* A line without its end is still written once this much of it waits (a match across it is missed). */
 #define REDACT_PENDING_MAX 65536
@@ -126,6 +128,32 @@ double record_elapsed(const struct recorder *r)
 	       (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
+/*
+ * In the writer thread, every WRITEBACK_STEP bytes of session.cast: start
+ * writing them to disk (SYNC_FILE_RANGE_WRITE does not wait for the writes),
+ * and let go of the page cache of what was started WRITEBACK_LAG steps before
+ * (POSIX_FADV_DONTNEED drops the pages already written, and waits for none).
+ * The fsync with session.end still makes the whole file durable: it only finds
+ * most of it written already. And a recording of a session's 100 MB keeps a
+ * few MB of the page cache, not 100 MB of it taken from the host's workload;
+ * the pages it lets go are the ones it takes next, where new ones cost more
+ * (on a VM, a page new to the guest may be a fault in the hypervisor).
+ */
+static void writeback(struct recorder *r)
+{
+	const uint64_t lag = WRITEBACK_LAG * WRITEBACK_STEP;
+	uint64_t drop = r->synced_to >= lag ? r->synced_to - lag : 0;
+
+	(void)sync_file_range(r->cast, (off64_t)r->synced_to, (off64_t)(r->cast_bytes - r->synced_to),
+			      SYNC_FILE_RANGE_WRITE);
+	r->synced_to = r->cast_bytes;
+	if (drop > r->dropped_to) {
+		(void)posix_fadvise(r->cast, (off_t)r->dropped_to, (off_t)(drop - r->dropped_to),
+				    POSIX_FADV_DONTNEED);
+		r->dropped_to = drop;
+	}
+}
+
 /* Everything that goes into session.cast goes through here: written, and digested. */
 static int cast_write(struct recorder *r, const char *buf, size_t len)
 {
@@ -133,18 +161,9 @@ static int cast_write(struct recorder *r, const char *buf, size_t len)
 		return -1;
 	EVP_DigestUpdate(r->cast_md, buf, len);
 	r->cast_bytes += len;
-	/*
-	 * Start writing what came out to disk now (SYNC_FILE_RANGE_WRITE does not
-	 * wait for the writes): the fsync with session.end still makes it durable,
-	 * it only finds most of it written already. Only in the writer thread,
-	 * never on the relay's path.
-	 */
 	if (r->writer_on && r->cast_bytes - r->synced_to >= WRITEBACK_STEP &&
-	    pthread_equal(pthread_self(), r->writer)) {
-		(void)sync_file_range(r->cast, (off64_t)r->synced_to,
-				      (off64_t)(r->cast_bytes - r->synced_to), SYNC_FILE_RANGE_WRITE);
-		r->synced_to = r->cast_bytes;
-	}
+	    pthread_equal(pthread_self(), r->writer))
+		writeback(r);
 	return 0;
 }
 
