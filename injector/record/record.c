@@ -3,9 +3,15 @@
 #include "injector/record/record.h"
 
 #include <dirent.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,7 @@
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/record/redact.h"
+#include "injector/record/ring.h"
 
 /*
  * Sessions not yet ended have a marker <sessions>/.open/<id>; while their
@@ -53,7 +60,28 @@ struct recorder {
 	size_t pend_len, pend_cap;
 	double pend_t;		/* when the first byte waiting came */
 	bool flushing;
+	/*
+	 * The writer thread: events go to it through `q` and it escapes, redacts,
+	 * digests and writes them, so the relay drains the session's output while
+	 * the recording is written. Started at the first event. Between a peek and
+	 * its pop it alone touches the state above; record_audit() drains the
+	 * queue first, so records and events keep their order.
+	 */
+	struct rec_ring q;
+	pthread_t writer;
+	bool writer_on;
+	bool no_writer;		/* none could start: events are written as they come */
+	atomic_bool failed;	/* a write of the writer thread failed: the recording is over */
+	atomic_int failed_errno;
+	uint64_t synced_to;	/* session.cast's writeback was started up to here */
+	uint64_t dropped_to;	/* and its page cache let go up to here */
 };
+
+/* Slots of the writer's queue: at most this many relay reads wait to be written. */
+#define WRITER_SLOTS 8
+/* session.cast's writeback is started every this many bytes, so session.end's fsync has little left */
+#define WRITEBACK_STEP (2u << 20)
+#define WRITEBACK_LAG 3
 
 /* A line without its end is still written once this much of it waits (a match across it is missed). */
 #define REDACT_PENDING_MAX 65536
@@ -100,6 +128,32 @@ double record_elapsed(const struct recorder *r)
 	       (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
+/*
+ * In the writer thread, every WRITEBACK_STEP bytes of session.cast: start
+ * writing them to disk (SYNC_FILE_RANGE_WRITE does not wait for the writes),
+ * and let go of the page cache of what was started WRITEBACK_LAG steps before
+ * (POSIX_FADV_DONTNEED drops the pages already written, and waits for none).
+ * The fsync with session.end still makes the whole file durable: it only finds
+ * most of it written already. And a recording of a session's 100 MB keeps a
+ * few MB of the page cache, not 100 MB of it taken from the host's workload;
+ * the pages it lets go are the ones it takes next, where new ones cost more
+ * (on a VM, a page new to the guest may be a fault in the hypervisor).
+ */
+static void writeback(struct recorder *r)
+{
+	const uint64_t lag = WRITEBACK_LAG * WRITEBACK_STEP;
+	uint64_t drop = r->synced_to >= lag ? r->synced_to - lag : 0;
+
+	(void)sync_file_range(r->cast, (off64_t)r->synced_to, (off64_t)(r->cast_bytes - r->synced_to),
+			      SYNC_FILE_RANGE_WRITE);
+	r->synced_to = r->cast_bytes;
+	if (drop > r->dropped_to) {
+		(void)posix_fadvise(r->cast, (off_t)r->dropped_to, (off_t)(drop - r->dropped_to),
+				    POSIX_FADV_DONTNEED);
+		r->dropped_to = drop;
+	}
+}
+
 /* Everything that goes into session.cast goes through here: written, and digested. */
 static int cast_write(struct recorder *r, const char *buf, size_t len)
 {
@@ -107,6 +161,9 @@ static int cast_write(struct recorder *r, const char *buf, size_t len)
 		return -1;
 	EVP_DigestUpdate(r->cast_md, buf, len);
 	r->cast_bytes += len;
+	if (r->writer_on && r->cast_bytes - r->synced_to >= WRITEBACK_STEP &&
+	    pthread_equal(pthread_self(), r->writer))
+		writeback(r);
 	return 0;
 }
 
@@ -140,79 +197,111 @@ static inline bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+#ifdef __SSE2__
 /*
- * Whether none of the 8 bytes in `w` needs escaping (all plain()): the classic
- * byte-wise tests on a 64-bit word, for the runs of text that most output is.
+ * Sixteen bytes of `d` at a time (SSE2 is x86-64's baseline): the bit per
+ * byte of those that plain() refuses, but for '\n', and of the '\n' in *nl.
  */
-static inline bool plain8(uint64_t w)
+static inline unsigned hard16(const unsigned char *d, unsigned *nl)
 {
-	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-	/* a byte < 0x20, >= 0x7f (0x7f..0xff), '"' or '\\' sets its high bit in one of these */
-	uint64_t low = (w - ones * 0x20) & ~w;
-	uint64_t top = w | ((w & ~high) + ones * 0x01);
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+	__m128i x = _mm_loadu_si128((const __m128i *)d);
+	__m128i lf = _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'));
+	__m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+	__m128i top = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x7f)), x);
+	__m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
 
-	return !(((low | top | ((q - ones) & ~q) | ((b - ones) & ~b)) & high));
+	*nl = (unsigned)_mm_movemask_epi8(lf);
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_andnot_si128(lf, ctl), top), _mm_or_si128(q, b)));
+}
+#endif
+
+/* One byte (or UTF-8 sequence) at d[*i] into out + *o. */
+static void escape_one(const unsigned char *d, size_t len, size_t *i, char *out, size_t *o)
+{
+	unsigned char c = d[*i];
+	int n;
+
+	if (plain(c)) {
+		out[(*o)++] = (char)c;
+		(*i)++;
+		return;
+	}
+	/* the commonest of the rest, before any UTF-8 decoding */
+	if (c == '\n') {
+		memcpy(out + *o, "\\n", 2);
+		*o += 2;
+		(*i)++;
+		return;
+	}
+	n = utf8_len(d + *i, len - *i);
+	if (n <= 0) {
+		/* invalid (or, at the very end, cut short: the caller kept those back) */
+		memcpy(out + *o, "\xef\xbf\xbd", 3);
+		*o += 3;
+		(*i)++;
+		return;
+	}
+	if (n > 1) {
+		memcpy(out + *o, d + *i, (size_t)n);
+		*o += (size_t)n;
+		*i += (size_t)n;
+		return;
+	}
+	if (c == '"' || c == '\\') {
+		out[(*o)++] = '\\';
+		out[(*o)++] = (char)c;
+	} else if (c == '\r') {
+		memcpy(out + *o, "\\r", 2);
+		*o += 2;
+	} else {
+		/* the other controls and DEL (plain() took the rest of ASCII) */
+		*o += (size_t)sprintf(out + *o, "\\u%04x", c);
+	}
+	(*i)++;
 }
 
-/* Appends <data, len> to `out` as the inside of a JSON string. */
-static size_t json_escape(const unsigned char *d, size_t len, char *out)
+size_t record_json_escape(const unsigned char *d, size_t len, char *out)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len;) {
-		unsigned char c = d[i];
-		int n;
+	while (i < len) {
+#ifdef __SSE2__
+		/*
+		 * Plain text and line ends, the bulk of any output, 16 bytes at a time:
+		 * each piece between line ends is copied as 16 bytes, and the output
+		 * advanced by the piece only (the loads stay within `d`, as i + 32 <=
+		 * len; the stores within `out`, which has 6 bytes for each of `d`'s).
+		 */
+		for (; i + 32 <= len; i += 16) {
+			unsigned nl, pos = 0;
 
-		if (plain(c)) {
-			size_t j = i + 1;
+			if (hard16(d + i, &nl))
+				break;
+			for (; nl; nl &= nl - 1) {
+				unsigned k = (unsigned)__builtin_ctz(nl);
 
-			for (uint64_t w; j + 8 <= len && (memcpy(&w, d + j, 8), plain8(w));)
-				j += 8;
-			while (j < len && plain(d[j]))
-				j++;
-			memcpy(out + o, d + i, j - i);
-			o += j - i;
-			i = j;
+				memcpy(out + o, d + i + pos, 16);
+				o += k - pos;
+				memcpy(out + o, "\\n", 2);
+				o += 2;
+				pos = k + 1;
+			}
+			memcpy(out + o, d + i + pos, 16);
+			o += 16 - pos;
+		}
+		/* a block with something else: byte by byte up to and with its first such byte */
+		if (i + 32 <= len) {
+			unsigned nl;
+			size_t stop = i + (size_t)__builtin_ctz(hard16(d + i, &nl)) + 1;
+
+			while (i < stop)
+				escape_one(d, len, &i, out, &o);
 			continue;
 		}
-		/* the commonest of the rest, before any UTF-8 decoding */
-		if (c == '\n') {
-			memcpy(out + o, "\\n", 2);
-			o += 2;
-			i++;
-			continue;
-		}
-		n = utf8_len(d + i, len - i);
-
-		if (n <= 0) {
-			/* invalid (or, at the very end, cut short: the caller kept those back) */
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		if (n > 1) {
-			memcpy(out + o, d + i, (size_t)n);
-			o += (size_t)n;
-			i += (size_t)n;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c == '\n') {
-			memcpy(out + o, "\\n", 2);
-			o += 2;
-		} else if (c == '\r') {
-			memcpy(out + o, "\\r", 2);
-			o += 2;
-		} else if (c < 0x20 || c == 0x7f) {
-			o += (size_t)sprintf(out + o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-		i++;
+#endif
+		escape_one(d, len, &i, out, &o);
 	}
 	return o;
 }
@@ -262,17 +351,21 @@ static int event_write(struct recorder *r, double t, char code, const char *data
 	}
 	line = r->line = grow(r->line, &r->line_cap, n * 6 + 64);
 	pre = snprintf(line, 64, "[%.6f, \"%c\", \"", t, code);
-	n = (size_t)pre + json_escape(in, n, line + pre);
+	n = (size_t)pre + record_json_escape(in, n, line + pre);
 	memcpy(line + n, "\"]\n", 3);
 	return cast_write(r, line, n + 3);
 }
+
+static int audit_write(struct recorder *r, const char *type, json_t *fields, bool sync);
 
 /*
  * Writes the first `len` bytes waiting (whole lines, or all of it) through the
  * redaction patterns as one "o" event, then a `redact` record for each
  * pattern that replaced something, with the event's offset in session.cast.
+ * `now` is when the output that made it flush came (what still waits is
+ * timed from then).
  */
-static int redact_flush(struct recorder *r, size_t len)
+static int redact_flush(struct recorder *r, size_t len, double now)
 {
 	unsigned counts[REDACT_MAX] = { 0 };
 	uint64_t at = r->cast_bytes;
@@ -287,14 +380,14 @@ static int redact_flush(struct recorder *r, size_t len)
 	r->pend_len -= len;
 	ret = n ? event_write(r, r->pend_t, 'o', text, n) : 0;
 	free(text);
-	r->pend_t = record_elapsed(r);
+	r->pend_t = now;
 	r->flushing = true;
 	for (int i = 0; i < r->redact->n && ret == 0; i++)
 		if (counts[i])
-			ret = record_audit(r, "redact",
-					   json_pack("{s:s, s:i, s:I}", "pattern", r->redact->p[i].name, "count",
-						     (int)counts[i], "cast_offset", (json_int_t)at),
-					   false);
+			ret = audit_write(r, "redact",
+					  json_pack("{s:s, s:i, s:I}", "pattern", r->redact->p[i].name, "count",
+						    (int)counts[i], "cast_offset", (json_int_t)at),
+					  false);
 	r->flushing = false;
 	return ret;
 }
@@ -305,19 +398,18 @@ void record_set_redact(struct recorder *r, const struct redact_set *s)
 		r->redact = s && s->n ? s : NULL;
 }
 
-int record_event(struct recorder *r, char code, const char *data, size_t len)
+/* One event that came at `t`: written, or (output under redaction) kept until its line ends. */
+static int event_take(struct recorder *r, double t, char code, const char *data, size_t len)
 {
 	const char *nl;
 
-	if (!r)
-		return 0;
 	if (!r->redact)
-		return event_write(r, record_elapsed(r), code, data, len);
+		return event_write(r, t, code, data, len);
 	/* whatever waits goes before any other event */
 	if (code != 'o')
-		return redact_flush(r, r->pend_len) < 0 ? -1 : event_write(r, record_elapsed(r), code, data, len);
+		return redact_flush(r, r->pend_len, t) < 0 ? -1 : event_write(r, t, code, data, len);
 	if (r->pend_len == 0)
-		r->pend_t = record_elapsed(r);
+		r->pend_t = t;
 	if (r->pend_len + len > r->pend_cap) {
 		r->pend_cap = (r->pend_len + len) * 2;
 		r->pend = xrealloc(r->pend, r->pend_cap);
@@ -325,9 +417,73 @@ int record_event(struct recorder *r, char code, const char *data, size_t len)
 	memcpy(r->pend + r->pend_len, data, len);
 	r->pend_len += len;
 	if (r->pend_len >= REDACT_PENDING_MAX)
-		return redact_flush(r, r->pend_len);
+		return redact_flush(r, r->pend_len, t);
 	nl = memrchr(r->pend, '\n', r->pend_len);
-	return nl ? redact_flush(r, (size_t)(nl - r->pend) + 1) : 0;
+	return nl ? redact_flush(r, (size_t)(nl - r->pend) + 1, t) : 0;
+}
+
+static void *writer_main(void *arg)
+{
+	struct recorder *r = arg;
+	const struct rec_chunk *c;
+
+	while ((c = rec_ring_peek(&r->q))) {
+		/* after a failure the rest is not recorded (the relay hears of it at its next call) */
+		if (!atomic_load(&r->failed) &&
+		    event_take(r, c->t, c->code, (const char *)c->data, c->len) < 0) {
+			atomic_store(&r->failed_errno, errno);
+			atomic_store(&r->failed, true);
+		}
+		rec_ring_pop(&r->q);
+	}
+	return NULL;
+}
+
+/* The writer thread, with every signal blocked (they are the relay's signalfd's); false: none. */
+static bool writer_start(struct recorder *r)
+{
+	sigset_t all, old;
+	int rc;
+
+	if (rec_ring_init(&r->q, WRITER_SLOTS) < 0)
+		return false;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->writer, NULL, writer_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		rec_ring_free(&r->q);
+		return false;
+	}
+	r->writer_on = true;
+	return true;
+}
+
+/* Whether the writer thread failed (errno set to its error). */
+static bool writer_failed(struct recorder *r)
+{
+	if (!atomic_load(&r->failed))
+		return false;
+	errno = atomic_load(&r->failed_errno);
+	return true;
+}
+
+int record_event(struct recorder *r, char code, const char *data, size_t len)
+{
+	double t;
+
+	if (!r)
+		return 0;
+	t = record_elapsed(r);
+	if (writer_failed(r))
+		return -1;
+	/* without a thread (none could start) the events are written here, as they come */
+	if (!r->writer_on && (r->no_writer || !writer_start(r))) {
+		r->no_writer = true;
+		return event_take(r, t, code, data, len);
+	}
+	rec_ring_push(&r->q, code, t, data, len);
+	return 0;
 }
 
 static void utc_now(char *buf, size_t len)
@@ -369,16 +525,28 @@ static char *audit_line(uint64_t seq, const char *type, json_t *fields, const ch
 
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync)
 {
-	char cast_hex[65];
-	char *text;
-	int ret = 0;
-
 	if (!r) {
 		json_decref(fields);
 		return 0;
 	}
+	/* every event before the record is written first: the record covers them */
+	if (r->writer_on)
+		rec_ring_drain(&r->q);
+	if (writer_failed(r)) {
+		json_decref(fields);
+		return -1;
+	}
+	return audit_write(r, type, fields, sync);
+}
+
+static int audit_write(struct recorder *r, const char *type, json_t *fields, bool sync)
+{
+	char cast_hex[65];
+	char *text;
+	int ret = 0;
+
 	/* a record covers all the output before it, the part of a line still waiting too */
-	if (r->redact && !r->flushing && redact_flush(r, r->pend_len) < 0)
+	if (r->redact && !r->flushing && redact_flush(r, r->pend_len, record_elapsed(r)) < 0)
 		ret = -1;
 	record_sha256_so_far(r->cast_md, cast_hex);
 	text = audit_line(r->seq, type, fields, r->prev, r->cast_bytes, cast_hex);
@@ -618,6 +786,13 @@ void record_close(struct recorder *r)
 {
 	if (!r)
 		return;
+	/* what is still queued is written before the files close */
+	if (r->writer_on) {
+		rec_ring_close(&r->q);
+		pthread_join(r->writer, NULL);
+		rec_ring_free(&r->q);
+		r->writer_on = false;
+	}
 	/* ended on our own terms (or failed before starting): not lost */
 	if (r->topfd >= 0) {
 		char path[64];

@@ -24,7 +24,13 @@ struct recorder;
 struct recorder *record_open(const char *dir, int width, int height, const char *term,
 			     const char *title, char id[40], struct dhi_err **err);
 
-/* asciicast events; `code` is 'o', 'i', 'r' or 'm'. 0, or -1 when the write failed. */
+/*
+ * asciicast events; `code` is 'o', 'i', 'r' or 'm'. The event is timed now
+ * and queued (a copy) for the recorder's writer thread, which escapes, redacts,
+ * digests and writes it; a full queue (WRITER_SLOTS events) makes this wait.
+ * 0, or -1 (errno set) when a write of the recording failed, this event's or
+ * an earlier one's. One thread calls the record_* functions of a recorder.
+ */
 int record_event(struct recorder *r, char code, const char *data, size_t len);
 
 /*
@@ -36,7 +42,11 @@ int record_event(struct recorder *r, char code, const char *data, size_t len);
 struct redact_set;
 void record_set_redact(struct recorder *r, const struct redact_set *s);
 
-/* Appends an audit record of `type` with `fields` (consumed); `sync` fsyncs it. */
+/*
+ * Appends an audit record of `type` with `fields` (consumed), once every event
+ * queued before it is written (the record's cast_bytes and cast_sha256 cover
+ * them); `sync` fsyncs audit.jsonl and session.cast.
+ */
 int record_audit(struct recorder *r, const char *type, json_t *fields, bool sync);
 
 /* fsync(2)s audit.jsonl (0, or -1 with errno); NULL: nothing to do. */
@@ -49,8 +59,15 @@ double record_elapsed(const struct recorder *r);
 int record_dirfd(const struct recorder *r);
 const char *record_id(const struct recorder *r);
 
-/* Closes the files (the caller writes session.end first). */
+/* Writes what is still queued, ends the writer thread, closes the files (the caller writes session.end first). */
 void record_close(struct recorder *r);
+
+/*
+ * <d, len> as the inside of a JSON string, as session.cast has it, into `out`,
+ * which has room for 6 * len bytes; returns the length written. Invalid UTF-8
+ * becomes U+FFFD (a sequence cut short at the end too).
+ */
+size_t record_json_escape(const unsigned char *d, size_t len, char *out);
 
 /* The SHA-256 of <buf, len> as 64 hex characters (for filter digests and the like). */
 void record_sha256_hex(const void *buf, size_t len, char out[65]);
