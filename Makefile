@@ -3,7 +3,7 @@
 #   make deps       install the Debian packages the build and the tests need
 #   make check      deps, build, unit tests (cmocka) and integration tests (bats, as root)
 #   make demo       deps, build, then attach to a shell-less demo container
-#   make bench      benchmarks, results in docs/benchmarks.md
+#   make bench      benchmarks, results in docs/benchmarks.md (and docs/benchmarks-*.md)
 #   make asan       the same checks with ASan and UBSan, built into build-san/
 #   make install    PREFIX=/usr/local DESTDIR= (never sets setuid bits or file caps)
 #   make image      dhidebug's own image with buildah, no registry needed (docs/dhidebug-image.md)
@@ -88,7 +88,9 @@ INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c inje
 	injector/policy/apply.c injector/policy/bpfcache.c injector/policy/user.c \
 	injector/policy/execid.c \
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
-	injector/init/memfd.c
+	injector/init/memfd.c \
+	injector/copy/spec.c injector/copy/custody.c injector/copy/sink_dir.c \
+	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c injector/copy/cp_cmd.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
 	injector/record/index.c
@@ -236,7 +238,8 @@ FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/
 	$(BUILD)/tests/enosys \
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
 	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
-	$(BUILD)/tests/execat $(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/stallfs
+	$(BUILD)/tests/execat $(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/stallfs \
+	$(BUILD)/tests/flipper
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -259,9 +262,9 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 # attack_exec.bats: execveat with a dirfd (put in a copy of the test toolbox);
 # attack_redteam.bats: a PID 1 that moves itself into a user namespace of its own;
 # attack_r3.bats: a session program whose thread-group leader exits before its other thread,
-# a FUSE file system whose reads never end
+# a FUSE file system whose reads never end; cp.bats: a directory and a symlink swapped in a loop
 $(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant $(BUILD)/tests/execat \
-		$(BUILD)/tests/nest $(BUILD)/tests/survivor \
+		$(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/flipper \
 		$(BUILD)/tests/stallfs: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
@@ -300,7 +303,7 @@ $(TEST_BUSYBOX_TOOLBOX): $(BUILD)/tests/musl-hello $(BUSYBOX_ROOTFS)
 
 # --- unit tests (cmocka): one binary per module, linked with that module's sources ---
 UNIT_TESTS := osrelease cli path runtime runtime_parse shell_lang ref registry sessions portfwd lint kube err \
-	user trust execid redact syslog record
+	user trust execid redact syslog record copy
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
@@ -409,6 +412,7 @@ bench: deps
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/record
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/sessions
 	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/limits
+	$(Q)DHIDEBUG=$(abspath $(DHIDEBUG)) bench/cp
 
 # bench/toolbox times this: resolving a cached toolbox, linked as dhidebug is
 $(BUILD)/bench/tbresolve: bench/tbresolve.c $(LIB_OBJS) $(STATIC_SRCS:%.c=$(BUILD)/obj/%.o)

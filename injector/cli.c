@@ -143,6 +143,13 @@ const struct cli_subcommand cli_subcommands[] = {
 	  "cache), for what breaks in hardened images: shell-form or script entrypoints,\n"
 	  "missing ELF interpreters and libraries, root, `latest` or unpinned references,\n"
 	  "-dev/-sdk variants; a verdict and a fix for each, exit 1 when one fails.\n", false },
+	{ "cp", cmd_cp, "copy files into or out of a container, recorded with their hashes",
+	  "dhidebug cp [<options>] <target>:<path> <dest>|-\n"
+	  "dhidebug cp [<options>] <src>|- <target>:<path>\n",
+	  "`dhidebug cp` copies files and directories out of and into a container that has\n"
+	  "no tar (symlinks as links, never followed out of its root); `-` is a tar stream.\n"
+	  "Each copy is a recorded session with the SHA-256 of every file; see docs/cp.md.\n",
+	  true },
 	{ "toolbox", cmd_toolbox, "manage the toolbox cache and show the toolbox rules",
 	  "dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest>\n"
 	  "dhidebug toolbox prune [--dry-run] | import [--name=<ref>] <path> | rule <image>\n",

@@ -73,6 +73,11 @@ struct policy_delegation {
 	char *toolboxes[POLICY_MAX_LISTED];	/* directories --toolbox may name */
 };
 
+enum {
+	POLICY_CP_IN = 1 << 0,	/* host → container */
+	POLICY_CP_OUT = 1 << 1,	/* container → host */
+};
+
 struct policy {
 	struct collector collector;	/* where audit records are shipped; url NULL: nowhere */
 	struct policy_toolbox_rule toolbox_rules[POLICY_MAX_TOOLBOX_RULES];
@@ -88,6 +93,7 @@ struct policy {
 	char default_profile[32];
 	uint64_t allowed;	/* bit i: profiles[i] may be used */
 	bool host_forbidden;	/* "allow_host": false: --allow-host is refused */
+	unsigned int cp;	/* POLICY_CP_IN | POLICY_CP_OUT: what `dhidebug cp` may do ("cp") */
 	struct policy_delegation delegation;
 	char *source;		/* the file it came from, or NULL for the built-in policy */
 	char *text;		/* that file's bytes, as parsed (the recording hashes them) */

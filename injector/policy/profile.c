@@ -373,7 +373,7 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 		    strcmp(key, "default_toolbox") != 0 &&
 		    strcmp(key, "toolbox_max_unpacked") != 0 &&
 		    strcmp(key, "toolbox_pull_timeout") != 0 && strcmp(key, "allow_host") != 0 &&
-		    strcmp(key, "delegation") != 0 && strcmp(key, "redact") != 0)
+		    strcmp(key, "cp") != 0 && strcmp(key, "delegation") != 0 && strcmp(key, "redact") != 0)
 			return dhi_err_set(err, 0, "unknown key `%s`", key);
 	}
 	if (profiles) {
@@ -429,6 +429,18 @@ static int parse_policy(json_t *root, struct policy *pol, struct dhi_err **err)
 			return -1;
 		pol->host_forbidden = !allow;
 	}
+	if (json_object_get(root, "cp")) {
+		static const char *const modes[] = { "none", "in", "out", "both" };
+		json_t *cp = json_object_get(root, "cp");
+		unsigned int m = 0;
+
+		while (m < 4 && !(json_is_string(cp) && strcmp(json_string_value(cp), modes[m]) == 0))
+			m++;
+		if (m == 4)
+			return dhi_err_set(err, 0, "`cp` must be \"both\", \"in\", \"out\" or \"none\"");
+		/* the index is the bits: none 0, in 1, out 2, both 3 */
+		pol->cp = m;
+	}
 	if (json_object_get(root, "delegation") &&
 	    parse_delegation(json_object_get(root, "delegation"), pol, err) < 0)
 		return -1;
@@ -457,6 +469,7 @@ int policy_load(const char *path, struct policy *out, struct dhi_err **err)
 	memcpy(out->profiles, builtin, sizeof(builtin));
 	out->allowed = (1ull << out->n) - 1;
 	out->delegation.n_profiles = -1;
+	out->cp = POLICY_CP_IN | POLICY_CP_OUT;
 	snprintf(out->default_profile, sizeof(out->default_profile), "general");
 
 	/* what a session may do is only what root wrote down: nobody else may have changed it */

@@ -110,6 +110,11 @@ static const struct record_type {
 	{ "session.end", { "status", "duration", "bytes_in", "bytes_out", "reason" } },
 	/* appended by the next session to start when this one's supervisor died */
 	{ "session.lost", { "reason", "detected_by" } },
+	/* dhidebug cp (docs/cp.md): a copy's chain of custody */
+	{ "copy.start", { "direction", "target", "container_path", "host_path", "operator" } },
+	{ "copy.file", { "path", "host_path", "file_type", "size", "mode", "uid", "gid", "mtime" } },
+	{ "copy.skip", { "path", "file_type", "reason" } },
+	{ "copy.end", { "files", "bytes", "skipped", "status" } },
 	{ NULL, { NULL } },
 };
 
@@ -1034,6 +1039,68 @@ static void put_safe(FILE *out, const char *s)
 	}
 }
 
+/* copy.start, copy.file, copy.skip, copy.end (dhidebug cp) */
+static void show_copy(json_t *r, const char *type, FILE *out)
+{
+	const char *ft = str_at(r, NULL, "file_type");
+
+	if (strcmp(type, "copy.start") == 0) {
+		bool in = str_at(r, NULL, "direction") && strcmp(str_at(r, NULL, "direction"), "in") == 0;
+
+		fputs("copy      ", out);
+		put_safe(out, in ? str_at(r, NULL, "host_path") : str_at(r, NULL, "target"));
+		if (!in)
+			fputc(':', out);
+		put_safe(out, in ? "" : str_at(r, NULL, "container_path"));
+		fputs(" -> ", out);
+		put_safe(out, in ? str_at(r, NULL, "target") : str_at(r, NULL, "host_path"));
+		if (in)
+			fputc(':', out);
+		put_safe(out, in ? str_at(r, NULL, "container_path") : "");
+		fputc('\n', out);
+	} else if (strcmp(type, "copy.file") == 0) {
+		fprintf(out, "copied    %-9s ", ft ? ft : "?");
+		put_safe(out, str_at(r, NULL, "path"));
+		fputs("  ", out);
+		put_safe(out, str_at(r, NULL, "mode"));
+		fprintf(out, " %" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+			json_integer_value(json_object_get(r, "uid")),
+			json_integer_value(json_object_get(r, "gid")));
+		if (str_at(r, NULL, "link")) {
+			fputs(" -> ", out);
+			put_safe(out, str_at(r, NULL, "link"));
+		}
+		if (str_at(r, NULL, "sha256")) {
+			fprintf(out, " %" JSON_INTEGER_FORMAT " bytes sha256 ",
+				json_integer_value(json_object_get(r, "size")));
+			put_safe(out, str_at(r, NULL, "sha256"));
+		}
+		fputc('\n', out);
+	} else if (strcmp(type, "copy.skip") == 0) {
+		fprintf(out, "skipped   %-9s ", ft ? ft : "?");
+		put_safe(out, str_at(r, NULL, "path"));
+		fputs(": ", out);
+		put_safe(out, str_at(r, NULL, "reason"));
+		fputc('\n', out);
+	} else if (strcmp(type, "copy.end") == 0) {
+		fputs("copy.end  ", out);
+		put_safe(out, str_at(r, NULL, "status"));
+		fprintf(out, ", %" JSON_INTEGER_FORMAT " entries, %" JSON_INTEGER_FORMAT
+			" bytes, %" JSON_INTEGER_FORMAT " skipped",
+			json_integer_value(json_object_get(r, "files")),
+			json_integer_value(json_object_get(r, "bytes")),
+			json_integer_value(json_object_get(r, "skipped")));
+		if (str_at(r, NULL, "reason")) {
+			fputs(": ", out);
+			put_safe(out, str_at(r, NULL, "reason"));
+		}
+		fputc('\n', out);
+	} else {
+		put_safe(out, type);
+		fputc('\n', out);
+	}
+}
+
 void sessions_show_record(json_t *r, double t0, FILE *out)
 {
 	const char *type = json_string_value(json_object_get(r, "type"));
@@ -1105,6 +1172,8 @@ void sessions_show_record(json_t *r, double t0, FILE *out)
 		fprintf(out, "resize    %" JSON_INTEGER_FORMAT "x%" JSON_INTEGER_FORMAT "\n",
 			json_integer_value(json_object_get(r, "width")),
 			json_integer_value(json_object_get(r, "height")));
+	} else if (strncmp(type, "copy.", 5) == 0) {
+		show_copy(r, type, out);
 	} else if (strcmp(type, "session.end") == 0) {
 		fprintf(out, "end       status %" JSON_INTEGER_FORMAT ", reason ", json_integer_value(st));
 		put_safe(out, str_at(r, NULL, "reason"));

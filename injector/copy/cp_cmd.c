@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: Apache-2.0
+/* cp_cmd.c - `dhidebug cp`: options, the target's root, the copy as a recorded session. */
+#include "injector/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/path.h"
+#include "common/syscalls.h"
+#include "common/xalloc.h"
+#include "injector/cli.h"
+#include "injector/toolbox_cmd.h"
+#include "injector/copy/custody.h"
+#include "injector/copy/sink.h"
+#include "injector/copy/spec.h"
+#include "injector/copy/tarin.h"
+#include "injector/copy/walk.h"
+#include "injector/delegate.h"
+#include "injector/imagetarget.h"
+#include "injector/policy/policy.h"
+#include "injector/record/record.h"
+#include "injector/runtime/runtime.h"
+#include "injector/session.h"
+#include "nsenter/target.h"
+
+#ifndef DHIDEBUG_VERSION
+#define DHIDEBUG_VERSION "0.0.0"
+#endif
+
+struct cp_opts {
+	bool archive;		/* -a */
+	bool force;		/* -f, --force */
+	bool quiet;		/* -q */
+	bool no_record;		/* --no-record */
+	bool help;
+	bool delegated;		/* delegated mode (injector/delegate.h), not an option */
+	const char *manifest;	/* --manifest FILE */
+	const char *profile;	/* --profile NAME */
+	const char *policy;	/* --policy FILE */
+	const char *sessions_dir;	/* --sessions-dir DIR */
+	const char *runtime_root;	/* --runtime-root DIR */
+	const char *toolbox_cache;	/* --toolbox-cache DIR (image://) */
+	const char *src, *dst;
+};
+
+/* The container's side, pinned: its process, its root, and a holder that stands in for it. */
+struct cp_target {
+	struct rt_target rt;
+	struct ns_target t;
+	int root;		/* O_PATH fd of its root directory */
+	bool resolved;
+};
+
+/* Both ends of the copy, opened. */
+struct cp_ends {
+	int srcfd;		/* O_PATH | O_NOFOLLOW: the top entry */
+	int dstdir;		/* the directory the top entry is created in; -1 for a tar stream */
+	char *name;		/* the top entry's name there (the tar stream's first member) */
+	char *cside;		/* the top entry's path in the container */
+	char *hside;		/* its path on the host (a tar stream: its member name) */
+};
+
+static void cp_usage(FILE *f)
+{
+	fputs("usage: dhidebug cp [<options>] <target>:<path> <dest>|-\n"
+	      "       dhidebug cp [<options>] <src>|- <target>:<path>\n"
+	      "\n"
+	      "  -a, --archive          keep mode, owner and times\n"
+	      "  -f, --force            replace what exists at the destination\n"
+	      "  --manifest=<file>      write a `sha256sum -c` list of the files copied\n"
+	      "  --profile=<name>       the profile whose write rules a copy in obeys\n"
+	      "  --policy=<file>        another policy file\n"
+	      "  --sessions-dir=<dir>   where the copy's session is recorded\n"
+	      "  --no-record            do not record (where the policy allows it)\n"
+	      "  --runtime-root=<dir>   the runc/crun state directory\n"
+	      "  --toolbox-cache=<dir>  the cache that holds image:// targets\n"
+	      "  -q, --quiet            no notices\n"
+	      "\n"
+	      "<dest> `-` writes a tar stream to stdout, <src> `-` reads one from stdin into\n"
+	      "the directory <path>. See docs/cp.md.\n",
+	      f);
+}
+
+static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **err)
+{
+	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE };
+	static const struct option opts[] = {
+		{ "archive", no_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "manifest", required_argument, NULL, O_MANIFEST },
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "sessions-dir", required_argument, NULL, O_SDIR },
+		{ "no-record", no_argument, NULL, O_NOREC },
+		{ "runtime-root", required_argument, NULL, O_RTROOT },
+		{ "toolbox-cache", required_argument, NULL, O_TBCACHE },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":afqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': o->archive = true; break;
+		case 'f': o->force = true; break;
+		case 'q': o->quiet = true; break;
+		case 'h': o->help = true; return 0;
+		case O_MANIFEST: o->manifest = optarg; break;
+		case O_PROFILE: o->profile = optarg; break;
+		case O_POLICY: o->policy = optarg; break;
+		case O_SDIR: o->sessions_dir = optarg; break;
+		case O_NOREC: o->no_record = true; break;
+		case O_RTROOT: o->runtime_root = optarg; break;
+		case O_TBCACHE: o->toolbox_cache = optarg; break;
+		case ':':
+			return dhi_err_set(err, 0, "`%s` needs a value", argv[optind - 1]);
+		default:
+			return dhi_err_set(err, 0, "unknown option `%s`", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return dhi_err_set(err, 0, "expected a source and a destination, got %d operand%s "
+				   "(dhidebug cp --help)", argc - optind,
+				   argc - optind == 1 ? "" : "s");
+	o->src = argv[optind];
+	o->dst = argv[optind + 1];
+	return 0;
+}
+
+/* "a/b/" → "a/b"; "/" stays "/" */
+static char *strip_slashes(const char *p)
+{
+	char *s = xstrdup(p);
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+static char *base_of(const char *p)
+{
+	dhi_autofree char *s = strip_slashes(p);
+
+	return xstrdup(basename(s));
+}
+
+static char *dir_of(const char *p)
+{
+	dhi_autofree char *s = strip_slashes(p);
+
+	return xstrdup(dirname(s));
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* `name` (one component) below `dirfd`, not followed when it is a symlink */
+static int open_entry_at(int dirfd, const char *name, const char *what, int *out,
+			 struct dhi_err **err)
+{
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+
+	*out = dhi_sys_openat2(dirfd, name, &how, sizeof(how));
+	if (*out < 0)
+		return dhi_err_set(err, errno, "cannot open `%s`", what);
+	return 0;
+}
+
+static bool is_dot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/*
+ * The container's root: a running container's (its process pinned by pidfd),
+ * a stopped one's files or an image's through the holder a session would get
+ * (with --write's mount for a copy in: the container's own files, plain root
+ * or writable layer); the root fd keeps them once the holder is gone.
+ */
+static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
+		       struct cp_target *ct, struct dhi_err **err)
+{
+	struct toolbox_args ta = { .toolbox_cache = o->toolbox_cache, .policy = o->policy,
+				   .quiet = true };
+	struct image_target holder = { .keeper = -1, .holder = -1 };
+	bool image = image_target_is(spec->target);
+	int r;
+
+	ct->root = -1;
+	ct->t = (struct ns_target){ .pidfd = -1, .procfd = -1 };
+	if (image) {
+		if (spec->dir == COPY_IN)
+			return dhi_err_set(err, 0, "`%s`: an image's files are never written",
+					   spec->target);
+		if (image_target_start(spec->target + 8, &ta, false, &holder, &ct->rt, err) < 0)
+			return -1;
+	} else {
+		if (rt_resolve(spec->target,
+			       &(struct rt_opts){ .runtime_root = o->runtime_root, .stopped = true },
+			       &ct->rt, err) < 0)
+			return -1;
+		/* a stopped container's holder on its own files, written only by a copy in */
+		if (ct->rt.exited &&
+		    stopped_target_start(spec->dir == COPY_IN, false, &holder, &ct->rt, err) < 0) {
+			rt_target_free(&ct->rt);
+			return -1;
+		}
+	}
+	ct->resolved = true;
+	r = ns_target_open(ct->rt.pid, holder.keeper > 0 ? 0 : ct->rt.start_time, &ct->t, err) < 0 ||
+	    ns_target_open_root(&ct->t, &ct->root, err) < 0 ? -1 : 0;
+	if (r < 0) {
+		dhi_autofree char *label = rt_target_label(&ct->rt);
+
+		image_target_stop(&holder);
+		return dhi_err_prefix(err, "container `%s`", label);
+	}
+	/* its files would be the host's (asked while the holder, if any, still runs) */
+	r = session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err);
+	image_target_stop(&holder);
+	return r;
+}
+
+static void close_target(struct cp_target *ct)
+{
+	if (ct->root >= 0)
+		close(ct->root);
+	if (ct->t.procfd >= 0 || ct->t.pidfd >= 0)
+		ns_target_close(&ct->t);
+	if (ct->resolved)
+		rt_target_free(&ct->rt);
+}
+
+/* The container's entry at `cpath` (its last component not followed), from `root`. */
+static int open_container_src(int root, const char *cpath, struct cp_ends *e,
+			      struct dhi_err **err)
+{
+	dhi_autofree char *dir = dir_of(cpath);
+	dhi_autoclose int dfd = -1;
+
+	e->name = base_of(cpath);
+	if (strcmp(e->name, "/") == 0) {
+		free(e->name);
+		e->name = NULL;
+		e->srcfd = openat(root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return e->srcfd < 0 ? dhi_err_set(err, errno, "cannot open `/`") : 0;
+	}
+	if (is_dot(e->name))
+		return dhi_err_set(err, 0, "`%s`: the path must end in a name, not `%s`", cpath,
+				   e->name);
+	if (path_open_at(root, dir, O_PATH | O_DIRECTORY, 0, &dfd, err) < 0)
+		return dhi_err_prefix(err, "`%s`", dir);
+	return open_entry_at(dfd, e->name, cpath, &e->srcfd, err);
+}
+
+/*
+ * Where the top entry goes, as cp(1) decides: into DEST when it is a
+ * directory, else DEST itself; what is there already is refused without
+ * --force. `root` >= 0: DEST is the container's, resolved inside that root;
+ * -1: the host's (the operator's own path, followed as cp(1) does).
+ */
+static int place_dest(int root, const char *dest, const char *src_name, bool force,
+		      struct cp_ends *e, struct dhi_err **err)
+{
+	dhi_autofree char *dir = NULL;
+	struct dhi_err *e2 = NULL;
+	struct stat st;
+	int fd = -1;
+
+	/* DEST is a directory: the entry goes in it under its own name */
+	if (root >= 0 ? path_open_at(root, dest, O_PATH | O_DIRECTORY, 0, &fd, &e2) == 0
+		      : (fd = open(dest, O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (!src_name) {
+			close(fd);
+			return dhi_err_set(err, 0, "`%s` exists: copying a whole root needs a "
+					   "destination that does not", dest);
+		}
+		e->dstdir = fd;
+		e->name = xstrdup(src_name);
+		e->hside = join(dest, src_name);
+	} else {
+		dhi_autofree char *name = base_of(dest);
+
+		dhi_err_clear(&e2);
+		dir = dir_of(dest);
+		if (is_dot(name) || strcmp(name, "/") == 0)
+			return dhi_err_set(err, 0, "`%s`: the destination must end in a name", dest);
+		if (root >= 0 ? path_open_at(root, dir, O_PATH | O_DIRECTORY, 0, &fd, err) < 0
+			      : (fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			if (root < 0)
+				dhi_err_set(err, errno, "cannot open the directory `%s`", dir);
+			return dhi_err_prefix(err, "destination");
+		}
+		e->dstdir = fd;
+		e->name = xstrdup(name);
+		e->hside = xstrdup(dest);
+	}
+	if (fstatat(e->dstdir, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !force)
+		return dhi_err_set(err, 0, "`%s` exists (--force replaces it)", e->hside);
+	return 0;
+}
+
+static int open_ends(const struct cp_opts *o, const struct copy_spec *spec, int root,
+		     struct cp_ends *e, struct dhi_err **err)
+{
+	e->srcfd = e->dstdir = -1;
+	if (spec->dir == COPY_OUT) {
+		dhi_autofree char *src_name = NULL;
+
+		if (open_container_src(root, spec->cpath, e, err) < 0)
+			return -1;
+		src_name = e->name;
+		e->name = NULL;
+		if (strcmp(spec->hpath, "-") == 0) {
+			if (isatty(STDOUT_FILENO))
+				return dhi_err_set(err, 0, "`-` writes a tar stream: stdout is a "
+						   "terminal");
+			e->name = xstrdup(src_name ? src_name : ".");
+			e->hside = xstrdup(e->name);
+		} else if (place_dest(-1, spec->hpath, src_name, o->force, e, err) < 0) {
+			return -1;
+		}
+		e->cside = xstrdup(spec->cpath);
+		return 0;
+	}
+	if (strcmp(spec->hpath, "-") == 0) {
+		/* a tar stream goes into a directory that is there, as with docker cp */
+		if (isatty(STDIN_FILENO))
+			return dhi_err_set(err, 0, "`-` reads a tar stream: stdin is a terminal");
+		if (path_open_at(root, spec->cpath, O_PATH | O_DIRECTORY, 0, &e->dstdir, err) < 0)
+			return dhi_err_prefix(err, "`%s` (a tar stream is unpacked into a "
+					      "directory)", spec->cpath);
+		e->cside = xstrdup(spec->cpath);
+		e->hside = xstrdup("-");
+		return 0;
+	}
+	{
+		dhi_autofree char *name = base_of(spec->hpath);
+
+		e->srcfd = open(spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (e->srcfd < 0)
+			return dhi_err_set(err, errno, "cannot open `%s`", spec->hpath);
+		if (place_dest(root, spec->cpath, strcmp(name, "/") == 0 ? NULL : name, o->force,
+			       e, err) < 0)
+			return -1;
+		/* place_dest() named the destination's side: here the container's */
+		e->cside = e->hside;
+		e->hside = xstrdup(spec->hpath);
+	}
+	return 0;
+}
+
+static void close_ends(struct cp_ends *e)
+{
+	if (e->srcfd >= 0)
+		close(e->srcfd);
+	if (e->dstdir >= 0)
+		close(e->dstdir);
+	free(e->name);
+	free(e->cside);
+	free(e->hside);
+}
+
+/* The site's (and --policy's) word on the copy: direction, profile, recording. */
+static int check_policy(const struct cp_opts *o, const struct copy_spec *spec,
+			const struct policy *site, const struct policy *pol,
+			const struct profile **prof, struct dhi_err **err)
+{
+	unsigned int want = spec->dir == COPY_IN ? POLICY_CP_IN : POLICY_CP_OUT;
+
+	/* the site's `cp` holds whatever --policy says (a delegated operator's is listed) */
+	for (const struct policy *p = site; p; p = p == pol ? NULL : pol)
+		if (!(p->cp & want))
+			return dhi_err_set(err, 0, "policy `%s` forbids copying %s (`cp`)",
+					   p->source ? p->source : "built-in",
+					   spec->dir == COPY_IN ? "into containers"
+								: "out of containers");
+	if (policy_select(pol, o->profile, prof, err) < 0)
+		return -1;
+	if (spec->dir == COPY_IN && (*prof)->container_ro)
+		return dhi_err_set(err, 0, "profile `%s` does not write the container's files "
+				   "(`container_readonly`): copying in is refused", (*prof)->name);
+	if (o->no_record && pol->record == POLICY_RECORD_REQUIRED)
+		return dhi_err_set(err, 0, "--no-record: the policy requires recording");
+	return 0;
+}
+
+static json_t *command_json(int argc, char **argv)
+{
+	json_t *a = json_array();
+
+	json_array_append_new(a, json_string("dhidebug"));
+	for (int i = 0; i < argc; i++) {
+		json_t *s = json_string(argv[i]);
+
+		json_array_append_new(a, s ? s : json_string("?"));
+	}
+	return a;
+}
+
+/* The copy's own session: session.start, as a session's, with "kind": "copy". */
+static struct recorder *record_begin(const struct cp_opts *o, const struct policy *pol,
+				     const struct profile *prof, const struct cp_target *ct,
+				     int argc, char **argv, char id[40], struct dhi_err **err)
+{
+	dhi_autofree char *title = xasprintf("dhidebug cp %s://%s", ct->rt.runtime, ct->rt.id);
+	struct recorder *rec;
+	json_t *f;
+
+	if (pol->record == POLICY_RECORD_OFF || o->no_record)
+		return NULL;
+	rec = record_open(o->sessions_dir ? o->sessions_dir : RECORD_DIR, 80, 24, NULL, title, id,
+			  err);
+	if (!rec) {
+		if (pol->record == POLICY_RECORD_REQUIRED)
+			return dhi_err_prefix(err, "recording is required"), NULL;
+		/* a delegated operator's unrecorded copy is never silent about it */
+		if (!o->quiet || o->delegated) {
+			dhi_autofree char *why = dhi_err_string(*err);
+
+			fprintf(stderr, "dhidebug: cp: not recording: %s\n", why);
+		}
+		dhi_err_clear(err);
+		return NULL;
+	}
+	f = json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s?, s:s?, s:s?, s:i, s:s?}, s:n,"
+		      " s:{s:s}, s:n, s:o, s:s}",
+		      "session", id, "kind", "copy", "operator", session_operator_json(o->delegated),
+		      "target", "runtime", ct->rt.runtime, "id", ct->rt.id, "name", ct->rt.name,
+		      "image", ct->rt.image_ref, "image_digest", ct->rt.image_digest, "pid",
+		      (int)ct->rt.pid, "state", ct->rt.state, "toolbox", "profile", "name",
+		      prof->name, "view", "command", command_json(argc, argv), "dhidebug",
+		      DHIDEBUG_VERSION);
+	if (pol->source && pol->text) {
+		char hex[65];
+
+		record_sha256_hex(pol->text, pol->text_len, hex);
+		json_object_set_new(f, "policy", json_pack("{s:s, s:s}", "file", pol->source,
+							   "sha256", hex));
+	}
+	if (record_audit(rec, "session.start", f, true) < 0) {
+		dhi_err_set(err, errno, "cannot write the copy's start record");
+		record_close(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static void record_finish(struct recorder *rec, int status, const char *reason)
+{
+	if (!rec)
+		return;
+	record_audit(rec, "session.end",
+		     json_pack("{s:i, s:f, s:i, s:i, s:s}", "status", status, "duration",
+			       record_elapsed(rec), "bytes_in", 0, "bytes_out", 0, "reason",
+			       reason),
+		     true);
+	record_close(rec);
+}
+
+static FILE *manifest_open(const char *path, bool force, struct dhi_err **err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+				    (force ? O_TRUNC : O_EXCL), 0644);
+	FILE *f;
+
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot create the manifest `%s`%s", path,
+				   errno == EEXIST ? " (--force replaces it)" : ""), NULL;
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* The copy itself, between copy.start and copy.end. */
+static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struct cp_ends *e,
+		    struct custody *c, struct dhi_err **err)
+{
+	struct copy_sink sink;
+	struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside, .hside = e->hside,
+			       .src_is_container = spec->dir == COPY_OUT, .quiet = o->quiet };
+	void *parent;
+	int r;
+
+	if (e->srcfd < 0)
+		return tarin_run(STDIN_FILENO, e->dstdir, e->cside, o->archive, o->force, o->quiet,
+				 c, err);
+	if (e->dstdir < 0) {
+		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
+			return -1;
+		parent = NULL;
+	} else {
+		sink_dir_init(&sink, e->dstdir, o->archive, o->force);
+		parent = sink_dir_handle(&sink);
+	}
+	r = copy_walk_run(&w, e->srcfd, parent, e->name, err);
+	if (e->dstdir < 0)
+		sink_tar_free(&sink);
+	else
+		sink_dir_free(&sink);
+	return r;
+}
+
+static int cp_fail(struct dhi_err *err)
+{
+	int code;
+
+	dhi_err_prefix(&err, "cp");
+	code = dhi_err_print(err, "dhidebug");
+	dhi_err_clear(&err);
+	return code;
+}
+
+int cmd_cp(int argc, char **argv)
+{
+	struct dhi_err *err = NULL, *end_err = NULL;
+	struct cp_opts o;
+	struct copy_spec spec = { 0 };
+	struct policy site, other;
+	const struct policy *pol = &site;
+	const struct profile *prof = NULL;
+	struct delegate d;
+	struct delegate_ask ask;
+	struct rt_opts dro;
+	struct cp_target ct = { .root = -1 };
+	struct cp_ends e = { .srcfd = -1, .dstdir = -1 };
+	struct custody c = { 0 };
+	dhi_autofree char *reason = NULL;
+	char id[40] = "";
+	int r;
+
+	/* the whole command line comes (injector/cli.h): its words from `cp` on */
+	argc--;
+	argv++;
+	if (cp_parse(argc, argv, &o, &err) < 0)
+		return cp_fail(err);
+	if (o.help) {
+		cp_usage(stdout);
+		return 0;
+	}
+	if (copy_spec_parse(o.src, o.dst, &spec, &err) < 0)
+		return cp_fail(err);
+	if (policy_load(NULL, &site, &err) < 0)
+		goto fail;
+	/*
+	 * Delegated mode (sudo): the options a session's command line would be
+	 * held to are, by the same rules (docs/security.md), and a refusal is
+	 * recorded in the site's sessions folder.
+	 */
+	delegate_detect(&site, &d);
+	o.delegated = d.on;
+	dro = (struct rt_opts){ .runtime_root = o.runtime_root };
+	ask = (struct delegate_ask){ .target = spec.target, .command = "cp",
+				     .profile = o.profile, .checks_target = true,
+				     .policy = o.policy, .sessions_dir = o.sessions_dir,
+				     .toolbox_cache = o.toolbox_cache, .ro = &dro,
+				     .no_record = o.no_record, .quiet = o.quiet };
+	if (delegate_check_ask(&d, &site, &ask, &err) < 0)
+		goto refuse;
+	if (o.policy) {
+		if (policy_load(o.policy, &other, &err) < 0)
+			goto fail;
+		pol = &other;
+	}
+	if (check_policy(&o, &spec, &site, pol, &prof, &err) < 0 ||
+	    delegate_check_session(&d, &site, prof, NULL, prof->has_user ? prof->uid : 0,
+				   prof->has_user ? prof->gid : 0, &err) < 0)
+		goto refuse;
+	if (geteuid() != 0) {
+		dhi_err_set(&err, 0, "must run as root (it reads another mount namespace's files)");
+		goto fail;
+	}
+	if (open_target(&o, &spec, &ct, &err) < 0 ||
+	    open_ends(&o, &spec, ct.root, &e, &err) < 0)
+		goto fail;
+	if (o.manifest && !(c.manifest = manifest_open(o.manifest, o.force, &err)))
+		goto fail;
+	c.rec = record_begin(&o, pol, prof, &ct, argc, argv, id, &err);
+	if (!c.rec && err)
+		goto fail;
+	{
+		dhi_autofree char *uri = rt_target_uri(&ct.rt);
+		json_t *f = json_pack("{s:s, s:o, s:b, s:b}", "direction",
+				      spec.dir == COPY_OUT ? "out" : "in", "operator",
+				      session_operator_json(d.on), "archive", o.archive, "force",
+				      o.force);
+
+		custody_set_text(f, "target", uri);
+		custody_set_text(f, "container_path", spec.cpath);
+		custody_set_text(f, "host_path", spec.hpath);
+		r = custody_start(&c, f, &err);
+	}
+	if (r == 0)
+		r = run_copy(&o, &spec, &e, &c, &err);
+	if (r < 0)
+		reason = dhi_err_string(err);
+	if (custody_end(&c, reason, &end_err) < 0 && r == 0) {
+		err = end_err;
+		end_err = NULL;
+		r = -1;
+		reason = dhi_err_string(err);
+	}
+	dhi_err_clear(&end_err);
+	record_finish(c.rec, r < 0 ? 125 : 0, reason ? reason : "copied");
+	if (c.manifest && (fclose(c.manifest) != 0 && r == 0)) {
+		r = dhi_err_set(&err, errno, "cannot write the manifest `%s`", o.manifest);
+	}
+	c.manifest = NULL;
+	if (r < 0 && o.manifest)
+		unlink(o.manifest);
+	if (r == 0 && !o.quiet)
+		fprintf(stderr, "dhidebug: cp: %llu %s, %llu bytes%s%s\n",
+			(unsigned long long)c.files, c.files == 1 ? "entry" : "entries",
+			(unsigned long long)c.bytes,
+			*id ? ", session " : " (not recorded)", id);
+	close_ends(&e);
+	close_target(&ct);
+	copy_spec_free(&spec);
+	return r < 0 ? cp_fail(err) : 0;
+refuse:
+	delegate_record_refusal(&d, &site, &ask, err);
+fail:
+	if (c.manifest) {
+		fclose(c.manifest);
+		unlink(o.manifest);
+	}
+	close_ends(&e);
+	close_target(&ct);
+	copy_spec_free(&spec);
+	return cp_fail(err);
+}

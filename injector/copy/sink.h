@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* sink.h - where a copy's entries go: a directory (host or container) or a tar stream. */
+#ifndef CP_SINK_H
+#define CP_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+
+/*
+ * A sink receives the entries of a walk in order: a directory, its entries,
+ * then the directory's end (its mode and times are set last, so that writing
+ * into it was possible). `parent` is the handle of the directory an entry goes
+ * in (for the first entry: what the sink was made with); `name` is one path
+ * component, `rel` the entry's path from the top entry (for messages and tar
+ * members). Every call returns 0 or -1 with *err set.
+ */
+struct copy_sink {
+	const struct copy_sink_ops *ops;
+	bool dense;	/* holes must be given as zeros (a tar stream) */
+	bool sized;	/* a file's size must be known when it begins (a tar stream) */
+	bool archive;	/* -a: mode, owner and times kept */
+	bool force;	/* --force: what exists is replaced, directories merged */
+	void *priv;
+};
+
+struct copy_sink_ops {
+	int (*dir_begin)(struct copy_sink *s, void *parent, const char *name, const char *rel,
+			 const struct stat *st, void **dir, struct dhi_err **err);
+	int (*dir_end)(struct copy_sink *s, void *dir, const struct stat *st,
+		       struct dhi_err **err);
+	int (*file_begin)(struct copy_sink *s, void *parent, const char *name, const char *rel,
+			  const struct stat *st, uint64_t size, void **file, struct dhi_err **err);
+	int (*file_data)(struct copy_sink *s, void *file, uint64_t off, const void *buf,
+			 size_t len, struct dhi_err **err);
+	/* `ok` false: the file is discarded (nothing of it stays); `size` its final length */
+	int (*file_end)(struct copy_sink *s, void *file, bool ok, uint64_t size,
+			const struct stat *st, struct dhi_err **err);
+	int (*symlink)(struct copy_sink *s, void *parent, const char *name, const char *rel,
+		       const char *target, const struct stat *st, struct dhi_err **err);
+	/*
+	 * -a: one extended attribute on `handle` (a file between file_begin and
+	 * file_end, or a directory after dir_begin); NULL where the sink keeps none
+	 */
+	int (*xattr)(struct copy_sink *s, void *handle, bool is_dir, const char *name,
+		     const void *value, size_t len, struct dhi_err **err);
+	/*
+	 * The fd a file between file_begin and file_end is written to, readable,
+	 * for an in-kernel copy into it (its offset is the file's end so far); -1
+	 * or a NULL op: only file_data
+	 */
+	int (*file_fd)(struct copy_sink *s, void *file);
+	/* ends the sink (a tar stream's trailer); may be NULL */
+	int (*close)(struct copy_sink *s, struct dhi_err **err);
+};
+
+/*
+ * A directory sink. `parentfd` (borrowed; O_PATH is enough) is the directory
+ * the top entry is created in, which is then the `parent` handle to pass for
+ * it (sink_dir_handle()). Everything below it is created fd-relative, never
+ * following a symlink (the directory may be a container's, whose processes can
+ * swap names under us): files are written to an O_TMPFILE (or a dot-temp name)
+ * and linked into place only when complete.
+ */
+void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force);
+void *sink_dir_handle(struct copy_sink *s);
+void sink_dir_free(struct copy_sink *s);
+
+/* A tar (pax) stream on `fd` (borrowed), members named by `rel`. */
+int sink_tar_init(struct copy_sink *s, int fd, bool archive, struct dhi_err **err);
+void sink_tar_free(struct copy_sink *s);
+
+#endif

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+/* tarin.c - `dhidebug cp - TARGET:DIR`: a tar stream into the container, member by member. */
+#include "injector/copy/tarin.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/err.h"
+#include "common/fdio.h"
+#include "common/path.h"
+#include "common/syscalls.h"
+#include "common/xalloc.h"
+#include "injector/copy/sink.h"
+
+static const unsigned char zeros[64 << 10];
+
+/* `name` below `dirfd` as a directory, never through a symlink; created when missing */
+static int enter_dir(int dirfd, const char *name, mode_t mode, int *out, struct dhi_err **err)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+
+	*out = dhi_sys_openat2(dirfd, name, &how, sizeof(how));
+	if (*out < 0 && errno == ENOENT) {
+		if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+			return dhi_err_set(err, errno, "cannot create the directory `%s`", name);
+		*out = dhi_sys_openat2(dirfd, name, &how, sizeof(how));
+	}
+	if (*out < 0)
+		return dhi_err_set(err, errno, "cannot open the directory `%s`%s", name,
+				   errno == ELOOP ? " (a symlink)" : "");
+	return 0;
+}
+
+/*
+ * The member's directory (created as needed) and its last component, in
+ * place in `path`. *last is NULL for a member that is the destination itself.
+ */
+static int member_parent(int top, char *path, const char *member, int *parent, char **last,
+			 struct dhi_err **err)
+{
+	char *name, *next, *p = path;
+	int cur = -1;
+
+	*last = NULL;
+	cur = fcntl(top, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return dhi_err_set(err, errno, "cannot open the destination");
+	while (path_split_first(p, &name, &next)) {
+		int fd;
+
+		if (strcmp(name, "..") == 0) {
+			close(cur);
+			return dhi_err_set(err, 0, "tar member `%s` leaves the destination (`..`)",
+					   member);
+		}
+		if (strcmp(name, ".") == 0) {
+			p = next;
+			continue;
+		}
+		if (!*next) {
+			*last = name;
+			break;
+		}
+		if (enter_dir(cur, name, 0755, &fd, err) < 0) {
+			close(cur);
+			return dhi_err_prefix(err, "tar member `%s`", member);
+		}
+		close(cur);
+		cur = fd;
+		p = next;
+	}
+	*parent = cur;
+	return 0;
+}
+
+static void hex_of(EVP_MD_CTX *ctx, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A regular member's data (sparse members' holes stay holes), hashed. */
+static int unpack_file(struct archive *a, struct copy_sink *s, const char *name,
+		       const char *member, const struct stat *st, char hex[65], uint64_t *size,
+		       struct dhi_err **err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	void *file = NULL;
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t at = 0;
+	int r, ar;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
+	}
+	r = s->ops->file_begin(s, sink_dir_handle(s), name, member, st, (uint64_t)st->st_size,
+			       &file, err);
+	while (r == 0 && (ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		for (; at < (uint64_t)off; ) {
+			size_t n = (uint64_t)off - at > sizeof(zeros) ? sizeof(zeros)
+								     : (size_t)((uint64_t)off - at);
+
+			EVP_DigestUpdate(ctx, zeros, n);
+			at += n;
+		}
+		EVP_DigestUpdate(ctx, buf, len);
+		r = s->ops->file_data(s, file, (uint64_t)off, buf, len, err);
+		at = (uint64_t)off + len;
+	}
+	if (r == 0 && ar != ARCHIVE_EOF)
+		r = dhi_err_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0,
+				"tar member `%s`: %s", member,
+				archive_error_string(a) ? archive_error_string(a) : "cannot read");
+	/* a trailing hole */
+	for (; r == 0 && at < (uint64_t)st->st_size;) {
+		size_t n = (uint64_t)st->st_size - at > sizeof(zeros)
+				   ? sizeof(zeros) : (size_t)((uint64_t)st->st_size - at);
+
+		EVP_DigestUpdate(ctx, zeros, n);
+		at += n;
+	}
+	if (file) {
+		struct dhi_err *e = NULL;
+		int fe = s->ops->file_end(s, file, r == 0, at, st, r == 0 ? err : &e);
+
+		dhi_err_clear(&e);
+		if (r == 0)
+			r = fe;
+	}
+	if (r == 0)
+		hex_of(ctx, hex);
+	EVP_MD_CTX_free(ctx);
+	*size = at;
+	return r;
+}
+
+/* One member: where it goes, then what it is. */
+static int unpack_entry(struct archive *a, struct archive_entry *e, int top, const char *cdir,
+			bool archive, bool force, bool quiet, struct custody *c,
+			struct dhi_err **err)
+{
+	const char *member = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+	dhi_autofree char *path = xstrdup(member), *cpath = NULL;
+	const struct stat *st = archive_entry_stat(e);
+	struct copy_sink s;
+	char *last = NULL, hex[65] = "";
+	dhi_autoclose int parent = -1;
+	uint64_t size = 0;
+	int r = 0;
+
+	if (member_parent(top, path, member, &parent, &last, err) < 0)
+		return -1;
+	cpath = last ? xasprintf("%s%s%s", cdir, cdir[strlen(cdir) - 1] == '/' ? "" : "/",
+				 member[0] == '/' ? member + 1 : member)
+		     : xstrdup(cdir);
+	if (!last && !S_ISDIR(st->st_mode))
+		return dhi_err_set(err, 0, "tar member `%s` names no file", member);
+	sink_dir_init(&s, parent, archive, force);
+	switch (st->st_mode & S_IFMT) {
+	case S_IFDIR: {
+		dhi_autoclose int fd = -1;
+
+		/* a directory that is there is merged into, as tar does */
+		if (last && enter_dir(parent, last, 0700, &fd, err) < 0) {
+			r = -1;
+			break;
+		}
+		if (last && archive) {
+			dhi_autoclose int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (rfd < 0 || fchown(rfd, st->st_uid, st->st_gid) < 0 ||
+			    fchmod(rfd, st->st_mode & 07777) < 0)
+				r = dhi_err_set(err, errno, "cannot set the owner and mode of `%s`",
+						cpath);
+		} else if (last) {
+			dhi_autoclose int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (rfd >= 0)
+				fchmod(rfd, st->st_mode & 0777);
+		}
+		break;
+	}
+	case S_IFREG:
+		if (archive_entry_hardlink(e)) {
+			if (!quiet)
+				fprintf(stderr, "dhidebug: cp: skipped `%s`: a hard link is not copied\n",
+					member);
+			sink_dir_free(&s);
+			return custody_skip(c, cpath, st, "a hard link is not copied", err);
+		}
+		r = unpack_file(a, &s, last, member, st, hex, &size, err);
+		break;
+	case S_IFLNK:
+		r = s.ops->symlink(&s, sink_dir_handle(&s), last, member,
+				   archive_entry_symlink(e) ? archive_entry_symlink(e) : "", st, err);
+		break;
+	default: {
+		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st->st_mode));
+
+		sink_dir_free(&s);
+		if (!quiet)
+			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", member, why);
+		return custody_skip(c, cpath, st, why, err);
+	}
+	}
+	sink_dir_free(&s);
+	if (r < 0)
+		return -1;
+	return custody_file(c,
+			    &(struct custody_entry){ .path = cpath, .host_path = member, .st = st,
+						     .size = size, .sha256 = *hex ? hex : NULL,
+						     .link = S_ISLNK(st->st_mode)
+								     ? archive_entry_symlink(e)
+								     : NULL },
+			    err);
+}
+
+int tarin_run(int fd, int dirfd, const char *cdir, bool archive, bool force, bool quiet,
+	      struct custody *c, struct dhi_err **err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int r = 0, ar;
+
+	if (!a)
+		return dhi_err_set(err, 0, "cannot read the tar stream (libarchive)");
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	if (archive_read_open_fd(a, fd, 64 << 10) != ARCHIVE_OK) {
+		r = dhi_err_set(err, 0, "cannot read the tar stream: %s",
+				archive_error_string(a) ? archive_error_string(a) : "?");
+		archive_read_free(a);
+		return r;
+	}
+	while (r == 0 && (ar = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		if (ar < ARCHIVE_WARN) {
+			r = dhi_err_set(err, 0, "cannot read the tar stream: %s",
+					archive_error_string(a) ? archive_error_string(a) : "?");
+			break;
+		}
+		r = unpack_entry(a, e, dirfd, cdir, archive, force, quiet, c, err);
+	}
+	archive_read_free(a);
+	return r;
+}

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: Apache-2.0
+/* walk.c - the copy engine: a source tree, fd by fd, streamed and hashed into a sink. */
+#include "injector/copy/walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fdio.h"
+#include "common/syscalls.h"
+#include "common/xalloc.h"
+
+#define CHUNK (256u << 10)
+
+static const unsigned char zeros[64 << 10];
+
+/* One entry being copied: its paths on both sides. */
+struct at {
+	const char *name;	/* in the sink's parent */
+	const char *rel;	/* from the top (messages, tar members) */
+	const char *src;	/* on the source's side */
+	const char *dst;	/* on the destination's side */
+};
+
+struct hashing {
+	EVP_MD_CTX *ctx;
+	struct copy_sink *sink;
+	void *file;
+	uint64_t off;
+};
+
+static const char *cside(const struct copy_walk *w, const struct at *a)
+{
+	return w->src_is_container ? a->src : a->dst;
+}
+
+static const char *hside(const struct copy_walk *w, const struct at *a)
+{
+	return w->src_is_container ? a->dst : a->src;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* <buf, len> hashed and given to the sink at the running offset */
+static int emit(struct hashing *h, const void *buf, size_t len, struct dhi_err **err)
+{
+	EVP_DigestUpdate(h->ctx, buf, len);
+	if (h->sink->ops->file_data(h->sink, h->file, h->off, buf, len, err) < 0)
+		return -1;
+	h->off += len;
+	return 0;
+}
+
+/* `len` bytes of hole: hashed as zeros; given to a dense sink as zeros, skipped otherwise */
+static int hole(struct hashing *h, uint64_t len, struct dhi_err **err)
+{
+	while (len > 0) {
+		size_t n = len > sizeof(zeros) ? sizeof(zeros) : (size_t)len;
+
+		if (h->sink->dense) {
+			if (emit(h, zeros, n, err) < 0)
+				return -1;
+		} else {
+			EVP_DigestUpdate(h->ctx, zeros, n);
+			h->off += n;
+		}
+		len -= n;
+	}
+	return 0;
+}
+
+/* [h->off, end) of `fd` by pread; end UINT64_MAX: to the end of the file */
+static int copy_range(struct hashing *h, int fd, uint64_t end, unsigned char *buf,
+		      const char *rel, struct dhi_err **err)
+{
+	while (h->off < end) {
+		size_t want = end - h->off > CHUNK ? CHUNK : (size_t)(end - h->off);
+		ssize_t n = pread(fd, buf, want, (off_t)h->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return dhi_err_set(err, errno, "cannot read `%s`", rel);
+		if (n == 0)
+			break;
+		if (emit(h, buf, (size_t)n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define SENDFILE_CHUNK (8u << 20)
+
+/* Hashes <off, len> of `fd` (our own file, private until placed): mapped, else read back. */
+static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned char *buf,
+		     const char *what, struct dhi_err **err)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = off & ~((uint64_t)page - 1);
+	size_t span = len + (size_t)(off - start);
+	void *m = mmap(NULL, span, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)start);
+
+	if (m != MAP_FAILED) {
+		EVP_DigestUpdate(ctx, (const unsigned char *)m + (off - start), len);
+		munmap(m, span);
+		return 0;
+	}
+	while (len > 0) {
+		ssize_t n = fd_pread_full(fd, buf, len > CHUNK ? CHUNK : len, (off_t)off);
+
+		if (n <= 0)
+			return dhi_err_set(err, n < 0 ? errno : EIO, "cannot read back `%s`", what);
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A dense file into a sink that gives its fd: copied in the kernel
+ * (sendfile: no trip through our memory), and what landed in our file is
+ * hashed, so the digest is of exactly the bytes placed. 1 when sendfile
+ * cannot do it here (nothing copied yet): the caller reads and writes instead.
+ */
+static int copy_kernel(struct hashing *h, int in, int out, unsigned char *buf, const char *what,
+		       struct dhi_err **err)
+{
+	off_t in_off = 0;
+
+	if (lseek(out, 0, SEEK_SET) < 0)
+		return 1;
+	for (;;) {
+		ssize_t n = sendfile(out, in, &in_off, SENDFILE_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && h->off == 0 && (errno == EINVAL || errno == ENOSYS ||
+					     errno == EOPNOTSUPP))
+			return 1;
+		if (n < 0)
+			return dhi_err_set(err, errno, "cannot copy `%s`", what);
+		if (n == 0)
+			return 0;
+		if (hash_back(h->ctx, out, h->off, (size_t)n, buf, what, err) < 0)
+			return -1;
+		h->off += (uint64_t)n;
+	}
+}
+
+/* Data and holes of a sparse file, holes left as holes in the sink. */
+static int copy_sparse(struct hashing *h, int fd, uint64_t size, unsigned char *buf,
+		       const char *rel, struct dhi_err **err)
+{
+	while (h->off < size) {
+		off_t data = lseek(fd, (off_t)h->off, SEEK_DATA), end;
+
+		if (data < 0 && errno == ENXIO)
+			return hole(h, size - h->off, err);
+		if (data < 0)	/* no SEEK_DATA here: all of it is data */
+			return copy_range(h, fd, size, buf, rel, err);
+		if (hole(h, (uint64_t)data - h->off, err) < 0)
+			return -1;
+		end = lseek(fd, data, SEEK_HOLE);
+		if (end < 0)
+			end = (off_t)size;
+		if ((uint64_t)end > size)
+			end = (off_t)size;
+		if (copy_range(h, fd, (uint64_t)end, buf, rel, err) < 0)
+			return -1;
+		if (h->off < (uint64_t)end)	/* it shrank */
+			break;
+	}
+	return 0;
+}
+
+#define XATTR_LIST_MAX_ (64u << 10)
+#define XATTR_VALUE_MAX (64u << 10)
+
+/*
+ * -a: the `user.` extended attributes of `fd` onto the sink's `handle`. Only
+ * those: security.* (file capabilities, SELinux labels), trusted.* and
+ * system.* (ACLs) would carry a container's privileges onto the host, or the
+ * host's into a container. One that the destination cannot take is said,
+ * not fatal, as cp -a does. *names gets the names kept (a JSON array).
+ */
+static int copy_xattrs(struct copy_walk *w, int fd, void *handle, bool is_dir,
+		       const struct at *a, json_t **names, struct dhi_err **err)
+{
+	dhi_autofree char *list = xmalloc(XATTR_LIST_MAX_);
+	dhi_autofree char *value = xmalloc(XATTR_VALUE_MAX);
+	ssize_t n = flistxattr(fd, list, XATTR_LIST_MAX_);
+
+	*names = NULL;
+	if (!w->sink->archive || !w->sink->ops->xattr || n <= 0)
+		return 0;
+	for (char *p = list; p < list + n; p += strlen(p) + 1) {
+		struct dhi_err *e = NULL;
+		ssize_t len;
+
+		if (strncmp(p, "user.", 5) != 0)
+			continue;
+		len = fgetxattr(fd, p, value, XATTR_VALUE_MAX);
+		if (len < 0)
+			continue;	/* removed since it was listed, or larger than we take */
+		if (w->sink->ops->xattr(w->sink, handle, is_dir, p, value, (size_t)len, &e) < 0) {
+			if (!w->quiet) {
+				dhi_autofree char *why = dhi_err_string(e);
+				dhi_autofree char *path = dhi_printable(a->dst);
+
+				fprintf(stderr, "dhidebug: cp: notice: `%s`: %s\n", path, why);
+			}
+			dhi_err_clear(&e);
+			continue;
+		}
+		if (!*names)
+			*names = json_array();
+		if (json_array_append_new(*names, json_string(p)) < 0)
+			json_array_append_new(*names, json_string("?"));
+	}
+	(void)err;
+	return 0;
+}
+
+static void hex_of(EVP_MD_CTX *ctx, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(ctx, md, &n);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A whole /proc file in memory: a sized sink needs its length, which stat says is 0. */
+static int read_whole(int fd, const char *rel, unsigned char **out, size_t *len,
+		      struct dhi_err **err)
+{
+	char *buf = NULL;
+
+	(void)rel;
+	if (fd_read_file(fd, COPY_PROC_MAX, &buf, len, err) < 0)
+		return -1;
+	*out = (unsigned char *)buf;
+	return 0;
+}
+
+/*
+ * A regular file. 1 when it could not be read and is skipped instead (a /proc
+ * file that refuses reading: mem, pagemap, clear_refs), 0 when copied.
+ */
+static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+		     const struct stat *st, unsigned char *buf, struct dhi_err **err)
+{
+	dhi_autoclose int fd = -1;
+	struct copy_sink *s = w->sink;
+	struct hashing h = { .sink = s };
+	struct statfs sfs;
+	struct stat now;
+	unsigned char *whole = NULL;
+	size_t wlen = 0;
+	bool is_proc, sparse;
+	json_t *xattrs = NULL;
+	char hex[65] = "";
+	int r;
+
+	if (fd_reopen_regular(pathfd, a->src, 0, &fd, &now, err) < 0)
+		return -1;
+	/*
+	 * A /proc file says its size is 0 and may have no end (pagemap is the
+	 * address space's): read whole, up to COPY_PROC_MAX, or skipped.
+	 */
+	is_proc = fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	if ((is_proc || (s->sized && now.st_size == 0)) &&
+	    read_whole(fd, a->src, &whole, &wlen, err) < 0)
+		return is_proc ? 1 : -1;
+	h.ctx = EVP_MD_CTX_new();
+	if (!h.ctx || !EVP_DigestInit_ex(h.ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(h.ctx);
+		free(whole);
+		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
+	}
+	r = s->ops->file_begin(s, parent, a->name, a->rel, st,
+			       whole ? wlen : (uint64_t)now.st_size, &h.file, err);
+	if (r == 0 && whole) {
+		r = wlen ? emit(&h, whole, wlen, err) : 0;
+	} else if (r == 0) {
+		uint64_t size = (uint64_t)now.st_size;
+		int ofd;
+
+		sparse = !s->dense && !is_proc && size > 0 &&
+			 (uint64_t)now.st_blocks * 512 < size;
+		ofd = !sparse && s->ops->file_fd ? s->ops->file_fd(s, h.file) : -1;
+		r = 1;
+		if (ofd >= 0)
+			r = copy_kernel(&h, fd, ofd, buf, a->src, err);
+		if (r == 1 && sparse)
+			r = copy_sparse(&h, fd, size, buf, a->src, err);
+		else if (r == 1)
+			r = copy_range(&h, fd, s->sized ? size : UINT64_MAX, buf, a->src, err);
+		/* a sized member that shrank while it was read is padded, and so hashed */
+		if (r == 0 && s->sized && h.off < size)
+			r = hole(&h, size - h.off, err);
+	}
+	free(whole);
+	if (r == 0 && h.file)
+		r = copy_xattrs(w, fd, h.file, false, a, &xattrs, err);
+	if (h.file) {
+		int e = s->ops->file_end(s, h.file, r == 0, h.off, st, r == 0 ? err : &(struct dhi_err *){ NULL });
+
+		if (r == 0)
+			r = e;
+	}
+	if (r == 0)
+		hex_of(h.ctx, hex);
+	EVP_MD_CTX_free(h.ctx);
+	if (r < 0) {
+		json_decref(xattrs);
+		return -1;
+	}
+	return custody_file(w->custody,
+			    &(struct custody_entry){ .path = cside(w, a), .host_path = hside(w, a),
+						     .st = st, .size = h.off, .sha256 = hex,
+						     .xattrs = xattrs },
+			    err);
+}
+
+static int copy_link(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+		     const struct stat *st, struct dhi_err **err)
+{
+	char target[PATH_MAX + 1];
+	ssize_t n = readlinkat(pathfd, "", target, PATH_MAX);
+
+	if (n < 0)
+		return dhi_err_set(err, errno, "cannot read the symlink `%s`", a->src);
+	target[n] = '\0';
+	if (w->sink->ops->symlink(w->sink, parent, a->name, a->rel, target, st, err) < 0)
+		return -1;
+	return custody_file(w->custody,
+			    &(struct custody_entry){ .path = cside(w, a), .host_path = hside(w, a),
+						     .st = st, .link = target },
+			    err);
+}
+
+static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+		      int depth, unsigned char *buf, struct dhi_err **err);
+
+static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+		    const struct stat *st, int depth, unsigned char *buf, struct dhi_err **err)
+{
+	int fd;
+	DIR *d;
+	void *dh = NULL;
+	struct dirent *de;
+	int r = 0;
+
+	if (depth >= COPY_MAX_DEPTH)
+		return dhi_err_set(err, 0, "`%s`: more than %d directory levels", a->src,
+				   COPY_MAX_DEPTH);
+	/* the pinned directory itself, readable: "." of an O_PATH fd is the same inode */
+	fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return dhi_err_set(err, errno, "cannot open the directory `%s`", a->src);
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return dhi_err_set(err, errno, "cannot read the directory `%s`", a->src);
+	}
+	if (w->sink->ops->dir_begin(w->sink, parent, a->name, a->rel, st, &dh, err) < 0) {
+		closedir(d);
+		return -1;
+	}
+	{
+		json_t *xattrs = NULL;
+
+		copy_xattrs(w, dirfd(d), dh, true, a, &xattrs, err);
+		r = custody_file(w->custody,
+				 &(struct custody_entry){ .path = cside(w, a),
+							  .host_path = hside(w, a), .st = st,
+							  .xattrs = xattrs },
+				 err);
+	}
+	for (errno = 0; r == 0 && (de = readdir(d)); errno = 0) {
+		struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+					.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+						   RESOLVE_NO_MAGICLINKS };
+		dhi_autofree char *rel = NULL, *src = NULL, *dst = NULL;
+		dhi_autoclose int child = -1;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rel = join(a->rel, de->d_name);
+		src = join(a->src, de->d_name);
+		dst = join(a->dst, de->d_name);
+		child = dhi_sys_openat2(dirfd(d), de->d_name, &how, sizeof(how));
+		if (child < 0 && errno == ENOENT)
+			continue;	/* removed since it was listed */
+		if (child < 0) {
+			r = dhi_err_set(err, errno, "cannot open `%s`", src);
+			break;
+		}
+		r = copy_entry(w, child, dh,
+			       &(struct at){ .name = de->d_name, .rel = rel, .src = src, .dst = dst },
+			       depth + 1, buf, err);
+	}
+	if (r == 0 && errno)
+		r = dhi_err_set(err, errno, "cannot read the directory `%s`", a->src);
+	closedir(d);
+	if (r == 0)
+		return w->sink->ops->dir_end(w->sink, dh, st, err);
+	w->sink->ops->dir_end(w->sink, dh, st, &(struct dhi_err *){ NULL });
+	return r;
+}
+
+static int skip(struct copy_walk *w, const struct at *a, const struct stat *st, const char *why,
+		struct dhi_err **err)
+{
+	if (!w->quiet) {
+		dhi_autofree char *p = dhi_printable(a->src);
+
+		fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", p, why);
+	}
+	return custody_skip(w->custody, cside(w, a), st, why, err);
+}
+
+static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+		      int depth, unsigned char *buf, struct dhi_err **err)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(pathfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return dhi_err_set(err, errno, "cannot stat `%s`", a->src);
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR:
+		return copy_dir(w, pathfd, parent, a, &st, depth, buf, err);
+	case S_IFLNK:
+		return copy_link(w, pathfd, parent, a, &st, err);
+	case S_IFREG:
+		r = copy_file(w, pathfd, parent, a, &st, buf, err);
+		if (r == 1) {
+			dhi_autofree char *why = dhi_err_string(*err);
+
+			dhi_err_clear(err);
+			return skip(w, a, &st, why, err);
+		}
+		return r;
+	default: {
+		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st.st_mode));
+
+		return skip(w, a, &st, why, err);
+	}
+	}
+}
+
+int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name,
+		  struct dhi_err **err)
+{
+	dhi_autofree unsigned char *buf = xmalloc(CHUNK);
+	int r = copy_entry(w, srcfd, parent,
+			   &(struct at){ .name = name, .rel = name,
+					 .src = w->src_is_container ? w->cside : w->hside,
+					 .dst = w->src_is_container ? w->hside : w->cside },
+			   0, buf, err);
+
+	if (r == 0 && w->sink->ops->close)
+		r = w->sink->ops->close(w->sink, err);
+	return r;
+}
