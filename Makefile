@@ -90,7 +90,7 @@ INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c inje
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c \
 	injector/copy/spec.c injector/copy/custody.c injector/copy/sink_dir.c \
-	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c injector/copy/cp_cmd.c
+	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
 	injector/record/index.c
@@ -98,7 +98,7 @@ SHELL_SRCS := injector/shell/parse.c injector/shell/expand.c
 # the subcommands' fronts (main.c dispatches to them through injector/cli.c's table)
 CMD_SRCS := injector/cmd/cmd.c injector/cmd/attach.c injector/cmd/profiles.c injector/cmd/ls.c \
 	injector/cmd/portfwd.c injector/cmd/lint.c injector/cmd/toolbox.c injector/cmd/sessions.c \
-	injector/cmd/help.c
+	injector/cmd/help.c injector/cmd/cp.c
 LIB_SRCS := $(COMMON_SRCS) $(NSENTER_SRCS) $(TOOLBOX_SRCS) $(INJECTOR_SRCS) $(SHELL_SRCS) $(CMD_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/injector/init/image.o
 

@@ -30,7 +30,7 @@ int cmd_profiles(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_port_forward(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
-/* `dhidebug cp` (injector/copy/cp_cmd.c: the copy engine is injector/copy/) */
+/* `dhidebug cp` (injector/cmd/cp.c; the copy engine is injector/copy/) */
 int cmd_cp(int argc, char **argv);
 int cmd_toolbox(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
