@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* cp_cmd.c - `dhidebug cp`: options, the target's root, the copy as a recorded session. */
+/* cp.c - `dhidebug cp`: options, the target's root, the copy as a recorded session. */
 #include "injector/cli.h"
 
 #include <errno.h>
