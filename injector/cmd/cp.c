@@ -74,8 +74,8 @@ struct cp_ends {
 
 static void cp_usage(FILE *f)
 {
-	fputs("usage: dhidebug cp [<options>] <target>:<path> <dest>|-\n"
-	      "       dhidebug cp [<options>] <src>|- <target>:<path>\n"
+	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
+	      "       dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n"
 	      "\n"
 	      "  -a, --archive          keep mode, owner and times\n"
 	      "  -f, --force            replace what exists at the destination\n"
