@@ -681,9 +681,10 @@ static void report_view(const struct session_spec *s, const struct session_chan 
 /*
  * The whole privileged order in one place, so it can be reviewed at once:
  *   not dumpable → every namespace but the pid and user ones → private view
- *   (needs host privilege over the mounts) → wait until the supervisor has
- *   moved us into the target's cgroups (it does that from the host while we
- *   work: cgroup v1 migrations are slow) → fork the session's first process,
+ *   (needs host privilege over the mounts) → wait until the supervisor says
+ *   the start record is on disk and we are in every cgroup of the target (we
+ *   joined the v1 ones before all this, and were born in the v2 one, or it
+ *   moved us there while we worked) → fork the session's first process,
  *   which joins the pid and user namespaces, takes the profile and runs
  *   dhidebug-init (run_session) → keep the session (keep_session).
  * Being non-dumpable before the first setns keeps processes already in the

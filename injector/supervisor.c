@@ -769,13 +769,14 @@ static void record_end(struct relay *r, int status)
 }
 
 /*
- * Moves the stage into the target's cgroups from here, while it joins the
- * namespaces and builds the view: on cgroup v1 each hierarchy's migration
- * waits for an RCU grace period, and doing it in parallel hides that. The
- * session.start record goes to disk in the same time. The stage forks
- * nothing before the byte on `sync` says both are done.
+ * The stage joins the target's v1 cgroups itself and was born in its v2 one
+ * (nsenter/cgroup.h); an older kernel leaves the v2 move to us, while the
+ * stage joins the namespaces and builds the view. The session.start record
+ * goes to disk in the same time. The stage forks nothing before the byte on
+ * `sync` says both are done.
  */
-static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, struct dhi_err **err)
+static int join_cgroups(const struct session_spec *s, struct cgroup_plan *cg, pid_t stage,
+			int sync, struct dhi_err **err)
 {
 	siginfo_t si = { 0 };
 
@@ -784,8 +785,7 @@ static int join_cgroups(const struct session_spec *s, pid_t stage, int sync, str
 		dhi_err_set(err, errno, "cannot write the session's start record to disk");
 		return -1;
 	}
-	if ((!s->join_cgroup || cgroup_join_target(s->target.procfd, stage, err) == 0) &&
-	    fd_write_all(sync, "", 1) == 0)
+	if (cgroup_plan_join_rest(cg, stage, err) == 0 && fd_write_all(sync, "", 1) == 0)
 		return 0;
 	if (!*err)
 		dhi_err_set(err, errno, "cannot release the session");
@@ -804,6 +804,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	int msg[2] = { -1, -1 }, life[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 },
 	    errp[2] = { -1, -1 }, cg[2] = { -1, -1 }, ns[2] = { -1, -1 };
 	int master = -1, slave = -1, status, code = -1;
+	struct cgroup_plan cgp;
 	sigset_t mask, old;
 	pid_t me = getpid(), stage;
 
@@ -815,7 +816,10 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	r->rec = s->rec;
 	r->rec_required = s->record_required;
 	r->spec = s;
+	cgroup_plan_init(&cgp);
 
+	if (s->join_cgroup && cgroup_plan_open(s->target.procfd, &cgp, err) < 0)
+		goto out;
 	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {
 		dhi_err_set(err, errno, "cannot create pipes");
 		goto out;
@@ -860,7 +864,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 		goto out_mask;
 	}
 
-	stage = fork();
+	stage = cgroup_plan_fork(&cgp);
 	if (stage < 0) {
 		dhi_err_set(err, errno, "cannot fork");
 		goto out_mask;
@@ -889,6 +893,13 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 			close(out[0]);
 		if (errp[0] >= 0)
 			close(errp[0]);
+		{
+			struct dhi_err *e = NULL;
+
+			if (cgroup_plan_join_self(&cgp, &e) < 0)
+				session_child_fail(ch.msg, e);
+			cgroup_plan_close(&cgp);
+		}
 		attach_stage(s, &ch);
 	}
 
@@ -906,13 +917,14 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	/* the recording opens while the stage works; a refused one stops the stage */
 	if (s->record_start && s->record_start(s, s->record_arg, err) == 0)
 		r->rec = s->rec;
-	if (*err || join_cgroups(s, stage, cg[1], err) < 0) {
+	if (*err || join_cgroups(s, &cgp, stage, cg[1], err) < 0) {
 		kill(stage, SIGKILL);
 		while (waitpid(stage, NULL, 0) < 0 && errno == EINTR)
 			;
 		goto out_mask;
 	}
 	dhi_close_reset(&cg[1]);
+	cgroup_plan_close(&cgp);
 	/* ready before the first exec, while the stage starts the session */
 	if (r->notify_sock >= 0)
 		exec_policy_init(r);
@@ -965,6 +977,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 out_mask:
 	sigprocmask(SIG_SETMASK, &old, NULL);
 out:
+	cgroup_plan_close(&cgp);
 	if (r->out_src >= 0 && r->out_src != r->in_dst)
 		close(r->out_src);
 	for (int *fd = (int[]){ r->in_dst, r->err_src, r->msg, r->sig, r->lifeline, master, slave,

@@ -16,11 +16,13 @@
  * Syscalls that fail with ENOSYS, as they do on a kernel that predates them. dhidebug
  * must then fall back to the classic mount(2) API (fsopen and friends: 5.2,
  * mount_setattr: 5.12), to reading what it needs without stealing fds (pidfd_getfd: 5.6),
- * and to closing the host's fds one by one (close_range: 5.9).
+ * to closing the host's fds one by one (close_range: 5.9), and to moving the session's stage
+ * into the target's v2 cgroup from outside instead of having it born there (clone3: 5.3,
+ * CLONE_INTO_CGROUP: 5.7; libc's own uses of clone3 fall back to clone by themselves).
  */
 static const char *const new_syscalls[] = {
 	"fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "pidfd_getfd", "close_range",
-	NULL,
+	"clone3", NULL,
 };
 
 /*

@@ -108,6 +108,40 @@ teardown()
 	[ "$self" = "$(cat /proc/self/cgroup)" ]
 }
 
+# Moving another process into a cgroup (its pid written to cgroup.procs) waits for an RCU grace
+# period in the kernel: 7 to 15 ms on these machines, more than the rest of an attach. The
+# stage is born in the v2 cgroup (clone3 CLONE_INTO_CGROUP) and moves itself in each v1
+# hierarchy ("0" to `tasks`, which takes no global lock); no pid is written anywhere.
+@test "static: the session joins the app's cgroups without moving a process from outside" {
+	container_start static
+	local log=$BATS_TEST_TMPDIR/strace
+	strace -f -qq -y -o "$log" -e trace=write,clone3 \
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q "$TARGET" -- true </dev/null
+	grep -E 'cgroup|tasks|clone3' "$log" || true
+	# born in the v2 cgroup, which is the app's
+	grep -q 'clone3({flags=CLONE_INTO_CGROUP' "$log"
+	# each v1 hierarchy of the app's joined by the stage itself
+	local v1
+	v1=$(findmnt -rn -t cgroup -o FSROOT | grep -cx /)
+	[ "$(grep -cE 'write\([0-9]+</sys/fs/cgroup/[^>]*/tasks>, "0\\n", 2\) = 2' "$log")" -eq "$v1" ]
+	# and no process moved by its pid
+	run_fails grep -E 'write\([0-9]+</sys/fs/cgroup/[^>]*(cgroup\.procs|tasks)>, "[1-9]' "$log"
+	check_cgroup
+}
+
+# A paused container's cgroups are frozen: a process that joined them would freeze too.
+@test "static: a paused runc container is refused with one line (125), nothing entered" {
+	container_start static
+	rt pause "$CID"
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q "$TARGET" -- true </dev/null
+	rt resume "$CID"
+	echo "status $status, stderr: $stderr"
+	[ "$status" -eq 125 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == "dhidebug: "*"is paused (its cgroup is frozen)" ]]
+	assert_no_leftovers
+}
+
 @test "static: pid:// targets the same container" {
 	container_start static
 	run_dhi "pid://$CPID" -- cat /proc/1/comm
@@ -252,7 +286,7 @@ syscall_counts()
 
 	shift
 	dir=$(mktemp -d "$BATS_TEST_TMPDIR/strace.XXXXXX")
-	strace -ff -qq -o "$dir/t" -e trace=fsopen,fsmount,mount,mount_setattr,setns,openat2,openat,close_range,close \
+	strace -ff -qq -o "$dir/t" -e trace=fsopen,fsmount,mount,mount_setattr,setns,openat2,openat,close_range,close,clone3 \
 		"$@" "$DHIDEBUG" --toolbox "$TOOLBOX" -q "$TARGET" -- true </dev/null >"$dir/out" 2>&1 || {
 		cat "$dir/out"
 		return 1
@@ -269,6 +303,8 @@ for line in sys.stdin:
         call = "setns-all" if "|" in args else "setns-one"
     elif call == "openat" and "O_NOFOLLOW" in args:
         call = "openat-nofollow"
+    elif call == "clone3" and "CLONE_INTO_CGROUP" in args:
+        call = "clone3-cgroup"
     n[call, res] += 1
 for (call, res), c in sorted(n.items()):
     print(c, call, res)
@@ -302,6 +338,7 @@ check_fallback_taken()
 	[ "$(count "$p" mount_setattr ok)" -ge 1 ]
 	[ "$(count "$p" close_range ok)" -ge 1 ]
 	[ "$(count "$p" openat2 ok)" -ge 1 ]
+	[ "$(count "$p" clone3-cgroup ok)" -eq 1 ]
 	run_fails grep -q ENOSYS "$p"
 	# under enosys: the primary call refused, the fallback's calls made
 	[ "$(count "$f" setns-all ok)" -eq 0 ]
@@ -315,6 +352,8 @@ check_fallback_taken()
 	[ "$(count "$f" mount_setattr ENOSYS)" -ge 1 ]
 	[ "$(count "$f" close_range ok)" -eq 0 ]
 	[ "$(count "$f" close_range ENOSYS)" -ge 1 ]
+	[ "$(count "$f" clone3-cgroup ok)" -eq 0 ]
+	[ "$(count "$f" clone3-cgroup ENOSYS)" -eq 1 ]
 	# (one close per fd number, almost all of them not open)
 	[ "$(count "$f" close EBADF)" -gt $(($(count "$p" close EBADF) + 1000)) ]
 	if [ "${1:-}" = --no-openat2 ]; then

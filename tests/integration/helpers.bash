@@ -387,6 +387,18 @@ check_cmdline()
 	[ "$output" = "$want" ]
 }
 
+# The session is in every cgroup of the target (v1 hierarchies and the v2 one alike), however
+# it got there: born in the v2 cgroup (clone3) or moved by the supervisor (older kernels).
+check_cgroup()
+{
+	run dhidebug -c 'cat /proc/self/cgroup' "$TARGET"
+	echo "cgroup: status $status"
+	echo "session: $output"
+	echo "target:  $(cat "/proc/$CPID/cgroup")"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "/proc/$CPID/cgroup")" ]
+}
+
 # The session is in the target's pid namespace: app is PID 1 and no host process shows.
 check_ps()
 {
@@ -554,6 +566,7 @@ check_core()
 {
 	check_no_host_fds
 	check_cmdline
+	check_cgroup
 	check_ps
 	check_hostname
 	check_net
