@@ -38,15 +38,18 @@ static const char attach_targets[] =
 	"                        process has exited: its files (its writable layer\n"
 	"                        included) in fresh namespaces, with its env, user and\n"
 	"                        working directory; writes discarded unless --write\n"
-	"  image://<ref>         an image, pulled into the toolbox cache: its files on an\n"
-	"                        overlay (writes discarded), in fresh namespaces, with the\n"
-	"                        image's env, user and working directory\n"
+	"  image://<ref>         an image, from the host's Docker Engine, podman or\n"
+	"                        containerd when one has it, else pulled, into the toolbox\n"
+	"                        cache: its files on an overlay (writes discarded), in\n"
+	"                        fresh namespaces, with the image's env, user and working\n"
+	"                        directory\n"
 	"  <name>|<id>           looked up in every runtime found on the host\n";
 
 static const char attach_options[] =
 	"Options:\n"
 	"  --toolbox=<dir>|<ref> toolbox: a root filesystem directory, or an image\n"
-	"                        reference or digest (pulled and cached); default: the\n"
+	"                        reference or digest (from the host's images, else\n"
+	"                        pulled, and cached); default: the\n"
 	"                        image the rules choose for the target's image\n"
 	"  --toolbox-cache=<dir> toolbox cache (default /var/lib/dhidebug/toolboxes)\n"
 	"  --default-toolbox=<dir>|<ref>\n"

@@ -231,7 +231,7 @@ int toolbox_cmd_choose(const struct toolbox_args *ta, const struct rt_target *rt
 	struct cache_opts o;
 	struct tb_ref image;
 	struct tb_rule r;
-	dhi_autofree char *ref = NULL;
+	dhi_autofree char *ref = NULL, *ns = NULL;
 	int rc;
 
 	if (ta->toolbox && toolbox_cmd_names_dir(ta->toolbox)) {
@@ -240,6 +240,9 @@ int toolbox_cmd_choose(const struct toolbox_args *ta, const struct rt_target *rt
 	}
 	if (toolbox_cache_opts(ta, &o, err) < 0)
 		return -1;
+	/* a containerd target's namespace is where the host keeps the images it runs */
+	ns = rt_target_image_ns(rt);
+	o.local_hint = ns;
 	if (ta->toolbox)
 		return cache_resolve(&o, ta->toolbox, true, dir, err) < 0 ? -1
 										  : hold(&o, *dir, err);

@@ -492,6 +492,9 @@ out:
 	return rc;
 }
 
+static int import_archive(const struct cache_opts *o, const char *path, const char *name,
+			  const char *want, char **digest_out, struct dhi_err **err);
+
 /* The most a local store's archive of one image may be: what it may unpack to. */
 #define LOCAL_ARCHIVE_MAX (16ULL << 30)
 
@@ -531,8 +534,7 @@ static int pull_local(const struct cache_opts *o, int cfd, const char *refstr,
 {
 	struct cache_opts q = *o;
 	dhi_autoclose int fd = -1;
-	dhi_autofree char *digest = NULL, *id = NULL;
-	const char *from = "a local store";
+	dhi_autofree char *digest = NULL, *id = NULL, *from = NULL;
 	unsigned long long max = o->max_unpacked ? o->max_unpacked : LOCAL_ARCHIVE_MAX;
 	struct statvfs sv;
 	char path[64];
@@ -543,30 +545,36 @@ static int pull_local(const struct cache_opts *o, int cfd, const char *refstr,
 	    max > (unsigned long long)sv.f_bavail * sv.f_frsize / 100 * CACHE_FREE_SHARE / 2)
 		max = (unsigned long long)sv.f_bavail * sv.f_frsize / 100 * CACHE_FREE_SHARE / 2;
 
-	r = o->local(refstr, &id, -1, max, &from, err);
+	r = o->local(refstr, o->local_hint, &id, -1, max, &from, err);
 	if (r <= 0)
-		return r < 0 ? dhi_err_prefix(err, "cannot read `%s` from %s", canonical, from) : 0;
+		return r < 0 ? dhi_err_prefix(err, "cannot read `%s` from %s", canonical,
+					      from ? from : "a local store")
+			     : 0;
 	digest = local_seen(cfd, id);
 	if (digest) {
 		if (write_ref(cfd, canonical, digest, err) < 0)
 			return -1;
 		if (!o->quiet)
-			fprintf(stderr, "dhidebug: `%s` from %s is cached as %s\n", canonical, from,
-				digest);
+			fprintf(stderr, "dhidebug: `%s` from %s is cached as %s\n", canonical,
+				from ? from : "a local store", digest);
 		goto done;
 	}
 	free(id);
-	id = NULL;
+	free(from);
+	id = from = NULL;
 	fd = openat(cfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dhi_err_set(err, errno, "cannot create a file in the toolbox cache");
-	r = o->local(refstr, &id, fd, max, &from, err);
+	r = o->local(refstr, o->local_hint, &id, fd, max, &from, err);
+	if (!from)
+		from = xstrdup("a local store");
 	if (r <= 0)
 		return r < 0 ? dhi_err_prefix(err, "cannot read `%s` from %s", canonical, from) : 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	q.quiet = true;
 	q.local = NULL;
-	if (cache_import(&q, path, canonical, &digest, err) < 0)
+	/* the archive must hold the image the store named, that one alone */
+	if (import_archive(&q, path, canonical, id, &digest, err) < 0)
 		return dhi_err_prefix(err, "`%s` from %s", canonical, from);
 	local_remember(cfd, id, digest);
 	if (!o->quiet)
@@ -1154,20 +1162,47 @@ static json_t *pick(json_t *manifests, struct dhi_err **err)
 	return NULL;
 }
 
-/* OCI image layout: index.json (and nested indexes) → the manifest for this host. */
-static int import_oci(int dirfd, struct reg_manifest *m, char **refname, struct dhi_err **err)
+/*
+ * With `want` (a local store's id of the image it exported), the archive must
+ * hold that image alone: one entry in its index.json, which has that digest
+ * or whose manifest's config has it (a store that exported another image, or
+ * more, than the one it named is not believed).
+ */
+static int check_want(const char *want, size_t entries, const char *top, const char *config,
+		      struct dhi_err **err)
 {
-	dhi_autofree char *buf = NULL;
+	if (!want)
+		return 0;
+	if (entries != 1)
+		return dhi_err_set(err, 0,
+				   "the store's archive holds %zu images, not the one asked for",
+				   entries);
+	if (strcmp(want, top ? top : "") != 0 && strcmp(want, config ? config : "") != 0)
+		return dhi_err_set(err, 0,
+				   "the store's archive holds image `%s`, not `%s` as it said",
+				   top ? top : config ? config : "?", want);
+	return 0;
+}
+
+/* OCI image layout: index.json (and nested indexes) → the manifest for this host. */
+static int import_oci(int dirfd, const char *want, struct reg_manifest *m, char **refname,
+		      struct dhi_err **err)
+{
+	dhi_autofree char *buf = NULL, *top = NULL;
 	json_auto_t *idx = NULL;
 	json_t *d;
-	size_t len;
+	size_t len, entries;
 	const char *name;
 
 	if (read_in(dirfd, "index.json", INDEX_MAX, &buf, &len, err) < 0)
 		return -1;
 	idx = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	entries = json_array_size(json_object_get(idx, "manifests"));
+	if (want && entries != 1)
+		return check_want(want, entries, NULL, NULL, err);
 	if (!(d = pick(json_object_get(idx, "manifests"), err)))
 		return -1;
+	top = str_at(d, "digest") ? xstrdup(str_at(d, "digest")) : NULL;
 	/* containerd's export has the full name beside the tag */
 	name = str_at(json_object_get(d, "annotations"), "io.containerd.image.name");
 	if (!name)
@@ -1198,7 +1233,7 @@ static int import_oci(int dirfd, struct reg_manifest *m, char **refname, struct 
 		m->digest = xstrdup(digest);
 		m->body = dhi_steal_ptr(&body);
 		m->len = blen;
-		return 0;
+		return check_want(want, entries, top, m->config_digest, err);
 	}
 }
 
@@ -1207,8 +1242,8 @@ static int import_oci(int dirfd, struct reg_manifest *m, char **refname, struct 
  * the config and uncompressed layer tars; the config's diff_ids are their digests. The
  * entry's key is the digest of an OCI manifest made from them.
  */
-static int import_docker(int dirfd, struct import *im, struct reg_manifest *m, char **refname,
-			 struct dhi_err **err)
+static int import_docker(int dirfd, const char *want, struct import *im, struct reg_manifest *m,
+			 char **refname, struct dhi_err **err)
 {
 	dhi_autofree char *buf = NULL, *cdigest = NULL, *body = NULL;
 	json_auto_t *man = NULL, *cfg = NULL, *layers = json_array(), *out = NULL;
@@ -1227,6 +1262,9 @@ static int import_docker(int dirfd, struct import *im, struct reg_manifest *m, c
 	if (read_in(dirfd, str_at(e, "Config"), CONFIG_MAX, &im->config, &im->config_len, err) < 0)
 		return -1;
 	cdigest = layer_sha256(im->config, im->config_len);
+	/* a docker-archive's image is its config: the image id of the engines that save them */
+	if (check_want(want, json_array_size(man), NULL, cdigest, err) < 0)
+		return -1;
 	cfg = json_loadb(im->config, im->config_len, 0, NULL);
 	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	files = json_object_get(e, "Layers");
@@ -1376,6 +1414,13 @@ static int name_import(const char *path, const char *own, const char *name, char
 int cache_import(const struct cache_opts *o, const char *path, const char *name,
 		 char **digest_out, struct dhi_err **err)
 {
+	return import_archive(o, path, name, NULL, digest_out, err);
+}
+
+/* cache_import(), with the image a local store named (check_want()) when `want` */
+static int import_archive(const struct cache_opts *o, const char *path, const char *name,
+			  const char *want, char **digest_out, struct dhi_err **err)
+{
 	dhi_autoclose int cfd = -1, dirfd = -1, lockfd = -1;
 	dhi_autofree char *tmpname = NULL, *refname = NULL, *canonical = NULL;
 	struct import im = { .dirfd = -1 };
@@ -1403,10 +1448,10 @@ int cache_import(const struct cache_opts *o, const char *path, const char *name,
 	}
 	im.dirfd = dirfd;
 	if (faccessat(dirfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (import_oci(dirfd, &m, &refname, err) < 0)
+		if (import_oci(dirfd, want, &m, &refname, err) < 0)
 			goto fail;
 	} else if (faccessat(dirfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (import_docker(dirfd, &im, &m, &refname, err) < 0)
+		if (import_docker(dirfd, want, &im, &m, &refname, err) < 0)
 			goto fail;
 	} else {
 		dhi_err_set(err, 0, "neither an OCI image layout (index.json) nor a docker-archive "

@@ -28,13 +28,17 @@ struct cache_opts {
 	struct reg_opts reg;	/* reg.timeout: the pull's deadline (--pull-timeout) */
 	/*
 	 * A local store asked before the registry (a container engine's own
-	 * images): whether it has `ref`, with its id for it in *id (a new string)
-	 * and the store's name in *from (static text); with fd >= 0 it also
-	 * writes the image there as a docker-archive of at most `max` bytes.
-	 * 1 it has it, 0 it has not, -1 error. NULL: the registry alone.
+	 * images): whether it has `ref`, with its id for it in *id (a new string:
+	 * the digest of the image's config, or of what its OCI archive's index
+	 * points at) and the store's name in *from (a new string, or NULL); with
+	 * fd >= 0 it also writes the image there as a docker-archive or an OCI
+	 * archive of at most `max` bytes, which must hold that image alone.
+	 * `hint` is local_hint. 1 it has it, 0 it has not, -1 error. NULL: the
+	 * registry alone.
 	 */
-	int (*local)(const char *ref, char **id, int fd, unsigned long long max, const char **from,
-		     struct dhi_err **err);
+	int (*local)(const char *ref, const char *hint, char **id, int fd, unsigned long long max,
+		     char **from, struct dhi_err **err);
+	const char *local_hint;	/* for local: where the target's images are; NULL: unknown */
 };
 
 /*

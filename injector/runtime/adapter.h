@@ -221,6 +221,38 @@ int rt_runc_parse_state(const char *buf, size_t len, const char *pid_key, const 
 /* A pid file: decimal digits, optionally a newline. */
 int rt_parse_pidfile(const char *buf, size_t len, pid_t *pid, struct dhi_err **err);
 
+/*
+ * `ctr images ls` (a REF header naming a DIGEST column, then a line per
+ * image): *digest is the DIGEST of the line whose REF is `ref`, exactly; lines
+ * naming other images are passed over (ctr was asked about one). 0 found, 1
+ * not listed, -1 malformed (no header or DIGEST column, a NUL, no valid
+ * sha256 digest on ref's line, two digests for it).
+ */
+int rt_ctr_parse_images(const char *buf, size_t len, const char *ref, char **digest,
+			struct dhi_err **err);
+
+/* --- the engines' image stores (rt_local_image_save() in runtime.h) --- */
+
+/*
+ * Connects to the unix socket `sock` and checks that root serves it
+ * (trust_check_peer()): 0 up, 1 nothing listens there, -1 error.
+ */
+int rt_socket_up(const char *sock, struct dhi_err **err);
+
+/*
+ * Image `ref` in containerd's store (its socket CONTAINERD_ADDRESS, else
+ * /run/containerd/containerd.sock, root's and served by root), through ctr:
+ * in the namespaces `default`, `ns` (the target's; may be NULL), `k8s.io`
+ * and `moby`, by `ref` as written and as containerd names it
+ * (docker.io/library/..., :latest). As rt_local_image_save(): *id is the
+ * image's digest in containerd (what its OCI archive's index points at),
+ * *from (a new string, set on every return) names the store and namespace;
+ * with fd >= 0 the OCI archive (`ctr images export`) is written there, at
+ * most `max` bytes. 1 there, 0 not (or no containerd, or no ctr), -1 error.
+ */
+int rt_containerd_image_save(const char *ref, const char *ns, char **id, int fd,
+			     unsigned long long max, char **from, struct dhi_err **err);
+
 /* The largest pid Linux allows (PID_MAX_LIMIT). */
 #define RT_PID_MAX (1u << 22)
 

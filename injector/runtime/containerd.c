@@ -5,8 +5,11 @@
  * with init.pid and the OCI config.json (whose CRI annotations name the pod).
  * The process start time comes from the runc state the shim keeps, when there
  * is one. No gRPC: reading files is what works without containerd's client
- * libraries, and costs a millisecond less.
+ * libraries, and costs a millisecond less. Its images (which are in its
+ * content store, not in files of a known format) are asked for through its
+ * own ctr CLI, run as podman's is (podmancli.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include "common/trust.h"
 #include "common/xalloc.h"
 #include "injector/runtime/adapter.h"
+#include "injector/runtime/podmancli.h"
 
 #define TASK_DIR "io.containerd.runtime.v2.task"
 #define DEFAULT_STATE "/run/containerd"
@@ -239,3 +243,219 @@ static int containerd_list(const struct rt_opts *opts, struct rt_list *out, stru
 
 const struct rt_adapter rt_containerd_adapter = { "containerd",	    true,	   accepts,
 						  containerd_probe, containerd_lookup, containerd_list };
+
+/* --- containerd's images, through ctr (the toolbox cache's local store, issue 16) --- */
+
+#define CTR_SOCK "/run/containerd/containerd.sock"
+#define CTR_LS_MAX (64u << 10)	/* a header and a line or two */
+
+/* where containerd's images usually are: its own clients' (ctr, nerdctl), the CRI's, Docker's */
+static const char *const image_namespaces[] = { "default", "k8s.io", "moby", NULL };
+
+/* containerd's rule for a namespace: labels of [A-Za-z0-9] joined by one of `._-`, 76 at most */
+static bool valid_ns(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 76 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool sep = s[i] == '.' || s[i] == '_' || s[i] == '-';
+
+		if (!(isalnum((unsigned char)s[i]) || sep))
+			return false;
+		if (sep && !isalnum((unsigned char)s[i + 1]))
+			return false;	/* (s[n - 1] is not one) */
+	}
+	return true;
+}
+
+char *rt_target_image_ns(const struct rt_target *t)
+{
+	const char *slash;
+	char *ns;
+
+	if (!t || !t->runtime || strcmp(t->runtime, "containerd") != 0 || !t->id ||
+	    !(slash = strchr(t->id, '/')))
+		return NULL;
+	ns = xstrndup(t->id, (size_t)(slash - t->id));
+	if (!valid_ns(ns)) {
+		free(ns);
+		return NULL;
+	}
+	return ns;
+}
+
+static bool valid_sha256(const char *d)
+{
+	return strlen(d) == 71 && !strncmp(d, "sha256:", 7) &&
+	       strspn(d + 7, "0123456789abcdef") == 64;
+}
+
+/* The next whitespace-separated word of *p (within a line), or NULL at the line's end. */
+static char *word(char **p)
+{
+	char *s = *p, *w;
+
+	s += strspn(s, " \t");
+	if (!*s || *s == '\n')
+		return NULL;
+	w = s;
+	s += strcspn(s, " \t\n");
+	if (*s == ' ' || *s == '\t')
+		*s++ = '\0';
+	else if (*s == '\n')
+		*s = '\0';	/* (the caller moves past the line) */
+	*p = s;
+	return w;
+}
+
+int rt_ctr_parse_images(const char *buf, size_t len, const char *ref, char **digest,
+			struct dhi_err **err)
+{
+	dhi_autofree char *copy = xstrndup(buf, len);
+	char *line = copy, *next, *w;
+	int col = -1;
+
+	*digest = NULL;
+	if (strlen(copy) != len)
+		return dhi_err_set(err, 0, "ctr images ls printed a NUL byte");
+	/* "REF TYPE DIGEST SIZE PLATFORMS LABELS": where DIGEST is */
+	next = strchr(line, '\n');
+	if (next)
+		*next++ = '\0';
+	w = word(&line);
+	if (!w || strcmp(w, "REF") != 0)
+		return dhi_err_set(err, 0, "ctr images ls printed no REF header");
+	for (int i = 1; (w = word(&line)) && col < 0; i++)
+		if (!strcmp(w, "DIGEST"))
+			col = i;
+	if (col < 0)
+		return dhi_err_set(err, 0, "ctr images ls printed no DIGEST column");
+	for (line = next; line && *line; line = next) {
+		char *name, *d = NULL;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		name = word(&line);
+		/* an image ctr was not asked about is none of ours */
+		if (!name || strcmp(name, ref) != 0)
+			continue;
+		for (int i = 1; i <= col && (d = word(&line)); i++)
+			;
+		if (!d || !valid_sha256(d)) {
+			free(*digest);
+			*digest = NULL;
+			return dhi_err_set(err, 0, "ctr images ls gives `%s` no valid digest", ref);
+		}
+		if (*digest && strcmp(*digest, d) != 0) {
+			free(*digest);
+			*digest = NULL;
+			return dhi_err_set(err, 0, "ctr images ls gives `%s` two digests", ref);
+		}
+		if (!*digest)
+			*digest = xstrdup(d);
+	}
+	return *digest ? 0 : 1;
+}
+
+/* containerd's name for a reference, as its clients write it: docker.io/library/, :latest. */
+static char *containerd_name(const char *ref)
+{
+	const char *slash = strchr(ref, '/');
+	size_t first = slash ? (size_t)(slash - ref) : 0;
+	const char *tag = rt_ref_has_tag(ref) || strchr(ref, '@') ? "" : ":latest";
+
+	if (slash && (memchr(ref, '.', first) || memchr(ref, ':', first) ||
+		      (first == 9 && !strncmp(ref, "localhost", 9))))
+		return xasprintf("%s%s", ref, tag);
+	return xasprintf("docker.io/%s%s%s", slash ? "" : "library/", ref, tag);
+}
+
+/*
+ * Namespace ns of containerd on `sock`: 0 it has the image by one of `names`
+ * (*name which one, *digest its digest), 1 by none, -1 error. One `ctr images
+ * ls` with a filter for each name (ctr lists what matches any of them).
+ */
+static int ctr_find(const char *sock, const char *ns, const char *const *names, const char **name,
+		    char **digest, struct dhi_err **err)
+{
+	dhi_autofree char *f0 = xasprintf("name==\"%s\"", names[0]);
+	dhi_autofree char *f1 = names[1] ? xasprintf("name==\"%s\"", names[1]) : NULL;
+	const char *ls[] = { "ctr",    "--address", sock, "--namespace", ns,
+			     "images", "ls",	    f0,	  f1,		 NULL };
+	dhi_autofree char *out = NULL;
+	size_t len;
+	int r = ctr_cli_run(ls, "ctr images ls", CTR_LS_MAX, &out, &len, -1, err);
+
+	if (r < 0)
+		return -1;
+	for (int i = 0; names[i]; i++) {
+		r = rt_ctr_parse_images(out, len, names[i], digest, err);
+		if (r <= 0) {
+			*name = names[i];
+			return r;
+		}
+	}
+	return 1;
+}
+
+int rt_containerd_image_save(const char *ref, const char *ns, char **id, int fd,
+			     unsigned long long max, char **from, struct dhi_err **err)
+{
+	const char *addr = getenv("CONTAINERD_ADDRESS");
+	dhi_autofree char *full = containerd_name(ref);
+	const char *names[] = { ref, strcmp(full, ref) ? full : NULL, NULL };
+	const char *spaces[5] = { NULL };
+	dhi_autoclose int sfd = -1, exe = -1;
+	size_t n = 0;
+	int r;
+
+	/* default first (ctr's and nerdctl's), then the target's own, then the usual ones */
+	spaces[n++] = image_namespaces[0];
+	if (ns && valid_ns(ns) && strcmp(ns, image_namespaces[0]) != 0)
+		spaces[n++] = ns;
+	for (int i = 1; image_namespaces[i]; i++)
+		if (!ns || strcmp(ns, image_namespaces[i]) != 0)
+			spaces[n++] = image_namespaces[i];
+	*id = NULL;
+	*from = xstrdup("containerd's images");
+	if (!addr || !*addr)
+		addr = CTR_SOCK;
+	/*
+	 * ctr is told this socket: root's alone and served by root, as an engine's
+	 * (only root can replace what was checked here)
+	 */
+	r = trust_open(addr, O_PATH, &sfd, err);
+	if (r != 0)
+		return r < 0 ? dhi_err_prefix(err, "containerd socket `%s`", addr) : 0;
+	r = rt_socket_up(addr, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	r = ctr_cli_open(&exe, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;	/* (containerd without its ctr: not asked) */
+	for (size_t i = 0; i < n; i++) {
+		const char *name = NULL;
+		dhi_autofree char *none = NULL;
+		size_t len;
+
+		free(*from);
+		*from = xasprintf("containerd's images (namespace %s)", spaces[i]);
+		r = ctr_find(addr, spaces[i], names, &name, id, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (fd >= 0) {
+			const char *ex[] = { "ctr",    "--address", addr, "--namespace", spaces[i],
+					     "images", "export",    "-",  name,	      NULL };
+
+			if (ctr_cli_run(ex, "ctr images export", max, &none, &len, fd, err) < 0)
+				return -1;
+		}
+		return 1;
+	}
+	return 0;
+}

@@ -398,6 +398,11 @@ static int try_connect(const char *sock, struct dhi_err **err)
 	return dhi_err_set(err, errno, "cannot connect to `%s`", sock);
 }
 
+int rt_socket_up(const char *sock, struct dhi_err **err)
+{
+	return try_connect(sock, err);
+}
+
 static void api_close(struct api *a);
 
 static int api_open(const struct engine *e, struct api *a, struct dhi_err **err)
@@ -1098,49 +1103,8 @@ static int cli_save_from(const char *ref, char **id, struct sink *k, struct dhi_
 	return r < 0 ? -1 : r == 0 ? 1 : dhi_err_set(err, 0, "podman lost image `%s`", ref);
 }
 
-/* containerd's name for a reference: docker.io/library/ added as its clients do. */
-static char *containerd_name(const char *ref)
-{
-	const char *slash = strchr(ref, '/');
-	size_t first = slash ? (size_t)(slash - ref) : 0;
-
-	if (slash && (memchr(ref, '.', first) || memchr(ref, ':', first) ||
-		      !strncmp(ref, "localhost", first)))
-		return xstrdup(ref);
-	return xasprintf("docker.io/%s%s", slash ? "" : "library/", ref);
-}
-
-/* containerd's store through ctr, as the reference is written and as containerd names it. */
-static int containerd_save(const char *ref, char **id, struct sink *k, const char **from,
-			   struct dhi_err **err)
-{
-	dhi_autofree char *full = containerd_name(ref);
-	const char *addr = getenv("CONTAINERD_ADDRESS"), *ns = NULL;
-	dhi_autoclose int fd = -1;
-	int r;
-
-	*from = "containerd's images";
-	/* ctr asks the socket we checked: root's alone, served by root */
-	if (!addr || !*addr)
-		addr = "/run/containerd/containerd.sock";
-	r = trust_open(addr, O_PATH, &fd, err);
-	if (r != 0)
-		return r < 0 ? dhi_err_prefix(err, "containerd socket `%s`", addr) : 0;
-	r = try_connect(addr, err);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	r = ctr_cli_save(ref, k ? k->fd : -1, k ? k->max : 0, &ns, id, err);
-	if (r == 1 && strcmp(full, ref) != 0)
-		r = ctr_cli_save(full, k ? k->fd : -1, k ? k->max : 0, &ns, id, err);
-	if (r == 0 && !strcmp(ns, "k8s.io"))
-		*from = "containerd's images (namespace k8s.io)";
-	else if (r == 0 && !strcmp(ns, "moby"))
-		*from = "containerd's images (namespace moby)";
-	return r < 0 ? -1 : r == 0;
-}
-
-int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long max,
-			const char **from, struct dhi_err **err)
+int rt_local_image_save(const char *ref, const char *hint, char **id, int fd,
+			unsigned long long max, char **from, struct dhi_err **err)
 {
 	struct sink k = { .fd = fd, .max = max }, *kp = fd >= 0 ? &k : NULL;
 	const char *sock = getenv(podman.env);
@@ -1148,13 +1112,15 @@ int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long m
 	int r;
 
 	*id = NULL;
+	*from = NULL;
 	if (!valid_image_ref(ref))
 		return 0;
-	*from = "the Docker Engine's images";
+	*from = xstrdup("the Docker Engine's images");
 	r = save_from(&docker, ref, id, kp, err);
 	if (r != 0)
 		return r;
-	*from = "podman's images";
+	free(*from);
+	*from = xstrdup("podman's images");
 	r = save_from(&podman, ref, id, kp, err);
 	if (r == 0 && !(sock && *sock)) {
 		r = podman_api_up(err);
@@ -1166,5 +1132,8 @@ int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long m
 	}
 	if (r != 0)
 		return r;
-	return containerd_save(ref, id, kp, from, err);
+	free(*from);
+	*from = NULL;
+	/* containerd's namespace of the target, when it is containerd's */
+	return rt_containerd_image_save(ref, hint, id, fd, max, from, err);
 }

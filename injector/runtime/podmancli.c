@@ -6,6 +6,7 @@
  * opened at a root-owned path (never looked up on PATH) and run directly, no
  * shell, with a fixed environment; its answers are as untrusted as the API's:
  * output capped, a deadline, every field checked by the same parsers.
+ * containerd's ctr is run the same way, for containerd's images (containerd.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,8 +50,8 @@ static const struct tool podman_tool = {
 static const struct tool ctr_tool = {
 	"ctr",
 	(const char *const[]){ "/usr/bin/ctr", "/usr/local/bin/ctr", "/bin/ctr", NULL },
-	/* which containerd it asks */
-	(const char *const[]){ "CONTAINERD_ADDRESS", NULL },
+	/* nothing: its socket and namespace are given as options (the socket dhidebug checked) */
+	(const char *const[]){ NULL },
 };
 
 static int tool_open(const struct tool *t, int *fd, const char **path, struct dhi_err **err)
@@ -120,15 +121,19 @@ static char *first_line(const struct membuf *b)
 			*c = '?';
 	if (!strncmp(s, "Error: ", 7))
 		memmove(s, s + 7, strlen(s + 7) + 1);
+	else if (!strncmp(s, "ctr: ", 5))
+		memmove(s, s + 5, strlen(s + 5) + 1);
 	return s;
 }
 
 /*
  * podman_cli_run(), its output kept in *out, or with outfd >= 0 copied there
- * (at most max bytes in both cases) within timeout_ms.
+ * (at most max bytes in both cases) within timeout_ms; `what` names the
+ * command in errors ("podman image", "ctr images export").
  */
-static int run(const struct tool *t, const char *const *args, unsigned long long max, char **out,
-	       size_t *len, int outfd, long timeout_ms, struct dhi_err **err)
+static int run(const struct tool *t, const char *const *args, const char *what,
+	       unsigned long long max, char **out, size_t *len, int outfd, long timeout_ms,
+	       struct dhi_err **err)
 {
 	dhi_autoclose int exe = -1;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, status = 0, r;
@@ -202,19 +207,19 @@ static int run(const struct tool *t, const char *const *args, unsigned long long
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (late)
-		r = dhi_err_set_kind(err, ETIMEDOUT, "%s %s did not answer within %ld s (killed it)",
-				     t->name, args[1], timeout_ms / 1000);
+		r = dhi_err_set_kind(err, ETIMEDOUT, "%s did not answer within %ld s (killed it)",
+				     what, timeout_ms / 1000);
 	else if (write_failed)
-		r = dhi_err_set(err, errno, "cannot write what %s %s printed", t->name, args[1]);
+		r = dhi_err_set(err, errno, "cannot write what %s printed", what);
 	else if (too_big)
-		r = dhi_err_set(err, 0, "%s %s printed more than %llu bytes", t->name, args[1], max);
+		r = dhi_err_set(err, 0, "%s printed more than %llu bytes", what, max);
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		dhi_autofree char *why = first_line(&e);
 
-		/* `no such container`, `no such object`: it is not podman's */
-		r = strstr(why, "no such") || strstr(why, "image not known") ? 1
-					   : dhi_err_set(err, 0, "%s %s failed: %s", t->name, args[1],
-							 *why ? why : "no message");
+		/* podman's `no such container`, `no such object`: it is not podman's */
+		r = t == &podman_tool && (strstr(why, "no such") || strstr(why, "image not known"))
+			    ? 1
+			    : dhi_err_set(err, 0, "%s failed: %s", what, *why ? why : "no message");
 	} else {
 		*out = o.p ? o.p : xstrdup("");
 		*len = o.len;
@@ -236,7 +241,9 @@ close_pipes:
 int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
 		   struct dhi_err **err)
 {
-	return run(&podman_tool, args, max, out, len, -1, CLI_TIMEOUT_MS, err);
+	dhi_autofree char *what = xasprintf("podman %s", args[1]);
+
+	return run(&podman_tool, args, what, max, out, len, -1, CLI_TIMEOUT_MS, err);
 }
 
 int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err)
@@ -246,46 +253,21 @@ int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_
 	size_t len;
 
 	/* (an image podman does not have: "no such image" on stderr, exit 125) */
-	return run(&podman_tool, args, max, &none, &len, fd, SAVE_TIMEOUT_MS, err);
+	return run(&podman_tool, args, "podman image", max, &none, &len, fd, SAVE_TIMEOUT_MS, err);
 }
 
-/*
- * containerd's images, through ctr in each namespace where images usually are:
- * `ctr -n NS images ls name==REF` says whether it is there and its digest,
- * `ctr -n NS images export - REF` writes its OCI archive (with a Docker
- * manifest.json).
- */
-int ctr_cli_save(const char *ref, int fd, unsigned long long max, const char **ns, char **id,
-		 struct dhi_err **err)
+int ctr_cli_open(int *fd, struct dhi_err **err)
 {
-	static const char *const namespaces[] = { "default", "k8s.io", "moby", NULL };
-	dhi_autofree char *filter = xasprintf("name==%s", ref);
-	dhi_autoclose int exe = -1;
-	int r = tool_open(&ctr_tool, &exe, NULL, err);
+	return tool_open(&ctr_tool, fd, NULL, err);
+}
 
-	if (r != 0)
-		return r < 0 ? -1 : 1;
-	for (int i = 0; namespaces[i]; i++) {
-		const char *ls[] = { "ctr", "-n", namespaces[i], "images", "ls", filter, NULL };
-		const char *ex[] = { "ctr", "-n", namespaces[i], "images", "export", "-", ref, NULL };
-		dhi_autofree char *out = NULL, *none = NULL;
-		char *line, *name, *digest, *save = NULL;
-		size_t len;
+int ctr_cli_run(const char *const *args, const char *what, unsigned long long max, char **out,
+		size_t *len, int outfd, struct dhi_err **err)
+{
+	dhi_autofree char *none = NULL;
+	size_t n;
 
-		r = run(&ctr_tool, ls, 1u << 20, &out, &len, -1, CLI_TIMEOUT_MS, err);
-		if (r < 0)
-			return -1;
-		/* "REF TYPE DIGEST SIZE PLATFORMS LABELS", then the image's line */
-		if (r > 0 || !(line = strchr(out, '\n')) || !(name = strtok_r(line + 1, " \t\n", &save)) ||
-		    strcmp(name, ref) != 0 || !strtok_r(NULL, " \t\n", &save) ||
-		    !(digest = strtok_r(NULL, " \t\n", &save)) || strncmp(digest, "sha256:", 7) != 0 ||
-		    strlen(digest) != 71 || strspn(digest + 7, "0123456789abcdef") != 64)
-			continue;
-		*ns = namespaces[i];
-		*id = xstrdup(digest);
-		if (fd < 0)
-			return 0;
-		return run(&ctr_tool, ex, max, &none, &len, fd, SAVE_TIMEOUT_MS, err) == 0 ? 0 : -1;
-	}
-	return 1;
+	if (outfd >= 0)
+		return run(&ctr_tool, args, what, max, &none, &n, outfd, SAVE_TIMEOUT_MS, err);
+	return run(&ctr_tool, args, what, max, out, len, -1, CLI_TIMEOUT_MS, err);
 }

@@ -30,13 +30,19 @@ int podman_cli_run(const char *const *args, size_t max, char **out, size_t *len,
  */
 int podman_cli_save(const char *ref, int fd, unsigned long long max, struct dhi_err **err);
 
+/* ctr's binary as podman_cli_open() finds podman's: 0 found, 1 not installed, -1 error. */
+int ctr_cli_open(int *fd, struct dhi_err **err);
+
 /*
- * Image `ref` in containerd's store through its ctr CLI (CONTAINERD_ADDRESS
- * passed on): 0 there, in namespace *ns with digest *id (a new string), and
- * written to fd as an OCI archive when fd >= 0; 1 no such image or no ctr,
- * -1 error.
+ * Runs containerd's ctr (args[0] "ctr", NULL-terminated) as podman_cli_run()
+ * runs podman, with an environment of PATH and HOME alone (the socket and the
+ * namespace go in args); `what` names the command in errors. With outfd < 0:
+ * 0 with its output in *out (at most max bytes), within 20 s; with outfd >= 0
+ * its output is copied there instead (at most max bytes, within 10 minutes:
+ * an image export). -1 error (not installed, failed with the first line of
+ * its complaint, more than max bytes, timed out).
  */
-int ctr_cli_save(const char *ref, int fd, unsigned long long max, const char **ns, char **id,
-		 struct dhi_err **err);
+int ctr_cli_run(const char *const *args, const char *what, unsigned long long max, char **out,
+		size_t *len, int outfd, struct dhi_err **err);
 
 #endif

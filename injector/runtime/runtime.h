@@ -108,14 +108,21 @@ int rt_engine_mount(const struct rt_target *t, bool mount, char **path, struct d
 /*
  * Image `ref` in the host's engines' own stores: the Docker Engine's, then
  * podman's (its API, or its CLI when no service runs), then containerd's
- * (through ctr, in the default, k8s.io and moby namespaces). *id is the engine's
- * image id, *from names the store (static text); with fd >= 0 the image is
- * also written there as a docker-archive (at most `max` bytes). 1 it is
- * there, 0 none has it (or no engine runs), -1 error. A toolbox cache's local
- * store (toolbox/cache.h).
+ * (through ctr, in the namespaces default, `hint` when given (the target's,
+ * rt_target_image_ns()), k8s.io and moby). *id is the engine's image id,
+ * *from (a new string, or NULL) names the store; with fd >= 0 the image is
+ * also written there as a docker-archive or an OCI archive (at most `max`
+ * bytes). 1 it is there, 0 none has it (or no engine runs), -1 error. A
+ * toolbox cache's local store (toolbox/cache.h).
  */
-int rt_local_image_save(const char *ref, char **id, int fd, unsigned long long max,
-			const char **from, struct dhi_err **err);
+int rt_local_image_save(const char *ref, const char *hint, char **id, int fd,
+			unsigned long long max, char **from, struct dhi_err **err);
+
+/*
+ * The containerd namespace a target's images are in: NS of a containerd://NS/ID
+ * target; NULL for other runtimes. A new string.
+ */
+char *rt_target_image_ns(const struct rt_target *t);
 
 /* A growable array of targets. */
 struct rt_list {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fuzz_runtime_docker.c - libFuzzer target: what a Docker or Podman engine answers. The first
- * byte picks the parser (0 container inspect, 1 image inspect, 2 container list, 3 DOCKER_HOST),
- * the rest is the input. Everything a parser returns is freed, so leaks are findings too.
+ * fuzz_runtime_docker.c - libFuzzer target: what a Docker or Podman engine answers, and
+ * containerd's ctr. The first byte picks the parser (0 container inspect, 1 image inspect,
+ * 2 container list, 3 DOCKER_HOST, 4 ctr images ls), the rest is the input. Everything a
+ * parser returns is freed, so leaks are findings too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0: {
 		struct rt_target t = { 0 };
 		char *image_id = NULL;
@@ -57,6 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rt_docker_parse_host("DOCKER_HOST", s, "/var/run/docker.sock", &path, &err);
 		free(path);
 		free(s);
+		break;
+	}
+	case 4: {
+		char *digest = NULL;
+
+		rt_ctr_parse_images(buf, len, "localhost/dhi-app:1", &digest, &err);
+		free(digest);
 		break;
 	}
 	}

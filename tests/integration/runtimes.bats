@@ -6,6 +6,7 @@
 # storage of its own under this file's temp dir, so nothing of the host's is touched.
 
 load helpers
+load ctrd
 
 # --- shared runtimes: started once per file ---------------------------------------------------
 
@@ -122,108 +123,6 @@ podman_run()
 	PCID=$(pm inspect --format '{{.Id}}' "$1")
 	PPID_=$(pm inspect --format '{{.State.Pid}}' "$1")
 	[ "$PPID_" -gt 0 ]
-}
-
-# --- containerd --------------------------------------------------------------------------
-
-CTRD_NS=dhi-rt
-
-ctr_()
-{
-	ctr -a "$RT/ctrd/c.sock" -n "$CTRD_NS" "$@"
-}
-
-# A docker archive (manifest.json, config, one layer) of the test image, made by hand: no
-# registry is reachable, and `ctr image import` takes this format.
-make_docker_archive()
-{
-	local dir=$RT/arc layer cfg
-
-	mkdir -p "$dir"
-	cp "$RT/app.tar" "$dir/layer.tar"
-	layer=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
-	printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/app"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-		"$layer" >"$dir/config.json"
-	cfg=$(sha256sum "$dir/config.json" | cut -d' ' -f1)
-	mv "$dir/config.json" "$dir/$cfg.json"
-	printf '[{"Config":"%s.json","RepoTags":["localhost/dhi-rt:test"],"Layers":["layer.tar"]}]' \
-		"$cfg" >"$dir/manifest.json"
-	tar -C "$dir" -cf "$RT/app-docker.tar" manifest.json "$cfg.json" layer.tar
-}
-
-containerd_start()
-{
-	local d=$RT/ctrd i
-
-	mkdir -p "$d"
-	# no CRI plugin (it wants a CNI setup and a kubelet), and nothing written under /opt
-	cat >"$d/config.toml" <<-EOF
-		version = 2
-		disabled_plugins = ["io.containerd.grpc.v1.cri"]
-		[plugins."io.containerd.internal.v1.opt"]
-		  path = "$d/opt"
-	EOF
-	daemon "$RT/containerd.pid" "$d/log" containerd --config "$d/config.toml" \
-		--root "$d/root" --state "$d/state" --address "$d/c.sock"
-	for i in $(seq 100); do
-		ctr -a "$d/c.sock" version >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	ctr -a "$d/c.sock" version >/dev/null || {
-		tail -n 20 "$d/log"
-		return 1
-	}
-	make_docker_archive || return 1
-	ctr_ image import --snapshotter native "$RT/app-docker.tar"
-}
-
-requires_containerd()
-{
-	requires root containerd
-	[ -S "$RT/ctrd/c.sock" ] || missing "containerd did not start here: $(tail -n 3 "$RT/containerd-setup.log" 2>/dev/null | tr '\n' ' ')"
-}
-
-# ctrd_run ID [ANNOTATION...]: a running task ID in namespace CTRD_NS. Sets TPID.
-ctrd_run()
-{
-	local id=$1 a args=() i
-
-	shift
-	for a in "$@"; do
-		args+=(--annotation "$a")
-	done
-	echo "$id" >>"$BATS_TEST_TMPDIR/ctrd.ids"
-	ctr_ run -d --snapshotter native "${args[@]}" localhost/dhi-rt:test "$id" /app /nonexistent/marker \
-		>"$BATS_TEST_TMPDIR/ctr-run.log" 2>&1 || {
-		cat "$BATS_TEST_TMPDIR/ctr-run.log" >&2
-		return 1
-	}
-	for i in $(seq 50); do
-		TPID=$(ctr_ task ls | awk -v id="$id" '$1 == id && $3 == "RUNNING" { print $2 }')
-		[ -n "$TPID" ] && return 0
-		sleep 0.1
-	done
-	echo "task $id is not running" >&2
-	return 1
-}
-
-ctrd_rm()
-{
-	ctr_ task kill -s KILL "$1" >/dev/null 2>&1 || true
-	for _ in $(seq 30); do
-		ctr_ task delete "$1" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	ctr_ container delete "$1" >/dev/null 2>&1 || true
-}
-
-ctrd_cleanup_all()
-{
-	local id
-
-	for id in $(ctr_ container ls -q 2>/dev/null); do
-		ctrd_rm "$id"
-	done
 }
 
 # --- helpers for one-line errors ------------------------------------------------------------
@@ -664,22 +563,6 @@ in_container()
 	[ "$(jq -r .debuggable <<<"$e")" = true ]
 	run "$DHIDEBUG" ls --containerd-root "$RT/ctrd/state"
 	[[ "$output" == *"shop/web-7d4f/web"* ]]
-}
-
-@test "containerd: image:// is served from containerd's own images (ctr images export), before any registry" {
-	requires_containerd
-	# in containerd's default namespace, under a name only it has
-	ctr -a "$RT/ctrd/c.sock" -n default image import --snapshotter native "$RT/app-docker.tar" >/dev/null
-	ctr -a "$RT/ctrd/c.sock" -n default image tag localhost/dhi-rt:test localhost/dhi-ctrd:only >/dev/null
-	unset CONTAINER_HOST DOCKER_HOST
-	export CONTAINERD_ADDRESS=$RT/ctrd/c.sock
-	local cache=$BATS_TEST_TMPDIR/cache
-	run --separate-stderr "$DHIDEBUG" lint --toolbox-cache "$cache" image://localhost/dhi-ctrd:only
-	echo "$output / $stderr"
-	ctr -a "$RT/ctrd/c.sock" -n default image rm localhost/dhi-rt:test localhost/dhi-ctrd:only >/dev/null
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"\`localhost/dhi-ctrd:only\` from containerd's images, cached as sha256:"* ]]
-	[[ "$output" == *"runs as root"* ]]
 }
 
 @test "stopped: a containerd task whose process exited (not deleted) opens on its rootfs; writes kept only with --write" {

@@ -697,6 +697,100 @@ static void test_rt_runc_parse_files(void **st)
 	}
 }
 
+/* ctr 1.6's `ctr images ls` output: a tabwriter header, then a line per image. */
+#define CTR_PAD "                                                 "
+#define CTR_HDR                                                                       \
+	"REF           TYPE" CTR_PAD "DIGEST" CTR_PAD CTR_PAD "SIZE     PLATFORMS   LABELS \n"
+#define CTR_LINE(ref, digest) ref " application/vnd.docker.distribution.manifest.v2+json " digest \
+			      " 10.6 KiB linux/amd64 -      \n"
+
+static int ctr_images(const char *out, const char *ref, char **digest)
+{
+	struct dhi_err *err = NULL;
+	int r = rt_ctr_parse_images(out, strlen(out), ref, digest, &err);
+
+	assert_true(r < 0 ? err != NULL : err == NULL);
+	dhi_err_clear(&err);
+	return r;
+}
+
+static void test_rt_ctr_parse_images_found(void **st)
+{
+	char *d;
+
+	(void)st;
+	assert_int_equal(ctr_images(CTR_HDR CTR_LINE("localhost/x:1", "sha256:" HEX64),
+				    "localhost/x:1", &d), 0);
+	assert_string_equal(d, "sha256:" HEX64);
+	free(d);
+	/* the same line twice (one image under two filters) is one answer */
+	assert_int_equal(ctr_images(CTR_HDR CTR_LINE("localhost/x:1", "sha256:" HEX64)
+					    CTR_LINE("localhost/x:1", "sha256:" HEX64),
+				    "localhost/x:1", &d), 0);
+	free(d);
+	/* nothing matched: the header alone, no newline at the end */
+	assert_int_equal(ctr_images("REF TYPE DIGEST SIZE PLATFORMS LABELS ", "localhost/x:1", &d),
+			 1);
+	assert_null(d);
+}
+
+static void test_rt_ctr_parse_images_other_names(void **st)
+{
+	char *d;
+
+	(void)st;
+	/* lines for images not asked about are passed over: a prefix, a longer name, another */
+	assert_int_equal(ctr_images(CTR_HDR CTR_LINE("localhost/x:10", "sha256:" HEX64)
+					    CTR_LINE("localhost/x", "sha256:" HEX64)
+					    CTR_LINE("localhost/x:1-evil", "sha256:" HEX64),
+				    "localhost/x:1", &d), 1);
+	assert_null(d);
+	/* ... even with a malformed digest: not ours to judge */
+	assert_int_equal(ctr_images(CTR_HDR CTR_LINE("other:1", "sha256:zz"), "localhost/x:1", &d),
+			 1);
+	/* the asked one among others */
+	assert_int_equal(ctr_images(CTR_HDR CTR_LINE("other:1", "sha256:" ID64)
+					    CTR_LINE("localhost/x:1", "sha256:" HEX64),
+				    "localhost/x:1", &d), 0);
+	assert_string_equal(d, "sha256:" HEX64);
+	free(d);
+}
+
+static void test_rt_ctr_parse_images_hostile(void **st)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"localhost/x:1 t sha256:" HEX64 "\n",				/* no header */
+		"REF TYPE SIZE\nlocalhost/x:1 t 1\n",				/* no DIGEST */
+		CTR_HDR CTR_LINE("localhost/x:1", "sha256:" HEX64 "0"), /* too long */
+		/* upper case */
+		CTR_HDR CTR_LINE("localhost/x:1", "sha256:5E577190E9C21F6C28F68ACE8FC3D550"
+						  "E281F05EF6B2440E79285E6D5A0BCB9D"),
+		CTR_HDR CTR_LINE("localhost/x:1", "sha512:" HEX64),
+		CTR_HDR "localhost/x:1 t\n", /* the line ends early */
+		CTR_HDR CTR_LINE("localhost/x:1", "sha256:" HEX64)
+			CTR_LINE("localhost/x:1", "sha256:" ID64),		/* two digests */
+	};
+	char *d;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(ctr_images(bad[i], "localhost/x:1", &d), -1);
+		assert_null(d);
+	}
+	/* a NUL in the output */
+	{
+		static const char nul[] = CTR_HDR "localhost/x:1\0 t sha256:" HEX64 "\n";
+		struct dhi_err *err = NULL;
+
+		assert_int_equal(
+			rt_ctr_parse_images(nul, sizeof(nul) - 1, "localhost/x:1", &d, &err), -1);
+		assert_null(d);
+		dhi_err_clear(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -719,6 +813,9 @@ int main(void)
 		cmocka_unit_test(test_rt_docker_parse_inspect_too_many_layers),
 		cmocka_unit_test(test_rt_oci_parse_process),
 		cmocka_unit_test(test_rt_runc_parse_files),
+		cmocka_unit_test(test_rt_ctr_parse_images_found),
+		cmocka_unit_test(test_rt_ctr_parse_images_other_names),
+		cmocka_unit_test(test_rt_ctr_parse_images_hostile),
 	};
 
 	return cmocka_run_group_tests_name("runtime_parse", tests, NULL, NULL);
