@@ -20,27 +20,42 @@
 /* records per syslog connection */
 #define SYSLOG_BATCH 256
 
-/* The `shipped` file: "<records acknowledged> <1 when the recording was>". */
-static void read_cursor(int dirfd, long *records, int *cast)
+/*
+ * The `shipped` file: "<records acknowledged> <1 when the recording was>
+ * [<first record a syslog receiver has counted once only>]".
+ */
+struct cursor {
+	long records;
+	int cast;
+	long again;	/* syslog: records from here on go again with the next connection */
+};
+
+static void read_cursor(int dirfd, struct cursor *c)
 {
 	dhi_autoclose int fd = openat(dirfd, "shipped", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char buf[64] = "";
+	char buf[96] = "";
 	ssize_t n;
+	int got;
 
-	*records = 0;
-	*cast = 0;
+	*c = (struct cursor){ 0 };
 	if (fd < 0)
 		return;
 	n = fd_read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
-	if (sscanf(buf, "%ld %d", records, cast) < 1)
-		*records = 0;
+	got = sscanf(buf, "%ld %d %ld", &c->records, &c->cast, &c->again);
+	if (got < 1 || c->records < 0)
+		c->records = 0;
+	/* at most the last connection's records go again */
+	if (got < 3 || c->again > c->records || c->again < c->records - SYSLOG_BATCH)
+		c->again = c->records;
 }
 
-static int write_cursor(int dirfd, long records, int cast)
+static int write_cursor(int dirfd, const struct cursor *c)
 {
-	char buf[64];
-	int n = snprintf(buf, sizeof(buf), "%ld %d\n", records, cast);
+	char buf[96];
+	int n = c->again == c->records
+			? snprintf(buf, sizeof(buf), "%ld %d\n", c->records, c->cast)
+			: snprintf(buf, sizeof(buf), "%ld %d %ld\n", c->records, c->cast, c->again);
 	int fd = openat(dirfd, ".shipped.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 			0600);
 	int ok;
@@ -135,18 +150,30 @@ static int read_all_at(int dirfd, const char *name, size_t max, char **out, size
 /*
  * The syslog collector's batch: the records before seq `end`, sent over one
  * connection; counted (the cursor moves past them) once the receiver has read
- * them all, as a 2xx counts a POST.
+ * them all, as a 2xx counts a POST. Reading them is not storing them: a
+ * receiver that stops (rsyslog on SIGTERM) can close the connection cleanly
+ * with the last messages it read still unwritten. So the records counted once
+ * go again at the head of the next connection (the receiver's copy drops them
+ * by session and seq), which a receiver that stopped does not accept: each
+ * record is counted by two connections, the first one's loss made good by the
+ * second, except for the last connection's records: counted once.
  */
 static int flush_syslog(int dirfd, const char *id, const struct collector *c, char **batch,
-			size_t *n, long end, int *sent, struct dhi_err **err)
+			size_t *n, size_t resent, long end, struct cursor *cur, int *sent,
+			struct dhi_err **err)
 {
-	if (*n == 0)
-		return 0;
-	if (syslog_send(c, id, end - (long)*n, batch, *n, err) < 0)
+	long first = end - (long)*n;
+
+	if (*n == resent)
+		return 0;	/* nothing new */
+	if (syslog_send(c, id, first, batch, *n, err) < 0)
 		return -1;
-	if (write_cursor(dirfd, end, 0) < 0)
+	cur->again = first + (long)resent;
+	cur->records = end;
+	cur->cast = 0;
+	if (write_cursor(dirfd, cur) < 0)
 		return dhi_err_set(err, errno, "cannot update the ship cursor");
-	*sent += (int)*n;
+	*sent += (int)(*n - resent);
 	*n = 0;
 	return 0;
 }
@@ -155,17 +182,19 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 		 struct dhi_err **err)
 {
 	dhi_autofree char *audit = NULL;
-	long done, seq = 0;
-	int cast_done, sent = 0;
-	char *batch[SYSLOG_BATCH];
-	size_t nbatch = 0;
+	struct cursor cur;
+	long seq = 0;
+	int sent = 0;
+	/* what the last connection counted, then up to a batch of new records */
+	char *batch[2 * SYSLOG_BATCH];
+	size_t nbatch = 0, resent = 0;
 	bool ended = false;
 	size_t len;
 	char *line, *next;
 
 	if (!c || !c->url)
 		return 0;
-	read_cursor(dirfd, &done, &cast_done);
+	read_cursor(dirfd, &cur);
 	if (read_all_at(dirfd, "audit.jsonl", AUDIT_MAX, &audit, &len, err) < 0)
 		return -1;
 	for (line = audit; *line; line = next, seq++) {
@@ -179,31 +208,43 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 		/* (a session whose supervisor died is ended by the session.lost another wrote) */
 		ended = strstr(line, "\"type\":\"session.end\"") != NULL ||
 			strstr(line, "\"type\":\"session.lost\"") != NULL;
-		if (seq < done)
-			continue;
 		if (c->kind == COLLECTOR_SYSLOG) {
+			if (seq < cur.again)
+				continue;
 			/* the same records, in the same order: a batch per connection */
-			if (nbatch == SYSLOG_BATCH &&
-			    flush_syslog(dirfd, id, c, batch, &nbatch, seq, &sent, err) < 0)
-				return -1;
+			if (nbatch - resent == SYSLOG_BATCH) {
+				size_t from = resent;
+
+				if (flush_syslog(dirfd, id, c, batch, &nbatch, resent, seq, &cur,
+						 &sent, err) < 0)
+					return -1;
+				/* the batch just counted goes again with the next one */
+				memmove(batch, batch + from, SYSLOG_BATCH * sizeof(*batch));
+				nbatch = resent = SYSLOG_BATCH;
+			}
+			if (seq < cur.records)
+				resent++;
 			batch[nbatch++] = line;
 			continue;
 		}
+		if (seq < cur.records)
+			continue;
 		snprintf(key, sizeof(key), "%s:%ld", id, seq);
 		if (post(c, key, "record", "application/json", line, strlen(line), false, err) < 0)
 			return -1;
 		/* acknowledged: counted before the next one goes, so it never goes twice */
-		if (write_cursor(dirfd, seq + 1, 0) < 0)
+		cur.records = cur.again = seq + 1;
+		if (write_cursor(dirfd, &cur) < 0)
 			return dhi_err_set(err, errno, "cannot update the ship cursor");
 		sent++;
 	}
 	if (c->kind == COLLECTOR_SYSLOG) {
 		/* the recording stays on the host: its digests are in the records */
-		if (flush_syslog(dirfd, id, c, batch, &nbatch, seq, &sent, err) < 0)
+		if (flush_syslog(dirfd, id, c, batch, &nbatch, resent, seq, &cur, &sent, err) < 0)
 			return -1;
 		return sent;
 	}
-	if (final && ended && !cast_done) {
+	if (final && ended && !cur.cast) {
 		dhi_autofree char *cast = NULL;
 		char key[96];
 
@@ -212,7 +253,9 @@ int ship_pending(int dirfd, const char *id, const struct collector *c, bool fina
 		snprintf(key, sizeof(key), "%s:cast", id);
 		if (post(c, key, "recording", "application/x-asciicast", cast, len, true, err) < 0)
 			return -1;
-		if (write_cursor(dirfd, seq, 1) < 0)
+		cur.records = cur.again = seq;
+		cur.cast = 1;
+		if (write_cursor(dirfd, &cur) < 0)
 			return dhi_err_set(err, errno, "cannot update the ship cursor");
 		sent++;
 	}

@@ -226,6 +226,26 @@ at_exec()
 	"$DHIDEBUG" sessions verify "${d##*/}" --dir "$SDIR" --against "$SLOG"
 }
 
+# A receiver that stops can close a connection cleanly with the last messages it read still
+# unwritten (rsyslog on SIGTERM, now and then: the tests above caught it). The records a
+# connection counted go again with the next one, so the next receiver has them.
+@test "syslog: what a receiver read and then lost (its connection closed cleanly) arrives with the next connection" {
+	container_start static
+	syslog_policy
+	daemon "$RS/lossy.pid" "$RS/lossy.out" python3 "$BATS_TEST_DIRNAME/lossy_syslog.py" \
+		"$SPORT" "$SLOG" "$PKI/ca.crt" "$PKI/srv.crt" "$PKI/srv.key" 1
+	RSPID=$(cat "$RS/lossy.pid")
+	wait_until 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SPORT))"
+	run_dhi --policy "$POL" --sessions-dir "$SDIR" -c 'echo hello; echo world' "$TARGET"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"not shipped"* ]]
+	local d
+	d=$(ls -d "$SDIR"/*/)
+	d=${d%/}
+	cat "$SLOG"
+	check_received "$d"
+}
+
 @test "verify --against the file rsyslog wrote names a record changed or removed on the host" {
 	syslog_policy '.collector |= del(.cert, .key)'
 	rsyslog_start anon
