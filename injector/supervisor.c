@@ -770,21 +770,15 @@ static void record_end(struct relay *r, int status)
 
 /*
  * The stage joins the target's v1 cgroups itself and was born in its v2 one
- * (nsenter/cgroup.h); an older kernel leaves the v2 move to us, while the
- * stage joins the namespaces and builds the view. The session.start record
- * goes to disk in the same time. The stage forks nothing before the byte on
- * `sync` says both are done.
+ * (nsenter/cgroup.h); an older kernel leaves the v2 move to us, done while
+ * the stage joins the namespaces and builds the view. The stage forks
+ * nothing before the byte on `sync` says so, so every later process is born
+ * in the target's cgroups.
  */
-static int join_cgroups(const struct session_spec *s, struct cgroup_plan *cg, pid_t stage,
-			int sync, struct dhi_err **err)
+static int release_stage(struct cgroup_plan *cg, pid_t stage, int sync, struct dhi_err **err)
 {
 	siginfo_t si = { 0 };
 
-	/* the start record itself; the cast (its header so far) is synced with session.end */
-	if (record_sync_audit(s->rec) < 0) {
-		dhi_err_set(err, errno, "cannot write the session's start record to disk");
-		return -1;
-	}
 	if (cgroup_plan_join_rest(cg, stage, err) == 0 && fd_write_all(sync, "", 1) == 0)
 		return 0;
 	if (!*err)
@@ -917,7 +911,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	/* the recording opens while the stage works; a refused one stops the stage */
 	if (s->record_start && s->record_start(s, s->record_arg, err) == 0)
 		r->rec = s->rec;
-	if (*err || join_cgroups(s, &cgp, stage, cg[1], err) < 0) {
+	if (*err || release_stage(&cgp, stage, cg[1], err) < 0) {
 		kill(stage, SIGKILL);
 		while (waitpid(stage, NULL, 0) < 0 && errno == EINTR)
 			;
@@ -925,6 +919,16 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	}
 	dhi_close_reset(&cg[1]);
 	cgroup_plan_close(&cgp);
+	/*
+	 * The start record goes to disk while the stage starts the session: the
+	 * program's execve waits for our answer to its exec notification, which
+	 * comes after this. If it cannot, the lifeline closes with our return and
+	 * the stage ends the session before anything ran.
+	 */
+	if (record_sync_audit(s->rec) < 0) {
+		dhi_err_set(err, errno, "cannot write the session's start record to disk");
+		goto out_mask;
+	}
 	/* ready before the first exec, while the stage starts the session */
 	if (r->notify_sock >= 0)
 		exec_policy_init(r);

@@ -89,6 +89,29 @@ expect_bad()
 	[[ "$output" == *"end       status 0, reason exit"* ]]
 }
 
+# The start record is on disk before the program runs (a crash of the machine leaves it): its
+# fsync runs while the stage starts the session, and the program's execve waits for the
+# supervisor's answer to its exec notification, which comes after it.
+@test "the program starts only after session.start is on disk, and session.end is on disk before dhidebug exits" {
+	container_start static
+	local log=$BATS_TEST_TMPDIR/strace
+	strace -f -qq -tt -y -o "$log" -e trace=fsync,execve,exit_group \
+		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" "$TARGET" -- true </dev/null
+	local me sync1 prog last
+	me=$(head -1 "$log" | cut -d' ' -f1)
+	# line numbers: the first fsync of audit.jsonl, the program's exec, dhidebug's own exit
+	sync1=$(grep -n 'fsync([0-9]*<[^>]*/audit.jsonl>) = 0' "$log" | head -1 | cut -d: -f1)
+	prog=$(grep -n 'execve("/.dhi/usr/bin/true"' "$log" | grep -v ENOENT | head -1 | cut -d: -f1)
+	last=$(grep -n "^$me .*exit_group" "$log" | cut -d: -f1)
+	grep -E 'fsync|true"|exit_group' "$log"
+	echo "first audit fsync: $sync1, program exec: $prog, dhidebug exit: $last"
+	[ -n "$sync1" ] && [ -n "$prog" ] && [ -n "$last" ]
+	[ "$sync1" -lt "$prog" ]
+	# session.end's fsync (audit and cast) after the program, before the exit
+	[ "$(sed -n "${prog},${last}p" "$log" | grep -c 'fsync([0-9]*<[^>]*/audit.jsonl>) = 0')" -ge 1 ]
+	[ "$(sed -n "${prog},${last}p" "$log" | grep -c 'fsync([0-9]*<[^>]*/session.cast>) = 0')" -ge 1 ]
+}
+
 @test "sessions ls selects by --target and --since" {
 	record 'echo one'
 	run review sessions ls --json --target "runc://$CID"

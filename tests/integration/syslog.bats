@@ -124,10 +124,16 @@ received()
 # again (the same session and seq) are dropped, each as it is on disk
 check_received()
 {
-	local d=$1 id
+	local d=$1 id i
 	id=$(basename "$d")
-	received "$id" >"$BATS_TEST_TMPDIR/got.$id"
 	[ "$(wc -l <"$d/audit.jsonl")" -ge 4 ]
+	# rsyslog writes what it took from its queue a moment later: up to 20 s for every seq
+	for ((i = 0; i < 200; i++)); do
+		received "$id" >"$BATS_TEST_TMPDIR/got.$id"
+		[ "$(cut -d, -f1 "$BATS_TEST_TMPDIR/got.$id" | sort -u | wc -l)" -ge \
+			"$(wc -l <"$d/audit.jsonl")" ] && break
+		sleep 0.1
+	done
 	# first copies in arrival order: seq 0, 1, 2, … and the records as on disk
 	diff <(awk -F, '!seen[$1]++' "$BATS_TEST_TMPDIR/got.$id") <(jq -cS '[.seq, .]' "$d/audit.jsonl")
 	# a copy sent again is the same record
