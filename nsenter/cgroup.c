@@ -107,17 +107,22 @@ static int read_small(int dirfd, const char *name, char **out, struct dhi_err **
 	return fd_read_file(fd, 65536, out, NULL, err);
 }
 
-/* A cgroup is frozen when v1's freezer.state or v2's cgroup.events says so. */
-static bool is_frozen(int dirfd)
+/*
+ * A cgroup is frozen when v1's freezer.state (the freezer hierarchy's) or
+ * v2's cgroup.events says so; `controllers` is the hierarchy's ("" for v2).
+ */
+static bool is_frozen(int dirfd, const char *controllers)
 {
 	dhi_autofree char *buf = NULL;
 	struct dhi_err *e = NULL;
 
-	if (read_small(dirfd, "freezer.state", &buf, &e) == 0)
-		return strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "FREEZING", 8) == 0;
-	dhi_err_clear(&e);
-	if (read_small(dirfd, "cgroup.events", &buf, &e) == 0)
-		return strstr(buf, "frozen 1") != NULL;
+	if (!controllers[0]) {
+		if (read_small(dirfd, "cgroup.events", &buf, &e) == 0)
+			return strstr(buf, "frozen 1") != NULL;
+	} else if (has_controllers(controllers, "freezer")) {
+		if (read_small(dirfd, "freezer.state", &buf, &e) == 0)
+			return strncmp(buf, "FROZEN", 6) == 0 || strncmp(buf, "FREEZING", 8) == 0;
+	}
 	dhi_err_clear(&e);
 	return false;
 }
@@ -169,7 +174,7 @@ static int plan_add(struct cgroup_plan *p, const char *mountinfo, char *line, st
 	if (path_open_at(mfd, *rel ? rel : ".", O_PATH | O_DIRECTORY, PATH_F_NO_SYMLINKS, &dir,
 			 err) < 0)
 		return dhi_err_prefix(err, "cannot find the target's cgroup");
-	if (is_frozen(dir))
+	if (is_frozen(dir, controllers))
 		return dhi_err_set(err, 0, "the target is paused (its cgroup is frozen)");
 	if (!controllers[0]) {
 		if (p->v2 >= 0)

@@ -115,8 +115,10 @@ teardown()
 @test "static: the session joins the app's cgroups without moving a process from outside" {
 	container_start static
 	local log=$BATS_TEST_TMPDIR/strace
-	strace -f -qq -y -o "$log" -e trace=write,clone3 \
+	# (one file per process: no call split by another's)
+	strace -ff -qq -y -o "$log" -e trace=write,clone3 \
 		"$DHIDEBUG" --toolbox "$TOOLBOX" -q "$TARGET" -- true </dev/null
+	cat "$log".* >"$log"
 	grep -E 'cgroup|tasks|clone3' "$log" || true
 	# born in the v2 cgroup, which is the app's
 	grep -q 'clone3({flags=CLONE_INTO_CGROUP' "$log"

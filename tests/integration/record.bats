@@ -95,21 +95,34 @@ expect_bad()
 @test "the program starts only after session.start is on disk, and session.end is on disk before dhidebug exits" {
 	container_start static
 	local log=$BATS_TEST_TMPDIR/strace
-	strace -f -qq -tt -y -o "$log" -e trace=fsync,execve,exit_group \
+	# one file per process (no call split by another's), each call with its start and length
+	strace -ff -qq -ttt -T -y -o "$log" -e trace=fsync,execve,exit_group \
 		"$DHIDEBUG" --toolbox "$TOOLBOX" -q --sessions-dir "$SDIR" "$TARGET" -- true </dev/null
-	local me sync1 prog last
-	me=$(head -1 "$log" | cut -d' ' -f1)
-	# line numbers: the first fsync of audit.jsonl, the program's exec, dhidebug's own exit
-	sync1=$(grep -n 'fsync([0-9]*<[^>]*/audit.jsonl>) = 0' "$log" | head -1 | cut -d: -f1)
-	prog=$(grep -n 'execve("/.dhi/usr/bin/true"' "$log" | grep -v ENOENT | head -1 | cut -d: -f1)
-	last=$(grep -n "^$me .*exit_group" "$log" | cut -d: -f1)
-	grep -E 'fsync|true"|exit_group' "$log"
-	echo "first audit fsync: $sync1, program exec: $prog, dhidebug exit: $last"
-	[ -n "$sync1" ] && [ -n "$prog" ] && [ -n "$last" ]
-	[ "$sync1" -lt "$prog" ]
-	# session.end's fsync (audit and cast) after the program, before the exit
-	[ "$(sed -n "${prog},${last}p" "$log" | grep -c 'fsync([0-9]*<[^>]*/audit.jsonl>) = 0')" -ge 1 ]
-	[ "$(sed -n "${prog},${last}p" "$log" | grep -c 'fsync([0-9]*<[^>]*/session.cast>) = 0')" -ge 1 ]
+	# the calls' ends, in time order: "END CALL FILE" (execve: the program it ran)
+	python3 - "$log" >"$log.ends" <<-'EOF'
+		import glob, re, sys
+		ends = []
+		for f in glob.glob(sys.argv[1] + ".*"):
+		    pid = f.rsplit(".", 1)[1]
+		    for line in open(f):
+		        m = re.match(r'([0-9.]+) (\w+)\((?:[0-9]+<([^>]*)>|"([^"]*)")?.*?(?:<([0-9.]+)>)?$', line)
+		        if m and (m.group(5) or m.group(2) == "exit_group"):
+		            end = float(m.group(1)) + float(m.group(5) or 0)
+		            ends.append((end, m.group(2), m.group(3) or m.group(4) or "", pid))
+		for e in sorted(ends):
+		    print("%.6f %s %s %s" % e)
+	EOF
+	cat "$log.ends"
+	local first prog
+	first=$(awk '$2 == "fsync" && $3 ~ /audit.jsonl$/ { print NR; exit }' "$log.ends")
+	prog=$(awk '$2 == "execve" && $3 == "/.dhi/usr/bin/true" { print NR; exit }' "$log.ends")
+	[ -n "$first" ] && [ -n "$prog" ]
+	# session.start's fsync done before the program's exec returned
+	[ "$first" -lt "$prog" ]
+	# session.end's fsyncs (audit and cast) after the program, before dhidebug's own exit
+	tail -n +"$prog" "$log.ends" | grep -q ' fsync .*/audit.jsonl '
+	tail -n +"$prog" "$log.ends" | grep -q ' fsync .*/session.cast '
+	[ "$(tail -1 "$log.ends" | cut -d' ' -f2)" = exit_group ]
 }
 
 @test "sessions ls selects by --target and --since" {
