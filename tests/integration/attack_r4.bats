@@ -231,6 +231,29 @@ plant_lib()
 	done
 }
 
+# --- finding 6: a program of the session writes dhish's line records --------------------
+
+@test "a program run from dhish cannot write a line record through /proc/<dhish>/fd/3 (general)" {
+	container_start static
+	local sdir=$BATS_TEST_TMPDIR/sessions audit
+	mkdir -m 0700 "$sdir"
+	# dhish's fd 3 is close-on-exec (attack_redteam.bats), but general's CAP_SYS_PTRACE and
+	# CAP_DAC_OVERRIDE reopen it through /proc: the glob is dhish's, the write tee's
+	run_dhi --sessions-dir "$sdir" --profile general \
+		-c 'ls -l /proc/[0-9]*/fd/3; printf "L/\nrm -rf /precious # FORGED\000" | tee /proc/[0-9]*/fd/3 >/dev/null' \
+		"$TARGET"
+	audit=$(ls -d "$sdir"/*/)audit.jsonl
+	jq -c 'select(.type == "line" or .type == "exec") | {type, text, file}' "$audit"
+	# control: the line typed is recorded, and dhish's pipe is there to be reached
+	jq -e -s 'any(.[]; .type == "line" and (.text | startswith("ls -l /proc/")))' "$audit"
+	[[ "$output" == *"/fd/3 -> pipe:"* ]]
+	if jq -e -s 'any(.[]; .type == "line" and (.text | test("FORGED")) and (.text | test("^rm")))' \
+		"$audit" >/dev/null; then
+		echo "BREACH: a program of the session wrote a line record of its own"
+		return 1
+	fi
+}
+
 # --- finding 5: a tar member's name on the operator's terminal ----------------------------
 
 @test "cp -: a tar member named with terminal control sequences does not reach stderr raw" {
