@@ -108,6 +108,17 @@ json_t *session_operator_json(bool delegated);
 int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		       const struct rt_target *rt, bool *is_host, struct dhi_err **err);
 
+/*
+ * For a session, whose programs see the target's /proc: a target in the
+ * host's pid namespace (ns_target_host_pidns(); `docker run --pid host`, a
+ * hostPID pod) is the host too, since /proc/<pid>/root of any host process is
+ * the host's root. Refused or said as session_check_host() does. cp, lint and
+ * port-forward open the target's files beneath its root with no magic link,
+ * and do not ask this.
+ */
+int session_check_host_pid(bool allow_host, bool quiet, const struct ns_target *t,
+			   const struct rt_target *rt, bool *is_host, struct dhi_err **err);
+
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
