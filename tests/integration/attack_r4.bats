@@ -246,10 +246,33 @@ plant_lib()
 	jq -c 'select(.type == "line" or .type == "exec") | {type, text, file}' "$audit"
 	# control: the line typed is recorded, and dhish's pipe is there to be reached
 	jq -e -s 'any(.[]; .type == "line" and (.text | startswith("ls -l /proc/")))' "$audit"
-	[[ "$output" == *"/fd/3 -> pipe:"* ]]
+	# (a socket since the fix: it cannot be reopened through /proc, and tee says so)
+	[[ "$output" == *"/fd/3 -> socket:"* ]]
 	if jq -e -s 'any(.[]; .type == "line" and (.text | test("FORGED")) and (.text | test("^rm")))' \
 		"$audit" >/dev/null; then
 		echo "BREACH: a program of the session wrote a line record of its own"
+		return 1
+	fi
+}
+
+# (fixsec) A socket is not reopened through /proc, but general's CAP_SYS_PTRACE still takes
+# it from dhish with pidfd_getfd: the supervisor takes line records from dhish's pid alone
+# (SCM_CREDENTIALS), so what the thief sends under its own is dropped
+@test "a program run from dhish that takes dhish's fd 3 with pidfd_getfd cannot write a line record (general)" {
+	container_start static
+	local sdir=$BATS_TEST_TMPDIR/sessions audit
+	mkdir -m 0700 "$sdir"
+	run_dhi --sessions-dir "$sdir" --profile general \
+		-c 'dhi-probe steal-msg "rm -rf /precious # STOLEN"; echo after' "$TARGET"
+	audit=$(ls -d "$sdir"/*/)audit.jsonl
+	jq -c 'select(.type == "line" or .type == "line.end") | {type, text}' "$audit"
+	# control: the fd was taken and written to, and dhish's own records still arrive
+	[[ "$output" == *"steal=ok"*"send=ok"*"after"* ]]
+	jq -e -s 'any(.[]; .type == "line.end" and (.text | startswith("dhi-probe steal-msg")))' \
+		"$audit"
+	if jq -e -s 'any(.[]; .type == "line" and (.text | test("STOLEN")) and (.text | test("^rm")))' \
+		"$audit" >/dev/null; then
+		echo "BREACH: a program of the session wrote a line record through dhish's stolen fd"
 		return 1
 	fi
 }
