@@ -37,13 +37,13 @@ struct relay {
 	int in_dst;		/* pty master or the session's stdin pipe; -1 once closed */
 	int out_src;		/* pty master or the session's stdout pipe */
 	int err_src;		/* the session's stderr pipe (pipe mode only) */
-	int msg;		/* messages from the session's processes (a SOCK_SEQPACKET socket) */
+	int msg;		/* messages from the session's processes (SOCK_SEQPACKET) */
 	int sig;		/* signalfd */
 	int lifeline;		/* write end; closing it ends the session */
 	char pending[RELAY_BUF];
 	size_t pend_off, pend_len;
-	pid_t stage;		/* the stage, and once it said so dhish: whose messages are taken */
-	pid_t shell;
+	pid_t stage;		/* the stage, and dhish once it said so (0 until then): */
+	pid_t shell;		/* whose messages are taken from then on */
 	char *error;		/* last error message from the session */
 	struct history *history;	/* where dhish's lines go */
 	struct recorder *rec;	/* NULL when not recording (or when it stopped) */
