@@ -362,7 +362,7 @@ static void decide_exec(struct exec_event *ev, void *arg)
 			     (prof->container_exec ? EXECID_ANYWHERE : 0);
 	struct execid_proc p = { -1, -1, -1 };
 	struct execid_verdict v;
-	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
+	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv, ev->env, ev->env_cut };
 	dhi_autoclose int dirfd = -1;
 
 	exec_policy_init(r);
@@ -445,7 +445,8 @@ static void handle_exec(struct relay *r)
 {
 	struct exec_event ev;
 	json_t *f;
-	int n = execaudit_handle(r->listener, decide_exec, r, &ev);
+	static const char *const env_prefixes[] = EXECID_ENV_PREFIXES;
+	int n = execaudit_handle(r->listener, env_prefixes, decide_exec, r, &ev);
 
 	if (n < 0) {
 		/* the audit channel is broken: no exec goes unrecorded, so the session ends */

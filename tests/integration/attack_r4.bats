@@ -231,6 +231,42 @@ plant_lib()
 	done
 }
 
+# (fixsec) The loader's inputs are judged where they lead, not by how they are named: a
+# symlink in the scratch tmpfs to the container's library, a library path in scratch holding
+# one, a relative name from a working directory in /proc/1/root, dhish's own environment
+@test "what the loader is told to load must be the toolbox's: scratch symlinks, library paths, relative names (general)" {
+	customize_bundle()
+	{
+		plant_lib "$@"
+		mkdir "$1/rootfs/evillib"
+		cp "$1/rootfs/evil.so" "$1/rootfs/evillib/libselinux.so.1"
+	}
+	container_start dynamic
+	local p script
+	script='ln -s /proc/1/root/evil.so /.dhi-scratch/evil.so
+		mkdir /.dhi-scratch/lib
+		ln -s /proc/1/root/evillib/libselinux.so.1 /.dhi-scratch/lib/libselinux.so.1
+		export LD_PRELOAD=/.dhi-scratch/evil.so; id -u; unset LD_PRELOAD
+		export LD_LIBRARY_PATH=/.dhi-scratch/lib; id -u
+		export LD_LIBRARY_PATH=/proc/1/root/evillib; id -u
+		cd /proc/1/root; export LD_LIBRARY_PATH=evillib; id -u
+		export LD_LIBRARY_PATH=/.dhi/usr/lib/x86_64-linux-gnu; echo toolbox-path; id -u'
+	for p in general/toolbox general/union sysadmin/toolbox; do
+		rm -f "$VOLDIR/evil-ran"
+		run_dhi --profile "${p%/*}" --view "${p#*/}" -c "$script" "$TARGET"
+		if [ "${p%/*}" = sysadmin ]; then
+			# control: where the container's files may run, each plant does
+			[[ "$output" == *"EVIL CODE RAN"* ]]
+			continue
+		fi
+		[[ "$output" != *"EVIL CODE RAN"* ]]
+		[ ! -e "$VOLDIR/evil-ran" ]
+		# each refused, saying why; the toolbox's own library path runs
+		[ "$(grep -c "not the toolbox's" <<<"$output")" -eq 4 ]
+		[[ "$output" == *"toolbox-path"$'\n'"0"* ]]
+	done
+}
+
 # --- finding 6: a program of the session writes dhish's line records --------------------
 
 @test "a program run from dhish cannot write a line record through /proc/<dhish>/fd/3 (general)" {
