@@ -239,7 +239,7 @@ FIXTURES := $(BUILD)/tests/app-static $(BUILD)/tests/app-dynamic $(BUILD)/tests/
 	$(BUILD)/tests/probe $(BUILD)/tests/attacker $(BUILD)/tests/seizer $(BUILD)/tests/waitgone \
 	$(BUILD)/tests/plant $(BUILD)/tests/fhandle $(BUILD)/tests/evil $(BUILD)/tests/libevil.so \
 	$(BUILD)/tests/execat $(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/stallfs \
-	$(BUILD)/tests/flipper
+	$(BUILD)/tests/flipper $(BUILD)/tests/cpbomb
 fixtures: $(FIXTURES)
 $(BUILD)/tests/app-static: tests/fixtures/app.c
 	@mkdir -p $(dir $@)
@@ -262,10 +262,11 @@ $(BUILD)/tests/attacker: tests/fixtures/attacker.c
 # attack_exec.bats: execveat with a dirfd (put in a copy of the test toolbox);
 # attack_redteam.bats: a PID 1 that moves itself into a user namespace of its own;
 # attack_r3.bats: a session program whose thread-group leader exits before its other thread,
-# a FUSE file system whose reads never end; cp.bats: a directory and a symlink swapped in a loop
+# a FUSE file system whose reads never end; cp.bats: a directory and a symlink swapped in a loop;
+# attack_r4.bats: a file that grows while it is copied, a huge hole, a sparse tar bomb
 $(BUILD)/tests/seizer $(BUILD)/tests/waitgone $(BUILD)/tests/plant $(BUILD)/tests/execat \
 		$(BUILD)/tests/nest $(BUILD)/tests/survivor $(BUILD)/tests/flipper \
-		$(BUILD)/tests/stallfs: $(BUILD)/tests/%: tests/fixtures/%.c
+		$(BUILD)/tests/stallfs $(BUILD)/tests/cpbomb: $(BUILD)/tests/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
 # attack_view.bats: the shocker attack on a mount; code a container plants for the session

@@ -244,7 +244,7 @@ static void check_program(const struct session_spec *s, const struct session_cha
 {
 	unsigned int allow = (s->profile->allow_shells ? EXECID_SHELLS : 0) |
 			     (s->profile->container_exec ? EXECID_ANYWHERE : 0);
-	struct execid_exec e = { path, -1, 0, s->argv };
+	struct execid_exec e = { path, -1, 0, s->argv, NULL, false };
 	struct execid_verdict v;
 	struct dhi_err *err = NULL;
 	struct execid_proc p;

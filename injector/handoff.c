@@ -131,13 +131,16 @@ int handoff_main(void)
 	}
 	prctl(PR_SET_NAME, "dhish", 0, 0, 0);
 	/*
-	 * The supervisor's message pipe is dhish's alone: a program dhish runs that held it
-	 * could write line and done records of its own choosing (tee /proc/self/fd/3).
+	 * The supervisor's message socket is dhish's alone: a program dhish runs that held
+	 * it could write line and done records of its own choosing (tee /proc/self/fd/3).
+	 * One that takes it anyway (pidfd_getfd) sends under its own pid, and the
+	 * supervisor takes only ours from this message on (supervisor.c, from_session).
 	 */
 	if (fcntl(HANDOFF_MSG_FD, F_SETFD, FD_CLOEXEC) < 0) {
-		dhi_err_set(&err, errno, "cannot make the message pipe close-on-exec");
+		dhi_err_set(&err, errno, "cannot make the message socket close-on-exec");
 		session_child_fail(HANDOFF_MSG_FD, err);
 	}
+	session_msg_send(HANDOFF_MSG_FD, SESSION_MSG_SHELL, "%s", "");
 	if (fd_read_file(HANDOFF_CONFIG_FD, HANDOFF_MAX, &text, NULL, &err) < 0) {
 		dhi_err_prefix(&err, "cannot read dhish's configuration");
 		session_child_fail(HANDOFF_MSG_FD, err);

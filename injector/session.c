@@ -155,6 +155,26 @@ int session_record_start(struct session_spec *s, const char *dir, const char *co
 	return 0;
 }
 
+/* A target found to be the host (`why`, NULL: it is not): refused, or said. */
+static int refuse_host(bool allow_host, bool quiet, const struct rt_target *rt, const char *why,
+		       bool *is_host, struct dhi_err **err)
+{
+	dhi_autofree char *label = NULL;
+
+	*is_host = why != NULL;
+	if (!why)
+		return 0;
+	label = rt_target_label(rt);
+	if (!allow_host)
+		return dhi_err_set(err, 0, "`%s` is the host, not a container: %s (--allow-host "
+				   "debugs the host itself, where the policy allows it)",
+				   label, why);
+	if (!quiet)
+		fprintf(stderr, "dhidebug: `%s` is the host (%s): debugging the host "
+			"(--allow-host)\n", label, why);
+	return 0;
+}
+
 int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		       const struct rt_target *rt, bool *is_host, struct dhi_err **err)
 {
@@ -178,16 +198,15 @@ int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		if (stat(rt->fs->layers[i], &st) == 0 && st.st_dev == root.st_dev &&
 		    st.st_ino == root.st_ino)
 			why = "its files are the host's root directory";
-	*is_host = why != NULL;
-	if (!why)
-		return 0;
-	label = rt_target_label(rt);
-	if (!allow_host)
-		return dhi_err_set(err, 0, "`%s` is the host, not a container: %s (--allow-host "
-				   "debugs the host itself, where the policy allows it)",
-				   label, why);
-	if (!quiet)
-		fprintf(stderr, "dhidebug: `%s` is the host (%s): debugging the host "
-			"(--allow-host)\n", label, why);
-	return 0;
+	return refuse_host(allow_host, quiet, rt, why, is_host, err);
+}
+
+int session_check_host_pid(bool allow_host, bool quiet, const struct ns_target *t,
+			   const struct rt_target *rt, bool *is_host, struct dhi_err **err)
+{
+	const char *why = NULL;
+
+	if (ns_target_host_pidns(t, &why, err) < 0)
+		return -1;
+	return refuse_host(allow_host, quiet, rt, why, is_host, err);
 }

@@ -61,14 +61,20 @@ struct session_spec {
 /* The fds the supervisor hands to the session; -1 where unused. */
 struct session_chan {
 	int stdio[3];	/* the session's 0, 1, 2: the pty slave three times, or pipe ends */
-	int msg;	/* write end: notices and errors for the supervisor to print */
+	int msg;	/* the session's end of the message socket (SOCK_SEQPACKET): notices,
+			 * errors and dhish's lines for the supervisor */
 	int lifeline;	/* read end: EOF means the supervisor is gone, end everything */
 	int cgsync;	/* read end: one byte once the supervisor has put the stage in the
 			 * target's cgroups (it does that while the stage builds the view) */
 	int notify;	/* socket: the program passes its exec audit listener here (-1: none) */
 };
 
-/* Message kinds on the msg channel: kind byte, text, NUL; one write(2) each (< PIPE_BUF). */
+/*
+ * Message kinds on the msg channel: kind byte, text, NUL; one write(2) each,
+ * one message of the socket. The supervisor knows each sender's pid
+ * (SCM_CREDENTIALS): once dhish has sent SESSION_MSG_SHELL it takes messages
+ * from dhish and the stage only.
+ */
 enum {
 	SESSION_MSG_NOTICE = 'N',	/* printed as "dhidebug: <text>" */
 	SESSION_MSG_ERROR = 'E',	/* the session failed; printed after the terminal is back */
@@ -78,8 +84,10 @@ enum {
 					 * process refused `-- PROGRAM` before any exec */
 	SESSION_MSG_PART = 'P',		/* the start of the line of the next L or S message, in
 					 * pieces, when it does not fit in one (session_msg_send_line) */
+	SESSION_MSG_SHELL = 'H',	/* "": dhish runs, before it runs anything; from here on
+					 * only its pid (and the stage's) may send */
 };
-#define SESSION_MSG_MAX 4096	/* PIPE_BUF: one write stays atomic */
+#define SESSION_MSG_MAX 4096	/* the longest message the supervisor reads */
 #define SESSION_LINE_MAX (1u << 20)	/* the most of one line the supervisor records */
 
 /*
@@ -107,6 +115,17 @@ json_t *session_operator_json(bool delegated);
  */
 int session_check_host(bool allow_host, bool quiet, const struct ns_target *t,
 		       const struct rt_target *rt, bool *is_host, struct dhi_err **err);
+
+/*
+ * For a session, whose programs see the target's /proc: a target in the
+ * host's pid namespace (ns_target_host_pidns(); `docker run --pid host`, a
+ * hostPID pod) is the host too, since /proc/<pid>/root of any host process is
+ * the host's root. Refused or said as session_check_host() does. cp, lint and
+ * port-forward open the target's files beneath its root with no magic link,
+ * and do not ask this.
+ */
+int session_check_host_pid(bool allow_host, bool quiet, const struct ns_target *t,
+			   const struct rt_target *rt, bool *is_host, struct dhi_err **err);
 
 /* Sends one message; never fails loudly (the reader may be gone). */
 void session_msg_send(int fd, char kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

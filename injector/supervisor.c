@@ -37,13 +37,13 @@ struct relay {
 	int in_dst;		/* pty master or the session's stdin pipe; -1 once closed */
 	int out_src;		/* pty master or the session's stdout pipe */
 	int err_src;		/* the session's stderr pipe (pipe mode only) */
-	int msg;		/* messages from the session's processes */
+	int msg;		/* messages from the session's processes (SOCK_SEQPACKET) */
 	int sig;		/* signalfd */
 	int lifeline;		/* write end; closing it ends the session */
 	char pending[RELAY_BUF];
 	size_t pend_off, pend_len;
-	char msgbuf[4 * SESSION_MSG_MAX];
-	size_t msglen;
+	pid_t stage;		/* the stage, and dhish once it said so (0 until then): */
+	pid_t shell;		/* whose messages are taken from then on */
 	char *error;		/* last error message from the session */
 	struct history *history;	/* where dhish's lines go */
 	struct recorder *rec;	/* NULL when not recording (or when it stopped) */
@@ -362,7 +362,7 @@ static void decide_exec(struct exec_event *ev, void *arg)
 			     (prof->container_exec ? EXECID_ANYWHERE : 0);
 	struct execid_proc p = { -1, -1, -1 };
 	struct execid_verdict v;
-	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv };
+	struct execid_exec e = { ev->path, -1, ev->flags, ev->argv, ev->env, ev->env_cut };
 	dhi_autoclose int dirfd = -1;
 
 	exec_policy_init(r);
@@ -445,7 +445,8 @@ static void handle_exec(struct relay *r)
 {
 	struct exec_event ev;
 	json_t *f;
-	int n = execaudit_handle(r->listener, decide_exec, r, &ev);
+	static const char *const env_prefixes[] = EXECID_ENV_PREFIXES;
+	int n = execaudit_handle(r->listener, env_prefixes, decide_exec, r, &ev);
 
 	if (n < 0) {
 		/* the audit channel is broken: no exec goes unrecorded, so the session ends */
@@ -489,49 +490,85 @@ static void exec_failed(struct relay *r, const char *text)
 				     noexec ? "` runs programs from the toolbox only)" : "");
 }
 
+/*
+ * Whether a message from `pid` is one of the session's own. Until dhish says
+ * it runs (SESSION_MSG_SHELL, before it runs anything) only dhidebug's code
+ * holds the channel; from then on only dhish and the stage do, and a
+ * program that took dhish's socket (pidfd_getfd, with CAP_SYS_PTRACE) sends
+ * under its own pid, which the kernel gives (SCM_CREDENTIALS): dropped.
+ */
+static bool from_session(struct relay *r, pid_t pid, char kind)
+{
+	if (!r->shell) {
+		if (kind == SESSION_MSG_SHELL && pid > 0)
+			r->shell = pid;
+		return kind != SESSION_MSG_SHELL;
+	}
+	return pid == r->shell || pid == r->stage;
+}
+
+/* One message: a kind byte, its text, a NUL, with its sender's credentials. */
 static void take_messages(struct relay *r)
 {
-	ssize_t n = fd_read(r->msg, r->msgbuf + r->msglen, sizeof(r->msgbuf) - r->msglen);
-	size_t start = 0;
+	char buf[SESSION_MSG_MAX + 1], *m = buf;
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, SESSION_MSG_MAX };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct ucred cred = { 0, 0, 0 };
+	bool has_cred = false;
+	ssize_t n;
 
-	if (n <= 0) {
+	do
+		n = recvmsg(r->msg, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(cred))) {
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			has_cred = true;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			/* nobody of the session's sends fds here */
+			for (size_t i = 0; CMSG_LEN((i + 1) * sizeof(int)) <= c->cmsg_len; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+	/* the end: every writer is gone (an empty message has its sender's credentials) */
+	if (n < 0 || (n == 0 && !has_cred)) {
 		dhi_close_reset(&r->msg);
 		return;
 	}
-	r->msglen += (size_t)n;
-	for (size_t i = 0; i < r->msglen; i++) {
-		char *m = r->msgbuf + start;
+	if (n == 0 || (mh.msg_flags & MSG_TRUNC) || !from_session(r, cred.pid, buf[0]))
+		return;
+	buf[n] = '\0';
+	if (m[0] == SESSION_MSG_ERROR) {
+		free(r->error);
+		r->error = xstrdup(m + 1);
+	} else if (m[0] == SESSION_MSG_NOTICE) {
+		print_line(r, m + 1);
+	} else if (m[0] == SESSION_MSG_PART) {
+		take_part(r, m + 1);
+	} else if (m[0] == SESSION_MSG_LINE || m[0] == SESSION_MSG_DONE) {
+		dhi_autofree char *whole = whole_line(r, m + 1);
 
-		if (r->msgbuf[i] != '\0')
-			continue;
-		if (m[0] == SESSION_MSG_ERROR) {
-			free(r->error);
-			r->error = xstrdup(m + 1);
-		} else if (m[0] == SESSION_MSG_NOTICE) {
-			print_line(r, m + 1);
-		} else if (m[0] == SESSION_MSG_PART) {
-			take_part(r, m + 1);
-		} else if (m[0] == SESSION_MSG_LINE || m[0] == SESSION_MSG_DONE) {
-			dhi_autofree char *whole = whole_line(r, m + 1);
-
-			if (m[0] == SESSION_MSG_LINE)
-				rec_line(r, whole);
-			else
-				rec_line_end(r, whole);
-			r->part_cut = false;
-		} else if (m[0] == INIT_MSG_EXEC_FAILED) {
-			exec_failed(r, m + 1);
-		} else if (m[0] == SESSION_MSG_REFUSED) {
-			rec_refused(r, m + 1);
-		}
-		start = i + 1;
+		if (m[0] == SESSION_MSG_LINE)
+			rec_line(r, whole);
+		else
+			rec_line_end(r, whole);
+		r->part_cut = false;
+	} else if (m[0] == INIT_MSG_EXEC_FAILED) {
+		exec_failed(r, m + 1);
+	} else if (m[0] == SESSION_MSG_REFUSED) {
+		rec_refused(r, m + 1);
 	}
-	memmove(r->msgbuf, r->msgbuf + start, r->msglen - start);
-	r->msglen -= start;
-	if (r->msglen == sizeof(r->msgbuf))
-		r->msglen = 0;	/* a message without its NUL: drop it rather than stall */
 }
-
 
 /*
  * What is typed to a password prompt is not recorded. Such a prompt reads a
@@ -814,7 +851,18 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 
 	if (s->join_cgroup && cgroup_plan_open(s->target.procfd, &cgp, err) < 0)
 		goto out;
-	if (pipe2(msg, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {
+	/*
+	 * The message channel is a socket: unlike a pipe it cannot be reopened
+	 * through /proc/<pid>/fd (a session program with CAP_DAC_OVERRIDE reached
+	 * dhish's that way), and each message carries its sender's pid.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, msg) < 0 ||
+	    setsockopt(msg[0], SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0 ||
+	    shutdown(msg[0], SHUT_WR) < 0) {
+		dhi_err_set(err, errno, "cannot create the message socket");
+		goto out;
+	}
+	if (pipe2(life, O_CLOEXEC) < 0 || pipe2(cg, O_CLOEXEC) < 0) {
 		dhi_err_set(err, errno, "cannot create pipes");
 		goto out;
 	}
@@ -933,6 +981,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 	if (r->notify_sock >= 0)
 		exec_policy_init(r);
 	r->msg = msg[0];
+	r->stage = stage;
 	r->lifeline = life[1];
 	msg[0] = life[1] = -1;
 	if (r->tty) {

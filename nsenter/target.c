@@ -364,6 +364,36 @@ int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_er
 	return *why != NULL;
 }
 
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO, Linux 3.8 on). */
+#define PID_NS_INIT_INO 0xEFFFFFFCU
+
+int ns_target_host_pidns(const struct ns_target *t, const char **why, struct dhi_err **err)
+{
+	dhi_autoclose int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat pid, ours;
+
+	*why = NULL;
+	if (proc < 0)
+		return dhi_err_set(err, errno, "cannot open /proc");
+	if (path_check_fs(proc, PROC_SUPER_MAGIC, "/proc", err) < 0)
+		return -1;
+	if (fstatat(t->procfd, "ns/pid", &pid, 0) < 0)
+		return dhi_err_set(err, errno, "cannot stat the pid namespace of process `%d`",
+				   (int)t->pid);
+	if (ns_target_check_alive(t, err) < 0)
+		return -1;
+	if (fstatat(proc, "self/ns/pid", &ours, 0) < 0)
+		return dhi_err_set(err, errno, "cannot stat our own pid namespace");
+	/*
+	 * Ours counts when we descend from its PID 1, as for the mount namespace:
+	 * in an ephemeral container (parent 0) the pid namespace is the pod's.
+	 */
+	if ((pid.st_dev == ours.st_dev && pid.st_ino == PID_NS_INIT_INO) ||
+	    (same_inode(&pid, &ours) && descends_from_init(proc)))
+		*why = "it shares the host's pid namespace";
+	return *why != NULL;
+}
+
 int ns_target_open_root(const struct ns_target *t, int *out, struct dhi_err **err)
 {
 	*out = openat(t->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -66,6 +66,15 @@ int ns_target_check_alive(const struct ns_target *t, struct dhi_err **err);
 int ns_target_is_host(const struct ns_target *t, const char **why, struct dhi_err **err);
 
 /*
+ * Whether the pinned process is in the host's pid namespace: the kernel's
+ * initial one, or ours when we descend from its PID 1 (see ns_target_is_host()).
+ * A session there reaches every host process's /proc/<pid>/root, the host's
+ * files, however private its own mount namespace is. 1 with *why (static
+ * text), 0 when not, -1 on error.
+ */
+int ns_target_host_pidns(const struct ns_target *t, const char **why, struct dhi_err **err);
+
+/*
  * Whether one of the target's namespaces belongs to a user namespace made
  * below the one that owns its pid namespace: something its container built
  * for itself (an unprivileged unshare of a user and a mount namespace, say),

@@ -219,7 +219,9 @@ int cmd_attach(int argc, char **argv)
 		return cmd_fail(err);
 	}
 	/* before anything is pulled or prepared for it */
-	if (session_check_host(cli.allow_host, cli.quiet, &s.target, &rt, &s.host, &err) < 0) {
+	if (session_check_host(cli.allow_host, cli.quiet, &s.target, &rt, &s.host, &err) < 0 ||
+	    (!s.host && session_check_host_pid(cli.allow_host, cli.quiet, &s.target, &rt,
+					       &s.host, &err) < 0)) {
 		image_target_stop(&image);
 		return cmd_refuse(&cs, &ask, err);
 	}

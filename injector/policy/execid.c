@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -1086,6 +1087,113 @@ static void judge_file(struct judge *j, int start, const char *path, int flags, 
 		       int level, bool as_interp);
 
 /*
+ * What a loader option or variable names to load or search, and how the
+ * loader splits its list: glibc's rtld (LD_PRELOAD and --preload on blanks
+ * and colons, LD_AUDIT on colons, a library path on colons and semicolons,
+ * an empty entry there being the working directory), musl's the same or fewer.
+ */
+static const struct lib_list {
+	const char *name;
+	const char *seps;
+	bool dirs;	/* directories searched, not libraries loaded */
+} lib_lists[] = {
+	{ "--preload", " :", false },	  { "--audit", ":", false },
+	{ "--library-path", ":;", true }, { "LD_PRELOAD", " :", false },
+	{ "LD_AUDIT", ":", false },	  { "LD_LIBRARY_PATH", ":;", true },
+	{ "GCONV_PATH", ":", true },	  { NULL, NULL, false },
+};
+
+static const struct lib_list *lib_list_of(const char *name, size_t len)
+{
+	for (const struct lib_list *l = lib_lists; l->name; l++)
+		if (strlen(l->name) == len && strncmp(l->name, name, len) == 0)
+			return l;
+	return NULL;
+}
+
+/*
+ * One entry of a list: a library (or directory) the loader opens from the
+ * process's working directory, following symlinks, must be the toolbox's.
+ * A name without a slash is looked up in the library path, which is judged
+ * the same way. What the loader would expand ($ORIGIN, $LIB) or split
+ * otherwise (musl splits a library path on newlines too) is not judged:
+ * refused.
+ */
+static void judge_lib(struct judge *j, const char *who, const char *what, const char *path,
+		      bool dir)
+{
+	dhi_autoclose int fd = -1;
+	struct statvfs vfs;
+	const char *why = NULL;
+	bool in_root = false;
+
+	if (strpbrk(path, "$\n")) {
+		deny(j, "%s whose `%s` names `%s` (what the loader would expand there is not "
+		     "judged)", who, what, path);
+		return;
+	}
+	if (!*path && !dir)
+		return;
+	if (!dir && !strchr(path, '/'))
+		return;
+	fd = resolve(j->p, j->p->cwd, *path ? path : ".", false, &in_root);
+	if (fd < 0) {
+		int e = errno;
+
+		/* the loader finds nothing there either */
+		if (e != ENOENT && e != ENOTDIR && e != EACCES)
+			undecidable(j, "cannot resolve the loader's", path, e);
+		return;
+	}
+	if (!in_root && !in_view(j, fd))
+		why = "reached through another process";
+	else if (fstatvfs(fd, &vfs) < 0)
+		why = "on a mount that cannot be told";
+	else if (vfs.f_flag & ST_NOEXEC)
+		why = "on a noexec mount";
+	if (why)
+		deny(j, "%s whose `%s` names `%s`, not the toolbox's (%s)", who, what, path, why);
+}
+
+/* Each entry of `value`, a list named `l->name` (an option, a variable). */
+static void judge_lib_list(struct judge *j, const struct lib_list *l, const char *value)
+{
+	dhi_autofree char *copy = xstrdup(value);
+	char *e = copy;
+
+	if (j->anywhere)
+		return;
+	while (e && !j->v->denied) {
+		char *end = e + strcspn(e, l->seps);
+		char sep = *end;
+
+		*end = '\0';
+		judge_lib(j, l->name[0] == '-' ? "the dynamic loader" : "a program", l->name, e,
+			  l->dirs);
+		e = sep ? end + 1 : NULL;
+	}
+}
+
+/* The loader's variables of the exec's environment. */
+static void judge_env(struct judge *j, const struct execid_exec *e)
+{
+	if (j->anywhere || !e->envp)
+		return;
+	if (e->envp_cut) {
+		deny(j, "an exec whose environment cannot be read whole");
+		return;
+	}
+	for (int i = 0; e->envp[i] && !j->v->denied; i++) {
+		const char *eq = strchr(e->envp[i], '=');
+		const struct lib_list *l = eq ? lib_list_of(e->envp[i],
+							     (size_t)(eq - e->envp[i])) : NULL;
+
+		if (l && l->name[0] != '-')
+			judge_lib_list(j, l, eq + 1);
+	}
+}
+
+/*
  * `#!INTERP [ARG]`, as the kernel reads it (fs/binfmt_script.c): the first
  * 256 bytes, the interpreter up to the first blank or NUL, one optional
  * argument (the rest of the line, trimmed). The interpreter runs with argv
@@ -1145,10 +1253,12 @@ static void judge_script(struct judge *j, const struct seen *w, const char *path
  * --help; musl's: ldso/dynlink.c). An option that takes a value takes the
  * next argument (musl also takes --opt=value); musl's "--" ends them. Any
  * other `--option` is a usage error for both today, but an older loader
- * took it as the program's name: it is judged as one. Returns the index of
- * the program in `argv`, -1 when there is none.
+ * took it as the program's name: it is judged as one. The values of
+ * --preload, --audit and --library-path are judged as they come
+ * (judge_lib_list; j->v->denied then says). Returns the index of the
+ * program in `argv`, -1 when there is none.
  */
-static int loader_program(enum kind kind, char *const *argv, const char **argv0)
+static int loader_program(struct judge *j, enum kind kind, char *const *argv, const char **argv0)
 {
 	static const char *const glibc_value[] = { "--library-path", "--inhibit-rpath", "--audit",
 						   "--preload", "--argv0", "--glibc-hwcaps-prepend",
@@ -1179,20 +1289,24 @@ static int loader_program(enum kind kind, char *const *argv, const char **argv0)
 		}
 		for (int k = 0; values[k] && !known; k++) {
 			size_t l = strlen(values[k]);
+			const char *value = NULL;
 
 			if (strncmp(a, values[k], l) != 0)
 				continue;
 			if (a[l] == '\0' && argv[i + 1]) {
-				if (strcmp(values[k], "--argv0") == 0)
-					*argv0 = argv[i + 1];
+				value = argv[i + 1];
 				i += 2;
-				known = true;
 			} else if (kind == K_LOADER_MUSL && a[l] == '=') {
-				if (strcmp(values[k], "--argv0") == 0)
-					*argv0 = a + l + 1;
+				value = a + l + 1;
 				i++;
-				known = true;
 			}
+			if (!value)
+				continue;
+			known = true;
+			if (strcmp(values[k], "--argv0") == 0)
+				*argv0 = value;
+			else if (lib_list_of(values[k], l))
+				judge_lib_list(j, lib_list_of(values[k], l), value);
 		}
 		if (!known)
 			return i;
@@ -1207,10 +1321,13 @@ static const char *const glibc_dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86
 static void judge_loader(struct judge *j, enum kind kind, char *const *argv, int level)
 {
 	const char *argv0;
-	int i = loader_program(kind, argv, &argv0);
+	int i = loader_program(j, kind, argv, &argv0);
 	char **nargv;
 	size_t argc = 0;
 
+	/* the loader's own options first: what it is told to load runs before the program */
+	if (j->v->denied)
+		return;
 	if (i < 0)
 		return;	/* no program: the loader prints its usage or its lists */
 	while (argv[i + argc])
@@ -1362,6 +1479,9 @@ void execid_decide(struct execid *x, const struct execid_proc *p, const struct e
 	memset(v, 0, sizeof(*v));
 	judge_file(&j, e->dirfd >= 0 ? e->dirfd : p->cwd, e->path ? e->path : "", e->flags,
 		   e->argv ? e->argv : none, 0, false);
+	/* what the program's loader is told by its environment */
+	if (!v->denied && !v->error)
+		judge_env(&j, e);
 	/* a path that leads nowhere fails the exec whatever is behind it */
 	if (v->error)
 		v->denied = false;

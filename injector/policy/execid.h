@@ -30,6 +30,13 @@
  *   - a file on none of the process's own mounts (reached through another
  *     process's /proc links: the container's own files) is outside the view.
  *
+ * Outside EXECID_ANYWHERE the libraries and directories the loader is told to
+ * load or search (ld.so's --preload, --audit, --library-path; LD_PRELOAD,
+ * LD_AUDIT, LD_LIBRARY_PATH and GCONV_PATH in envp) must be the toolbox's:
+ * in the view and on a mount of it that allows execution. A path reached
+ * through another process's magic links (/proc/1/root/evil.so) is on the
+ * container's own mount, whose code the kernel would map.
+ *
  * Anything that cannot be judged (unreadable, gone while it was read, a loop
  * of interpreters) is undecidable: refused unless the profile runs shells
  * anyway. This decides; it cannot enforce (docs/security.md, "What runs: the
@@ -77,7 +84,13 @@ struct execid_exec {
 	int dirfd;		/* execveat's dirfd as an O_PATH fd of the caller's; -1: AT_FDCWD */
 	int flags;		/* execveat's AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
 	char *const *argv;	/* NULL-terminated; may be empty */
+	char *const *envp;	/* NULL-terminated, or NULL: not judged. Only the entries
+				 * that start with EXECID_ENV_PREFIXES need be there */
+	bool envp_cut;		/* envp is not all there (unreadable, too long): undecidable */
 };
+
+/* What the loader and libc read to decide what to load: entries starting with one of these. */
+#define EXECID_ENV_PREFIXES { "LD_", "GCONV_PATH=", NULL }
 
 struct execid_verdict {
 	bool denied;

@@ -22,6 +22,9 @@
 
 #define MAX_ARGS 256
 #define MAX_ARG_LEN 4096
+#define MAX_ENV (1 << 20)	/* envp pointers looked at: the kernel takes fewer (E2BIG) */
+#define MAX_ENV_KEPT 64		/* entries kept, of those starting with a prefix asked for */
+#define MAX_ENV_LEN (128 << 10)	/* the longest entry the kernel takes (MAX_ARG_STRLEN) */
 
 #define NR64_EXECVEAT EXECAUDIT_NR64_EXECVEAT
 #define NR32_EXECVEAT EXECAUDIT_NR32_EXECVEAT
@@ -89,6 +92,69 @@ static char **read_argv(int mem, unsigned long long addr, bool compat)
 	return argv;
 }
 
+/* Whether the entry at `p` starts with one of `prefixes` (each shorter than 32 bytes). */
+static bool env_wanted(int mem, unsigned long long p, const char *const *prefixes, bool *bad)
+{
+	char head[32];
+
+	if (read_str(mem, p, head, sizeof(head)) < 0) {
+		*bad = true;
+		return false;
+	}
+	for (int i = 0; prefixes[i]; i++)
+		if (strncmp(head, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The entries of envp at `addr` that start with one of `prefixes`. Every
+ * pointer is looked at, a chunk at a time (the loader reads the last of a
+ * name, and a variable far down the list counts as much as the first);
+ * *cut when something could not be read whole.
+ */
+static char **read_env(int mem, unsigned long long addr, bool compat, const char *const *prefixes,
+		       bool *cut)
+{
+	char **env = xzalloc(sizeof(char *) * (MAX_ENV_KEPT + 1));
+	const size_t w = compat ? 4 : 8;
+	unsigned char chunk[4096];
+	int kept = 0;
+
+	*cut = false;
+	if (!addr)
+		return env;	/* (Linux takes a NULL envp for an empty one) */
+	for (size_t n = 0; n < MAX_ENV; n += sizeof(chunk) / w) {
+		ssize_t got = pread(mem, chunk, sizeof(chunk), (off_t)(addr + n * w));
+
+		/* (a read that ends at an unmapped page is short, not failed) */
+		if (got < (ssize_t)w) {
+			*cut = true;
+			return env;
+		}
+		for (size_t i = 0; i + w <= (size_t)got; i += w) {
+			unsigned long long p = 0;
+			char *buf;
+
+			memcpy(&p, chunk + i, w);
+			if (!p)
+				return env;
+			if (!env_wanted(mem, p, prefixes, cut))
+				continue;
+			buf = xmalloc(MAX_ENV_LEN + 1);
+			if (kept == MAX_ENV_KEPT || read_str(mem, p, buf, MAX_ENV_LEN + 1) < 0 ||
+			    strlen(buf) == MAX_ENV_LEN) {
+				free(buf);
+				*cut = true;
+				continue;
+			}
+			env[kept++] = xrealloc(buf, strlen(buf) + 1);
+		}
+	}
+	*cut = true;
+	return env;
+}
+
 static pid_t ppid_of(pid_t pid)
 {
 	char path[64], buf[512], *p;
@@ -104,7 +170,8 @@ static pid_t ppid_of(pid_t pid)
 	return p && strlen(p) > 4 ? (pid_t)atoi(p + 4) : 0;
 }
 
-int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *arg), void *arg,
+int execaudit_handle(int listener, const char *const *env_prefixes,
+		     void (*decide)(struct exec_event *ev, void *arg), void *arg,
 		     struct exec_event *ev)
 {
 	struct seccomp_notif req;
@@ -136,6 +203,9 @@ int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *a
 		if (!ev->path_read)
 			snprintf(ev->path, sizeof(ev->path), "?");
 		ev->argv = read_argv(mem, req.data.args[ev->at ? 2 : 1], compat);
+		if (env_prefixes)
+			ev->env = read_env(mem, req.data.args[ev->at ? 3 : 2], compat, env_prefixes,
+					   &ev->env_cut);
 	} else {
 		snprintf(ev->path, sizeof(ev->path), "?");
 		ev->argv = xzalloc(sizeof(char *));
@@ -165,4 +235,8 @@ void execaudit_event_free(struct exec_event *ev)
 		free(ev->argv[i]);
 	free(ev->argv);
 	ev->argv = NULL;
+	for (int i = 0; ev->env && ev->env[i]; i++)
+		free(ev->env[i]);
+	free(ev->env);
+	ev->env = NULL;
 }

@@ -22,6 +22,10 @@ struct exec_event {
 	char path[4096];
 	bool path_read;		/* false: the path could not be read (a bad pointer: EFAULT) */
 	char **argv;		/* NULL-terminated; freed by execaudit_event_free() */
+	char **env;		/* the entries of envp that start with one of `env_prefixes`
+				 * of execaudit_handle(), NULL-terminated; freed too */
+	bool env_cut;		/* envp could not be read whole (an entry unreadable, too
+				 * long, or too many of them): env is not all of them */
 	bool at;		/* execveat, with: */
 	int dirfd;		/* its dirfd argument, a number in the process (AT_FDCWD:
 				 * execve) */
@@ -39,13 +43,16 @@ struct exec_event {
 
 /*
  * Reads one notification from `listener`, fills `ev` (path and argv read from
- * the process's memory through /proc, bounded), calls `decide` (which may set
+ * the process's memory through /proc, bounded; of envp the entries that start
+ * with a string of `env_prefixes`, NULL-terminated, or none when it is NULL,
+ * every pointer of it looked at), calls `decide` (which may set
  * ev->denied, ev->error and the rest), then lets the exec go on or fails it
  * (EACCES when denied). Returns 1 when an event was handled, 0 when the
  * notification was gone already (the process died), -1 when the listener is
  * broken. The event holds an fd until execaudit_event_free().
  */
-int execaudit_handle(int listener, void (*decide)(struct exec_event *ev, void *arg), void *arg,
+int execaudit_handle(int listener, const char *const *env_prefixes,
+		     void (*decide)(struct exec_event *ev, void *arg), void *arg,
 		     struct exec_event *ev);
 
 void execaudit_event_free(struct exec_event *ev);

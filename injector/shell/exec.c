@@ -60,7 +60,7 @@ static bool refused(struct dhish *sh, const char *path, char **argv, struct exec
 			     (sh->cfg->exec_anywhere ? EXECID_ANYWHERE : 0);
 	dhi_autoclose int toolbox = -1;
 	dhi_autoclose int procfd = -1;
-	struct execid_exec e = { path, -1, 0, argv };
+	struct execid_exec e = { path, -1, 0, argv, environ, false };
 	struct execid_proc p;
 	struct execid *x;
 

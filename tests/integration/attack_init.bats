@@ -302,8 +302,13 @@ kill_init_orphans()
 	}
 	container_start static
 	[ "$(readlink "/proc/$CPID/ns/pid")" = "$(readlink /proc/self/ns/pid)" ]
+	# such a target is the host (its session reaches /proc/<pid>/root of every host
+	# process): refused without --allow-host (attack_r4.bats)
+	run dhidebug --profile sysadmin "$TARGET" -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"it shares the host's pid namespace"* ]]
 	# a duration no other sleep on the host has
-	run dhidebug --profile sysadmin "$TARGET" -- sh -c "sleep 4321.$$ & exit 3"
+	run dhidebug --allow-host --profile sysadmin "$TARGET" -- sh -c "sleep 4321.$$ & exit 3"
 	echo "$output"
 	[ "$status" -eq 3 ]
 	run pgrep -f "sleep 4321.$$"

@@ -197,7 +197,8 @@ stallfs_container()
 	container_start static
 	local sdir=$BATS_TEST_TMPDIR/sessions d
 	mkdir -m 0700 "$sdir"
-	dhidebug_bg "$BATS_TEST_TMPDIR/out" --sessions-dir "$sdir" "$TARGET" -- sleep 3
+	# (a target in the host's pid namespace is the host: --allow-host, attack_r4.bats)
+	dhidebug_bg "$BATS_TEST_TMPDIR/out" --allow-host --sessions-dir "$sdir" "$TARGET" -- sleep 3
 	wait_for -t 10 -m "the session's sleep" descendant_runs "$DHI_PID" sleep
 	kill -9 "$CPID"
 	wait_pid_exit "$DHI_PID" 20

@@ -121,13 +121,13 @@ static int teardown(void **state)
 	return testutil_rmtree(tmpdir);
 }
 
-/* Decides PATH with ARGV from `cwd` (relative to the root), shells refused unless `allow`. */
-static void decide(const char *cwd, const char *path, char *const *argv, bool allow,
-		   struct execid_verdict *v)
+/* decide() with the exec's environment `envp` (NULL: none to judge). */
+static void decide_env(const char *cwd, const char *path, char *const *argv, char *const *envp,
+		       bool allow, struct execid_verdict *v)
 {
 	struct execid *x = execid_new(rootfd, procfd);
 	struct execid_proc p = { -1, -1, -1 };
-	struct execid_exec e = { path, -1, 0, argv };
+	struct execid_exec e = { path, -1, 0, argv, envp, false };
 
 	p.root = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	p.cwd = openat(rootfd, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -135,6 +135,13 @@ static void decide(const char *cwd, const char *path, char *const *argv, bool al
 	execid_decide(x, &p, &e, allow ? EXECID_SHELLS | EXECID_ANYWHERE : 0, v);
 	execid_proc_close(&p);
 	execid_free(x);
+}
+
+/* Decides PATH with ARGV from `cwd` (relative to the root), shells refused unless `allow`. */
+static void decide(const char *cwd, const char *path, char *const *argv, bool allow,
+		   struct execid_verdict *v)
+{
+	decide_env(cwd, path, argv, NULL, allow, v);
 }
 
 #define ARGV(...) ((char *const[]){ __VA_ARGS__, NULL })
@@ -227,7 +234,7 @@ static void test_execid_proc_self_is_the_process(void **state)
 {
 	struct execid *x = execid_new(rootfd, procfd);
 	struct execid_proc p = { -1, -1, -1 };
-	struct execid_exec e = { "/proc/self/exe", -1, 0, ARGV("me") };
+	struct execid_exec e = { "/proc/self/exe", -1, 0, ARGV("me"), NULL, false };
 	struct execid_verdict v;
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -249,6 +256,54 @@ static void test_execid_proc_self_is_the_process(void **state)
 	assert_true(v.denied);
 	execid_proc_close(&p);
 	execid_free(x);
+}
+
+/* decide_env() outside sysadmin: denied or not as `denied`; and sysadmin runs it */
+static void expect_env(const char *path, char *const *argv, char *const *envp, bool denied)
+{
+	struct execid_verdict v;
+
+	decide_env(".", path, argv, envp, false, &v);
+	if (v.denied != denied)
+		fail_msg("%s %s: denied %d, want %d (%s)", argv[1] ? argv[1] : "",
+			 envp ? envp[0] : "", v.denied, denied, v.reason);
+	decide_env(".", path, argv, envp, true, &v);
+	assert_false(v.denied);
+}
+
+/* What the loader is told to load, by its options or the environment, must be the toolbox's. */
+static void test_execid_loader_inputs_are_judged(void **state)
+{
+	const char *ld = "/lib64/ld-linux-x86-64.so.2";
+	struct execid_verdict v;
+
+	/* what the loader would expand there is not judged */
+	expect_env("/usr/bin/true", ARGV("true"), ARGV("LD_PRELOAD=/x/$LIB/evil.so"), true);
+	expect_env("/usr/bin/true", ARGV("true"), ARGV("LD_LIBRARY_PATH=/a:$ORIGIN/../lib"), true);
+	expect_env(ld, ARGV("ld.so", "--preload", "${ORIGIN}/e.so", "/usr/bin/true"), NULL, true);
+	expect_env(ld, ARGV("ld.so", "--audit", "/a:/b/$PLATFORM.so", "/usr/bin/true"), NULL, true);
+	/* a name is looked up in the library path; what is not there loads nothing */
+	expect_env("/usr/bin/true", ARGV("true"),
+		   ARGV("HOME=/", "LD_PRELOAD=libfoo.so /nonexistent.so", "LD_BIND_NOW=1"), false);
+	expect_env(ld, ARGV("ld.so", "--library-path", "/nonexistent", "/usr/bin/true"), NULL,
+		   false);
+	/* another variable is not the loader's */
+	expect_env("/usr/bin/true", ARGV("true"), ARGV("MY_LD_PRELOAD=$LIB"), false);
+	/* an environment that could not be read whole */
+	{
+		struct execid *x = execid_new(rootfd, procfd);
+		struct execid_proc p = { -1, -1, -1 };
+		struct execid_exec e = { "/usr/bin/true", -1, 0, ARGV("true"), ARGV("A=b"), true };
+
+		p.root = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		p.cwd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		execid_decide(x, &p, &e, 0, &v);
+		assert_true(v.denied);
+		execid_decide(x, &p, &e, EXECID_SHELLS | EXECID_ANYWHERE, &v);
+		assert_false(v.denied);
+		execid_proc_close(&p);
+		execid_free(x);
+	}
 }
 
 static void test_execid_applet(void **state)
@@ -292,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_execid_script_runs_its_interpreter),
 		cmocka_unit_test(test_execid_missing_fails_as_the_kernel_would),
 		cmocka_unit_test(test_execid_proc_self_is_the_process),
+		cmocka_unit_test(test_execid_loader_inputs_are_judged),
 		cmocka_unit_test(test_execid_applet),
 		cmocka_unit_test(test_execid_without_openat2),
 	};
