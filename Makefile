@@ -187,8 +187,9 @@ DEPS_CMDS := bats:bats jq:jq python3:python3 curl:curl tmux:tmux script:bsdutils
 #   (its pause image needs catatonit, which podman only recommends), containerd with ctr
 DEPS_CMDS += runc:runc crun:crun podman:podman catatonit:catatonit containerd:containerd \
 	ctr:containerd
-# - a real Docker Engine: docker.bats starts Debian's dockerd on a private socket, data root
-#   and exec root (no iptables, no bridge); its docker CLI is also what runtimes.bats compares
+# - a real Docker Engine: docker.bats, cp_docker.bats and bench/cp start Debian's dockerd on a
+#   private socket, data root and exec root (tests/integration/dockerd.bash: no iptables, no
+#   bridge); its docker CLI is also what runtimes.bats compares
 #   `dhidebug ls` with on podman's Docker-compatible socket
 DEPS_CMDS += dockerd:docker.io docker:docker.io
 # - images: a real registry with TLS and htpasswd, filled by skopeo; umoci for bench/toolbox;

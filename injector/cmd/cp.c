@@ -59,6 +59,7 @@ struct cp_opts {
 struct cp_target {
 	struct rt_target rt;
 	struct ns_target t;
+	struct image_target holder;	/* a stopped container's or an image's (keeper -1: none) */
 	int root;		/* O_PATH fd of its root directory */
 	bool resolved;
 };
@@ -198,24 +199,27 @@ static bool is_dot(const char *name)
  * The container's root: a running container's (its process pinned by pidfd),
  * a stopped one's files or an image's through the holder a session would get
  * (with --write's mount for a copy in: the container's own files, plain root
- * or writable layer); the root fd keeps them once the holder is gone.
+ * or writable layer). The holder lives until the copy is over: the root fd
+ * alone would keep the root's own mount, not the volumes mounted on it, which
+ * go with the holder's mount namespace.
  */
 static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
 		       struct cp_target *ct, struct dhi_err **err)
 {
 	struct toolbox_args ta = { .toolbox_cache = o->toolbox_cache, .policy = o->policy,
 				   .quiet = true };
-	struct image_target holder = { .keeper = -1, .holder = -1 };
+	struct image_target *holder = &ct->holder;
 	bool image = image_target_is(spec->target);
 	int r;
 
+	*holder = (struct image_target){ .keeper = -1, .holder = -1 };
 	ct->root = -1;
 	ct->t = (struct ns_target){ .pidfd = -1, .procfd = -1 };
 	if (image) {
 		if (spec->dir == COPY_IN)
 			return dhi_err_set(err, 0, "`%s`: an image's files are never written",
 					   spec->target);
-		if (image_target_start(spec->target + 8, &ta, false, &holder, &ct->rt, err) < 0)
+		if (image_target_start(spec->target + 8, &ta, false, holder, &ct->rt, err) < 0)
 			return -1;
 	} else {
 		if (rt_resolve(spec->target,
@@ -224,28 +228,26 @@ static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
 			return -1;
 		/* a stopped container's holder on its own files, written only by a copy in */
 		if (ct->rt.exited &&
-		    stopped_target_start(spec->dir == COPY_IN, false, &holder, &ct->rt, err) < 0) {
+		    stopped_target_start(spec->dir == COPY_IN, false, holder, &ct->rt, err) < 0) {
 			rt_target_free(&ct->rt);
 			return -1;
 		}
 	}
 	ct->resolved = true;
-	r = ns_target_open(ct->rt.pid, holder.keeper > 0 ? 0 : ct->rt.start_time, &ct->t, err) < 0 ||
+	r = ns_target_open(ct->rt.pid, holder->keeper > 0 ? 0 : ct->rt.start_time, &ct->t, err) < 0 ||
 	    ns_target_open_root(&ct->t, &ct->root, err) < 0 ? -1 : 0;
 	if (r < 0) {
 		dhi_autofree char *label = rt_target_label(&ct->rt);
 
-		image_target_stop(&holder);
 		return dhi_err_prefix(err, "container `%s`", label);
 	}
-	/* its files would be the host's (asked while the holder, if any, still runs) */
-	r = session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err);
-	image_target_stop(&holder);
-	return r;
+	/* its files would be the host's */
+	return session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err);
 }
 
 static void close_target(struct cp_target *ct)
 {
+	image_target_stop(&ct->holder);
 	if (ct->root >= 0)
 		close(ct->root);
 	if (ct->t.procfd >= 0 || ct->t.pidfd >= 0)
@@ -546,7 +548,7 @@ int cmd_cp(int argc, char **argv)
 	struct delegate d;
 	struct delegate_ask ask;
 	struct rt_opts dro;
-	struct cp_target ct = { .root = -1 };
+	struct cp_target ct = { .root = -1, .holder = { .keeper = -1, .holder = -1 } };
 	struct cp_ends e = { .srcfd = -1, .dstdir = -1 };
 	struct custody c = { 0 };
 	dhi_autofree char *reason = NULL;
