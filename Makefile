@@ -106,7 +106,7 @@ DHIDEBUG := $(BUILD)/dhidebug
 # the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
 KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
 KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/node.c \
-	injector/kubectl/plugin.c
+	injector/kubectl/kcp.c injector/kubectl/plugin.c
 
 .PHONY: unit-bins all deps check-deps check test check-unit check-integration demo bench install man clean asan format \
 	fixtures toolbox fuzz check-fuzz
@@ -315,8 +315,9 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
 UNIT_LDFLAGS_execid := -Wl,--wrap=dhi_sys_openat2
 # kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
-UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
-$(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
+UNIT_KUBE_OBJS := $(addprefix $(BUILD)/obj/injector/kubectl/,kube.o node.o kcp.o attach.o)
+UNIT_LDFLAGS_kube := $(UNIT_KUBE_OBJS)
+$(BUILD)/tests/unit/test_kube: $(UNIT_KUBE_OBJS)
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)

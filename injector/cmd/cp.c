@@ -44,6 +44,7 @@ struct cp_opts {
 	bool force;		/* -f, --force */
 	bool quiet;		/* -q */
 	bool no_record;		/* --no-record */
+	bool wait_stdin;	/* --wait-stdin */
 	bool help;
 	bool delegated;		/* delegated mode (injector/delegate.h), not an option */
 	const char *manifest;	/* --manifest FILE */
@@ -88,6 +89,8 @@ static void cp_usage(FILE *f)
 	      "  --runtime-root=<dir>   the runc/crun state directory\n"
 	      "  --toolbox-cache=<dir>  the cache that holds image:// targets\n"
 	      "  -q, --quiet            no notices\n"
+	      "  --wait-stdin           wait for one byte on stdin before anything else (kubectl\n"
+	      "                         dhidebug cp: nothing is written before its attach reads)\n"
 	      "\n"
 	      "<dest> `-` writes a tar stream to stdout, <src> `-` reads one from stdin into\n"
 	      "the directory <path>. See docs/cp.md.\n",
@@ -96,7 +99,8 @@ static void cp_usage(FILE *f)
 
 static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **err)
 {
-	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE };
+	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE,
+	       O_WAIT_STDIN };
 	static const struct option opts[] = {
 		{ "archive", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
@@ -109,6 +113,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		{ "no-record", no_argument, NULL, O_NOREC },
 		{ "runtime-root", required_argument, NULL, O_RTROOT },
 		{ "toolbox-cache", required_argument, NULL, O_TBCACHE },
+		{ "wait-stdin", no_argument, NULL, O_WAIT_STDIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -129,6 +134,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		case O_NOREC: o->no_record = true; break;
 		case O_RTROOT: o->runtime_root = optarg; break;
 		case O_TBCACHE: o->toolbox_cache = optarg; break;
+		case O_WAIT_STDIN: o->wait_stdin = true; break;
 		case ':':
 			return dhi_err_set(err, 0, "`%s` needs a value", argv[optind - 1]);
 		default:
@@ -509,7 +515,10 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 	int r;
 
 	if (e->srcfd < 0)
-		return tarin_run(STDIN_FILENO, e->dstdir, e->cside, o->archive, o->force, o->quiet,
+		return tarin_run(STDIN_FILENO, e->dstdir,
+				 &(struct tarin_opts){ .dest = e->cside, .dest_is_container = true,
+						       .archive = o->archive, .force = o->force,
+						       .quiet = o->quiet },
 				 c, err);
 	if (e->dstdir < 0) {
 		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
@@ -525,6 +534,28 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 	else
 		sink_dir_free(&sink);
 	return r;
+}
+
+/*
+ * --wait-stdin: one byte on stdin before anything else, so that what the copy
+ * writes (the tar stream, an error) is written once someone reads it. An
+ * attach (kubectl dhidebug cp) connects to a container's streams only after
+ * the container has started: bytes written before would be lost. A stream
+ * from stdin (`-`) begins after that byte.
+ */
+static int wait_stdin(struct dhi_err **err)
+{
+	unsigned char b;
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return dhi_err_set(err, errno, "--wait-stdin: cannot read stdin");
+	if (n == 0)
+		return dhi_err_set(err, 0, "--wait-stdin: stdin closed before the copy began");
+	return 0;
 }
 
 static int cp_fail(struct dhi_err *err)
@@ -564,6 +595,8 @@ int cmd_cp(int argc, char **argv)
 		cp_usage(stdout);
 		return 0;
 	}
+	if (o.wait_stdin && wait_stdin(&err) < 0)
+		return cp_fail(err);
 	if (copy_spec_parse(o.src, o.dst, &spec, &err) < 0)
 		return cp_fail(err);
 	if (policy_load(NULL, &site, &err) < 0)

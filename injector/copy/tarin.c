@@ -153,13 +153,61 @@ static int unpack_file(struct archive *a, struct copy_sink *s, const char *name,
 	return r;
 }
 
-/* One member: where it goes, then what it is. */
-static int unpack_entry(struct archive *a, struct archive_entry *e, int top, const char *cdir,
-			bool archive, bool force, bool quiet, struct custody *c,
-			struct dhi_err **err)
+struct tarin {
+	const struct tarin_opts *o;
+	char *top;		/* top_as: the first member's top component */
+};
+
+/* "/a/./b" → "a/./b": a member name as it is placed, without its leading `/` and `./` */
+static const char *relative(const char *member)
 {
+	while (*member == '/' || (member[0] == '.' && member[1] == '/'))
+		member += *member == '/' ? 1 : 2;
+	return member;
+}
+
+static char *join3(const char *dir, const char *rel)
+{
+	size_t n = strlen(dir);
+
+	if (!*rel)
+		return xstrdup(dir);
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", rel);
+}
+
+/*
+ * Where `member` goes below the destination (a new string): its name, or with
+ * top_as its top component replaced, all members below the first one's.
+ */
+static int placed_name(struct tarin *t, const char *member, char **out, struct dhi_err **err)
+{
+	const char *rel = relative(member);
+	size_t n = strcspn(rel, "/");
+
+	*out = NULL;
+	if (!t->o->top_as) {
+		*out = xstrdup(member);
+		return 0;
+	}
+	if (n == 0 || (n == 1 && rel[0] == '.') || (n == 2 && rel[0] == '.' && rel[1] == '.'))
+		return dhi_err_set(err, 0, "tar member `%s` names no entry below the stream's top",
+				   member);
+	if (!t->top)
+		t->top = xstrndup(rel, n);
+	else if (strlen(t->top) != n || strncmp(rel, t->top, n) != 0)
+		return dhi_err_set(err, 0, "tar member `%s` is not below the stream's first entry "
+				   "`%s`", member, t->top);
+	*out = xasprintf("%s%s", t->o->top_as, rel + n);
+	return 0;
+}
+
+/* One member: where it goes, then what it is. */
+static int unpack_entry(struct archive *a, struct archive_entry *e, int top, struct tarin *t,
+			struct custody *c, struct dhi_err **err)
+{
+	const struct tarin_opts *o = t->o;
 	const char *member = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
-	dhi_autofree char *path = xstrdup(member), *cpath = NULL;
+	dhi_autofree char *name = NULL, *path = NULL, *dpath = NULL, *spath = NULL;
 	const struct stat *st = archive_entry_stat(e);
 	struct copy_sink s;
 	char *last = NULL, hex[65] = "";
@@ -167,14 +215,17 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, con
 	uint64_t size = 0;
 	int r = 0;
 
+	if (placed_name(t, member, &name, err) < 0)
+		return -1;
+	path = xstrdup(name);
 	if (member_parent(top, path, member, &parent, &last, err) < 0)
 		return -1;
-	cpath = last ? xasprintf("%s%s%s", cdir, cdir[strlen(cdir) - 1] == '/' ? "" : "/",
-				 member[0] == '/' ? member + 1 : member)
-		     : xstrdup(cdir);
+	/* the records: each side's path of the entry */
+	dpath = last ? join3(o->dest, relative(name)) : xstrdup(o->dest);
+	spath = o->src ? join3(o->src, relative(member)) : xstrdup(member);
 	if (!last && !S_ISDIR(st->st_mode))
 		return dhi_err_set(err, 0, "tar member `%s` names no file", member);
-	sink_dir_init(&s, parent, archive, force);
+	sink_dir_init(&s, parent, o->archive, o->force);
 	switch (st->st_mode & S_IFMT) {
 	case S_IFDIR: {
 		dhi_autoclose int fd = -1;
@@ -184,13 +235,13 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, con
 			r = -1;
 			break;
 		}
-		if (last && archive) {
+		if (last && o->archive) {
 			dhi_autoclose int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 			if (rfd < 0 || fchown(rfd, st->st_uid, st->st_gid) < 0 ||
 			    fchmod(rfd, st->st_mode & 07777) < 0)
 				r = dhi_err_set(err, errno, "cannot set the owner and mode of `%s`",
-						cpath);
+						dpath);
 		} else if (last) {
 			dhi_autoclose int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -201,11 +252,12 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, con
 	}
 	case S_IFREG:
 		if (archive_entry_hardlink(e)) {
-			if (!quiet)
+			if (!o->quiet)
 				fprintf(stderr, "dhidebug: cp: skipped `%s`: a hard link is not copied\n",
 					member);
 			sink_dir_free(&s);
-			return custody_skip(c, cpath, st, "a hard link is not copied", err);
+			return custody_skip(c, o->dest_is_container ? dpath : spath, st,
+					    "a hard link is not copied", err);
 		}
 		r = unpack_file(a, &s, last, member, st, hex, &size, err);
 		break;
@@ -217,28 +269,31 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, con
 		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st->st_mode));
 
 		sink_dir_free(&s);
-		if (!quiet)
+		if (!o->quiet)
 			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", member, why);
-		return custody_skip(c, cpath, st, why, err);
+		return custody_skip(c, o->dest_is_container ? dpath : spath, st, why, err);
 	}
 	}
 	sink_dir_free(&s);
 	if (r < 0)
 		return -1;
 	return custody_file(c,
-			    &(struct custody_entry){ .path = cpath, .host_path = member, .st = st,
-						     .size = size, .sha256 = *hex ? hex : NULL,
+			    &(struct custody_entry){ .path = o->dest_is_container ? dpath : spath,
+						     .host_path = o->dest_is_container ? spath : dpath,
+						     .st = st, .size = size,
+						     .sha256 = *hex ? hex : NULL,
 						     .link = S_ISLNK(st->st_mode)
 								     ? archive_entry_symlink(e)
 								     : NULL },
 			    err);
 }
 
-int tarin_run(int fd, int dirfd, const char *cdir, bool archive, bool force, bool quiet,
-	      struct custody *c, struct dhi_err **err)
+int tarin_run(int fd, int dirfd, const struct tarin_opts *o, struct custody *c,
+	      struct dhi_err **err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
+	struct tarin t = { .o = o };
 	int r = 0, ar;
 
 	if (!a)
@@ -259,8 +314,9 @@ int tarin_run(int fd, int dirfd, const char *cdir, bool archive, bool force, boo
 					archive_error_string(a) ? archive_error_string(a) : "?");
 			break;
 		}
-		r = unpack_entry(a, e, dirfd, cdir, archive, force, quiet, c, err);
+		r = unpack_entry(a, e, dirfd, &t, c, err);
 	}
 	archive_read_free(a);
+	free(t.top);
 	return r;
 }

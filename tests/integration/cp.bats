@@ -606,3 +606,26 @@ as_site()
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "copy.end") | .status' "$SDIR/$sid/audit.jsonl")" = ok ]
 }
+
+@test "cp: --wait-stdin starts the copy only once a byte arrives on stdin, and does nothing if none does" {
+	# (kubectl dhidebug cp: the pod's dhidebug writes its stream once the attach reads it)
+	run --separate-stderr "$DHIDEBUG" cp --sessions-dir "$SDIR" --wait-stdin "$TARGET:/data/a.txt" "$OUT/a.txt" </dev/null
+	one_line_125
+	[[ "$stderr" == *"--wait-stdin: stdin closed before the copy began"* ]]
+	[ ! -e "$OUT/a.txt" ]
+	[ -z "$(ls "$SDIR")" ]
+	# the byte comes a while later: nothing was written before it
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	("$DHIDEBUG" cp -q --sessions-dir "$SDIR" --wait-stdin "$TARGET:/data" - <"$BATS_TEST_TMPDIR/go" \
+		>"$OUT/stream.tar" 2>"$OUT/err") 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/go"
+	sleep 0.5
+	[ ! -s "$OUT/stream.tar" ]
+	printf x >&4
+	exec 4>&-
+	wait "$pid"
+	cat "$OUT/err"
+	tar -C "$OUT" -xf "$OUT/stream.tar"
+	[ "$(cat "$OUT/data/a.txt")" = from-the-container ]
+}
