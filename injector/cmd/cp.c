@@ -23,6 +23,7 @@
 #include "injector/cli.h"
 #include "injector/toolbox_cmd.h"
 #include "injector/copy/custody.h"
+#include "injector/copy/idmap.h"
 #include "injector/copy/sink.h"
 #include "injector/copy/spec.h"
 #include "injector/copy/tarin.h"
@@ -62,6 +63,7 @@ struct cp_target {
 	struct ns_target t;
 	struct image_target holder;	/* a stopped container's or an image's (keeper -1: none) */
 	int root;		/* O_PATH fd of its root directory */
+	struct copy_idmap idmap;	/* a copy in: its user namespace's maps (mapped false: none) */
 	bool resolved;
 };
 
@@ -202,6 +204,24 @@ static bool is_dot(const char *name)
 }
 
 /*
+ * A copy in: the user namespace of the container's process, whose maps give
+ * what is written there its owner on the host (sink_dir_set_idmap). That of
+ * the runtime, which owns its pid namespace: a process in a namespace it
+ * made itself (its maps are its own choice, within its range) is refused.
+ */
+static int open_idmap(struct cp_target *ct, struct dhi_err **err)
+{
+	struct stat st;
+
+	if (ct->t.has_owner && fstatat(ct->t.procfd, "ns/user", &st, 0) == 0 &&
+	    (st.st_dev != ct->t.owner_dev || st.st_ino != ct->t.owner_ino))
+		return dhi_err_set(err, 0, "the container's process is in a user namespace of its "
+				   "own, not the one its runtime gave it: whose its files are is not "
+				   "known, and copying in is refused");
+	return copy_idmap_read(ct->t.procfd, &ct->idmap, err);
+}
+
+/*
  * The container's root: a running container's (its process pinned by pidfd),
  * a stopped one's files or an image's through the holder a session would get
  * (with --write's mount for a copy in: the container's own files, plain root
@@ -248,11 +268,14 @@ static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
 		return dhi_err_prefix(err, "container `%s`", label);
 	}
 	/* its files would be the host's */
-	return session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err);
+	if (session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err) < 0)
+		return -1;
+	return spec->dir == COPY_IN && holder->keeper <= 0 ? open_idmap(ct, err) : 0;
 }
 
 static void close_target(struct cp_target *ct)
 {
+	copy_idmap_free(&ct->idmap);
 	image_target_stop(&ct->holder);
 	if (ct->root >= 0)
 		close(ct->root);
@@ -506,7 +529,7 @@ static FILE *manifest_open(const char *path, bool force, struct dhi_err **err)
 
 /* The copy itself, between copy.start and copy.end. */
 static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struct cp_ends *e,
-		    struct custody *c, struct dhi_err **err)
+		    const struct copy_idmap *idmap, struct custody *c, struct dhi_err **err)
 {
 	struct copy_sink sink;
 	struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside, .hside = e->hside,
@@ -517,8 +540,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 	if (e->srcfd < 0)
 		return tarin_run(STDIN_FILENO, e->dstdir,
 				 &(struct tarin_opts){ .dest = e->cside, .dest_is_container = true,
-						       .archive = o->archive, .force = o->force,
-						       .quiet = o->quiet },
+						       .idmap = idmap, .archive = o->archive,
+						       .force = o->force, .quiet = o->quiet },
 				 c, err);
 	if (e->dstdir < 0) {
 		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
@@ -526,6 +549,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 		parent = NULL;
 	} else {
 		sink_dir_init(&sink, e->dstdir, o->archive, o->force);
+		if (spec->dir == COPY_IN)
+			sink_dir_set_idmap(&sink, idmap);
 		parent = sink_dir_handle(&sink);
 	}
 	r = copy_walk_run(&w, e->srcfd, parent, e->name, err);
@@ -650,7 +675,7 @@ int cmd_cp(int argc, char **argv)
 		r = custody_start(&c, f, &err);
 	}
 	if (r == 0)
-		r = run_copy(&o, &spec, &e, &c, &err);
+		r = run_copy(&o, &spec, &e, &ct.idmap, &c, &err);
 	if (r < 0)
 		reason = dhi_err_string(err);
 	if (custody_end(&c, reason, &end_err) < 0 && r == 0) {

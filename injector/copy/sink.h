@@ -69,6 +69,27 @@ void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force);
 void *sink_dir_handle(struct copy_sink *s);
 void sink_dir_free(struct copy_sink *s);
 
+struct copy_idmap;
+
+/*
+ * The directory is a container's in a user namespace of its own (`map`,
+ * borrowed; NULL or not mapped: none): what is created there is owned, on
+ * the host, by the container's root without -a, or with -a by the source's
+ * owner as the container names it, each through the namespace's maps (an
+ * id without a mapping is an error), so that the container sees it as the
+ * copy meant. Without it, the owner is the copier's (root) or, with -a, the
+ * source's as it is.
+ */
+void sink_dir_set_idmap(struct copy_sink *s, const struct copy_idmap *map);
+
+/*
+ * The owner the directory sink gives an entry of stat `st` (as above): *set
+ * false when it keeps the creator's. For what is created beside the sink
+ * (tarin.c's directories).
+ */
+int sink_dir_owner(struct copy_sink *s, const struct stat *st, const char *rel, uid_t *uid,
+		   gid_t *gid, bool *set, struct dhi_err **err);
+
 /* A tar (pax) stream on `fd` (borrowed), members named by `rel`. */
 int sink_tar_init(struct copy_sink *s, int fd, bool archive, struct dhi_err **err);
 void sink_tar_free(struct copy_sink *s);

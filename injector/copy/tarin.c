@@ -226,20 +226,25 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 	if (!last && !S_ISDIR(st->st_mode))
 		return dhi_err_set(err, 0, "tar member `%s` names no file", member);
 	sink_dir_init(&s, parent, o->archive, o->force);
+	sink_dir_set_idmap(&s, o->idmap);
 	switch (st->st_mode & S_IFMT) {
 	case S_IFDIR: {
 		dhi_autoclose int fd = -1;
+		uid_t uid;
+		gid_t gid;
+		bool set = false;
 
 		/* a directory that is there is merged into, as tar does */
-		if (last && enter_dir(parent, last, 0700, &fd, err) < 0) {
+		if (last && (enter_dir(parent, last, 0700, &fd, err) < 0 ||
+			     sink_dir_owner(&s, st, dpath, &uid, &gid, &set, err) < 0)) {
 			r = -1;
 			break;
 		}
-		if (last && o->archive) {
+		if (last && set) {
 			dhi_autoclose int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-			if (rfd < 0 || fchown(rfd, st->st_uid, st->st_gid) < 0 ||
-			    fchmod(rfd, st->st_mode & 07777) < 0)
+			if (rfd < 0 || fchown(rfd, uid, gid) < 0 ||
+			    fchmod(rfd, st->st_mode & (o->archive ? 07777 : 0777)) < 0)
 				r = dhi_err_set(err, errno, "cannot set the owner and mode of `%s`",
 						dpath);
 		} else if (last) {

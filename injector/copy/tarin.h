@@ -17,6 +17,7 @@ struct tarin_opts {
 				 * the source's (else the reverse) */
 	const char *top_as;	/* NULL, or the name the stream's top entry takes in `dest`:
 				 * every member must then be below the first one's top */
+	const struct copy_idmap *idmap;	/* the container's id maps (sink_dir_set_idmap), or NULL */
 	bool archive, force, quiet;
 };
 

@@ -629,3 +629,70 @@ as_site()
 	tar -C "$OUT" -xf "$OUT/stream.tar"
 	[ "$(cat "$OUT/data/a.txt")" = from-the-container ]
 }
+
+@test "cp: into a container with a user namespace, owners go through its uid_map and gid_map" {
+	requires toolbox
+	# a runc container the runtime gave a user namespace, as attack_redteam.bats makes one
+	container_rm
+	more_bundle()
+	{
+		jq '.linux.namespaces += [{type: "user"}]
+		    | .linux.uidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		    | .linux.gidMappings = [{containerID: 0, hostID: 300000, size: 65536}]
+		    | .mounts |= map(select(.type != "cgroup"))' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+		chown -R 200000:300000 "$VOLDIR"
+		local m d=$1
+		for m in $(jq -r '.mounts[].destination' "$1/config.json"); do
+			mkdir -p "$1/rootfs$m"
+		done
+		while [ "$d" != / ] && [ "$d" != /tmp ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
+	}
+	container_start dynamic
+	[ "$(readlink "/proc/$CPID/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+	printf 'plain\n' >"$BATS_TEST_TMPDIR/plain"
+	printf 'kept\n' >"$BATS_TEST_TMPDIR/kept"
+	mkdir "$BATS_TEST_TMPDIR/tree"
+	ln -s kept "$BATS_TEST_TMPDIR/tree/link"
+	printf 'deep\n' >"$BATS_TEST_TMPDIR/tree/f"
+	chown 1000:1001 "$BATS_TEST_TMPDIR/kept"
+	chown -h 1000:1001 "$BATS_TEST_TMPDIR/tree" "$BATS_TEST_TMPDIR/tree/link" "$BATS_TEST_TMPDIR/tree/f"
+	# without -a: the container's root, not the host's (which it would see as nobody)
+	run --separate-stderr dcp "$BATS_TEST_TMPDIR/plain" "$TARGET:/data/plain"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/plain")" = 200000:300000 ]
+	# -a: the source's owner, as the container names it
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/kept" "$TARGET:/data/kept"
+	[ "$status" -eq 0 ]
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/tree" "$TARGET:/data/tree"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/kept" "$ROOTFS/data/tree" "$ROOTFS/data/tree/f" | sort -u)" = 201000:301001 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/tree/link")" = 201000:301001 ]
+	# a tar stream too
+	mkdir -p "$BATS_TEST_TMPDIR/t"
+	printf 'member\n' >"$BATS_TEST_TMPDIR/t/m"
+	run bash -c "tar -C '$BATS_TEST_TMPDIR/t' --owner=7 --group=8 -cf - m | '$DHIDEBUG' cp -q --no-record -a - '$TARGET:/data'"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/m")" = 200007:300008 ]
+	run bash -c "tar -C '$BATS_TEST_TMPDIR/t' -cf - m | '$DHIDEBUG' cp -q --no-record -f - '$TARGET:/data'"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/m")" = 200000:300000 ]
+	# what the container itself sees
+	run dhidebug --no-record --profile general "$TARGET" -- stat -c '%n %u:%g' /data/plain /data/kept /data/m
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "/data/plain 0:0
+/data/kept 1000:1001
+/data/m 0:0" ]
+	# an owner the namespace does not map: one line, nothing of it left
+	printf 'far\n' >"$BATS_TEST_TMPDIR/far"
+	chown 70000:70000 "$BATS_TEST_TMPDIR/far"
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/far" "$TARGET:/data/far"
+	one_line_125
+	[[ "$stderr" == *"uid 70000 has no mapping in the container's user namespace"* ]]
+	[ ! -e "$ROOTFS/data/far" ]
+}
