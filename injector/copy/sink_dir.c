@@ -266,6 +266,14 @@ static int file_end(struct copy_sink *s, void *file, bool ok, uint64_t size, con
 			f->tmpname = NULL;
 		}
 	}
+	if (ok && r == 0 && s->keep_placed) {
+		struct stat placed;
+
+		if (fstat(f->fd, &placed) == 0) {
+			s->placed_dev = placed.st_dev;
+			s->placed_ino = placed.st_ino;
+		}
+	}
 	/* a file that is not complete leaves nothing behind */
 	if (f->tmpname)
 		unlinkat(f->parent, f->tmpname, 0);
@@ -320,6 +328,61 @@ static int do_symlink(struct copy_sink *s, void *parent, const char *name, const
 	return r;
 }
 
+int sink_dir_link(int topfd, const struct copy_first *first, int parentfd, const char *name,
+		  const char *rel, bool force, struct dhi_err **err)
+{
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	char proc[64];
+	struct stat st;
+	char *tmp = NULL;
+	int fd, r = 0;
+
+	/* the first by its path, never through a symlink: only the inode placed is linked */
+	fd = dhi_sys_openat2(topfd, first->rel, &how, sizeof(how));
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != first->dev ||
+	    st.st_ino != first->ino) {
+		close(fd);
+		return 1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, parentfd, name, AT_SYMLINK_FOLLOW) == 0)
+		goto out;
+	if (errno == EEXIST && force) {
+		tmp = temp_name(name);
+		if (linkat(AT_FDCWD, proc, parentfd, tmp, AT_SYMLINK_FOLLOW) == 0) {
+			if (renameat(parentfd, tmp, parentfd, name) < 0) {
+				r = dhi_err_set(err, errno, "cannot put `%s` in place", rel);
+				unlinkat(parentfd, tmp, 0);
+			}
+			goto out;
+		}
+	}
+	if (errno == EEXIST)
+		r = exists_error(rel, err);
+	else if (errno == EXDEV || errno == EPERM || errno == EMLINK)
+		r = 1; /* another filesystem, protected_hardlinks, too many links: a copy */
+	else
+		r = dhi_err_set(err, errno, "cannot link `%s`", rel);
+out:
+	free(tmp);
+	close(fd);
+	return r;
+}
+
+static int do_hardlink(struct copy_sink *s, void *parent, const char *name, const char *rel,
+		       const struct copy_first *first, const struct stat *st, struct dhi_err **err)
+{
+	struct dir_priv *p = s->priv;
+
+	(void)st;
+	return sink_dir_link(p->top.fd, first, ((struct dir_node *)parent)->fd, name, rel,
+			     s->force, err);
+}
+
 static int set_xattr(struct copy_sink *s, void *handle, bool is_dir, const char *name,
 		     const void *value, size_t len, struct dhi_err **err)
 {
@@ -353,6 +416,7 @@ static const struct copy_sink_ops dir_ops = {
 	.file_data = file_data,
 	.file_end = file_end,
 	.symlink = do_symlink,
+	.hardlink = do_hardlink,
 };
 
 void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force)

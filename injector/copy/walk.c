@@ -25,6 +25,90 @@
 #include "common/xalloc.h"
 
 #define CHUNK (256u << 10)
+#define LINKS_MAX (1u << 20)	/* files with several links remembered (then: copies) */
+
+/* A file with more than one link, as first copied: its source inode, where it went. */
+struct link_entry {
+	dev_t dev;
+	ino_t ino;
+	char *rel;		/* from the top (the sink's struct copy_first) */
+	char *path;		/* its record's `path` */
+	dev_t placed_dev;	/* what the directory sink placed */
+	ino_t placed_ino;
+	char hex[65];		/* its SHA-256, which every other name of it has too */
+};
+
+/* The entries, and an open-addressing index of them by inode (slots hold index + 1). */
+struct copy_links {
+	struct link_entry *v;
+	size_t n, cap;
+	size_t *slot;
+	size_t nslots;		/* a power of two, at least twice cap */
+};
+
+static size_t slot_of(const struct copy_links *l, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ (uint64_t)dev;
+
+	return (size_t)(h ^ (h >> 29)) & (l->nslots - 1);
+}
+
+static struct link_entry *links_find(struct copy_links *l, const struct stat *st)
+{
+	if (!l || !l->nslots)
+		return NULL;
+	for (size_t i = slot_of(l, st->st_dev, st->st_ino); l->slot[i]; i = (i + 1) & (l->nslots - 1)) {
+		struct link_entry *e = &l->v[l->slot[i] - 1];
+
+		if (e->dev == st->st_dev && e->ino == st->st_ino)
+			return e;
+	}
+	return NULL;
+}
+
+static void links_index(struct copy_links *l, size_t k)
+{
+	size_t i = slot_of(l, l->v[k].dev, l->v[k].ino);
+
+	while (l->slot[i])
+		i = (i + 1) & (l->nslots - 1);
+	l->slot[i] = k + 1;
+}
+
+static void links_add(struct copy_walk *w, const struct stat *st, const char *rel,
+		      const char *path, const char hex[65])
+{
+	struct copy_links *l = w->links;
+
+	if (l->n == LINKS_MAX)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		free(l->slot);
+		l->nslots = 2 * l->cap;
+		l->slot = xzalloc(l->nslots * sizeof(*l->slot));
+		for (size_t k = 0; k < l->n; k++)
+			links_index(l, k);
+	}
+	l->v[l->n] = (struct link_entry){ .dev = st->st_dev, .ino = st->st_ino,
+					  .rel = xstrdup(rel), .path = xstrdup(path),
+					  .placed_dev = w->sink->placed_dev,
+					  .placed_ino = w->sink->placed_ino };
+	memcpy(l->v[l->n].hex, hex, 65);
+	links_index(l, l->n);
+	l->n++;
+}
+
+static void links_free(struct copy_links *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].rel);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	free(l->slot);
+}
 
 static const unsigned char zeros[64 << 10];
 
@@ -269,7 +353,8 @@ static int read_whole(int fd, const char *rel, unsigned char **out, size_t *len,
  * file that refuses reading: mem, pagemap, clear_refs), 0 when copied.
  */
 static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
-		     const struct stat *st, unsigned char *buf, struct dhi_err **err)
+		     const struct stat *st, unsigned char *buf, char hexout[65],
+		     struct dhi_err **err)
 {
 	dhi_autoclose int fd = -1;
 	struct copy_sink *s = w->sink;
@@ -299,6 +384,9 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		free(whole);
 		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
 	}
+	/* a tar stream's attributes go in the member's header: before it */
+	if (s->xattrs_first)
+		copy_xattrs(w, fd, NULL, false, a, &xattrs, err);
 	r = s->ops->file_begin(s, parent, a->name, a->rel, st,
 			       whole ? wlen : (uint64_t)now.st_size, &h.file, err);
 	if (r == 0 && whole) {
@@ -322,7 +410,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 			r = hole(&h, size - h.off, err);
 	}
 	free(whole);
-	if (r == 0 && h.file)
+	if (r == 0 && h.file && !s->xattrs_first)
 		r = copy_xattrs(w, fd, h.file, false, a, &xattrs, err);
 	if (h.file) {
 		int e = s->ops->file_end(s, h.file, r == 0, h.off, st, r == 0 ? err : &(struct dhi_err *){ NULL });
@@ -337,6 +425,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		json_decref(xattrs);
 		return -1;
 	}
+	memcpy(hexout, hex, sizeof(hex));
 	return custody_file(w->custody,
 			    &(struct custody_entry){ .path = cside(w, a), .host_path = hside(w, a),
 						     .st = st, .size = h.off, .sha256 = hex,
@@ -363,6 +452,8 @@ static int copy_link(struct copy_walk *w, int pathfd, void *parent, const struct
 
 static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
 		      int depth, unsigned char *buf, struct dhi_err **err);
+static int copy_regular(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+			const struct stat *st, unsigned char *buf, struct dhi_err **err);
 
 static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
 		    const struct stat *st, int depth, unsigned char *buf, struct dhi_err **err)
@@ -385,14 +476,19 @@ static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct 
 		close(fd);
 		return dhi_err_set(err, errno, "cannot read the directory `%s`", a->src);
 	}
-	if (w->sink->ops->dir_begin(w->sink, parent, a->name, a->rel, st, &dh, err) < 0) {
-		closedir(d);
-		return -1;
-	}
 	{
 		json_t *xattrs = NULL;
 
-		copy_xattrs(w, dirfd(d), dh, true, a, &xattrs, err);
+		/* a tar stream's attributes go in the member's header: before it */
+		if (w->sink->xattrs_first)
+			copy_xattrs(w, dirfd(d), NULL, true, a, &xattrs, err);
+		if (w->sink->ops->dir_begin(w->sink, parent, a->name, a->rel, st, &dh, err) < 0) {
+			json_decref(xattrs);
+			closedir(d);
+			return -1;
+		}
+		if (!w->sink->xattrs_first)
+			copy_xattrs(w, dirfd(d), dh, true, a, &xattrs, err);
 		r = custody_file(w->custody,
 				 &(struct custody_entry){ .path = cside(w, a),
 							  .host_path = hside(w, a), .st = st,
@@ -446,7 +542,6 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 		      int depth, unsigned char *buf, struct dhi_err **err)
 {
 	struct stat st;
-	int r;
 
 	if (fstatat(pathfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return dhi_err_set(err, errno, "cannot stat `%s`", a->src);
@@ -456,14 +551,7 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 	case S_IFLNK:
 		return copy_link(w, pathfd, parent, a, &st, err);
 	case S_IFREG:
-		r = copy_file(w, pathfd, parent, a, &st, buf, err);
-		if (r == 1) {
-			dhi_autofree char *why = dhi_err_string(*err);
-
-			dhi_err_clear(err);
-			return skip(w, a, &st, why, err);
-		}
-		return r;
+		return copy_regular(w, pathfd, parent, a, &st, buf, err);
 	default: {
 		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st.st_mode));
 
@@ -472,17 +560,68 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 	}
 }
 
+/*
+ * A regular file: a hard link to its first copy when the walk has copied it
+ * under another name already (and the sink can link it), else its bytes.
+ */
+static int copy_regular(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+			const struct stat *st, unsigned char *buf, struct dhi_err **err)
+{
+	struct link_entry *first = NULL;
+	char hex[65] = "";
+	int r;
+
+	if (st->st_nlink > 1 && w->sink->ops->hardlink)
+		first = links_find(w->links, st);
+	if (first) {
+		r = w->sink->ops->hardlink(w->sink, parent, a->name, a->rel,
+					   &(struct copy_first){ .rel = first->rel,
+								 .dev = first->placed_dev,
+								 .ino = first->placed_ino },
+					   st, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return custody_file(w->custody,
+					    &(struct custody_entry){ .path = cside(w, a),
+								     .host_path = hside(w, a),
+								     .st = st, .sha256 = first->hex,
+								     .hardlink = first->path },
+					    err);
+		/* (it cannot be a link there: a copy of its own) */
+	}
+	w->sink->keep_placed = st->st_nlink > 1 && !first;
+	w->sink->placed_dev = 0;
+	w->sink->placed_ino = 0;
+	r = copy_file(w, pathfd, parent, a, st, buf, hex, err);
+	w->sink->keep_placed = false;
+	if (r == 0 && st->st_nlink > 1 && !first && w->sink->ops->hardlink)
+		links_add(w, st, a->rel, cside(w, a), hex);
+	if (r == 1) {
+		dhi_autofree char *why = dhi_err_string(*err);
+
+		dhi_err_clear(err);
+		return skip(w, a, st, why, err);
+	}
+	return r;
+}
+
 int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name,
 		  struct dhi_err **err)
 {
 	dhi_autofree unsigned char *buf = xmalloc(CHUNK);
-	int r = copy_entry(w, srcfd, parent,
-			   &(struct at){ .name = name, .rel = name,
-					 .src = w->src_is_container ? w->cside : w->hside,
-					 .dst = w->src_is_container ? w->hside : w->cside },
-			   0, buf, err);
+	struct copy_links links = { 0 };
+	int r;
 
+	w->links = &links;
+	r = copy_entry(w, srcfd, parent,
+		       &(struct at){ .name = name, .rel = name,
+				     .src = w->src_is_container ? w->cside : w->hside,
+				     .dst = w->src_is_container ? w->hside : w->cside },
+		       0, buf, err);
 	if (r == 0 && w->sink->ops->close)
 		r = w->sink->ops->close(w->sink, err);
+	links_free(&links);
+	w->links = NULL;
 	return r;
 }
