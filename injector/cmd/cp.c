@@ -81,7 +81,7 @@ static void cp_usage(FILE *f)
 	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
 	      "       dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n"
 	      "\n"
-	      "  -a, --archive          keep mode, owner and times\n"
+	      "  -a, --archive          keep mode, owner, times and user.* xattrs\n"
 	      "  -f, --force            replace what exists at the destination\n"
 	      "  --manifest=<file>      write a `sha256sum -c` list of the files copied\n"
 	      "  --profile=<name>       the profile whose write rules a copy in obeys\n"

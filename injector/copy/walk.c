@@ -9,6 +9,8 @@
 #include <linux/openat2.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,30 @@
 #define CHUNK (256u << 10)
 #define LINKS_MAX (1u << 20)	/* files with several links remembered (then: copies) */
 
+/*
+ * The hasher: a thread that hashes what sendfile placed while the next chunk
+ * is copied, so that the copy (the kernel's work) and the digest (ours) take
+ * the time of the longer of the two rather than of both. One job at a time:
+ * the walk hands over a chunk once the previous one is hashed. The thread
+ * touches only the job's digest context and reads the job's file, our own
+ * private one (an O_TMPFILE: nobody else can truncate it under the mapping).
+ */
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, busy, quit;
+	EVP_MD_CTX *ctx;
+	int fd;
+	uint64_t off;
+	size_t len;
+	const char *what;
+	struct dhi_err *err;	/* the first failure, for the walk to take */
+	unsigned char *buf;
+};
+
+static void hasher_stop(struct hasher *hs);
+
 /* A file with more than one link, as first copied: its source inode, where it went. */
 struct link_entry {
 	dev_t dev;
@@ -40,6 +66,7 @@ struct link_entry {
 
 /* The entries, and an open-addressing index of them by inode (slots hold index + 1). */
 struct copy_links {
+	struct hasher hasher;	/* (the walk's private state lives here, with the links) */
 	struct link_entry *v;
 	size_t n, cap;
 	size_t *slot;
@@ -108,6 +135,7 @@ static void links_free(struct copy_links *l)
 	}
 	free(l->v);
 	free(l->slot);
+	hasher_stop(&l->hasher);
 }
 
 static const unsigned char zeros[64 << 10];
@@ -192,7 +220,7 @@ static int copy_range(struct hashing *h, int fd, uint64_t end, unsigned char *bu
 	return 0;
 }
 
-#define SENDFILE_CHUNK (8u << 20)
+#define SENDFILE_CHUNK (2u << 20)
 
 /* Hashes <off, len> of `fd` (our own file, private until placed): mapped, else read back. */
 static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned char *buf,
@@ -220,16 +248,108 @@ static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned
 	return 0;
 }
 
+static void *hasher_main(void *arg)
+{
+	struct hasher *hs = arg;
+
+	pthread_mutex_lock(&hs->mu);
+	for (;;) {
+		while (!hs->busy && !hs->quit)
+			pthread_cond_wait(&hs->cv, &hs->mu);
+		if (!hs->busy && hs->quit)
+			break;
+		pthread_mutex_unlock(&hs->mu);
+		{
+			struct dhi_err *e = NULL;
+
+			hash_back(hs->ctx, hs->fd, hs->off, hs->len, hs->buf, hs->what, &e);
+			pthread_mutex_lock(&hs->mu);
+			if (e && !hs->err)
+				hs->err = e;
+			else
+				dhi_err_clear(&e);
+		}
+		hs->busy = false;
+		pthread_cond_broadcast(&hs->cv);
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return NULL;
+}
+
+/* Waits for the job in hand; -1 with *err when a job failed (its error). */
+static int hasher_wait(struct hasher *hs, struct dhi_err **err)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&hs->mu);
+	while (hs->busy)
+		pthread_cond_wait(&hs->cv, &hs->mu);
+	if (hs->err) {
+		*err = hs->err;
+		hs->err = NULL;
+		r = -1;
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return r;
+}
+
+/* Hands over <off, len> of `fd` to hash into `ctx`; 1 when there is no thread (hash here). */
+static int hasher_post(struct hasher *hs, EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len,
+		       const char *what)
+{
+	if (!hs->started) {
+		pthread_mutex_init(&hs->mu, NULL);
+		pthread_cond_init(&hs->cv, NULL);
+		hs->buf = xmalloc(CHUNK);
+		if (pthread_create(&hs->th, NULL, hasher_main, hs) != 0) {
+			pthread_mutex_destroy(&hs->mu);
+			pthread_cond_destroy(&hs->cv);
+			free(hs->buf);
+			hs->buf = NULL;
+			return 1;
+		}
+		hs->started = true;
+	}
+	pthread_mutex_lock(&hs->mu);
+	hs->ctx = ctx;
+	hs->fd = fd;
+	hs->off = off;
+	hs->len = len;
+	hs->what = what;
+	hs->busy = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	return 0;
+}
+
+static void hasher_stop(struct hasher *hs)
+{
+	if (!hs->started)
+		return;
+	pthread_mutex_lock(&hs->mu);
+	hs->quit = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	pthread_join(hs->th, NULL);
+	pthread_mutex_destroy(&hs->mu);
+	pthread_cond_destroy(&hs->cv);
+	dhi_err_clear(&hs->err);
+	free(hs->buf);
+	memset(hs, 0, sizeof(*hs));
+}
+
 /*
  * A dense file into a sink that gives its fd: copied in the kernel
  * (sendfile: no trip through our memory), and what landed in our file is
- * hashed, so the digest is of exactly the bytes placed. 1 when sendfile
- * cannot do it here (nothing copied yet): the caller reads and writes instead.
+ * hashed (by the hasher, one chunk behind the copy), so the digest is of
+ * exactly the bytes placed. 1 when sendfile cannot do it here (nothing
+ * copied yet): the caller reads and writes instead.
  */
-static int copy_kernel(struct hashing *h, int in, int out, unsigned char *buf, const char *what,
-		       struct dhi_err **err)
+static int copy_kernel(struct hashing *h, struct hasher *hs, int in, int out, unsigned char *buf,
+		       const char *what, struct dhi_err **err)
 {
 	off_t in_off = 0;
+	int r = 0;
 
 	if (lseek(out, 0, SEEK_SET) < 0)
 		return 1;
@@ -241,14 +361,28 @@ static int copy_kernel(struct hashing *h, int in, int out, unsigned char *buf, c
 		if (n < 0 && h->off == 0 && (errno == EINVAL || errno == ENOSYS ||
 					     errno == EOPNOTSUPP))
 			return 1;
-		if (n < 0)
-			return dhi_err_set(err, errno, "cannot copy `%s`", what);
+		if (n < 0) {
+			r = dhi_err_set(err, errno, "cannot copy `%s`", what);
+			break;
+		}
 		if (n == 0)
-			return 0;
-		if (hash_back(h->ctx, out, h->off, (size_t)n, buf, what, err) < 0)
-			return -1;
+			break;
+		/* the previous chunk is hashed before the context takes this one */
+		if (hasher_wait(hs, err) < 0) {
+			r = -1;
+			break;
+		}
+		if (hasher_post(hs, h->ctx, out, h->off, (size_t)n, what) == 1 &&
+		    hash_back(h->ctx, out, h->off, (size_t)n, buf, what, err) < 0) {
+			r = -1;
+			break;
+		}
 		h->off += (uint64_t)n;
 	}
+	/* the last chunk hashed (or abandoned) before the caller finishes the digest */
+	if (hasher_wait(hs, r < 0 ? &(struct dhi_err *){ NULL } : err) < 0 && r == 0)
+		r = -1;
+	return r;
 }
 
 /* Data and holes of a sparse file, holes left as holes in the sink. */
@@ -400,7 +534,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		ofd = !sparse && s->ops->file_fd ? s->ops->file_fd(s, h.file) : -1;
 		r = 1;
 		if (ofd >= 0)
-			r = copy_kernel(&h, fd, ofd, buf, a->src, err);
+			r = copy_kernel(&h, &w->links->hasher, fd, ofd, buf, a->src, err);
 		if (r == 1 && sparse)
 			r = copy_sparse(&h, fd, size, buf, a->src, err);
 		else if (r == 1)

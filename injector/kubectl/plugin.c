@@ -245,7 +245,7 @@ static void usage_cp(FILE *f)
 		"\n"
 		"  -c, --container=<name>   the container\n"
 		"  -n, --namespace=<ns>     the pod's namespace (default: the context's)\n"
-		"  -a, --archive            keep mode, owner and times\n"
+		"  -a, --archive            keep mode, owner, times and user.* xattrs\n"
 		"  -f, --force              replace what exists at the destination\n"
 		"      --manifest=<file>    write a `sha256sum -c` list of the files (this side)\n"
 		"  -q, --quiet              no notices, no summary line\n"
