@@ -90,7 +90,7 @@ INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c inje
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c \
 	injector/copy/spec.c injector/copy/custody.c injector/copy/sink_dir.c \
-	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c
+	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c injector/copy/idmap.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
 	injector/record/index.c
@@ -106,7 +106,7 @@ DHIDEBUG := $(BUILD)/dhidebug
 # the kubectl plugin: found by `kubectl plugin list` when it is on PATH beside dhidebug
 KUBECTL_PLUGIN := $(BUILD)/kubectl-dhidebug
 KUBECTL_SRCS := injector/kubectl/kube.c injector/kubectl/attach.c injector/kubectl/node.c \
-	injector/kubectl/plugin.c
+	injector/kubectl/kcp.c injector/kubectl/plugin.c
 
 .PHONY: unit-bins all deps check-deps check test check-unit check-integration demo bench install man clean asan format \
 	fixtures toolbox fuzz check-fuzz
@@ -187,8 +187,9 @@ DEPS_CMDS := bats:bats jq:jq python3:python3 curl:curl tmux:tmux script:bsdutils
 #   (its pause image needs catatonit, which podman only recommends), containerd with ctr
 DEPS_CMDS += runc:runc crun:crun podman:podman catatonit:catatonit containerd:containerd \
 	ctr:containerd
-# - a real Docker Engine: docker.bats starts Debian's dockerd on a private socket, data root
-#   and exec root (no iptables, no bridge); its docker CLI is also what runtimes.bats compares
+# - a real Docker Engine: docker.bats, cp_docker.bats and bench/cp start Debian's dockerd on a
+#   private socket, data root and exec root (tests/integration/dockerd.bash: no iptables, no
+#   bridge); its docker CLI is also what runtimes.bats compares
 #   `dhidebug ls` with on podman's Docker-compatible socket
 DEPS_CMDS += dockerd:docker.io docker:docker.io
 # - images: a real registry with TLS and htpasswd, filled by skopeo; umoci for bench/toolbox;
@@ -315,8 +316,9 @@ $(BUILD)/tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJS)
 UNIT_LDFLAGS_path := -Wl,--wrap=dhi_sys_openat2
 UNIT_LDFLAGS_execid := -Wl,--wrap=dhi_sys_openat2
 # kubectl-dhidebug's sources are not in LIB_OBJS (dhidebug does not need them)
-UNIT_LDFLAGS_kube := $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
-$(BUILD)/tests/unit/test_kube: $(BUILD)/obj/injector/kubectl/kube.o $(BUILD)/obj/injector/kubectl/node.o
+UNIT_KUBE_OBJS := $(addprefix $(BUILD)/obj/injector/kubectl/,kube.o node.o kcp.o attach.o)
+UNIT_LDFLAGS_kube := $(UNIT_KUBE_OBJS)
+$(BUILD)/tests/unit/test_kube: $(UNIT_KUBE_OBJS)
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-tap unit $(UNIT_BINS)

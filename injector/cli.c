@@ -152,7 +152,8 @@ const struct cli_subcommand cli_subcommands[] = {
 	  "dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n",
 	  "`dhidebug cp` copies files and directories out of and into a container that has\n"
 	  "no tar (symlinks as links, never followed out of its root); `-` is a tar stream.\n"
-	  "Each copy is a recorded session with the SHA-256 of every file; see docs/cp.md.\n",
+	  "Each copy is a recorded session with the SHA-256 of every file; see docs/cp.md.\n"
+	  "`--wait-stdin` waits for a byte on stdin first (kubectl dhidebug cp starts so).\n",
 	  true },
 	{ "toolbox", cmd_toolbox, "manage the toolbox cache and show the toolbox rules",
 	  "dhidebug toolbox pull [--json] <ref> | ls [--json] | rm <ref>|<digest>\n"

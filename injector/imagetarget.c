@@ -216,6 +216,133 @@ static char *lowerdirs(int sock, const struct rt_fs *fs, char *opts, char *const
 	return opts;
 }
 
+/* The container's volumes and bind mounts, their sources held open (rt_fs.mounts). */
+struct volumes {
+	const struct rt_mount *m[RT_MOUNTS_MAX];
+	int src[RT_MOUNTS_MAX];
+	size_t n;
+};
+
+static size_t depth_of(const char *path)
+{
+	size_t n = 0;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			n++;
+	return n;
+}
+
+/*
+ * Opens each source now, before the tmpfs goes over SCRATCH (a source may be
+ * under it), ordered as the runtime mounts them: a parent before what is
+ * mounted inside it.
+ */
+static void open_volumes(int sock, const struct rt_fs *fs, struct volumes *v)
+{
+	v->n = 0;
+	for (size_t i = 0; i < fs->n_mounts && v->n < RT_MOUNTS_MAX; i++) {
+		size_t at = v->n, d = depth_of(fs->mounts[i].destination);
+		int fd = open(fs->mounts[i].source, O_PATH | O_CLOEXEC);
+
+		if (fd < 0)
+			die(sock, "cannot open the volume `%s`", fs->mounts[i].source);
+		while (at > 0 && depth_of(v->m[at - 1]->destination) > d) {
+			v->m[at] = v->m[at - 1];
+			v->src[at] = v->src[at - 1];
+			at--;
+		}
+		v->m[at] = &fs->mounts[i];
+		v->src[at] = fd;
+		v->n++;
+	}
+}
+
+/*
+ * `path` inside `root` (the container's root being built, whose own symlinks
+ * resolve inside it), created when missing as the runtime creates a mount
+ * point: a directory, or an empty file for a file's bind mount. The container
+ * is not running: nothing races this.
+ */
+static int mount_point(int sock, int root, const char *path, bool is_dir)
+{
+	struct dhi_err *err = NULL;
+	int fd = -1, dir = -1;
+
+	if (path_open_at(root, path, O_PATH, 0, &fd, &err) == 0)
+		return fd;
+	if (err->errnum != ENOENT) {
+		errno = err->errnum;
+		die(sock, "cannot open the mount point `%s`", path);
+	}
+	dhi_err_clear(&err);
+	{
+		dhi_autofree char *parent = xstrdup(path);
+		char *slash = strrchr(parent, '/'), *name = slash + 1;
+
+		*slash = '\0';
+		dir = *parent ? mount_point(sock, root, parent, true) : openat(root, ".", O_PATH | O_CLOEXEC);
+		if (dir < 0)
+			die(sock, "cannot open `/`");
+		if (is_dir ? mkdirat(dir, name, 0755) < 0
+			   : (fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+						     O_CLOEXEC, 0644)) < 0)
+			die(sock, "cannot create the mount point `%s`", path);
+		if (fd >= 0)
+			close(fd);
+		close(dir);
+	}
+	if (path_open_at(root, path, O_PATH, 0, &fd, &err) < 0) {
+		errno = err->errnum;
+		die(sock, "cannot open the mount point `%s`", path);
+	}
+	return fd;
+}
+
+/*
+ * The volumes on the root at SCRATCH/r, where the runtime would mount them:
+ * each destination resolved inside the root, a copy of the source's mount
+ * tree (open_tree) moved onto it. Read-only unless --write and the container
+ * has it read-write: without --write what the session writes is discarded,
+ * and a volume has no layer of ours to take the writes.
+ */
+static void mount_volumes(int sock, struct volumes *v, bool write)
+{
+	int root;
+
+	if (!v->n)
+		return;
+	root = open(SCRATCH "/r", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		die(sock, "cannot open the container's root");
+	for (size_t i = 0; i < v->n; i++) {
+		struct stat st;
+		int dst, tree;
+
+		if (fstat(v->src[i], &st) < 0)
+			die(sock, "cannot stat the volume `%s`", v->m[i]->source);
+		dst = mount_point(sock, root, v->m[i]->destination, S_ISDIR(st.st_mode));
+		tree = open_tree(v->src[i], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+						      AT_EMPTY_PATH);
+		if (tree < 0)
+			die(sock, "cannot copy the mount of the volume `%s`%s", v->m[i]->source,
+			    errno == ENOSYS ? " (open_tree needs Linux 5.2)" : "");
+		if (!(write && v->m[i]->rw) &&
+		    mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+				  &(struct mount_attr){ .attr_set = MOUNT_ATTR_RDONLY },
+				  sizeof(struct mount_attr)) < 0)
+			die(sock, "cannot make the volume `%s` read-only%s", v->m[i]->source,
+			    errno == ENOSYS ? " (mount_setattr needs Linux 5.12)" : "");
+		if (move_mount(tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			die(sock, "cannot mount the volume `%s` at `%s`", v->m[i]->source,
+			    v->m[i]->destination);
+		close(tree);
+		close(dst);
+		close(v->src[i]);
+	}
+	close(root);
+}
+
 /*
  * The root at SCRATCH/r. A root that is one directory is bound (--write) or
  * the lower layer of an overlay whose upper layer is a tmpfs; a container with
@@ -225,7 +352,7 @@ static char *lowerdirs(int sock, const struct rt_fs *fs, char *opts, char *const
  * it, and named as /proc/self/fd/N: no path parsing by overlayfs of a
  * directory name with commas or colons either.
  */
-static void build_root(int sock, const struct holder_spec *h)
+static void build_layers(int sock, const struct holder_spec *h)
 {
 	const struct rt_fs *fs = h->fs;
 	dhi_autofree char *opts = xstrdup("lowerdir=");
@@ -283,6 +410,16 @@ static void build_root(int sock, const struct holder_spec *h)
 	}
 	if (mount("overlay", SCRATCH "/r", "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
 		die(sock, "cannot mount an overlay of the container's files");
+}
+
+/* The root at SCRATCH/r: the container's layers, then its volumes on them. */
+static void build_root(int sock, const struct holder_spec *h)
+{
+	struct volumes v;
+
+	open_volumes(sock, h->fs, &v);
+	build_layers(sock, h);
+	mount_volumes(sock, &v, h->write);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "injector/cli.h"
 #include "injector/toolbox_cmd.h"
 #include "injector/copy/custody.h"
+#include "injector/copy/idmap.h"
 #include "injector/copy/sink.h"
 #include "injector/copy/spec.h"
 #include "injector/copy/tarin.h"
@@ -44,6 +45,7 @@ struct cp_opts {
 	bool force;		/* -f, --force */
 	bool quiet;		/* -q */
 	bool no_record;		/* --no-record */
+	bool wait_stdin;	/* --wait-stdin */
 	bool help;
 	bool delegated;		/* delegated mode (injector/delegate.h), not an option */
 	const char *manifest;	/* --manifest FILE */
@@ -59,7 +61,9 @@ struct cp_opts {
 struct cp_target {
 	struct rt_target rt;
 	struct ns_target t;
+	struct image_target holder;	/* a stopped container's or an image's (keeper -1: none) */
 	int root;		/* O_PATH fd of its root directory */
+	struct copy_idmap idmap;	/* a copy in: its user namespace's maps (mapped false: none) */
 	bool resolved;
 };
 
@@ -77,7 +81,7 @@ static void cp_usage(FILE *f)
 	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
 	      "       dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n"
 	      "\n"
-	      "  -a, --archive          keep mode, owner and times\n"
+	      "  -a, --archive          keep mode, owner, times and user.* xattrs\n"
 	      "  -f, --force            replace what exists at the destination\n"
 	      "  --manifest=<file>      write a `sha256sum -c` list of the files copied\n"
 	      "  --profile=<name>       the profile whose write rules a copy in obeys\n"
@@ -87,6 +91,8 @@ static void cp_usage(FILE *f)
 	      "  --runtime-root=<dir>   the runc/crun state directory\n"
 	      "  --toolbox-cache=<dir>  the cache that holds image:// targets\n"
 	      "  -q, --quiet            no notices\n"
+	      "  --wait-stdin           wait for one byte on stdin before anything else (kubectl\n"
+	      "                         dhidebug cp: nothing is written before its attach reads)\n"
 	      "\n"
 	      "<dest> `-` writes a tar stream to stdout, <src> `-` reads one from stdin into\n"
 	      "the directory <path>. See docs/cp.md.\n",
@@ -95,7 +101,8 @@ static void cp_usage(FILE *f)
 
 static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **err)
 {
-	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE };
+	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE,
+	       O_WAIT_STDIN };
 	static const struct option opts[] = {
 		{ "archive", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
@@ -108,6 +115,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		{ "no-record", no_argument, NULL, O_NOREC },
 		{ "runtime-root", required_argument, NULL, O_RTROOT },
 		{ "toolbox-cache", required_argument, NULL, O_TBCACHE },
+		{ "wait-stdin", no_argument, NULL, O_WAIT_STDIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -128,6 +136,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		case O_NOREC: o->no_record = true; break;
 		case O_RTROOT: o->runtime_root = optarg; break;
 		case O_TBCACHE: o->toolbox_cache = optarg; break;
+		case O_WAIT_STDIN: o->wait_stdin = true; break;
 		case ':':
 			return dhi_err_set(err, 0, "`%s` needs a value", argv[optind - 1]);
 		default:
@@ -195,27 +204,48 @@ static bool is_dot(const char *name)
 }
 
 /*
+ * A copy in: the user namespace of the container's process, whose maps give
+ * what is written there its owner on the host (sink_dir_set_idmap). That of
+ * the runtime, which owns its pid namespace: a process in a namespace it
+ * made itself (its maps are its own choice, within its range) is refused.
+ */
+static int open_idmap(struct cp_target *ct, struct dhi_err **err)
+{
+	struct stat st;
+
+	if (ct->t.has_owner && fstatat(ct->t.procfd, "ns/user", &st, 0) == 0 &&
+	    (st.st_dev != ct->t.owner_dev || st.st_ino != ct->t.owner_ino))
+		return dhi_err_set(err, 0, "the container's process is in a user namespace of its "
+				   "own, not the one its runtime gave it: whose its files are is not "
+				   "known, and copying in is refused");
+	return copy_idmap_read(ct->t.procfd, &ct->idmap, err);
+}
+
+/*
  * The container's root: a running container's (its process pinned by pidfd),
  * a stopped one's files or an image's through the holder a session would get
  * (with --write's mount for a copy in: the container's own files, plain root
- * or writable layer); the root fd keeps them once the holder is gone.
+ * or writable layer). The holder lives until the copy is over: the root fd
+ * alone would keep the root's own mount, not the volumes mounted on it, which
+ * go with the holder's mount namespace.
  */
 static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
 		       struct cp_target *ct, struct dhi_err **err)
 {
 	struct toolbox_args ta = { .toolbox_cache = o->toolbox_cache, .policy = o->policy,
 				   .quiet = true };
-	struct image_target holder = { .keeper = -1, .holder = -1 };
+	struct image_target *holder = &ct->holder;
 	bool image = image_target_is(spec->target);
 	int r;
 
+	*holder = (struct image_target){ .keeper = -1, .holder = -1 };
 	ct->root = -1;
 	ct->t = (struct ns_target){ .pidfd = -1, .procfd = -1 };
 	if (image) {
 		if (spec->dir == COPY_IN)
 			return dhi_err_set(err, 0, "`%s`: an image's files are never written",
 					   spec->target);
-		if (image_target_start(spec->target + 8, &ta, false, &holder, &ct->rt, err) < 0)
+		if (image_target_start(spec->target + 8, &ta, false, holder, &ct->rt, err) < 0)
 			return -1;
 	} else {
 		if (rt_resolve(spec->target,
@@ -224,28 +254,29 @@ static int open_target(const struct cp_opts *o, const struct copy_spec *spec,
 			return -1;
 		/* a stopped container's holder on its own files, written only by a copy in */
 		if (ct->rt.exited &&
-		    stopped_target_start(spec->dir == COPY_IN, false, &holder, &ct->rt, err) < 0) {
+		    stopped_target_start(spec->dir == COPY_IN, false, holder, &ct->rt, err) < 0) {
 			rt_target_free(&ct->rt);
 			return -1;
 		}
 	}
 	ct->resolved = true;
-	r = ns_target_open(ct->rt.pid, holder.keeper > 0 ? 0 : ct->rt.start_time, &ct->t, err) < 0 ||
+	r = ns_target_open(ct->rt.pid, holder->keeper > 0 ? 0 : ct->rt.start_time, &ct->t, err) < 0 ||
 	    ns_target_open_root(&ct->t, &ct->root, err) < 0 ? -1 : 0;
 	if (r < 0) {
 		dhi_autofree char *label = rt_target_label(&ct->rt);
 
-		image_target_stop(&holder);
 		return dhi_err_prefix(err, "container `%s`", label);
 	}
-	/* its files would be the host's (asked while the holder, if any, still runs) */
-	r = session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err);
-	image_target_stop(&holder);
-	return r;
+	/* its files would be the host's */
+	if (session_check_host(false, true, &ct->t, &ct->rt, &(bool){ false }, err) < 0)
+		return -1;
+	return spec->dir == COPY_IN && holder->keeper <= 0 ? open_idmap(ct, err) : 0;
 }
 
 static void close_target(struct cp_target *ct)
 {
+	copy_idmap_free(&ct->idmap);
+	image_target_stop(&ct->holder);
 	if (ct->root >= 0)
 		close(ct->root);
 	if (ct->t.procfd >= 0 || ct->t.pidfd >= 0)
@@ -498,7 +529,7 @@ static FILE *manifest_open(const char *path, bool force, struct dhi_err **err)
 
 /* The copy itself, between copy.start and copy.end. */
 static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struct cp_ends *e,
-		    struct custody *c, struct dhi_err **err)
+		    const struct copy_idmap *idmap, struct custody *c, struct dhi_err **err)
 {
 	struct copy_sink sink;
 	struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside, .hside = e->hside,
@@ -507,7 +538,10 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 	int r;
 
 	if (e->srcfd < 0)
-		return tarin_run(STDIN_FILENO, e->dstdir, e->cside, o->archive, o->force, o->quiet,
+		return tarin_run(STDIN_FILENO, e->dstdir,
+				 &(struct tarin_opts){ .dest = e->cside, .dest_is_container = true,
+						       .idmap = idmap, .archive = o->archive,
+						       .force = o->force, .quiet = o->quiet },
 				 c, err);
 	if (e->dstdir < 0) {
 		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
@@ -515,6 +549,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 		parent = NULL;
 	} else {
 		sink_dir_init(&sink, e->dstdir, o->archive, o->force);
+		if (spec->dir == COPY_IN)
+			sink_dir_set_idmap(&sink, idmap);
 		parent = sink_dir_handle(&sink);
 	}
 	r = copy_walk_run(&w, e->srcfd, parent, e->name, err);
@@ -523,6 +559,28 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 	else
 		sink_dir_free(&sink);
 	return r;
+}
+
+/*
+ * --wait-stdin: one byte on stdin before anything else, so that what the copy
+ * writes (the tar stream, an error) is written once someone reads it. An
+ * attach (kubectl dhidebug cp) connects to a container's streams only after
+ * the container has started: bytes written before would be lost. A stream
+ * from stdin (`-`) begins after that byte.
+ */
+static int wait_stdin(struct dhi_err **err)
+{
+	unsigned char b;
+	ssize_t n;
+
+	do
+		n = read(STDIN_FILENO, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return dhi_err_set(err, errno, "--wait-stdin: cannot read stdin");
+	if (n == 0)
+		return dhi_err_set(err, 0, "--wait-stdin: stdin closed before the copy began");
+	return 0;
 }
 
 static int cp_fail(struct dhi_err *err)
@@ -546,7 +604,7 @@ int cmd_cp(int argc, char **argv)
 	struct delegate d;
 	struct delegate_ask ask;
 	struct rt_opts dro;
-	struct cp_target ct = { .root = -1 };
+	struct cp_target ct = { .root = -1, .holder = { .keeper = -1, .holder = -1 } };
 	struct cp_ends e = { .srcfd = -1, .dstdir = -1 };
 	struct custody c = { 0 };
 	dhi_autofree char *reason = NULL;
@@ -562,6 +620,8 @@ int cmd_cp(int argc, char **argv)
 		cp_usage(stdout);
 		return 0;
 	}
+	if (o.wait_stdin && wait_stdin(&err) < 0)
+		return cp_fail(err);
 	if (copy_spec_parse(o.src, o.dst, &spec, &err) < 0)
 		return cp_fail(err);
 	if (policy_load(NULL, &site, &err) < 0)
@@ -615,7 +675,7 @@ int cmd_cp(int argc, char **argv)
 		r = custody_start(&c, f, &err);
 	}
 	if (r == 0)
-		r = run_copy(&o, &spec, &e, &c, &err);
+		r = run_copy(&o, &spec, &e, &ct.idmap, &c, &err);
 	if (r < 0)
 		reason = dhi_err_string(err);
 	if (custody_end(&c, reason, &end_err) < 0 && r == 0) {

@@ -130,6 +130,8 @@ int custody_file(struct custody *c, const struct custody_entry *e, struct dhi_er
 		json_object_set_new(f, "sha256", json_string(e->sha256));
 	if (e->link)
 		custody_set_text(f, "link", e->link);
+	if (e->hardlink)
+		custody_set_text(f, "hardlink", e->hardlink);
 	if (e->xattrs)
 		json_object_set_new(f, "xattrs", e->xattrs);
 	c->files++;

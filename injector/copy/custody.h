@@ -34,6 +34,7 @@ struct custody_entry {
 	uint64_t size;		/* bytes copied (a /proc file's st_size is 0) */
 	const char *sha256;	/* hex, of the content as streamed; NULL but for files */
 	const char *link;	/* a symlink's target; NULL otherwise */
+	const char *hardlink;	/* a hard link: the path (same side as `path`) of its first */
 	json_t *xattrs;		/* -a: the names of the extended attributes kept (consumed); NULL */
 };
 

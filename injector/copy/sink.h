@@ -24,7 +24,23 @@ struct copy_sink {
 	bool sized;	/* a file's size must be known when it begins (a tar stream) */
 	bool archive;	/* -a: mode, owner and times kept */
 	bool force;	/* --force: what exists is replaced, directories merged */
+	bool xattrs_first; /* -a: an entry's xattrs come before it begins (xattr's NULL handle) */
+	/*
+	 * Set by the caller before file_begin: file_end of a file placed puts its
+	 * inode in placed_dev and placed_ino (the directory sink), for a later
+	 * hard link to it (struct copy_first).
+	 */
+	bool keep_placed;
+	dev_t placed_dev;
+	ino_t placed_ino;
 	void *priv;
+};
+
+/* A file the sink placed earlier, for a hard link to it. */
+struct copy_first {
+	const char *rel;	/* its path from the sink's top directory (a tar stream: its member) */
+	dev_t dev;		/* the directory sink: the inode placed (keep_placed) */
+	ino_t ino;
 };
 
 struct copy_sink_ops {
@@ -48,6 +64,15 @@ struct copy_sink_ops {
 	int (*xattr)(struct copy_sink *s, void *handle, bool is_dir, const char *name,
 		     const void *value, size_t len, struct dhi_err **err);
 	/*
+	 * A hard link: `name` in `parent` another name of `first`, placed before;
+	 * `st` the source's. 1 when it cannot be a link here (another filesystem,
+	 * the first is gone or is no longer what was placed): the caller copies
+	 * the file instead. NULL where the sink keeps none.
+	 */
+	int (*hardlink)(struct copy_sink *s, void *parent, const char *name, const char *rel,
+			const struct copy_first *first, const struct stat *st,
+			struct dhi_err **err);
+	/*
 	 * The fd a file between file_begin and file_end is written to, readable,
 	 * for an in-kernel copy into it (its offset is the file's end so far); -1
 	 * or a NULL op: only file_data
@@ -68,6 +93,37 @@ struct copy_sink_ops {
 void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force);
 void *sink_dir_handle(struct copy_sink *s);
 void sink_dir_free(struct copy_sink *s);
+
+struct copy_idmap;
+
+/*
+ * The directory is a container's in a user namespace of its own (`map`,
+ * borrowed; NULL or not mapped: none): what is created there is owned, on
+ * the host, by the container's root without -a, or with -a by the source's
+ * owner as the container names it, each through the namespace's maps (an
+ * id without a mapping is an error), so that the container sees it as the
+ * copy meant. Without it, the owner is the copier's (root) or, with -a, the
+ * source's as it is.
+ */
+void sink_dir_set_idmap(struct copy_sink *s, const struct copy_idmap *map);
+
+/*
+ * The owner the directory sink gives an entry of stat `st` (as above): *set
+ * false when it keeps the creator's. For what is created beside the sink
+ * (tarin.c's directories).
+ */
+int sink_dir_owner(struct copy_sink *s, const struct stat *st, const char *rel, uid_t *uid,
+		   gid_t *gid, bool *set, struct dhi_err **err);
+
+/*
+ * Links `name` in `parentfd` to the file `first` placed below `topfd`: opened
+ * from there by its path without following a symlink (RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS), and only when it is still the inode placed, then
+ * linked through its fd (linkat of /proc/self/fd/N). What exists at `name` is
+ * replaced only with `force`. 1 when it cannot be linked (see hardlink).
+ */
+int sink_dir_link(int topfd, const struct copy_first *first, int parentfd, const char *name,
+		  const char *rel, bool force, struct dhi_err **err);
 
 /* A tar (pax) stream on `fd` (borrowed), members named by `rel`. */
 int sink_tar_init(struct copy_sink *s, int fd, bool archive, struct dhi_err **err);

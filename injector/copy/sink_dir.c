@@ -15,6 +15,7 @@
 
 #include "common/syscalls.h"
 #include "common/xalloc.h"
+#include "injector/copy/idmap.h"
 
 struct dir_node {
 	int fd;
@@ -31,6 +32,7 @@ struct file_node {
 
 struct dir_priv {
 	struct dir_node top;
+	const struct copy_idmap *idmap;	/* NULL: none */
 };
 
 /* `name` below `dirfd`, never through a symlink nor out of it. */
@@ -81,11 +83,37 @@ static void set_times(int fd, const struct stat *st)
 	futimens(fd, ts);
 }
 
-/* mode, and with -a owner and times, on an fd of what was created */
+int sink_dir_owner(struct copy_sink *s, const struct stat *st, const char *rel, uid_t *uid,
+		   gid_t *gid, bool *set, struct dhi_err **err)
+{
+	const struct copy_idmap *m = ((struct dir_priv *)s->priv)->idmap;
+	uint32_t u = s->archive ? st->st_uid : 0, g = s->archive ? st->st_gid : 0;
+
+	*set = s->archive || (m && m->mapped);
+	if (m && m->mapped) {
+		if (!copy_idmap_to_host(m->uid, m->nuid, u, &u))
+			return dhi_err_set(err, 0, "`%s`: uid %u has no mapping in the container's "
+					   "user namespace", rel, (unsigned)u);
+		if (!copy_idmap_to_host(m->gid, m->ngid, g, &g))
+			return dhi_err_set(err, 0, "`%s`: gid %u has no mapping in the container's "
+					   "user namespace", rel, (unsigned)g);
+	}
+	*uid = u;
+	*gid = g;
+	return 0;
+}
+
+/* mode, owner (-a, or a container's id maps: sink_dir_owner) and times (-a) on an fd of it */
 static int set_meta(struct copy_sink *s, int fd, const char *rel, const struct stat *st,
 		    struct dhi_err **err)
 {
-	if (s->archive && fchown(fd, st->st_uid, st->st_gid) < 0)
+	uid_t uid;
+	gid_t gid;
+	bool set;
+
+	if (sink_dir_owner(s, st, rel, &uid, &gid, &set, err) < 0)
+		return -1;
+	if (set && fchown(fd, uid, gid) < 0)
 		return dhi_err_set(err, errno, "cannot set the owner of `%s`", rel);
 	/* fchown clears set-id bits: the mode comes after it */
 	if (fchmod(fd, s->archive ? st->st_mode & 07777 : st->st_mode & 0777) < 0)
@@ -238,6 +266,14 @@ static int file_end(struct copy_sink *s, void *file, bool ok, uint64_t size, con
 			f->tmpname = NULL;
 		}
 	}
+	if (ok && r == 0 && s->keep_placed) {
+		struct stat placed;
+
+		if (fstat(f->fd, &placed) == 0) {
+			s->placed_dev = placed.st_dev;
+			s->placed_ino = placed.st_ino;
+		}
+	}
 	/* a file that is not complete leaves nothing behind */
 	if (f->tmpname)
 		unlinkat(f->parent, f->tmpname, 0);
@@ -269,12 +305,18 @@ static int do_symlink(struct copy_sink *s, void *parent, const char *name, const
 		}
 		at = tmp;
 	}
-	if (s->archive) {
+	{
 		struct timespec ts[2] = { st->st_atim, st->st_mtim };
+		uid_t uid;
+		gid_t gid;
+		bool set;
 
-		if (fchownat(p->fd, at, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		if (sink_dir_owner(s, st, rel, &uid, &gid, &set, err) < 0)
+			r = -1;
+		else if (set && fchownat(p->fd, at, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			r = dhi_err_set(err, errno, "cannot set the owner of `%s`", rel);
-		utimensat(p->fd, at, ts, AT_SYMLINK_NOFOLLOW);
+		if (s->archive)
+			utimensat(p->fd, at, ts, AT_SYMLINK_NOFOLLOW);
 	}
 	if (tmp) {
 		if (r == 0 && renameat(p->fd, tmp, p->fd, name) < 0)
@@ -284,6 +326,61 @@ static int do_symlink(struct copy_sink *s, void *parent, const char *name, const
 		free(tmp);
 	}
 	return r;
+}
+
+int sink_dir_link(int topfd, const struct copy_first *first, int parentfd, const char *name,
+		  const char *rel, bool force, struct dhi_err **err)
+{
+	struct open_how how = { .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	char proc[64];
+	struct stat st;
+	char *tmp = NULL;
+	int fd, r = 0;
+
+	/* the first by its path, never through a symlink: only the inode placed is linked */
+	fd = dhi_sys_openat2(topfd, first->rel, &how, sizeof(how));
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != first->dev ||
+	    st.st_ino != first->ino) {
+		close(fd);
+		return 1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, parentfd, name, AT_SYMLINK_FOLLOW) == 0)
+		goto out;
+	if (errno == EEXIST && force) {
+		tmp = temp_name(name);
+		if (linkat(AT_FDCWD, proc, parentfd, tmp, AT_SYMLINK_FOLLOW) == 0) {
+			if (renameat(parentfd, tmp, parentfd, name) < 0) {
+				r = dhi_err_set(err, errno, "cannot put `%s` in place", rel);
+				unlinkat(parentfd, tmp, 0);
+			}
+			goto out;
+		}
+	}
+	if (errno == EEXIST)
+		r = exists_error(rel, err);
+	else if (errno == EXDEV || errno == EPERM || errno == EMLINK)
+		r = 1; /* another filesystem, protected_hardlinks, too many links: a copy */
+	else
+		r = dhi_err_set(err, errno, "cannot link `%s`", rel);
+out:
+	free(tmp);
+	close(fd);
+	return r;
+}
+
+static int do_hardlink(struct copy_sink *s, void *parent, const char *name, const char *rel,
+		       const struct copy_first *first, const struct stat *st, struct dhi_err **err)
+{
+	struct dir_priv *p = s->priv;
+
+	(void)st;
+	return sink_dir_link(p->top.fd, first, ((struct dir_node *)parent)->fd, name, rel,
+			     s->force, err);
 }
 
 static int set_xattr(struct copy_sink *s, void *handle, bool is_dir, const char *name,
@@ -319,6 +416,7 @@ static const struct copy_sink_ops dir_ops = {
 	.file_data = file_data,
 	.file_end = file_end,
 	.symlink = do_symlink,
+	.hardlink = do_hardlink,
 };
 
 void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force)
@@ -328,6 +426,11 @@ void sink_dir_init(struct copy_sink *s, int parentfd, bool archive, bool force)
 	p->top.fd = parentfd;
 	p->top.owned = false;
 	*s = (struct copy_sink){ .ops = &dir_ops, .archive = archive, .force = force, .priv = p };
+}
+
+void sink_dir_set_idmap(struct copy_sink *s, const struct copy_idmap *map)
+{
+	((struct dir_priv *)s->priv)->idmap = map;
 }
 
 void *sink_dir_handle(struct copy_sink *s)

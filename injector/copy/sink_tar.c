@@ -22,6 +22,9 @@ struct tar_priv {
 	int fd;
 	uint64_t left;		/* bytes the current member's header declared, still to come */
 	uint64_t written;	/* of the current member */
+	/* -a: the next member's extended attributes, as pax records (SCHILY.xattr.NAME) */
+	char *xattrs;
+	size_t xattrs_len;
 };
 
 struct ustar {
@@ -58,14 +61,21 @@ static bool octal(char *field, size_t n, unsigned long long v)
 	return true;
 }
 
-/* One pax record, "<len> key=value\n", where <len> counts itself. */
-static void pax_record(FILE *b, const char *key, const char *value)
+/* One pax record, "<len> key=value\n", where <len> counts itself; the value may hold any byte. */
+static void pax_record_bin(FILE *b, const char *key, const void *value, size_t vlen)
 {
-	size_t body = strlen(key) + strlen(value) + 3, len = body + 1;
+	size_t body = strlen(key) + vlen + 3, len = body + 1;
 
 	while ((size_t)snprintf(NULL, 0, "%zu", len) + body > len)
 		len++;
-	fprintf(b, "%zu %s=%s\n", len, key, value);
+	fprintf(b, "%zu %s=", len, key);
+	fwrite(value, 1, vlen, b);
+	fputc('\n', b);
+}
+
+static void pax_record(FILE *b, const char *key, const char *value)
+{
+	pax_record_bin(b, key, value, strlen(value));
 }
 
 static bool ascii(const char *s)
@@ -143,6 +153,11 @@ static int header(struct copy_sink *s, const char *rel, const struct stat *st, c
 	snprintf(num, sizeof(num), "%lld.%09ld", (long long)st->st_mtim.tv_sec,
 		 st->st_mtim.tv_nsec);
 	pax_record(x, "mtime", num);
+	if (p->xattrs_len)
+		fwrite(p->xattrs, 1, p->xattrs_len, x);
+	free(p->xattrs);
+	p->xattrs = NULL;
+	p->xattrs_len = 0;
 	fclose(x);
 	fill(&h, "PaxHeader", 'x', &(struct stat){ .st_mode = 0644, .st_mtim = st->st_mtim },
 	     xlen, NULL);
@@ -230,6 +245,47 @@ static int do_symlink(struct copy_sink *s, void *parent, const char *name, const
 	return header(s, rel, st, '2', 0, target, err);
 }
 
+/* A hard link: a member of type 1 naming the first's member, no data. */
+static int do_hardlink(struct copy_sink *s, void *parent, const char *name, const char *rel,
+		       const struct copy_first *first, const struct stat *st, struct dhi_err **err)
+{
+	(void)parent;
+	(void)name;
+	return header(s, rel, st, '1', 0, first->rel, err);
+}
+
+/*
+ * -a: an attribute of the next member (xattrs_first: the walk gives them
+ * before the member begins), as GNU tar and libarchive read them: a pax
+ * record SCHILY.xattr.NAME whose value is the attribute's bytes.
+ */
+static int set_xattr(struct copy_sink *s, void *handle, bool is_dir, const char *name,
+		     const void *value, size_t len, struct dhi_err **err)
+{
+	struct tar_priv *p = s->priv;
+	dhi_autofree char *key = xasprintf("SCHILY.xattr.%s", name);
+	FILE *f;
+	char *buf = NULL;
+	size_t blen = 0;
+
+	(void)handle;
+	(void)is_dir;
+	/* (a pax keyword ends at its `=`; a record, at its newline) */
+	if (strpbrk(name, "=\n"))
+		return dhi_err_set(err, 0, "the extended attribute `%s` cannot be named in a tar "
+				   "stream", name);
+	f = open_memstream(&buf, &blen);
+	if (!f)
+		return dhi_err_set(err, errno, "cannot write the tar stream");
+	pax_record_bin(f, key, value, len);
+	fclose(f);
+	p->xattrs = xrealloc(p->xattrs, p->xattrs_len + blen);
+	memcpy(p->xattrs + p->xattrs_len, buf, blen);
+	p->xattrs_len += blen;
+	free(buf);
+	return 0;
+}
+
 static int tar_close(struct copy_sink *s, struct dhi_err **err)
 {
 	static const char end[2 * BLOCK];
@@ -244,6 +300,8 @@ static const struct copy_sink_ops tar_ops = {
 	.file_data = file_data,
 	.file_end = file_end,
 	.symlink = do_symlink,
+	.hardlink = do_hardlink,
+	.xattr = set_xattr,
 	.close = tar_close,
 };
 
@@ -254,12 +312,13 @@ int sink_tar_init(struct copy_sink *s, int fd, bool archive, struct dhi_err **er
 	(void)err;
 	p->fd = fd;
 	*s = (struct copy_sink){ .ops = &tar_ops, .dense = true, .sized = true,
-				 .archive = archive, .priv = p };
+				 .archive = archive, .xattrs_first = true, .priv = p };
 	return 0;
 }
 
 void sink_tar_free(struct copy_sink *s)
 {
+	free(((struct tar_priv *)s->priv)->xattrs);
 	free(s->priv);
 	s->priv = NULL;
 }

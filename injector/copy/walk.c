@@ -9,6 +9,8 @@
 #include <linux/openat2.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,116 @@
 #include "common/xalloc.h"
 
 #define CHUNK (256u << 10)
+#define LINKS_MAX (1u << 20)	/* files with several links remembered (then: copies) */
+
+/*
+ * The hasher: a thread that hashes what sendfile placed while the next chunk
+ * is copied, so that the copy (the kernel's work) and the digest (ours) take
+ * the time of the longer of the two rather than of both. One job at a time:
+ * the walk hands over a chunk once the previous one is hashed. The thread
+ * touches only the job's digest context and reads the job's file, our own
+ * private one (an O_TMPFILE: nobody else can truncate it under the mapping).
+ */
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, busy, quit;
+	EVP_MD_CTX *ctx;
+	int fd;
+	uint64_t off;
+	size_t len;
+	const char *what;
+	struct dhi_err *err;	/* the first failure, for the walk to take */
+	unsigned char *buf;
+};
+
+static void hasher_stop(struct hasher *hs);
+
+/* A file with more than one link, as first copied: its source inode, where it went. */
+struct link_entry {
+	dev_t dev;
+	ino_t ino;
+	char *rel;		/* from the top (the sink's struct copy_first) */
+	char *path;		/* its record's `path` */
+	dev_t placed_dev;	/* what the directory sink placed */
+	ino_t placed_ino;
+	char hex[65];		/* its SHA-256, which every other name of it has too */
+};
+
+/* The entries, and an open-addressing index of them by inode (slots hold index + 1). */
+struct copy_links {
+	struct hasher hasher;	/* (the walk's private state lives here, with the links) */
+	struct link_entry *v;
+	size_t n, cap;
+	size_t *slot;
+	size_t nslots;		/* a power of two, at least twice cap */
+};
+
+static size_t slot_of(const struct copy_links *l, dev_t dev, ino_t ino)
+{
+	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ (uint64_t)dev;
+
+	return (size_t)(h ^ (h >> 29)) & (l->nslots - 1);
+}
+
+static struct link_entry *links_find(struct copy_links *l, const struct stat *st)
+{
+	if (!l || !l->nslots)
+		return NULL;
+	for (size_t i = slot_of(l, st->st_dev, st->st_ino); l->slot[i]; i = (i + 1) & (l->nslots - 1)) {
+		struct link_entry *e = &l->v[l->slot[i] - 1];
+
+		if (e->dev == st->st_dev && e->ino == st->st_ino)
+			return e;
+	}
+	return NULL;
+}
+
+static void links_index(struct copy_links *l, size_t k)
+{
+	size_t i = slot_of(l, l->v[k].dev, l->v[k].ino);
+
+	while (l->slot[i])
+		i = (i + 1) & (l->nslots - 1);
+	l->slot[i] = k + 1;
+}
+
+static void links_add(struct copy_walk *w, const struct stat *st, const char *rel,
+		      const char *path, const char hex[65])
+{
+	struct copy_links *l = w->links;
+
+	if (l->n == LINKS_MAX)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		free(l->slot);
+		l->nslots = 2 * l->cap;
+		l->slot = xzalloc(l->nslots * sizeof(*l->slot));
+		for (size_t k = 0; k < l->n; k++)
+			links_index(l, k);
+	}
+	l->v[l->n] = (struct link_entry){ .dev = st->st_dev, .ino = st->st_ino,
+					  .rel = xstrdup(rel), .path = xstrdup(path),
+					  .placed_dev = w->sink->placed_dev,
+					  .placed_ino = w->sink->placed_ino };
+	memcpy(l->v[l->n].hex, hex, 65);
+	links_index(l, l->n);
+	l->n++;
+}
+
+static void links_free(struct copy_links *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].rel);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	free(l->slot);
+	hasher_stop(&l->hasher);
+}
 
 static const unsigned char zeros[64 << 10];
 
@@ -108,7 +220,7 @@ static int copy_range(struct hashing *h, int fd, uint64_t end, unsigned char *bu
 	return 0;
 }
 
-#define SENDFILE_CHUNK (8u << 20)
+#define SENDFILE_CHUNK (2u << 20)
 
 /* Hashes <off, len> of `fd` (our own file, private until placed): mapped, else read back. */
 static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned char *buf,
@@ -136,16 +248,108 @@ static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned
 	return 0;
 }
 
+static void *hasher_main(void *arg)
+{
+	struct hasher *hs = arg;
+
+	pthread_mutex_lock(&hs->mu);
+	for (;;) {
+		while (!hs->busy && !hs->quit)
+			pthread_cond_wait(&hs->cv, &hs->mu);
+		if (!hs->busy && hs->quit)
+			break;
+		pthread_mutex_unlock(&hs->mu);
+		{
+			struct dhi_err *e = NULL;
+
+			hash_back(hs->ctx, hs->fd, hs->off, hs->len, hs->buf, hs->what, &e);
+			pthread_mutex_lock(&hs->mu);
+			if (e && !hs->err)
+				hs->err = e;
+			else
+				dhi_err_clear(&e);
+		}
+		hs->busy = false;
+		pthread_cond_broadcast(&hs->cv);
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return NULL;
+}
+
+/* Waits for the job in hand; -1 with *err when a job failed (its error). */
+static int hasher_wait(struct hasher *hs, struct dhi_err **err)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&hs->mu);
+	while (hs->busy)
+		pthread_cond_wait(&hs->cv, &hs->mu);
+	if (hs->err) {
+		*err = hs->err;
+		hs->err = NULL;
+		r = -1;
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return r;
+}
+
+/* Hands over <off, len> of `fd` to hash into `ctx`; 1 when there is no thread (hash here). */
+static int hasher_post(struct hasher *hs, EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len,
+		       const char *what)
+{
+	if (!hs->started) {
+		pthread_mutex_init(&hs->mu, NULL);
+		pthread_cond_init(&hs->cv, NULL);
+		hs->buf = xmalloc(CHUNK);
+		if (pthread_create(&hs->th, NULL, hasher_main, hs) != 0) {
+			pthread_mutex_destroy(&hs->mu);
+			pthread_cond_destroy(&hs->cv);
+			free(hs->buf);
+			hs->buf = NULL;
+			return 1;
+		}
+		hs->started = true;
+	}
+	pthread_mutex_lock(&hs->mu);
+	hs->ctx = ctx;
+	hs->fd = fd;
+	hs->off = off;
+	hs->len = len;
+	hs->what = what;
+	hs->busy = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	return 0;
+}
+
+static void hasher_stop(struct hasher *hs)
+{
+	if (!hs->started)
+		return;
+	pthread_mutex_lock(&hs->mu);
+	hs->quit = true;
+	pthread_cond_broadcast(&hs->cv);
+	pthread_mutex_unlock(&hs->mu);
+	pthread_join(hs->th, NULL);
+	pthread_mutex_destroy(&hs->mu);
+	pthread_cond_destroy(&hs->cv);
+	dhi_err_clear(&hs->err);
+	free(hs->buf);
+	memset(hs, 0, sizeof(*hs));
+}
+
 /*
  * A dense file into a sink that gives its fd: copied in the kernel
  * (sendfile: no trip through our memory), and what landed in our file is
- * hashed, so the digest is of exactly the bytes placed. 1 when sendfile
- * cannot do it here (nothing copied yet): the caller reads and writes instead.
+ * hashed (by the hasher, one chunk behind the copy), so the digest is of
+ * exactly the bytes placed. 1 when sendfile cannot do it here (nothing
+ * copied yet): the caller reads and writes instead.
  */
-static int copy_kernel(struct hashing *h, int in, int out, unsigned char *buf, const char *what,
-		       struct dhi_err **err)
+static int copy_kernel(struct hashing *h, struct hasher *hs, int in, int out, unsigned char *buf,
+		       const char *what, struct dhi_err **err)
 {
 	off_t in_off = 0;
+	int r = 0;
 
 	if (lseek(out, 0, SEEK_SET) < 0)
 		return 1;
@@ -157,14 +361,28 @@ static int copy_kernel(struct hashing *h, int in, int out, unsigned char *buf, c
 		if (n < 0 && h->off == 0 && (errno == EINVAL || errno == ENOSYS ||
 					     errno == EOPNOTSUPP))
 			return 1;
-		if (n < 0)
-			return dhi_err_set(err, errno, "cannot copy `%s`", what);
+		if (n < 0) {
+			r = dhi_err_set(err, errno, "cannot copy `%s`", what);
+			break;
+		}
 		if (n == 0)
-			return 0;
-		if (hash_back(h->ctx, out, h->off, (size_t)n, buf, what, err) < 0)
-			return -1;
+			break;
+		/* the previous chunk is hashed before the context takes this one */
+		if (hasher_wait(hs, err) < 0) {
+			r = -1;
+			break;
+		}
+		if (hasher_post(hs, h->ctx, out, h->off, (size_t)n, what) == 1 &&
+		    hash_back(h->ctx, out, h->off, (size_t)n, buf, what, err) < 0) {
+			r = -1;
+			break;
+		}
 		h->off += (uint64_t)n;
 	}
+	/* the last chunk hashed (or abandoned) before the caller finishes the digest */
+	if (hasher_wait(hs, r < 0 ? &(struct dhi_err *){ NULL } : err) < 0 && r == 0)
+		r = -1;
+	return r;
 }
 
 /* Data and holes of a sparse file, holes left as holes in the sink. */
@@ -269,7 +487,8 @@ static int read_whole(int fd, const char *rel, unsigned char **out, size_t *len,
  * file that refuses reading: mem, pagemap, clear_refs), 0 when copied.
  */
 static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
-		     const struct stat *st, unsigned char *buf, struct dhi_err **err)
+		     const struct stat *st, unsigned char *buf, char hexout[65],
+		     struct dhi_err **err)
 {
 	dhi_autoclose int fd = -1;
 	struct copy_sink *s = w->sink;
@@ -299,6 +518,9 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		free(whole);
 		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
 	}
+	/* a tar stream's attributes go in the member's header: before it */
+	if (s->xattrs_first)
+		copy_xattrs(w, fd, NULL, false, a, &xattrs, err);
 	r = s->ops->file_begin(s, parent, a->name, a->rel, st,
 			       whole ? wlen : (uint64_t)now.st_size, &h.file, err);
 	if (r == 0 && whole) {
@@ -312,7 +534,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		ofd = !sparse && s->ops->file_fd ? s->ops->file_fd(s, h.file) : -1;
 		r = 1;
 		if (ofd >= 0)
-			r = copy_kernel(&h, fd, ofd, buf, a->src, err);
+			r = copy_kernel(&h, &w->links->hasher, fd, ofd, buf, a->src, err);
 		if (r == 1 && sparse)
 			r = copy_sparse(&h, fd, size, buf, a->src, err);
 		else if (r == 1)
@@ -322,7 +544,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 			r = hole(&h, size - h.off, err);
 	}
 	free(whole);
-	if (r == 0 && h.file)
+	if (r == 0 && h.file && !s->xattrs_first)
 		r = copy_xattrs(w, fd, h.file, false, a, &xattrs, err);
 	if (h.file) {
 		int e = s->ops->file_end(s, h.file, r == 0, h.off, st, r == 0 ? err : &(struct dhi_err *){ NULL });
@@ -337,6 +559,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 		json_decref(xattrs);
 		return -1;
 	}
+	memcpy(hexout, hex, sizeof(hex));
 	return custody_file(w->custody,
 			    &(struct custody_entry){ .path = cside(w, a), .host_path = hside(w, a),
 						     .st = st, .size = h.off, .sha256 = hex,
@@ -363,6 +586,8 @@ static int copy_link(struct copy_walk *w, int pathfd, void *parent, const struct
 
 static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
 		      int depth, unsigned char *buf, struct dhi_err **err);
+static int copy_regular(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+			const struct stat *st, unsigned char *buf, struct dhi_err **err);
 
 static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
 		    const struct stat *st, int depth, unsigned char *buf, struct dhi_err **err)
@@ -385,14 +610,19 @@ static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct 
 		close(fd);
 		return dhi_err_set(err, errno, "cannot read the directory `%s`", a->src);
 	}
-	if (w->sink->ops->dir_begin(w->sink, parent, a->name, a->rel, st, &dh, err) < 0) {
-		closedir(d);
-		return -1;
-	}
 	{
 		json_t *xattrs = NULL;
 
-		copy_xattrs(w, dirfd(d), dh, true, a, &xattrs, err);
+		/* a tar stream's attributes go in the member's header: before it */
+		if (w->sink->xattrs_first)
+			copy_xattrs(w, dirfd(d), NULL, true, a, &xattrs, err);
+		if (w->sink->ops->dir_begin(w->sink, parent, a->name, a->rel, st, &dh, err) < 0) {
+			json_decref(xattrs);
+			closedir(d);
+			return -1;
+		}
+		if (!w->sink->xattrs_first)
+			copy_xattrs(w, dirfd(d), dh, true, a, &xattrs, err);
 		r = custody_file(w->custody,
 				 &(struct custody_entry){ .path = cside(w, a),
 							  .host_path = hside(w, a), .st = st,
@@ -446,7 +676,6 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 		      int depth, unsigned char *buf, struct dhi_err **err)
 {
 	struct stat st;
-	int r;
 
 	if (fstatat(pathfd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return dhi_err_set(err, errno, "cannot stat `%s`", a->src);
@@ -456,14 +685,7 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 	case S_IFLNK:
 		return copy_link(w, pathfd, parent, a, &st, err);
 	case S_IFREG:
-		r = copy_file(w, pathfd, parent, a, &st, buf, err);
-		if (r == 1) {
-			dhi_autofree char *why = dhi_err_string(*err);
-
-			dhi_err_clear(err);
-			return skip(w, a, &st, why, err);
-		}
-		return r;
+		return copy_regular(w, pathfd, parent, a, &st, buf, err);
 	default: {
 		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st.st_mode));
 
@@ -472,17 +694,68 @@ static int copy_entry(struct copy_walk *w, int pathfd, void *parent, const struc
 	}
 }
 
+/*
+ * A regular file: a hard link to its first copy when the walk has copied it
+ * under another name already (and the sink can link it), else its bytes.
+ */
+static int copy_regular(struct copy_walk *w, int pathfd, void *parent, const struct at *a,
+			const struct stat *st, unsigned char *buf, struct dhi_err **err)
+{
+	struct link_entry *first = NULL;
+	char hex[65] = "";
+	int r;
+
+	if (st->st_nlink > 1 && w->sink->ops->hardlink)
+		first = links_find(w->links, st);
+	if (first) {
+		r = w->sink->ops->hardlink(w->sink, parent, a->name, a->rel,
+					   &(struct copy_first){ .rel = first->rel,
+								 .dev = first->placed_dev,
+								 .ino = first->placed_ino },
+					   st, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return custody_file(w->custody,
+					    &(struct custody_entry){ .path = cside(w, a),
+								     .host_path = hside(w, a),
+								     .st = st, .sha256 = first->hex,
+								     .hardlink = first->path },
+					    err);
+		/* (it cannot be a link there: a copy of its own) */
+	}
+	w->sink->keep_placed = st->st_nlink > 1 && !first;
+	w->sink->placed_dev = 0;
+	w->sink->placed_ino = 0;
+	r = copy_file(w, pathfd, parent, a, st, buf, hex, err);
+	w->sink->keep_placed = false;
+	if (r == 0 && st->st_nlink > 1 && !first && w->sink->ops->hardlink)
+		links_add(w, st, a->rel, cside(w, a), hex);
+	if (r == 1) {
+		dhi_autofree char *why = dhi_err_string(*err);
+
+		dhi_err_clear(err);
+		return skip(w, a, st, why, err);
+	}
+	return r;
+}
+
 int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name,
 		  struct dhi_err **err)
 {
 	dhi_autofree unsigned char *buf = xmalloc(CHUNK);
-	int r = copy_entry(w, srcfd, parent,
-			   &(struct at){ .name = name, .rel = name,
-					 .src = w->src_is_container ? w->cside : w->hside,
-					 .dst = w->src_is_container ? w->hside : w->cside },
-			   0, buf, err);
+	struct copy_links links = { 0 };
+	int r;
 
+	w->links = &links;
+	r = copy_entry(w, srcfd, parent,
+		       &(struct at){ .name = name, .rel = name,
+				     .src = w->src_is_container ? w->cside : w->hside,
+				     .dst = w->src_is_container ? w->hside : w->cside },
+		       0, buf, err);
 	if (r == 0 && w->sink->ops->close)
 		r = w->sink->ops->close(w->sink, err);
+	links_free(&links);
+	w->links = NULL;
 	return r;
 }

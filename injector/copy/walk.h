@@ -19,6 +19,7 @@ struct copy_walk {
 	const char *hside;	/* the host side's path of the top entry ("-": tar stream) */
 	bool src_is_container;	/* the source is the container (copy out) */
 	bool quiet;		/* no notice for skipped entries */
+	struct copy_links *links; /* copy_walk_run's own: the files with more than one link */
 };
 
 /*
@@ -30,8 +31,12 @@ struct copy_walk {
  * tree is ever read. Regular files are reopened through the O_PATH fd (never
  * a FIFO or a device: those, and sockets, are skipped with a notice and a
  * copy.skip record), read to their end (a /proc file's size is 0), holes kept
- * (SEEK_DATA / SEEK_HOLE) and hashed with SHA-256 as they stream. Each entry
- * gets a copy.file record. Stops at the first error.
+ * (SEEK_DATA / SEEK_HOLE) and hashed with SHA-256 as they stream. A file with
+ * more than one link that the walk has copied already under another name
+ * becomes a hard link to that copy (a directory: linkat of what was placed; a
+ * tar stream: a link member), or a copy of its own where the sink cannot link
+ * it. Each entry gets a copy.file record (a link's names its first:
+ * `hardlink`). Stops at the first error.
  */
 int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name,
 		  struct dhi_err **err);

@@ -56,6 +56,23 @@ static void winsize_of(int fd, struct winsize *ws)
 	}
 }
 
+struct recorder *kube_record_open(const char *dir, const char *title, char id[40],
+				  struct dhi_err **err)
+{
+	make_parents(dir);
+	return record_open(dir, 80, 24, NULL, title, id, err);
+}
+
+static json_t *operator_fields(void);
+
+json_t *kube_attach_operator(json_t *known)
+{
+	json_t *op = operator_fields();
+
+	json_object_update_missing(op, known);
+	return op;
+}
+
 static json_t *operator_fields(void)
 {
 	char host[256] = "";

@@ -26,6 +26,19 @@
 int kube_attach_recorded(char *const argv[], const char *dir, json_t *start, int *status,
 			 int *stopped_by, struct dhi_err **err);
 
+/*
+ * The operator as a recording names them: the local fields (uid, sudo_user,
+ * host, tty) and those of `known` (may be NULL: e.g. `kubernetes`, what the
+ * API server said), a new object.
+ */
+json_t *kube_attach_operator(json_t *known);
+
+struct recorder;
+
+/* A new session folder in `dir` (made with its parents, as the attach makes it); *id its id. */
+struct recorder *kube_record_open(const char *dir, const char *title, char id[40],
+				  struct dhi_err **err);
+
 /* The default sessions folder: /var/lib/dhidebug/sessions for root, else the XDG state dir. */
 char *kube_attach_default_dir(void);
 

@@ -247,10 +247,12 @@ json_t *kube_node_pod(const struct kube_node_spec *s)
 							"mountPath", d->path, "readOnly",
 							d->read_only));
 	}
-	cmd = kube_dhidebug_command(s->profile, s->toolbox, s->target->dhidebug_target, s->program);
+	cmd = s->command ? s->command
+			 : kube_dhidebug_command(s->profile, s->toolbox, s->target->dhidebug_target,
+						 s->program);
 	ctr = json_pack("{s:s, s:s, s:o, s:b, s:b, s:b, s:{s:b}, s:o}", "name", KUBE_NODE_CONTAINER,
 			"image", s->image, "command", cmd, "stdin", 1, "stdinOnce", 1,
-			"tty", 1, "securityContext", "privileged", 1, "volumeMounts", mounts);
+			"tty", !s->no_tty, "securityContext", "privileged", 1, "volumeMounts", mounts);
 	return json_pack("{s:s, s:s, s:{s:s, s:s, s:o, s:o},"
 			 " s:{s:s, s:b, s:s, s:I, s:b, s:[{s:s}], s:[o], s:o}}",
 			 "apiVersion", "v1", "kind", "Pod",

@@ -4,6 +4,7 @@
 #define DHI_KUBE_NODE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "common/err.h"
 
@@ -36,6 +37,8 @@ struct kube_node_spec {
 	const struct kube_node_target *target;
 	const char *session;	/* a random label value that finds the pod again */
 	long deadline;		/* activeDeadlineSeconds */
+	json_t *command;	/* NULL: a session's (kube_dhidebug_command); else consumed */
+	bool no_tty;		/* a copy's: its stdout is a tar stream, not a terminal */
 };
 
 /* The container's name in the node pod. */
@@ -51,7 +54,8 @@ json_t *kube_dhidebug_command(const char *profile, const char *toolbox, const ch
 
 /*
  * The Pod (core/v1) to POST: generateName dhidebug-node-, on the target's node,
- * hostPID, privileged, stdin/tty, tolerating every taint, restartPolicy Never,
+ * hostPID, privileged, stdin/tty (stdin only with no_tty), tolerating every
+ * taint, restartPolicy Never,
  * activeDeadlineSeconds, the runtime's state directories, /sys/fs/cgroup and
  * /var/lib/dhidebug from the host at the same paths, and dhidebug's command.
  */

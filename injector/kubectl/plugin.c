@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "injector/kubectl/attach.h"
+#include "injector/kubectl/kcp.h"
 #include "injector/kubectl/kube.h"
 #include "injector/kubectl/node.h"
 
@@ -36,6 +37,10 @@ struct opts {
 	bool is_node;
 	bool no_attach, no_record;
 	char **program; /* after `--`, NULL-terminated; NULL for the shell */
+	/* `kubectl dhidebug cp` */
+	bool is_cp;
+	struct kube_cp_spec cp;
+	struct kube_cp_opts cp_opts;
 };
 
 /*
@@ -66,6 +71,9 @@ static void usage(FILE *f)
 		"                        [--kubeconfig=<file>] [--context=<name>] [--timeout=<s>]\n"
 		"                        [--record-dir=<dir>] [--no-record] [--no-attach]\n"
 		"                        [-- <program> [<arg>...]]\n"
+		"       kubectl dhidebug cp [<options>] [<ns>/]<pod>:<path> <dest>\n"
+		"       kubectl dhidebug cp [<options>] <src> [<ns>/]<pod>:<path>\n"
+		"                        (copies over the attach, recorded here: cp --help)\n"
 		"\n"
 		"Debugs <container> of <pod> (-c, else the kubectl.kubernetes.io/default-container\n"
 		"annotation, else the only container) with dhidebug: waits until dhidebug runs\n"
@@ -221,6 +229,138 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
 }
 
+static void usage_cp(FILE *f)
+{
+	fprintf(f,
+		"usage: kubectl dhidebug cp [<options>] [<namespace>/]<pod>:<path> <dest>\n"
+		"       kubectl dhidebug cp [<options>] <src> [<namespace>/]<pod>:<path>\n"
+		"\n"
+		"Copies a file or a directory out of or into <container> of <pod> (-c, else the\n"
+		"default container), which needs no tar nor shell: dhidebug cp runs in an\n"
+		"ephemeral container (or, with --mode node, a node pod), the tar stream goes\n"
+		"over `kubectl attach -i`, and every file is hashed (SHA-256) and recorded on\n"
+		"this side as it arrives or leaves. <dest> is taken as cp(1) does; in the pod,\n"
+		"a <path> ending in `/` is a directory the source goes into under its own name,\n"
+		"any other <path> the source's new name.\n"
+		"\n"
+		"  -c, --container=<name>   the container\n"
+		"  -n, --namespace=<ns>     the pod's namespace (default: the context's)\n"
+		"  -a, --archive            keep mode, owner, times and user.* xattrs\n"
+		"  -f, --force              replace what exists at the destination\n"
+		"      --manifest=<file>    write a `sha256sum -c` list of the files (this side)\n"
+		"  -q, --quiet              no notices, no summary line\n"
+		"      --profile=<p>        dhidebug's profile in the pod (observe refuses a copy in)\n"
+		"      --image=<image>      the dhidebug image (default: " DEFAULT_IMAGE ")\n"
+		"      --mode=<mode>        ephemeral (default) or node\n"
+		"      --node-namespace=<ns>, --node-deadline=<s>\n"
+		"                           node mode: as for a session\n"
+		"      --timeout=<s>        how long to wait for the container to run, and for its\n"
+		"                           exit status after the copy (default 120)\n"
+		"      --record-dir=<dir>   where the copy is recorded (as for a session)\n"
+		"      --no-record          copy without recording here\n"
+		"      --kubeconfig=<file>, --context=<name>\n"
+		"                           as for kubectl\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"Exit status: 0; the pod's dhidebug's status when it failed there; 125 for an\n"
+		"error of the plugin, 2 for a usage error, 128+N after signal N.\n");
+}
+
+/* `kubectl dhidebug cp [<options>] <src> <dest>`: argv[0] is the plugin, argv[1] `cp`. */
+static int parse_cp_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
+{
+	enum { O_PROFILE = 256, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
+	       O_RECORD_DIR, O_NORECORD, O_NODE_NS, O_NODE_DEADLINE, O_MANIFEST };
+	static const struct option longopts[] = {
+		{ "container", required_argument, NULL, 'c' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "archive", no_argument, NULL, 'a' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "manifest", required_argument, NULL, O_MANIFEST },
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "image", required_argument, NULL, O_IMAGE },
+		{ "mode", required_argument, NULL, O_MODE },
+		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
+		{ "context", required_argument, NULL, O_CONTEXT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "record-dir", required_argument, NULL, O_RECORD_DIR },
+		{ "no-record", no_argument, NULL, O_NORECORD },
+		{ "node-namespace", required_argument, NULL, O_NODE_NS },
+		{ "node-deadline", required_argument, NULL, O_NODE_DEADLINE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end, **ops;
+	int ch, nops;
+
+	*o = (struct opts){ .profile = "general", .image = DEFAULT_IMAGE, .mode = "ephemeral",
+			    .timeout = 120, .node_deadline = DEFAULT_NODE_DEADLINE, .is_cp = true };
+	optind = 2;
+	while ((ch = getopt_long(argc, argv, "c:n:afqh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->container = optarg; break;
+		case 'n': o->namespace = optarg; break;
+		case 'a': o->cp_opts.archive = true; break;
+		case 'f': o->cp_opts.force = true; break;
+		case 'q': o->cp_opts.quiet = true; break;
+		case O_MANIFEST: o->cp_opts.manifest = optarg; break;
+		case O_PROFILE: o->profile = optarg; break;
+		case O_IMAGE: o->image = optarg; break;
+		case O_MODE: o->mode = optarg; break;
+		case O_KUBECONFIG: o->kubeconfig = optarg; break;
+		case O_CONTEXT: o->context = optarg; break;
+		case O_RECORD_DIR: o->record_dir = optarg; break;
+		case O_NORECORD: o->no_record = true; break;
+		case O_NODE_NS: o->node_namespace = optarg; break;
+		case O_NODE_DEADLINE:
+		case O_TIMEOUT: {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v <= 0)
+				return dhi_err_set_status(err, 2, 0, "invalid --%s `%s`",
+							  ch == O_TIMEOUT ? "timeout" : "node-deadline",
+							  optarg);
+			*(ch == O_TIMEOUT ? &o->timeout : &o->node_deadline) = v;
+			break;
+		}
+		case 'h': usage_cp(stdout); exit(0);
+		default: return dhi_err_set_status(err, 2, 0, "see `kubectl dhidebug cp --help`");
+		}
+	}
+	ops = argv + optind;
+	nops = argc - optind;
+	if (nops != 2)
+		return dhi_err_set_status(err, 2, 0, "expected a source and a destination, got %d "
+					  "operand%s (see `kubectl dhidebug cp --help`)", nops,
+					  nops == 1 ? "" : "s");
+	if (kube_cp_parse(ops[0], ops[1], &o->cp, err) < 0)
+		return -1;
+	o->pod = o->cp.pod;
+	if (o->cp.namespace) {
+		if (o->namespace && strcmp(o->namespace, o->cp.namespace) != 0)
+			return dhi_err_set_status(err, 2, 0, "-n `%s` and the operand's namespace `%s` "
+						  "differ", o->namespace, o->cp.namespace);
+		o->namespace = o->cp.namespace;
+	}
+	if (check_utf8(o, err) < 0)
+		return -1;
+	/* (the pod's paths go into the container's command, a JSON string) */
+	if (!kube_is_utf8(o->cp.cpath))
+		return dhi_err_set_status(err, 2, 0, "the pod's path is not valid UTF-8");
+	o->is_node = strcmp(o->mode, "node") == 0;
+	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
+		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);
+	if (!o->is_node && o->node_namespace)
+		return dhi_err_set_status(err, 2, 0, "--node-namespace goes with --mode node");
+	for (const struct profile_caps *p = profile_caps; p->name; p++)
+		if (strcmp(p->name, o->profile) == 0)
+			return 0;
+	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
+}
+
 /* Path segments come from the command line: allow only what a DNS name may hold. */
 static int check_name(const char *what, const char *s, struct dhi_err **err)
 {
@@ -262,14 +402,30 @@ static int choose_container(json_t *pod, const char *want, const char **out, str
 	}
 }
 
-/* The strategic-merge patch: spec.ephemeralContainers with our one container (merged by name). */
+/*
+ * The container's command. targetContainerName puts the ephemeral container
+ * in the target's pid namespace, where its first process is 1; a node pod
+ * names the container by its runtime ID.
+ */
+static json_t *container_command(const struct opts *o, const char *target)
+{
+	if (o->is_cp)
+		return kube_cp_command(&o->cp, o->profile, target, o->cp_opts.archive,
+				       o->cp_opts.force);
+	return kube_dhidebug_command(o->profile, o->toolbox, target, o->program);
+}
+
+/*
+ * The strategic-merge patch: spec.ephemeralContainers with our one container
+ * (merged by name). A copy's has no tty: its stdout is the tar stream, byte
+ * for byte, and its stdin is closed once the attach has sent what it sends.
+ */
 static json_t *ephemeral_patch(const struct opts *o, const char *name, const char *target)
 {
 	json_t *cmd, *add = json_array(), *sc = json_object(), *ec;
 	const struct profile_caps *p = profile_caps;
 
-	/* targetContainerName puts us in the target's pid namespace, where its first process is 1 */
-	cmd = kube_dhidebug_command(o->profile, o->toolbox, "pid://1", o->program);
+	cmd = container_command(o, "pid://1");
 	while (strcmp(p->name, o->profile) != 0)
 		p++;
 	if (strcmp(o->profile, "sysadmin") == 0) {
@@ -284,8 +440,10 @@ static json_t *ephemeral_patch(const struct opts *o, const char *name, const cha
 	}
 	json_decref(add);
 	ec = json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:s, s:o}", "name", name, "image", o->image,
-		       "targetContainerName", target, "command", cmd, "stdin", 1, "tty", 1,
+		       "targetContainerName", target, "command", cmd, "stdin", 1, "tty", !o->is_cp,
 		       "terminationMessagePolicy", "File", "securityContext", sc);
+	if (o->is_cp)
+		json_object_set_new(ec, "stdinOnce", json_true());
 	return json_pack("{s:{s:[o]}}", "spec", "ephemeralContainers", ec);
 }
 
@@ -573,6 +731,136 @@ static int session_result(int st, int sig, struct dhi_err **err)
 	return 0;
 }
 
+/* What the watch after a copy waits for: the exit of dhidebug in the pod. */
+struct exit_wait {
+	const char *container;	/* the ephemeral container, or the node pod's */
+	const char *node_pod;	/* node mode: the node pod; NULL: the target pod's ephemeral one */
+	long long code;
+	char *message;		/* its termination message, printable */
+};
+
+/* One watch event: 1 when the container has terminated (its exit code kept), 0 to go on. */
+static int on_exit_event(const char *line, void *arg, struct dhi_err **err)
+{
+	struct exit_wait *w = arg;
+	json_auto_t *ev = NULL;
+	const char *type, *n;
+	json_t *obj, *st, *s;
+	size_t i;
+
+	if (kube_watch_event(line, w->node_pod ? "the node pod" : "the pod", &ev, &type, &obj,
+			     err) < 0)
+		return -1;
+	n = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	if (w->node_pod && n && strcmp(n, w->node_pod) != 0)
+		return 0;
+	st = json_object_get(json_object_get(obj, "status"),
+			     w->node_pod ? "containerStatuses" : "ephemeralContainerStatuses");
+	json_array_foreach(st, i, s) {
+		json_t *tm = json_object_get(json_object_get(s, "state"), "terminated");
+		const char *cn = json_string_value(json_object_get(s, "name"));
+
+		if (!cn || strcmp(cn, w->container) != 0 || !tm)
+			continue;
+		if (!json_is_integer(json_object_get(tm, "exitCode")))
+			return dhi_err_set(err, 0, "container `%s` terminated without an exit code",
+					   w->container);
+		w->code = json_integer_value(json_object_get(tm, "exitCode"));
+		w->message = kube_text_at(tm, "message", "");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The copy, once dhidebug runs in the pod: recorded (unless --no-record),
+ * carried over `kubectl attach -i POD -c CONTAINER -n NS` (no tty: the stream
+ * is bytes), then the pod's dhidebug's exit status from the pod's status
+ * (`wpath` watches it): kubectl attach says nothing of it. A copy that
+ * failed in the pod fails here with its status, whatever arrived. `start`
+ * is consumed; *stopped_by: a stop signal that ended the copy.
+ */
+static int run_copy(const struct opts *o, const struct kube_conn *c, struct kube_cp **kp,
+		    const char *tns, const char *ns, const char *pod, const char *container,
+		    const char *wpath, const char *target, json_t *start, int *stopped_by,
+		    struct dhi_err **err)
+{
+	struct kube_cp *k = *kp;
+	const char *argv[16];
+	dhi_autofree char *dir = NULL, *failure = NULL, *uri = NULL;
+	struct exit_wait w = { .container = container,
+			       .node_pod = o->is_node ? pod : NULL };
+	long hstatus = 0;
+	int n = 0, kst = 0, r;
+
+	argv[n++] = "kubectl";
+	argv[n++] = "attach";
+	argv[n++] = "-i";
+	argv[n++] = pod;
+	argv[n++] = "-c";
+	argv[n++] = container;
+	argv[n++] = "-n";
+	argv[n++] = ns;
+	if (o->kubeconfig) {
+		argv[n++] = "--kubeconfig";
+		argv[n++] = o->kubeconfig;
+	}
+	if (o->context) {
+		argv[n++] = "--context";
+		argv[n++] = o->context;
+	}
+	argv[n] = NULL;
+	*stopped_by = 0;
+	if (!o->no_record)
+		dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
+	uri = xasprintf("kubernetes://%s/%s/%s", tns, o->pod, target);
+	*kp = NULL; /* (kube_cp_end frees it) */
+	json_object_set_new(start, "toolbox", json_null());
+	if (kube_cp_record(k, dir, start, uri, err) < 0) {
+		failure = dhi_err_string(*err);
+		kube_cp_end(k, failure, 125);
+		return -1;
+	}
+	r = kube_cp_stream(k, (char *const *)argv, &kst, stopped_by, err);
+	if (r == 0 && kst != 0)
+		r = dhi_err_set(err, 0, "`kubectl attach` exited with status %d", kst);
+	/*
+	 * Whatever this side saw, the pod's status says how the copy ended there:
+	 * a copy that failed in the pod (its dhidebug said why, on the attach's
+	 * stderr) is that failure, not the cut stream it left here.
+	 */
+	if (!*stopped_by && kst == 0) {
+		struct dhi_err *e = NULL;
+
+		if (kube_watch(c, wpath, o->timeout, on_exit_event, &w, &hstatus, &e) < 0) {
+			if (r == 0) {
+				*err = e;
+				e = NULL;
+				r = dhi_err_prefix(err, "the status of dhidebug in the pod is not "
+							"known");
+			}
+		} else if (w.code != 0) {
+			dhi_err_clear(err);
+			r = dhi_err_set_status(err, w.code > 0 && w.code < 126 ? (int)w.code : 125,
+					       0, "dhidebug in the pod exited with status %lld%s%s",
+					       w.code, w.message && *w.message ? ": " : "",
+					       w.message ? w.message : "");
+		}
+		dhi_err_clear(&e);
+	}
+	free(w.message);
+	if (r < 0)
+		failure = dhi_err_string(*err);
+	kube_cp_end(k, failure, *stopped_by ? 128 + *stopped_by
+			  : r < 0 ? ((*err)->status ? (*err)->status : 125) : 0);
+	if (*stopped_by) {
+		dhi_err_clear(err);
+		return dhi_err_set_status(err, 128 + *stopped_by, 0, "stopped by SIG%s",
+					  sigabbrev_np(*stopped_by));
+	}
+	return r;
+}
+
 /* A 422 that names our container: its name is taken (changed or a duplicate, it says which). */
 static bool name_refused(const char *resp, const char *name)
 {
@@ -583,7 +871,8 @@ static bool name_refused(const char *resp, const char *name)
 }
 
 static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const char *ns,
-			 json_t *pod, const char *target, json_t *op, struct dhi_err **err)
+			 json_t *pod, const char *target, json_t *op, struct kube_cp **k,
+			 struct dhi_err **err)
 {
 	dhi_autofree char *path = NULL, *resp = NULL, *body = NULL, *wpath = NULL;
 	json_auto_t *patch = NULL;
@@ -654,6 +943,9 @@ static int run_ephemeral(const struct opts *o, const struct kube_conn *c, const 
 	}
 	cmd = json_object_get(json_array_get(json_object_get(json_object_get(patch, "spec"),
 							     "ephemeralContainers"), 0), "command");
+	if (*k)
+		return run_copy(o, c, k, ns, ns, o->pod, name, wpath, target,
+				audit_start(o, c, pod, ns, target, name, cmd, op), &sig, err);
 	if (attach(o, o->pod, name, ns, audit_start(o, c, pod, ns, target, name, cmd, op), &st,
 		   &sig, err) < 0)
 		return -1;
@@ -788,7 +1080,7 @@ static void node_delete_session(struct kube_conn *c, const char *ns, const char 
  * caught: activeDeadlineSeconds ends a pod left that way.
  */
 static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, json_t *pod,
-		    const char *target, json_t *op, struct dhi_err **err)
+		    const char *target, json_t *op, struct kube_cp **k, struct dhi_err **err)
 {
 	const char *pns = o->node_namespace ? o->node_namespace : ns, *nm = NULL, *uid = NULL;
 	struct kube_node_target t;
@@ -812,6 +1104,10 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 					.target_namespace = ns, .target_pod = o->pod,
 					.target_container = target, .target = &t, .session = session,
 					.deadline = o->node_deadline };
+	if (*k) {
+		spec.command = container_command(o, t.dhidebug_target);
+		spec.no_tty = true;
+	}
 	manifest = kube_node_pod(&spec);
 	body = json_dumps(manifest, JSON_COMPACT);
 	sigemptyset(&stop);
@@ -888,6 +1184,14 @@ static int run_node(const struct opts *o, struct kube_conn *c, const char *ns, j
 				    json_string(pns));
 		json_object_set_new(json_object_get(start, "target"), "container_id",
 				    json_string(t.dhidebug_target));
+		if (*k) {
+			r = run_copy(o, c, k, ns, pns, name, KUBE_NODE_CONTAINER, wpath, target,
+				     start, &sig, err);
+			/* (stopped: the message comes after the DELETE, below) */
+			if (sig)
+				dhi_err_clear(err);
+			goto delete;
+		}
 		if (attach(o, name, KUBE_NODE_CONTAINER, pns, start, &st, &sig, err) < 0)
 			goto delete;
 		r = session_result(st, sig, err);
@@ -921,6 +1225,7 @@ static int run(const struct opts *o, struct dhi_err **err)
 	struct kube_conn c;
 	const char *ns, *target = NULL;
 	json_auto_t *pod = NULL, *op = NULL;
+	struct kube_cp *k = NULL;
 	int r = -1;
 
 	if (kube_conn_load(o->kubeconfig, o->context, &c, err) < 0)
@@ -935,10 +1240,16 @@ static int run(const struct opts *o, struct dhi_err **err)
 	/* (only the recording needs it; asked before anything is created in the cluster) */
 	if (!o->no_attach && !o->no_record)
 		op = operator_kubernetes(&c);
+	/* a copy's side here first: nothing is created in the cluster for a copy that cannot be */
+	if (o->is_cp && !(k = kube_cp_prepare(&o->cp, &o->cp_opts, err)))
+		goto out;
 	if (o->is_node)
-		r = run_node(o, &c, ns, pod, target, op, err);
+		r = run_node(o, &c, ns, pod, target, op, &k, err);
 	else
-		r = run_ephemeral(o, &c, ns, pod, target, op, err);
+		r = run_ephemeral(o, &c, ns, pod, target, op, &k, err);
+	/* a copy that never began: its manifest goes */
+	if (k)
+		kube_cp_end(k, "not started", 125);
 out:
 	kube_conn_free(&c);
 	return r;
@@ -951,7 +1262,9 @@ int main(int argc, char **argv)
 	int code;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (parse_args(argc, argv, &o, &err) < 0 || run(&o, &err) < 0) {
+	if ((argc > 1 && strcmp(argv[1], "cp") == 0 ? parse_cp_args(argc, argv, &o, &err)
+						     : parse_args(argc, argv, &o, &err)) < 0 ||
+	    run(&o, &err) < 0) {
 		/* the last guard: whatever reached the message, the terminal gets text */
 		char *m = kube_printable(err->msg);
 

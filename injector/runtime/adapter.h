@@ -163,6 +163,15 @@ int rt_oci_parse_process(const char *buf, size_t len, struct rt_process **out,
 struct rt_fs *rt_fs_from_graphdriver(json_t *gd);
 
 /*
+ * Adds the volumes and bind mounts of Docker's `Mounts` (Type "volume" or
+ * "bind", Source, Destination, RW) to `fs`; other types (tmpfs, npipe) and
+ * entries that are malformed (a path that is not absolute, too long, has a
+ * control character, or a destination with a `.` or `..` component) are left
+ * out, and at most RT_MOUNTS_MAX are taken.
+ */
+void rt_fs_add_mounts(struct rt_fs *fs, json_t *mounts);
+
+/*
  * GET /images/{id}/json: the digest of the image the container runs, taken
  * from RepoDigests (the entry whose repository matches `ref`, else the first)
  * or, for an image never pushed or pulled, the image id. With `tagged` (may be

@@ -169,8 +169,11 @@ int rt_docker_parse_inspect(const char *buf, size_t len, struct rt_target *out, 
 	/* how its process was configured (lint reads it; a session on a stopped one starts so) */
 	out->proc = rt_process_from_inspect(j);
 	/* a stopped one's files, for a session on them */
-	if (out->exited)
+	if (out->exited) {
 		out->fs = rt_fs_from_graphdriver(object_member(j, "GraphDriver"));
+		/* and its volumes, which the engine would mount over them at start */
+		rt_fs_add_mounts(out->fs, json_object_get(j, "Mounts"));
+	}
 	out->image_ref = rt_json_str(config, "Image", 1024);
 	out->labels = rt_json_labels(json_object_get(config, "Labels"));
 	*image_id = rt_json_str(j, "Image", 128);

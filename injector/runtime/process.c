@@ -240,6 +240,53 @@ bad:
 	return NULL;
 }
 
+/* An absolute path of at most 4096 bytes without control characters; a destination has
+ * no `.` or `..` component either (the holder resolves it in the container's root). */
+static char *mount_path(json_t *o, const char *key, bool is_dest)
+{
+	char *s = rt_json_str(o, key, 4096);
+	bool ok = s && s[0] == '/' && !has_control(s, strlen(s));
+
+	for (const char *p = s; ok && is_dest && (p = strchr(p, '/')); p++)
+		if ((p[1] == '.' && (p[2] == '/' || !p[2])) ||
+		    (p[1] == '.' && p[2] == '.' && (p[3] == '/' || !p[3])))
+			ok = false;
+	if (!ok) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void rt_fs_add_mounts(struct rt_fs *fs, json_t *mounts)
+{
+	size_t i;
+	json_t *m;
+
+	if (!fs || !json_is_array(mounts))
+		return;
+	json_array_foreach(mounts, i, m) {
+		const char *type = json_string_value(json_object_get(m, "Type"));
+		char *src, *dst;
+
+		if (fs->n_mounts >= RT_MOUNTS_MAX)
+			break;
+		if (!type || (strcmp(type, "volume") != 0 && strcmp(type, "bind") != 0))
+			continue;
+		src = mount_path(m, "Source", false);
+		dst = mount_path(m, "Destination", true);
+		if (!src || !dst || strcmp(dst, "/") == 0) {
+			free(src);
+			free(dst);
+			continue;
+		}
+		fs->mounts = xrealloc(fs->mounts, (fs->n_mounts + 1) * sizeof(*fs->mounts));
+		fs->mounts[fs->n_mounts++] = (struct rt_mount){
+			.source = src, .destination = dst,
+			.rw = json_is_true(json_object_get(m, "RW")) };
+	}
+}
+
 struct rt_fs *rt_fs_dir(const char *root)
 {
 	struct rt_fs *fs = xzalloc(sizeof(*fs));

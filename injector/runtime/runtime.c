@@ -47,6 +47,11 @@ void rt_fs_free(struct rt_fs *fs)
 	if (!fs)
 		return;
 	strv_free(fs->layers);
+	for (size_t i = 0; i < fs->n_mounts; i++) {
+		free(fs->mounts[i].source);
+		free(fs->mounts[i].destination);
+	}
+	free(fs->mounts);
 	free(fs->upper);
 	free(fs->work);
 	free(fs);

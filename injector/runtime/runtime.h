@@ -20,6 +20,13 @@ struct rt_process {
 	char *cwd;	/* absolute, inside the container; NULL: not set ("/") */
 };
 
+/* A volume or bind mount of a container: what its runtime mounts over its root at start. */
+struct rt_mount {
+	char *source;		/* on the host, absolute */
+	char *destination;	/* in the container, absolute, no `.` or `..` component */
+	bool rw;		/* mounted read-write in the container */
+};
+
 /* Where a container's files are, so that one whose process has exited can still be opened. */
 struct rt_fs {
 	char **layers;		/* read-only directories, top first, NULL-terminated */
@@ -28,7 +35,10 @@ struct rt_fs {
 	bool engine_mount;	/* podman: the engine mounts it (rt_engine_mount()); layers NULL */
 	bool no_symlinks;	/* reached through no symlink at all: runc's and crun's paths
 				 * come from a bundle its owner (maybe not root) may change */
+	struct rt_mount *mounts; /* its volumes and bind mounts (Docker's Mounts); NULL: none */
+	size_t n_mounts;	/* at most RT_MOUNTS_MAX */
 };
+#define RT_MOUNTS_MAX 128
 
 /*
  * What a runtime says about a container. Everything here came from untrusted

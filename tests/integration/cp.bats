@@ -606,3 +606,186 @@ as_site()
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.type == "copy.end") | .status' "$SDIR/$sid/audit.jsonl")" = ok ]
 }
+
+@test "cp: --wait-stdin starts the copy only once a byte arrives on stdin, and does nothing if none does" {
+	# (kubectl dhidebug cp: the pod's dhidebug writes its stream once the attach reads it)
+	run --separate-stderr "$DHIDEBUG" cp --sessions-dir "$SDIR" --wait-stdin "$TARGET:/data/a.txt" "$OUT/a.txt" </dev/null
+	one_line_125
+	[[ "$stderr" == *"--wait-stdin: stdin closed before the copy began"* ]]
+	[ ! -e "$OUT/a.txt" ]
+	[ -z "$(ls "$SDIR")" ]
+	# the byte comes a while later: nothing was written before it
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	("$DHIDEBUG" cp -q --sessions-dir "$SDIR" --wait-stdin "$TARGET:/data" - <"$BATS_TEST_TMPDIR/go" \
+		>"$OUT/stream.tar" 2>"$OUT/err") 3>&- &
+	pid=$!
+	exec 4>"$BATS_TEST_TMPDIR/go"
+	sleep 0.5
+	[ ! -s "$OUT/stream.tar" ]
+	printf x >&4
+	exec 4>&-
+	wait "$pid"
+	cat "$OUT/err"
+	tar -C "$OUT" -xf "$OUT/stream.tar"
+	[ "$(cat "$OUT/data/a.txt")" = from-the-container ]
+}
+
+@test "cp: into a container with a user namespace, owners go through its uid_map and gid_map" {
+	requires toolbox
+	# a runc container the runtime gave a user namespace, as attack_redteam.bats makes one
+	container_rm
+	more_bundle()
+	{
+		jq '.linux.namespaces += [{type: "user"}]
+		    | .linux.uidMappings = [{containerID: 0, hostID: 200000, size: 65536}]
+		    | .linux.gidMappings = [{containerID: 0, hostID: 300000, size: 65536}]
+		    | .mounts |= map(select(.type != "cgroup"))' \
+			"$1/config.json" >"$1/c.json" && mv "$1/c.json" "$1/config.json"
+		chown -R 200000:300000 "$VOLDIR"
+		local m d=$1
+		for m in $(jq -r '.mounts[].destination' "$1/config.json"); do
+			mkdir -p "$1/rootfs$m"
+		done
+		while [ "$d" != / ] && [ "$d" != /tmp ]; do
+			chmod o+x "$d"
+			d=$(dirname "$d")
+		done
+	}
+	container_start dynamic
+	[ "$(readlink "/proc/$CPID/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+	printf 'plain\n' >"$BATS_TEST_TMPDIR/plain"
+	printf 'kept\n' >"$BATS_TEST_TMPDIR/kept"
+	mkdir "$BATS_TEST_TMPDIR/tree"
+	ln -s kept "$BATS_TEST_TMPDIR/tree/link"
+	printf 'deep\n' >"$BATS_TEST_TMPDIR/tree/f"
+	chown 1000:1001 "$BATS_TEST_TMPDIR/kept"
+	chown -h 1000:1001 "$BATS_TEST_TMPDIR/tree" "$BATS_TEST_TMPDIR/tree/link" "$BATS_TEST_TMPDIR/tree/f"
+	# without -a: the container's root, not the host's (which it would see as nobody)
+	run --separate-stderr dcp "$BATS_TEST_TMPDIR/plain" "$TARGET:/data/plain"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/plain")" = 200000:300000 ]
+	# -a: the source's owner, as the container names it
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/kept" "$TARGET:/data/kept"
+	[ "$status" -eq 0 ]
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/tree" "$TARGET:/data/tree"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/kept" "$ROOTFS/data/tree" "$ROOTFS/data/tree/f" | sort -u)" = 201000:301001 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/tree/link")" = 201000:301001 ]
+	# a tar stream too
+	mkdir -p "$BATS_TEST_TMPDIR/t"
+	printf 'member\n' >"$BATS_TEST_TMPDIR/t/m"
+	run bash -c "tar -C '$BATS_TEST_TMPDIR/t' --owner=7 --group=8 -cf - m | '$DHIDEBUG' cp -q --no-record -a - '$TARGET:/data'"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/m")" = 200007:300008 ]
+	run bash -c "tar -C '$BATS_TEST_TMPDIR/t' -cf - m | '$DHIDEBUG' cp -q --no-record -f - '$TARGET:/data'"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%u:%g' "$ROOTFS/data/m")" = 200000:300000 ]
+	# what the container itself sees
+	run dhidebug --no-record --profile general "$TARGET" -- stat -c '%n %u:%g' /data/plain /data/kept /data/m
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "/data/plain 0:0
+/data/kept 1000:1001
+/data/m 0:0" ]
+	# an owner the namespace does not map: one line, nothing of it left
+	printf 'far\n' >"$BATS_TEST_TMPDIR/far"
+	chown 70000:70000 "$BATS_TEST_TMPDIR/far"
+	run --separate-stderr dcp -a "$BATS_TEST_TMPDIR/far" "$TARGET:/data/far"
+	one_line_125
+	[[ "$stderr" == *"uid 70000 has no mapping in the container's user namespace"* ]]
+	[ ! -e "$ROOTFS/data/far" ]
+}
+
+@test "cp: hard links stay hard links, out and in, in a recursive copy and in tar streams" {
+	mkdir -p "$ROOTFS/data/hl/a" "$ROOTFS/data/hl/b"
+	printf 'linked\n' >"$ROOTFS/data/hl/a/one"
+	ln "$ROOTFS/data/hl/a/one" "$ROOTFS/data/hl/b/two"
+	ln "$ROOTFS/data/hl/a/one" "$ROOTFS/data/hl/three"
+	printf 'single\n' >"$ROOTFS/data/hl/single"
+	run --separate-stderr dcp --manifest "$BATS_TEST_TMPDIR/manifest" "$TARGET:/data/hl" "$OUT/hl"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	# one inode with three names, as in the container
+	[ "$(stat -c %i "$OUT/hl/a/one" "$OUT/hl/b/two" "$OUT/hl/three" | sort -u | wc -l)" -eq 1 ]
+	[ "$(stat -c %h "$OUT/hl/a/one")" -eq 3 ]
+	[ "$(stat -c %h "$OUT/hl/single")" -eq 1 ]
+	[ "$(cat "$OUT/hl/b/two")" = linked ]
+	# recorded: the first name with its bytes, the others as links to it, each with the hash
+	audit=$SDIR/$(last_session)/audit.jsonl
+	want=$(printf 'linked\n' | sha256sum | cut -d' ' -f1)
+	first=$(jq -r 'select(.type == "copy.file" and .file_type == "file" and (.hardlink | not) and .path != "/data/hl/single") | .path' "$audit")
+	[ "$(wc -l <<<"$first")" -eq 1 ]
+	[ "$(jq -r 'select(.type == "copy.file" and .hardlink) | "\(.hardlink) \(.sha256) \(.size)"' "$audit" | sort -u)" = "$first $want 0" ]
+	[ "$(jq -r 'select(.type == "copy.file" and .hardlink) | .path' "$audit" | wc -l)" -eq 2 ]
+	[ "$(jq -r 'select(.type == "copy.end") | .bytes' "$audit")" -eq 14 ]
+	sha256sum -c "$BATS_TEST_TMPDIR/manifest"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/manifest")" -eq 4 ]
+	# into the container
+	mkdir -p "$BATS_TEST_TMPDIR/h/x"
+	printf 'in\n' >"$BATS_TEST_TMPDIR/h/x/f"
+	ln "$BATS_TEST_TMPDIR/h/x/f" "$BATS_TEST_TMPDIR/h/g"
+	run --separate-stderr dcp "$BATS_TEST_TMPDIR/h" "$TARGET:/data/h"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %i "$ROOTFS/data/h/x/f" "$ROOTFS/data/h/g" | sort -u | wc -l)" -eq 1 ]
+	# a tar stream out: link members, which tar makes links of
+	"$DHIDEBUG" cp -q --no-record "$TARGET:/data/hl" - >"$BATS_TEST_TMPDIR/hl.tar"
+	[ "$(tar -tvf "$BATS_TEST_TMPDIR/hl.tar" | grep -c ' link to hl/')" -eq 2 ]
+	mkdir "$OUT/t"
+	tar -C "$OUT/t" -xf "$BATS_TEST_TMPDIR/hl.tar"
+	[ "$(stat -c %i "$OUT/t/hl/a/one" "$OUT/t/hl/b/two" "$OUT/t/hl/three" | sort -u | wc -l)" -eq 1 ]
+	# a tar stream in: GNU tar's link members, linked in the container and recorded as links
+	tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/h.tar" h
+	mkdir "$ROOTFS/data/tin"
+	run --separate-stderr dcp_in - "$TARGET:/data/tin" <"$BATS_TEST_TMPDIR/h.tar"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *skipped* ]]
+	[ "$(stat -c %i "$ROOTFS/data/tin/h/x/f" "$ROOTFS/data/tin/h/g" | sort -u | wc -l)" -eq 1 ]
+	audit=$SDIR/$(last_session)/audit.jsonl
+	[ "$(jq -r 'select(.type == "copy.file" and .hardlink) | "\(.path) \(.hardlink)"' "$audit")" = "$(tar -tvf "$BATS_TEST_TMPDIR/h.tar" | awk '/ link to / { print "/data/tin/" $6 " /data/tin/" $9 }')" ]
+	# a link to a member the stream did not give: skipped, with the reason
+	python3 -c '
+import sys, tarfile
+t = tarfile.open(sys.argv[1], "w")
+i = tarfile.TarInfo("orphan"); i.type = tarfile.LNKTYPE; i.linkname = "nowhere"; t.addfile(i)
+' "$BATS_TEST_TMPDIR/orphan.tar"
+	run --separate-stderr dcp_in - "$TARGET:/data/tin" <"$BATS_TEST_TMPDIR/orphan.tar"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"skipped \`orphan\`: a hard link to \`nowhere\`, which the stream has not placed before"* ]]
+	[ ! -e "$ROOTFS/data/tin/orphan" ]
+}
+
+@test "cp: -a carries user.* extended attributes in tar streams, out and in; without -a none" {
+	requires python3
+	setx() { python3 -c 'import os, sys; os.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())' "$@"; }
+	getx() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())' "$@"; }
+	setx "$ROOTFS/data/a.txt" user.origin the-container
+	setx "$ROOTFS/data/a.txt" trusted.secret no
+	setx "$ROOTFS/data/sub" user.dir d
+	run --separate-stderr bash -c "'$DHIDEBUG' cp --sessions-dir '$SDIR' -a '$TARGET:/data' - >'$BATS_TEST_TMPDIR/x.tar'"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	mkdir "$OUT/x"
+	tar --xattrs --xattrs-include='*' -C "$OUT/x" -xf "$BATS_TEST_TMPDIR/x.tar"
+	[ "$(getx "$OUT/x/data/a.txt" user.origin)" = the-container ]
+	[ "$(getx "$OUT/x/data/sub" user.dir)" = d ]
+	[ "$(python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$OUT/x/data/a.txt")" = "['user.origin']" ]
+	[ "$(jq -r 'select(.type == "copy.file" and .path == "/data/a.txt") | .xattrs | join(",")' "$SDIR/$(last_session)/audit.jsonl")" = user.origin ]
+	# without -a the stream has none
+	"$DHIDEBUG" cp -q --no-record "$TARGET:/data" - >"$BATS_TEST_TMPDIR/plain.tar"
+	run_fails grep -aq SCHILY.xattr "$BATS_TEST_TMPDIR/plain.tar"
+	# in: GNU tar's xattr records, set with -a
+	printf 'to-the-container\n' >"$BATS_TEST_TMPDIR/in"
+	setx "$BATS_TEST_TMPDIR/in" user.from the-host
+	tar --xattrs -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/in.tar" in
+	run --separate-stderr dcp_in -a - "$TARGET:/data" <"$BATS_TEST_TMPDIR/in.tar"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(getx "$ROOTFS/data/in" user.from)" = the-host ]
+	[ "$(jq -r 'select(.type == "copy.file" and .path == "/data/in") | .xattrs | join(",")' "$SDIR/$(last_session)/audit.jsonl")" = user.from ]
+	run --separate-stderr dcp_in -f - "$TARGET:/data" <"$BATS_TEST_TMPDIR/in.tar"
+	[ "$status" -eq 0 ]
+	[ "$(python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$ROOTFS/data/in")" = "[]" ]
+}

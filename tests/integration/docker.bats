@@ -7,63 +7,33 @@
 # its API.
 
 load helpers
+load dockerd
 
 setup_file()
 {
 	DK=$BATS_FILE_TMPDIR
 	export DK
-	export DKSOCK=$DK/docker.sock
 	command -v dockerd >/dev/null || return 0
 	mkdir -p "$DK/img/etc"
 	cp "$BUILD/tests/app-static" "$DK/img/app"
 	# the host's os-release: the toolbox's release, so the union view, as for most images
 	cp /usr/lib/os-release "$DK/img/etc/os-release"
 	tar -C "$DK/img" -cf "$DK/app.tar" app etc
-	daemon "$DK/dockerd.pid" "$DK/dockerd.log" dockerd --host "unix://$DKSOCK" \
-		--data-root "$DK/data" --exec-root "$DK/exec" --pidfile "$DK/dockerd.pidfile" \
-		--iptables=false --ip-masq=false --bridge=none
-	local i
-	for i in $(seq 120); do
-		curl -sf --unix-socket "$DKSOCK" http://d/_ping >/dev/null 2>&1 && break
-		sleep 0.25
-	done
+	dockerd_start "$DK" || return 0
 	dk import --change 'ENTRYPOINT ["/app"]' "$DK/app.tar" localhost/dhi-dk:1.0 \
 		>"$DK/import.log" 2>&1 || true
 }
 
 teardown_file()
 {
-	local m pid
-
-	[ -S "${DKSOCK:-}" ] && dk rm -f $(dk ps -aq) >/dev/null 2>&1
-	if [ -e "$DK/dockerd.pid" ]; then
-		pid=$(cat "$DK/dockerd.pid")
-		kill "$pid" 2>/dev/null
-		for _ in $(seq 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	fi
-	for m in $(awk -v d="$DK" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-		umount -l "$m" 2>/dev/null || true
-	done
-	return 0
-}
-
-# dk ARGS...: Debian's docker CLI on the test's engine
-dk()
-{
-	local cli=/usr/bin/docker
-
-	[ -x "$cli" ] || cli=docker
-	DOCKER_HOST=unix://$DKSOCK "$cli" "$@"
+	dockerd_stop "$DK"
 }
 
 setup()
 {
 	requires root runc toolbox
 	command -v dockerd >/dev/null || missing "needs dockerd (docker.io)"
-	[ -S "$DKSOCK" ] && curl -sf --unix-socket "$DKSOCK" http://d/_ping >/dev/null ||
+	dockerd_ping ||
 		missing "dockerd did not start here: $(tail -n 3 "$DK/dockerd.log" 2>/dev/null | tr '\n' ' ')"
 	dk image inspect localhost/dhi-dk:1.0 >/dev/null 2>&1 ||
 		missing "docker import failed: $(cat "$DK/import.log")"
@@ -74,7 +44,8 @@ setup()
 
 teardown()
 {
-	dk rm -f "$NAME" "$NAME-2" >/dev/null 2>&1 || true
+	dk rm -f -v "$NAME" "$NAME-2" >/dev/null 2>&1 || true
+	dk volume rm -f "$NAME-vol" >/dev/null 2>&1 || true
 	container_rm
 }
 
@@ -162,6 +133,33 @@ in_docker()
 	# and the engine starts it again
 	dk start "$NAME" >/dev/null
 	[ "$(dk inspect --format '{{.State.Running}}' "$NAME")" = true ]
+}
+
+@test "docker: a stopped container's volume is in its session's view: read-only, written with --write" {
+	dk volume create "$NAME-vol" >/dev/null
+	dk run -d --name "$NAME" --network none -v "$NAME-vol:/vol" localhost/dhi-dk:1.0 \
+		/nonexistent/marker >/dev/null
+	printf 'in-the-volume\n' >"$BATS_TEST_TMPDIR/v"
+	dk cp "$BATS_TEST_TMPDIR/v" "$NAME:/vol/v"
+	dk stop -t 0 "$NAME" >/dev/null
+	local vol
+	vol=$(dk volume inspect --format '{{.Mountpoint}}' "$NAME-vol")
+	run --separate-stderr "$DHIDEBUG" --toolbox "$TOOLBOX" -q --profile sysadmin --user 0 \
+		"docker://$NAME" -- sh -c 'cat /target/vol/v; echo x >/target/vol/w'
+	echo "$output / $stderr"
+	dk rm -f "$NAME" >/dev/null
+	[ "$output" = in-the-volume ]
+	[[ "$stderr" == *"Read-only file system"* ]]
+	[ ! -e "$vol/w" ]
+	dk run -d --name "$NAME" --network none -v "$NAME-vol:/vol" localhost/dhi-dk:1.0 \
+		/nonexistent/marker >/dev/null
+	dk stop -t 0 "$NAME" >/dev/null
+	run dhidebug --profile sysadmin --user 0 --write "docker://$NAME" -- sh -c 'echo kept >/target/vol/w'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$vol/w")" = kept ]
+	# in the volume, not in the layer under its mount point
+	[ -z "$(dk diff "$NAME" | grep /vol/w)" ]
 }
 
 @test "docker: a created container that fails at start opens from its files, and lint names why it fails" {

@@ -52,7 +52,15 @@ does not match the reference:
 On top of the reference, a created pod must be what `--mode node` promises
 (check_node_pod: on the target's node, hostPID, privileged, restartPolicy Never,
 tolerating every taint, a deadline, the runtime's directories from the host at the
-same paths, dhidebug's command); a pod that is not is rejected too.
+same paths, dhidebug's command: a session's, with stdin and a tty, or a copy's,
+`dhidebug cp`, with stdin and no tty); a pod that is not is rejected too.
+
+No kubelet runs here: the tests' stand-in for `kubectl attach` plays it, and says when
+the container it ran has exited, as the kubelet's status update would:
+  POST  /fake-kubelet/exited   {"namespace", "pod", "container", "exitCode", "message"}
+        the ephemeral container of the target pod, or the container of a node pod,
+        becomes terminated with that exitCode (a change of the pod: watches see it).
+That path is no Kubernetes API (the bearer token is still required).
 
 TLS with the test's CA, and every request must carry `Authorization: Bearer TOKEN`.
 
@@ -123,6 +131,7 @@ PLAN = []  # the states the kubelet will report next for the newest ephemeral co
 TARGET_WATCHES = [0]  # watches of the target pod served so far
 PRESET = [False]  # nametaken: a container of the name was put there once
 CREATED = {}  # the pods created, by name, as the API server keeps them
+EXITED = {}  # (namespace, node pod) -> the terminated state of its container (/fake-kubelet)
 LOCK = threading.Lock()
 # the user the bearer token authenticates as (the kubeconfig's user entry is named otherwise)
 USER = {"username": os.environ.get("FAKE_KUBE_USER", "oidc:jane@example.com"),
@@ -627,13 +636,21 @@ def check_node_pod(p):
     c = spec["containers"][0]
     if c.get("securityContext", {}).get("privileged") is not True:
         return "the container must be privileged"
-    if not (c.get("stdin") and c.get("tty")):
-        return "stdin and tty are needed"
     target, dirs = node_target()
     cmd = c.get("command") or []
-    if cmd[:2] != ["dhidebug", "--profile"] or target not in cmd \
-            or ("--" in cmd and cmd.index("--") < cmd.index(target)):
-        return "command must be dhidebug --profile P [--toolbox T] %s [-- ...]" % target
+    if cmd[:3] == ["dhidebug", "cp", "--profile"]:
+        # a copy: the tar stream is stdout, byte for byte
+        if not c.get("stdin") or c.get("tty"):
+            return "a copy needs stdin and no tty"
+        if not any(a.startswith(target + ":/") for a in cmd) or "-" not in cmd:
+            return "command must be dhidebug cp --profile P ... %s:PATH - (or the reverse)" \
+                % target
+    else:
+        if not (c.get("stdin") and c.get("tty")):
+            return "stdin and tty are needed"
+        if cmd[:2] != ["dhidebug", "--profile"] or target not in cmd \
+                or ("--" in cmd and cmd.index("--") < cmd.index(target)):
+            return "command must be dhidebug --profile P [--toolbox T] %s [-- ...]" % target
     hostpaths = {v["name"]: v["hostPath"]["path"] for v in spec.get("volumes", [])
                  if "hostPath" in v}
     mounted = {m["mountPath"]: hostpaths.get(m["name"]) for m in c.get("volumeMounts", [])}
@@ -948,6 +965,11 @@ class Handler(BaseHTTPRequestHandler):
                                 % p["spec"]["containers"][0]["image"])}}, None))
         elif "pending" not in FLAGS:
             states.append(("Running", {"running": {"startedAt": "2026-01-01T00:00:00Z"}}, None))
+            with LOCK:
+                ended = EXITED.get(key)
+            if ended:
+                states.append(("Succeeded" if ended["exitCode"] == 0 else "Failed",
+                               {"terminated": ended}, None))
         self.stream_start()
         try:
             for i, (phase, state, conds) in enumerate(states):
@@ -977,10 +999,32 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return None, None
 
+    def kubelet_exited(self):
+        """The stand-in kubelet: a container has exited (see the module's text)."""
+        body, ok = self.body_json()
+        if not ok or not isinstance(body, dict) or not isinstance(body.get("exitCode"), int):
+            return self.reject("/fake-kubelet/exited wants {namespace, pod, container, exitCode}")
+        state = {"exitCode": body["exitCode"], "reason": "Completed" if body["exitCode"] == 0
+                 else "Error", "message": body.get("message", ""),
+                 "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:00:02Z"}
+        key = (body.get("namespace"), body.get("pod"))
+        with LOCK:
+            if key == (NS, POD) and any(ec["name"] == body.get("container") for ec in PATCHED):
+                EC_STATE[body["container"]] = {"terminated": state}
+                pod_changed()
+            elif key in CREATED and body.get("container") == "dhidebug":
+                EXITED[key] = state
+            else:
+                return self.reject("/fake-kubelet/exited: no such container")
+        log("EXITED %s/%s %s %d" % (key[0], key[1], body["container"], body["exitCode"]))
+        return self.reply(200, {"ok": True})
+
     def do_POST(self):
         if not self.authorized():
             return
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/fake-kubelet/exited":
+            return self.kubelet_exited()
         m = SSR_PATH.match(url.path)
         if m:
             return self.self_subject_review(m.group(1))

@@ -82,6 +82,13 @@ EOF
 
 teardown()
 {
+	local c
+
+	if [ -e "$BATS_TEST_TMPDIR/pm.containers" ]; then
+		while read -r c; do
+			pm rm -f -t 0 "$c" >/dev/null 2>&1 || true
+		done <"$BATS_TEST_TMPDIR/pm.containers"
+	fi
 	if [ -n "${KPID:-}" ]; then
 		kill "$KPID" 2>/dev/null || true
 		wait "$KPID" 2>/dev/null || true
@@ -345,12 +352,17 @@ pod_setup()
 	requires root podman toolbox static-dhidebug
 	[ -e "$RT/pm.images" ] && return 0
 	containers_conf "$RT/containers.conf"
-	# the application: a static app, no shell; the debug image: nothing but a marker file
-	mkdir -p "$RT/img/etc" "$RT/dimg/etc"
+	# the application: a static app, no shell, and files to copy; the debug image: nothing
+	# but a marker file
+	mkdir -p "$RT/img/etc" "$RT/dimg/etc" "$RT/img/data/sub"
 	cp "$BUILD/tests/app-static" "$RT/img/app"
 	cp /usr/lib/os-release "$RT/img/etc/os-release"
+	printf 'in-the-app\n' >"$RT/img/data/a.txt"
+	printf 'deeper\n' >"$RT/img/data/sub/b.txt"
+	ln -s /etc/shadow "$RT/img/data/abs"
 	echo dhidebug-image >"$RT/dimg/etc/dhidebug-image"
-	tar -C "$RT/img" -cf "$RT/app.tar" app etc
+	tar -C "$RT/img" --owner=0 --group=0 -cf "$RT/app.tar" app etc
+	tar -C "$RT/img" --owner=65532 --group=65532 -rf "$RT/app.tar" data
 	tar -C "$RT/dimg" -cf "$RT/dbg.tar" etc
 	pm import --change 'ENTRYPOINT ["/app"]' "$RT/app.tar" localhost/dhi-k8s-app:test >/dev/null
 	pm import "$RT/dbg.tar" localhost/dhi-k8s-dbg:test >/dev/null
@@ -503,6 +515,233 @@ fake_attach()
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"recording on this side"* ]]
 	[[ "$output" != *"stand-in:"* ]]
+}
+
+# --- kubectl dhidebug cp: the tar stream over the attach, recorded on this side --------------
+# The attach's stand-in (standin_attach.sh) plays the kubelet: it runs the command the plugin
+# gave the container, in the ephemeral mode as the ephemeral container would (podman, in the
+# app container's pid and network namespaces, with the capabilities the plugin asks for,
+# the static dhidebug mounted), in node mode as the node pod would (the host's dhidebug, the
+# container named by its host pid in place of its containerd ID), then reports its exit.
+
+# cp_setup MODE: the test server in MODE, an app container of the image with /data, the
+# stand-in; exports what the stand-in needs. Sets APP, APP_PID, STANDIN_LOG.
+cp_setup()
+{
+	pod_setup
+	start_kube "$1"
+	APP=dhik8s-$$-$BATS_TEST_NUMBER
+	pm run -d --name "$APP" localhost/dhi-k8s-app:test /app /nonexistent/marker >/dev/null
+	echo "$APP" >>"$BATS_TEST_TMPDIR/pm.containers"
+	APP_PID=$(pm inspect --format '{{.State.Pid}}' "$APP")
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/inpod" <<-EOF
+		#!/bin/sh
+		exec env CONTAINERS_CONF="$BATS_FILE_TMPDIR/containers.conf" podman \
+			--root "$BATS_FILE_TMPDIR/pm/root" --runroot "$BATS_FILE_TMPDIR/pm/run" \
+			--storage-driver vfs run --rm -i --pid "container:$APP" --network "container:$APP" \
+			--cap-drop all --cap-add "$GENERAL_CAPS" -v "$DHIDEBUG:/usr/local/bin/dhidebug:ro" \
+			--entrypoint /usr/local/bin/dhidebug localhost/dhi-k8s-dbg:test "\$@"
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/bin/inpod"
+	ln -sf "$BATS_TEST_DIRNAME/standin_attach.sh" "$BATS_TEST_TMPDIR/bin/kubectl"
+	STANDIN_LOG=$BATS_TEST_TMPDIR/standin.log
+	: >"$STANDIN_LOG"
+	export STANDIN_LOG REAL_KUBECTL FAKE_URL FAKE_CA=$BATS_FILE_TMPDIR/pki/ca.crt FAKE_TOKEN=$TOKEN
+	REAL_KUBECTL=$(PATH=${PATH#"$BATS_TEST_TMPDIR/bin:"} command -v kubectl)
+	FAKE_URL=https://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")
+	# ephemeral: the container as the ephemeral container runs; node: the host, the container
+	# by its host pid
+	if [ "$1" = node ]; then
+		export STANDIN_RUN=$DHIDEBUG STANDIN_FROM=containerd://k8s.io/$(printf '4f1c%.0s' $(seq 16))
+		export STANDIN_TO=pid://$APP_PID
+	else
+		export STANDIN_RUN=$BATS_TEST_TMPDIR/bin/inpod
+		unset STANDIN_FROM STANDIN_TO
+	fi
+	OUT=$BATS_TEST_TMPDIR/out
+	mkdir -p "$OUT"
+	REC=$BATS_TEST_TMPDIR/rec
+}
+
+# kcp ARGS...: kubectl dhidebug cp, recorded in $REC, with the stand-in kubectl
+kcp()
+{
+	env PATH="$BATS_TEST_TMPDIR/bin:$(dirname "$PLUGIN"):$PATH" "$PLUGIN" cp --kubeconfig "$KCFG" \
+		--record-dir "$REC" "$@"
+}
+
+# the only recording in $REC, verified by dhidebug; prints its audit.jsonl's path
+cp_recording()
+{
+	local id
+
+	id=$(ls "$REC")
+	[ "$(wc -w <<<"$id")" -eq 1 ]
+	"$DHIDEBUG" sessions verify "$id" --dir "$REC" >&2
+	echo "$REC/$id/audit.jsonl"
+}
+
+@test "cp: a directory out of the pod over the attach, hashed and recorded here, as dhidebug cp in the pod streams it" {
+	cp_setup ok
+	run --separate-stderr kcp app:/data "$OUT/data" </dev/null
+	echo "$status: $output / $stderr"
+	cat "$STANDIN_LOG"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/data/a.txt")" = in-the-app ]
+	[ "$(cat "$OUT/data/sub/b.txt")" = deeper ]
+	[ "$(readlink "$OUT/data/abs")" = /etc/shadow ]
+	[[ "$stderr" == *"kubectl-dhidebug: cp: 5 entries, 18 bytes, session "* ]]
+	# the container: dhidebug cp, no tty, stdin once, the stream started by the plugin's byte
+	grep -F 'PATCH body' "$KLOG" | grep -F '"command": ["dhidebug", "cp", "--profile", "general", "--wait-stdin", "pid://1:/data", "-"]'
+	grep -F 'PATCH body' "$KLOG" | grep -F '"tty": false' | grep -F '"stdinOnce": true' | grep -qF '"stdin": true'
+	grep -qx 'stand-in: kubectl attach -i app -c dhidebug-.* -n default --kubeconfig .*' "$STANDIN_LOG"
+	audit=$(cp_recording)
+	[ "$(jq -r .type "$audit" | sort | uniq -c | awk '{ print $2 ":" $1 }' | tr '\n' ' ')" = "copy.end:1 copy.file:5 copy.start:1 session.end:1 session.start:1 " ]
+	[ "$(jq -r 'select(.type == "session.start") | "\(.kind) \(.target.runtime) \(.target.mode) \(.target.name) \(.target.container) \(.operator.kubernetes.username)"' "$audit")" = "copy kubernetes ephemeral app web oidc:jane@example.com" ]
+	[ "$(jq -r 'select(.type == "copy.start") | "\(.direction) \(.target) \(.container_path) \(.host_path)"' "$audit")" = "out kubernetes://default/app/web /data $OUT/data" ]
+	[ "$(jq -r 'select(.type == "copy.file" and .path == "/data/sub/b.txt") | "\(.host_path) \(.sha256) \(.uid)"' "$audit")" = "$OUT/data/sub/b.txt $(printf 'deeper\n' | sha256sum | cut -d' ' -f1) 65532" ]
+	[ "$(jq -r 'select(.type == "copy.end") | "\(.files) \(.bytes) \(.status)"' "$audit")" = "5 18 ok" ]
+	[ "$(jq -r 'select(.type == "session.end") | "\(.status) \(.reason)"' "$audit")" = "0 copied" ]
+	# a file to a new name, -a keeping the container's owner
+	run --separate-stderr kcp -a -q app:/data/a.txt "$OUT/renamed.txt" </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%U:%G %s' "$OUT/renamed.txt")" = "65532:65532 11" ] ||
+		[ "$(stat -c '%u:%g %s' "$OUT/renamed.txt")" = "65532:65532 11" ]
+}
+
+@test "cp: into the pod, into a directory (PATH/) and to a new name, with a manifest checked by sha256sum -c" {
+	cp_setup ok
+	printf 'from-the-operator\n' >"$BATS_TEST_TMPDIR/x"
+	mkdir -p "$BATS_TEST_TMPDIR/tree/d"
+	printf 'nested\n' >"$BATS_TEST_TMPDIR/tree/d/n"
+	run --separate-stderr kcp --manifest "$BATS_TEST_TMPDIR/manifest" "$BATS_TEST_TMPDIR/x" app:/data/ </dev/null
+	echo "$status: $output / $stderr"
+	cat "$STANDIN_LOG"
+	[ "$status" -eq 0 ]
+	# in the app's own root, as its process sees it
+	[ "$(cat "/proc/$APP_PID/root/data/x")" = from-the-operator ]
+	grep -F 'PATCH body' "$KLOG" | grep -qF '"command": ["dhidebug", "cp", "--profile", "general", "-", "pid://1:/data"]'
+	(cd "$BATS_TEST_TMPDIR" && sha256sum -c manifest)
+	audit=$(cp_recording)
+	[ "$(jq -r 'select(.type == "copy.file") | "\(.path) \(.host_path) \(.sha256)"' "$audit")" = "/data/x $BATS_TEST_TMPDIR/x $(sha256sum <"$BATS_TEST_TMPDIR/x" | cut -d' ' -f1)" ]
+	[ "$(jq -r 'select(.type == "copy.start") | "\(.direction) \(.container_path)"' "$audit")" = "in /data/" ]
+	rm -rf "$REC"
+	# a directory to a new name: it is that name
+	run --separate-stderr kcp -q "$BATS_TEST_TMPDIR/tree" app:/data/newtree </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(cat "/proc/$APP_PID/root/data/newtree/d/n")" = nested ]
+	audit=$(cp_recording)
+	jq -se 'map(select(.type == "copy.file" and .path == "/data/newtree/d/n")) | .[0].host_path | endswith("/tree/d/n")' "$audit"
+}
+
+@test "cp: a copy that fails in the pod fails here with its status; nothing of it stays, copy.end says failed" {
+	cp_setup ok
+	run --separate-stderr kcp --manifest "$BATS_TEST_TMPDIR/m" app:/data/missing "$OUT/missing" </dev/null
+	echo "$status: $output / $stderr"
+	cat "$STANDIN_LOG"
+	[ "$status" -eq 125 ]
+	# the pod's dhidebug says why, through the attach; the plugin says how it ended
+	[[ "$stderr" == *"dhidebug: cp: cannot open \`/data/missing\`: No such file or directory"* ]]
+	[[ "$stderr" == *"kubectl-dhidebug: dhidebug in the pod exited with status 125"* ]]
+	[ ! -e "$OUT/missing" ]
+	[ ! -e "$BATS_TEST_TMPDIR/m" ]
+	audit=$(cp_recording)
+	[ "$(jq -r 'select(.type == "copy.end") | .status' "$audit")" = failed ]
+	[ "$(jq -r 'select(.type == "session.end") | .status' "$audit")" = 125 ]
+	# the observe profile refuses a copy in, in the pod
+	rm -rf "$REC"
+	printf 'x\n' >"$BATS_TEST_TMPDIR/x"
+	run --separate-stderr kcp --profile observe "$BATS_TEST_TMPDIR/x" app:/data/ </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"profile \`observe\` does not write the container's files"* ]]
+	[ ! -e "/proc/$APP_PID/root/data/x" ]
+}
+
+@test "cp: bad operands and a destination that exists are refused before anything is added to the pod" {
+	cp_setup ok
+	: >"$OUT/there"
+	run --separate-stderr kcp app:/data/a.txt "$OUT/there" </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == "kubectl-dhidebug: \`$OUT/there\` exists (--force replaces it)" ]]
+	run --separate-stderr kcp app:/a other:/b </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"both operands name a pod"* ]]
+	run --separate-stderr kcp ./a ./b </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"neither operand is"* ]]
+	run --separate-stderr kcp "$BATS_TEST_TMPDIR/nothing" app:/data/ </dev/null
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"cannot open"*"No such file or directory"* ]]
+	run_fails grep -q PATCH "$KLOG"
+	[ ! -e "$REC" ]
+	run kcp --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"usage: kubectl dhidebug cp"* ]]
+}
+
+@test "cp: node mode: out and in through the node pod, a Pod the reference accepts, deleted after; recorded" {
+	cp_setup node
+	run --separate-stderr kcp --mode node app:/data/sub "$OUT/sub" </dev/null
+	echo "$status: $output / $stderr"
+	cat "$STANDIN_LOG"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/sub/b.txt")" = deeper ]
+	grep -q '^CREATED pod dhidebug-node-' "$KLOG"
+	grep -q '^DELETE pod dhidebug-node-' "$KLOG"
+	grep '^POST pod body' "$KLOG" | grep -F '"command": ["dhidebug", "cp", "--profile", "general", "--wait-stdin", "containerd://k8s.io/'
+	audit=$(cp_recording)
+	[ "$(jq -r 'select(.type == "session.start") | "\(.kind) \(.target.mode)"' "$audit")" = "copy node" ]
+	rm -rf "$REC"
+	printf 'via-the-node\n' >"$BATS_TEST_TMPDIR/y"
+	run --separate-stderr kcp --mode node "$BATS_TEST_TMPDIR/y" app:/data/y </dev/null
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(cat "/proc/$APP_PID/root/data/y")" = via-the-node ]
+	[ "$(grep -c '^DELETE pod dhidebug-node-' "$KLOG")" -eq 2 ]
+}
+
+@test "cp: node mode: SIGTERM during the copy ends the attach, deletes the node pod, records the copy failed, exits 143" {
+	cp_setup node
+	# the container's side never ends: the copy is cut by the signal
+	cat >"$BATS_TEST_TMPDIR/bin/hang" <<-EOF
+		#!/bin/sh
+		echo \$\$ >"$BATS_TEST_TMPDIR/hang.pid"
+		exec sleep 60
+	EOF
+	chmod 0755 "$BATS_TEST_TMPDIR/bin/hang"
+	export STANDIN_RUN=$BATS_TEST_TMPDIR/bin/hang
+	out=$BATS_TEST_TMPDIR/plugin.out
+	env --default-signal=INT,QUIT PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$PLUGIN" cp \
+		--kubeconfig "$KCFG" --record-dir "$REC" --mode node app:/data "$OUT/data" \
+		</dev/null >"$out" 2>&1 3>&- &
+	BGPID=$!
+	wait_line "$STANDIN_LOG" '^stand-in: runs'
+	for i in $(seq 50); do
+		[ -s "$BATS_TEST_TMPDIR/hang.pid" ] && break
+		sleep 0.1
+	done
+	kill -TERM "$BGPID"
+	st=0
+	wait "$BGPID" || st=$?
+	cat "$out"
+	[ "$st" -eq 143 ]
+	assert_deleted
+	grep -q 'stopped by SIGTERM' "$out"
+	# the attach's whole process group went: the container's side too
+	for i in $(seq 30); do
+		kill -0 "$(cat "$BATS_TEST_TMPDIR/hang.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	run_fails kill -0 "$(cat "$BATS_TEST_TMPDIR/hang.pid")"
+	[ ! -e "$OUT/data" ]
+	audit=$(cp_recording)
+	[ "$(jq -r 'select(.type == "copy.end") | "\(.status) \(.reason)"' "$audit")" = "failed stopped by SIGTERM" ]
+	[ "$(jq -r 'select(.type == "session.end") | .status' "$audit")" = 143 ]
 }
 
 # --- the Kubernetes user in the recording: the API server's answer to a SelfSubjectReview -----

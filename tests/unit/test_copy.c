@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "injector/copy/custody.h"
+#include "injector/copy/idmap.h"
 #include "injector/copy/spec.h"
 
 static void expect_spec(const char *src, const char *dst, enum copy_dir dir, const char *target,
@@ -89,10 +90,52 @@ static void test_custody_manifest_name_escapes(void **state)
 	free(buf);
 }
 
+/* uid_map as the kernel writes it, and what a hostile or odd one looks like */
+static void test_copy_idmap_parse(void **state)
+{
+	static const char *const bad[] = {
+		"0 200000\n", "0 200000 0\n", "a b c\n", "0 200000 65536 7\n",
+		"4294967295 0 2\n", "0 4294967290 10\n", "0 200000 99999999999\n", "-1 0 1\n",
+	};
+	struct copy_idmap_range *r = NULL;
+	struct dhi_err *err = NULL;
+	uint32_t host = 0;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(copy_idmap_parse("         0     200000      65536\n"
+					  "     65536     900000          1\n", &r, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_false(copy_idmap_is_identity(r, n));
+	assert_true(copy_idmap_to_host(r, n, 0, &host));
+	assert_int_equal(host, 200000);
+	assert_true(copy_idmap_to_host(r, n, 65535, &host));
+	assert_int_equal(host, 265535);
+	assert_true(copy_idmap_to_host(r, n, 65536, &host));
+	assert_int_equal(host, 900000);
+	assert_false(copy_idmap_to_host(r, n, 65537, &host));
+	free(r);
+	assert_int_equal(copy_idmap_parse("         0          0 4294967295\n", &r, &n, &err), 0);
+	assert_true(copy_idmap_is_identity(r, n));
+	free(r);
+	/* a namespace with no map written yet maps nothing */
+	assert_int_equal(copy_idmap_parse("", &r, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_false(copy_idmap_is_identity(r, n));
+	assert_false(copy_idmap_to_host(r, n, 0, &host));
+	free(r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(copy_idmap_parse(bad[i], &r, &n, &err), -1);
+		assert_null(r);
+		dhi_err_clear(&err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_spec_parse_out),
+		cmocka_unit_test(test_copy_idmap_parse),
 		cmocka_unit_test(test_copy_spec_parse_in),
 		cmocka_unit_test(test_copy_spec_parse_bad),
 		cmocka_unit_test(test_custody_manifest_name_escapes),

@@ -18,6 +18,7 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "injector/kubectl/kcp.h"
 #include "injector/kubectl/kube.h"
 #include "injector/kubectl/node.h"
 
@@ -788,10 +789,97 @@ static void test_kube_delete_options_precondition(void **state)
 	free(s);
 }
 
+/* kubectl dhidebug cp's operands: which is the pod's, and where a copy in lands there. */
+static void test_kube_cp_parse(void **st)
+{
+	static const struct {
+		const char *src, *dst;
+		bool out;
+		const char *ns, *pod, *cpath, *in_dir, *in_name;
+	} ok[] = {
+		{ "app:/var/log", "./logs", true, NULL, "app", "/var/log", NULL, NULL },
+		{ "shop/web-0:tmp/core", "/x", true, "shop", "web-0", "/tmp/core", NULL, NULL },
+		{ "./fix.conf", "web-0:/etc/app/", false, NULL, "web-0", "/etc/app/", "/etc/app",
+		  "fix.conf" },
+		{ "/a/fix.conf", "web-0:/etc/app/app.conf", false, NULL, "web-0",
+		  "/etc/app/app.conf", "/etc/app", "app.conf" },
+		{ "dir/", "p:/", false, NULL, "p", "/", "/", "dir" },
+		/* a `:` in a path of this side: not a pod */
+		{ "./a:b", "p:/x/", false, NULL, "p", "/x/", "/x", "a:b" },
+		{ "p:/x", "/tmp/a:b", true, NULL, "p", "/x", NULL, NULL },
+	};
+	static const struct {
+		const char *src, *dst;
+	} bad[] = {
+		{ "a:/x", "b:/y" },		/* both */
+		{ "./a", "./b" },		/* neither */
+		{ "Web:/x", "./y" },		/* not a DNS name: a path, so neither */
+		{ "p:/", "./out" },		/* out of / */
+		{ "p:/x/..", "./out" },
+		{ "..", "p:/x/" },		/* no name to go under */
+		{ "./a", "p:/x/.." },
+		{ "", "p:/x" },
+	};
+	struct dhi_err *err = NULL;
+	struct kube_cp_spec s;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(kube_cp_parse(ok[i].src, ok[i].dst, &s, &err), 0);
+		assert_true(s.out == ok[i].out);
+		if (ok[i].ns)
+			assert_string_equal(s.namespace, ok[i].ns);
+		else
+			assert_null(s.namespace);
+		assert_string_equal(s.pod, ok[i].pod);
+		assert_string_equal(s.cpath, ok[i].cpath);
+		if (ok[i].in_dir) {
+			assert_string_equal(s.in_dir, ok[i].in_dir);
+			assert_string_equal(s.in_name, ok[i].in_name);
+		}
+		kube_cp_spec_free(&s);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(kube_cp_parse(bad[i].src, bad[i].dst, &s, &err), -1);
+		assert_int_equal(err->status, 2);
+		dhi_err_clear(&err);
+		kube_cp_spec_free(&s);
+	}
+}
+
+/* The container's command: out waits for the plugin's byte before it writes its stream. */
+static void test_kube_cp_command(void **st)
+{
+	struct dhi_err *err = NULL;
+	struct kube_cp_spec s;
+	json_t *cmd;
+	char *j;
+
+	(void)st;
+	assert_int_equal(kube_cp_parse("app:/data", "./d", &s, &err), 0);
+	cmd = kube_cp_command(&s, "general", "pid://1", true, false);
+	j = json_dumps(cmd, JSON_COMPACT);
+	assert_string_equal(j, "[\"dhidebug\",\"cp\",\"--profile\",\"general\",\"-a\","
+			       "\"--wait-stdin\",\"pid://1:/data\",\"-\"]");
+	free(j);
+	json_decref(cmd);
+	kube_cp_spec_free(&s);
+	assert_int_equal(kube_cp_parse("./x", "app:/etc/y", &s, &err), 0);
+	cmd = kube_cp_command(&s, "observe", "containerd://k8s.io/ab", false, true);
+	j = json_dumps(cmd, JSON_COMPACT);
+	assert_string_equal(j, "[\"dhidebug\",\"cp\",\"--profile\",\"observe\",\"--force\","
+			       "\"-\",\"containerd://k8s.io/ab:/etc\"]");
+	free(j);
+	json_decref(cmd);
+	kube_cp_spec_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kube_conn_parse_insecure_with_ca_refused),
+		cmocka_unit_test(test_kube_cp_parse),
+		cmocka_unit_test(test_kube_cp_command),
 		cmocka_unit_test(test_kube_node_pod_check),
 		cmocka_unit_test(test_kube_delete_options_precondition),
 		cmocka_unit_test(test_kube_conn_parse_token_and_ca_data),

@@ -567,6 +567,45 @@ static void test_rt_docker_parse_inspect_stopped(void **st)
 	free(msg);
 }
 
+/* A stopped container's volumes and bind mounts: what the holder mounts on its files. */
+static void test_rt_docker_parse_inspect_stopped_mounts(void **st)
+{
+	static const char json[] =
+		"{\"Id\":\"" ID64 "\",\"State\":{\"Status\":\"exited\",\"Running\":false},"
+		"\"GraphDriver\":{\"Name\":\"overlay2\",\"Data\":{"
+		"\"UpperDir\":\"/u\",\"WorkDir\":\"/w\"}},"
+		"\"Mounts\":["
+		"{\"Type\":\"volume\",\"Source\":\"/var/lib/docker/volumes/v/_data\","
+		"\"Destination\":\"/data\",\"RW\":true},"
+		"{\"Type\":\"bind\",\"Source\":\"/srv/conf\",\"Destination\":\"/etc/app\","
+		"\"RW\":false},"
+		"{\"Type\":\"tmpfs\",\"Source\":\"\",\"Destination\":\"/run\",\"RW\":true},"
+		"{\"Type\":\"bind\",\"Source\":\"relative\",\"Destination\":\"/r\"},"
+		"{\"Type\":\"bind\",\"Source\":\"/s\",\"Destination\":\"/a/../../etc\"},"
+		"{\"Type\":\"bind\",\"Source\":\"/s\",\"Destination\":\"/a/./b\"},"
+		"{\"Type\":\"bind\",\"Source\":\"/s\",\"Destination\":\"/\"},"
+		"{\"Type\":\"bind\",\"Source\":\"/s\\u001b[2J\",\"Destination\":\"/x\"},"
+		"{\"Type\":\"bind\",\"Source\":\"/s\",\"Destination\":\"/..x/.y\"},"
+		"{\"Type\":7},\"junk\"]}";
+	struct rt_target t;
+	char *image_id, *msg;
+
+	(void)st;
+	assert_int_equal(parse_inspect(json, &t, &image_id, &msg), 0);
+	assert_non_null(t.fs);
+	assert_int_equal(t.fs->n_mounts, 3);
+	assert_string_equal(t.fs->mounts[0].source, "/var/lib/docker/volumes/v/_data");
+	assert_string_equal(t.fs->mounts[0].destination, "/data");
+	assert_true(t.fs->mounts[0].rw);
+	assert_string_equal(t.fs->mounts[1].destination, "/etc/app");
+	assert_false(t.fs->mounts[1].rw);
+	/* a name that starts with dots is a name */
+	assert_string_equal(t.fs->mounts[2].destination, "/..x/.y");
+	rt_target_free(&t);
+	free(image_id);
+	free(msg);
+}
+
 /* Layer paths overlayfs would misread, another driver, a relative WorkingDir: no fs, no cwd. */
 static void test_rt_docker_parse_inspect_stopped_hostile(void **st)
 {
@@ -809,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_rt_parse_pidfile_strict),
 		cmocka_unit_test(test_rt_parse_time_rfc3339),
 		cmocka_unit_test(test_rt_docker_parse_inspect_stopped),
+		cmocka_unit_test(test_rt_docker_parse_inspect_stopped_mounts),
 		cmocka_unit_test(test_rt_docker_parse_inspect_stopped_hostile),
 		cmocka_unit_test(test_rt_docker_parse_inspect_too_many_layers),
 		cmocka_unit_test(test_rt_oci_parse_process),
