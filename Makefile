@@ -72,7 +72,7 @@ ALL_LDFLAGS := -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--as-needed $(SANLD) $(LDF
 
 COMMON_SRCS := common/err.c common/path.c common/xalloc.c common/fdio.c common/osrelease.c common/syscalls.c \
 	common/rfc3339.c common/membuf.c common/selfexe.c \
-	common/nonss.c common/trust.c
+	common/nonss.c common/trust.c common/sha256.c
 NSENTER_SRCS := nsenter/target.c nsenter/cgroup.c nsenter/view.c
 TOOLBOX_SRCS := toolbox/toolbox.c toolbox/ref.c toolbox/registry.c toolbox/layer.c toolbox/cache.c
 INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c injector/attach.c \

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 /* attach.c - `dhidebug <target>`: resolve the target, prepare the toolbox, run a supervised session. */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,13 +305,10 @@ int cmd_attach(int argc, char **argv)
 		s.record_input = pol->record_input;
 		s.collector = pol->collector.url ? &pol->collector : NULL;
 		/*
-		 * The recording's SHA-256 is libcrypto's first use when the toolbox
-		 * was not pulled: loading openssl.cnf's module machinery then costs
-		 * 0.6 ms of a 4 ms attach. Nothing after this point uses TLS, unless
-		 * records are shipped to a collector, which keeps the system's config.
+		 * (The recording hashes with common/sha256.h, which sets nothing of
+		 * libcrypto's up: no EVP name map, no openssl.cnf, no cleanup at exit.
+		 * A collector's TLS initialises libcrypto when it is first used.)
 		 */
-		if (!s.collector)
-			OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	} else if (cs.d.on) {
 		/* a delegated operator's unrecorded session is never silent about it */
 		fprintf(stderr, "dhidebug: not recording: %s\n",

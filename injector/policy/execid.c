@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 #include "common/path.h"
+#include "common/sha256.h"
 
 #ifndef STATX_MNT_ID
 #define STATX_MNT_ID 0x00001000U
@@ -567,26 +567,21 @@ static void name_of(const struct execid *x, int fd, char *out, size_t len)
 
 static int sha256_fd(int fd, off_t size, unsigned char out[32])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	dhi_autofree unsigned char *buf = xmalloc(SCAN_CHUNK);
-	unsigned int n = 0;
+	struct dhi_sha256 h;
 	off_t off = 0;
-	int r = -1;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto out;
+	dhi_sha256_init(&h);
 	while (off < size) {
 		ssize_t got = fd_pread_full(fd, buf, SCAN_CHUNK, off);
 
-		if (got <= 0 || !EVP_DigestUpdate(ctx, buf, (size_t)got))
-			goto out;
+		if (got <= 0)
+			return -1;
+		dhi_sha256_update(&h, buf, (size_t)got);
 		off += got;
 	}
-	if (EVP_DigestFinal_ex(ctx, out, &n) && n == 32)
-		r = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	return r;
+	dhi_sha256_final(&h, out);
+	return 0;
 }
 
 /* Which multi-call binary `fd` is by the banner it carries; K_PROGRAM when none. */

@@ -8,7 +8,6 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,7 +41,7 @@ struct recorder {
 	int topfd;		/* the sessions folder, for our .open marker */
 	int cast;		/* session.cast */
 	int audit;		/* audit.jsonl */
-	EVP_MD_CTX *cast_md;	/* running SHA-256 of everything written to session.cast */
+	struct dhi_sha256 cast_md;	/* running SHA-256 of everything written to session.cast */
 	uint64_t cast_bytes;
 	char prev[65];		/* SHA-256 of the last audit line */
 	uint64_t seq;
@@ -86,37 +85,20 @@ struct recorder {
 /* A line without its end is still written once this much of it waits (a match across it is missed). */
 #define REDACT_PENDING_MAX 65536
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void record_sha256_hex(const void *buf, size_t len, char out[65])
 {
 	unsigned char md[32];
-	unsigned int n = 0;
 
-	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL))
-		abort();	/* only for want of memory */
-	hex(md, 32, out);
+	dhi_sha256(buf, len, md);
+	dhi_sha256_hex(md, out);
 }
 
-void record_sha256_so_far(EVP_MD_CTX *ctx, char out[65])
+void record_sha256_so_far(const struct dhi_sha256 *h, char out[65])
 {
-	EVP_MD_CTX *copy = EVP_MD_CTX_new();
 	unsigned char md[32];
-	unsigned int n = 0;
 
-	if (!copy || !EVP_MD_CTX_copy_ex(copy, ctx) || !EVP_DigestFinal_ex(copy, md, &n))
-		abort();	/* only for want of memory */
-	EVP_MD_CTX_free(copy);
-	hex(md, 32, out);
+	dhi_sha256_peek(h, md);
+	dhi_sha256_hex(md, out);
 }
 
 double record_elapsed(const struct recorder *r)
@@ -159,7 +141,7 @@ static int cast_write(struct recorder *r, const char *buf, size_t len)
 {
 	if (fd_write_all(r->cast, buf, len) < 0)
 		return -1;
-	EVP_DigestUpdate(r->cast_md, buf, len);
+	dhi_sha256_update(&r->cast_md, buf, len);
 	r->cast_bytes += len;
 	if (r->writer_on && r->cast_bytes - r->synced_to >= WRITEBACK_STEP &&
 	    pthread_equal(pthread_self(), r->writer))
@@ -548,7 +530,7 @@ static int audit_write(struct recorder *r, const char *type, json_t *fields, boo
 	/* a record covers all the output before it, the part of a line still waiting too */
 	if (r->redact && !r->flushing && redact_flush(r, r->pend_len, record_elapsed(r)) < 0)
 		ret = -1;
-	record_sha256_so_far(r->cast_md, cast_hex);
+	record_sha256_so_far(&r->cast_md, cast_hex);
 	text = audit_line(r->seq, type, fields, r->prev, r->cast_bytes, cast_hex);
 	record_sha256_hex(text, strlen(text), r->prev);
 	{
@@ -586,21 +568,18 @@ static int create_file(int dirfd, const char *name, struct dhi_err **err)
 /* SHA-256 and size of the whole file `fd`; -1 on a read error. */
 static int hash_file(int fd, char hex_out[65], uint64_t *size)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct dhi_sha256 h;
 	unsigned char buf[65536], md[32];
-	unsigned int mdlen = 0;
 	ssize_t n;
 
 	*size = 0;
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		abort();
+	dhi_sha256_init(&h);
 	while ((n = fd_read(fd, buf, sizeof(buf))) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		dhi_sha256_update(&h, buf, (size_t)n);
 		*size += (uint64_t)n;
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	hex(md, 32, hex_out);
+	dhi_sha256_final(&h, md);
+	dhi_sha256_hex(md, hex_out);
 	return n < 0 ? -1 : 0;
 }
 
@@ -750,9 +729,7 @@ struct recorder *record_open(const char *dir, int width, int height, const char 
 			r->topfd = dup(top);
 		}
 	}
-	r->cast_md = EVP_MD_CTX_new();
-	if (!r->cast_md || !EVP_DigestInit_ex(r->cast_md, EVP_sha256(), NULL))
-		abort();
+	dhi_sha256_init(&r->cast_md);
 	memset(r->prev, '0', 64);
 	r->prev[64] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -804,7 +781,6 @@ void record_close(struct recorder *r)
 	dhi_close_reset(&r->cast);
 	dhi_close_reset(&r->audit);
 	dhi_close_reset(&r->dirfd);
-	EVP_MD_CTX_free(r->cast_md);
 	free(r->in);
 	free(r->line);
 	free(r->pend);

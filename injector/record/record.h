@@ -4,7 +4,7 @@
 #define REC_RECORD_H
 
 #include <jansson.h>
-#include <openssl/evp.h>
+#include "common/sha256.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,9 +73,9 @@ size_t record_json_escape(const unsigned char *d, size_t len, char *out);
 void record_sha256_hex(const void *buf, size_t len, char out[65]);
 
 /*
- * The SHA-256 of what went into the running digest `ctx` so far, as hex,
+ * The SHA-256 of what went into the running digest `h` so far, as hex,
  * without ending it (the writer's cast_sha256 and the verifier's both).
  */
-void record_sha256_so_far(EVP_MD_CTX *ctx, char out[65]);
+void record_sha256_so_far(const struct dhi_sha256 *h, char out[65]);
 
 #endif

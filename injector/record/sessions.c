@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,12 +24,6 @@
 /* Host-side files written by dhidebug itself; the bound only keeps a broken one from eating memory. */
 #define AUDIT_MAX ((size_t)1 << 30)
 #define HASH_CHUNK 65536
-
-static inline void md_ctx_freep(EVP_MD_CTX **c)
-{
-	EVP_MD_CTX_free(*c);
-}
-#define autoevp __attribute__((cleanup(md_ctx_freep)))
 
 static inline void closedirp(DIR **d)
 {
@@ -127,7 +120,7 @@ static bool is_hex64(const char *s)
 struct cast_hash {
 	int fd;
 	uint64_t size, done;
-	EVP_MD_CTX *ctx;
+	struct dhi_sha256 md;
 };
 
 static int cast_hash_to(struct cast_hash *h, uint64_t upto, char out[65], struct dhi_err **err)
@@ -144,10 +137,10 @@ static int cast_hash_to(struct cast_hash *h, uint64_t upto, char out[65], struct
 			return dhi_err_set(err, errno, "cannot read `session.cast`");
 		if (n == 0)
 			return dhi_err_set(err, 0, "`session.cast` shrank while being verified");
-		EVP_DigestUpdate(h->ctx, buf, (size_t)n);
+		dhi_sha256_update(&h->md, buf, (size_t)n);
 		h->done += (uint64_t)n;
 	}
-	record_sha256_so_far(h->ctx, out);
+	record_sha256_so_far(&h->md, out);
 	return 0;
 }
 
@@ -264,7 +257,6 @@ static int verify_at(int dirfd, struct session_check *c, json_t *recs, struct dh
 {
 	dhi_autofree char *audit = NULL;
 	dhi_autoclose int cast = -1;
-	autoevp EVP_MD_CTX *ctx = NULL;
 	struct cast_hash h = { .fd = -1 };
 	const char *prev = NULL, *p, *end;
 	size_t len, prev_len = 0, n = 0;
@@ -282,10 +274,8 @@ static int verify_at(int dirfd, struct session_check *c, json_t *recs, struct dh
 		return -1;
 	if (cast >= 0 && fstat(cast, &st) < 0)
 		return dhi_err_set(err, errno, "cannot stat `session.cast`");
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
-	h = (struct cast_hash){ .fd = cast, .size = cast >= 0 ? (uint64_t)st.st_size : 0, .ctx = ctx };
+	h = (struct cast_hash){ .fd = cast, .size = cast >= 0 ? (uint64_t)st.st_size : 0 };
+	dhi_sha256_init(&h.md);
 	c->cast_size = h.size;
 
 	for (p = audit, end = audit + len; p < end; p = p + (size_t)(strchrnul(p, '\n') - p) + 1) {
