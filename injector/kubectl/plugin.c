@@ -687,21 +687,15 @@ static json_t *operator_kubernetes(const struct kube_conn *c)
 	return json_pack("{s:n, s:s}", "kubernetes", "kubernetes_error", why);
 }
 
-/*
- * `kubectl attach -it POD -c CONTAINER -n NS` on the plugin's pty, recorded
- * unless --no-record (`start` is consumed). *st: its exit status; *stopped_by:
- * a stop signal that came meanwhile.
- */
-static int attach(const struct opts *o, const char *pod, const char *container, const char *ns,
-		  json_t *start, int *st, int *stopped_by, struct dhi_err **err)
+/* `kubectl attach MODE POD -c CONTAINER -n NS` and the plugin's --kubeconfig and --context. */
+static void attach_argv(const char *argv[16], const char *mode, const struct opts *o,
+			const char *pod, const char *container, const char *ns)
 {
-	const char *argv[16];
-	dhi_autofree char *dir = NULL;
 	int n = 0;
 
 	argv[n++] = "kubectl";
 	argv[n++] = "attach";
-	argv[n++] = "-it";
+	argv[n++] = mode;
 	argv[n++] = pod;
 	argv[n++] = "-c";
 	argv[n++] = container;
@@ -716,6 +710,20 @@ static int attach(const struct opts *o, const char *pod, const char *container, 
 		argv[n++] = o->context;
 	}
 	argv[n] = NULL;
+}
+
+/*
+ * `kubectl attach -it POD -c CONTAINER -n NS` on the plugin's pty, recorded
+ * unless --no-record (`start` is consumed). *st: its exit status; *stopped_by:
+ * a stop signal that came meanwhile.
+ */
+static int attach(const struct opts *o, const char *pod, const char *container, const char *ns,
+		  json_t *start, int *st, int *stopped_by, struct dhi_err **err)
+{
+	const char *argv[16];
+	dhi_autofree char *dir = NULL;
+
+	attach_argv(argv, "-it", o, pod, container, ns);
 	if (!o->no_record)
 		dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
 	return kube_attach_recorded((char *const *)argv, dir, start, st, stopped_by, err);
@@ -791,25 +799,9 @@ static int run_copy(const struct opts *o, const struct kube_conn *c, struct kube
 	struct exit_wait w = { .container = container,
 			       .node_pod = o->is_node ? pod : NULL };
 	long hstatus = 0;
-	int n = 0, kst = 0, r;
+	int kst = 0, r;
 
-	argv[n++] = "kubectl";
-	argv[n++] = "attach";
-	argv[n++] = "-i";
-	argv[n++] = pod;
-	argv[n++] = "-c";
-	argv[n++] = container;
-	argv[n++] = "-n";
-	argv[n++] = ns;
-	if (o->kubeconfig) {
-		argv[n++] = "--kubeconfig";
-		argv[n++] = o->kubeconfig;
-	}
-	if (o->context) {
-		argv[n++] = "--context";
-		argv[n++] = o->context;
-	}
-	argv[n] = NULL;
+	attach_argv(argv, "-i", o, pod, container, ns);
 	*stopped_by = 0;
 	if (!o->no_record)
 		dir = o->record_dir ? xstrdup(o->record_dir) : kube_attach_default_dir();
