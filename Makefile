@@ -215,7 +215,7 @@ DEPS_CMDS += go-md2man:go-md2man man:man-db zsh:zsh
 DEPS_CMDS += rsyslogd:rsyslog nginx:nginx
 # - bench/phases (from bench/run): valgrind's callgrind (tried on the attach, and checked against
 #   bench/icount where it runs), taskset to pin bench/icount to one CPU
-DEPS_CMDS += valgrind:valgrind callgrind_annotate:valgrind taskset:util-linux
+DEPS_CMDS += valgrind:valgrind taskset:util-linux
 # - bench/run: GNU time for the peak memory (`time` is also bash's keyword, so a command check
 #   would always pass: named in DEPS_TEST)
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \

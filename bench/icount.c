@@ -8,17 +8,18 @@
  *
  *   icount -m MAP -o OUT [-s SYSCALLS] -- COMMAND [ARG...]
  *
- * MAP has one line per tracked function: `FUNCTION PHASE [after=PHASE2] [child=PHASE3]`. An
+ * MAP has one line per tracked function: `FUNCTION PHASE [after=P2] [child=P3] [parent=P4]`. An
  * instruction counts to the phase of the innermost tracked function on its thread's stack
  * (entered at the symbol's address, left when the return address read at entry is reached
  * with the stack above the entry's), or outside all of them to the thread's base phase,
- * `start-up` at first; PHASE `-` names the function in the output but counts it to its
- * caller's phase (a library function several phases call). after=PHASE2: once FUNCTION has returned, its caller's own instructions
- * count to PHASE2 (`main start-up after=exit`: the exit handlers are exit). child=PHASE3: in
- * a child forked while FUNCTION was the innermost, FUNCTION's own instructions count to
- * PHASE3 (what the compiler inlined there is the child's work). A fork or vfork child gets a
- * copy of its parent's stack, a thread its creator's phase as its base. Functions are looked
- * up (ELF .symtab, so static functions the compiler inlined count to their caller) in the
+ * `start-up` at first. PHASE `-` names the function in the output but counts it to its
+ * caller's phase (a library function several phases call). after=P2: once FUNCTION has
+ * returned, its caller's own instructions count to P2 (`main start-up after=exit`: the exit
+ * handlers are exit). child=P3: in a child forked while FUNCTION was the innermost,
+ * FUNCTION's own instructions count to P3 (what the compiler inlined there is the child's
+ * work); parent=P4: the same in the parent, after the fork. A fork or vfork child gets a copy
+ * of its parent's stack, a thread its creator's phase as its base. Functions are looked up
+ * (ELF .symtab, so static functions the compiler inlined count to their caller) in the
  * command's own executable only; an image exec'd later (another program, a memfd) counts
  * whole to the phase its exec was called in.
  *
@@ -87,7 +88,8 @@ struct task {
 };
 
 static const char *names[MAX_NAMES];	/* tracked functions */
-static int name_phase[MAX_NAMES], name_after[MAX_NAMES], name_child[MAX_NAMES], nnames;
+static int name_phase[MAX_NAMES], name_after[MAX_NAMES], name_child[MAX_NAMES],
+	name_parent[MAX_NAMES], nnames;
 static const char *phases[32];
 static int nphases;
 static struct task *tasks;
@@ -129,7 +131,7 @@ static int phase_id(const char *name)
 
 static void read_map(const char *path)
 {
-	char line[512], fn[256], ph[64], opt[2][64];
+	char line[512], fn[256], ph[64], opt[3][64];
 	FILE *f = fopen(path, "re");
 
 	if (!f)
@@ -140,22 +142,24 @@ static void read_map(const char *path)
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		n = sscanf(line, "%255s %63s %63s %63s", fn, ph, opt[0], opt[1]);
+		n = sscanf(line, "%255s %63s %63s %63s %63s", fn, ph, opt[0], opt[1], opt[2]);
 		if (n < 2)
-			die("%s: `%s` is not FUNCTION PHASE [after=PHASE] [child=PHASE]", path,
+			die("%s: `%s` is not FUNCTION PHASE [after=P] [child=P] [parent=P]", path,
 			    line);
 		if (nnames == MAX_NAMES)
 			die("%s: too many functions", path);
 		names[nnames] = strdup(fn);
 		name_phase[nnames] = strcmp(ph, "-") == 0 ? -1 : phase_id(ph);
-		name_after[nnames] = name_child[nnames] = -1;
+		name_after[nnames] = name_child[nnames] = name_parent[nnames] = -1;
 		for (int i = 0; i < n - 2; i++) {
 			if (strncmp(opt[i], "after=", 6) == 0)
 				name_after[nnames] = phase_id(opt[i] + 6);
 			else if (strncmp(opt[i], "child=", 6) == 0)
 				name_child[nnames] = phase_id(opt[i] + 6);
+			else if (strncmp(opt[i], "parent=", 7) == 0)
+				name_parent[nnames] = phase_id(opt[i] + 7);
 			else
-				die("%s: `%s`: after=PHASE or child=PHASE", path, opt[i]);
+				die("%s: `%s`: after=, child= or parent=PHASE", path, opt[i]);
 		}
 		nnames++;
 	}
@@ -329,6 +333,23 @@ static int cur_phase(const struct task *t)
 	return t->depth ? t->stack[t->depth - 1].phase : t->base;
 }
 
+/*
+ * After a fork, the forking function's own instructions are the child's part (child=) or the
+ * parent's (parent=): the innermost frame with a phase of its own (fork itself may be `-`).
+ */
+static void forked(struct task *t, const int *rule)
+{
+	for (int i = t->depth - 1; i >= 0; i--) {
+		int nm = t->stack[i].name;
+
+		if (name_phase[nm] < 0)
+			continue;
+		if (rule[nm] >= 0)
+			t->stack[i].phase = rule[nm];
+		break;
+	}
+}
+
 /* A new process or thread, from its creator's state. */
 static void task_from(struct task *child, struct task *parent, bool thread)
 {
@@ -343,19 +364,8 @@ static void task_from(struct task *child, struct task *parent, bool thread)
 		child->base = parent->base;
 		child->depth = parent->depth;
 		memcpy(child->stack, parent->stack, sizeof(parent->stack[0]) * parent->depth);
-		/*
-		 * the forking function's own instructions from here on are the child's part:
-		 * the innermost frame with a phase of its own (fork itself may be named `-`)
-		 */
-		for (int i = child->depth - 1; i >= 0; i--) {
-			int nm = child->stack[i].name;
-
-			if (name_phase[nm] < 0)
-				continue;
-			if (name_child[nm] >= 0)
-				child->stack[i].phase = name_child[nm];
-			break;
-		}
+		forked(child, name_child);
+		forked(parent, name_parent);
 	}
 	child->img = image_new(child, parent->proc);
 	/* the same executable: the same entry points (a fork shares the layout) */
