@@ -214,6 +214,9 @@ DEPS_CMDS += go-md2man:go-md2man man:man-db zsh:zsh
 #   OpenSSL driver, rsyslog-openssl: a module, no command of its own, so named in DEPS_TEST),
 #   and nginx as a reverse proxy with TLS in front of the test HTTP collector
 DEPS_CMDS += rsyslogd:rsyslog nginx:nginx
+# - bench/phases (from bench/run): valgrind's callgrind (tried on the attach, and checked against
+#   bench/icount where it runs), taskset to pin bench/icount to one CPU
+DEPS_CMDS += valgrind:valgrind taskset:util-linux
 # - bench/run: GNU time for the peak memory (`time` is also bash's keyword, so a command check
 #   would always pass: named in DEPS_TEST)
 DEPS_TEST := $(sort $(foreach c,$(DEPS_CMDS),$(word 2,$(subst :, ,$(c))))) ca-certificates \
