@@ -414,6 +414,7 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		return unpack_hardlink(e, top, parent, last, t, member, dpath, spath, st, c, err);
 	sink_dir_init(&s, parent, o->archive, o->force);
 	sink_dir_set_idmap(&s, o->idmap);
+	s.as_user = o->as_user;
 	switch (st->st_mode & S_IFMT) {
 	case S_IFDIR: {
 		dhi_autoclose int fd = -1;

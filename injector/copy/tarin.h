@@ -18,6 +18,8 @@ struct tarin_opts {
 	const char *top_as;	/* NULL, or the name the stream's top entry takes in `dest`:
 				 * every member must then be below the first one's top */
 	const struct copy_idmap *idmap;	/* the container's id maps (sink_dir_set_idmap), or NULL */
+	bool as_user;		/* the host's directory, written by a delegated operator's helper
+				 * (sink.h: no owners, no set-id bits) */
 	bool archive, force, quiet;
 };
 
