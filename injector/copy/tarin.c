@@ -459,8 +459,11 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st->st_mode));
 
 		sink_dir_free(&s);
-		if (!o->quiet)
-			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", member, why);
+		if (!o->quiet) {
+			dhi_autofree char *shown = dhi_printable(member);
+
+			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", shown, why);
+		}
 		return custody_skip(c, o->dest_is_container ? dpath : spath, st, why, err);
 	}
 	}
@@ -508,6 +511,13 @@ int tarin_run(int fd, int dirfd, const struct tarin_opts *o, struct custody *c,
 			break;
 		}
 		r = unpack_entry(a, e, dirfd, &t, c, err);
+	}
+	/* a member's name is the stream's: what names it reaches a terminal escaped */
+	if (r < 0 && *err && (*err)->msg) {
+		char *shown = dhi_printable((*err)->msg);
+
+		free((*err)->msg);
+		(*err)->msg = shown;
 	}
 	archive_read_free(a);
 	free(t.top);

@@ -755,6 +755,13 @@ int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name
 		       0, buf, err);
 	if (r == 0 && w->sink->ops->close)
 		r = w->sink->ops->close(w->sink, err);
+	/* the names in it are the source's: they reach a terminal escaped */
+	if (r < 0 && *err && (*err)->msg) {
+		char *shown = dhi_printable((*err)->msg);
+
+		free((*err)->msg);
+		(*err)->msg = shown;
+	}
 	links_free(&links);
 	w->links = NULL;
 	return r;
