@@ -52,6 +52,7 @@ struct cp_opts {
 	bool help;
 	bool delegated;		/* delegated mode (injector/delegate.h), not an option */
 	const struct host_user *hu;	/* delegated: who the host's side is done as */
+	unsigned long long max_size;	/* --max-size SIZE (0: the default) */
 	const char *manifest;	/* --manifest FILE */
 	const char *profile;	/* --profile NAME */
 	const char *policy;	/* --policy FILE */
@@ -88,6 +89,8 @@ static void cp_usage(FILE *f)
 	      "  -a, --archive          keep mode, owner, times and user.* xattrs\n"
 	      "  -f, --force            replace what exists at the destination\n"
 	      "  --manifest=<file>      write a `sha256sum -c` list of the files copied\n"
+	      "  --max-size=<size>      skip (out) or refuse (in) a file larger than this\n"
+	      "                         (512M, 64G, bytes; default 64G)\n"
 	      "  --profile=<name>       the profile whose write rules a copy in obeys\n"
 	      "  --policy=<file>        another policy file\n"
 	      "  --sessions-dir=<dir>   where the copy's session is recorded\n"
@@ -106,7 +109,7 @@ static void cp_usage(FILE *f)
 static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **err)
 {
 	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE,
-	       O_WAIT_STDIN };
+	       O_WAIT_STDIN, O_MAX_SIZE };
 	static const struct option opts[] = {
 		{ "archive", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
@@ -120,6 +123,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		{ "runtime-root", required_argument, NULL, O_RTROOT },
 		{ "toolbox-cache", required_argument, NULL, O_TBCACHE },
 		{ "wait-stdin", no_argument, NULL, O_WAIT_STDIN },
+		{ "max-size", required_argument, NULL, O_MAX_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -141,6 +145,13 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		case O_RTROOT: o->runtime_root = optarg; break;
 		case O_TBCACHE: o->toolbox_cache = optarg; break;
 		case O_WAIT_STDIN: o->wait_stdin = true; break;
+		case O_MAX_SIZE:
+			if (cli_parse_size(optarg, &o->max_size, err) < 0) {
+				dhi_err_clear(err);
+				return dhi_err_set(err, 0, "invalid --max-size `%s` (a size: 512M, "
+						   "64G, or bytes)", optarg);
+			}
+			break;
 		case ':':
 			return dhi_err_set(err, 0, "`%s` needs a value", argv[optind - 1]);
 		default:
@@ -566,7 +577,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 {
 	struct copy_sink sink;
 	struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside, .hside = e->hside,
-			       .src_is_container = spec->dir == COPY_OUT, .quiet = o->quiet };
+			       .src_is_container = spec->dir == COPY_OUT, .quiet = o->quiet,
+			       .max_size = o->max_size };
 	void *parent;
 	int r;
 
@@ -574,7 +586,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 		return tarin_run(STDIN_FILENO, e->dstdir,
 				 &(struct tarin_opts){ .dest = e->cside, .dest_is_container = true,
 						       .idmap = idmap, .archive = o->archive,
-						       .force = o->force, .quiet = o->quiet },
+						       .force = o->force, .quiet = o->quiet,
+						       .max_size = o->max_size },
 				 c, err);
 	if (e->dstdir < 0) {
 		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
@@ -644,7 +657,8 @@ static int user_in(void *arg, int ctl)
 	struct stat st;
 	dhi_autofree char *name = base_of(j->spec->hpath);
 	struct copy_walk w = { .sink = &sink, .custody = &none, .cside = j->e->cside,
-			       .hside = j->spec->hpath, .quiet = j->o->quiet };
+			       .hside = j->spec->hpath, .quiet = j->o->quiet,
+			       .max_size = j->o->max_size };
 	int srcfd = open(j->spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC), r;
 
 	/* (what the walk would find it cannot read, said before it begins) */
@@ -687,7 +701,7 @@ static int user_out(void *arg, int ctl)
 	r = tarin_run(j->data, e->dstdir,
 		      &(struct tarin_opts){ .dest = dir, .top_as = e->name, .as_user = true,
 					    .archive = j->o->archive, .force = j->o->force,
-					    .quiet = j->o->quiet },
+					    .quiet = j->o->quiet, .max_size = j->o->max_size },
 		      &none, &err);
 	close(j->data);
 	return user_say_end(ctl, r, err);
@@ -784,13 +798,13 @@ static int run_user_copy(const struct cp_opts *o, const struct copy_spec *spec,
 			      &(struct tarin_opts){ .dest = dest, .src = src, .top_as = e->name,
 						    .dest_is_container = true, .idmap = idmap,
 						    .archive = o->archive, .force = o->force,
-						    .quiet = o->quiet },
+						    .quiet = o->quiet, .max_size = o->max_size },
 			      c, err);
 	} else {
 		struct copy_sink sink;
 		struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside,
 				       .hside = e->hside, .src_is_container = true,
-				       .quiet = o->quiet };
+				       .quiet = o->quiet, .max_size = o->max_size };
 
 		r = sink_tar_init(&sink, u->data, o->archive, err);
 		if (r == 0) {

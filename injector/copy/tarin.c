@@ -22,6 +22,7 @@
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 #include "injector/copy/sink.h"
+#include "injector/copy/walk.h"
 
 static const unsigned char zeros[64 << 10];
 
@@ -445,12 +446,23 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		}
 		break;
 	}
-	case S_IFREG:
+	case S_IFREG: {
+		uint64_t cap = o->max_size ? o->max_size : COPY_MAX_SIZE_DEFAULT;
+
+		/* the size it claims, before any of it is unpacked (attack_r4 finding 4) */
+		if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > cap ||
+		    (uint64_t)st->st_size > cap) {
+			r = dhi_err_set(err, 0, "tar member `%s` claims %lld bytes, over --max-size "
+					"(%llu bytes): the stream is refused", member,
+					(long long)archive_entry_size(e), (unsigned long long)cap);
+			break;
+		}
 		s.keep_placed = true;
 		r = unpack_file(a, e, &s, last, member, st, o->quiet, hex, &size, &xattrs, err);
 		if (r == 0)
 			placed_add(t, relative(member), relative(name), dpath, spath, &s, hex);
 		break;
+	}
 	case S_IFLNK:
 		r = s.ops->symlink(&s, sink_dir_handle(&s), last, member,
 				   archive_entry_symlink(e) ? archive_entry_symlink(e) : "", st, err);

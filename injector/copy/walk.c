@@ -509,6 +509,19 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	if (fd_reopen_regular(pathfd, a->src, 0, &fd, &now, err) < 0)
 		return -1;
 	/*
+	 * Its logical size, capped before anything is read (attack_r4 finding
+	 * 4): a hole of 4 EiB costs nothing to make and would be hashed as
+	 * zeros (or written as zeros into a tar stream) for ever.
+	 */
+	{
+		uint64_t cap = w->max_size ? w->max_size : COPY_MAX_SIZE_DEFAULT;
+
+		if ((uint64_t)now.st_size > cap)
+			return dhi_err_set(err, 0, "its size, %llu bytes, is over --max-size (%llu "
+					   "bytes)", (unsigned long long)now.st_size,
+					   (unsigned long long)cap), 1;
+	}
+	/*
 	 * A /proc file says its size is 0 and may have no end (pagemap is the
 	 * address space's): read whole, up to COPY_PROC_MAX, or skipped.
 	 */

@@ -818,3 +818,26 @@ i = tarfile.TarInfo("orphan"); i.type = tarfile.LNKTYPE; i.linkname = "nowhere";
 	[ "$status" -eq 0 ]
 	[ "$(python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$ROOTFS/data/in")" = "[]" ]
 }
+
+@test "cp: --max-size skips a larger file on the way out (copy.skip) and refuses a larger tar member on the way in" {
+	run --separate-stderr dcp --max-size 10 "$TARGET:/data/a.txt" "$OUT/"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ ! -e "$OUT/a.txt" ]
+	[[ "$stderr" == *"skipped"*"over --max-size (10 bytes)"* ]]
+	jq -e -s 'any(.[]; .type == "copy.skip" and (.reason | test("19 bytes")))' \
+		"$SDIR/$(last_session)/audit.jsonl"
+	# in: the stream is refused, nothing of the member written
+	tar -C "$ROOTFS/data" -cf "$BATS_TEST_TMPDIR/a.tar" a.txt
+	run --separate-stderr "$DHIDEBUG" cp --no-record --max-size=10 - "$TARGET:/data/sub" \
+		<"$BATS_TEST_TMPDIR/a.tar"
+	one_line_125
+	[[ "$stderr" == *"claims 19 bytes, over --max-size"* ]]
+	[ ! -e "$ROOTFS/data/sub/a.txt" ]
+	run --separate-stderr dcp --max-size=lots "$TARGET:/data/a.txt" "$OUT/"
+	one_line_125
+	# control: at the size, it is copied
+	run --separate-stderr dcp --max-size 19 "$TARGET:/data/a.txt" "$OUT/"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/a.txt")" = from-the-container ]
+}
