@@ -83,8 +83,10 @@ struct cp_ends {
 
 static void cp_usage(FILE *f)
 {
-	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
-	      "       dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n"
+	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>]\n"
+	      "                   <target>:<path> <dest>|-\n"
+	      "       dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>]\n"
+	      "                   <src>|- <target>:<path>\n"
 	      "\n"
 	      "  -a, --archive          keep mode, owner, times and user.* xattrs\n"
 	      "  -f, --force            replace what exists at the destination\n"
