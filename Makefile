@@ -90,7 +90,8 @@ INJECTOR_SRCS := injector/cli.c injector/shell/history.c injector/session.c inje
 	injector/toolbox_cmd.c injector/portfwd.c injector/lint.c injector/imagetarget.c \
 	injector/init/memfd.c \
 	injector/copy/spec.c injector/copy/custody.c injector/copy/sink_dir.c \
-	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c injector/copy/idmap.c
+	injector/copy/sink_tar.c injector/copy/walk.c injector/copy/tarin.c injector/copy/idmap.c \
+	injector/copy/hostuser.c
 INJECTOR_SRCS += injector/record/sessions.c injector/record/replay.c injector/record/export.c \
 	injector/record/player.c injector/record/against.c injector/record/grep.c injector/record/follow.c \
 	injector/record/index.c

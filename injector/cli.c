@@ -148,8 +148,8 @@ const struct cli_subcommand cli_subcommands[] = {
 	  "missing ELF interpreters and libraries, root, `latest` or unpinned references,\n"
 	  "-dev/-sdk variants; a verdict and a fix for each, exit 1 when one fails.\n", false },
 	{ "cp", cmd_cp, "copy files into or out of a container, recorded with their hashes",
-	  "dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
-	  "dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n",
+	  "dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>] <target>:<path> <dest>|-\n"
+	  "dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>] <src>|- <target>:<path>\n",
 	  "`dhidebug cp` copies files and directories out of and into a container that has\n"
 	  "no tar (symlinks as links, never followed out of its root); `-` is a tar stream.\n"
 	  "Each copy is a recorded session with the SHA-256 of every file; see docs/cp.md.\n"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <linux/openat2.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -23,6 +25,7 @@
 #include "injector/cli.h"
 #include "injector/toolbox_cmd.h"
 #include "injector/copy/custody.h"
+#include "injector/copy/hostuser.h"
 #include "injector/copy/idmap.h"
 #include "injector/copy/sink.h"
 #include "injector/copy/spec.h"
@@ -48,6 +51,8 @@ struct cp_opts {
 	bool wait_stdin;	/* --wait-stdin */
 	bool help;
 	bool delegated;		/* delegated mode (injector/delegate.h), not an option */
+	const struct host_user *hu;	/* delegated: who the host's side is done as */
+	unsigned long long max_size;	/* --max-size SIZE (0: the default) */
 	const char *manifest;	/* --manifest FILE */
 	const char *profile;	/* --profile NAME */
 	const char *policy;	/* --policy FILE */
@@ -78,12 +83,16 @@ struct cp_ends {
 
 static void cp_usage(FILE *f)
 {
-	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] <target>:<path> <dest>|-\n"
-	      "       dhidebug cp [-a] [--force] [--manifest=<file>] <src>|- <target>:<path>\n"
+	fputs("usage: dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>]\n"
+	      "                   <target>:<path> <dest>|-\n"
+	      "       dhidebug cp [-a] [--force] [--manifest=<file>] [--max-size=<size>]\n"
+	      "                   <src>|- <target>:<path>\n"
 	      "\n"
 	      "  -a, --archive          keep mode, owner, times and user.* xattrs\n"
 	      "  -f, --force            replace what exists at the destination\n"
 	      "  --manifest=<file>      write a `sha256sum -c` list of the files copied\n"
+	      "  --max-size=<size>      skip (out) or refuse (in) a file larger than this\n"
+	      "                         (512M, 64G, bytes; default 64G)\n"
 	      "  --profile=<name>       the profile whose write rules a copy in obeys\n"
 	      "  --policy=<file>        another policy file\n"
 	      "  --sessions-dir=<dir>   where the copy's session is recorded\n"
@@ -102,7 +111,7 @@ static void cp_usage(FILE *f)
 static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **err)
 {
 	enum { O_MANIFEST = 256, O_PROFILE, O_POLICY, O_SDIR, O_NOREC, O_RTROOT, O_TBCACHE,
-	       O_WAIT_STDIN };
+	       O_WAIT_STDIN, O_MAX_SIZE };
 	static const struct option opts[] = {
 		{ "archive", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'f' },
@@ -116,6 +125,7 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		{ "runtime-root", required_argument, NULL, O_RTROOT },
 		{ "toolbox-cache", required_argument, NULL, O_TBCACHE },
 		{ "wait-stdin", no_argument, NULL, O_WAIT_STDIN },
+		{ "max-size", required_argument, NULL, O_MAX_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -137,6 +147,13 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 		case O_RTROOT: o->runtime_root = optarg; break;
 		case O_TBCACHE: o->toolbox_cache = optarg; break;
 		case O_WAIT_STDIN: o->wait_stdin = true; break;
+		case O_MAX_SIZE:
+			if (cli_parse_size(optarg, &o->max_size, err) < 0) {
+				dhi_err_clear(err);
+				return dhi_err_set(err, 0, "invalid --max-size `%s` (a size: 512M, "
+						   "64G, or bytes)", optarg);
+			}
+			break;
 		case ':':
 			return dhi_err_set(err, 0, "`%s` needs a value", argv[optind - 1]);
 		default:
@@ -371,6 +388,9 @@ static int open_ends(const struct cp_opts *o, const struct copy_spec *spec, int 
 						   "terminal");
 			e->name = xstrdup(src_name ? src_name : ".");
 			e->hside = xstrdup(e->name);
+		} else if (o->hu->on) {
+			/* the user's helper places it (start_user_side) */
+			e->name = src_name ? xstrdup(src_name) : NULL;
 		} else if (place_dest(-1, spec->hpath, src_name, o->force, e, err) < 0) {
 			return -1;
 		}
@@ -391,8 +411,9 @@ static int open_ends(const struct cp_opts *o, const struct copy_spec *spec, int 
 	{
 		dhi_autofree char *name = base_of(spec->hpath);
 
-		e->srcfd = open(spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (e->srcfd < 0)
+		/* (a delegated operator's source is opened by their helper: start_user_side) */
+		e->srcfd = o->hu->on ? -1 : open(spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (e->srcfd < 0 && !o->hu->on)
 			return dhi_err_set(err, errno, "cannot open `%s`", spec->hpath);
 		if (place_dest(root, spec->cpath, strcmp(name, "/") == 0 ? NULL : name, o->force,
 			       e, err) < 0)
@@ -512,15 +533,40 @@ static void record_finish(struct recorder *rec, int status, const char *reason)
 	record_close(rec);
 }
 
-static FILE *manifest_open(const char *path, bool force, struct dhi_err **err)
+/* The refusal of what a delegated operator may not open on the host (a refusal: recorded). */
+static int user_refused(const struct host_user *u, const char *what, struct dhi_err **err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-				    (force ? O_TRUNC : O_EXCL), 0644);
+	dhi_autofree char *why = dhi_err_string(*err);
+	dhi_autofree char *who = u->name ? xasprintf("`%s`", u->name)
+					 : xasprintf("uid %u", (unsigned)u->uid);
+
+	return dhi_err_set(err, 0, "%s is refused in delegated mode: the host's side of a copy "
+			   "is done as %s, who may not: %s", what, who, why);
+}
+
+/* -1 with *refused when the delegated operator may not create it */
+static FILE *manifest_open(const struct cp_opts *o, bool *refused, struct dhi_err **err)
+{
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (o->force ? O_TRUNC : O_EXCL);
+	int fd;
 	FILE *f;
 
+	*refused = false;
+	if (o->hu->on) {
+		if (host_user_open(o->hu, o->manifest, flags, 0644, &fd, refused, err) < 0) {
+			if (*refused)
+				user_refused(o->hu, "--manifest", err);
+			return NULL;
+		}
+	} else {
+		fd = open(o->manifest, flags, 0644);
+		if (fd < 0)
+			dhi_err_set(err, errno, "cannot open `%s`", o->manifest);
+	}
 	if (fd < 0)
-		return dhi_err_set(err, errno, "cannot create the manifest `%s`%s", path,
-				   errno == EEXIST ? " (--force replaces it)" : ""), NULL;
+		return dhi_err_prefix(err, "cannot create the manifest%s",
+				      (*err)->errnum == EEXIST ? " (--force replaces it)" : ""),
+		       NULL;
 	f = fdopen(fd, "w");
 	if (!f)
 		close(fd);
@@ -533,7 +579,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 {
 	struct copy_sink sink;
 	struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside, .hside = e->hside,
-			       .src_is_container = spec->dir == COPY_OUT, .quiet = o->quiet };
+			       .src_is_container = spec->dir == COPY_OUT, .quiet = o->quiet,
+			       .max_size = o->max_size };
 	void *parent;
 	int r;
 
@@ -541,7 +588,8 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 		return tarin_run(STDIN_FILENO, e->dstdir,
 				 &(struct tarin_opts){ .dest = e->cside, .dest_is_container = true,
 						       .idmap = idmap, .archive = o->archive,
-						       .force = o->force, .quiet = o->quiet },
+						       .force = o->force, .quiet = o->quiet,
+						       .max_size = o->max_size },
 				 c, err);
 	if (e->dstdir < 0) {
 		if (sink_tar_init(&sink, STDOUT_FILENO, o->archive, err) < 0)
@@ -558,6 +606,228 @@ static int run_copy(const struct cp_opts *o, const struct copy_spec *spec, struc
 		sink_tar_free(&sink);
 	else
 		sink_dir_free(&sink);
+	return r;
+}
+
+/*
+ * A delegated operator's copy from or to a host path: the host's side is a
+ * helper that is the operator (hostuser.h), joined to ours by a tar stream on
+ * a pipe. In: it opens and walks the source, a tar stream that we unpack into
+ * the container (tarin.c, as `cp -` would). Out: it places the destination
+ * and unpacks the stream that our walk of the container's files writes. Its
+ * messages on `ctl`: the first says whether it could open its side ('r': the
+ * operator may not), the last how its side ended.
+ */
+struct user_side {
+	pid_t pid;
+	int ctl;
+	int data;	/* our end of the pipe */
+};
+
+struct user_job {
+	const struct cp_opts *o;
+	const struct copy_spec *spec;
+	struct cp_ends *e;
+	int data;	/* the helper's end */
+};
+
+/* the helper's word on `err`: refused when it is the kernel's no to the operator */
+static int user_say_err(int ctl, struct dhi_err *err)
+{
+	dhi_autofree char *why = dhi_err_string(err);
+	int e = err ? err->errnum : 0;
+
+	host_user_say(ctl, e == EACCES || e == EPERM || e == EROFS ? 'r' : 'e', why, strlen(why));
+	dhi_err_clear(&err);
+	return -1;
+}
+
+static int user_say_end(int ctl, int r, struct dhi_err *err)
+{
+	if (r < 0)
+		return user_say_err(ctl, err);
+	host_user_say(ctl, 'o', "", 0);
+	return 0;
+}
+
+static int user_in(void *arg, int ctl)
+{
+	struct user_job *j = arg;
+	struct dhi_err *err = NULL;
+	struct custody none = { 0 };
+	struct copy_sink sink;
+	struct stat st;
+	dhi_autofree char *name = base_of(j->spec->hpath);
+	struct copy_walk w = { .sink = &sink, .custody = &none, .cside = j->e->cside,
+			       .hside = j->spec->hpath, .quiet = j->o->quiet,
+			       .max_size = j->o->max_size };
+	int srcfd = open(j->spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC), r;
+
+	/* (what the walk would find it cannot read, said before it begins) */
+	if (srcfd < 0 || fstat(srcfd, &st) < 0 ||
+	    ((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+	     faccessat(AT_FDCWD, j->spec->hpath, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK,
+		       AT_EACCESS) < 0))
+	{
+		dhi_err_set(&err, errno, "cannot open `%s`", j->spec->hpath);
+		return user_say_err(ctl, err);
+	}
+	host_user_say(ctl, 'o', "", 0);
+	if (sink_tar_init(&sink, j->data, j->o->archive, &err) < 0)
+		return user_say_err(ctl, err);
+	r = copy_walk_run(&w, srcfd, NULL, strcmp(name, "/") == 0 ? j->e->name : name, &err);
+	sink_tar_free(&sink);
+	close(j->data);
+	return user_say_end(ctl, r, err);
+}
+
+static int user_out(void *arg, int ctl)
+{
+	struct user_job *j = arg;
+	struct cp_ends *e = j->e;
+	struct dhi_err *err = NULL;
+	struct custody none = { 0 };
+	dhi_autofree char *src_name = e->name, *dir = NULL, *msg = NULL;
+	int r;
+
+	e->name = NULL;
+	if (place_dest(-1, j->spec->hpath, src_name, j->o->force, e, &err) < 0)
+		return user_say_err(ctl, err);
+	dir = dir_of(e->hside);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+		dhi_err_set(&err, errno, "cannot write in `%s`", dir);
+		return user_say_err(ctl, err);
+	}
+	msg = xasprintf("%s%c%s", e->name, '\0', e->hside);
+	host_user_say(ctl, 'o', msg, strlen(e->name) + 1 + strlen(e->hside));
+	r = tarin_run(j->data, e->dstdir,
+		      &(struct tarin_opts){ .dest = dir, .top_as = e->name, .as_user = true,
+					    .archive = j->o->archive, .force = j->o->force,
+					    .quiet = j->o->quiet, .max_size = j->o->max_size },
+		      &none, &err);
+	close(j->data);
+	return user_say_end(ctl, r, err);
+}
+
+/* The helper's last word and its end; its error in *err when it failed (and we did not). */
+static int user_side_end(struct user_side *u, int r, struct dhi_err **err)
+{
+	struct dhi_err *herr = NULL;
+	dhi_autofree char *text = NULL;
+	size_t len;
+	char kind = 0;
+	int st;
+
+	if (u->pid <= 0)
+		return r;
+	if (u->data >= 0)
+		close(u->data);
+	u->data = -1;
+	if (host_user_hear(u->ctl, &kind, &text, &len, &herr) < 0)
+		dhi_err_clear(&herr);
+	close(u->ctl);
+	u->ctl = -1;
+	st = host_user_wait(u->pid);
+	u->pid = 0;
+	if (kind == 'o' && st == 0)
+		return r;
+	/* its failure is the cause of ours (a stream cut short) */
+	if (kind == 'e' || kind == 'r')
+		dhi_err_set(err, 0, "the host's side: %s", text);
+	else
+		dhi_err_set(err, 0, "the host's side ended (status %d)", st);
+	return -1;
+}
+
+static int start_user_side(const struct cp_opts *o, const struct copy_spec *spec,
+			   struct cp_ends *e, struct user_side *u, bool *refused,
+			   struct dhi_err **err)
+{
+	struct user_job j = { .o = o, .spec = spec, .e = e };
+	dhi_autofree char *text = NULL;
+	size_t len;
+	char kind;
+	int p[2];
+
+	*refused = false;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dhi_err_set(err, errno, "cannot make a pipe");
+	j.data = spec->dir == COPY_IN ? p[1] : p[0];
+	u->data = spec->dir == COPY_IN ? p[0] : p[1];
+	if (host_user_spawn(o->hu, spec->dir == COPY_IN ? user_in : user_out, &j, &j.data, 1,
+			    &u->pid, &u->ctl, err) < 0) {
+		close(p[0]);
+		close(p[1]);
+		u->data = -1;
+		return -1;
+	}
+	close(j.data);
+	if (host_user_hear(u->ctl, &kind, &text, &len, err) < 0)
+		return -1;
+	if (kind == 'o' && spec->dir == COPY_OUT) {
+		size_t n = strnlen(text, len);
+
+		if (n == 0 || n >= len)
+			return dhi_err_set(err, 0, "the host's side: a message it should not send");
+		free(e->name);
+		e->name = xstrdup(text);
+		e->hside = xstrdup(text + n + 1);
+	}
+	if (kind == 'o')
+		return 0;
+	if (kind == 'r') {
+		*refused = true;
+		dhi_err_set(err, 0, "%s", text);
+		return user_refused(o->hu, spec->hpath, err);
+	}
+	return dhi_err_set(err, 0, "%s", kind == 'e' ? text : "the host's side ended");
+}
+
+/* A delegated operator's copy: our side of the stream, the helper has the host's. */
+static int run_user_copy(const struct cp_opts *o, const struct copy_spec *spec,
+			 struct cp_ends *e, const struct copy_idmap *idmap, struct user_side *u,
+			 struct custody *c, struct dhi_err **err)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int r;
+
+	/* (a helper that failed closes its end: EPIPE, and its reason) */
+	sigaction(SIGPIPE, &ign, &old);
+	if (spec->dir == COPY_IN) {
+		dhi_autofree char *dest = dir_of(e->cside), *src = dir_of(spec->hpath);
+
+		r = tarin_run(u->data, e->dstdir,
+			      &(struct tarin_opts){ .dest = dest, .src = src, .top_as = e->name,
+						    .dest_is_container = true, .idmap = idmap,
+						    .archive = o->archive, .force = o->force,
+						    .quiet = o->quiet, .max_size = o->max_size },
+			      c, err);
+	} else {
+		struct copy_sink sink;
+		struct copy_walk w = { .sink = &sink, .custody = c, .cside = e->cside,
+				       .hside = e->hside, .src_is_container = true,
+				       .quiet = o->quiet, .max_size = o->max_size };
+
+		r = sink_tar_init(&sink, u->data, o->archive, err);
+		if (r == 0) {
+			r = copy_walk_run(&w, e->srcfd, NULL, e->name, err);
+			sink_tar_free(&sink);
+		}
+	}
+	{
+		struct dhi_err *herr = NULL;
+
+		/* the helper's failure is the cause of ours when it cut the stream short */
+		if (user_side_end(u, 0, &herr) < 0 &&
+		    (r == 0 || ((*err)->errnum == EPIPE || spec->dir == COPY_IN))) {
+			dhi_err_clear(err);
+			*err = herr;
+			herr = NULL;
+			r = -1;
+		}
+		dhi_err_clear(&herr);
+	}
+	sigaction(SIGPIPE, &old, NULL);
 	return r;
 }
 
@@ -607,6 +877,9 @@ int cmd_cp(int argc, char **argv)
 	struct cp_target ct = { .root = -1, .holder = { .keeper = -1, .holder = -1 } };
 	struct cp_ends e = { .srcfd = -1, .dstdir = -1 };
 	struct custody c = { 0 };
+	struct host_user hu = { 0 };
+	struct user_side us = { .ctl = -1, .data = -1 };
+	bool refused = false, host_path;
 	dhi_autofree char *reason = NULL;
 	char id[40] = "";
 	int r;
@@ -633,6 +906,7 @@ int cmd_cp(int argc, char **argv)
 	 */
 	delegate_detect(&site, &d);
 	o.delegated = d.on;
+	o.hu = &hu;
 	dro = (struct rt_opts){ .runtime_root = o.runtime_root };
 	ask = (struct delegate_ask){ .target = spec.target, .command = "cp",
 				     .profile = o.profile, .checks_target = true,
@@ -654,11 +928,17 @@ int cmd_cp(int argc, char **argv)
 		dhi_err_set(&err, 0, "must run as root (it reads another mount namespace's files)");
 		goto fail;
 	}
+	/* the host's side of a delegated operator's copy is done as them (docs/cp.md) */
+	if (d.on && host_user_resolve(d.uid, &hu, &err) < 0)
+		goto refuse;
+	host_path = strcmp(spec.hpath, "-") != 0;
 	if (open_target(&o, &spec, &ct, &err) < 0 ||
 	    open_ends(&o, &spec, ct.root, &e, &err) < 0)
 		goto fail;
-	if (o.manifest && !(c.manifest = manifest_open(o.manifest, o.force, &err)))
-		goto fail;
+	if (o.manifest && !(c.manifest = manifest_open(&o, &refused, &err)))
+		goto fail_refused;
+	if (hu.on && host_path && start_user_side(&o, &spec, &e, &us, &refused, &err) < 0)
+		goto fail_refused;
 	c.rec = record_begin(&o, pol, prof, &ct, argc, argv, id, &err);
 	if (!c.rec && err)
 		goto fail;
@@ -674,8 +954,11 @@ int cmd_cp(int argc, char **argv)
 		custody_set_text(f, "host_path", spec.hpath);
 		r = custody_start(&c, f, &err);
 	}
-	if (r == 0)
+	if (r == 0 && us.pid > 0)
+		r = run_user_copy(&o, &spec, &e, &ct.idmap, &us, &c, &err);
+	else if (r == 0)
 		r = run_copy(&o, &spec, &e, &ct.idmap, &c, &err);
+	user_side_end(&us, 0, &(struct dhi_err *){ NULL });
 	if (r < 0)
 		reason = dhi_err_string(err);
 	if (custody_end(&c, reason, &end_err) < 0 && r == 0) {
@@ -690,7 +973,9 @@ int cmd_cp(int argc, char **argv)
 		r = dhi_err_set(&err, errno, "cannot write the manifest `%s`", o.manifest);
 	}
 	c.manifest = NULL;
-	if (r < 0 && o.manifest)
+	if (r < 0 && o.manifest && hu.on)
+		host_user_unlink(&hu, o.manifest);
+	else if (r < 0 && o.manifest)
 		unlink(o.manifest);
 	if (r == 0 && !o.quiet)
 		fprintf(stderr, "dhidebug: cp: %llu %s, %llu bytes%s%s\n",
@@ -700,16 +985,25 @@ int cmd_cp(int argc, char **argv)
 	close_ends(&e);
 	close_target(&ct);
 	copy_spec_free(&spec);
+	host_user_free(&hu);
 	return r < 0 ? cp_fail(err) : 0;
+fail_refused:
+	if (!refused)
+		goto fail;
 refuse:
 	delegate_record_refusal(&d, &site, &ask, err);
 fail:
+	user_side_end(&us, 0, &(struct dhi_err *){ NULL });
 	if (c.manifest) {
 		fclose(c.manifest);
-		unlink(o.manifest);
+		if (hu.on)
+			host_user_unlink(&hu, o.manifest);
+		else
+			unlink(o.manifest);
 	}
 	close_ends(&e);
 	close_target(&ct);
 	copy_spec_free(&spec);
+	host_user_free(&hu);
 	return cp_fail(err);
 }

@@ -134,6 +134,8 @@ int custody_file(struct custody *c, const struct custody_entry *e, struct dhi_er
 		custody_set_text(f, "hardlink", e->hardlink);
 	if (e->xattrs)
 		json_object_set_new(f, "xattrs", e->xattrs);
+	if (e->grew)
+		json_object_set_new(f, "grew", json_true());
 	c->files++;
 	c->bytes += e->size;
 	if (c->manifest && e->sha256)

@@ -36,6 +36,7 @@ struct custody_entry {
 	const char *link;	/* a symlink's target; NULL otherwise */
 	const char *hardlink;	/* a hard link: the path (same side as `path`) of its first */
 	json_t *xattrs;		/* -a: the names of the extended attributes kept (consumed); NULL */
+	bool grew;		/* it grew while it was copied: `size` is what it was found with */
 };
 
 /* copy.start, fsync'ed: `fields` (consumed) are the direction, paths and operator. */

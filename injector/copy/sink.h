@@ -26,6 +26,12 @@ struct copy_sink {
 	bool force;	/* --force: what exists is replaced, directories merged */
 	bool xattrs_first; /* -a: an entry's xattrs come before it begins (xattr's NULL handle) */
 	/*
+	 * The directory is the host's, written by a delegated operator's helper
+	 * (hostuser.h): no owner is ever set (what is created is the operator's)
+	 * and -a keeps the mode without its set-id bits
+	 */
+	bool as_user;
+	/*
 	 * Set by the caller before file_begin: file_end of a file placed puts its
 	 * inode in placed_dev and placed_ino (the directory sink), for a later
 	 * hard link to it (struct copy_first).

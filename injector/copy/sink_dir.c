@@ -89,7 +89,12 @@ int sink_dir_owner(struct copy_sink *s, const struct stat *st, const char *rel, 
 	const struct copy_idmap *m = ((struct dir_priv *)s->priv)->idmap;
 	uint32_t u = s->archive ? st->st_uid : 0, g = s->archive ? st->st_gid : 0;
 
-	*set = s->archive || (m && m->mapped);
+	*set = !s->as_user && (s->archive || (m && m->mapped));
+	if (s->as_user) {
+		*uid = (uid_t)-1;
+		*gid = (gid_t)-1;
+		return 0;
+	}
 	if (m && m->mapped) {
 		if (!copy_idmap_to_host(m->uid, m->nuid, u, &u))
 			return dhi_err_set(err, 0, "`%s`: uid %u has no mapping in the container's "
@@ -116,7 +121,8 @@ static int set_meta(struct copy_sink *s, int fd, const char *rel, const struct s
 	if (set && fchown(fd, uid, gid) < 0)
 		return dhi_err_set(err, errno, "cannot set the owner of `%s`", rel);
 	/* fchown clears set-id bits: the mode comes after it */
-	if (fchmod(fd, s->archive ? st->st_mode & 07777 : st->st_mode & 0777) < 0)
+	if (fchmod(fd, !s->archive ? st->st_mode & 0777
+				   : s->as_user ? st->st_mode & 01777 : st->st_mode & 07777) < 0)
 		return dhi_err_set(err, errno, "cannot set the mode of `%s`", rel);
 	if (s->archive)
 		set_times(fd, st);

@@ -22,6 +22,7 @@
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 #include "injector/copy/sink.h"
+#include "injector/copy/walk.h"
 
 static const unsigned char zeros[64 << 10];
 
@@ -414,6 +415,7 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		return unpack_hardlink(e, top, parent, last, t, member, dpath, spath, st, c, err);
 	sink_dir_init(&s, parent, o->archive, o->force);
 	sink_dir_set_idmap(&s, o->idmap);
+	s.as_user = o->as_user;
 	switch (st->st_mode & S_IFMT) {
 	case S_IFDIR: {
 		dhi_autoclose int fd = -1;
@@ -444,12 +446,23 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		}
 		break;
 	}
-	case S_IFREG:
+	case S_IFREG: {
+		uint64_t cap = o->max_size ? o->max_size : COPY_MAX_SIZE_DEFAULT;
+
+		/* the size it claims, before any of it is unpacked (attack_r4 finding 4) */
+		if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > cap ||
+		    (uint64_t)st->st_size > cap) {
+			r = dhi_err_set(err, 0, "tar member `%s` claims %lld bytes, over --max-size "
+					"(%llu bytes): the stream is refused", member,
+					(long long)archive_entry_size(e), (unsigned long long)cap);
+			break;
+		}
 		s.keep_placed = true;
 		r = unpack_file(a, e, &s, last, member, st, o->quiet, hex, &size, &xattrs, err);
 		if (r == 0)
 			placed_add(t, relative(member), relative(name), dpath, spath, &s, hex);
 		break;
+	}
 	case S_IFLNK:
 		r = s.ops->symlink(&s, sink_dir_handle(&s), last, member,
 				   archive_entry_symlink(e) ? archive_entry_symlink(e) : "", st, err);
@@ -458,8 +471,11 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int top, str
 		dhi_autofree char *why = xasprintf("%s is not copied", fd_mode_name(st->st_mode));
 
 		sink_dir_free(&s);
-		if (!o->quiet)
-			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", member, why);
+		if (!o->quiet) {
+			dhi_autofree char *shown = dhi_printable(member);
+
+			fprintf(stderr, "dhidebug: cp: skipped `%s`: %s\n", shown, why);
+		}
 		return custody_skip(c, o->dest_is_container ? dpath : spath, st, why, err);
 	}
 	}
@@ -507,6 +523,13 @@ int tarin_run(int fd, int dirfd, const struct tarin_opts *o, struct custody *c,
 			break;
 		}
 		r = unpack_entry(a, e, dirfd, &t, c, err);
+	}
+	/* a member's name is the stream's: what names it reaches a terminal escaped */
+	if (r < 0 && *err && (*err)->msg) {
+		char *shown = dhi_printable((*err)->msg);
+
+		free((*err)->msg);
+		(*err)->msg = shown;
 	}
 	archive_read_free(a);
 	free(t.top);

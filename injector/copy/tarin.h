@@ -4,6 +4,7 @@
 #define CP_TARIN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "injector/copy/custody.h"
@@ -18,6 +19,10 @@ struct tarin_opts {
 	const char *top_as;	/* NULL, or the name the stream's top entry takes in `dest`:
 				 * every member must then be below the first one's top */
 	const struct copy_idmap *idmap;	/* the container's id maps (sink_dir_set_idmap), or NULL */
+	bool as_user;		/* the host's directory, written by a delegated operator's helper
+				 * (sink.h: no owners, no set-id bits) */
+	uint64_t max_size;	/* a member of a larger size refuses the stream; 0: the default
+				 * (walk.h's COPY_MAX_SIZE_DEFAULT) */
 	bool archive, force, quiet;
 };
 

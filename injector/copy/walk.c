@@ -200,7 +200,7 @@ static int hole(struct hashing *h, uint64_t len, struct dhi_err **err)
 	return 0;
 }
 
-/* [h->off, end) of `fd` by pread; end UINT64_MAX: to the end of the file */
+/* [h->off, end) of `fd` by pread (less when it shrank) */
 static int copy_range(struct hashing *h, int fd, uint64_t end, unsigned char *buf,
 		      const char *rel, struct dhi_err **err)
 {
@@ -345,16 +345,19 @@ static void hasher_stop(struct hasher *hs)
  * exactly the bytes placed. 1 when sendfile cannot do it here (nothing
  * copied yet): the caller reads and writes instead.
  */
-static int copy_kernel(struct hashing *h, struct hasher *hs, int in, int out, unsigned char *buf,
-		       const char *what, struct dhi_err **err)
+static int copy_kernel(struct hashing *h, struct hasher *hs, int in, int out, uint64_t size,
+		       unsigned char *buf, const char *what, struct dhi_err **err)
 {
 	off_t in_off = 0;
 	int r = 0;
 
 	if (lseek(out, 0, SEEK_SET) < 0)
 		return 1;
-	for (;;) {
-		ssize_t n = sendfile(out, in, &in_off, SENDFILE_CHUNK);
+	/* the size it was found with: what it grows by meanwhile is not followed */
+	while (h->off < size) {
+		size_t want = size - h->off > SENDFILE_CHUNK ? SENDFILE_CHUNK
+							      : (size_t)(size - h->off);
+		ssize_t n = sendfile(out, in, &in_off, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -497,7 +500,8 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	struct stat now;
 	unsigned char *whole = NULL;
 	size_t wlen = 0;
-	bool is_proc, sparse;
+	bool is_proc, sparse, grew = false;
+	struct stat after;
 	json_t *xattrs = NULL;
 	char hex[65] = "";
 	int r;
@@ -505,11 +509,25 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	if (fd_reopen_regular(pathfd, a->src, 0, &fd, &now, err) < 0)
 		return -1;
 	/*
+	 * Its logical size, capped before anything is read (attack_r4 finding
+	 * 4): a hole of 4 EiB costs nothing to make and would be hashed as
+	 * zeros (or written as zeros into a tar stream) for ever.
+	 */
+	{
+		uint64_t cap = w->max_size ? w->max_size : COPY_MAX_SIZE_DEFAULT;
+
+		if ((uint64_t)now.st_size > cap)
+			return dhi_err_set(err, 0, "its size, %llu bytes, is over --max-size (%llu "
+					   "bytes)", (unsigned long long)now.st_size,
+					   (unsigned long long)cap), 1;
+	}
+	/*
 	 * A /proc file says its size is 0 and may have no end (pagemap is the
 	 * address space's): read whole, up to COPY_PROC_MAX, or skipped.
 	 */
 	is_proc = fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-	if ((is_proc || (s->sized && now.st_size == 0)) &&
+	/* (as a file of size 0 elsewhere may hold more: sysfs, debugfs; both bounded) */
+	if ((is_proc || now.st_size == 0) &&
 	    read_whole(fd, a->src, &whole, &wlen, err) < 0)
 		return is_proc ? 1 : -1;
 	h.ctx = EVP_MD_CTX_new();
@@ -533,17 +551,23 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 			 (uint64_t)now.st_blocks * 512 < size;
 		ofd = !sparse && s->ops->file_fd ? s->ops->file_fd(s, h.file) : -1;
 		r = 1;
+		/*
+		 * Exactly the size fstat gave: a file the container grows while it
+		 * is read (attack_r4 finding 3) would fill the destination's file
+		 * system. Its growth is recorded ("grew"), not followed.
+		 */
 		if (ofd >= 0)
-			r = copy_kernel(&h, &w->links->hasher, fd, ofd, buf, a->src, err);
+			r = copy_kernel(&h, &w->links->hasher, fd, ofd, size, buf, a->src, err);
 		if (r == 1 && sparse)
 			r = copy_sparse(&h, fd, size, buf, a->src, err);
 		else if (r == 1)
-			r = copy_range(&h, fd, s->sized ? size : UINT64_MAX, buf, a->src, err);
+			r = copy_range(&h, fd, size, buf, a->src, err);
 		/* a sized member that shrank while it was read is padded, and so hashed */
 		if (r == 0 && s->sized && h.off < size)
 			r = hole(&h, size - h.off, err);
 	}
 	free(whole);
+	grew = r == 0 && !is_proc && fstat(fd, &after) == 0 && after.st_size > now.st_size;
 	if (r == 0 && h.file && !s->xattrs_first)
 		r = copy_xattrs(w, fd, h.file, false, a, &xattrs, err);
 	if (h.file) {
@@ -563,7 +587,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	return custody_file(w->custody,
 			    &(struct custody_entry){ .path = cside(w, a), .host_path = hside(w, a),
 						     .st = st, .size = h.off, .sha256 = hex,
-						     .xattrs = xattrs },
+						     .xattrs = xattrs, .grew = grew },
 			    err);
 }
 
@@ -755,6 +779,13 @@ int copy_walk_run(struct copy_walk *w, int srcfd, void *parent, const char *name
 		       0, buf, err);
 	if (r == 0 && w->sink->ops->close)
 		r = w->sink->ops->close(w->sink, err);
+	/* the names in it are the source's: they reach a terminal escaped */
+	if (r < 0 && *err && (*err)->msg) {
+		char *shown = dhi_printable((*err)->msg);
+
+		free((*err)->msg);
+		(*err)->msg = shown;
+	}
 	links_free(&links);
 	w->links = NULL;
 	return r;

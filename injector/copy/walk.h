@@ -4,6 +4,7 @@
 #define CP_WALK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 #include "injector/copy/custody.h"
@@ -11,6 +12,7 @@
 
 #define COPY_MAX_DEPTH 128	/* directory levels (each holds two fds while its entries are copied) */
 #define COPY_PROC_MAX (64u << 20)	/* a /proc file read whole, for a sink that needs sizes */
+#define COPY_MAX_SIZE_DEFAULT (64ull << 30)	/* --max-size: a file's logical size (docs/cp.md) */
 
 struct copy_walk {
 	struct copy_sink *sink;
@@ -19,6 +21,7 @@ struct copy_walk {
 	const char *hside;	/* the host side's path of the top entry ("-": tar stream) */
 	bool src_is_container;	/* the source is the container (copy out) */
 	bool quiet;		/* no notice for skipped entries */
+	uint64_t max_size;	/* a file of a larger (logical) size is skipped; 0: the default */
 	struct copy_links *links; /* copy_walk_run's own: the files with more than one link */
 };
 

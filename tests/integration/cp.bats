@@ -46,6 +46,9 @@ setup()
 teardown()
 {
 	umount "$BATS_TEST_TMPDIR/small" 2>/dev/null || true
+	if [ -f "$BATS_TEST_TMPDIR/rm.dirs" ]; then
+		xargs rm -rf <"$BATS_TEST_TMPDIR/rm.dirs"
+	fi
 	container_rm
 }
 
@@ -549,9 +552,35 @@ as_site()
 }
 
 @test "cp: a delegated operator is held to the site policy, recorded in the site's folder, refusals too" {
-	as_site '{}' cp "$TARGET:/data/a.txt" "$OUT/a.txt"
+	# the host's side is alice's (uid 1000): a directory of hers
+	UOUT=$(mktemp -d /tmp/dhi-fixcp-user.XXXXXX)
+	echo "$UOUT" >>"$BATS_TEST_TMPDIR/rm.dirs"
+	chown 1000:1000 "$UOUT"
+	as_site '{}' cp "$TARGET:/data/a.txt" "$UOUT/a.txt"
 	[ "$status" -eq 0 ]
-	[ "$(cat "$OUT/a.txt")" = from-the-container ]
+	[ "$(cat "$UOUT/a.txt")" = from-the-container ]
+	[ "$(stat -c %u:%g "$UOUT/a.txt")" = 1000:1000 ]
+	# -a: the mode without its set-id bits, the owner hers (not the container's 0:0)
+	install -m 06755 /dev/null "$ROOTFS/data/suid"
+	as_site '{}' cp -a "$TARGET:/data/suid" "$UOUT/"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a:%u "$UOUT/suid")" = 755:1000 ]
+	# in: a file of hers reaches the container
+	echo from-alice >"$UOUT/mine"
+	chown 1000:1000 "$UOUT/mine"
+	as_site '{}' cp "$UOUT/mine" "$TARGET:/data/"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$ROOTFS/data/mine")" = from-alice ]
+	# what she may not write is refused, one line, and recorded (attack_r4.bats: reading too)
+	as_site '{}' cp "$TARGET:/data/a.txt" "$OUT/a.txt"
+	one_line_125
+	[[ "$stderr" == *"is refused in delegated mode: the host's side of a copy is done as"* ]]
+	[ ! -e "$OUT/a.txt" ]
+	grep -l '"refused":1\|"refused": *true\|"refused":true' "$SITE_SESSIONS"/*/audit.jsonl
+	rm -rf "$UOUT" "$SITE_SESSIONS"/*/
+	as_site '{}' cp "$TARGET:/data/a.txt" -
+	[ "$status" -eq 0 ]
+	[ "$output" != "" ]
 	f=$(ls "$SITE_SESSIONS"/*/audit.jsonl)
 	[ "$(jq -r 'select(.type == "session.start") | "\(.kind) \(.operator.delegated) \(.operator.sudo_user)"' "$f")" = "copy true alice" ]
 	[ "$(jq -r 'select(.type == "copy.start") | .operator.sudo_user' "$f")" = alice ]
@@ -788,4 +817,27 @@ i = tarfile.TarInfo("orphan"); i.type = tarfile.LNKTYPE; i.linkname = "nowhere";
 	run --separate-stderr dcp_in -f - "$TARGET:/data" <"$BATS_TEST_TMPDIR/in.tar"
 	[ "$status" -eq 0 ]
 	[ "$(python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$ROOTFS/data/in")" = "[]" ]
+}
+
+@test "cp: --max-size skips a larger file on the way out (copy.skip) and refuses a larger tar member on the way in" {
+	run --separate-stderr dcp --max-size 10 "$TARGET:/data/a.txt" "$OUT/"
+	echo "$status: $stderr"
+	[ "$status" -eq 0 ]
+	[ ! -e "$OUT/a.txt" ]
+	[[ "$stderr" == *"skipped"*"over --max-size (10 bytes)"* ]]
+	jq -e -s 'any(.[]; .type == "copy.skip" and (.reason | test("19 bytes")))' \
+		"$SDIR/$(last_session)/audit.jsonl"
+	# in: the stream is refused, nothing of the member written
+	tar -C "$ROOTFS/data" -cf "$BATS_TEST_TMPDIR/a.tar" a.txt
+	run --separate-stderr "$DHIDEBUG" cp --no-record --max-size=10 - "$TARGET:/data/sub" \
+		<"$BATS_TEST_TMPDIR/a.tar"
+	one_line_125
+	[[ "$stderr" == *"claims 19 bytes, over --max-size"* ]]
+	[ ! -e "$ROOTFS/data/sub/a.txt" ]
+	run --separate-stderr dcp --max-size=lots "$TARGET:/data/a.txt" "$OUT/"
+	one_line_125
+	# control: at the size, it is copied
+	run --separate-stderr dcp --max-size 19 "$TARGET:/data/a.txt" "$OUT/"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$OUT/a.txt")" = from-the-container ]
 }
