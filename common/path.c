@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
@@ -226,4 +227,35 @@ int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err)
 		return dhi_err_set(err, 0, "%s is not the expected filesystem (magic 0x%lx)", what,
 				   (unsigned long)sfs.f_type);
 	return 0;
+}
+
+char *path_strip_slashes(const char *p)
+{
+	char *s = xstrdup(p);
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+char *path_base(const char *p)
+{
+	dhi_autofree char *s = path_strip_slashes(p);
+
+	return xstrdup(basename(s));
+}
+
+char *path_dir(const char *p)
+{
+	dhi_autofree char *s = path_strip_slashes(p);
+
+	return xstrdup(dirname(s));
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
 }

@@ -55,4 +55,15 @@ int path_follow_link(int fd, const char *next, char **rest);
 /* Verifies that `fd` is on a filesystem with statfs magic `magic` (e.g. PROC_SUPER_MAGIC). */
 int path_check_fs(int fd, long magic, const char *what, struct dhi_err **err);
 
+/*
+ * Path strings, the file system untouched: `p` without its trailing slashes
+ * ("a/b/" → "a/b", "/" stays "/"), its last component, what comes before it
+ * (dirname(3) of the stripped path), and `dir`/`name` with one slash between.
+ * Each returns a new string (xalloc: no failure) that the caller frees.
+ */
+char *path_strip_slashes(const char *p);
+char *path_base(const char *p);
+char *path_dir(const char *p);
+char *path_join(const char *dir, const char *name);
+
 #endif

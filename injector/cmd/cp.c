@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -169,38 +168,6 @@ static int cp_parse(int argc, char **argv, struct cp_opts *o, struct dhi_err **e
 	return 0;
 }
 
-/* "a/b/" → "a/b"; "/" stays "/" */
-static char *strip_slashes(const char *p)
-{
-	char *s = xstrdup(p);
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		s[--n] = '\0';
-	return s;
-}
-
-static char *base_of(const char *p)
-{
-	dhi_autofree char *s = strip_slashes(p);
-
-	return xstrdup(basename(s));
-}
-
-static char *dir_of(const char *p)
-{
-	dhi_autofree char *s = strip_slashes(p);
-
-	return xstrdup(dirname(s));
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-
-	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-}
-
 /* `name` (one component) below `dirfd`, not followed when it is a symlink */
 static int open_entry_at(int dirfd, const char *name, const char *what, int *out,
 			 struct dhi_err **err)
@@ -306,10 +273,10 @@ static void close_target(struct cp_target *ct)
 static int open_container_src(int root, const char *cpath, struct cp_ends *e,
 			      struct dhi_err **err)
 {
-	dhi_autofree char *dir = dir_of(cpath);
+	dhi_autofree char *dir = path_dir(cpath);
 	dhi_autoclose int dfd = -1;
 
-	e->name = base_of(cpath);
+	e->name = path_base(cpath);
 	if (strcmp(e->name, "/") == 0) {
 		free(e->name);
 		e->name = NULL;
@@ -348,12 +315,12 @@ static int place_dest(int root, const char *dest, const char *src_name, bool for
 		}
 		e->dstdir = fd;
 		e->name = xstrdup(src_name);
-		e->hside = join(dest, src_name);
+		e->hside = path_join(dest, src_name);
 	} else {
-		dhi_autofree char *name = base_of(dest);
+		dhi_autofree char *name = path_base(dest);
 
 		dhi_err_clear(&e2);
-		dir = dir_of(dest);
+		dir = path_dir(dest);
 		if (is_dot(name) || strcmp(name, "/") == 0)
 			return dhi_err_set(err, 0, "`%s`: the destination must end in a name", dest);
 		if (root >= 0 ? path_open_at(root, dir, O_PATH | O_DIRECTORY, 0, &fd, err) < 0
@@ -409,7 +376,7 @@ static int open_ends(const struct cp_opts *o, const struct copy_spec *spec, int 
 		return 0;
 	}
 	{
-		dhi_autofree char *name = base_of(spec->hpath);
+		dhi_autofree char *name = path_base(spec->hpath);
 
 		/* (a delegated operator's source is opened by their helper: start_user_side) */
 		e->srcfd = o->hu->on ? -1 : open(spec->hpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -657,7 +624,7 @@ static int user_in(void *arg, int ctl)
 	struct custody none = { 0 };
 	struct copy_sink sink;
 	struct stat st;
-	dhi_autofree char *name = base_of(j->spec->hpath);
+	dhi_autofree char *name = path_base(j->spec->hpath);
 	struct copy_walk w = { .sink = &sink, .custody = &none, .cside = j->e->cside,
 			       .hside = j->spec->hpath, .quiet = j->o->quiet,
 			       .max_size = j->o->max_size };
@@ -693,7 +660,7 @@ static int user_out(void *arg, int ctl)
 	e->name = NULL;
 	if (place_dest(-1, j->spec->hpath, src_name, j->o->force, e, &err) < 0)
 		return user_say_err(ctl, err);
-	dir = dir_of(e->hside);
+	dir = path_dir(e->hside);
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
 		dhi_err_set(&err, errno, "cannot write in `%s`", dir);
 		return user_say_err(ctl, err);
@@ -794,7 +761,7 @@ static int run_user_copy(const struct cp_opts *o, const struct copy_spec *spec,
 	/* (a helper that failed closes its end: EPIPE, and its reason) */
 	sigaction(SIGPIPE, &ign, &old);
 	if (spec->dir == COPY_IN) {
-		dhi_autofree char *dest = dir_of(e->cside), *src = dir_of(spec->hpath);
+		dhi_autofree char *dest = path_dir(e->cside), *src = path_dir(spec->hpath);
 
 		r = tarin_run(u->data, e->dstdir,
 			      &(struct tarin_opts){ .dest = dest, .src = src, .top_as = e->name,

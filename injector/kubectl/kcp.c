@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/path.h"
 #include "common/fdio.h"
 #include "common/xalloc.h"
 #include "injector/copy/custody.h"
@@ -73,38 +73,6 @@ static int pod_operand(const char *w, char **ns, char **pod, char **path)
 	return 1;
 }
 
-/* "a/b/" → "a/b"; "/" stays */
-static char *strip_slashes(const char *p)
-{
-	char *s = xstrdup(p);
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		s[--n] = '\0';
-	return s;
-}
-
-static char *base_of(const char *p)
-{
-	dhi_autofree char *s = strip_slashes(p);
-
-	return xstrdup(basename(s));
-}
-
-static char *dir_of(const char *p)
-{
-	dhi_autofree char *s = strip_slashes(p);
-
-	return xstrdup(dirname(s));
-}
-
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-
-	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-}
-
 static bool is_name(const char *s)
 {
 	return *s && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && strcmp(s, "/") != 0;
@@ -129,7 +97,7 @@ int kube_cp_parse(const char *src, const char *dst, struct kube_cp_spec *s, stru
 	if (!*s->hpath)
 		return dhi_err_set_status(err, 2, 0, "an empty path");
 	if (s->out) {
-		dhi_autofree char *name = base_of(s->cpath);
+		dhi_autofree char *name = path_base(s->cpath);
 
 		if (!is_name(name))
 			return dhi_err_set_status(err, 2, 0, "`%s`: the pod's path must end in a name",
@@ -137,7 +105,7 @@ int kube_cp_parse(const char *src, const char *dst, struct kube_cp_spec *s, stru
 		return 0;
 	}
 	{
-		dhi_autofree char *src_name = base_of(s->hpath);
+		dhi_autofree char *src_name = path_base(s->hpath);
 		size_t n = strlen(s->cpath);
 
 		if (s->cpath[n - 1] == '/') {
@@ -145,11 +113,11 @@ int kube_cp_parse(const char *src, const char *dst, struct kube_cp_spec *s, stru
 			if (!is_name(src_name))
 				return dhi_err_set_status(err, 2, 0, "`%s`: the source must end in a "
 							  "name", s->hpath);
-			s->in_dir = strip_slashes(s->cpath);
+			s->in_dir = path_strip_slashes(s->cpath);
 			s->in_name = xstrdup(src_name);
 		} else {
-			s->in_name = base_of(s->cpath);
-			s->in_dir = dir_of(s->cpath);
+			s->in_name = path_base(s->cpath);
+			s->in_dir = path_dir(s->cpath);
 			if (!is_name(s->in_name))
 				return dhi_err_set_status(err, 2, 0, "`%s`: the pod's path must end in a "
 							  "name, or in `/` for a directory",
@@ -228,13 +196,13 @@ static int place_out(struct kube_cp *k, struct dhi_err **err)
 
 	k->dstdir = open(dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (k->dstdir >= 0) {
-		k->top = base_of(k->s->cpath);
-		k->hdir = strip_slashes(dest);
-		k->hside = join(dest, k->top);
+		k->top = path_base(k->s->cpath);
+		k->hdir = path_strip_slashes(dest);
+		k->hside = path_join(dest, k->top);
 	} else {
-		dhi_autofree char *dir = dir_of(dest);
+		dhi_autofree char *dir = path_dir(dest);
 
-		k->top = base_of(dest);
+		k->top = path_base(dest);
 		if (!is_name(k->top))
 			return dhi_err_set(err, 0, "`%s`: the destination must end in a name", dest);
 		k->dstdir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -268,7 +236,7 @@ struct kube_cp *kube_cp_prepare(const struct kube_cp_spec *s, const struct kube_
 			goto fail;
 		}
 		k->hside = xstrdup(s->hpath);
-		k->cside = join(s->in_dir, s->in_name);
+		k->cside = path_join(s->in_dir, s->in_name);
 	}
 	if (o->manifest && !(k->c.manifest = manifest_open(o->manifest, o->force, err)))
 		goto fail;
@@ -390,7 +358,7 @@ static void __attribute__((noreturn)) child_exec(int in, int out, char *const ar
 /* Out: the byte that starts the pod's dhidebug, then its tar stream into the destination. */
 static int stream_out(struct kube_cp *k, int to, int from, struct dhi_err **err)
 {
-	dhi_autofree char *src = dir_of(k->s->cpath);
+	dhi_autofree char *src = path_dir(k->s->cpath);
 	int r;
 
 	r = fd_write_all(to, "\n", 1);
