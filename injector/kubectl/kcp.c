@@ -84,9 +84,17 @@ int kube_cp_parse(const char *src, const char *dst, struct kube_cp_spec *s, stru
 	int in_src = pod_operand(src, &ns, &pod, &path);
 
 	memset(s, 0, sizeof(*s));
-	if (in_src && pod_operand(dst, &(char *){ NULL }, &(char *){ NULL }, &(char *){ NULL }))
-		return dhi_err_set_status(err, 2, 0, "both operands name a pod; one is a path here "
-					  "(write one with a `:` as `./a:b`)");
+	if (in_src) {
+		dhi_autofree char *ns2 = NULL, *pod2 = NULL, *path2 = NULL;
+
+		if (pod_operand(dst, &ns2, &pod2, &path2)) {
+			free(ns);
+			free(pod);
+			free(path);
+			return dhi_err_set_status(err, 2, 0, "both operands name a pod; one is a "
+						  "path here (write one with a `:` as `./a:b`)");
+		}
+	}
 	if (!in_src && !pod_operand(dst, &ns, &pod, &path))
 		return dhi_err_set_status(err, 2, 0, "neither operand is `[<namespace>/]<pod>:<path>`");
 	s->out = in_src;
