@@ -141,6 +141,20 @@ static int check_utf8(const struct opts *o, struct dhi_err **err)
 	return 0;
 }
 
+/* --mode, --node-namespace and --profile, for sessions and copies alike. */
+static int check_mode_profile(struct opts *o, struct dhi_err **err)
+{
+	o->is_node = strcmp(o->mode, "node") == 0;
+	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
+		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);
+	if (!o->is_node && o->node_namespace)
+		return dhi_err_set_status(err, 2, 0, "--node-namespace goes with --mode node");
+	for (const struct profile_caps *p = profile_caps; p->name; p++)
+		if (strcmp(p->name, o->profile) == 0)
+			return 0;
+	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
+}
+
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
 	enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
@@ -218,15 +232,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		return dhi_err_set_status(err, 2, 0, "no pod given (see `kubectl dhidebug --help`)");
 	if (check_utf8(o, err) < 0)
 		return -1;
-	o->is_node = strcmp(o->mode, "node") == 0;
-	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
-		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);
-	if (!o->is_node && o->node_namespace)
-		return dhi_err_set_status(err, 2, 0, "--node-namespace goes with --mode node");
-	for (const struct profile_caps *p = profile_caps; p->name; p++)
-		if (strcmp(p->name, o->profile) == 0)
-			return 0;
-	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
+	return check_mode_profile(o, err);
 }
 
 static void usage_cp(FILE *f)
@@ -350,15 +356,7 @@ static int parse_cp_args(int argc, char **argv, struct opts *o, struct dhi_err *
 	/* (the pod's paths go into the container's command, a JSON string) */
 	if (!kube_is_utf8(o->cp.cpath))
 		return dhi_err_set_status(err, 2, 0, "the pod's path is not valid UTF-8");
-	o->is_node = strcmp(o->mode, "node") == 0;
-	if (!o->is_node && strcmp(o->mode, "ephemeral") != 0)
-		return dhi_err_set_status(err, 2, 0, "unknown --mode `%s` (ephemeral or node)", o->mode);
-	if (!o->is_node && o->node_namespace)
-		return dhi_err_set_status(err, 2, 0, "--node-namespace goes with --mode node");
-	for (const struct profile_caps *p = profile_caps; p->name; p++)
-		if (strcmp(p->name, o->profile) == 0)
-			return 0;
-	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
+	return check_mode_profile(o, err);
 }
 
 /* Path segments come from the command line: allow only what a DNS name may hold. */
