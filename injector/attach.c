@@ -682,9 +682,9 @@ static void report_view(const struct session_spec *s, const struct session_chan 
  * The whole privileged order in one place, so it can be reviewed at once:
  *   not dumpable → every namespace but the pid and user ones → private view
  *   (needs host privilege over the mounts) → wait until the supervisor says
- *   the start record is on disk and we are in every cgroup of the target (we
- *   joined the v1 ones before all this, and were born in the v2 one, or it
- *   moved us there while we worked) → fork the session's first process,
+ *   we are in every cgroup of the target (we join the v1 ones ourselves, once
+ *   not dumpable, and were born in the v2 one, or it moved us there while we
+ *   worked) → fork the session's first process,
  *   which joins the pid and user namespaces, takes the profile and runs
  *   dhidebug-init (run_session) → keep the session (keep_session).
  * Being non-dumpable before the first setns keeps processes already in the
@@ -711,6 +711,12 @@ void attach_stage(const struct session_spec *s, const struct session_chan *ch)
 	if (prctl(PR_SET_DUMPABLE, 0) < 0) {
 		dhi_err_set(&err, errno, "cannot make the session non-dumpable");
 		session_child_fail(ch->msg, err);
+	}
+	/* the v1 hierarchies, each by itself (nsenter/cgroup.h); the v2 one we were born in */
+	if (s->cgroups) {
+		if (cgroup_plan_join_self(s->cgroups, &err) < 0)
+			session_child_fail(ch->msg, err);
+		cgroup_plan_close(s->cgroups);
 	}
 	procself = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

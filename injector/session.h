@@ -10,6 +10,7 @@
 #include "injector/policy/policy.h"
 #include "injector/record/record.h"
 #include "injector/runtime/runtime.h"
+#include "nsenter/cgroup.h"
 #include "nsenter/target.h"
 #include "nsenter/view.h"
 #include "toolbox/toolbox.h"
@@ -33,6 +34,7 @@ struct session_spec {
 	bool same_release;		/* toolbox and target os-release match */
 	char release_why[336];		/* when they do not: both releases, for the notice */
 	bool join_cgroup;
+	struct cgroup_plan *cgroups;	/* the target's cgroups, opened for the stage (NULL: none) */
 	bool quiet;
 	bool delegated;			/* delegated mode (injector/delegate.h): recorded */
 	bool host;			/* the target is the host, by --allow-host: recorded */

@@ -935,13 +935,7 @@ int supervisor_run(struct session_spec *s, struct dhi_err **err)
 			close(out[0]);
 		if (errp[0] >= 0)
 			close(errp[0]);
-		{
-			struct dhi_err *e = NULL;
-
-			if (cgroup_plan_join_self(&cgp, &e) < 0)
-				session_child_fail(ch.msg, e);
-			cgroup_plan_close(&cgp);
-		}
+		s->cgroups = &cgp;
 		attach_stage(s, &ch);
 	}
 

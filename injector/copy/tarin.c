@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/err.h"
 #include "common/fdio.h"
+#include "common/sha256.h"
 #include "common/path.h"
 #include "common/syscalls.h"
 #include "common/xalloc.h"
@@ -87,16 +87,6 @@ static int member_parent(int top, char *path, const char *member, int *parent, c
 	return 0;
 }
 
-static void hex_of(EVP_MD_CTX *ctx, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-
-	EVP_DigestFinal_ex(ctx, md, &n);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /*
  * -a: the member's `user.` extended attributes onto `handle` (a file of the
  * sink, or with fd >= 0 a directory), as the walk keeps them (walk.c: only
@@ -149,7 +139,8 @@ static int unpack_file(struct archive *a, struct archive_entry *e, struct copy_s
 		       const char *name, const char *member, const struct stat *st, bool quiet,
 		       char hex[65], uint64_t *size, json_t **xattrs, struct dhi_err **err)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct dhi_sha256 md;
+	unsigned char digest[32];
 	void *file = NULL;
 	const void *buf;
 	size_t len;
@@ -157,10 +148,7 @@ static int unpack_file(struct archive *a, struct archive_entry *e, struct copy_s
 	uint64_t at = 0;
 	int r, ar;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
-	}
+	dhi_sha256_init(&md);
 	r = s->ops->file_begin(s, sink_dir_handle(s), name, member, st, (uint64_t)st->st_size,
 			       &file, err);
 	while (r == 0 && (ar = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
@@ -168,10 +156,10 @@ static int unpack_file(struct archive *a, struct archive_entry *e, struct copy_s
 			size_t n = (uint64_t)off - at > sizeof(zeros) ? sizeof(zeros)
 								     : (size_t)((uint64_t)off - at);
 
-			EVP_DigestUpdate(ctx, zeros, n);
+			dhi_sha256_update(&md, zeros, n);
 			at += n;
 		}
-		EVP_DigestUpdate(ctx, buf, len);
+		dhi_sha256_update(&md, buf, len);
 		r = s->ops->file_data(s, file, (uint64_t)off, buf, len, err);
 		at = (uint64_t)off + len;
 	}
@@ -184,7 +172,7 @@ static int unpack_file(struct archive *a, struct archive_entry *e, struct copy_s
 		size_t n = (uint64_t)st->st_size - at > sizeof(zeros)
 				   ? sizeof(zeros) : (size_t)((uint64_t)st->st_size - at);
 
-		EVP_DigestUpdate(ctx, zeros, n);
+		dhi_sha256_update(&md, zeros, n);
 		at += n;
 	}
 	if (r == 0 && file)
@@ -197,9 +185,10 @@ static int unpack_file(struct archive *a, struct archive_entry *e, struct copy_s
 		if (r == 0)
 			r = fe;
 	}
-	if (r == 0)
-		hex_of(ctx, hex);
-	EVP_MD_CTX_free(ctx);
+	if (r == 0) {
+		dhi_sha256_final(&md, digest);
+		dhi_sha256_hex(digest, hex);
+	}
 	*size = at;
 	return r;
 }
@@ -309,11 +298,7 @@ static const char *relative(const char *member)
 
 static char *join3(const char *dir, const char *rel)
 {
-	size_t n = strlen(dir);
-
-	if (!*rel)
-		return xstrdup(dir);
-	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", rel);
+	return *rel ? path_join(dir, rel) : xstrdup(dir);
 }
 
 /*

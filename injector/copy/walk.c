@@ -8,7 +8,6 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +22,8 @@
 
 #include "common/cleanup.h"
 #include "common/fdio.h"
+#include "common/path.h"
+#include "common/sha256.h"
 #include "common/syscalls.h"
 #include "common/xalloc.h"
 
@@ -42,7 +43,7 @@ struct hasher {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool started, busy, quit;
-	EVP_MD_CTX *ctx;
+	struct dhi_sha256 *ctx;
 	int fd;
 	uint64_t off;
 	size_t len;
@@ -149,7 +150,7 @@ struct at {
 };
 
 struct hashing {
-	EVP_MD_CTX *ctx;
+	struct dhi_sha256 *ctx;
 	struct copy_sink *sink;
 	void *file;
 	uint64_t off;
@@ -165,17 +166,10 @@ static const char *hside(const struct copy_walk *w, const struct at *a)
 	return w->src_is_container ? a->dst : a->src;
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir);
-
-	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
-}
-
 /* <buf, len> hashed and given to the sink at the running offset */
 static int emit(struct hashing *h, const void *buf, size_t len, struct dhi_err **err)
 {
-	EVP_DigestUpdate(h->ctx, buf, len);
+	dhi_sha256_update(h->ctx, buf, len);
 	if (h->sink->ops->file_data(h->sink, h->file, h->off, buf, len, err) < 0)
 		return -1;
 	h->off += len;
@@ -192,7 +186,7 @@ static int hole(struct hashing *h, uint64_t len, struct dhi_err **err)
 			if (emit(h, zeros, n, err) < 0)
 				return -1;
 		} else {
-			EVP_DigestUpdate(h->ctx, zeros, n);
+			dhi_sha256_update(h->ctx, zeros, n);
 			h->off += n;
 		}
 		len -= n;
@@ -223,7 +217,7 @@ static int copy_range(struct hashing *h, int fd, uint64_t end, unsigned char *bu
 #define SENDFILE_CHUNK (2u << 20)
 
 /* Hashes <off, len> of `fd` (our own file, private until placed): mapped, else read back. */
-static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned char *buf,
+static int hash_back(struct dhi_sha256 *ctx, int fd, uint64_t off, size_t len, unsigned char *buf,
 		     const char *what, struct dhi_err **err)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -232,7 +226,7 @@ static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned
 	void *m = mmap(NULL, span, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)start);
 
 	if (m != MAP_FAILED) {
-		EVP_DigestUpdate(ctx, (const unsigned char *)m + (off - start), len);
+		dhi_sha256_update(ctx, (const unsigned char *)m + (off - start), len);
 		munmap(m, span);
 		return 0;
 	}
@@ -241,7 +235,7 @@ static int hash_back(EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len, unsigned
 
 		if (n <= 0)
 			return dhi_err_set(err, n < 0 ? errno : EIO, "cannot read back `%s`", what);
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		dhi_sha256_update(ctx, buf, (size_t)n);
 		off += (uint64_t)n;
 		len -= (size_t)n;
 	}
@@ -294,7 +288,7 @@ static int hasher_wait(struct hasher *hs, struct dhi_err **err)
 }
 
 /* Hands over <off, len> of `fd` to hash into `ctx`; 1 when there is no thread (hash here). */
-static int hasher_post(struct hasher *hs, EVP_MD_CTX *ctx, int fd, uint64_t off, size_t len,
+static int hasher_post(struct hasher *hs, struct dhi_sha256 *ctx, int fd, uint64_t off, size_t len,
 		       const char *what)
 {
 	if (!hs->started) {
@@ -462,14 +456,12 @@ static int copy_xattrs(struct copy_walk *w, int fd, void *handle, bool is_dir,
 	return 0;
 }
 
-static void hex_of(EVP_MD_CTX *ctx, char out[65])
+static void hex_of(struct dhi_sha256 *ctx, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned char md[32];
 
-	EVP_DigestFinal_ex(ctx, md, &n);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	dhi_sha256_final(ctx, md);
+	dhi_sha256_hex(md, out);
 }
 
 /* A whole /proc file in memory: a sized sink needs its length, which stat says is 0. */
@@ -495,6 +487,7 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 {
 	dhi_autoclose int fd = -1;
 	struct copy_sink *s = w->sink;
+	struct dhi_sha256 md;
 	struct hashing h = { .sink = s };
 	struct statfs sfs;
 	struct stat now;
@@ -530,12 +523,8 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	if ((is_proc || now.st_size == 0) &&
 	    read_whole(fd, a->src, &whole, &wlen, err) < 0)
 		return is_proc ? 1 : -1;
-	h.ctx = EVP_MD_CTX_new();
-	if (!h.ctx || !EVP_DigestInit_ex(h.ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(h.ctx);
-		free(whole);
-		return dhi_err_set(err, 0, "SHA-256 failed (libcrypto)");
-	}
+	dhi_sha256_init(&md);
+	h.ctx = &md;
 	/* a tar stream's attributes go in the member's header: before it */
 	if (s->xattrs_first)
 		copy_xattrs(w, fd, NULL, false, a, &xattrs, err);
@@ -578,7 +567,6 @@ static int copy_file(struct copy_walk *w, int pathfd, void *parent, const struct
 	}
 	if (r == 0)
 		hex_of(h.ctx, hex);
-	EVP_MD_CTX_free(h.ctx);
 	if (r < 0) {
 		json_decref(xattrs);
 		return -1;
@@ -662,9 +650,9 @@ static int copy_dir(struct copy_walk *w, int pathfd, void *parent, const struct 
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		rel = join(a->rel, de->d_name);
-		src = join(a->src, de->d_name);
-		dst = join(a->dst, de->d_name);
+		rel = path_join(a->rel, de->d_name);
+		src = path_join(a->src, de->d_name);
+		dst = path_join(a->dst, de->d_name);
 		child = dhi_sys_openat2(dirfd(d), de->d_name, &how, sizeof(how));
 		if (child < 0 && errno == ENOENT)
 			continue;	/* removed since it was listed */

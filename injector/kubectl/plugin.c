@@ -155,10 +155,49 @@ static int check_mode_profile(struct opts *o, struct dhi_err **err)
 	return dhi_err_set_status(err, 2, 0, "unknown profile `%s`", o->profile);
 }
 
+/* getopt_long's values of the long options past 255, sessions' and copies' alike. */
+enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
+       O_NOATTACH, O_RECORD_DIR, O_NORECORD, O_NODE_NS, O_NODE_DEADLINE, O_MANIFEST };
+
+static void opts_defaults(struct opts *o)
+{
+	*o = (struct opts){ .profile = "general", .image = DEFAULT_IMAGE, .mode = "ephemeral",
+			    .timeout = 120, .node_deadline = DEFAULT_NODE_DEADLINE };
+}
+
+/* An option sessions and copies both take: 1 when `ch` is one, 0 when not, -1 on a bad value. */
+static int common_opt(int ch, struct opts *o, struct dhi_err **err)
+{
+	char *end;
+	long v;
+
+	switch (ch) {
+	case 'c': o->container = optarg; return 1;
+	case 'n': o->namespace = optarg; return 1;
+	case O_PROFILE: o->profile = optarg; return 1;
+	case O_IMAGE: o->image = optarg; return 1;
+	case O_MODE: o->mode = optarg; return 1;
+	case O_KUBECONFIG: o->kubeconfig = optarg; return 1;
+	case O_CONTEXT: o->context = optarg; return 1;
+	case O_RECORD_DIR: o->record_dir = optarg; return 1;
+	case O_NORECORD: o->no_record = true; return 1;
+	case O_NODE_NS: o->node_namespace = optarg; return 1;
+	case O_NODE_DEADLINE:
+	case O_TIMEOUT:
+		errno = 0;
+		v = strtol(optarg, &end, 10);
+		if (errno || *end || v <= 0)
+			return dhi_err_set_status(err, 2, 0, "invalid --%s `%s`",
+						  ch == O_TIMEOUT ? "timeout" : "node-deadline",
+						  optarg);
+		*(ch == O_TIMEOUT ? &o->timeout : &o->node_deadline) = v;
+		return 1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
-	enum { O_PROFILE = 256, O_TOOLBOX, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
-	       O_NOATTACH, O_RECORD_DIR, O_NORECORD, O_NODE_NS, O_NODE_DEADLINE };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "namespace", required_argument, NULL, 'n' },
@@ -177,11 +216,9 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
-	char *end;
+	int ch, r;
 
-	*o = (struct opts){ .profile = "general", .image = DEFAULT_IMAGE, .mode = "ephemeral",
-			    .timeout = 120, .node_deadline = DEFAULT_NODE_DEADLINE };
+	opts_defaults(o);
 	/* options may come before and after the pod; everything after `--` is the program */
 	for (;;) {
 		ch = getopt_long(argc, argv, "+c:n:h", longopts, NULL);
@@ -198,32 +235,14 @@ static int parse_args(int argc, char **argv, struct opts *o, struct dhi_err **er
 			o->pod = argv[optind++];
 			continue;
 		}
+		if ((r = common_opt(ch, o, err)) != 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
 		switch (ch) {
-		case 'c': o->container = optarg; break;
-		case 'n': o->namespace = optarg; break;
-		case O_PROFILE: o->profile = optarg; break;
 		case O_TOOLBOX: o->toolbox = optarg; break;
-		case O_IMAGE: o->image = optarg; break;
-		case O_MODE: o->mode = optarg; break;
-		case O_KUBECONFIG: o->kubeconfig = optarg; break;
-		case O_CONTEXT: o->context = optarg; break;
 		case O_NOATTACH: o->no_attach = true; break;
-		case O_RECORD_DIR: o->record_dir = optarg; break;
-		case O_NORECORD: o->no_record = true; break;
-		case O_NODE_NS: o->node_namespace = optarg; break;
-		case O_NODE_DEADLINE:
-			errno = 0;
-			o->node_deadline = strtol(optarg, &end, 10);
-			if (errno || *end || o->node_deadline <= 0)
-				return dhi_err_set_status(err, 2, 0, "invalid --node-deadline `%s`",
-							  optarg);
-			break;
-		case O_TIMEOUT:
-			errno = 0;
-			o->timeout = strtol(optarg, &end, 10);
-			if (errno || *end || o->timeout <= 0)
-				return dhi_err_set_status(err, 2, 0, "invalid --timeout `%s`", optarg);
-			break;
 		case 'h': usage(stdout); exit(0);
 		default: return dhi_err_set_status(err, 2, 0, "see `kubectl dhidebug --help`");
 		}
@@ -275,8 +294,6 @@ static void usage_cp(FILE *f)
 /* `kubectl dhidebug cp [<options>] <src> <dest>`: argv[0] is the plugin, argv[1] `cp`. */
 static int parse_cp_args(int argc, char **argv, struct opts *o, struct dhi_err **err)
 {
-	enum { O_PROFILE = 256, O_IMAGE, O_MODE, O_KUBECONFIG, O_CONTEXT, O_TIMEOUT,
-	       O_RECORD_DIR, O_NORECORD, O_NODE_NS, O_NODE_DEADLINE, O_MANIFEST };
 	static const struct option longopts[] = {
 		{ "container", required_argument, NULL, 'c' },
 		{ "namespace", required_argument, NULL, 'n' },
@@ -297,41 +314,23 @@ static int parse_cp_args(int argc, char **argv, struct opts *o, struct dhi_err *
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end, **ops;
-	int ch, nops;
+	char **ops;
+	int ch, nops, r;
 
-	*o = (struct opts){ .profile = "general", .image = DEFAULT_IMAGE, .mode = "ephemeral",
-			    .timeout = 120, .node_deadline = DEFAULT_NODE_DEADLINE, .is_cp = true };
+	opts_defaults(o);
+	o->is_cp = true;
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "c:n:afqh", longopts, NULL)) != -1) {
+		if ((r = common_opt(ch, o, err)) != 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
 		switch (ch) {
-		case 'c': o->container = optarg; break;
-		case 'n': o->namespace = optarg; break;
 		case 'a': o->cp_opts.archive = true; break;
 		case 'f': o->cp_opts.force = true; break;
 		case 'q': o->cp_opts.quiet = true; break;
 		case O_MANIFEST: o->cp_opts.manifest = optarg; break;
-		case O_PROFILE: o->profile = optarg; break;
-		case O_IMAGE: o->image = optarg; break;
-		case O_MODE: o->mode = optarg; break;
-		case O_KUBECONFIG: o->kubeconfig = optarg; break;
-		case O_CONTEXT: o->context = optarg; break;
-		case O_RECORD_DIR: o->record_dir = optarg; break;
-		case O_NORECORD: o->no_record = true; break;
-		case O_NODE_NS: o->node_namespace = optarg; break;
-		case O_NODE_DEADLINE:
-		case O_TIMEOUT: {
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v <= 0)
-				return dhi_err_set_status(err, 2, 0, "invalid --%s `%s`",
-							  ch == O_TIMEOUT ? "timeout" : "node-deadline",
-							  optarg);
-			*(ch == O_TIMEOUT ? &o->timeout : &o->node_deadline) = v;
-			break;
-		}
 		case 'h': usage_cp(stdout); exit(0);
 		default: return dhi_err_set_status(err, 2, 0, "see `kubectl dhidebug cp --help`");
 		}
